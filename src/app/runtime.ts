@@ -1,0 +1,124 @@
+/**
+ * The composition root: one Lua VM, its dispatcher, and every `ba.*` namespace installed.
+ * The CLI, the tests and the benchmarks create a Runtime and run chunks in it.
+ */
+import { readFileSync } from 'node:fs';
+import { LuaError } from '../vm/lua-error.js';
+import { LuaVM, type LState } from '../vm/lua-vm.js';
+import { Scheduler, type Task, type TaskKind } from '../sched/scheduler.js';
+import { consoleLog, type TraceLog } from '../sched/trace-log.js';
+import { BaContext, defaultConfig, type RuntimeConfig } from '../ba/context.js';
+import { installCore } from '../ba/core.js';
+import { SocketLib } from '../ba/socket.js';
+
+export interface RuntimeOptions {
+  log?: TraceLog;
+  config?: Partial<RuntimeConfig>;
+  /** Called when a graceful shutdown has finished (default: process.exit). */
+  onExit?: (code: number) => void;
+}
+
+/** A unit that can be unloaded at shutdown (an app with `onunload`). */
+export interface Unloadable {
+  name: string;
+  unload(): Promise<void> | void;
+}
+
+export class Runtime {
+  readonly ctx: BaContext;
+  readonly sockets: SocketLib;
+  readonly unloadables: Unloadable[] = [];
+  private shuttingDown: Promise<void> | null = null;
+  private readonly onExit: (code: number) => void;
+
+  private constructor(
+    readonly vm: LuaVM,
+    readonly sched: Scheduler,
+    readonly log: TraceLog,
+    config: RuntimeConfig,
+    onExit: (code: number) => void,
+  ) {
+    this.ctx = new BaContext(vm, sched, log, config);
+    this.onExit = onExit;
+    installCore(this.ctx, { exit: (code) => void this.shutdown(code) });
+    this.sockets = new SocketLib(this.ctx);
+    this.sockets.install(vm.L);
+  }
+
+  static async create(opts: RuntimeOptions = {}): Promise<Runtime> {
+    const vm = await LuaVM.create();
+    const log = opts.log ?? consoleLog;
+    const config = { ...defaultConfig, ...opts.config };
+    const sched = new Scheduler(vm, log, { cpuBudgetMs: config.cpuBudgetMs });
+    return new Runtime(vm, sched, log, config, opts.onExit ?? ((code) => process.exit(code)));
+  }
+
+  get config(): RuntimeConfig {
+    return this.ctx.config;
+  }
+
+  /**
+   * Loads `source` and runs it as a task of `kind` (optionally with the table at registry ref
+   * `envRef` as its _ENV). Resolves when the task ends; rejects with the LuaError when loading
+   * fails. Runtime errors are traced (as BAS does) and resolve with the error.
+   */
+  run(source: Uint8Array | string, chunkname: string, kind: TaskKind = 'script', envRef = 0): Promise<LuaError | null> {
+    const { vm, sched } = this;
+    return new Promise((resolve, reject) => {
+      const task = sched.create(kind, {
+        onEnd: () => resolve(null),
+        onError: (t, err) => {
+          sched.traceError(t.kind, err);
+          resolve(err);
+        },
+      });
+      const lerr = vm.load(task.co, source, chunkname);
+      if (lerr) {
+        reject(lerr);
+        return;
+      }
+      if (envRef) this.setEnv(task.co, envRef);
+      sched.resume(task, 0);
+    });
+  }
+
+  /** Sets the first upvalue (_ENV) of the function on top of L to the table at `envRef`. */
+  setEnv(L: LState, envRef: number): void {
+    this.vm.pushRef(L, envRef);
+    if (!this.vm.m._lua_setupvalue(L, -2, 1)) this.vm.pop(L, 1);
+  }
+
+  /** Runs a Lua file as a one-shot script. */
+  runFile(path: string, kind: TaskKind = 'script'): Promise<LuaError | null> {
+    const src = readFileSync(path);
+    return this.run(src, '@' + path, kind);
+  }
+
+  /** Creates a task running the function on top of `L`... (used by modules). */
+  spawn(kind: TaskKind): Task {
+    return this.sched.create(kind);
+  }
+
+  /**
+   * Graceful shutdown (server.md §8): onunload of each unit (most recent first), then every
+   * waiting cosocket gets nil,"sysshutdown", then exit with `code`.
+   */
+  shutdown(code = 0): Promise<void> {
+    if (this.shuttingDown) return this.shuttingDown;
+    this.shuttingDown = (async () => {
+      // Let the caller's Lua code unwind first (os.exit is called from inside Lua).
+      await new Promise((r) => setImmediate(r));
+      for (const u of [...this.unloadables].reverse()) {
+        try {
+          await u.unload();
+        } catch (e) {
+          this.log.write(`-------- Lua error: ${e instanceof LuaError ? e.describe() : String(e)}\n`);
+        }
+      }
+      for (const h of this.ctx.shutdownHooks) h();
+      this.sched.shutdownWaiters();
+      this.onExit(code);
+    })();
+    return this.shuttingDown;
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * Argument checks for host functions, worded like lauxlib's so scripts see familiar messages:
+ * "bad argument #1 to 'read' (number expected, got string)".
+ */
+import { LuaRaise } from '../vm/lua-error.js';
+import { T_FUNCTION, T_NIL, T_NONE, T_NUMBER, T_STRING, T_TABLE, type LState, type LuaVM } from '../vm/lua-vm.js';
+
+export class Args {
+  constructor(readonly vm: LuaVM) {}
+
+  argError(n: number, fname: string, msg: string): never {
+    throw new LuaRaise(`bad argument #${n} to '${fname}' (${msg})`);
+  }
+
+  typeError(L: LState, n: number, fname: string, expected: string): never {
+    this.argError(n, fname, `${expected} expected, got ${this.vm.type(L, n) === T_NONE ? 'no value' : this.vm.typeName(L, n)}`);
+  }
+
+  isNoneOrNil(L: LState, n: number): boolean {
+    const t = this.vm.type(L, n);
+    return t === T_NONE || t === T_NIL;
+  }
+
+  checkInteger(L: LState, n: number, fname: string): number {
+    const v = this.vm.toInteger(L, n);
+    if (v === null) {
+      if (this.vm.type(L, n) === T_NUMBER) this.argError(n, fname, 'number has no integer representation');
+      this.typeError(L, n, fname, 'number');
+    }
+    return v;
+  }
+
+  optInteger(L: LState, n: number, fname: string, def: number): number {
+    return this.isNoneOrNil(L, n) ? def : this.checkInteger(L, n, fname);
+  }
+
+  checkNumber(L: LState, n: number, fname: string): number {
+    const v = this.vm.toNumber(L, n);
+    if (v === null) this.typeError(L, n, fname, 'number');
+    return v;
+  }
+
+  checkString(L: LState, n: number, fname: string): string {
+    const t = this.vm.type(L, n);
+    if (t !== T_STRING && t !== T_NUMBER) this.typeError(L, n, fname, 'string');
+    return this.vm.toStr(L, n)!;
+  }
+
+  optString(L: LState, n: number, fname: string, def: string): string {
+    return this.isNoneOrNil(L, n) ? def : this.checkString(L, n, fname);
+  }
+
+  checkBytes(L: LState, n: number, fname: string): Buffer {
+    const b = this.vm.toBytes(L, n);
+    if (b === null) this.typeError(L, n, fname, 'string');
+    return b;
+  }
+
+  checkFunction(L: LState, n: number, fname: string): void {
+    if (this.vm.type(L, n) !== T_FUNCTION) this.typeError(L, n, fname, 'function');
+  }
+
+  checkTable(L: LState, n: number, fname: string): void {
+    if (this.vm.type(L, n) !== T_TABLE) this.typeError(L, n, fname, 'table');
+  }
+
+  /** Reads field `name` of the table at `idx` with `read`, popping it afterwards. */
+  field<T>(L: LState, idx: number, name: string, read: (L: LState) => T): T {
+    this.vm.getField(L, idx, name);
+    try {
+      return read(L);
+    } finally {
+      this.vm.pop(L, 1);
+    }
+  }
+
+  /** Common option-table reader: returns undefined for absent keys. */
+  optField(L: LState, idx: number, name: string): { type: number; str?: string; num?: number; bool?: boolean } {
+    return this.field(L, idx, name, (L) => {
+      const t = this.vm.type(L, -1);
+      return {
+        type: t,
+        str: t === T_STRING ? this.vm.toStr(L, -1)! : undefined,
+        num: t === T_NUMBER ? this.vm.toNumber(L, -1)! : undefined,
+        bool: this.vm.toBoolean(L, -1),
+      };
+    });
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * What every `ba.*` namespace module gets: the VM, the dispatcher, the trace log, argument
+ * checks, and a few cross-module hooks (so socket.ts can accept bytearrays without importing
+ * bytearray.ts, and so on).
+ */
+import type { Scheduler } from '../sched/scheduler.js';
+import type { TraceLog } from '../sched/trace-log.js';
+import type { LState, LuaVM } from '../vm/lua-vm.js';
+import { Args } from './args.js';
+
+export interface RuntimeConfig {
+  /** ba.thread pool size (threadcnt). */
+  threadcnt: number;
+  /** Largest WebSocket message (wsmaxsize). */
+  wsmaxsize: number;
+  /** CPU budget per resume in ms; 0 = unlimited. */
+  cpuBudgetMs: number;
+}
+
+export const defaultConfig: RuntimeConfig = {
+  threadcnt: 3,
+  wsmaxsize: 16 * 1024 * 1024,
+  cpuBudgetMs: 10_000,
+};
+
+export class BaContext {
+  readonly args: Args;
+  /** Registry reference of the `ba` table. */
+  baRef = 0;
+  /** Returns the bytes of a non-string value that sockets accept as data (bytearrays). */
+  extraBytes: Array<(L: LState, idx: number) => Uint8Array | null> = [];
+  /** Functions run at shutdown after onunload, before waiting cosockets are resumed. */
+  readonly shutdownHooks: Array<() => void> = [];
+
+  constructor(
+    readonly vm: LuaVM,
+    readonly sched: Scheduler,
+    readonly log: TraceLog,
+    readonly config: RuntimeConfig,
+  ) {
+    this.args = new Args(vm);
+  }
+
+  /** Pushes the `ba` table. */
+  pushBa(L: LState): void {
+    this.vm.pushRef(L, this.baRef);
+  }
+
+  /** Bytes of a value a socket may send: string, number, or an extension type; else null. */
+  dataBytes(L: LState, idx: number): Uint8Array | null {
+    const v = this.vm.viewBytes(L, idx);
+    if (v) return v;
+    for (const f of this.extraBytes) {
+      const b = f(L, idx);
+      if (b) return b;
+    }
+    return null;
+  }
+}

@@ -1,0 +1,206 @@
+/**
+ * A TCP (or TLS) connection without Lua: read buffering with back-pressure, and the write
+ * side's queue accounting.
+ *
+ * Read side: bytes that arrive while nobody reads are kept in a chunk list; once more than
+ * `highWater` bytes are buffered the socket stops reading from the kernel (pause), and reading
+ * resumes when the consumer has taken them (no unbounded buffering). A consumer registers
+ * `onReadable`, called when data, EOF or an error arrives.
+ *
+ * Write side: Node hands bytes to the kernel synchronously when it can; what it could not is
+ * `writableLength` (the "queued" bytes of ba-socket.md §5). Drain waiters are told when that
+ * reaches zero.
+ */
+import type { Socket } from 'node:net';
+
+export type ReadEnd = 'eof' | 'error' | 'closenotify';
+
+export class TcpConn {
+  private chunks: Buffer[] = [];
+  private headOff = 0;
+  /** Bytes buffered and not yet read. */
+  buffered = 0;
+  /** Set when the peer finished (FIN/RST/error); reported after buffered data. */
+  ended: ReadEnd | null = null;
+  endError: Error | null = null;
+  /** True once close() was called or the socket was destroyed. */
+  closed = false;
+  private paused = false;
+  /** Called when data, EOF or an error arrives. */
+  onReadable: (() => void) | null = null;
+  private drainWaiters: Array<(ok: boolean) => void> = [];
+  /** Called once when a write fails (EPIPE, reset). */
+  writeFailed = false;
+
+  constructor(
+    readonly sock: Socket,
+    readonly highWater = 64 * 1024,
+  ) {
+    sock.on('data', (b: Buffer) => this.onData(b));
+    sock.on('end', () => this.onEnd('eof', null));
+    sock.on('error', (e: Error) => this.onError(e));
+    sock.on('close', () => this.onClose());
+  }
+
+  private onData(b: Buffer): void {
+    this.chunks.push(b);
+    this.buffered += b.length;
+    if (this.buffered >= this.highWater && !this.paused) {
+      this.paused = true;
+      this.sock.pause();
+    }
+    this.onReadable?.();
+  }
+
+  private onEnd(kind: ReadEnd, err: Error | null): void {
+    if (this.ended) return;
+    this.ended = kind;
+    this.endError = err;
+    this.onReadable?.();
+  }
+
+  private onError(e: Error): void {
+    this.writeFailed = true;
+    this.onEnd('error', e);
+    this.flushDrainWaiters(false);
+  }
+
+  private onClose(): void {
+    this.closed = true;
+    this.onEnd('eof', null);
+    this.flushDrainWaiters(false);
+  }
+
+  /** Takes up to `max` buffered bytes (a view, no copy when one chunk suffices), or null. */
+  read(max: number): Buffer | null {
+    if (this.buffered === 0) return null;
+    let out: Buffer;
+    const first = this.chunks[0]!;
+    const avail = first.length - this.headOff;
+    if (avail > max) {
+      out = first.subarray(this.headOff, this.headOff + max);
+      this.headOff += max;
+    } else if (avail === max || this.chunks.length === 1) {
+      out = this.headOff === 0 ? first : first.subarray(this.headOff);
+      this.chunks.shift();
+      this.headOff = 0;
+    } else {
+      // Coalesce small chunks up to max.
+      const parts: Buffer[] = [];
+      let n = 0;
+      while (n < max && this.chunks.length) {
+        const c = this.chunks[0]!;
+        const take = Math.min(c.length - this.headOff, max - n);
+        parts.push(c.subarray(this.headOff, this.headOff + take));
+        n += take;
+        if (this.headOff + take === c.length) {
+          this.chunks.shift();
+          this.headOff = 0;
+        } else this.headOff += take;
+      }
+      out = Buffer.concat(parts, n);
+    }
+    this.buffered -= out.length;
+    if (this.paused && this.buffered < this.highWater / 2) {
+      this.paused = false;
+      if (!this.closed) this.sock.resume();
+    }
+    return out;
+  }
+
+  /** Takes every buffered byte (for handing a connection to another owner). */
+  takeAll(): Buffer {
+    if (this.buffered === 0) return Buffer.alloc(0);
+    const parts = this.chunks.map((c, i) => (i === 0 ? c.subarray(this.headOff) : c));
+    this.chunks = [];
+    this.headOff = 0;
+    const out = Buffer.concat(parts, this.buffered);
+    this.buffered = 0;
+    if (this.paused) {
+      this.paused = false;
+      if (!this.closed) this.sock.resume();
+    }
+    return out;
+  }
+
+  /** Puts bytes back in front of the buffer. */
+  unshift(b: Buffer): void {
+    if (b.length === 0) return;
+    if (this.headOff) {
+      this.chunks[0] = this.chunks[0]!.subarray(this.headOff);
+      this.headOff = 0;
+    }
+    this.chunks.unshift(b);
+    this.buffered += b.length;
+  }
+
+  /** Bytes accepted by write but not yet handed to the kernel. */
+  get queued(): number {
+    return this.sock.writableLength;
+  }
+
+  /** Can this connection still send? */
+  get writable(): boolean {
+    return !this.closed && !this.writeFailed && !this.sock.destroyed && !this.sock.writableEnded;
+  }
+
+  private readonly afterWrite = (err?: Error | null): void => {
+    if (err) {
+      this.writeFailed = true;
+      this.flushDrainWaiters(false);
+      return;
+    }
+    if (this.drainWaiters.length && this.sock.writableLength === 0) this.flushDrainWaiters(true);
+  };
+
+  /** Hands bytes to Node (which writes to the kernel at once when it can). */
+  write(b: Uint8Array): void {
+    this.sock.write(b, this.afterWrite);
+  }
+
+  /** Calls `cb(true)` when the queue is empty, `cb(false)` if the connection fails first. */
+  whenDrained(cb: (ok: boolean) => void): void {
+    if (this.sock.writableLength === 0) {
+      cb(this.writable);
+      return;
+    }
+    this.drainWaiters.push(cb);
+  }
+
+  removeDrainWaiter(cb: (ok: boolean) => void): void {
+    const i = this.drainWaiters.indexOf(cb);
+    if (i >= 0) this.drainWaiters.splice(i, 1);
+  }
+
+  private flushDrainWaiters(ok: boolean): void {
+    const list = this.drainWaiters;
+    if (!list.length) return;
+    this.drainWaiters = [];
+    for (const cb of list) cb(ok);
+  }
+
+  /**
+   * Closes the connection. Queued (unsent) bytes are discarded as in BAS; when nothing is
+   * queued the close is a graceful FIN so bytes already handed to the kernel reach the peer.
+   */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.onReadable = null;
+    const s = this.sock;
+    if (s.writableLength > 0 || s.destroyed) s.destroy();
+    else {
+      // Ends our side (FIN) and destroys the handle once the FIN is out.
+      s.destroySoon();
+    }
+    this.flushDrainWaiters(false);
+  }
+
+  /** Hard close (RST semantics not guaranteed; destroys the handle). */
+  destroy(): void {
+    this.closed = true;
+    this.onReadable = null;
+    this.sock.destroy();
+    this.flushDrainWaiters(false);
+  }
+}

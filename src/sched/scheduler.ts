@@ -1,0 +1,257 @@
+/**
+ * The dispatcher. Every Lua entry point (the .preload chunk, a cosocket, a timer callback, an
+ * LSP page, a thread job, a one-shot script) runs as a Lua coroutine (a Task) resumed from here.
+ * A suspended task waits on exactly one Waiter (socket x direction, a timer, `disable`, ...);
+ * the event that completes the wait pushes the results onto the task's coroutine and calls
+ * `resume`.
+ *
+ * One suspension contract (style.md item 3): a host function either completes at once or
+ * registers a waiter and returns `sched.suspend(L, waiter)`. Yields are the expensive path
+ * (~2.4 µs, a thrown longjmp in WASM), so callers must complete without suspending whenever
+ * the answer is already there.
+ */
+import { LuaError, LuaRaise } from '../vm/lua-error.js';
+import { LUA_OK, LUA_YIELD, LuaVM, T_LIGHTUSERDATA, type LState } from '../vm/lua-vm.js';
+import type { TraceLog } from './trace-log.js';
+
+export type TaskKind = 'cosocket' | 'job' | 'timer' | 'preload' | 'script' | 'page' | 'startup';
+
+/** What a suspended task waits for. `state` is what `sock:state()` reports while waiting. */
+export interface Waiter {
+  readonly state: string;
+  /** Detaches the waiter from its event source (timer cleared, socket reader removed). */
+  abort(): void;
+}
+
+export interface TaskHooks {
+  /** The function returned; its `nres` results are on the task's coroutine. */
+  onEnd?(task: Task, nres: number): void;
+  /** The function raised (or was stopped by its CPU budget). Default: trace it. */
+  onError?(task: Task, err: LuaError): void;
+  /** The root coroutine called coroutine.yield itself (timer protocol). */
+  onUserYield?(task: Task, nres: number): void;
+}
+
+let nextTaskId = 1;
+
+export class Task {
+  readonly id = nextTaskId++;
+  waiting: Waiter | null = null;
+  done = false;
+  /** Set when the CPU budget stopped the task: the next yield ends it. */
+  killed = false;
+  /** Whether the root coroutine may call coroutine.yield (timers). */
+  userYield = false;
+  /** Free slot for the owner of the task (socket, timer, job). */
+  owner: unknown = null;
+
+  constructor(
+    readonly kind: TaskKind,
+    readonly co: LState,
+    readonly ref: number,
+    readonly hooks: TaskHooks,
+  ) {}
+}
+
+export interface SchedulerOptions {
+  /** CPU budget of one resume, in ms; 0 disables the check. */
+  cpuBudgetMs: number;
+}
+
+const ERROR_LABEL: Record<TaskKind, string> = {
+  cosocket: '-------- Lua error in Cosocket: ',
+  job: '-------- Lua error: ',
+  timer: 'Timer callback failed: ',
+  preload: '-------- Lua error: ',
+  script: '-------- Lua error: ',
+  page: '-------- Lua error in LSP page: ',
+  startup: '-------- Lua error: ',
+};
+
+export class Scheduler {
+  /** The task whose coroutine is running (innermost when resumes nest), or null. */
+  current: Task | null = null;
+  private readonly tasks = new Map<LState, Task>();
+  private depth = 0;
+  private sliceStart = 0;
+  /** Light userdata value yielded by inner (script-created) coroutines waiting on the host. */
+  readonly waitMarker = 0x5ea;
+  private posted: Array<() => void> = [];
+  private postScheduled = false;
+  shuttingDown = false;
+
+  constructor(
+    readonly vm: LuaVM,
+    readonly log: TraceLog,
+    private readonly opts: SchedulerOptions,
+  ) {
+    if (opts.cpuBudgetMs > 0) vm.setCountHook(10000, (L) => this.onHook(L));
+  }
+
+  get activeTasks(): number {
+    return this.tasks.size;
+  }
+
+  setCpuBudget(ms: number): void {
+    this.opts.cpuBudgetMs = ms;
+  }
+
+  /**
+   * Creates a task; the caller pushes the function and its arguments onto `task.co` and then
+   * calls `resume(task, nargs)`.
+   */
+  create(kind: TaskKind, hooks: TaskHooks = {}): Task {
+    const { co, ref } = this.vm.newThread();
+    const task = new Task(kind, co, ref, hooks);
+    this.tasks.set(co, task);
+    return task;
+  }
+
+  taskOf(L: LState): Task | undefined {
+    return this.tasks.get(L);
+  }
+
+  /** Resumes `task` with the `nargs` values on top of its stack (the function first, on start). */
+  resume(task: Task, nargs: number): void {
+    if (task.done) return;
+    const vm = this.vm;
+    const prev = this.current;
+    this.current = task;
+    task.waiting = null;
+    if (this.depth++ === 0) this.sliceStart = performance.now();
+    let st: number;
+    try {
+      st = vm.resume(task.co, nargs);
+    } finally {
+      this.depth--;
+      this.current = prev;
+    }
+    const nres = vm.lastResults;
+    if (st === LUA_YIELD) {
+      if (task.killed) {
+        this.fail(task, new LuaError('CPU budget exceeded', vm.traceback(task.co)));
+      } else if (task.waiting) {
+        // Waiting on the host: drop what was yielded (the inner-coroutine marker).
+        if (nres) vm.pop(task.co, nres);
+      } else if (task.userYield && task.hooks.onUserYield) {
+        task.hooks.onUserYield(task, nres);
+        if (!task.done) vm.settop(task.co, 0);
+      } else {
+        this.fail(task, new LuaError('attempt to yield from outside a coroutine', vm.traceback(task.co)));
+      }
+    } else if (st === LUA_OK) {
+      task.done = true;
+      try {
+        task.hooks.onEnd?.(task, nres);
+      } finally {
+        this.release(task);
+      }
+    } else {
+      const msg = vm.type(task.co, -1) === 4 || vm.type(task.co, -1) === 3 ? vm.toStr(task.co, -1)! : `(error object is a ${vm.typeName(task.co, -1)} value)`;
+      this.fail(task, new LuaError(msg, vm.traceback(task.co)));
+    }
+  }
+
+  private fail(task: Task, err: LuaError): void {
+    task.done = true;
+    try {
+      if (task.hooks.onError) task.hooks.onError(task, err);
+      else this.traceError(task.kind, err);
+    } finally {
+      this.release(task);
+    }
+  }
+
+  /** Writes an error the way BAS does for that kind of context. */
+  traceError(kind: TaskKind, err: LuaError): void {
+    this.log.write(`${ERROR_LABEL[kind]}${err.describe()}\n`);
+  }
+
+  private release(task: Task): void {
+    task.done = true;
+    task.waiting?.abort();
+    task.waiting = null;
+    this.tasks.delete(task.co);
+    this.vm.settop(task.co, 0);
+    this.vm.unref(task.ref);
+  }
+
+  /**
+   * Called by a host function (on coroutine L) that must wait: records the waiter and yields.
+   * The caller returns this value. Raises a clear error where C Lua cannot yield.
+   */
+  suspend(L: LState, waiter: Waiter, what = 'this call'): number {
+    const task = this.current;
+    if (!task || task.done) {
+      waiter.abort();
+      throw new LuaRaise(`${what} must run in a coroutine of the runtime`);
+    }
+    if (!this.vm.isYieldable(L)) {
+      waiter.abort();
+      throw new LuaRaise(
+        `${what} cannot wait here: attempt to yield across a C-call boundary (inside a metamethod, iterator or callback such as a table.sort comparator)`,
+      );
+    }
+    task.waiting = waiter;
+    if (L === task.co) return this.vm.yield(L, 0);
+    // A coroutine the script created: yield a marker that the scheduler-aware
+    // coroutine.resume passes up to the task's root (see prelude).
+    this.vm.m._lua_pushlightuserdata(L, this.waitMarker);
+    return this.vm.yield(L, 1);
+  }
+
+  /** True when value at idx is the wait marker. */
+  isWaitMarker(L: LState, idx: number): boolean {
+    return this.vm.type(L, idx) === T_LIGHTUSERDATA && this.vm.m._lua_touserdata(L, idx) === this.waitMarker;
+  }
+
+  /** Runs `fn` after the current Lua call chain has unwound (microtask). */
+  post(fn: () => void): void {
+    this.posted.push(fn);
+    if (!this.postScheduled) {
+      this.postScheduled = true;
+      queueMicrotask(() => this.runPosted());
+    }
+  }
+
+  private runPosted(): void {
+    this.postScheduled = false;
+    const list = this.posted;
+    this.posted = [];
+    for (const fn of list) {
+      try {
+        fn();
+      } catch (e) {
+        this.log.write(`remora: internal error: ${(e as Error).stack ?? e}\n`);
+      }
+    }
+  }
+
+  /** Resumes every waiting task with `nil, "sysshutdown"` (server.md §8 step 2). */
+  shutdownWaiters(): void {
+    this.shuttingDown = true;
+    for (const task of [...this.tasks.values()]) {
+      if (task.done || !task.waiting) continue;
+      const w = task.waiting;
+      w.abort();
+      task.waiting = null;
+      if (task.kind !== 'cosocket') continue;
+      this.vm.pushNil(task.co);
+      this.vm.pushString(task.co, 'sysshutdown');
+      this.resume(task, 2);
+    }
+  }
+
+  private onHook(L: LState): number | void {
+    const task = this.current;
+    if (!task || performance.now() - this.sliceStart <= this.opts.cpuBudgetMs) return;
+    // Give whatever continues after this task a fresh budget.
+    this.sliceStart = performance.now();
+    if (L === task.co && this.vm.isYieldable(L)) {
+      // Yield from the hook: pcall cannot catch it; resume() ends the task.
+      task.killed = true;
+      return 1;
+    }
+    throw new LuaRaise('CPU budget exceeded');
+  }
+}

@@ -1,0 +1,566 @@
+/**
+ * The Lua VM bridge: wasmoon 1.16.0's Lua 5.4 used only through its raw emscripten exports
+ * (`_lua_*`, `HEAPU8`). This is the only folder that imports wasmoon; swapping the VM touches
+ * src/vm/ alone.
+ *
+ * Facts this file relies on (shared/notes/lua-vm.md):
+ *  - lua_Integer parameters and results are BigInt (WASM_BIGINT build).
+ *  - Lua's longjmp (errors and yields) is `throw Infinity` through JS frames; a JS exception
+ *    escaping a host function corrupts the coroutine, so every host function goes through
+ *    `wrapHost`.
+ *  - HEAPU8 is replaced when WASM memory grows: views are refreshed when detached.
+ */
+import { createRequire } from 'node:module';
+import { LuaError, LuaRaise } from './lua-error.js';
+
+const require = createRequire(import.meta.url);
+// wasmoon ships a UMD bundle; only LuaWasm.initialize is used, to instantiate the module.
+const { LuaWasm } = require('wasmoon') as { LuaWasm: { initialize(): Promise<{ module: RawModule }> } };
+
+export const LUA_OK = 0;
+export const LUA_YIELD = 1;
+export const LUA_ERRRUN = 2;
+export const LUA_ERRSYNTAX = 3;
+export const LUA_REGISTRYINDEX = -1001000;
+export const LUA_MULTRET = -1;
+
+export const T_NONE = -1;
+export const T_NIL = 0;
+export const T_BOOLEAN = 1;
+export const T_LIGHTUSERDATA = 2;
+export const T_NUMBER = 3;
+export const T_STRING = 4;
+export const T_TABLE = 5;
+export const T_FUNCTION = 6;
+export const T_USERDATA = 7;
+export const T_THREAD = 8;
+
+const TYPE_NAMES = ['nil', 'boolean', 'userdata', 'number', 'string', 'table', 'function', 'userdata', 'thread'];
+
+/** A Lua state pointer (main state or coroutine). */
+export type LState = number;
+/** A host function: reads its arguments from L, pushes results, returns how many. */
+export type HostFunction = (L: LState) => number;
+
+/** The subset of the emscripten module used here. */
+export interface RawModule {
+  HEAPU8: Uint8Array;
+  HEAP32: Int32Array;
+  HEAPU32: Uint32Array;
+  HEAPF64: Float64Array;
+  addFunction(fn: (...a: number[]) => unknown, sig: string): number;
+  _malloc(n: number): number;
+  _free(p: number): void;
+  _luaL_newstate(): number;
+  _luaL_openlibs(L: number): void;
+  _luaL_loadbufferx(L: number, buf: number, sz: number, name: number, mode: number): number;
+  _luaL_ref(L: number, t: number): number;
+  _luaL_unref(L: number, t: number, ref: number): void;
+  _luaL_traceback(L: number, L1: number, msg: number, level: number): void;
+  _luaL_where(L: number, lvl: number): void;
+  _luaL_tolstring(L: number, idx: number, len: number): number;
+  _luaL_newmetatable(L: number, name: number): number;
+  _lua_gettop(L: number): number;
+  _lua_settop(L: number, idx: number): void;
+  _lua_pushvalue(L: number, idx: number): void;
+  _lua_rotate(L: number, idx: number, n: number): void;
+  _lua_copy(L: number, from: number, to: number): void;
+  _lua_checkstack(L: number, n: number): number;
+  _lua_xmove(from: number, to: number, n: number): void;
+  _lua_type(L: number, idx: number): number;
+  _lua_tolstring(L: number, idx: number, len: number): number;
+  _lua_tonumberx(L: number, idx: number, isnum: number): number;
+  _lua_tointegerx(L: number, idx: number, isnum: number): bigint;
+  _lua_toboolean(L: number, idx: number): number;
+  _lua_isinteger(L: number, idx: number): number;
+  _lua_touserdata(L: number, idx: number): number;
+  _lua_tothread(L: number, idx: number): number;
+  _lua_rawlen(L: number, idx: number): number;
+  _lua_rawequal(L: number, a: number, b: number): number;
+  _lua_pushnil(L: number): void;
+  _lua_pushnumber(L: number, n: number): void;
+  _lua_pushinteger(L: number, n: bigint): void;
+  _lua_pushlstring(L: number, s: number, len: number): number;
+  _lua_pushboolean(L: number, b: number): void;
+  _lua_pushcclosure(L: number, fn: number, n: number): void;
+  _lua_pushlightuserdata(L: number, p: number): void;
+  _lua_pushthread(L: number): number;
+  _lua_createtable(L: number, narr: number, nrec: number): void;
+  _lua_newuserdatauv(L: number, size: number, nuv: number): number;
+  _lua_getfield(L: number, idx: number, k: number): number;
+  _lua_setfield(L: number, idx: number, k: number): void;
+  _lua_getglobal(L: number, name: number): number;
+  _lua_setglobal(L: number, name: number): void;
+  _lua_rawget(L: number, idx: number): number;
+  _lua_rawset(L: number, idx: number): void;
+  _lua_rawgeti(L: number, idx: number, n: bigint): number;
+  _lua_rawseti(L: number, idx: number, n: bigint): void;
+  _lua_gettable(L: number, idx: number): number;
+  _lua_settable(L: number, idx: number): void;
+  _lua_next(L: number, idx: number): number;
+  _lua_getmetatable(L: number, idx: number): number;
+  _lua_setmetatable(L: number, idx: number): number;
+  _lua_newthread(L: number): number;
+  _lua_resume(L: number, from: number, nargs: number, nres: number): number;
+  _lua_yieldk(L: number, nres: number, ctx: number, k: number): number;
+  _lua_isyieldable(L: number): number;
+  _lua_status(L: number): number;
+  _lua_error(L: number): number;
+  _lua_callk(L: number, nargs: number, nres: number, ctx: number, k: number): void;
+  _lua_pcallk(L: number, nargs: number, nres: number, msgh: number, ctx: number, k: number): number;
+  _lua_sethook(L: number, f: number, mask: number, count: number): void;
+  _lua_concat(L: number, n: number): void;
+  _lua_closeslot(L: number, idx: number): void;
+  _lua_resetthread(L: number): number;
+  _lua_setupvalue(L: number, f: number, n: number): number;
+}
+
+const utf8 = new TextDecoder('utf-8');
+const enc = new TextEncoder();
+
+/** Is this a longjmp (Lua error or yield) or an emscripten unwind that must pass through? */
+function isLuaUnwind(e: unknown): boolean {
+  return e === Infinity || (typeof e === 'object' && e !== null && (e as { name?: string }).name === 'ExitStatus');
+}
+
+export interface LuaVMOptions {
+  /** Called from the count hook every `hookCount` instructions; may raise or yield. */
+  hookCount?: number;
+}
+
+export class LuaVM {
+  readonly m: RawModule;
+  /** The main state; host code never runs Lua on it directly, only creates threads from it. */
+  readonly L: LState;
+  private u8: Uint8Array;
+  private i32: Int32Array;
+  private u32: Uint32Array;
+  private scratch: number;
+  private scratchSize: number;
+  /** A 4-byte out-parameter for lengths and resume result counts. */
+  private readonly outPtr: number;
+  private readonly cstrings = new Map<string, number>();
+  private hookFn: ((L: LState) => number | void) | null = null;
+
+  private constructor(m: RawModule) {
+    this.m = m;
+    this.u8 = m.HEAPU8;
+    this.i32 = m.HEAP32;
+    this.u32 = m.HEAPU32;
+    this.scratchSize = 64 * 1024;
+    this.scratch = m._malloc(this.scratchSize);
+    this.outPtr = m._malloc(8);
+    this.L = m._luaL_newstate();
+    m._luaL_openlibs(this.L);
+  }
+
+  static async create(): Promise<LuaVM> {
+    const lw = await LuaWasm.initialize();
+    return new LuaVM(lw.module);
+  }
+
+  // ---- heap access -------------------------------------------------------------------------
+
+  /** Current HEAPU8 (refreshed after memory growth detached the old view). */
+  heap(): Uint8Array {
+    if (this.u8.byteLength === 0) this.refreshViews();
+    return this.u8;
+  }
+
+  private refreshViews(): void {
+    this.u8 = this.m.HEAPU8;
+    this.i32 = this.m.HEAP32;
+    this.u32 = this.m.HEAPU32;
+  }
+
+  readI32(p: number): number {
+    if (this.i32.byteLength === 0) this.refreshViews();
+    return this.i32[p >> 2]!;
+  }
+
+  writeI32(p: number, v: number): void {
+    if (this.i32.byteLength === 0) this.refreshViews();
+    this.i32[p >> 2] = v;
+  }
+
+  private readU32(p: number): number {
+    if (this.u32.byteLength === 0) this.refreshViews();
+    return this.u32[p >> 2]!;
+  }
+
+  /** A NUL-terminated copy of `s` in WASM memory, kept for the VM's life (names, keys). */
+  cstr(s: string): number {
+    let p = this.cstrings.get(s);
+    if (p === undefined) {
+      const b = enc.encode(s);
+      p = this.m._malloc(b.length + 1);
+      const h = this.heap();
+      h.set(b, p);
+      h[p + b.length] = 0;
+      this.cstrings.set(s, p);
+    }
+    return p;
+  }
+
+  private ensureScratch(n: number): number {
+    if (n > this.scratchSize) {
+      this.m._free(this.scratch);
+      let size = this.scratchSize;
+      while (size < n) size *= 2;
+      this.scratch = this.m._malloc(size);
+      this.scratchSize = size;
+      this.refreshViews();
+    }
+    return this.scratch;
+  }
+
+  // ---- values: Lua -> JS -------------------------------------------------------------------
+
+  type(L: LState, i: number): number {
+    return this.m._lua_type(L, i);
+  }
+
+  typeName(L: LState, i: number): string {
+    const t = this.m._lua_type(L, i);
+    return t < 0 ? 'no value' : TYPE_NAMES[t]!;
+  }
+
+  top(L: LState): number {
+    return this.m._lua_gettop(L);
+  }
+
+  /** Bytes of a string (or number, converted in place as Lua does) at `i`, or null. */
+  toBytes(L: LState, i: number): Buffer | null {
+    const t = this.m._lua_type(L, i);
+    if (t !== T_STRING && t !== T_NUMBER) return null;
+    const p = this.m._lua_tolstring(L, i, this.outPtr);
+    const len = this.readU32(this.outPtr);
+    return Buffer.from(this.heap().subarray(p, p + len));
+  }
+
+  /** A zero-copy view of a string's bytes; valid only until the next Lua call. */
+  viewBytes(L: LState, i: number): Uint8Array | null {
+    const t = this.m._lua_type(L, i);
+    if (t !== T_STRING && t !== T_NUMBER) return null;
+    const p = this.m._lua_tolstring(L, i, this.outPtr);
+    const len = this.readU32(this.outPtr);
+    return this.heap().subarray(p, p + len);
+  }
+
+  /** A string (or number) at `i` decoded as UTF-8, or null. */
+  toStr(L: LState, i: number): string | null {
+    const v = this.viewBytes(L, i);
+    return v === null ? null : utf8.decode(v);
+  }
+
+  /** `tostring(v)` as Lua does it (metamethods included). Leaves the stack unchanged. */
+  toDisplay(L: LState, i: number): string {
+    const p = this.m._luaL_tolstring(L, i, this.outPtr);
+    const len = this.readU32(this.outPtr);
+    const s = utf8.decode(this.heap().subarray(p, p + len));
+    this.m._lua_settop(L, -2);
+    return s;
+  }
+
+  toNumber(L: LState, i: number): number | null {
+    const n = this.m._lua_tonumberx(L, i, this.outPtr);
+    return this.readI32(this.outPtr) ? n : null;
+  }
+
+  /** Integer value if the value is a number with an exact integer representation. */
+  toInteger(L: LState, i: number): number | null {
+    const n = this.m._lua_tointegerx(L, i, this.outPtr);
+    return this.readI32(this.outPtr) ? Number(n) : null;
+  }
+
+  toBigInt(L: LState, i: number): bigint | null {
+    const n = this.m._lua_tointegerx(L, i, this.outPtr);
+    return this.readI32(this.outPtr) ? n : null;
+  }
+
+  toBoolean(L: LState, i: number): boolean {
+    return this.m._lua_toboolean(L, i) !== 0;
+  }
+
+  isInteger(L: LState, i: number): boolean {
+    return this.m._lua_isinteger(L, i) !== 0;
+  }
+
+  // ---- values: JS -> Lua -------------------------------------------------------------------
+
+  pushNil(L: LState): void {
+    this.m._lua_pushnil(L);
+  }
+
+  pushBoolean(L: LState, b: boolean): void {
+    this.m._lua_pushboolean(L, b ? 1 : 0);
+  }
+
+  pushInteger(L: LState, n: number | bigint): void {
+    this.m._lua_pushinteger(L, typeof n === 'bigint' ? n : BigInt(n));
+  }
+
+  pushNumber(L: LState, n: number): void {
+    this.m._lua_pushnumber(L, n);
+  }
+
+  /** Pushes an integer when `n` is integral, else a float. */
+  pushNum(L: LState, n: number): void {
+    if (Number.isSafeInteger(n)) this.m._lua_pushinteger(L, BigInt(n));
+    else this.m._lua_pushnumber(L, n);
+  }
+
+  /** Pushes bytes exactly (NUL and invalid UTF-8 included). */
+  pushBytes(L: LState, b: Uint8Array): void {
+    const n = b.length;
+    const p = this.ensureScratch(n);
+    this.heap().set(b, p);
+    this.m._lua_pushlstring(L, p, n);
+  }
+
+  /** Pushes a JS string as UTF-8. */
+  pushString(L: LState, s: string): void {
+    const max = s.length * 3;
+    const p = this.ensureScratch(max);
+    const { written } = enc.encodeInto(s, this.heap().subarray(p, p + max));
+    this.m._lua_pushlstring(L, p, written);
+  }
+
+  newTable(L: LState, narr = 0, nrec = 0): void {
+    this.m._lua_createtable(L, narr, nrec);
+  }
+
+  /** t[name] = top; pops the value. */
+  setField(L: LState, idx: number, name: string): void {
+    this.m._lua_setfield(L, idx, this.cstr(name));
+  }
+
+  getField(L: LState, idx: number, name: string): number {
+    return this.m._lua_getfield(L, idx, this.cstr(name));
+  }
+
+  getGlobal(L: LState, name: string): number {
+    return this.m._lua_getglobal(L, this.cstr(name));
+  }
+
+  setGlobal(L: LState, name: string): void {
+    this.m._lua_setglobal(L, this.cstr(name));
+  }
+
+  rawGetI(L: LState, idx: number, n: number): number {
+    return this.m._lua_rawgeti(L, idx, BigInt(n));
+  }
+
+  rawSetI(L: LState, idx: number, n: number): void {
+    this.m._lua_rawseti(L, idx, BigInt(n));
+  }
+
+  pop(L: LState, n = 1): void {
+    this.m._lua_settop(L, -n - 1);
+  }
+
+  settop(L: LState, n: number): void {
+    this.m._lua_settop(L, n);
+  }
+
+  /** Anchors the value on top of L in the registry (pops it); returns the reference. */
+  ref(L: LState): number {
+    return this.m._luaL_ref(L, LUA_REGISTRYINDEX);
+  }
+
+  unref(ref: number): void {
+    this.m._luaL_unref(this.L, LUA_REGISTRYINDEX, ref);
+  }
+
+  pushRef(L: LState, ref: number): number {
+    return this.m._lua_rawgeti(L, LUA_REGISTRYINDEX, BigInt(ref));
+  }
+
+  newUserdata(L: LState, size: number): number {
+    return this.m._lua_newuserdatauv(L, size, 1);
+  }
+
+  // ---- host functions ----------------------------------------------------------------------
+
+  /**
+   * Registers `fn` as a C function and returns its pointer. JS exceptions are turned into Lua
+   * errors (LuaRaise keeps its message; anything else is reported as an internal error), and
+   * Lua's own unwinding (`throw Infinity`) passes untouched.
+   */
+  hostFunction(name: string, fn: HostFunction): number {
+    const vm = this;
+    const wrapped = (L: LState): number => {
+      let err: unknown;
+      try {
+        return fn(L);
+      } catch (e) {
+        if (isLuaUnwind(e)) throw e;
+        err = e;
+      }
+      // Outside the try: lua_error longjmps through this frame.
+      return vm.raiseFromJs(L, err, name);
+    };
+    return this.m.addFunction(wrapped as (...a: number[]) => unknown, 'ii');
+  }
+
+  pushFunction(L: LState, fp: number, nup = 0): void {
+    this.m._lua_pushcclosure(L, fp, nup);
+  }
+
+  /** Registers and pushes a host function. */
+  pushHost(L: LState, name: string, fn: HostFunction): void {
+    this.m._lua_pushcclosure(L, this.hostFunction(name, fn), 0);
+  }
+
+  /** Sets table-at-idx[name] to a new host function. */
+  setHost(L: LState, idx: number, name: string, fn: HostFunction): void {
+    const a = idx < 0 && idx > LUA_REGISTRYINDEX ? idx - 1 : idx;
+    this.pushHost(L, name, fn);
+    this.setField(L, a, name);
+  }
+
+  private raiseFromJs(L: LState, err: unknown, name: string): number {
+    if (err instanceof LuaRaise) {
+      if (err.level > 0) {
+        this.m._luaL_where(L, err.level);
+        this.pushString(L, err.message);
+        this.m._lua_concat(L, 2);
+      } else {
+        this.pushString(L, err.message);
+      }
+    } else {
+      const msg = err instanceof Error ? err.message : String(err);
+      this.m._luaL_where(L, 1);
+      this.pushString(L, `internal error in '${name}': ${msg}`);
+      this.m._lua_concat(L, 2);
+    }
+    return this.m._lua_error(L);
+  }
+
+  /** Raises a Lua error with the value on top of L (never returns). */
+  error(L: LState): number {
+    return this.m._lua_error(L);
+  }
+
+  /** Suspends the coroutine L; the values pushed before the next resume become its results. */
+  yield(L: LState, nres = 0): number {
+    return this.m._lua_yieldk(L, nres, 0, 0);
+  }
+
+  isYieldable(L: LState): boolean {
+    return this.m._lua_isyieldable(L) !== 0;
+  }
+
+  // ---- coroutines ---------------------------------------------------------------------------
+
+  /** A new coroutine anchored in the registry. */
+  newThread(): { co: LState; ref: number } {
+    const co = this.m._lua_newthread(this.L);
+    const ref = this.m._luaL_ref(this.L, LUA_REGISTRYINDEX);
+    return { co, ref };
+  }
+
+  /** lua_resume; returns the status, and the number of results in `lastResults`. */
+  resume(co: LState, nargs: number): number {
+    const st = this.m._lua_resume(co, 0, nargs, this.outPtr);
+    this.lastResults = this.readI32(this.outPtr);
+    return st;
+  }
+
+  lastResults = 0;
+
+  /** Moves n values from the top of `from` to `to`. */
+  xmove(from: LState, to: LState, n: number): void {
+    if (n > 0) this.m._lua_xmove(from, to, n);
+  }
+
+  /** The traceback of coroutine `co` (which may be suspended or dead by error). */
+  traceback(co: LState, level = 0): string {
+    this.m._luaL_traceback(this.L, co, 0, level);
+    const s = this.toStr(this.L, -1) ?? '';
+    this.m._lua_settop(this.L, -2);
+    return s.replace(/^\n/, '');
+  }
+
+  /**
+   * Loads a chunk onto L. On a syntax error returns a LuaError (and leaves nothing pushed).
+   * `chunkname` follows Lua: "@file" for files, "=name" for literal names.
+   */
+  load(L: LState, source: Uint8Array | string, chunkname: string): LuaError | null {
+    const bytes = typeof source === 'string' ? enc.encode(source) : source;
+    const p = this.ensureScratch(bytes.length + 1);
+    this.heap().set(bytes, p);
+    const name = enc.encode(chunkname);
+    const np = this.m._malloc(name.length + 1);
+    const h = this.heap();
+    h.set(name, np);
+    h[np + name.length] = 0;
+    const st = this.m._luaL_loadbufferx(L, p, bytes.length, np, 0);
+    this.m._free(np);
+    if (st !== LUA_OK) {
+      const msg = this.toStr(L, -1) ?? 'load error';
+      this.m._lua_settop(L, -2);
+      return new LuaError(msg);
+    }
+    return null;
+  }
+
+  /**
+   * Runs a function synchronously on L with pcall; for setup code that never waits.
+   * Returns null or the error.
+   */
+  pcall(L: LState, nargs: number, nres: number): LuaError | null {
+    const st = this.m._lua_pcallk(L, nargs, nres, 0, 0, 0);
+    if (st !== LUA_OK) {
+      const msg = this.toStr(L, -1) ?? this.typeName(L, -1);
+      this.m._lua_settop(L, -2);
+      return new LuaError(msg);
+    }
+    return null;
+  }
+
+  /** Loads and runs `source` on the main state; throws LuaError on failure. */
+  exec(source: string, chunkname = '=remora'): void {
+    const e = this.load(this.L, source, chunkname) ?? this.pcall(this.L, 0, 0);
+    if (e) throw e;
+  }
+
+  // ---- count hook --------------------------------------------------------------------------
+
+  /**
+   * Installs a count hook on the main state (inherited by coroutines created afterwards).
+   * `fn` returns 1 to ask for a yield of the running coroutine (the hook yields it), or
+   * raises a LuaRaise.
+   */
+  setCountHook(count: number, fn: (L: LState) => number | void): void {
+    this.hookFn = fn;
+    const vm = this;
+    const hook = (L: LState): void => {
+      let err: unknown;
+      try {
+        if (vm.hookFn!(L) === 1) {
+          // Yielding from a count hook returns normally (lua_yield with 0 results).
+          vm.m._lua_yieldk(L, 0, 0, 0);
+        }
+        return;
+      } catch (e) {
+        if (isLuaUnwind(e)) throw e;
+        err = e;
+      }
+      vm.raiseFromJs(L, err, 'hook');
+    };
+    const fp = this.m.addFunction(hook as (...a: number[]) => unknown, 'vii');
+    this.m._lua_sethook(this.L, fp, 8 /* LUA_MASKCOUNT */, count);
+  }
+
+  // ---- metatables ---------------------------------------------------------------------------
+
+  /** Creates (or gets) registry metatable `name` and pushes it. */
+  newMetatable(L: LState, name: string): boolean {
+    return this.m._luaL_newmetatable(L, this.cstr(name)) !== 0;
+  }
+
+  setMetatable(L: LState, idx: number): void {
+    this.m._lua_setmetatable(L, idx);
+  }
+}
