@@ -89,3 +89,15 @@ export const DELIVERIES: ReadonlyArray<readonly [string, (bytes: Uint8Array) => 
   ['one byte at a time', (b) => segments(b, 1)],
   ['3-byte segments', (b) => segments(b, 3)],
 ];
+
+/**
+ * Whether `view` lies inside the memory of `source` (zero-copy check; comparing `.buffer` alone
+ * is not enough because small Buffers share node's allocation pool).
+ */
+export function aliases(view: Uint8Array, source: Uint8Array): boolean {
+  return (
+    view.buffer === source.buffer &&
+    view.byteOffset >= source.byteOffset &&
+    view.byteOffset + view.length <= source.byteOffset + source.length
+  );
+}
