@@ -1,0 +1,56 @@
+/**
+ * One interface for reading a request body whatever its framing (RFC 9112 §6.3), so the
+ * connection code does not branch on Content-Length versus chunked.
+ */
+import { ChunkedDecoder, type ChunkedDecoderOptions } from './chunked-decoder.js';
+import type { HttpError } from './http-error.js';
+import type { BodyFraming } from './request-parser.js';
+
+export interface BodyFeedResult {
+  /** Bytes of the input that belonged to the body (framing included). */
+  consumed: number;
+  /** Decoded body bytes; views into the input, valid until the caller reuses it. */
+  data: Buffer[];
+  /** True once the whole body has been seen. */
+  done: boolean;
+  /** Set when the peer's framing is broken; the connection must be closed. */
+  error: HttpError | null;
+}
+
+export interface BodyDecoder {
+  feed(chunk: Uint8Array): BodyFeedResult;
+  readonly done: boolean;
+  /** Body bytes delivered so far. */
+  readonly received: number;
+}
+
+/** Counts down a Content-Length. */
+class LengthDecoder implements BodyDecoder {
+  received = 0;
+
+  constructor(private remaining: number) {}
+
+  get done(): boolean {
+    return this.remaining === 0;
+  }
+
+  feed(chunk: Uint8Array): BodyFeedResult {
+    const take = Math.min(this.remaining, chunk.byteLength);
+    this.remaining -= take;
+    this.received += take;
+    const data = take > 0 ? [Buffer.from(chunk.buffer, chunk.byteOffset, take)] : [];
+    return { consumed: take, data, done: this.remaining === 0, error: null };
+  }
+}
+
+/** A decoder for the framing the request head announced. */
+export function createBodyDecoder(framing: BodyFraming, options: ChunkedDecoderOptions = {}): BodyDecoder {
+  switch (framing.kind) {
+    case 'chunked':
+      return new ChunkedDecoder(options);
+    case 'length':
+      return new LengthDecoder(framing.length);
+    case 'none':
+      return new LengthDecoder(0);
+  }
+}

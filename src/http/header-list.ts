@@ -1,0 +1,103 @@
+/**
+ * An ordered list of HTTP header fields. Names keep the case they were received or set with
+ * (request:header() hands them to Lua as sent, and some peers care how response names are
+ * spelled); lookups ignore case (RFC 9110 §5.1).
+ *
+ * Strings here are byte strings: one JS char per byte (latin1), because header values may carry
+ * obs-text bytes (RFC 9110 §5.5) that must reach Lua unchanged. Convert with
+ * `Buffer.from(value, 'latin1')` before handing them to the VM.
+ */
+export class HeaderList implements Iterable<[string, string]> {
+  private readonly names: string[] = [];
+  private readonly keys: string[] = [];
+  private readonly values: string[] = [];
+
+  constructor(init?: Iterable<readonly [string, string]>) {
+    if (init) for (const [n, v] of init) this.add(n, v);
+  }
+
+  /** Number of fields, counting repeated names separately. */
+  get size(): number {
+    return this.names.length;
+  }
+
+  /** Appends a field, keeping any earlier fields of the same name. */
+  add(name: string, value: string): void {
+    this.names.push(name);
+    this.keys.push(name.toLowerCase());
+    this.values.push(value);
+  }
+
+  /**
+   * The field's value; repeated fields are joined with ", " as RFC 9110 §5.3 allows for list
+   * fields. Use getAll() for Set-Cookie, which must not be combined.
+   */
+  get(name: string): string | undefined {
+    const key = name.toLowerCase();
+    let out: string | undefined;
+    for (let i = 0; i < this.keys.length; i++) {
+      if (this.keys[i] !== key) continue;
+      out = out === undefined ? this.values[i] : `${out}, ${this.values[i]}`;
+    }
+    return out;
+  }
+
+  /** Every value of the field, in order. */
+  getAll(name: string): string[] {
+    const key = name.toLowerCase();
+    const out: string[] = [];
+    for (let i = 0; i < this.keys.length; i++) if (this.keys[i] === key) out.push(this.values[i]);
+    return out;
+  }
+
+  has(name: string): boolean {
+    return this.keys.includes(name.toLowerCase());
+  }
+
+  /** Replaces all fields of that name with one, at the position of the first one. */
+  set(name: string, value: string): void {
+    const key = name.toLowerCase();
+    const at = this.keys.indexOf(key);
+    if (at < 0) {
+      this.add(name, value);
+      return;
+    }
+    this.names[at] = name;
+    this.values[at] = value;
+    for (let i = this.keys.length - 1; i > at; i--) if (this.keys[i] === key) this.removeAt(i);
+  }
+
+  /** Removes every field of that name; returns whether there was one. */
+  delete(name: string): boolean {
+    const key = name.toLowerCase();
+    let found = false;
+    for (let i = this.keys.length - 1; i >= 0; i--) {
+      if (this.keys[i] === key) {
+        this.removeAt(i);
+        found = true;
+      }
+    }
+    return found;
+  }
+
+  clear(): void {
+    this.names.length = 0;
+    this.keys.length = 0;
+    this.values.length = 0;
+  }
+
+  /** [name as sent, value] pairs in order. */
+  entries(): Array<[string, string]> {
+    return this.names.map((n, i): [string, string] => [n, this.values[i]]);
+  }
+
+  [Symbol.iterator](): Iterator<[string, string]> {
+    return this.entries()[Symbol.iterator]();
+  }
+
+  private removeAt(i: number): void {
+    this.names.splice(i, 1);
+    this.keys.splice(i, 1);
+    this.values.splice(i, 1);
+  }
+}
