@@ -181,9 +181,12 @@ export class RequestParser {
     while (off < buf.length) {
       const lf = buf.indexOf(LF, off);
       const end = lf < 0 ? buf.length : lf + 1;
+      // Checked before waiting for the line end, so an endless line is refused early; the
+      // error is reported at the first byte past the limit, whatever the chunking.
+      if (this.headSize + (end - off) > this.maxHeadSize) {
+        return this.fail(off + (this.maxHeadSize - this.headSize) + 1, this.tooLarge());
+      }
       this.headSize += end - off;
-      // Checked before waiting for the line end, so an endless line is refused early.
-      if (this.headSize > this.maxHeadSize) return this.fail(end, this.tooLarge());
       if (lf < 0) {
         // Copy: the caller may reuse its buffer once feed returns.
         this.partial.push(Buffer.from(buf.subarray(off)));
