@@ -1,0 +1,275 @@
+/**
+ * One HTTP response on a raw connection: the object behind request/response's setstatus,
+ * setheader, write, flush, senderror and sendredirect (server.md §5), without Lua.
+ *
+ * Output is buffered. If the response ends before anything was flushed, it goes out with a
+ * Content-Length and the connection can be kept alive. Once a page flushes (or the buffer
+ * fills), the head goes out first and the rest follows chunked to an HTTP/1.1 client or,
+ * for an HTTP/1.0 client, delimited by closing the connection (RFC 9112 §6.3).
+ *
+ * The writer never closes anything: after end() the caller reads `keepAlive` to decide whether
+ * the connection goes on to the next request.
+ */
+import { errorPage, escapeHtml } from './error-page.js';
+import { HeaderList } from './header-list.js';
+import { httpDate } from './http-date.js';
+import { checkHeader, serializeResponseHead } from './response-head.js';
+
+/** Where the bytes go; normally the socket's write. */
+export type ResponseSink = (chunk: Buffer) => void;
+
+export interface ResponseWriterOptions {
+  /** The request method; HEAD responses carry no body (RFC 9110 §9.3.2). */
+  method: string;
+  /** The request's minor version: chunked framing only for HTTP/1.1 clients. */
+  versionMinor: 0 | 1;
+  /** The client's keep-alive wish (RequestHead.keepAlive). */
+  keepAlive: boolean;
+  /** Value of the Server header; none is sent when absent. */
+  server?: string;
+  /** Buffered body bytes that trigger a flush. Default 64 KiB. */
+  bufferSize?: number;
+  /** Clock for the Date header (tests). */
+  now?: () => Date;
+}
+
+type Phase = 'buffering' | 'streaming' | 'ended' | 'detached';
+type Framing = 'length' | 'chunked' | 'close' | 'none';
+
+const CRLF = Buffer.from('\r\n', 'latin1');
+const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
+
+export class ResponseWriter {
+  /** Response status; change it before the head is sent. */
+  status = 200;
+  /** Reason phrase; the registered one when undefined. */
+  reason: string | undefined;
+  /** Response header fields, in the order they will be sent. */
+  readonly headers = new HeaderList();
+  /** Body bytes handed to the sink (after framing decisions, before chunk framing). */
+  bodyBytesSent = 0;
+
+  private phase: Phase = 'buffering';
+  private framing: Framing = 'none';
+  private declaredLength = -1;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private keep: boolean;
+  private readonly bufferSize: number;
+
+  constructor(
+    private readonly sink: ResponseSink,
+    private readonly options: ResponseWriterOptions,
+  ) {
+    this.keep = options.keepAlive;
+    this.bufferSize = options.bufferSize ?? 64 * 1024;
+  }
+
+  /** True once the status line and headers went out. */
+  get headersSent(): boolean {
+    return this.phase !== 'buffering';
+  }
+
+  /** True after end() or detach(). */
+  get finished(): boolean {
+    return this.phase === 'ended' || this.phase === 'detached';
+  }
+
+  /** Whether the connection may carry another request; final after end(). */
+  get keepAlive(): boolean {
+    return this.keep;
+  }
+
+  /** Body bytes written but not yet flushed. */
+  get bufferedBytes(): number {
+    return this.pendingBytes;
+  }
+
+  /** Returns false when the head was already sent (the status can no longer change). */
+  setStatus(status: number, reason?: string): boolean {
+    if (!Number.isInteger(status) || status < 100 || status > 999) throw new RangeError(`invalid HTTP status ${status}`);
+    if (this.headersSent) return false;
+    this.status = status;
+    this.reason = reason;
+    return true;
+  }
+
+  /** Replaces the field. Throws TypeError on CR/LF or other invalid input (a script bug). */
+  setHeader(name: string, value: string): boolean {
+    checkHeader(name, value);
+    if (this.headersSent) return false;
+    this.headers.set(name, value);
+    return true;
+  }
+
+  /** Adds a field alongside any of the same name (Set-Cookie). */
+  addHeader(name: string, value: string): boolean {
+    checkHeader(name, value);
+    if (this.headersSent) return false;
+    this.headers.add(name, value);
+    return true;
+  }
+
+  setContentType(type: string): boolean {
+    return this.setHeader('Content-Type', type);
+  }
+
+  /** Buffers body bytes (a string is UTF-8); returns false once the response is finished. */
+  write(data: Uint8Array | string): boolean {
+    if (this.finished) return false;
+    const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    if (buf.length === 0) return true;
+    // Copy: the caller (a Lua string view into WASM memory) may change under us.
+    this.pending.push(Buffer.from(buf));
+    this.pendingBytes += buf.length;
+    if (this.pendingBytes >= this.bufferSize) this.flush();
+    return true;
+  }
+
+  /** Sends the head if not yet sent, then the buffered body (server.md §5 `flush`). */
+  flush(): void {
+    if (this.finished) return;
+    if (this.phase === 'buffering') this.sendHead(false);
+    this.sendBody();
+  }
+
+  /** Completes the response. */
+  end(data?: Uint8Array | string): void {
+    if (this.finished) return;
+    if (data !== undefined) this.write(data);
+    if (this.phase === 'buffering') this.sendHead(true);
+    this.sendBody();
+    if (this.framing === 'chunked') this.sink(LAST_CHUNK);
+    if (this.framing === 'close') this.keep = false;
+    // A page that declared a Content-Length and wrote less leaves the client waiting for the
+    // rest; closing tells it the response is incomplete.
+    if (this.framing === 'length' && this.bodyBytesSent !== this.declaredLength) this.keep = false;
+    this.phase = 'ended';
+  }
+
+  /** Drops buffered, unflushed body bytes. */
+  discard(): void {
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+
+  /**
+   * The connection leaves HTTP (ba.socket.req2sock, server.md §6): unflushed output is
+   * discarded and nothing more is written, not even the end of a chunked body.
+   */
+  detach(): void {
+    this.discard();
+    this.phase = 'detached';
+    this.keep = false;
+  }
+
+  /** "HTTP/1.1 100 Continue" for a client waiting on Expect (RFC 9110 §10.1.1). */
+  sendContinue(): void {
+    if (this.phase === 'buffering') this.sink(serializeResponseHead(100, undefined, []));
+  }
+
+  /**
+   * Replaces whatever the page prepared with an error page and ends the response. Returns
+   * false when the head was already sent, the caller then can only close the connection.
+   */
+  sendError(status: number, message?: string, extraHeaders: Iterable<readonly [string, string]> = []): boolean {
+    if (this.headersSent) return false;
+    this.discard();
+    this.headers.clear();
+    this.setStatus(status);
+    for (const [n, v] of extraHeaders) this.addHeader(n, v);
+    const page = errorPage(status, message);
+    this.setContentType(page.contentType);
+    this.end(page.body);
+    return true;
+  }
+
+  /** A redirect with a short HTML body for clients that do not follow it. */
+  sendRedirect(location: string, status = 302): boolean {
+    if (this.headersSent) return false;
+    this.discard();
+    this.headers.clear();
+    this.setStatus(status);
+    this.setHeader('Location', location);
+    this.setContentType('text/html; charset=utf-8');
+    const href = escapeHtml(location);
+    this.end(`<!DOCTYPE html>\n<html><body><a href="${href}">${href}</a></body></html>\n`);
+    return true;
+  }
+
+  private sendHead(final: boolean): void {
+    const h = this.headers;
+    const status = this.status;
+    const bodiless = status < 200 || status === 204 || status === 304;
+    // The writer does the framing; a field set by the page would contradict it.
+    h.delete('Transfer-Encoding');
+    if (bodiless) {
+      // RFC 9110 §8.6: no Content-Length in 1xx and 204; in a 304 it describes the
+      // representation, so a page may keep one it set.
+      if (status !== 304) h.delete('Content-Length');
+      this.framing = 'none';
+    } else if (h.has('Content-Length')) {
+      const v = (h.get('Content-Length') ?? '').trim();
+      if (/^\d{1,15}$/.test(v)) {
+        this.framing = 'length';
+        this.declaredLength = Number(v);
+        // Normalise only when needed, keeping the page's spelling of the name otherwise.
+        if (h.get('Content-Length') !== String(this.declaredLength)) h.set('Content-Length', String(this.declaredLength));
+      } else {
+        h.delete('Content-Length');
+      }
+    }
+    if (!bodiless && this.framing === 'none') {
+      if (final) {
+        this.framing = 'length';
+        this.declaredLength = this.pendingBytes;
+        h.set('Content-Length', String(this.pendingBytes));
+      } else if (this.options.method === 'HEAD') {
+        this.framing = 'none';
+      } else if (this.options.versionMinor === 1) {
+        this.framing = 'chunked';
+        h.set('Transfer-Encoding', 'chunked');
+      } else {
+        this.framing = 'close';
+      }
+    }
+    if (this.options.method === 'HEAD' || bodiless) {
+      // The fields above describe the body a GET would get; no body bytes follow.
+      this.declaredLength = this.framing === 'length' ? 0 : -1;
+      this.framing = this.framing === 'length' ? 'length' : 'none';
+    }
+
+    const connection = (h.get('Connection') ?? '').toLowerCase();
+    if (this.framing === 'close' || /(^|,)\s*close\s*(,|$)/.test(connection)) this.keep = false;
+    if (!this.keep) h.set('Connection', 'close');
+    else if (this.options.versionMinor === 0) h.set('Connection', 'keep-alive');
+    if (!h.has('Date')) h.set('Date', httpDate(this.options.now ? this.options.now() : new Date()));
+    if (this.options.server !== undefined && !h.has('Server')) h.set('Server', this.options.server);
+
+    this.sink(serializeResponseHead(status, this.reason, h));
+    this.phase = 'streaming';
+  }
+
+  private sendBody(): void {
+    if (this.pendingBytes === 0) return;
+    let body = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes);
+    this.discard();
+    const noBody = this.options.method === 'HEAD' || this.status < 200 || this.status === 204 || this.status === 304;
+    if (noBody || this.framing === 'none') return;
+    if (this.framing === 'length') {
+      // Bytes beyond the declared length would be read as the start of the next response.
+      const room = this.declaredLength - this.bodyBytesSent;
+      if (body.length > room) {
+        body = body.subarray(0, Math.max(0, room));
+        this.keep = false;
+      }
+      if (body.length === 0) return;
+      this.sink(body);
+    } else if (this.framing === 'chunked') {
+      this.sink(Buffer.concat([Buffer.from(body.length.toString(16) + '\r\n', 'latin1'), body, CRLF]));
+    } else {
+      this.sink(body);
+    }
+    this.bodyBytesSent += body.length;
+  }
+}
