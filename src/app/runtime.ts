@@ -5,11 +5,12 @@
 import { readFileSync } from 'node:fs';
 import { LuaError } from '../vm/lua-error.js';
 import { LuaVM, type LState } from '../vm/lua-vm.js';
-import { Scheduler, type Task, type TaskKind } from '../sched/scheduler.js';
+import { Scheduler, type TaskKind } from '../sched/scheduler.js';
 import { consoleLog, type TraceLog } from '../sched/trace-log.js';
 import { BaContext, defaultConfig, type RuntimeConfig } from '../ba/context.js';
 import { installCore } from '../ba/core.js';
 import { SocketLib } from '../ba/socket.js';
+import type { AppEnvHook } from './app-loader.js';
 
 export interface RuntimeOptions {
   log?: TraceLog;
@@ -28,6 +29,8 @@ export class Runtime {
   readonly ctx: BaContext;
   readonly sockets: SocketLib;
   readonly unloadables: Unloadable[] = [];
+  /** Called for every new app environment (modules add `io`, `dir`, ...). */
+  readonly appHooks: AppEnvHook[] = [];
   private shuttingDown: Promise<void> | null = null;
   private readonly onExit: (code: number) => void;
 
@@ -62,7 +65,13 @@ export class Runtime {
    * `envRef` as its _ENV). Resolves when the task ends; rejects with the LuaError when loading
    * fails. Runtime errors are traced (as BAS does) and resolve with the error.
    */
-  run(source: Uint8Array | string, chunkname: string, kind: TaskKind = 'script', envRef = 0): Promise<LuaError | null> {
+  run(
+    source: Uint8Array | string,
+    chunkname: string,
+    kind: TaskKind = 'script',
+    envRef = 0,
+    pushArgs?: (L: LState) => number,
+  ): Promise<LuaError | null> {
     const { vm, sched } = this;
     return new Promise((resolve, reject) => {
       const task = sched.create(kind, {
@@ -78,7 +87,7 @@ export class Runtime {
         return;
       }
       if (envRef) this.setEnv(task.co, envRef);
-      sched.resume(task, 0);
+      sched.resume(task, pushArgs ? pushArgs(task.co) : 0);
     });
   }
 
@@ -94,9 +103,11 @@ export class Runtime {
     return this.run(src, '@' + path, kind);
   }
 
-  /** Creates a task running the function on top of `L`... (used by modules). */
-  spawn(kind: TaskKind): Task {
-    return this.sched.create(kind);
+  /** Stops all activity at once: no onunload, nothing resumed (tests, embedding). */
+  dispose(): void {
+    this.sched.abortAll();
+    for (const h of this.ctx.shutdownHooks) h();
+    this.sockets.closeAll();
   }
 
   /**

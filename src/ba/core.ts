@@ -147,6 +147,13 @@ export function installCore(ctx: BaContext, hooks: CoreHooks): void {
     const forever: Waiter = { state: 'exit', abort() {} };
     return sched.suspend(L, forever, 'os.exit');
   });
+  // The real environment (wasmoon's is emscripten's fake one).
+  vm.setHost(L, -1, 'getenv', (L) => {
+    const v = process.env[ctx.args.checkString(L, 1, 'getenv')];
+    if (v === undefined) vm.pushNil(L);
+    else vm.pushString(L, v);
+    return 1;
+  });
   vm.pop(L, 1);
 
   ctx.pushBa(L);

@@ -8,7 +8,7 @@
  */
 import net from 'node:net';
 import dns from 'node:dns';
-import { TcpConn } from '../net/tcp-conn.js';
+import { TcpConn, flushWriteBatches } from '../net/tcp-conn.js';
 import { LuaRaise } from '../vm/lua-error.js';
 import { T_BOOLEAN, T_NUMBER, T_STRING, T_TABLE, T_USERDATA, type LState } from '../vm/lua-vm.js';
 import type { Task, Waiter } from '../sched/scheduler.js';
@@ -98,7 +98,9 @@ export class SocketLib {
   /** Registry ref of the method table (`__index`), for other modules to extend. */
   methodsRef = 0;
 
-  constructor(readonly ctx: BaContext) {}
+  constructor(readonly ctx: BaContext) {
+    ctx.sched.afterRun.push(flushWriteBatches);
+  }
 
   // ---- object registry ----------------------------------------------------------------------
 
@@ -150,6 +152,16 @@ export class SocketLib {
     if (this.socks[s.id] === s) {
       this.socks[s.id] = undefined;
       this.freeIds.push(s.id);
+    }
+  }
+
+  /** Closes every socket object (runtime disposal). */
+  closeAll(): void {
+    for (const s of this.socks) if (s && !s.closed) {
+      s.reader = null;
+      s.owner = null;
+      this.closeSock(s);
+      s.conn?.destroy();
     }
   }
 
@@ -940,7 +952,8 @@ export class SocketLib {
       if (!s.closed && conn) this.closeSock(s);
       return this.nilErr(L, 'socketwritefailed');
     }
-    const send = (): void => {
+    const send = (batch = false): void => {
+      if (batch && !frame) return conn.writeBatched(data);
       const copy = Buffer.from(data);
       if (frame) frame(copy);
       else conn.write(copy);
@@ -949,7 +962,7 @@ export class SocketLib {
     if (s.sMode) {
       const before = conn.queued;
       if (before === 0) {
-        send();
+        send(true);
         vm.pushBoolean(L, true);
         vm.pushInteger(L, conn.queued);
         return 2;

@@ -15,6 +15,17 @@ import type { Socket } from 'node:net';
 
 export type ReadEnd = 'eof' | 'error' | 'closenotify';
 
+/** A batch larger than this is flushed at once, so flow control sees real queue sizes. */
+const BATCH_LIMIT = 64 * 1024;
+const pendingBatches: TcpConn[] = [];
+
+/** Flushes every write batch (called when a Lua run has finished). */
+export function flushWriteBatches(): void {
+  // flush() may add nothing; entries flushed early (BATCH_LIMIT) are no-ops here.
+  for (let i = 0; i < pendingBatches.length; i++) pendingBatches[i]!.flush();
+  pendingBatches.length = 0;
+}
+
 export class TcpConn {
   private chunks: Buffer[] = [];
   private headOff = 0;
@@ -134,9 +145,48 @@ export class TcpConn {
     this.buffered += b.length;
   }
 
+  /** Bytes held back until the end of the current Lua run (counted as sent). */
+  private batch: Buffer | null = null;
+  private batchBytes = 0;
+  /** Size of the last flushed batch: the next batch buffer is allocated that large. */
+  private lastBatch = 256;
+
   /** Bytes accepted by write but not yet handed to the kernel. */
   get queued(): number {
     return this.sock.writableLength;
+  }
+
+  /**
+   * Copies `b` into the current batch: writes made during one Lua run (say, the pieces of
+   * one message) leave in one write when `flushWriteBatches` runs, so small pieces do not
+   * each cost a syscall or wait on Nagle. `b` may be a view into WASM memory: this is the one
+   * copy made of it.
+   */
+  writeBatched(b: Uint8Array): void {
+    const n = b.length;
+    let buf = this.batch;
+    if (buf === null) {
+      buf = this.batch = Buffer.allocUnsafe(Math.max(n, this.lastBatch));
+      pendingBatches.push(this);
+    } else if (this.batchBytes + n > buf.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.batchBytes + n, buf.length * 2));
+      buf.copy(bigger, 0, 0, this.batchBytes);
+      buf = this.batch = bigger;
+    }
+    buf.set(b, this.batchBytes);
+    this.batchBytes += n;
+    if (this.batchBytes >= BATCH_LIMIT) this.flush();
+  }
+
+  /** Hands a pending batch to Node (and so to the kernel when it can take it). */
+  flush(): void {
+    const buf = this.batch;
+    if (buf === null) return;
+    const n = this.batchBytes;
+    this.batch = null;
+    this.batchBytes = 0;
+    this.lastBatch = Math.min(Math.max(n, 256), BATCH_LIMIT);
+    if (!this.closed) this.sock.write(n === buf.length ? buf : buf.subarray(0, n), this.afterWrite);
   }
 
   /** Can this connection still send? */
@@ -155,6 +205,7 @@ export class TcpConn {
 
   /** Hands bytes to Node (which writes to the kernel at once when it can). */
   write(b: Uint8Array): void {
+    if (this.batch) this.flush();
     this.sock.write(b, this.afterWrite);
   }
 
@@ -185,6 +236,7 @@ export class TcpConn {
    */
   close(): void {
     if (this.closed) return;
+    this.flush();
     this.closed = true;
     this.onReadable = null;
     const s = this.sock;

@@ -79,6 +79,8 @@ export class Scheduler {
   private posted: Array<() => void> = [];
   private postScheduled = false;
   shuttingDown = false;
+  /** Run whenever the outermost resume returns (write batches are flushed here). */
+  readonly afterRun: Array<() => void> = [];
 
   constructor(
     readonly vm: LuaVM,
@@ -123,8 +125,8 @@ export class Scheduler {
     try {
       st = vm.resume(task.co, nargs);
     } finally {
-      this.depth--;
       this.current = prev;
+      if (--this.depth === 0) for (const f of this.afterRun) f();
     }
     const nres = vm.lastResults;
     if (st === LUA_YIELD) {
@@ -240,6 +242,18 @@ export class Scheduler {
       this.vm.pushString(task.co, 'sysshutdown');
       this.resume(task, 2);
     }
+  }
+
+  /** Stops everything without resuming anything (embedding and tests). */
+  abortAll(): void {
+    this.shuttingDown = true;
+    for (const task of [...this.tasks.values()]) {
+      task.waiting?.abort();
+      task.waiting = null;
+      task.done = true;
+    }
+    this.tasks.clear();
+    this.posted = [];
   }
 
   private onHook(L: LState): number | void {

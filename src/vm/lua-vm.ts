@@ -37,6 +37,13 @@ export const T_THREAD = 8;
 
 const TYPE_NAMES = ['nil', 'boolean', 'userdata', 'number', 'string', 'table', 'function', 'userdata', 'thread'];
 
+/**
+ * Returned by a host function to suspend its coroutine: the wrapper yields outside its try
+ * block, so Lua's longjmp (a thrown `Infinity`) does not pass through a JS catch/rethrow on
+ * the hot path.
+ */
+export const YIELD = -1;
+
 /** A Lua state pointer (main state or coroutine). */
 export type LState = number;
 /** A host function: reads its arguments from L, pushes results, returns how many. */
@@ -155,8 +162,31 @@ export class LuaVM {
   }
 
   static async create(): Promise<LuaVM> {
-    const lw = await LuaWasm.initialize();
-    return new LuaVM(lw.module);
+    // The npm build wraps every export in an ASSERTIONS shim (a megamorphic keyed load and
+    // `apply` per call); capture the instance to call the WASM exports directly.
+    const orig = WebAssembly.instantiate;
+    let instance: WebAssembly.Instance | null = null;
+    const patched = async function (this: unknown, ...a: unknown[]): Promise<unknown> {
+      const r = (await (orig as (...x: unknown[]) => Promise<unknown>).apply(this, a)) as { instance?: WebAssembly.Instance };
+      instance = r.instance ?? (r as unknown as WebAssembly.Instance);
+      return r;
+    };
+    (WebAssembly as { instantiate: unknown }).instantiate = patched;
+    let lw;
+    try {
+      lw = await LuaWasm.initialize();
+    } finally {
+      (WebAssembly as { instantiate: unknown }).instantiate = orig;
+    }
+    const mod = lw.module;
+    const raw = Object.create(mod) as RawModule;
+    const exp = (instance as WebAssembly.Instance | null)?.exports ?? {};
+    for (const [k, v] of Object.entries(exp)) {
+      if (typeof v === 'function' && (k.startsWith('lua') || k === 'malloc' || k === 'free')) {
+        (raw as unknown as Record<string, unknown>)['_' + k] = v;
+      }
+    }
+    return new LuaVM(raw);
   }
 
   // ---- heap access -------------------------------------------------------------------------
@@ -389,15 +419,20 @@ export class LuaVM {
    */
   hostFunction(name: string, fn: HostFunction): number {
     const vm = this;
+    const m = this.m;
     const wrapped = (L: LState): number => {
       let err: unknown;
+      let r: number;
       try {
-        return fn(L);
+        r = fn(L);
       } catch (e) {
         if (isLuaUnwind(e)) throw e;
         err = e;
+        r = -2;
       }
-      // Outside the try: lua_error longjmps through this frame.
+      if (r >= 0) return r;
+      // Outside the try: lua_yield / lua_error longjmp through this frame.
+      if (r === YIELD) return m._lua_yieldk(L, vm.yieldResults, 0, 0);
       return vm.raiseFromJs(L, err, name);
     };
     return this.m.addFunction(wrapped as (...a: number[]) => unknown, 'ii');
@@ -442,9 +477,17 @@ export class LuaVM {
     return this.m._lua_error(L);
   }
 
-  /** Suspends the coroutine L; the values pushed before the next resume become its results. */
-  yield(L: LState, nres = 0): number {
-    return this.m._lua_yieldk(L, nres, 0, 0);
+  /** How many values the pending YIELD passes to the resumer (set by `yield`). */
+  yieldResults = 0;
+
+  /**
+   * Asks the host-function wrapper to suspend coroutine L with the top `nres` values as what
+   * it yields; the host function returns this value. The values pushed before the next resume
+   * become the host function's results.
+   */
+  yield(_L: LState, nres = 0): number {
+    this.yieldResults = nres;
+    return YIELD;
   }
 
   isYieldable(L: LState): boolean {

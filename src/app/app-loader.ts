@@ -1,0 +1,80 @@
+/**
+ * Apps (server.md §3): a directory mounted at a URL name, with a `.preload` script run in the
+ * app's own environment (`io`, `dir`, `app`; `__index` to `_G`) and an optional `onunload`
+ * function called at shutdown.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { LState } from '../vm/lua-vm.js';
+import { T_FUNCTION } from '../vm/lua-vm.js';
+import type { Runtime, Unloadable } from './runtime.js';
+import type { AppSpec } from './config.js';
+
+/** A problem with an app or script path: reported as one line, non-zero exit. */
+export class AppError extends Error {}
+
+/** Adds members to a new app environment (the table is on top of L). */
+export type AppEnvHook = (app: App, L: LState) => void;
+
+export class App implements Unloadable {
+  /** Registry reference of the app's environment table. */
+  envRef = 0;
+  constructor(
+    readonly name: string,
+    readonly prio: number,
+    readonly path: string,
+  ) {}
+
+  /** Calls `onunload` if the app defined one. */
+  async unload(rt?: Runtime): Promise<void> {
+    const r = rt ?? this.rt;
+    if (!r || !this.envRef) return;
+    const { vm } = r;
+    const L = vm.L;
+    vm.pushRef(L, this.envRef);
+    const t = vm.getField(L, -1, 'onunload');
+    vm.pop(L, 2);
+    if (t !== T_FUNCTION) return;
+    await r.run('local env = ... return env.onunload()', '=onunload', 'preload', 0, (L) => {
+      vm.pushRef(L, this.envRef);
+      return 1;
+    });
+  }
+
+  rt: Runtime | null = null;
+}
+
+export async function loadApp(rt: Runtime, spec: AppSpec, hooks: AppEnvHook[] = []): Promise<App> {
+  const dir = resolve(spec.path);
+  let st;
+  try {
+    st = statSync(dir);
+  } catch {
+    throw new AppError(`app directory not found: ${spec.path}`);
+  }
+  if (!st.isDirectory()) throw new AppError(`app path is not a directory: ${spec.path}`);
+  const app = new App(spec.name, spec.prio, dir);
+  app.rt = rt;
+  const { vm } = rt;
+  const L = vm.L;
+  // env = { app = env }, setmetatable(env, { __index = _G })
+  vm.newTable(L);
+  vm.m._lua_pushvalue(L, -1);
+  vm.setField(L, -2, 'app');
+  vm.newTable(L);
+  vm.m._lua_rawgeti(L, -1001000, 2n);
+  vm.setField(L, -2, '__index');
+  vm.setMetatable(L, -2);
+  for (const h of hooks) h(app, L);
+  app.envRef = vm.ref(L);
+  rt.unloadables.push(app);
+  const preload = join(dir, '.preload');
+  if (existsSync(preload)) {
+    const src = readFileSync(preload);
+    const rel = spec.path.replace(/\/+$/, '') + '/.preload';
+    // Runtime errors are traced by run(); a syntax error is traced here. Either way the
+    // server keeps starting, as BAS does.
+    await rt.run(src, '@' + rel, 'preload', app.envRef).catch((e: Error) => rt.log.write(`-------- Lua error: ${e.message}\n`));
+  }
+  return app;
+}

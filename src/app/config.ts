@@ -1,0 +1,128 @@
+/**
+ * The configuration file (server.md §2): a Lua chunk whose global assignments are the
+ * settings. It runs in a throw-away VM with no `ba` library, so a config file cannot start
+ * sockets; unknown keys are kept and ignored.
+ */
+import { readFileSync } from 'node:fs';
+import { LuaVM, T_BOOLEAN, T_NUMBER, T_STRING, T_TABLE, type LState } from '../vm/lua-vm.js';
+
+export interface AppSpec {
+  name: string;
+  prio: number;
+  path: string;
+}
+
+export interface ServerConfig {
+  port: number;
+  sslport: number;
+  host?: string;
+  sslhost?: string;
+  apps: AppSpec[];
+  commandcnt: number;
+  conncnt: number;
+  threadcnt: number;
+  wsmaxsize: number;
+  /** CPU budget of one resume in ms (0 = unlimited); this runtime only [D7]. */
+  cpubudget: number;
+  certfile?: string;
+  keyfile?: string;
+  homeio?: string;
+  /** Every key the file set, for `mako` and apps that read their own keys. */
+  raw: Record<string, unknown>;
+}
+
+export const defaultServerConfig = (): ServerConfig => ({
+  port: 80,
+  sslport: 443,
+  apps: [],
+  commandcnt: 3,
+  conncnt: 50,
+  threadcnt: 3,
+  wsmaxsize: 16 * 1024 * 1024,
+  cpubudget: 10_000,
+  raw: {},
+});
+
+/** A configuration problem, reported as one line and exit code 2. */
+export class ConfigError extends Error {}
+
+function readValue(vm: LuaVM, L: LState, idx: number, depth = 0): unknown {
+  switch (vm.type(L, idx)) {
+    case T_NUMBER:
+      return vm.toNumber(L, idx);
+    case T_STRING:
+      return vm.toStr(L, idx);
+    case T_BOOLEAN:
+      return vm.toBoolean(L, idx);
+    case T_TABLE: {
+      if (depth > 8) return null;
+      const out: Record<string, unknown> = {};
+      vm.pushNil(L);
+      while (vm.m._lua_next(L, idx)) {
+        const k = vm.type(L, -2) === T_NUMBER ? String(vm.toNumber(L, -2)) : vm.toStr(L, -2);
+        if (k !== null) out[k] = readValue(vm, L, vm.top(L), depth + 1);
+        vm.pop(L, 1);
+      }
+      return out;
+    }
+    default:
+      return undefined;
+  }
+}
+
+export async function loadConfig(path: string): Promise<ServerConfig> {
+  let src: Buffer;
+  try {
+    src = readFileSync(path);
+  } catch (e) {
+    throw new ConfigError(`cannot read configuration file ${path}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+  }
+  const vm = await LuaVM.create();
+  const L = vm.L;
+  // The chunk runs with a fresh table as _ENV that falls back to _G for functions.
+  const err = vm.load(L, src, '@' + path);
+  if (err) throw new ConfigError(`configuration error: ${err.message}`);
+  const fnIdx = vm.top(L);
+  vm.newTable(L); // env
+  const envIdx = vm.top(L);
+  vm.newTable(L);
+  vm.m._lua_rawgeti(L, -1001000, 2n); // LUA_RIDX_GLOBALS
+  vm.setField(L, -2, '__index');
+  vm.setMetatable(L, envIdx);
+  vm.m._lua_pushvalue(L, envIdx);
+  if (!vm.m._lua_setupvalue(L, fnIdx, 1)) vm.pop(L, 1);
+  vm.m._lua_pushvalue(L, fnIdx);
+  const rerr = vm.pcall(L, 0, 0);
+  if (rerr) throw new ConfigError(`configuration error: ${rerr.message}`);
+  const raw = readValue(vm, L, envIdx) as Record<string, unknown>;
+  return toServerConfig(raw, path);
+}
+
+function toServerConfig(raw: Record<string, unknown>, path: string): ServerConfig {
+  const c = defaultServerConfig();
+  c.raw = raw;
+  const num = (k: keyof ServerConfig & string): void => {
+    const v = raw[k];
+    if (v === undefined) return;
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new ConfigError(`configuration error: ${path}: '${k}' must be a number`);
+    (c as unknown as Record<string, number>)[k] = v;
+  };
+  const str = (k: keyof ServerConfig & string): void => {
+    const v = raw[k];
+    if (v === undefined) return;
+    if (typeof v !== 'string') throw new ConfigError(`configuration error: ${path}: '${k}' must be a string`);
+    (c as unknown as Record<string, string>)[k] = v;
+  };
+  for (const k of ['port', 'sslport', 'commandcnt', 'conncnt', 'threadcnt', 'wsmaxsize', 'cpubudget'] as const) num(k);
+  for (const k of ['host', 'sslhost', 'certfile', 'keyfile', 'homeio'] as const) str(k);
+  const apps = raw.apps;
+  if (apps !== undefined) {
+    if (typeof apps !== 'object' || apps === null) throw new ConfigError(`configuration error: ${path}: 'apps' must be a table`);
+    for (const a of Object.values(apps as Record<string, unknown>)) {
+      const app = a as Record<string, unknown>;
+      if (typeof app !== 'object' || typeof app.path !== 'string') throw new ConfigError(`configuration error: ${path}: each app needs a 'path' string`);
+      c.apps.push({ name: typeof app.name === 'string' ? app.name : '', prio: typeof app.prio === 'number' ? app.prio : 0, path: app.path });
+    }
+  }
+  return c;
+}
