@@ -509,7 +509,7 @@ export class SocketLib {
       if (opt.intf) (o as net.TcpNetConnectOpts).localAddress = opt.intf;
       const so = net.connect(o);
       sock = so;
-      so.once('error', (e: NodeJS.ErrnoException) => fail('cannotconnect', e.code));
+      so.once('error', () => fail('cannotconnect'));
       so.once('connect', () => {
         if (w.done) {
           so.destroy();
@@ -901,9 +901,10 @@ export class SocketLib {
     const { vm, args } = this.ctx;
     let data = this.ctx.dataBytes(L, 2);
     if (!data) {
-      if (args.isNoneOrNil(L, 2) && vm.top(L) < 2) args.typeError(L, 2, fname, 'string');
-      vm.toDisplay(L, 2);
-      data = this.ctx.vm.toBytes(L, -1) ?? Buffer.alloc(0);
+      if (vm.top(L) < 2) args.typeError(L, 2, fname, 'string');
+      // tostring(value), left on the stack so the view stays valid during this call.
+      vm.m._luaL_tolstring(L, 2, 0);
+      data = vm.viewBytes(L, -1)!;
     }
     let isText = false;
     let i = 1;

@@ -17,9 +17,12 @@
  *   --- skip slow                               <- optional: not in slow-peer mode
  *
  * Peer steps: send "<bytes>" | expect "<bytes>" | expect-eof | expect-len N | delay MS |
- * close (FIN) | reset (RST) | half-close | wait-accept. Strings take JSON escapes plus \xNN.
+ * close (FIN) | reset (RST) | half-close | pause | resume (stop/start reading) |
+ * expect-discard N (read and drop N bytes). A "blackhole" peer is a listener that never
+ * completes a handshake (its accept queue is full), for connect timeouts. Strings take JSON escapes plus \xNN.
  * "listen" peers accept every connection and run the steps on each; "connect" peers start when
- * Lua calls PEER(port). Lua sees HOST, PEER_PORT, PEER(port) and done().
+ * Lua calls PEER(port). Lua sees HOST, PEER_PORT, PEER(port), done() and READN(sock, n)
+ * (read until n bytes have arrived).
  *
  * A block ends when Lua calls done(), else when the script has ended and every peer
  * connection has finished its steps. REMORA_SLOW_PEER=1 makes `send` dribble one byte at a
@@ -33,7 +36,7 @@ import { MemoryLog } from '../../src/sched/trace-log.js';
 export interface Block {
   file: string;
   name: string;
-  peerMode: 'listen' | 'connect' | null;
+  peerMode: 'listen' | 'connect' | 'blackhole' | null;
   steps: string[];
   lua: string;
   out: string[];
@@ -58,7 +61,7 @@ export function parseBlocks(file: string): Block[] {
     if (line.startsWith('--- ')) {
       const [kw, ...rest] = line.slice(4).trim().split(/\s+/);
       section = kw!;
-      if (kw === 'peer') cur.peerMode = rest[0] === 'connect' ? 'connect' : 'listen';
+      if (kw === 'peer') cur.peerMode = rest[0] === 'connect' ? 'connect' : rest[0] === 'blackhole' ? 'blackhole' : 'listen';
       if (kw === 'config') {
         for (const kv of rest) {
           const [k, v] = kv.split('=');
@@ -85,6 +88,32 @@ export function parseBytes(arg: string): Buffer {
   if (!s.startsWith('"')) throw new Error(`bad string ${arg}`);
   const json = s.replace(/\\x([0-9a-fA-F]{2})/g, '\\u00$1');
   return Buffer.from(JSON.parse(json) as string, 'latin1');
+}
+
+/**
+ * A listener that never accepts, with its accept queue filled, so further SYNs are dropped
+ * and connects hang (a python3 child: node accepts automatically).
+ */
+async function startBlackhole(): Promise<{ port: number; stop(): void }> {
+  const { spawn } = await import('node:child_process');
+  const py = spawn('python3', ['-c', 'import socket,sys,time\ns=socket.socket()\ns.bind(("127.0.0.1",0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(60)'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((r) => py.stdout!.once('data', (d: Buffer) => r(Number(d.toString().trim()))));
+  const fillers: net.Socket[] = [];
+  for (let i = 0; i < 3; i++) {
+    const f = net.connect(port, '127.0.0.1');
+    f.on('error', () => {});
+    fillers.push(f);
+  }
+  await sleep(100);
+  return {
+    port,
+    stop() {
+      for (const f of fillers) f.destroy();
+      py.kill('SIGKILL');
+    },
+  };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -170,6 +199,28 @@ class PeerConn {
         case 'reset':
           this.sock.resetAndDestroy();
           break;
+        case 'send-big': {
+          // 20000 bytes in one write.
+          this.sock.write(Buffer.alloc(20000, 0x62));
+          break;
+        }
+        case 'pause':
+          this.sock.pause();
+          break;
+        case 'resume':
+          this.sock.resume();
+          break;
+        case 'expect-discard': {
+          // Reads and drops N bytes (large transfers).
+          const n = Number(arg);
+          let got = 0;
+          await this.until(() => {
+            got += this.buf.length;
+            this.buf = Buffer.alloc(0);
+            return got >= n;
+          }, `${n} bytes`, deadline);
+          break;
+        }
         default:
           throw new Error(`peer: unknown step ${step}`);
       }
@@ -184,7 +235,10 @@ export interface BlockResult {
 
 export async function runBlock(b: Block, slow = false): Promise<BlockResult> {
   const log = new MemoryLog();
-  const rt = await Runtime.create({ log, config: b.config, onExit: () => {} });
+  let doneResolve!: () => void;
+  const donePromise = new Promise<void>((r) => (doneResolve = r));
+  // os.exit / shutdown ends the block like done() does.
+  const rt = await Runtime.create({ log, config: b.config, onExit: () => doneResolve() });
   const deadline = Date.now() + b.timeoutMs;
   const peerRuns: Promise<void>[] = [];
   const peerErrors: string[] = [];
@@ -192,7 +246,11 @@ export async function runBlock(b: Block, slow = false): Promise<BlockResult> {
   const track = (p: Promise<void>) => peerRuns.push(p.catch((e: Error) => void peerErrors.push(e.message)));
   let server: net.Server | null = null;
   let peerPort = 0;
-  if (b.peerMode === 'listen') {
+  let blackhole: { port: number; stop(): void } | null = null;
+  if (b.peerMode === 'blackhole') {
+    blackhole = await startBlackhole();
+    peerPort = blackhole.port;
+  } else if (b.peerMode === 'listen') {
     server = net.createServer((so) => {
       conns.push(so);
       track(new PeerConn(so).run(b.steps, slow, deadline));
@@ -200,14 +258,25 @@ export async function runBlock(b: Block, slow = false): Promise<BlockResult> {
     await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
     peerPort = (server.address() as net.AddressInfo).port;
   }
-  let doneResolve!: () => void;
-  const donePromise = new Promise<void>((r) => (doneResolve = r));
   const { vm } = rt;
   const L = vm.L;
   vm.pushString(L, '127.0.0.1');
   vm.setGlobal(L, 'HOST');
   vm.pushInteger(L, peerPort);
   vm.setGlobal(L, 'PEER_PORT');
+  // READN(sock, n): reads until n bytes arrived (blocks stay correct with a slow peer).
+  const e = vm.load(L, `function READN(s, n)
+    local t, got = {}, 0
+    while got < n do
+      local d, err = s:read()
+      if not d then return nil, err end
+      t[#t + 1] = d
+      got = got + #d
+    end
+    return table.concat(t)
+  end`, '=harness');
+  if (e) throw e;
+  vm.pcall(L, 0, 0);
   vm.pushHost(L, 'done', () => {
     doneResolve();
     return 0;
@@ -238,6 +307,7 @@ export async function runBlock(b: Block, slow = false): Promise<BlockResult> {
   if (usesDone) await Promise.race([donePromise, timeout]);
   else {
     await Promise.race([
+      donePromise,
       (async () => {
         await scriptEnd;
         // Peers started by the script's cosockets may still be arriving.
@@ -259,6 +329,7 @@ export async function runBlock(b: Block, slow = false): Promise<BlockResult> {
   rt.dispose();
   for (const c of conns) c.destroy();
   server?.close();
+  blackhole?.stop();
   return { output, peerErrors };
 }
 
