@@ -169,6 +169,15 @@ export class Scheduler {
     this.log.write(`${ERROR_LABEL[kind]}${err.describe()}\n`);
   }
 
+  /**
+   * Ends a task that is not running without resuming it (a timer coroutine parked in
+   * `coroutine.yield(true)` whose timer was collected).
+   */
+  discard(task: Task): void {
+    if (task.done || task === this.current) return;
+    this.release(task);
+  }
+
   private release(task: Task): void {
     task.done = true;
     task.waiting?.abort();
