@@ -10,6 +10,8 @@ import { consoleLog, type TraceLog } from '../sched/trace-log.js';
 import { BaContext, defaultConfig, type RuntimeConfig } from '../ba/context.js';
 import { installCore } from '../ba/core.js';
 import { SocketLib } from '../ba/socket.js';
+import { installThread } from '../ba/thread.js';
+import { installTimer } from '../ba/timer.js';
 import type { AppEnvHook } from './app-loader.js';
 
 export interface RuntimeOptions {
@@ -46,6 +48,8 @@ export class Runtime {
     installCore(this.ctx, { exit: (code) => void this.shutdown(code) });
     this.sockets = new SocketLib(this.ctx);
     this.sockets.install(vm.L);
+    installThread(this.ctx);
+    installTimer(this.ctx);
   }
 
   static async create(opts: RuntimeOptions = {}): Promise<Runtime> {
