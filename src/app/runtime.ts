@@ -12,6 +12,7 @@ import { installCore } from '../ba/core.js';
 import { SocketLib } from '../ba/socket.js';
 import { installThread } from '../ba/thread.js';
 import { installTimer } from '../ba/timer.js';
+import { installUdp } from '../ba/udp.js';
 import type { AppEnvHook } from './app-loader.js';
 
 export interface RuntimeOptions {
@@ -50,6 +51,7 @@ export class Runtime {
     this.sockets.install(vm.L);
     installThread(this.ctx);
     installTimer(this.ctx);
+    installUdp(this.ctx, this.sockets);
   }
 
   static async create(opts: RuntimeOptions = {}): Promise<Runtime> {

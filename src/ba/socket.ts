@@ -791,7 +791,9 @@ export class SocketLib {
         throw new LuaRaise('Not WS');
       },
       sendto: (L) => {
-        this.checkSock(L, 1, 'sendto');
+        const s = this.checkSock(L, 1, 'sendto');
+        const custom = s.ext.sendto as ((L: LState) => number) | undefined;
+        if (custom) return custom(L);
         throw new LuaRaise('Invalid op: Not a DGRAM socket');
       },
       upgrade: (L) => this.sslNotEnabled(L, 'upgrade'),
@@ -1104,6 +1106,7 @@ export class SocketLib {
         return this.nilErr(L, 'socketclosed');
       }
       if (s.conn && (s.conn.buffered > 0 || s.conn.ended)) this.onReadable(s);
+      else if ((s.ext.hasData as (() => boolean) | undefined)?.()) this.onReadable(s);
       vm.pushBoolean(L, true);
       return 1;
     }
