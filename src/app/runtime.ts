@@ -10,6 +10,7 @@ import { consoleLog, type TraceLog } from '../sched/trace-log.js';
 import { BaContext, defaultConfig, type RuntimeConfig } from '../ba/context.js';
 import { installCore } from '../ba/core.js';
 import { SocketLib } from '../ba/socket.js';
+import { installBytearray } from '../ba/bytearray.js';
 import { installThread } from '../ba/thread.js';
 import { installTimer } from '../ba/timer.js';
 import { installUdp } from '../ba/udp.js';
@@ -49,6 +50,7 @@ export class Runtime {
     installCore(this.ctx, { exit: (code) => void this.shutdown(code) });
     this.sockets = new SocketLib(this.ctx);
     this.sockets.install(vm.L);
+    installBytearray(this.ctx);
     installThread(this.ctx);
     installTimer(this.ctx);
     installUdp(this.ctx, this.sockets);
