@@ -11,6 +11,7 @@ import { BaContext, defaultConfig, type RuntimeConfig } from '../ba/context.js';
 import { installCore } from '../ba/core.js';
 import { SocketLib } from '../ba/socket.js';
 import { installBytearray } from '../ba/bytearray.js';
+import { installJson } from '../ba/json.js';
 import { installThread } from '../ba/thread.js';
 import { installTimer } from '../ba/timer.js';
 import { installUdp } from '../ba/udp.js';
@@ -51,6 +52,7 @@ export class Runtime {
     this.sockets = new SocketLib(this.ctx);
     this.sockets.install(vm.L);
     installBytearray(this.ctx);
+    installJson(this.ctx);
     installThread(this.ctx);
     installTimer(this.ctx);
     installUdp(this.ctx, this.sockets);

@@ -1,0 +1,712 @@
+/**
+ * `ba.json` (ba-support.md §5): encode Lua values as JSON text and decode JSON text into Lua
+ * values, working on the Lua stack directly and on bytes, so Lua strings (binary) survive a
+ * round trip unchanged.
+ *
+ * Decisions (docs/api/ba.json.md):
+ *  - A table whose keys are exactly the integers 1..n (n >= 1) is an array; any other
+ *    non-empty table is an object. An empty table encodes as `[]`.
+ *  - Integers encode as integers and decode as Lua integers (all 64 bits); floats encode with
+ *    the shortest text that reads back to the same double, integral floats with ".0" so that
+ *    `1.0` stays a float. NaN and infinities cannot be encoded.
+ *  - JSON null decodes to `ba.json.null` (a light userdata), or to the second argument of
+ *    `decode` when one is given; `ba.json.null` and nil encode as null.
+ *  - Errors are returned as `nil, message`, for encode and decode alike.
+ */
+import {
+  T_BOOLEAN,
+  T_LIGHTUSERDATA,
+  T_NIL,
+  T_NONE,
+  T_NUMBER,
+  T_STRING,
+  T_TABLE,
+  type LState,
+  type LuaVM,
+} from '../vm/lua-vm.js';
+import type { BaContext } from './context.js';
+
+/** Deepest nesting encode and decode accept (protects the C and JS stacks; catches cycles). */
+const MAX_DEPTH = 256;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+class EncodeError extends Error {}
+
+/** A growable byte buffer. */
+class ByteWriter {
+  buf = Buffer.allocUnsafe(256);
+  len = 0;
+  private ensure(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.len + n) size *= 2;
+    const nb = Buffer.allocUnsafe(size);
+    this.buf.copy(nb, 0, 0, this.len);
+    this.buf = nb;
+  }
+  byte(b: number): void {
+    this.ensure(1);
+    this.buf[this.len++] = b;
+  }
+  ascii(s: string): void {
+    this.ensure(s.length);
+    this.len += this.buf.write(s, this.len, 'latin1');
+  }
+  bytes(b: Uint8Array): void {
+    this.ensure(b.length);
+    this.buf.set(b, this.len);
+    this.len += b.length;
+  }
+  result(): Buffer {
+    return this.buf.subarray(0, this.len);
+  }
+}
+
+const HEX = '0123456789abcdef';
+const ESCAPES: Record<number, string> = { 0x22: '\\"', 0x5c: '\\\\', 0x08: '\\b', 0x0c: '\\f', 0x0a: '\\n', 0x0d: '\\r', 0x09: '\\t' };
+
+/** Appends a JSON string literal for `s`; bytes >= 0x80 are copied as they are. */
+export function writeJsonString(w: ByteWriter, s: Uint8Array): void {
+  w.byte(0x22);
+  let start = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (c >= 0x20 && c !== 0x22 && c !== 0x5c) continue;
+    if (i > start) w.bytes(s.subarray(start, i));
+    const e = ESCAPES[c];
+    w.ascii(e ?? `\\u00${HEX[c >> 4]}${HEX[c & 15]}`);
+    start = i + 1;
+  }
+  if (start < s.length) w.bytes(s.subarray(start));
+  w.byte(0x22);
+}
+
+/** Shortest round-trip text of a finite float, keeping it recognisably a float. */
+export function formatFloat(n: number): string {
+  if (Object.is(n, -0)) return '-0.0';
+  const s = String(n);
+  return /[.eEn]/.test(s) ? s : s + '.0';
+}
+
+export class JsonLib {
+  constructor(readonly ctx: BaContext) {}
+
+  private get vm(): LuaVM {
+    return this.ctx.vm;
+  }
+
+  install(L: LState): void {
+    const vm = this.vm;
+    this.ctx.pushBa(L);
+    vm.newTable(L);
+    vm.setHost(L, -1, 'encode', (L) => this.encodeFn(L));
+    vm.setHost(L, -1, 'decode', (L) => this.decodeFn(L));
+    vm.m._lua_pushlightuserdata(L, 0);
+    vm.setField(L, -2, 'null');
+    vm.setHost(L, -1, 'parser', (L) => this.parserFn(L));
+    vm.setField(L, -2, 'json');
+    vm.pop(L, 1);
+    this.installParserMeta(L);
+  }
+
+  // ---- encode -------------------------------------------------------------------------------
+
+  private encodeFn(L: LState): number {
+    const vm = this.vm;
+    if (vm.type(L, 1) === T_NONE) this.ctx.args.typeError(L, 1, 'encode', 'value');
+    const w = new ByteWriter();
+    const base = vm.top(L);
+    try {
+      this.encodeValue(L, 1, w, 0);
+    } catch (e) {
+      if (!(e instanceof EncodeError)) throw e;
+      vm.settop(L, base);
+      vm.pushNil(L);
+      vm.pushString(L, e.message);
+      return 2;
+    }
+    vm.pushBytes(L, w.result());
+    return 1;
+  }
+
+  /** Encodes the value at absolute index idx. */
+  private encodeValue(L: LState, idx: number, w: ByteWriter, depth: number): void {
+    const vm = this.vm;
+    switch (vm.type(L, idx)) {
+      case T_NIL:
+      case T_NONE:
+        w.ascii('null');
+        return;
+      case T_BOOLEAN:
+        w.ascii(vm.toBoolean(L, idx) ? 'true' : 'false');
+        return;
+      case T_NUMBER:
+        if (vm.isInteger(L, idx)) w.ascii(String(vm.toBigInt(L, idx)));
+        else {
+          const n = vm.toNumber(L, idx)!;
+          if (!Number.isFinite(n)) throw new EncodeError(`cannot encode ${Number.isNaN(n) ? 'NaN' : n > 0 ? 'inf' : '-inf'} in JSON`);
+          w.ascii(formatFloat(n));
+        }
+        return;
+      case T_STRING:
+        writeJsonString(w, vm.viewBytes(L, idx)!);
+        return;
+      case T_TABLE:
+        this.encodeTable(L, idx, w, depth + 1);
+        return;
+      case T_LIGHTUSERDATA:
+        if (vm.m._lua_touserdata(L, idx) === 0) {
+          w.ascii('null');
+          return;
+        }
+        throw new EncodeError('cannot encode a userdata value in JSON');
+      default:
+        throw new EncodeError(`cannot encode a ${vm.typeName(L, idx)} value in JSON`);
+    }
+  }
+
+  private encodeTable(L: LState, idx: number, w: ByteWriter, depth: number): void {
+    const vm = this.vm;
+    const m = vm.m;
+    if (depth > MAX_DEPTH) throw new EncodeError('table nested too deeply (or a cycle)');
+    if (!m._lua_checkstack(L, 4)) throw new EncodeError('out of Lua stack');
+    // Pass 1: is it a sequence 1..n with nothing else?
+    let count = 0;
+    let max = 0;
+    let isArray = true;
+    vm.pushNil(L);
+    while (m._lua_next(L, idx)) {
+      count++;
+      if (isArray) {
+        if (vm.type(L, -2) === T_NUMBER && vm.isInteger(L, -2)) {
+          const k = vm.toBigInt(L, -2)!;
+          if (k >= 1n && k <= 0x7fffffffn) max = Math.max(max, Number(k));
+          else isArray = false;
+        } else isArray = false;
+      }
+      vm.pop(L, 1);
+    }
+    if (count === 0) {
+      w.ascii('[]');
+      return;
+    }
+    if (isArray && max === count) {
+      w.byte(0x5b);
+      for (let k = 1; k <= count; k++) {
+        if (k > 1) w.byte(0x2c);
+        vm.rawGetI(L, idx, k);
+        this.encodeValue(L, vm.top(L), w, depth);
+        vm.pop(L, 1);
+      }
+      w.byte(0x5d);
+      return;
+    }
+    w.byte(0x7b);
+    let first = true;
+    vm.pushNil(L);
+    while (m._lua_next(L, idx)) {
+      if (!first) w.byte(0x2c);
+      first = false;
+      const kt = vm.type(L, -2);
+      if (kt === T_STRING) writeJsonString(w, vm.viewBytes(L, -2)!);
+      else if (kt === T_NUMBER) {
+        // Never lua_tolstring a key in place: it would confuse lua_next.
+        const key = vm.isInteger(L, -2) ? String(vm.toBigInt(L, -2)) : formatFloat(vm.toNumber(L, -2)!);
+        w.ascii(`"${key}"`);
+      } else {
+        throw new EncodeError(`cannot encode a ${vm.typeName(L, -2)} key in JSON`);
+      }
+      w.byte(0x3a);
+      this.encodeValue(L, vm.top(L), w, depth);
+      vm.pop(L, 1);
+    }
+    w.byte(0x7d);
+  }
+
+  // ---- decode -------------------------------------------------------------------------------
+
+  private decodeFn(L: LState): number {
+    const vm = this.vm;
+    const text = this.ctx.args.checkBytes(L, 1, 'decode');
+    // decode(text, nullvalue): an explicit second argument (even nil) replaces ba.json.null.
+    const nullIdx = vm.top(L) >= 2 ? 2 : 0;
+    const base = vm.top(L);
+    const d = new Decoder(vm, L, text, nullIdx);
+    try {
+      d.skipWs();
+      d.value(0);
+      d.skipWs();
+      if (d.pos < text.length) d.fail(`unexpected ${d.describe()}`);
+    } catch (e) {
+      if (!(e instanceof DecodeError)) throw e;
+      vm.settop(L, base);
+      vm.pushNil(L);
+      vm.pushString(L, e.message);
+      return 2;
+    }
+    return 1;
+  }
+
+  // ---- streaming parser ---------------------------------------------------------------------
+
+  private parsers = new Map<number, StreamSplitter>();
+  private nextParser = 1;
+  private parserMtRef = 0;
+
+  private installParserMeta(L: LState): void {
+    const vm = this.vm;
+    vm.newMetatable(L, 'BaJsonParser');
+    vm.newTable(L);
+    vm.setHost(L, -1, 'parse', (L) => this.parse(L));
+    vm.setField(L, -2, '__index');
+    vm.setHost(L, -1, '__gc', (L) => {
+      const p = vm.m._lua_touserdata(L, 1);
+      if (p) this.parsers.delete(vm.readI32(p + 4));
+      return 0;
+    });
+    vm.m._lua_pushvalue(L, -1);
+    this.parserMtRef = vm.ref(L);
+    vm.pop(L, 1);
+  }
+
+  private parserFn(L: LState): number {
+    const vm = this.vm;
+    const id = this.nextParser++;
+    this.parsers.set(id, new StreamSplitter());
+    const p = vm.newUserdata(L, 8);
+    vm.writeI32(p, 0x4a50); // "JP"
+    vm.writeI32(p + 4, id);
+    vm.pushRef(L, this.parserMtRef);
+    vm.setMetatable(L, -2);
+    return 1;
+  }
+
+  /**
+   * parser:parse(data [, all]): feeds a chunk of a stream of JSON objects/arrays. Returns
+   * `true` while no value is complete; with `all`, `true, {v1, v2, ...}` once values are
+   * complete; without it, the first complete value (later ones stay queued for the next
+   * call). Errors return `nil, message` and reset the parser.
+   */
+  private parse(L: LState): number {
+    const vm = this.vm;
+    const p = vm.m._lua_touserdata(L, 1);
+    const sp = p && vm.readI32(p) === 0x4a50 ? this.parsers.get(vm.readI32(p + 4)) : undefined;
+    if (!sp) return this.ctx.args.typeError(L, 1, 'parse', 'JSON parser');
+    const data = this.ctx.dataBytes(L, 2);
+    if (!data) return this.ctx.args.typeError(L, 2, 'parse', 'string');
+    const all = vm.toBoolean(L, 3);
+    let err = sp.push(data);
+    const base = vm.top(L);
+    const decodeOne = (text: Buffer): string | null => {
+      const d = new Decoder(vm, L, text, 0);
+      try {
+        d.skipWs();
+        d.value(0);
+        return null;
+      } catch (e) {
+        if (e instanceof DecodeError) return e.message;
+        throw e;
+      }
+    };
+    if (err === null && all && sp.ready.length) {
+      vm.pushBoolean(L, true);
+      vm.newTable(L);
+      let k = 0;
+      while (sp.ready.length) {
+        err = decodeOne(sp.ready.shift()!);
+        if (err !== null) break;
+        vm.rawSetI(L, -2, ++k);
+      }
+      if (err === null) return 2;
+    } else if (err === null && sp.ready.length) {
+      err = decodeOne(sp.ready.shift()!);
+      if (err === null) return 1;
+    } else if (err === null) {
+      vm.pushBoolean(L, true);
+      return 1;
+    }
+    sp.reset();
+    vm.settop(L, base);
+    vm.pushNil(L);
+    vm.pushString(L, err ?? 'parse error');
+    return 2;
+  }
+}
+
+class DecodeError extends Error {}
+
+/** Recursive-descent JSON decoder that builds Lua values on L. */
+class Decoder {
+  pos = 0;
+  constructor(
+    private readonly vm: LuaVM,
+    private readonly L: LState,
+    private readonly s: Uint8Array,
+    /** Stack index of the value to use for null; 0 = ba.json.null. */
+    private readonly nullIdx: number,
+  ) {}
+
+  fail(msg: string): never {
+    throw new DecodeError(`${msg} at position ${this.pos + 1}`);
+  }
+
+  describe(): string {
+    if (this.pos >= this.s.length) return 'end of input';
+    const c = this.s[this.pos]!;
+    return c >= 0x21 && c < 0x7f ? `'${String.fromCharCode(c)}'` : `byte 0x${c.toString(16).padStart(2, '0')}`;
+  }
+
+  skipWs(): void {
+    const s = this.s;
+    let p = this.pos;
+    while (p < s.length) {
+      const c = s[p]!;
+      if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
+      p++;
+    }
+    this.pos = p;
+  }
+
+  /** Parses one value and pushes it. */
+  value(depth: number): void {
+    const { vm, L } = this;
+    if (this.pos >= this.s.length) {
+      this.pos = this.s.length;
+      this.fail('unexpected end of input');
+    }
+    const c = this.s[this.pos]!;
+    switch (c) {
+      case 0x7b: // {
+        return this.object(depth + 1);
+      case 0x5b: // [
+        return this.array(depth + 1);
+      case 0x22: // "
+        vm.pushBytes(L, this.string());
+        return;
+      case 0x74: // t
+        this.literal('true');
+        vm.pushBoolean(L, true);
+        return;
+      case 0x66: // f
+        this.literal('false');
+        vm.pushBoolean(L, false);
+        return;
+      case 0x6e: // n
+        this.literal('null');
+        this.pushNull();
+        return;
+      default:
+        if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return this.number();
+        this.fail(`unexpected ${this.describe()}`);
+    }
+  }
+
+  private pushNull(): void {
+    if (this.nullIdx) this.vm.m._lua_pushvalue(this.L, this.nullIdx);
+    else this.vm.m._lua_pushlightuserdata(this.L, 0);
+  }
+
+  private literal(word: string): void {
+    for (let k = 0; k < word.length; k++) {
+      if (this.s[this.pos + k] !== word.charCodeAt(k)) {
+        this.pos += k;
+        this.fail(`unexpected ${this.describe()}`);
+      }
+    }
+    this.pos += word.length;
+  }
+
+  private enter(depth: number): void {
+    if (depth > MAX_DEPTH) this.fail('nesting too deep');
+    if (!this.vm.m._lua_checkstack(this.L, 4)) this.fail('out of Lua stack');
+  }
+
+  private object(depth: number): void {
+    const { vm, L } = this;
+    this.enter(depth);
+    this.pos++;
+    vm.newTable(L);
+    this.skipWs();
+    if (this.s[this.pos] === 0x7d) {
+      this.pos++;
+      return;
+    }
+    for (;;) {
+      if (this.s[this.pos] !== 0x22) this.fail(`expected a string key, got ${this.describe()}`);
+      vm.pushBytes(L, this.string());
+      this.skipWs();
+      if (this.s[this.pos] !== 0x3a) this.fail(`expected ':', got ${this.describe()}`);
+      this.pos++;
+      this.skipWs();
+      this.value(depth);
+      vm.m._lua_rawset(L, -3);
+      this.skipWs();
+      const c = this.s[this.pos];
+      if (c === 0x2c) {
+        this.pos++;
+        this.skipWs();
+      } else if (c === 0x7d) {
+        this.pos++;
+        return;
+      } else this.fail(`expected ',' or '}', got ${this.describe()}`);
+    }
+  }
+
+  private array(depth: number): void {
+    const { vm, L } = this;
+    this.enter(depth);
+    this.pos++;
+    vm.newTable(L);
+    this.skipWs();
+    if (this.s[this.pos] === 0x5d) {
+      this.pos++;
+      return;
+    }
+    let k = 0;
+    for (;;) {
+      this.value(depth);
+      vm.rawSetI(L, -2, ++k);
+      this.skipWs();
+      const c = this.s[this.pos];
+      if (c === 0x2c) {
+        this.pos++;
+        this.skipWs();
+      } else if (c === 0x5d) {
+        this.pos++;
+        return;
+      } else this.fail(`expected ',' or ']', got ${this.describe()}`);
+    }
+  }
+
+  private number(): void {
+    const s = this.s;
+    const start = this.pos;
+    let p = start;
+    let isFloat = false;
+    if (s[p] === 0x2d) p++;
+    const digits = (): number => {
+      const b = p;
+      while (p < s.length && s[p]! >= 0x30 && s[p]! <= 0x39) p++;
+      return p - b;
+    };
+    const intStart = p;
+    const nInt = digits();
+    if (nInt === 0 || (nInt > 1 && s[intStart] === 0x30)) {
+      this.pos = nInt === 0 ? p : intStart + 1;
+      this.fail(`invalid number`);
+    }
+    if (s[p] === 0x2e) {
+      p++;
+      isFloat = true;
+      if (digits() === 0) {
+        this.pos = p;
+        this.fail('invalid number');
+      }
+    }
+    if (s[p] === 0x65 || s[p] === 0x45) {
+      p++;
+      isFloat = true;
+      if (s[p] === 0x2b || s[p] === 0x2d) p++;
+      if (digits() === 0) {
+        this.pos = p;
+        this.fail('invalid number');
+      }
+    }
+    const text = Buffer.from(s.buffer, s.byteOffset + start, p - start).toString('latin1');
+    this.pos = p;
+    if (!isFloat) {
+      const v = BigInt(text);
+      if (v >= INT64_MIN && v <= INT64_MAX) {
+        this.vm.pushInteger(this.L, v);
+        return;
+      }
+    }
+    this.vm.pushNumber(this.L, Number(text));
+  }
+
+  /** Parses a string literal at pos (which is on the opening quote); returns its bytes. */
+  string(): Uint8Array {
+    const s = this.s;
+    let p = this.pos + 1;
+    const start = p;
+    // Fast path: no escapes.
+    while (p < s.length) {
+      const c = s[p]!;
+      if (c === 0x22) {
+        this.pos = p + 1;
+        return s.subarray(start, p);
+      }
+      if (c === 0x5c || c < 0x20) break;
+      p++;
+    }
+    const out: number[] = [];
+    for (let k = start; k < p; k++) out.push(s[k]!);
+    while (p < s.length) {
+      const c = s[p]!;
+      if (c === 0x22) {
+        this.pos = p + 1;
+        return Uint8Array.from(out);
+      }
+      if (c < 0x20) {
+        this.pos = p;
+        this.fail('control character in string');
+      }
+      if (c !== 0x5c) {
+        out.push(c);
+        p++;
+        continue;
+      }
+      const e = s[p + 1];
+      p += 2;
+      switch (e) {
+        case 0x22:
+          out.push(0x22);
+          break;
+        case 0x5c:
+          out.push(0x5c);
+          break;
+        case 0x2f:
+          out.push(0x2f);
+          break;
+        case 0x62:
+          out.push(0x08);
+          break;
+        case 0x66:
+          out.push(0x0c);
+          break;
+        case 0x6e:
+          out.push(0x0a);
+          break;
+        case 0x72:
+          out.push(0x0d);
+          break;
+        case 0x74:
+          out.push(0x09);
+          break;
+        case 0x75: {
+          let cp = this.hex4(p);
+          p += 4;
+          // A surrogate pair becomes one code point; a lone surrogate is kept as its own
+          // three-byte sequence rather than dropped.
+          if (cp >= 0xd800 && cp <= 0xdbff && s[p] === 0x5c && s[p + 1] === 0x75) {
+            const lo = this.hex4(p + 2);
+            if (lo >= 0xdc00 && lo <= 0xdfff) {
+              cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+              p += 6;
+            }
+          }
+          utf8Push(out, cp);
+          break;
+        }
+        default:
+          this.pos = p - 2;
+          this.fail('invalid escape in string');
+      }
+    }
+    this.pos = s.length;
+    this.fail('unterminated string');
+  }
+
+  private hex4(p: number): number {
+    let v = 0;
+    for (let k = 0; k < 4; k++) {
+      const c = this.s[p + k];
+      let d: number;
+      if (c === undefined) d = -1;
+      else if (c >= 0x30 && c <= 0x39) d = c - 0x30;
+      else if (c >= 0x61 && c <= 0x66) d = c - 0x57;
+      else if (c >= 0x41 && c <= 0x46) d = c - 0x37;
+      else d = -1;
+      if (d < 0) {
+        this.pos = p + k;
+        this.fail('invalid \\u escape');
+      }
+      v = v * 16 + d;
+    }
+    return v;
+  }
+}
+
+function utf8Push(out: number[], cp: number): void {
+  if (cp < 0x80) out.push(cp);
+  else if (cp < 0x800) out.push(0xc0 | (cp >> 6), 0x80 | (cp & 63));
+  else if (cp < 0x10000) out.push(0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 63), 0x80 | (cp & 63));
+  else out.push(0xf0 | (cp >> 18), 0x80 | ((cp >> 12) & 63), 0x80 | ((cp >> 6) & 63), 0x80 | (cp & 63));
+}
+
+/**
+ * Splits a byte stream into complete top-level JSON objects/arrays without parsing them:
+ * counts brackets outside strings. Used by ba.json.parser.
+ */
+export class StreamSplitter {
+  private buf: Buffer = Buffer.alloc(0);
+  /** Scan position, bracket depth, and string state carried between chunks. */
+  private scan = 0;
+  private depth = 0;
+  private inString = false;
+  private escape = false;
+  private start = -1;
+  readonly ready: Buffer[] = [];
+
+  reset(): void {
+    this.buf = Buffer.alloc(0);
+    this.scan = 0;
+    this.depth = 0;
+    this.inString = false;
+    this.escape = false;
+    this.start = -1;
+    this.ready.length = 0;
+  }
+
+  /** Adds bytes; returns an error message for input that cannot start a value, else null. */
+  push(chunk: Uint8Array): string | null {
+    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : Buffer.from(chunk);
+    const b = this.buf;
+    let i = this.scan;
+    for (; i < b.length; i++) {
+      const c = b[i]!;
+      if (this.depth === 0) {
+        if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) continue;
+        if (c !== 0x7b && c !== 0x5b) return `expected '{' or '[' at stream byte ${i + 1}`;
+        this.start = i;
+        this.depth = 1;
+        continue;
+      }
+      if (this.inString) {
+        if (this.escape) this.escape = false;
+        else if (c === 0x5c) this.escape = true;
+        else if (c === 0x22) this.inString = false;
+        continue;
+      }
+      if (c === 0x22) this.inString = true;
+      else if (c === 0x7b || c === 0x5b) {
+        if (++this.depth > MAX_DEPTH) return 'nesting too deep';
+      } else if (c === 0x7d || c === 0x5d) {
+        if (--this.depth === 0) {
+          this.ready.push(Buffer.from(b.subarray(this.start, i + 1)));
+          this.start = -1;
+        }
+      }
+    }
+    // Keep only the unfinished value.
+    if (this.depth === 0) {
+      this.buf = Buffer.alloc(0);
+      this.scan = 0;
+    } else {
+      this.buf = b.subarray(this.start);
+      this.scan = i - this.start;
+      this.start = 0;
+    }
+    return null;
+  }
+}
+
+/** Registers ba.json. */
+export function installJson(ctx: BaContext): JsonLib {
+  const lib = new JsonLib(ctx);
+  lib.install(ctx.vm.L);
+  return lib;
+}
+
+export { ByteWriter };
