@@ -103,11 +103,12 @@ export class UdpLib {
       const so = new UdpSocket(v6);
       u = so;
       so.bind(localPort, opt.intf ?? (v6 ? '::' : '0.0.0.0'), (err) => {
-        if (w.done) return;
+        // The wait ended meanwhile (the object was closed from outside, or shutdown).
+        if (w.done) return so.close();
         if (err) return fail('bind');
         if (ip === null) return ready();
         so.connect(peerPort, v6 && net.isIPv4(ip) ? `::ffff:${ip}` : ip, (err) => {
-          if (w.done) return;
+          if (w.done) return so.close();
           if (err) fail('cannotconnect');
           else ready();
         });
