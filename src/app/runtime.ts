@@ -12,6 +12,7 @@ import { installCore } from '../ba/core.js';
 import { SocketLib } from '../ba/socket.js';
 import { installBytearray } from '../ba/bytearray.js';
 import { installJson } from '../ba/json.js';
+import { installCrypto } from '../ba/crypto.js';
 import { installThread } from '../ba/thread.js';
 import { installTimer } from '../ba/timer.js';
 import { installUdp } from '../ba/udp.js';
@@ -53,6 +54,7 @@ export class Runtime {
     this.sockets.install(vm.L);
     installBytearray(this.ctx);
     installJson(this.ctx);
+    installCrypto(this.ctx);
     installThread(this.ctx);
     installTimer(this.ctx);
     installUdp(this.ctx, this.sockets);

@@ -1,0 +1,285 @@
+/**
+ * Random numbers, encodings and hashing (ba-support.md §5): `ba.crypto.hash`, `ba.rnd`,
+ * `ba.rnds`, `ba.rndbs`, `ba.b64encode`/`b64decode`, `ba.b64urlencode`/`b64urldecode`,
+ * `ba.urlencode`/`urldecode`. Random values come from node:crypto (a CSPRNG).
+ */
+import { createHash, createHmac, randomBytes, randomInt, type Hash, type Hmac } from 'node:crypto';
+import { LuaRaise } from '../vm/lua-error.js';
+import { T_BOOLEAN, T_NUMBER, T_STRING, T_TABLE, T_USERDATA, type LState, type LuaVM } from '../vm/lua-vm.js';
+import type { BaContext } from './context.js';
+
+const HASH_MAGIC = 0x48_41_53_48; // "HASH"
+const ALGOS = ['md5', 'sha1', 'sha256', 'sha384', 'sha512'] as const;
+/** Largest ba.rndbs request (keeps a typo from allocating gigabytes). */
+const MAX_RNDBS = 64 * 1024 * 1024;
+
+interface HashState {
+  h: Hash | Hmac | null;
+}
+
+/** Strict base64 decoding; null when `text` is not base64 of the given alphabet. */
+export function b64decode(text: string, url: boolean): Buffer | null {
+  // Line breaks and spaces appear in PEM-style input; nothing else is tolerated.
+  const s = text.replace(/[ \t\r\n]+/g, '');
+  const body = url ? /^[A-Za-z0-9_-]*={0,2}$/ : /^[A-Za-z0-9+/]*={0,2}$/;
+  if (!body.test(s)) return null;
+  const pad = s.length - s.replace(/=+$/, '').length;
+  const n = s.length - pad;
+  if (n % 4 === 1) return null;
+  if (pad > 0 && s.length % 4 !== 0) return null;
+  if (!url && pad === 0 && s.length % 4 !== 0) return null;
+  return Buffer.from(s.slice(0, n), url ? 'base64url' : 'base64');
+}
+
+/** Percent-encodes everything except RFC 3986 unreserved characters. */
+export function urlencode(b: Uint8Array): string {
+  let out = '';
+  for (const c of b) {
+    if (
+      (c >= 0x30 && c <= 0x39) ||
+      (c >= 0x41 && c <= 0x5a) ||
+      (c >= 0x61 && c <= 0x7a) ||
+      c === 0x2d ||
+      c === 0x2e ||
+      c === 0x5f ||
+      c === 0x7e
+    ) {
+      out += String.fromCharCode(c);
+    } else out += '%' + (c < 16 ? '0' : '') + c.toString(16).toUpperCase();
+  }
+  return out;
+}
+
+/** Decodes %XX escapes and '+' (form encoding); malformed escapes stay as they are. */
+export function urldecode(b: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(b.length);
+  let n = 0;
+  const hex = (c: number | undefined): number =>
+    c === undefined ? -1 : c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x41 && c <= 0x46 ? c - 0x37 : c >= 0x61 && c <= 0x66 ? c - 0x57 : -1;
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i]!;
+    if (c === 0x2b) out[n++] = 0x20;
+    else if (c === 0x25 && hex(b[i + 1]) >= 0 && hex(b[i + 2]) >= 0) {
+      out[n++] = hex(b[i + 1]) * 16 + hex(b[i + 2]);
+      i += 2;
+    } else out[n++] = c;
+  }
+  return out.subarray(0, n);
+}
+
+/** A uniformly random bigint in [0, range). */
+function randomBelow(range: bigint): bigint {
+  const bytes = (range.toString(16).length + 1) >> 1;
+  const bits = BigInt(bytes * 8);
+  const limit = (1n << bits) - ((1n << bits) % range);
+  for (;;) {
+    const v = BigInt('0x' + randomBytes(bytes).toString('hex'));
+    if (v < limit) return v % range;
+  }
+}
+
+export class CryptoLib {
+  private readonly hashes: Array<HashState | undefined> = [];
+  private freeIds: number[] = [];
+  private hashMtRef = 0;
+
+  constructor(readonly ctx: BaContext) {}
+
+  private get vm(): LuaVM {
+    return this.ctx.vm;
+  }
+
+  install(L: LState): void {
+    const vm = this.vm;
+    const args = this.ctx.args;
+
+    vm.newMetatable(L, 'BaHash');
+    vm.setHost(L, -1, '__call', (L) => this.call(L));
+    vm.setHost(L, -1, '__gc', (L) => {
+      const id = this.hashId(L, 1);
+      if (id >= 0) {
+        this.hashes[id] = undefined;
+        this.freeIds.push(id);
+      }
+      return 0;
+    });
+    vm.m._lua_pushvalue(L, -1);
+    this.hashMtRef = vm.ref(L);
+    vm.pop(L, 1);
+
+    this.ctx.pushBa(L);
+    // ba.crypto may already hold functions added by another module (TLS): extend it.
+    if (vm.getField(L, -1, 'crypto') !== T_TABLE) {
+      vm.pop(L, 1);
+      vm.newTable(L);
+      vm.m._lua_pushvalue(L, -1);
+      vm.setField(L, -3, 'crypto');
+    }
+    vm.setHost(L, -1, 'hash', (L) => this.hash(L));
+    vm.pop(L, 1);
+
+    const fns: Record<string, (L: LState) => number> = {
+      rnd: (L) => {
+        if (args.isNoneOrNil(L, 1) && args.isNoneOrNil(L, 2)) {
+          vm.pushInteger(L, randomInt(0x80000000));
+          return 1;
+        }
+        const lo = this.checkBig(L, 1, 'rnd');
+        const hi = this.checkBig(L, 2, 'rnd');
+        if (lo > hi) args.argError(2, 'rnd', 'interval is empty');
+        const range = hi - lo + 1n;
+        vm.pushInteger(L, BigInt.asIntN(64, lo + (range <= 0xffff_ffff_ffffn ? BigInt(randomInt(Number(range))) : randomBelow(range))));
+        return 1;
+      },
+      rnds: (L) => {
+        const n = args.checkInteger(L, 1, 'rnds');
+        if (n < 1 || n > 8) args.argError(1, 'rnds', 'size must be 1..8');
+        let v = BigInt('0x' + randomBytes(n).toString('hex'));
+        // Like n2h: sizes 1-7 unsigned, 8 a full two's-complement integer.
+        if (n === 8) v = BigInt.asIntN(64, v);
+        vm.pushInteger(L, v);
+        return 1;
+      },
+      rndbs: (L) => {
+        const n = args.checkInteger(L, 1, 'rndbs');
+        if (n < 0 || n > MAX_RNDBS) args.argError(1, 'rndbs', `size must be 0..${MAX_RNDBS}`);
+        vm.pushBytes(L, randomBytes(n));
+        return 1;
+      },
+      b64encode: (L) => {
+        vm.pushString(L, Buffer.from(this.checkData(L, 1, 'b64encode')).toString('base64'));
+        return 1;
+      },
+      b64urlencode: (L) => {
+        vm.pushString(L, Buffer.from(this.checkData(L, 1, 'b64urlencode')).toString('base64url'));
+        return 1;
+      },
+      b64decode: (L) => {
+        const r = b64decode(args.checkString(L, 1, 'b64decode'), false);
+        if (r) vm.pushBytes(L, r);
+        else vm.pushNil(L);
+        return 1;
+      },
+      b64urldecode: (L) => {
+        const r = b64decode(args.checkString(L, 1, 'b64urldecode'), true);
+        if (r) vm.pushBytes(L, r);
+        else vm.pushNil(L);
+        return 1;
+      },
+      urlencode: (L) => {
+        if (vm.type(L, 1) === T_TABLE) {
+          vm.pushString(L, this.encodeQuery(L, 1));
+          return 1;
+        }
+        vm.pushString(L, urlencode(this.checkData(L, 1, 'urlencode')));
+        return 1;
+      },
+      urldecode: (L) => {
+        vm.pushBytes(L, urldecode(args.checkBytes(L, 1, 'urldecode')));
+        return 1;
+      },
+    };
+    this.ctx.pushBa(L);
+    for (const [name, fn] of Object.entries(fns)) vm.setHost(L, -1, name, fn);
+    vm.pop(L, 1);
+  }
+
+  /** Bytes of a string, number or bytearray argument. */
+  private checkData(L: LState, i: number, fname: string): Uint8Array {
+    const b = this.ctx.dataBytes(L, i);
+    if (!b) this.ctx.args.typeError(L, i, fname, 'string');
+    return b;
+  }
+
+  private checkBig(L: LState, i: number, fname: string): bigint {
+    const v = this.vm.toBigInt(L, i);
+    if (v === null) {
+      if (this.vm.type(L, i) === T_NUMBER) this.ctx.args.argError(i, fname, 'number has no integer representation');
+      this.ctx.args.typeError(L, i, fname, 'number');
+    }
+    return v;
+  }
+
+  /** `{a=1, b="x y"}` → "a=1&b=x%20y" (keys sorted so the result is stable). */
+  private encodeQuery(L: LState, idx: number): string {
+    const vm = this.vm;
+    const pairs: Array<[string, string]> = [];
+    vm.pushNil(L);
+    while (vm.m._lua_next(L, idx)) {
+      const kt = vm.type(L, -2);
+      const vt = vm.type(L, -1);
+      if ((kt === T_STRING || kt === T_NUMBER) && (vt === T_STRING || vt === T_NUMBER || vt === T_BOOLEAN)) {
+        // Copy the key before converting it: lua_tolstring on a number key would confuse lua_next.
+        vm.m._lua_pushvalue(L, -2);
+        const k = urlencode(vm.toBytes(L, -1)!);
+        vm.pop(L, 1);
+        const v = vt === T_BOOLEAN ? String(vm.toBoolean(L, -1)) : urlencode(vm.toBytes(L, -1)!);
+        pairs.push([k, v]);
+      }
+      vm.pop(L, 1);
+    }
+    pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    return pairs.map(([k, v]) => `${k}=${v}`).join('&');
+  }
+
+  // ---- ba.crypto.hash -------------------------------------------------------------------------
+
+  private hash(L: LState): number {
+    const vm = this.vm;
+    const args = this.ctx.args;
+    const algo = args.checkString(L, 1, 'hash');
+    let h: Hash | Hmac;
+    if (algo === 'hmac') {
+      const inner = args.checkString(L, 2, 'hash');
+      if (!(ALGOS as readonly string[]).includes(inner)) args.argError(2, 'hash', `invalid option '${inner}'`);
+      const key = this.checkData(L, 3, 'hash');
+      h = createHmac(inner, Buffer.from(key));
+    } else if ((ALGOS as readonly string[]).includes(algo)) {
+      h = createHash(algo);
+    } else {
+      return args.argError(1, 'hash', `invalid option '${algo}'`);
+    }
+    const id = this.freeIds.pop() ?? this.hashes.length;
+    this.hashes[id] = { h };
+    const p = vm.newUserdata(L, 8);
+    vm.writeI32(p, HASH_MAGIC);
+    vm.writeI32(p + 4, id);
+    vm.pushRef(L, this.hashMtRef);
+    vm.setMetatable(L, -2);
+    return 1;
+  }
+
+  private hashId(L: LState, i: number): number {
+    const vm = this.vm;
+    if (vm.type(L, i) !== T_USERDATA) return -1;
+    const p = vm.m._lua_touserdata(L, i);
+    return p && vm.readI32(p) === HASH_MAGIC ? vm.readI32(p + 4) : -1;
+  }
+
+  /** h(data) → h;  h(true [, "binary"|"hex"|"b64"]) → digest. */
+  private call(L: LState): number {
+    const vm = this.vm;
+    const st = this.hashes[this.hashId(L, 1)];
+    if (!st) return this.ctx.args.typeError(L, 1, 'hash', 'hash object');
+    if (!st.h) throw new LuaRaise('hash object already finalized');
+    if (vm.type(L, 2) === T_BOOLEAN && vm.toBoolean(L, 2)) {
+      const fmt = this.ctx.args.optString(L, 3, 'hash', 'binary');
+      if (fmt !== 'binary' && fmt !== 'hex' && fmt !== 'b64') this.ctx.args.argError(3, 'hash', `invalid option '${fmt}'`);
+      const digest = st.h.digest();
+      st.h = null;
+      if (fmt === 'binary') vm.pushBytes(L, digest);
+      else vm.pushString(L, digest.toString(fmt === 'hex' ? 'hex' : 'base64'));
+      return 1;
+    }
+    st.h.update(this.checkData(L, 2, 'hash'));
+    vm.m._lua_pushvalue(L, 1);
+    return 1;
+  }
+}
+
+/** Registers ba.crypto.hash, ba.rnd/rnds/rndbs, base64 and URL encoding. */
+export function installCrypto(ctx: BaContext): CryptoLib {
+  const lib = new CryptoLib(ctx);
+  lib.install(ctx.vm.L);
+  return lib;
+}
