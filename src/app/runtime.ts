@@ -13,6 +13,7 @@ import { SocketLib } from '../ba/socket.js';
 import { installBytearray } from '../ba/bytearray.js';
 import { installJson } from '../ba/json.js';
 import { installCrypto } from '../ba/crypto.js';
+import { installIo } from '../ba/io.js';
 import { installThread } from '../ba/thread.js';
 import { installTimer } from '../ba/timer.js';
 import { installUdp } from '../ba/udp.js';
@@ -55,6 +56,7 @@ export class Runtime {
     installBytearray(this.ctx);
     installJson(this.ctx);
     installCrypto(this.ctx);
+    installIo(this.ctx, this.appHooks);
     installThread(this.ctx);
     installTimer(this.ctx);
     installUdp(this.ctx, this.sockets);

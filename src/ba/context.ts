@@ -15,6 +15,8 @@ export interface RuntimeConfig {
   wsmaxsize: number;
   /** CPU budget per resume in ms; 0 = unlimited. */
   cpuBudgetMs: number;
+  /** Root of ba.openio"home" (config key homeio); default: the working directory. */
+  homeio?: string;
 }
 
 export const defaultConfig: RuntimeConfig = {

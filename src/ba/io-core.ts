@@ -1,0 +1,231 @@
+/**
+ * What `ba.openio` IO objects and the standard `io` library replacement share: running an
+ * fs-op for a Lua call (one suspension contract, style.md item 3) and the registry of open
+ * file objects.
+ *
+ * `run` completes at once when the operation needs no request (data already buffered);
+ * otherwise it suspends only the calling coroutine and resumes it from the libuv callback
+ * (compat-decisions.md D5). Where Lua cannot yield (metamethods, `require` searchers,
+ * table.sort comparators, the main state) it performs the requests synchronously instead.
+ * Operations on one file are serialized: a second coroutine queues behind the first.
+ */
+import fs from 'node:fs';
+import { LuaRaise } from '../vm/lua-error.js';
+import { T_NUMBER, T_USERDATA, type LState } from '../vm/lua-vm.js';
+import type { Task, Waiter } from '../sched/scheduler.js';
+import { finishAsync, finishSync, runAsync, runSync, start, type FsOp, type Step } from './fs-op.js';
+import { LFile, closeFile, flushWrites, type Whence } from './file-ops.js';
+import type { BaContext } from './context.js';
+
+const FILE_MAGIC = 0x46_49_4c_45; // "FILE"
+
+/** Pushes an operation's results onto L; returns how many. */
+export type Pusher<T> = (L: LState, v: T) => number;
+
+class IoWait implements Waiter {
+  readonly state = 'io';
+  abort(): void {
+    // The request itself cannot be cancelled; its completion notices the task moved on.
+  }
+}
+
+export interface FileEntry {
+  f: LFile;
+  /** Metatable registry ref the object was created with (BAS file or standard file). */
+  mt: number;
+}
+
+export class IoCore {
+  private readonly files: Array<FileEntry | undefined> = [];
+  private freeIds: number[] = [];
+
+  constructor(readonly ctx: BaContext) {
+    ctx.shutdownHooks.push(() => this.closeAll());
+  }
+
+  /** Can L wait (suspend) here? */
+  canWait(L: LState): boolean {
+    const t = this.ctx.sched.current;
+    return t !== null && !t.done && this.ctx.vm.isYieldable(L);
+  }
+
+  /**
+   * Runs `make()`'s operation for the Lua call on L and pushes `ok(v)` or `fail(err)`.
+   * Returns the host function's result count (or the suspension marker). `abandon` cleans up
+   * a result nobody will receive (the waiting task ended meanwhile).
+   */
+  run<T>(
+    L: LState,
+    what: string,
+    make: () => FsOp<T>,
+    ok: Pusher<T>,
+    fail: Pusher<unknown>,
+    file?: LFile,
+    abandon?: (v: T) => void,
+  ): number {
+    const sched = this.ctx.sched;
+    if (file && file.busy) {
+      if (!this.canWait(L)) throw new LuaRaise(`${what}: file is in use by another coroutine`);
+      const task = sched.current!;
+      const w = new IoWait();
+      file.queue.push(() => this.startQueued(task, w, make, ok, fail, file, abandon));
+      return sched.suspend(L, w, what);
+    }
+    let g: FsOp<T>;
+    let s: Step<T>;
+    try {
+      g = make();
+      s = start(g);
+    } catch (e) {
+      return fail(L, e);
+    }
+    if (s.done) return ok(L, s.value);
+    if (!this.canWait(L)) {
+      let v: T;
+      try {
+        v = finishSync(g, s.req);
+      } catch (e) {
+        return fail(L, e);
+      }
+      return ok(L, v);
+    }
+    const task = sched.current!;
+    const w = new IoWait();
+    if (file) file.busy = true;
+    finishAsync(g, s.req, (err, v) => this.complete(task, w, err, v as T, ok, fail, file, abandon));
+    return sched.suspend(L, w, what);
+  }
+
+  private startQueued<T>(
+    task: Task,
+    w: IoWait,
+    make: () => FsOp<T>,
+    ok: Pusher<T>,
+    fail: Pusher<unknown>,
+    file: LFile,
+    abandon?: (v: T) => void,
+  ): void {
+    file.busy = true;
+    if (task.done || task.waiting !== w) {
+      this.complete(task, w, null, undefined as T, ok, fail, file);
+      return;
+    }
+    let g: FsOp<T>;
+    let s: Step<T>;
+    try {
+      g = make();
+      s = start(g);
+    } catch (e) {
+      this.complete(task, w, e, undefined as T, ok, fail, file);
+      return;
+    }
+    if (s.done) this.complete(task, w, null, s.value, ok, fail, file, abandon);
+    else finishAsync(g, s.req, (err, v) => this.complete(task, w, err, v as T, ok, fail, file, abandon));
+  }
+
+  private complete<T>(
+    task: Task,
+    w: IoWait,
+    err: unknown,
+    v: T,
+    ok: Pusher<T>,
+    fail: Pusher<unknown>,
+    file?: LFile,
+    abandon?: (v: T) => void,
+  ): void {
+    const sched = this.ctx.sched;
+    const deliver = (): void => {
+      if (file) {
+        file.busy = false;
+        // Start the next queued operation before resuming, so the resumed coroutine's own
+        // next call queues behind it (FIFO).
+        file.queue.shift()?.();
+      }
+      if (task.done || task.waiting !== w) {
+        if (!err && abandon) abandon(v);
+        return;
+      }
+      let n: number;
+      try {
+        n = err ? fail(task.co, err) : ok(task.co, v);
+      } catch (e) {
+        this.ctx.log.write(`remora: internal error in file operation: ${(e as Error).stack ?? e}\n`);
+        this.ctx.vm.pushNil(task.co);
+        this.ctx.vm.pushString(task.co, 'ioerror');
+        n = 2;
+      }
+      sched.resume(task, n);
+    };
+    // Completions arrive from libuv callbacks; never resume in the middle of running Lua.
+    if (sched.current) sched.post(deliver);
+    else deliver();
+  }
+
+  // ---- file objects ---------------------------------------------------------------------------
+
+  /** Pushes a new userdata for `f` with the metatable at registry ref `mt`. */
+  pushFile(L: LState, f: LFile, mt: number): void {
+    const vm = this.ctx.vm;
+    const id = this.freeIds.pop() ?? this.files.length;
+    this.files[id] = { f, mt };
+    const p = vm.newUserdata(L, 8);
+    vm.writeI32(p, FILE_MAGIC);
+    vm.writeI32(p + 4, id);
+    vm.pushRef(L, mt);
+    vm.setMetatable(L, -2);
+  }
+
+  /** The file object at index i (either kind), or null. */
+  toFile(L: LState, i: number): FileEntry | null {
+    const vm = this.ctx.vm;
+    if (vm.type(L, i) !== T_USERDATA) return null;
+    const p = vm.m._lua_touserdata(L, i);
+    if (!p || vm.readI32(p) !== FILE_MAGIC) return null;
+    return this.files[vm.readI32(p + 4)] ?? null;
+  }
+
+  /** __gc: closes a file the script forgot, in the background. */
+  collect(L: LState): void {
+    const vm = this.ctx.vm;
+    const p = vm.m._lua_touserdata(L, 1);
+    if (!p || vm.readI32(p) !== FILE_MAGIC) return;
+    const id = vm.readI32(p + 4);
+    const e = this.files[id];
+    if (!e) return;
+    this.files[id] = undefined;
+    this.freeIds.push(id);
+    const f = e.f;
+    if (f.closed) return;
+    const bg = (): void => runAsync(closeFile(f), () => {});
+    if (f.busy) f.queue.push(bg);
+    else bg();
+  }
+
+  /** Runtime shutdown: write out buffered data and close every open file. */
+  private closeAll(): void {
+    for (const e of this.files) {
+      if (!e || e.f.closed) continue;
+      e.f.closed = true;
+      try {
+        if (!e.f.busy) runSync(flushWrites(e.f));
+      } catch {
+        // Nothing to report to at shutdown.
+      }
+      try {
+        fs.closeSync(e.f.fd);
+      } catch {
+        // Already closed.
+      }
+    }
+  }
+}
+
+/** seek arguments: ([whence [, offset]]) as in Lua, or (offset) meaning "set". */
+export function seekArgs(ctx: BaContext, L: LState, i: number, fname: string): [Whence, number] {
+  const args = ctx.args;
+  if (ctx.vm.type(L, i) === T_NUMBER) return ['set', args.checkInteger(L, i, fname)];
+  const whence = args.optString(L, i, fname, 'cur');
+  if (whence !== 'set' && whence !== 'cur' && whence !== 'end') return args.argError(i - 1, fname, `invalid option '${whence}'`);
+  return [whence, args.optInteger(L, i + 1, fname, 0)];
+}
+

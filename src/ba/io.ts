@@ -1,0 +1,572 @@
+/**
+ * IO objects (ba-support.md §6): `ba.openio(name)`, `ba.mkio(io, path)`, the IO methods
+ * (`open`, `stat`, `files`, `mkdir`, `rmdir`, `remove`, `rename`, `realpath`, `resourcetype`,
+ * `loadfile`, `dofile`) and BAS file objects, whose `read()` without an argument returns the
+ * next block of up to 1024 bytes (there is no line mode). Each app gets an IO rooted at its
+ * directory as `io` in its environment.
+ *
+ * An IO is a directory on disk and a name is always relative to it: a leading "/" is ignored
+ * and ".." may not climb above the root (→ nil, "noaccess"). The check is on the name, not
+ * on symbolic links inside the tree. File operations suspend only the calling coroutine
+ * (see io-core.ts).
+ *
+ * Errors are `nil, code, message` with BAS's codes: "enoent", "exist", "noaccess",
+ * "notempty", "nospace", "invalidname", "ioerror".
+ */
+import { existsSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LuaRaise } from '../vm/lua-error.js';
+import { T_NUMBER, T_STRING, T_USERDATA, type LState, type LuaVM } from '../vm/lua-vm.js';
+import type { AppEnvHook } from '../app/app-loader.js';
+import type { BaContext } from './context.js';
+import { IoError, ioErrorOf, mkdir, readFile, readdir, rename, rmdir, runAsync, stat, unlink, type FsOp } from './fs-op.js';
+import { LFile, closeFile, flushWrites, openFile, openFlags, readAll, readBytes, seek, writeData } from './file-ops.js';
+import { IoCore, seekArgs } from './io-core.js';
+import { installLuaIo } from './lua-io.js';
+
+const IO_MAGIC = 0x49_4f_49_4f; // "IOIO"
+/** f:read() without arguments returns blocks of this size (BAS). */
+const READ_BLOCK = 1024;
+
+export type IoKind = 'disk' | 'zip';
+
+/** One IO: a root directory on disk. */
+export class IoDef {
+  constructor(
+    readonly root: string,
+    readonly kind: IoKind,
+    readonly readOnly: boolean,
+  ) {}
+
+  /** OS path of `name` inside the IO; throws IoError when it would leave the root. */
+  resolve(name: string): string {
+    if (name.includes('\0')) throw new IoError('invalidname', 'Invalid name');
+    const parts: string[] = [];
+    for (const seg of name.split('/')) {
+      if (seg === '' || seg === '.') continue;
+      if (seg === '..') {
+        if (parts.length === 0) throw new IoError('noaccess', 'Name outside of the IO');
+        parts.pop();
+      } else parts.push(seg);
+    }
+    return parts.length ? join(this.root, ...parts) : this.root;
+  }
+
+  writable(): void {
+    if (this.readOnly) throw new IoError('noaccess', 'Read-only IO');
+  }
+}
+
+interface DirEntry {
+  name: string;
+  isdir: boolean;
+  mtime: number;
+  size: number;
+}
+
+function* listDir(path: string, attrs: boolean): FsOp<DirEntry[]> {
+  const ents = yield* readdir(path);
+  const out: DirEntry[] = [];
+  for (const d of ents) {
+    if (!attrs) {
+      out.push({ name: d.name, isdir: d.isDirectory(), mtime: 0, size: 0 });
+      continue;
+    }
+    try {
+      const st = yield* stat(join(path, d.name));
+      out.push({ name: d.name, isdir: st.isDirectory(), mtime: Math.floor(st.mtimeMs / 1000), size: st.size });
+    } catch {
+      // Vanished or a dangling link: skip it, as a directory listing would.
+    }
+  }
+  out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return out;
+}
+
+/** Folder served as the "vm" IO: dist/src/vm-resources after a build, else the source folder. */
+function vmResourceDir(): string {
+  const candidates = [
+    fileURLToPath(new URL('../vm-resources', import.meta.url)),
+    fileURLToPath(new URL('../../../src/vm-resources', import.meta.url)),
+  ];
+  return candidates.find((c) => existsSync(c)) ?? candidates[0]!;
+}
+
+/** Lua half: dofile and the files iterator are Lua so the chunk and loop may yield. */
+const IO_LUA = `
+local methods, list = ...
+local error = error
+function methods.files(self, dir, noattr)
+  local t, code, msg = list(self, dir, noattr)
+  if not t then return nil, code, msg end
+  local i = 0
+  return function()
+    i = i + 1
+    local e = t[i]
+    if e == nil then return nil end
+    if noattr then return e.name end
+    return e.name, e.isdir, e.mtime, e.size
+  end
+end
+function methods.dofile(self, name, env)
+  local f, err, msg = methods.loadfile(self, name, env)
+  if not f then
+    error(msg and ("cannot open " .. tostring(name) .. ": " .. msg) or err, 2)
+  end
+  return f()
+end
+`;
+
+export class IoLib {
+  readonly core: IoCore;
+  private readonly ios: Array<IoDef | undefined> = [];
+  private freeIds: number[] = [];
+  private ioMtRef = 0;
+  private fileMtRef = 0;
+  /** Registry ref of a table name -> IO userdata for ba.openio (one object per name). */
+  private namedRef = 0;
+
+  constructor(readonly ctx: BaContext) {
+    this.core = new IoCore(ctx);
+  }
+
+  private get vm(): LuaVM {
+    return this.ctx.vm;
+  }
+
+  // ---- IO objects -------------------------------------------------------------------------------
+
+  pushIo(L: LState, def: IoDef): void {
+    const vm = this.vm;
+    const id = this.freeIds.pop() ?? this.ios.length;
+    this.ios[id] = def;
+    const p = vm.newUserdata(L, 8);
+    vm.writeI32(p, IO_MAGIC);
+    vm.writeI32(p + 4, id);
+    vm.pushRef(L, this.ioMtRef);
+    vm.setMetatable(L, -2);
+  }
+
+  toIo(L: LState, i: number): IoDef | null {
+    const vm = this.vm;
+    if (vm.type(L, i) !== T_USERDATA) return null;
+    const p = vm.m._lua_touserdata(L, i);
+    if (!p || vm.readI32(p) !== IO_MAGIC) return null;
+    return this.ios[vm.readI32(p + 4)] ?? null;
+  }
+
+  private checkIo(L: LState, i: number, fname: string): IoDef {
+    const io = this.toIo(L, i);
+    if (!io) this.ctx.args.typeError(L, i, fname, 'IO');
+    return io;
+  }
+
+  /** A named IO for ba.openio, or null for an unknown name. */
+  namedIo(name: string): IoDef | null {
+    switch (name) {
+      case 'home':
+        return new IoDef(resolve(this.ctx.config.homeio ?? process.cwd()), 'disk', false);
+      case 'disk':
+        return new IoDef('/', 'disk', false);
+      case 'vm':
+        return new IoDef(vmResourceDir(), 'zip', true);
+      default:
+        // "net" (the HTTP client IO) is not provided yet.
+        return null;
+    }
+  }
+
+  // ---- result pushers -------------------------------------------------------------------------
+
+  /** nil, code, message (and more values when given). */
+  private pushErr(L: LState, e: unknown, extra?: string): number {
+    const vm = this.vm;
+    const { code, message } = ioErrorOf(e);
+    vm.pushNil(L);
+    vm.pushString(L, code);
+    vm.pushString(L, message);
+    if (extra === undefined) return 3;
+    vm.pushString(L, extra);
+    return 4;
+  }
+
+  private readonly fail = (L: LState, e: unknown): number => this.pushErr(L, e);
+  private readonly pushTrue = (L: LState): number => {
+    this.vm.pushBoolean(L, true);
+    return 1;
+  };
+
+  /** Runs an IO method's operation. Errors raised while resolving names become nil,code. */
+  private ioOp<T>(L: LState, what: string, make: () => FsOp<T>, ok: (L: LState, v: T) => number): number {
+    return this.core.run(L, what, make, ok, this.fail);
+  }
+
+  // ---- install --------------------------------------------------------------------------------
+
+  install(L: LState, appHooks: AppEnvHook[]): void {
+    const vm = this.vm;
+
+    // File objects.
+    vm.newMetatable(L, 'BaFile');
+    vm.newTable(L);
+    for (const [name, fn] of Object.entries(this.fileMethods())) vm.setHost(L, -1, name, fn);
+    vm.setField(L, -2, '__index');
+    vm.setHost(L, -1, '__gc', (L) => {
+      this.core.collect(L);
+      return 0;
+    });
+    vm.setHost(L, -1, '__close', (L) => {
+      const e = this.core.toFile(L, 1);
+      if (e && !e.f.closed) return this.core.run(L, 'close', () => closeFile(e.f), () => 0, () => 0, e.f);
+      return 0;
+    });
+    vm.setHost(L, -1, '__tostring', (L) => {
+      const e = this.core.toFile(L, 1);
+      vm.pushString(L, e && !e.f.closed ? `file (0x${vm.m._lua_touserdata(L, 1).toString(16)})` : 'file (closed)');
+      return 1;
+    });
+    vm.m._lua_pushvalue(L, -1);
+    this.fileMtRef = vm.ref(L);
+    vm.pop(L, 1);
+
+    // IO objects.
+    vm.newMetatable(L, 'BaIo');
+    vm.newTable(L);
+    for (const [name, fn] of Object.entries(this.ioMethods())) vm.setHost(L, -1, name, fn);
+    const err = vm.load(L, IO_LUA, '=io');
+    if (err) throw err;
+    vm.m._lua_pushvalue(L, -2);
+    vm.pushHost(L, 'files', (L) => this.listFn(L));
+    const perr = vm.pcall(L, 2, 0);
+    if (perr) throw perr;
+    vm.setField(L, -2, '__index');
+    vm.setHost(L, -1, '__gc', (L) => {
+      const p = vm.m._lua_touserdata(L, 1);
+      if (p && vm.readI32(p) === IO_MAGIC) {
+        const id = vm.readI32(p + 4);
+        this.ios[id] = undefined;
+        this.freeIds.push(id);
+      }
+      return 0;
+    });
+    vm.setHost(L, -1, '__tostring', (L) => {
+      const io = this.toIo(L, 1);
+      vm.pushString(L, `IO (${io?.kind ?? '?'}: 0x${vm.m._lua_touserdata(L, 1).toString(16)})`);
+      return 1;
+    });
+    vm.m._lua_pushvalue(L, -1);
+    this.ioMtRef = vm.ref(L);
+    vm.pop(L, 1);
+
+    vm.newTable(L);
+    this.namedRef = vm.ref(L);
+
+    this.ctx.pushBa(L);
+    vm.setHost(L, -1, 'openio', (L) => this.openio(L));
+    vm.setHost(L, -1, 'mkio', (L) => this.mkio(L));
+    vm.pop(L, 1);
+
+    // Each app's environment gets an IO rooted at the app directory (server.md §3).
+    appHooks.push((app, L) => {
+      this.pushIo(L, new IoDef(app.path, 'disk', false));
+      vm.setField(L, -2, 'io');
+    });
+
+    installLuaIo(this.ctx, this.core);
+  }
+
+  // ---- ba.openio / ba.mkio ---------------------------------------------------------------------
+
+  private openio(L: LState): number {
+    const vm = this.vm;
+    const name = this.ctx.args.checkString(L, 1, 'openio');
+    vm.pushRef(L, this.namedRef);
+    if (vm.getField(L, -1, name) === T_USERDATA) return 1;
+    vm.pop(L, 1);
+    const def = this.namedIo(name);
+    if (!def) {
+      vm.pushNil(L);
+      return 1;
+    }
+    this.pushIo(L, def);
+    vm.m._lua_pushvalue(L, -1);
+    vm.setField(L, -3, name);
+    return 1;
+  }
+
+  private mkio(L: LState): number {
+    const io = this.checkIo(L, 1, 'mkio');
+    const name = this.ctx.args.checkString(L, 2, 'mkio');
+    return this.ioOp(
+      L,
+      'mkio',
+      function* () {
+        const path = io.resolve(name);
+        const st = yield* stat(path);
+        if (!st.isDirectory()) throw new IoError('enoent', 'Not a directory');
+        return path;
+      },
+      (L, path) => {
+        this.pushIo(L, new IoDef(path, io.kind, io.readOnly));
+        return 1;
+      },
+    );
+  }
+
+  // ---- IO methods -------------------------------------------------------------------------------
+
+  private ioMethods(): Record<string, (L: LState) => number> {
+    const { vm } = this;
+    const args = this.ctx.args;
+    const nameArg = (L: LState, i: number, fname: string): string => args.optString(L, i, fname, '');
+    return {
+      open: (L) => {
+        const io = this.checkIo(L, 1, 'open');
+        const name = args.checkString(L, 2, 'open');
+        const mode = args.optString(L, 3, 'open', 'r');
+        const fl = openFlags(mode);
+        if (!fl) return args.argError(2, 'open', 'invalid mode');
+        return this.core.run(
+          L,
+          'open',
+          () =>
+            (function* () {
+              if (fl.write) io.writable();
+              return yield* openFile(io.resolve(name), fl.flags, fl.append);
+            })(),
+          (L, f) => {
+            this.core.pushFile(L, f, this.fileMtRef);
+            return 1;
+          },
+          (L, e) => this.pushErr(L, e, name),
+          undefined,
+          (f) => runAsync(closeFile(f), () => {}),
+        );
+      },
+      stat: (L) => {
+        const io = this.checkIo(L, 1, 'stat');
+        const name = nameArg(L, 2, 'stat');
+        return this.ioOp(
+          L,
+          'stat',
+          () => stat(io.resolve(name)),
+          (L, st) => {
+            vm.newTable(L, 0, 5);
+            vm.pushString(L, name.replace(/\/+$/, '') === '' ? '' : basename(name.replace(/\/+$/, '')));
+            vm.setField(L, -2, 'name');
+            vm.pushString(L, st.isDirectory() ? 'directory' : st.isFile() ? 'regular' : 'other');
+            vm.setField(L, -2, 'type');
+            vm.pushInteger(L, st.size);
+            vm.setField(L, -2, 'size');
+            vm.pushInteger(L, Math.floor(st.mtimeMs / 1000));
+            vm.setField(L, -2, 'mtime');
+            vm.pushBoolean(L, st.isDirectory());
+            vm.setField(L, -2, 'isdir');
+            return 1;
+          },
+        );
+      },
+      mkdir: (L) => {
+        const io = this.checkIo(L, 1, 'mkdir');
+        const name = args.checkString(L, 2, 'mkdir');
+        return this.ioOp(L, 'mkdir', () => (io.writable(), mkdir(io.resolve(name))), this.pushTrue);
+      },
+      rmdir: (L) => {
+        const io = this.checkIo(L, 1, 'rmdir');
+        const name = args.checkString(L, 2, 'rmdir');
+        return this.ioOp(L, 'rmdir', () => (io.writable(), rmdir(io.resolve(name))), this.pushTrue);
+      },
+      remove: (L) => {
+        const io = this.checkIo(L, 1, 'remove');
+        const name = args.checkString(L, 2, 'remove');
+        return this.ioOp(L, 'remove', () => (io.writable(), unlink(io.resolve(name))), this.pushTrue);
+      },
+      rename: (L) => {
+        const io = this.checkIo(L, 1, 'rename');
+        const from = args.checkString(L, 2, 'rename');
+        const to = args.checkString(L, 3, 'rename');
+        return this.ioOp(L, 'rename', () => (io.writable(), rename(io.resolve(from), io.resolve(to))), this.pushTrue);
+      },
+      realpath: (L) => {
+        const io = this.checkIo(L, 1, 'realpath');
+        const name = nameArg(L, 2, 'realpath');
+        if (io.kind === 'zip') {
+          vm.pushNil(L);
+          vm.pushString(L, 'notimplemented');
+          return 2;
+        }
+        try {
+          vm.pushString(L, io.resolve(name));
+          return 1;
+        } catch (e) {
+          return this.pushErr(L, e);
+        }
+      },
+      resourcetype: (L) => {
+        const io = this.checkIo(L, 1, 'resourcetype');
+        vm.pushString(L, io.kind);
+        if (io.kind === 'zip') return 1;
+        vm.pushString(L, process.platform === 'win32' ? 'windows' : 'posix');
+        return 2;
+      },
+      loadfile: (L) => this.loadfile(L),
+    };
+  }
+
+  /** Host half of io:files: a table of entries ({name, isdir, mtime, size}), sorted by name. */
+  private listFn(L: LState): number {
+    const vm = this.vm;
+    const io = this.checkIo(L, 1, 'files');
+    const name = this.ctx.args.optString(L, 2, 'files', '');
+    const attrs = !vm.toBoolean(L, 3);
+    return this.ioOp(
+      L,
+      'files',
+      () => listDir(io.resolve(name), attrs),
+      (L, list) => {
+        vm.newTable(L, list.length);
+        list.forEach((e, k) => {
+          vm.newTable(L, 0, 4);
+          vm.pushString(L, e.name);
+          vm.setField(L, -2, 'name');
+          vm.pushBoolean(L, e.isdir);
+          vm.setField(L, -2, 'isdir');
+          vm.pushInteger(L, e.mtime);
+          vm.setField(L, -2, 'mtime');
+          vm.pushInteger(L, e.size);
+          vm.setField(L, -2, 'size');
+          vm.rawSetI(L, -2, k + 1);
+        });
+        return 1;
+      },
+    );
+  }
+
+  /** io:loadfile(name [, env]) → function, or nil, code, message (I/O), or nil, message (syntax). */
+  private loadfile(L: LState): number {
+    const vm = this.vm;
+    const io = this.checkIo(L, 1, 'loadfile');
+    const name = this.ctx.args.checkString(L, 2, 'loadfile');
+    let envRef = 0;
+    if (!this.ctx.args.isNoneOrNil(L, 3)) {
+      vm.m._lua_pushvalue(L, 3);
+      envRef = vm.ref(L);
+    }
+    const release = (): void => {
+      if (envRef) vm.unref(envRef);
+      envRef = 0;
+    };
+    return this.core.run(
+      L,
+      'loadfile',
+      () => readFile(io.resolve(name)),
+      (L, src) => {
+        const err = vm.load(L, src, '@' + name);
+        if (err) {
+          release();
+          vm.pushNil(L);
+          vm.pushString(L, err.message);
+          return 2;
+        }
+        if (envRef) {
+          vm.pushRef(L, envRef);
+          if (!vm.m._lua_setupvalue(L, -2, 1)) vm.pop(L, 1);
+        }
+        release();
+        return 1;
+      },
+      (L, e) => {
+        release();
+        return this.pushErr(L, e);
+      },
+      undefined,
+      release,
+    );
+  }
+
+  // ---- BAS file objects -------------------------------------------------------------------------
+
+  private checkFile(L: LState, fname: string): LFile {
+    const e = this.core.toFile(L, 1);
+    if (!e) this.ctx.args.typeError(L, 1, fname, 'file');
+    if (e.f.closed) throw new LuaRaise('attempt to use a closed file');
+    return e.f;
+  }
+
+  private fileMethods(): Record<string, (L: LState) => number> {
+    const { vm } = this;
+    const args = this.ctx.args;
+    const pushData = (L: LState, b: Buffer | null): number => {
+      if (b) vm.pushBytes(L, b);
+      else vm.pushNil(L);
+      return 1;
+    };
+    return {
+      read: (L) => {
+        const f = this.checkFile(L, 'read');
+        const t = vm.type(L, 2);
+        if (t === T_NUMBER) {
+          const n = args.checkInteger(L, 2, 'read');
+          if (n < 0) args.argError(1, 'read', 'negative size');
+          return this.core.run(L, 'read', () => readBytes(f, n), pushData, this.fail, f);
+        }
+        if (t === T_STRING) {
+          const fmt = vm.toStr(L, 2)!;
+          if (fmt === 'a' || fmt === '*a') return this.core.run(L, 'read', () => readAll(f), pushData, this.fail, f);
+          // BAS has no line mode: "l", "*l", "n", ... are errors.
+          return args.argError(1, 'read', 'invalid format');
+        }
+        if (!args.isNoneOrNil(L, 2)) return args.argError(1, 'read', 'invalid format');
+        return this.core.run(L, 'read', () => readBytes(f, READ_BLOCK), pushData, this.fail, f);
+      },
+      write: (L) => {
+        const f = this.checkFile(L, 'write');
+        const data = this.collectData(L, 2, 'write');
+        return this.core.run(L, 'write', () => writeData(f, data), this.pushTrue, this.fail, f);
+      },
+      seek: (L) => {
+        const f = this.checkFile(L, 'seek');
+        const [whence, offset] = seekArgs(this.ctx, L, 2, 'seek');
+        return this.core.run(
+          L,
+          'seek',
+          () => seek(f, whence, offset),
+          (L, pos) => {
+            vm.pushInteger(L, pos);
+            return 1;
+          },
+          this.fail,
+          f,
+        );
+      },
+      flush: (L) => {
+        const f = this.checkFile(L, 'flush');
+        return this.core.run(L, 'flush', () => flushWrites(f), this.pushTrue, this.fail, f);
+      },
+      close: (L) => {
+        const f = this.checkFile(L, 'close');
+        return this.core.run(L, 'close', () => closeFile(f), this.pushTrue, this.fail, f);
+      },
+    };
+  }
+
+  /** Concatenated copies of arguments from..top (strings, numbers, bytearrays). */
+  collectData(L: LState, from: number, fname: string): Buffer {
+    const n = this.vm.top(L);
+    const parts: Buffer[] = [];
+    for (let i = from; i <= n; i++) {
+      const b = this.ctx.dataBytes(L, i);
+      if (!b) this.ctx.args.typeError(L, i, fname, 'string');
+      parts.push(Buffer.from(b));
+    }
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  }
+}
+
+/** Registers ba.openio, ba.mkio and the standard io replacements; gives every app its `io`. */
+export function installIo(ctx: BaContext, appHooks: AppEnvHook[]): IoLib {
+  const lib = new IoLib(ctx);
+  lib.install(ctx.vm.L, appHooks);
+  return lib;
+}
