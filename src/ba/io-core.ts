@@ -52,7 +52,8 @@ export class IoCore {
   /**
    * Runs `make()`'s operation for the Lua call on L and pushes `ok(v)` or `fail(err)`.
    * Returns the host function's result count (or the suspension marker). `abandon` cleans up
-   * a result nobody will receive (the waiting task ended meanwhile).
+   * a result nobody will receive (the waiting task ended meanwhile); it gets undefined when
+   * the operation never ran.
    */
   run<T>(
     L: LState,
@@ -107,7 +108,8 @@ export class IoCore {
   ): void {
     file.busy = true;
     if (task.done || task.waiting !== w) {
-      this.complete(task, w, null, undefined as T, ok, fail, file);
+      // Never started: `abandon` gets no result (undefined).
+      this.complete(task, w, null, undefined as T, ok, fail, file, abandon);
       return;
     }
     let g: FsOp<T>;

@@ -341,7 +341,7 @@ export class IoLib {
           },
           (L, e) => this.pushErr(L, e, name),
           undefined,
-          (f) => runAsync(closeFile(f), () => {}),
+          (f) => f && runAsync(closeFile(f), () => {}),
         );
       },
       stat: (L) => {

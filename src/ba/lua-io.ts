@@ -175,7 +175,7 @@ class LuaIo {
       },
       (L, e) => this.fail(L, e, name),
       undefined,
-      (f) => runAsync(closeFile(f), () => {}),
+      (f) => f && runAsync(closeFile(f), () => {}),
     );
   }
 
