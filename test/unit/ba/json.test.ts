@@ -1,0 +1,46 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { ByteWriter, StreamSplitter, formatFloat, writeJsonString } from '../../../src/ba/json.js';
+
+test('formatFloat: shortest round-trip text, integral floats keep ".0"', () => {
+  for (const [n, s] of [
+    [1, '1.0'],
+    [-0, '-0.0'],
+    [0.1, '0.1'],
+    [1e21, '1e+21'],
+    [2 ** 63, '9223372036854776000.0'],
+    [5e-324, '5e-324'],
+    [-2.5, '-2.5'],
+  ] as const) {
+    assert.equal(formatFloat(n), s);
+    assert.equal(Number(s), n);
+  }
+});
+
+test('writeJsonString escapes quotes, backslashes and control bytes only', () => {
+  const w = new ByteWriter();
+  writeJsonString(w, Buffer.from([0x61, 0x22, 0x5c, 0x0a, 0x01, 0x7f, 0xff, 0xc3, 0xa9]));
+  assert.deepEqual(w.result(), Buffer.concat([Buffer.from('"a\\"\\\\\\n\\u0001\x7f', 'latin1'), Buffer.from([0xff, 0xc3, 0xa9, 0x22])]));
+  const big = new ByteWriter();
+  writeJsonString(big, Buffer.alloc(10_000, 0x41));
+  assert.equal(big.result().length, 10_002);
+});
+
+test('StreamSplitter finds complete top-level values across chunk boundaries, byte by byte', () => {
+  const text = ' {"a":"}{[\\"","b":[1,{"c":2}]}\n[3,"]"]{}';
+  const want = ['{"a":"}{[\\"","b":[1,{"c":2}]}', '[3,"]"]', '{}'];
+  const whole = new StreamSplitter();
+  assert.equal(whole.push(Buffer.from(text)), null);
+  assert.deepEqual(whole.ready.map((b) => b.toString()), want);
+  const dribble = new StreamSplitter();
+  for (const c of Buffer.from(text)) assert.equal(dribble.push(Buffer.from([c])), null);
+  assert.deepEqual(dribble.ready.map((b) => b.toString()), want);
+});
+
+test('StreamSplitter rejects scalars at the top level', () => {
+  const sp = new StreamSplitter();
+  assert.match(sp.push(Buffer.from('  7')) ?? '', /expected '\{' or '\['/);
+  sp.reset();
+  assert.equal(sp.push(Buffer.from('[1]')), null);
+  assert.equal(sp.ready.length, 1);
+});
