@@ -63,3 +63,14 @@ function decodeComponent(s: string): string {
   if (!/[%+]/.test(s)) return s;
   return (percentDecode(s, { plusAsSpace: true }) as Buffer).toString('latin1');
 }
+
+/**
+ * The parameters behind request:data() (server.md §5): the query string's, then those of an
+ * application/x-www-form-urlencoded body. Other body types are the page's business.
+ */
+export function decodeRequestParams(query: string | null, contentType: string | undefined, body: Uint8Array): FormParams {
+  const fromQuery = query ? decodeForm(query) : new FormParams();
+  const media = (contentType ?? '').split(';')[0].trim().toLowerCase();
+  if (media !== 'application/x-www-form-urlencoded' || body.byteLength === 0) return fromQuery;
+  return fromQuery.concat(decodeForm(body));
+}

@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeForm, FormParams } from '../../../src/http/form-decoder.js';
+import { decodeForm, decodeRequestParams, FormParams } from '../../../src/http/form-decoder.js';
 
 test('decodes pairs in order with + and %XX', () => {
   const f = decodeForm('q=hello+world&x=%41%62&empty=&flag&a%20b=c%2Bd');
@@ -54,4 +54,19 @@ test('accepts a body as bytes and concatenates query and body', () => {
     ['b', '2'],
     ['a', '3'],
   ]);
+});
+
+test('request parameters: query first, then a urlencoded body', () => {
+  const body = Buffer.from('b=2&a=3');
+  assert.deepEqual(decodeRequestParams('a=1', 'application/x-www-form-urlencoded; charset=UTF-8', body).pairs, [
+    ['a', '1'],
+    ['b', '2'],
+    ['a', '3'],
+  ]);
+  assert.deepEqual(decodeRequestParams('a=1', 'application/json', body).pairs, [['a', '1']]);
+  assert.deepEqual(decodeRequestParams(null, 'Application/X-WWW-Form-Urlencoded', body).pairs, [
+    ['b', '2'],
+    ['a', '3'],
+  ]);
+  assert.equal(decodeRequestParams(null, undefined, Buffer.alloc(0)).size, 0);
 });

@@ -1,0 +1,358 @@
+/**
+ * One HTTP/1.1 server connection on a raw net.Socket (or tls.TLSSocket): reads request
+ * heads and bodies, hands each request to a handler, keeps the connection alive or closes it,
+ * and processes pipelined requests one after the other.
+ *
+ * It works on the raw socket, not on node:http, because a page may take the connection over
+ * (ba.socket.req2sock, server.md §6) — takeOver() returns the socket plus the bytes already
+ * read past the request head — and give it back later (ba.socket.sock2req): a new
+ * HttpConnection on that socket, with the pushback bytes parsed as the start of the next
+ * request.
+ *
+ * A peer's malformed request is answered with its error status and closes this connection
+ * only (style.md item 5).
+ */
+import type { Socket } from 'node:net';
+import { createBodyDecoder, type BodyDecoder } from './body-decoder.js';
+import { HttpError } from './http-error.js';
+import { RequestParser, type RequestHead, type RequestParserOptions } from './request-parser.js';
+import { ResponseWriter } from './response-writer.js';
+
+export interface HttpConnectionOptions extends RequestParserOptions {
+  /** Largest request body read into memory; a larger one is answered 413. Default 16 MiB. */
+  maxBodySize?: number;
+  /**
+   * Milliseconds without traffic after which a connection that is not running a handler is
+   * closed: idle keep-alive connections and slow request heads (slowloris). Default 30000;
+   * 0 disables.
+   */
+  idleTimeout?: number;
+  /** Value of the Server response header; none when absent. */
+  server?: string;
+  /** Told about peer errors and handler failures (for tracing); never about normal closes. */
+  onError?: (error: Error) => void;
+}
+
+/** One request as the handler sees it. */
+export interface HttpExchange {
+  readonly head: RequestHead;
+  /** The whole request body (empty when there is none). */
+  readonly body: Buffer;
+  readonly response: ResponseWriter;
+  readonly socket: Socket;
+  /** True on a TLS connection. */
+  readonly secure: boolean;
+  /** True once the connection is closed or taken over. */
+  readonly closed: boolean;
+  /**
+   * Takes the connection out of HTTP: unflushed response output is discarded, nothing more
+   * is written, and the caller owns the socket (paused, no listeners of ours). `pending` are
+   * the bytes read past the request head (body included). Null when the connection is
+   * already gone (ba.socket.req2sock then returns nil, "socketclosed").
+   */
+  takeOver(): { socket: Socket; pending: Buffer } | null;
+}
+
+export type HttpHandler = (exchange: HttpExchange) => void | Promise<void>;
+
+const enum State {
+  Head,
+  Body,
+  Handling,
+  Closing,
+  Closed,
+  Taken,
+}
+
+const DEFAULT_MAX_BODY = 16 * 1024 * 1024;
+/**
+ * While a handler runs, input is still read (so a peer that goes away is noticed and
+ * takeOver() can say so) but only up to this many bytes of pipelined data; then reading
+ * pauses until the handler is done.
+ */
+const INBOX_HIGH_WATER = 64 * 1024;
+/** How long a closing connection keeps draining the peer's input; see closeAfterError. */
+const LINGER_MS = 2000;
+
+export class HttpConnection {
+  private state = State.Head;
+  private readonly parser: RequestParser;
+  /** Received bytes not yet given to the parser or body decoder. */
+  private inbox: Buffer[] = [];
+  private head: RequestHead | null = null;
+  private decoder: BodyDecoder | null = null;
+  private body: Buffer[] = [];
+  /** Raw bytes after the head, kept for takeOver(). */
+  private afterHead: Buffer[] = [];
+  private peerEnded = false;
+  private readonly maxBody: number;
+  private readonly onData = (b: Buffer): void => this.receive(b);
+  private readonly onEnd = (): void => this.peerEnd();
+  private readonly onSocketError = (e: Error): void => this.socketError(e);
+  private readonly onClose = (): void => {
+    this.state = this.state === State.Taken ? State.Taken : State.Closed;
+  };
+  private readonly onTimeout = (): void => this.timeout();
+
+  constructor(
+    readonly socket: Socket,
+    private readonly handler: HttpHandler,
+    private readonly options: HttpConnectionOptions = {},
+    pushback?: Uint8Array,
+  ) {
+    this.parser = new RequestParser(options);
+    this.maxBody = options.maxBodySize ?? DEFAULT_MAX_BODY;
+    socket.on('data', this.onData);
+    socket.on('end', this.onEnd);
+    socket.on('error', this.onSocketError);
+    socket.on('close', this.onClose);
+    socket.on('timeout', this.onTimeout);
+    const idle = options.idleTimeout ?? 30000;
+    if (idle > 0) socket.setTimeout(idle);
+    // The peer's half-close must not close our side before the response is written.
+    socket.allowHalfOpen = true;
+    if (pushback && pushback.byteLength > 0) this.inbox.push(Buffer.from(pushback));
+    socket.resume();
+    if (this.inbox.length > 0) queueMicrotask(() => this.pump());
+  }
+
+  /** True once the connection is closed or was taken over. */
+  get closed(): boolean {
+    return this.state === State.Closed || this.state === State.Taken || this.socket.destroyed;
+  }
+
+  /** Closes the connection now (server shutdown). */
+  destroy(): void {
+    if (this.state === State.Taken) return;
+    this.state = State.Closed;
+    this.socket.destroy();
+  }
+
+  /** True when no request is in progress: safe to close for shutdown. */
+  get idle(): boolean {
+    return this.state === State.Head && !this.parser.inProgress && this.inbox.length === 0;
+  }
+
+  private receive(chunk: Buffer): void {
+    if (this.state === State.Closing) return; // draining after an error
+    this.inbox.push(chunk);
+    if (this.state === State.Head || this.state === State.Body) this.pump();
+    else if (this.state === State.Handling && this.inboxBytes() > INBOX_HIGH_WATER) this.socket.pause();
+  }
+
+  private inboxBytes(): number {
+    let n = 0;
+    for (const b of this.inbox) n += b.length;
+    return n;
+  }
+
+  /** Feeds buffered bytes to the parser and body decoder until a request is complete. */
+  private pump(): void {
+    while (this.inbox.length > 0 && (this.state === State.Head || this.state === State.Body)) {
+      const chunk = this.inbox.shift() as Buffer;
+      const used = this.state === State.Head ? this.feedHead(chunk) : this.feedBody(chunk);
+      if (used < chunk.length) this.inbox.unshift(chunk.subarray(used));
+      if (this.closed || (this.state as State) === State.Closing) return;
+    }
+  }
+
+  private feedHead(chunk: Buffer): number {
+    const r = this.parser.feed(chunk);
+    if (r.state === 'error') {
+      this.reject(r.error);
+      return chunk.length;
+    }
+    if (r.state === 'incomplete') return r.consumed;
+    this.head = r.head;
+    const framing = r.head.body;
+    if (framing.kind === 'length' && framing.length > this.maxBody) {
+      this.reject(new HttpError(413, 'BAD_CONTENT_LENGTH', `peer announced a ${framing.length}-byte body; the limit is ${this.maxBody}`));
+      return chunk.length;
+    }
+    this.decoder = createBodyDecoder(framing);
+    this.body = [];
+    this.afterHead = [];
+    this.state = State.Body;
+    if (r.head.expectContinue && framing.kind !== 'none') {
+      // RFC 9110 §10.1.1: the client waits for this before sending the body.
+      this.socket.write('HTTP/1.1 100 Continue\r\n\r\n');
+    }
+    if (this.decoder.done) this.dispatch();
+    return r.consumed;
+  }
+
+  private feedBody(chunk: Buffer): number {
+    const decoder = this.decoder as BodyDecoder;
+    const r = decoder.feed(chunk);
+    if (r.consumed > 0) this.afterHead.push(chunk.subarray(0, r.consumed));
+    for (const d of r.data) this.body.push(d);
+    if (r.error) {
+      this.reject(r.error);
+      return chunk.length;
+    }
+    if (decoder.received > this.maxBody) {
+      this.reject(new HttpError(413, 'BAD_CHUNK', `peer sent a body above the ${this.maxBody}-byte limit`));
+      return chunk.length;
+    }
+    if (r.done) this.dispatch();
+    return r.consumed;
+  }
+
+  /**
+   * Runs the handler for the complete request; parsing waits until it is done. The handler
+   * starts in a microtask, outside pump(): a handler that finishes at once would otherwise
+   * re-enter pump() while the current chunk's unparsed rest is not back in the inbox yet.
+   */
+  private dispatch(): void {
+    this.state = State.Handling;
+    queueMicrotask(() => this.runHandler());
+  }
+
+  private runHandler(): void {
+    if (this.state !== State.Handling) return; // closed meanwhile
+    const head = this.head as RequestHead;
+    const socket = this.socket;
+    const conn = this;
+    const response = new ResponseWriter((b) => this.write(b), {
+      method: head.method,
+      versionMinor: head.versionMinor,
+      keepAlive: head.keepAlive && !head.upgrade,
+      server: this.options.server,
+    });
+    const body = this.body.length === 1 ? this.body[0] : Buffer.concat(this.body);
+    this.body = [];
+    const exchange: HttpExchange = {
+      head,
+      body,
+      response,
+      socket,
+      secure: (socket as Socket & { encrypted?: boolean }).encrypted === true,
+      get closed() {
+        return conn.closed;
+      },
+      takeOver: () => this.takeOver(response),
+    };
+    let result: void | Promise<void>;
+    try {
+      result = this.handler(exchange);
+    } catch (e) {
+      this.handlerFailed(e, response);
+      return;
+    }
+    if (result && typeof (result as Promise<void>).then === 'function') {
+      (result as Promise<void>).then(
+        () => this.finish(response),
+        (e: unknown) => this.handlerFailed(e, response),
+      );
+    } else {
+      this.finish(response);
+    }
+  }
+
+  private write(b: Buffer): void {
+    if (!this.socket.destroyed && this.socket.writable) this.socket.write(b);
+  }
+
+  private handlerFailed(e: unknown, response: ResponseWriter): void {
+    const err = e instanceof Error ? e : new Error(String(e));
+    this.options.onError?.(err);
+    if (this.state === State.Taken || this.closed) return;
+    // If nothing was sent yet the client gets a 500; otherwise the response is cut off and
+    // closing is the only way to tell it.
+    if (!response.sendError(500)) {
+      this.destroy();
+      return;
+    }
+    this.finish(response);
+  }
+
+  /** After the handler: complete the response, then keep alive or close. */
+  private finish(response: ResponseWriter): void {
+    if (this.state !== State.Handling) return; // taken over, or closed meanwhile
+    if (!response.finished) response.end();
+    const head = this.head as RequestHead;
+    if (!response.keepAlive || this.peerEnded || head.upgrade || this.socket.destroyed) {
+      this.state = State.Closing;
+      this.socket.end();
+      return;
+    }
+    this.parser.reset();
+    this.head = null;
+    this.decoder = null;
+    this.afterHead = [];
+    this.state = State.Head;
+    this.socket.resume();
+    this.pump();
+  }
+
+  private takeOver(response: ResponseWriter): { socket: Socket; pending: Buffer } | null {
+    if (this.state !== State.Handling || this.socket.destroyed) return null;
+    response.detach();
+    const s = this.socket;
+    s.off('data', this.onData);
+    s.off('end', this.onEnd);
+    s.off('error', this.onSocketError);
+    s.off('close', this.onClose);
+    s.off('timeout', this.onTimeout);
+    s.setTimeout(0);
+    s.pause();
+    const pending = Buffer.concat([...this.afterHead, ...this.inbox]);
+    this.afterHead = [];
+    this.inbox = [];
+    this.state = State.Taken;
+    return { socket: s, pending };
+  }
+
+  /** Answers a broken request and closes. */
+  private reject(error: HttpError): void {
+    this.options.onError?.(error);
+    const head = this.head;
+    const response = new ResponseWriter((b) => this.write(b), {
+      method: head?.method ?? 'GET',
+      versionMinor: head?.versionMinor ?? 1,
+      keepAlive: false,
+      server: this.options.server,
+    });
+    response.sendError(error.status);
+    this.closeAfterError();
+  }
+
+  /**
+   * Ends our side but keeps reading (and discarding) for a moment: closing a socket with
+   * unread input makes the kernel send RST, which can destroy the error response before the
+   * client reads it (the "lingering close" of RFC 9112 §9.6).
+   */
+  private closeAfterError(): void {
+    this.state = State.Closing;
+    this.inbox = [];
+    this.socket.resume();
+    this.socket.end();
+    const timer = setTimeout(() => this.socket.destroy(), LINGER_MS);
+    timer.unref();
+    this.socket.once('close', () => clearTimeout(timer));
+  }
+
+  private peerEnd(): void {
+    this.peerEnded = true;
+    if (this.state === State.Handling) return; // answer first, then close (allowHalfOpen)
+    if (this.state === State.Head || this.state === State.Body) {
+      // EOF in the middle of a request head or body: nothing sensible to answer.
+      this.state = State.Closing;
+      this.socket.end();
+      return;
+    }
+    this.socket.destroy();
+  }
+
+  private socketError(e: Error): void {
+    if ((e as NodeJS.ErrnoException).code !== 'ECONNRESET' && (e as NodeJS.ErrnoException).code !== 'EPIPE') this.options.onError?.(e);
+    this.state = State.Closed;
+    this.socket.destroy();
+  }
+
+  private timeout(): void {
+    // A running page may take as long as it likes; only idle or slow peers are cut off.
+    if (this.state === State.Handling) return;
+    this.destroy();
+  }
+}
