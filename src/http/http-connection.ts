@@ -166,7 +166,7 @@ export class HttpConnection {
     this.head = r.head;
     const framing = r.head.body;
     if (framing.kind === 'length' && framing.length > this.maxBody) {
-      this.reject(new HttpError(413, 'BAD_CONTENT_LENGTH', `peer announced a ${framing.length}-byte body; the limit is ${this.maxBody}`));
+      this.reject(new HttpError(413, 'BODY_TOO_LARGE', `peer announced a ${framing.length}-byte body; the limit is ${this.maxBody}`));
       return chunk.length;
     }
     this.decoder = createBodyDecoder(framing);
@@ -191,7 +191,7 @@ export class HttpConnection {
       return chunk.length;
     }
     if (decoder.received > this.maxBody) {
-      this.reject(new HttpError(413, 'BAD_CHUNK', `peer sent a body above the ${this.maxBody}-byte limit`));
+      this.reject(new HttpError(413, 'BODY_TOO_LARGE', `peer sent a body above the ${this.maxBody}-byte limit`));
       return chunk.length;
     }
     if (r.done) this.dispatch();

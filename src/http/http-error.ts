@@ -20,13 +20,14 @@ export type HttpErrorCode =
   | 'BAD_TRANSFER_ENCODING'
   | 'UNSUPPORTED_TRANSFER_CODING'
   | 'BAD_CHUNK'
-  | 'TRAILERS_TOO_LARGE';
+  | 'TRAILERS_TOO_LARGE'
+  | 'BODY_TOO_LARGE';
 
 export class HttpError extends Error {
   override readonly name = 'HttpError';
 
   constructor(
-    /** The HTTP status to answer with (400, 414, 431, 501, 505). */
+    /** The HTTP status to answer with (400, 413, 414, 431, 501, 505). */
     readonly status: number,
     readonly code: HttpErrorCode,
     message: string,

@@ -7,6 +7,7 @@
  */
 import test from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { LuaFactory, type LuaEngine } from 'wasmoon';
 import { compileLsp, LspSyntaxError } from '../../../src/http/lsp-compiler.js';
 
@@ -255,4 +256,11 @@ test('random pages: real Lua line numbers and output match the page', async () =
     assert.equal(out.join(''), expected, ctx);
     assert.deepEqual(new Map([...lines].sort((a, b) => a[0] - b[0])), new Map([...expectedLine].sort((a, b) => a[0] - b[0])), ctx);
   }
+});
+
+test('fixture page renders to its expected output', async () => {
+  const dir = new URL('../../../../test/fixtures/http/lsp/', import.meta.url);
+  const page = readFileSync(new URL('page.lsp', dir));
+  const expected = readFileSync(new URL('page.out', dir), 'utf8');
+  assert.equal(await render(page), expected);
 });
