@@ -118,7 +118,10 @@ class LuaIo {
 
   install(L: LState): void {
     const vm = this.vm;
-    vm.newMetatable(L, 'FILE*');
+    // Not the registry's "FILE*": that one belongs to the stdlib's own files (io.stdout, ...).
+    vm.newMetatable(L, 'remora.FILE*');
+    vm.pushString(L, 'FILE*');
+    vm.setField(L, -2, '__name');
     vm.newTable(L);
     for (const [name, fn] of Object.entries(this.methods())) vm.setHost(L, -1, name, fn);
     vm.m._lua_pushvalue(L, -1);
