@@ -207,14 +207,21 @@ export class IoCore {
   private closeAll(): void {
     for (const e of this.files) {
       if (!e || e.f.closed) continue;
-      e.f.closed = true;
+      const f = e.f;
+      if (f.busy) {
+        // A request is in flight on this descriptor: closing it now could let that operation
+        // continue on a reused descriptor number. Close after it instead.
+        f.queue.push(() => runAsync(closeFile(f), () => {}));
+        continue;
+      }
+      f.closed = true;
       try {
-        if (!e.f.busy) runSync(flushWrites(e.f));
+        runSync(flushWrites(f));
       } catch {
         // Nothing to report to at shutdown.
       }
       try {
-        fs.closeSync(e.f.fd);
+        fs.closeSync(f.fd);
       } catch {
         // Already closed.
       }
