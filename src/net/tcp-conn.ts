@@ -18,6 +18,7 @@ export type ReadEnd = 'eof' | 'error' | 'closenotify';
 /** A batch larger than this is flushed at once, so flow control sees real queue sizes. */
 const BATCH_LIMIT = 64 * 1024;
 const pendingBatches: TcpConn[] = [];
+const EMPTY = Buffer.alloc(0);
 
 /** Flushes every write batch (called when a Lua run has finished). */
 export function flushWriteBatches(): void {
@@ -47,10 +48,34 @@ export class TcpConn {
     readonly sock: Socket,
     readonly highWater = 64 * 1024,
   ) {
-    sock.on('data', (b: Buffer) => this.onData(b));
-    sock.on('end', () => this.onEnd('eof', null));
-    sock.on('error', (e: Error) => this.onError(e));
-    sock.on('close', () => this.onClose());
+    sock.on('data', this.dataListener);
+    sock.on('end', this.endListener);
+    sock.on('error', this.errorListener);
+    sock.on('close', this.closeListener);
+  }
+
+  private readonly dataListener = (b: Buffer): void => this.onData(b);
+  private readonly endListener = (): void => this.onEnd('eof', null);
+  private readonly errorListener = (e: Error): void => this.onError(e);
+  private readonly closeListener = (): void => this.onClose();
+
+  /**
+   * Gives the socket back to another owner (ba.socket.sock2req, server.md §6): removes our
+   * listeners and returns every byte buffered but not yet read. This object is closed for
+   * reading and writing afterwards, without touching the socket.
+   */
+  detach(): Buffer {
+    this.flush();
+    const rest = this.takeAll();
+    const s = this.sock;
+    s.off('data', this.dataListener);
+    s.off('end', this.endListener);
+    s.off('error', this.errorListener);
+    s.off('close', this.closeListener);
+    this.closed = true;
+    this.onReadable = null;
+    this.flushDrainWaiters(false);
+    return rest;
   }
 
   private onData(b: Buffer): void {
@@ -148,6 +173,8 @@ export class TcpConn {
   /** Bytes held back until the end of the current Lua run (counted as sent). */
   private batch: Buffer | null = null;
   private batchBytes = 0;
+  /** A batch buffer Node has finished with, for the next batch. */
+  private spare: Buffer | null = null;
   /** Size of the last flushed batch: the next batch buffer is allocated that large. */
   private lastBatch = 256;
 
@@ -166,7 +193,12 @@ export class TcpConn {
     const n = b.length;
     let buf = this.batch;
     if (buf === null) {
-      buf = this.batch = Buffer.allocUnsafe(Math.max(n, this.lastBatch));
+      const want = Math.max(n, this.lastBatch);
+      const spare = this.spare;
+      if (spare !== null && spare.length >= want) {
+        buf = this.batch = spare;
+        this.spare = null;
+      } else buf = this.batch = Buffer.allocUnsafe(want);
       pendingBatches.push(this);
     } else if (this.batchBytes + n > buf.length) {
       const bigger = Buffer.allocUnsafe(Math.max(this.batchBytes + n, buf.length * 2));
@@ -186,7 +218,10 @@ export class TcpConn {
     this.batch = null;
     this.batchBytes = 0;
     this.lastBatch = Math.min(Math.max(n, 256), BATCH_LIMIT);
-    if (!this.closed) this.sock.write(n === buf.length ? buf : buf.subarray(0, n), this.afterWrite);
+    if (this.closed) return;
+    this.sock.write(n === buf.length ? buf : buf.subarray(0, n));
+    // Written through to the kernel at once: Node holds no reference, reuse the buffer.
+    if (this.sock.writableLength === 0) this.spare = buf;
   }
 
   /** Can this connection still send? */
@@ -194,19 +229,31 @@ export class TcpConn {
     return !this.closed && !this.writeFailed && !this.sock.destroyed && !this.sock.writableEnded;
   }
 
-  private readonly afterWrite = (err?: Error | null): void => {
+  /** A zero-length write is queued behind the data when someone waits for the queue to empty. */
+  private probing = false;
+  private readonly onProbe = (err?: Error | null): void => {
+    this.probing = false;
     if (err) {
       this.writeFailed = true;
       this.flushDrainWaiters(false);
-      return;
+    } else if (this.drainWaiters.length) {
+      if (this.sock.writableLength === 0) this.flushDrainWaiters(true);
+      else this.probe(); // more was written after the probe
     }
-    if (this.drainWaiters.length && this.sock.writableLength === 0) this.flushDrainWaiters(true);
   };
+
+  private probe(): void {
+    if (this.probing || this.closed || this.sock.destroyed) return;
+    this.probing = true;
+    // Its callback runs once everything written before it has gone to the kernel. Writes
+    // themselves carry no callback: a per-write callback costs a tick per message.
+    this.sock.write(EMPTY, this.onProbe);
+  }
 
   /** Hands bytes to Node (which writes to the kernel at once when it can). */
   write(b: Uint8Array): void {
     if (this.batch) this.flush();
-    this.sock.write(b, this.afterWrite);
+    this.sock.write(b);
   }
 
   /** Calls `cb(true)` when the queue is empty, `cb(false)` if the connection fails first. */
@@ -216,6 +263,7 @@ export class TcpConn {
       return;
     }
     this.drainWaiters.push(cb);
+    this.probe();
   }
 
   removeDrainWaiter(cb: (ok: boolean) => void): void {
