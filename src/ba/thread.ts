@@ -14,18 +14,80 @@ const POOL_MAGIC = 0x7a11ed;
 /** `configure(n)` only grows the pool, and only for n < 20 (ba-support.md §2). */
 const MAX_POOL_SIZE = 19;
 
-/** One FIFO job queue with a fixed number of slots. */
+/** A queued job: starts its task when the pool has a free slot. */
+export interface PoolJob {
+  /**
+   * Creates and resumes the job's task. It must call `pool.admit(task)` before the first
+   * resume and `pool.finished(task)` when the task ends (the page runner reuses this).
+   */
+  start(pool: ThreadPool): void;
+  /** The job will never start (shutdown): release what it holds. */
+  drop(): void;
+}
+
+/**
+ * One FIFO job queue with a fixed number of slots: `ba.thread` pools, and the LSP page slots
+ * (`commandcnt`, server.md §4), which use the same queue so both keep FIFO order and never start
+ * a job inside the call that queued it.
+ */
 export class ThreadPool {
-  /** Registry references of the functions of jobs not yet started, oldest first. */
-  readonly queue: number[] = [];
+  /** Jobs not yet started, oldest first. */
+  readonly queue: PoolJob[] = [];
   /** Jobs in progress (running or suspended in a blocking call). */
   readonly running = new Set<Task>();
   pumpPosted = false;
+  stopped = false;
 
   constructor(
     readonly id: number,
     public size: number,
+    private readonly post: (fn: () => void) => void,
   ) {}
+
+  /** Queues a job; returns the number of jobs waiting to start, this one included. */
+  enqueue(job: PoolJob): number {
+    if (this.stopped) {
+      job.drop();
+      return 0;
+    }
+    this.queue.push(job);
+    this.postPump();
+    return this.queue.length;
+  }
+
+  /** A job's task takes its slot (before it is first resumed). */
+  admit(task: Task): void {
+    this.running.add(task);
+  }
+
+  /** A job's task ended: its slot is free. */
+  finished(task: Task): void {
+    this.running.delete(task);
+    // Deferred: the next job must not start inside the resume that ended this one.
+    this.postPump();
+  }
+
+  postPump(): void {
+    if (this.pumpPosted) return;
+    this.pumpPosted = true;
+    this.post(() => {
+      this.pumpPosted = false;
+      this.pump();
+    });
+  }
+
+  /** Starts queued jobs while the pool has free slots. */
+  private pump(): void {
+    while (!this.stopped && this.running.size < this.size && this.queue.length > 0) {
+      this.queue.shift()!.start(this);
+    }
+  }
+
+  /** Shutdown: queued jobs never start. */
+  stop(): void {
+    this.stopped = true;
+    for (const job of this.queue.splice(0)) job.drop();
+  }
 }
 
 export class ThreadLib {
@@ -37,7 +99,7 @@ export class ThreadLib {
   private stopped = false;
 
   constructor(readonly ctx: BaContext) {
-    this.shared = new ThreadPool(0, Math.max(1, ctx.config.threadcnt));
+    this.shared = new ThreadPool(0, Math.max(1, ctx.config.threadcnt), (fn) => ctx.sched.post(fn));
     ctx.shutdownHooks.push(() => this.stop());
   }
 
@@ -66,7 +128,7 @@ export class ThreadLib {
     vm.newTable(L);
     vm.setHost(L, -1, 'run', (L) => this.run(this.shared, L, 1, 'run'));
     vm.setHost(L, -1, 'create', (L) => {
-      const pool = new ThreadPool(this.nextId++, 1);
+      const pool = new ThreadPool(this.nextId++, 1, (fn) => this.ctx.sched.post(fn));
       this.privates.set(pool.id, pool);
       const p = vm.newUserdata(L, 8);
       vm.writeI32(p, POOL_MAGIC);
@@ -81,7 +143,7 @@ export class ThreadLib {
         const n = args.checkInteger(L, 1, 'configure');
         if (n > pool.size && n <= MAX_POOL_SIZE) {
           pool.size = n;
-          this.postPump(pool);
+          pool.postPump();
         }
       }
       vm.pushInteger(L, pool.size);
@@ -114,47 +176,26 @@ export class ThreadLib {
       return 1;
     }
     vm.m._lua_pushvalue(L, fnIdx);
-    pool.queue.push(vm.ref(L));
+    const fnRef = vm.ref(L);
     // Never start a job inside run (ba-support.md §2): at the earliest once the caller's Lua
     // has unwound, i.e. once it waits or ends.
-    this.postPump(pool);
-    vm.pushInteger(L, pool.queue.length);
+    const waiting = pool.enqueue({ start: (p) => this.start(p, fnRef), drop: () => vm.unref(fnRef) });
+    vm.pushInteger(L, waiting);
     return 1;
-  }
-
-  private postPump(pool: ThreadPool): void {
-    if (pool.pumpPosted) return;
-    pool.pumpPosted = true;
-    this.ctx.sched.post(() => {
-      pool.pumpPosted = false;
-      this.pump(pool);
-    });
-  }
-
-  /** Starts queued jobs while the pool has free slots. */
-  private pump(pool: ThreadPool): void {
-    while (!this.stopped && pool.running.size < pool.size && pool.queue.length > 0) {
-      this.start(pool, pool.queue.shift()!);
-    }
   }
 
   private start(pool: ThreadPool, fnRef: number): void {
     const { vm, sched } = this.ctx;
-    const finished = (task: Task): void => {
-      pool.running.delete(task);
-      // Deferred: the next job must not start inside the resume that ended this one.
-      this.postPump(pool);
-    };
     const task = sched.create('job', {
-      onEnd: (t) => finished(t),
+      onEnd: (t) => pool.finished(t),
       onError: (t, err) => {
         // "-------- Lua error: " with the traceback; the pool goes on (ba-support.md §2).
         sched.traceError('job', err);
-        finished(t);
+        pool.finished(t);
       },
     });
     task.owner = pool;
-    pool.running.add(task);
+    pool.admit(task);
     vm.pushRef(task.co, fnRef);
     vm.unref(fnRef);
     sched.resume(task, 0);
@@ -171,9 +212,7 @@ export class ThreadLib {
   /** Shutdown: queued jobs never start. */
   private stop(): void {
     this.stopped = true;
-    for (const pool of [this.shared, ...this.privates.values()]) {
-      for (const ref of pool.queue.splice(0)) this.ctx.vm.unref(ref);
-    }
+    for (const pool of [this.shared, ...this.privates.values()]) pool.stop();
   }
 }
 

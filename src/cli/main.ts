@@ -14,7 +14,9 @@ import { homedir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Runtime } from '../app/runtime.js';
 import { ConfigError, defaultServerConfig, loadConfig, type AppSpec, type ServerConfig } from '../app/config.js';
-import { AppError, loadApp } from '../app/app-loader.js';
+import { AppError } from '../app/app-loader.js';
+import { startAppServer } from '../app/app-server.js';
+import { AuthConfigError } from '../app/auth.js';
 import { installMako } from '../app/mako.js';
 import { parseArgs, UsageError, USAGE } from './args.js';
 
@@ -90,14 +92,15 @@ async function main(): Promise<void> {
   }
 
   if (apps.length === 0 && config.apps.length === 0) fail(`nothing to run: give -l<name>:<prio>:<path>, a directory, or a script\n${USAGE}`);
-  // Apps from the configuration first, then -l options, in order (server.md §3).
-  for (const spec of [...config.apps, ...apps]) {
-    try {
-      await loadApp(rt, spec, rt.appHooks);
-    } catch (e) {
-      if (e instanceof AppError) fail(e.message);
-      throw e;
-    }
+  // Listeners first (mako.port is known to .preload), then the apps from the configuration
+  // and the -l options in order; requests wait until every .preload has finished (server.md §3).
+  try {
+    const server = await startAppServer(rt, config, apps);
+    await server.ready;
+  } catch (e) {
+    if (e instanceof AppError || e instanceof AuthConfigError) fail(e.message);
+    if (e instanceof Error && /cannot open a listening port/.test(e.message)) fail(e.message);
+    throw e;
   }
   // An app server keeps running until it is told to stop.
   setInterval(() => {}, 1 << 30);

@@ -111,7 +111,10 @@ export class HttpConnection {
     if (idle > 0) socket.setTimeout(idle);
     // The peer's half-close must not close our side before the response is written.
     socket.allowHalfOpen = true;
-    if (pushback && pushback.byteLength > 0) this.inbox.push(Buffer.from(pushback));
+    if (pushback && pushback.byteLength > 0) {
+      this.inbox.push(Buffer.from(pushback));
+      this.headStartedAt = performance.now();
+    }
     socket.resume();
     if (this.inbox.length > 0) queueMicrotask(() => this.pump());
   }
@@ -128,6 +131,19 @@ export class HttpConnection {
     this.socket.destroy();
   }
 
+  /**
+   * performance.now() when the first byte of the request head now being read arrived; 0 when
+   * no head is in progress. The server uses it for a total head deadline and to pick which
+   * connection to drop when it is full (slowloris: a trickled head keeps idleTimeout from
+   * ever firing).
+   */
+  headStartedAt = 0;
+
+  /** True while the connection waits for (the rest of) a request head, i.e. runs no handler. */
+  get awaitingHead(): boolean {
+    return this.state === State.Head;
+  }
+
   /** True when no request is in progress: safe to close for shutdown. */
   get idle(): boolean {
     return this.state === State.Head && !this.parser.inProgress && this.inbox.length === 0;
@@ -135,6 +151,7 @@ export class HttpConnection {
 
   private receive(chunk: Buffer): void {
     if (this.state === State.Closing) return; // draining after an error
+    if (this.state === State.Head && this.headStartedAt === 0) this.headStartedAt = performance.now();
     this.inbox.push(chunk);
     if (this.state === State.Head || this.state === State.Body) this.pump();
     else if (this.state === State.Handling && this.inboxBytes() > INBOX_HIGH_WATER) this.socket.pause();
@@ -163,6 +180,7 @@ export class HttpConnection {
       return chunk.length;
     }
     if (r.state === 'incomplete') return r.consumed;
+    this.headStartedAt = 0;
     this.head = r.head;
     const framing = r.head.body;
     if (framing.kind === 'length' && framing.length > this.maxBody) {
@@ -281,6 +299,8 @@ export class HttpConnection {
     this.decoder = null;
     this.afterHead = [];
     this.state = State.Head;
+    // Pipelined bytes already buffered start the next head's clock now.
+    this.headStartedAt = this.inbox.length > 0 ? performance.now() : 0;
     this.socket.resume();
     this.pump();
   }

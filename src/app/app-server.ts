@@ -1,0 +1,53 @@
+/**
+ * Start-up of the app server (server.md §3): open the listeners, fill in `mako`, load the apps
+ * (configuration's first, then -l, each .preload to completion), then let requests through.
+ * Used by the `remora` command and by tests that run the server in-process.
+ */
+import type { Runtime } from './runtime.js';
+import type { AppSpec, ServerConfig } from './config.js';
+import { parseAuthConfig } from './auth.js';
+import { HttpServer, type HttpServerOptions } from './http-server.js';
+import { MakoApps } from './mako-apps.js';
+
+export interface AppServer {
+  readonly http: HttpServer;
+  readonly mako: MakoApps;
+  /** Resolves when every app is loaded and requests are being served. */
+  readonly ready: Promise<void>;
+}
+
+export async function startAppServer(
+  rt: Runtime,
+  config: ServerConfig,
+  apps: readonly AppSpec[],
+  overrides: Partial<HttpServerOptions> = {},
+): Promise<AppServer> {
+  const auth = parseAuthConfig(config.raw);
+  let markReady!: () => void;
+  const ready = new Promise<void>((r) => (markReady = r));
+  const num = (k: string): number | undefined => (typeof config.raw[k] === 'number' ? (config.raw[k] as number) : undefined);
+  const http = await HttpServer.start(rt, {
+    port: config.port,
+    host: config.host,
+    sslport: config.sslport,
+    sslhost: config.sslhost,
+    certfile: config.certfile,
+    keyfile: config.keyfile,
+    conncnt: config.conncnt,
+    commandcnt: config.commandcnt,
+    headTimeout: num('headtimeout'),
+    accessLog: config.raw.accesslog === true,
+    auth,
+    ready,
+    ...overrides,
+  });
+  const mako = new MakoApps(rt, http.mounts);
+  mako.install();
+  mako.setPorts(http.port, http.sslport);
+  rt.log.write(`HTTP server listening on port ${http.port}${http.sslport !== null ? `, HTTPS on port ${http.sslport}` : ''}\n`);
+  const started = (async () => {
+    for (const spec of [...config.apps, ...apps]) await mako.load(spec);
+    markReady();
+  })();
+  return { http, mako, ready: started };
+}

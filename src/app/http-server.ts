@@ -1,0 +1,269 @@
+/**
+ * The app server's HTTP/1.1 listener (server.md §2, §4): opens `port` (falling back to the
+ * first free port of 9357–9370), serves every connection with src/http's HttpConnection and a
+ * pipeline of small stages (access log, start-up gate, auth, routing, static files, LSP pages),
+ * limits connections to `conncnt`, and installs `ba.socket.req2sock`/`sock2req`.
+ *
+ * Slowloris resistance: a request head must arrive completely within `headTimeout` (a peer
+ * that trickles bytes keeps the idle timer from firing, so the head gets its own deadline),
+ * and when all `conncnt` slots are taken a new connection evicts the connection that has
+ * waited longest for its request head (idle keep-alive connections first) instead of being
+ * refused; connections running a page are never evicted.
+ *
+ * HTTPS: when a module provides an HTTPS listener factory (setHttpsListenerFactory, or an
+ * export `createHttpsServer` of src/ba/tls.ts), `sslport` is opened the same way with the
+ * fallback range 9443–9460 and served by the same pipeline.
+ */
+import net from 'node:net';
+import { HttpConnection, type HttpConnectionOptions, type HttpHandler } from '../http/http-connection.js';
+import { RequestLib } from '../ba/request.js';
+import { installReq2Sock, type WsServerSocketFn } from '../ba/req2sock.js';
+import type { Runtime } from './runtime.js';
+import { Mounts, routeStage } from './mounts.js';
+import { LspPages } from './lsp-pages.js';
+import { SessionStore } from './sessions.js';
+import { authStage, type AuthConfig, UserDb } from './auth.js';
+import { staticStage } from './static-stage.js';
+import { accessLog, compose, startupGate, type Stage } from './stages.js';
+
+export const HTTP_FALLBACK_PORTS: readonly [number, number] = [9357, 9370];
+export const HTTPS_FALLBACK_PORTS: readonly [number, number] = [9443, 9460];
+
+export interface HttpServerOptions {
+  port: number;
+  host?: string;
+  sslport?: number;
+  sslhost?: string;
+  certfile?: string;
+  keyfile?: string;
+  /** Maximum concurrent HTTP connections (conncnt). Default 50. */
+  conncnt?: number;
+  /** Pages in progress at once (commandcnt). Default 3. */
+  commandcnt?: number;
+  /** Ports tried when `port` cannot be opened; null = none. */
+  fallbackPorts?: readonly [number, number] | null;
+  sslFallbackPorts?: readonly [number, number] | null;
+  /** Milliseconds a request head may take from its first byte. Default 15000. */
+  headTimeout?: number;
+  /** Milliseconds an idle keep-alive connection is kept. Default 30000. */
+  idleTimeout?: number;
+  /** Write an access log line per request to the trace log. */
+  accessLog?: boolean;
+  auth?: AuthConfig;
+  /** Requests wait for this before they are served (every .preload finished). */
+  ready?: Promise<void>;
+  /** Extra stages run after authentication, before routing (embedding). */
+  stages?: Stage[];
+}
+
+/** Makes a listening-ready TLS server for HTTPS (provided by the TLS module). */
+export type HttpsListenerFactory = (opts: { certfile?: string; keyfile?: string }) => net.Server | Promise<net.Server>;
+let httpsFactory: HttpsListenerFactory | null = null;
+
+/** The TLS module registers how to create the HTTPS listener (issue "TLS"). */
+export function setHttpsListenerFactory(f: HttpsListenerFactory | null): void {
+  httpsFactory = f;
+}
+
+/** Loads an optional sibling module by path; null when it is not there (yet). */
+async function optionalModule(spec: string): Promise<Record<string, unknown> | null> {
+  try {
+    return (await import(spec)) as Record<string, unknown>;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ERR_MODULE_NOT_FOUND') return null;
+    throw e;
+  }
+}
+
+/** Listens on `port`, else on the first free port of `range`; resolves with the port opened. */
+export async function listenWithFallback(server: net.Server, port: number, host: string | undefined, range: readonly [number, number] | null): Promise<number> {
+  const attempt = (p: number): Promise<boolean> =>
+    new Promise((resolve) => {
+      const onError = (): void => {
+        server.off('listening', onListening);
+        resolve(false);
+      };
+      const onListening = (): void => {
+        server.off('error', onError);
+        resolve(true);
+      };
+      server.once('error', onError);
+      server.once('listening', onListening);
+      server.listen(host === undefined ? { port: p } : { port: p, host });
+    });
+  const tried: number[] = [port];
+  let ok = await attempt(port);
+  if (!ok && range) {
+    for (let p = range[0]; p <= range[1] && !ok; p++) {
+      if (p === port) continue;
+      tried.push(p);
+      ok = await attempt(p);
+    }
+  }
+  if (!ok) throw new Error(`cannot open a listening port (tried ${tried.join(', ')})`);
+  return (server.address() as net.AddressInfo).port;
+}
+
+export class HttpServer {
+  readonly mounts = new Mounts();
+  readonly requests: RequestLib;
+  readonly pages: LspPages;
+  readonly sessions: SessionStore;
+  readonly handler: HttpHandler;
+  port = 0;
+  sslport: number | null = null;
+  private readonly listeners: net.Server[] = [];
+  private readonly connections = new Set<HttpConnection>();
+  private readonly connOpts: HttpConnectionOptions;
+  private readonly conncnt: number;
+  private readonly headTimeout: number;
+  private sweeper: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  private constructor(
+    readonly rt: Runtime,
+    readonly opts: HttpServerOptions,
+    wsServerSocket: WsServerSocketFn | null,
+  ) {
+    this.conncnt = Math.max(1, opts.conncnt ?? 50);
+    this.headTimeout = opts.headTimeout ?? 15_000;
+    this.requests = new RequestLib(rt.ctx);
+    this.requests.install(rt.vm.L);
+    this.sessions = new SessionStore((ref) => rt.vm.unref(ref));
+    this.requests.sessions = this.sessions;
+    this.pages = new LspPages(rt, this.requests, opts.commandcnt ?? 3);
+    const log = (line: string): void => rt.log.write(line);
+    const stages: Stage[] = [];
+    if (opts.accessLog) stages.push(accessLog(log));
+    if (opts.ready) stages.push(startupGate(opts.ready));
+    stages.push(authStage(opts.auth ?? { users: new UserDb(), rules: [] }, this.sessions));
+    stages.push(...(opts.stages ?? []));
+    stages.push(routeStage(this.mounts), staticStage(), this.pages.stage());
+    this.handler = compose(stages);
+    this.connOpts = {
+      idleTimeout: opts.idleTimeout ?? 30_000,
+      onError: (e) => {
+        // Peer errors (bad requests) are answered and not worth a trace line; handler
+        // failures are bugs worth seeing.
+        if (!('status' in e)) rt.log.write(`remora: HTTP: ${e.message}\n`);
+      },
+    };
+    installReq2Sock(rt.ctx, rt.sockets, this.requests, {
+      wsServerSocket,
+      giveBack: (socket, pushback) => this.adopt(socket, pushback),
+    });
+    rt.ctx.shutdownHooks.push(() => this.close());
+  }
+
+  /** Creates the server and opens its listener(s); requests are served once `opts.ready` resolves. */
+  static async start(rt: Runtime, opts: HttpServerOptions): Promise<HttpServer> {
+    const ws = await optionalModule('../ba/websocket.js');
+    const wsFn = typeof ws?.wsServerSocket === 'function' ? (ws.wsServerSocket as WsServerSocketFn) : null;
+    const srv = new HttpServer(rt, opts, wsFn);
+    try {
+      const plain = net.createServer({ allowHalfOpen: true, pauseOnConnect: false });
+      plain.on('connection', (so: net.Socket) => srv.accept(so));
+      srv.listeners.push(plain);
+      srv.port = await listenWithFallback(plain, opts.port, opts.host, opts.fallbackPorts === undefined ? HTTP_FALLBACK_PORTS : opts.fallbackPorts);
+      plain.on('error', (e) => rt.log.write(`remora: HTTP listener: ${e.message}\n`));
+      let factory = httpsFactory;
+      if (!factory) {
+        const tls = await optionalModule('../ba/tls.js');
+        if (typeof tls?.createHttpsServer === 'function') factory = tls.createHttpsServer as HttpsListenerFactory;
+      }
+      if (factory && opts.sslport !== undefined) {
+        const secure = await factory({ certfile: opts.certfile, keyfile: opts.keyfile });
+        secure.on('secureConnection', (so: net.Socket) => srv.accept(so));
+        secure.on('tlsClientError', () => {});
+        srv.listeners.push(secure);
+        srv.sslport = await listenWithFallback(secure, opts.sslport, opts.sslhost, opts.sslFallbackPorts === undefined ? HTTPS_FALLBACK_PORTS : opts.sslFallbackPorts);
+      }
+    } catch (e) {
+      srv.close();
+      throw e;
+    }
+    srv.sweeper = setInterval(() => srv.sweep(), 1000);
+    srv.sweeper.unref();
+    return srv;
+  }
+
+  /** Number of connections speaking HTTP now. */
+  get connectionCount(): number {
+    this.prune();
+    return this.connections.size;
+  }
+
+  private prune(): void {
+    for (const c of this.connections) if (c.closed) this.connections.delete(c);
+  }
+
+  private accept(so: net.Socket): void {
+    if (this.closed) {
+      so.destroy();
+      return;
+    }
+    this.prune();
+    if (this.connections.size >= this.conncnt && !this.evictOne()) {
+      // Every slot runs a request: refuse this one (conncnt, server.md §2).
+      so.destroy();
+      return;
+    }
+    this.adopt(so);
+  }
+
+  /** Serves HTTP on a socket (new, or given back by sock2req with `pushback`). */
+  private adopt(so: net.Socket, pushback?: Buffer): void {
+    if (this.closed) {
+      so.destroy();
+      return;
+    }
+    const conn = new HttpConnection(so, this.handler, this.connOpts, pushback);
+    this.connections.add(conn);
+    so.once('close', () => this.connections.delete(conn));
+  }
+
+  /**
+   * Frees a slot: an idle keep-alive connection, else the connection whose request head has
+   * been arriving the longest. Returns false when every connection is running a request.
+   */
+  private evictOne(): boolean {
+    let victim: HttpConnection | null = null;
+    let oldest = Infinity;
+    for (const c of this.connections) {
+      if (!c.awaitingHead) continue;
+      if (c.headStartedAt === 0) {
+        victim = c;
+        break;
+      }
+      if (c.headStartedAt < oldest) {
+        oldest = c.headStartedAt;
+        victim = c;
+      }
+    }
+    if (!victim) return false;
+    victim.destroy();
+    this.connections.delete(victim);
+    return true;
+  }
+
+  /** Closes connections whose request head is overdue. */
+  private sweep(): void {
+    const now = performance.now();
+    for (const c of this.connections) {
+      if (c.awaitingHead && c.headStartedAt !== 0 && now - c.headStartedAt > this.headTimeout) c.destroy();
+    }
+    this.prune();
+  }
+
+  /** Stops listening and closes every HTTP connection. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.sweeper) clearInterval(this.sweeper);
+    for (const l of this.listeners) l.close();
+    for (const c of this.connections) c.destroy();
+    this.connections.clear();
+    this.sessions.close();
+  }
+}

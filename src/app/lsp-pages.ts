@@ -1,0 +1,207 @@
+/**
+ * Running Lua Server Pages (server.md §4, §5): each page is compiled once (src/http's
+ * compiler) and recompiled when its file changes; each request runs the page as its own
+ * coroutine ('page' task) in a fresh environment, at most `commandcnt` at once (the thread
+ * pool's FIFO slot queue, ba/thread.ts). A Lua error is traced and answered with 500 if
+ * nothing was sent yet; the server keeps serving.
+ */
+import { readFile } from 'node:fs/promises';
+import { relative, isAbsolute } from 'node:path';
+import { compileLsp } from '../http/lsp-compiler.js';
+import { ThreadPool } from '../ba/thread.js';
+import type { LRequest, RequestLib } from '../ba/request.js';
+import { LuaError } from '../vm/lua-error.js';
+import type { Task } from '../sched/scheduler.js';
+import type { Runtime } from './runtime.js';
+import type { App } from './app-loader.js';
+import type { RequestContext, RoutedFile, Stage } from './stages.js';
+
+interface CompiledPage {
+  mtimeMs: number;
+  size: number;
+  /** Registry ref of the loaded chunk: `local _ENV = ...` followed by the compiled page. */
+  fnRef: number;
+}
+
+/**
+ * Prepended to the compiled page on its first line (line numbers stay the page's): the chunk
+ * is loaded once and gets a fresh environment per request as its argument, so concurrent
+ * requests of one page never share globals.
+ */
+const ENV_PREFIX = Buffer.from('local _ENV = ...; ');
+
+export class LspPages {
+  readonly pool: ThreadPool;
+  private readonly compiled = new Map<string, CompiledPage>();
+  /** Registry refs of each page's persistent `page` table, by file path (kept across recompiles). */
+  private readonly pageTables = new Map<string, number>();
+  /** Metatable of page environments: unknown globals come from _G, not the app (server.md §5). */
+  private readonly envMtRef: number;
+
+  constructor(
+    private readonly rt: Runtime,
+    private readonly requests: RequestLib,
+    commandcnt: number,
+  ) {
+    this.pool = new ThreadPool(-1, Math.max(1, commandcnt), (fn) => rt.sched.post(fn));
+    rt.ctx.shutdownHooks.push(() => this.pool.stop());
+    const { vm } = rt;
+    const L = vm.L;
+    vm.newTable(L);
+    vm.m._lua_rawgeti(L, -1001000, 2n); // LUA_RIDX_GLOBALS
+    vm.setField(L, -2, '__index');
+    this.envMtRef = vm.ref(L);
+  }
+
+  /** The stage that runs pages. */
+  stage(): Stage {
+    return async (rc, next) => {
+      const f = rc.file;
+      if (!f || !f.isLsp) return next();
+      await this.run(rc, f);
+    };
+  }
+
+  private chunkName(path: string): string {
+    const rel = relative(process.cwd(), path);
+    return '@' + (rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path);
+  }
+
+  /** The compiled page for `file`, compiling when new or changed; null after a traced error. */
+  private async load(file: RoutedFile): Promise<CompiledPage | null> {
+    const { mtimeMs, size } = file.stat;
+    const have = this.compiled.get(file.path);
+    if (have && have.mtimeMs === mtimeMs && have.size === size) return have;
+    let src: Buffer;
+    try {
+      src = await readFile(file.path);
+    } catch {
+      return null;
+    }
+    const again = this.compiled.get(file.path);
+    if (again && again.mtimeMs === mtimeMs && again.size === size) return again;
+    const { vm } = this.rt;
+    let chunk: Buffer;
+    try {
+      chunk = Buffer.concat([ENV_PREFIX, compileLsp(src)]);
+    } catch (e) {
+      this.rt.log.write(`-------- Lua error in LSP page: ${this.chunkName(file.path).slice(1)}: ${(e as Error).message}\n`);
+      return null;
+    }
+    const err = vm.load(vm.L, chunk, this.chunkName(file.path));
+    if (err) {
+      this.rt.sched.traceError('page', err);
+      return null;
+    }
+    const page: CompiledPage = { mtimeMs, size, fnRef: vm.ref(vm.L) };
+    if (again) vm.unref(again.fnRef);
+    this.compiled.set(file.path, page);
+    return page;
+  }
+
+  private pageTable(path: string): number {
+    let ref = this.pageTables.get(path);
+    if (ref === undefined) {
+      const { vm } = this.rt;
+      vm.newTable(vm.L);
+      ref = vm.ref(vm.L);
+      this.pageTables.set(path, ref);
+    }
+    return ref;
+  }
+
+  /** Runs the page for one request; resolves when the page has ended. */
+  async run(rc: RequestContext, file: RoutedFile): Promise<void> {
+    const compiled = await this.load(file);
+    const { exchange } = rc;
+    if (!compiled) {
+      exchange.response.sendError(500);
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      this.pool.enqueue({
+        start: (pool) => {
+          // The client went away while the page waited for a slot.
+          if (exchange.closed) {
+            resolve();
+            return;
+          }
+          this.start(pool, rc, file, compiled, resolve);
+        },
+        drop: () => {
+          exchange.response.sendError(503);
+          resolve();
+        },
+      });
+    });
+  }
+
+  private start(pool: ThreadPool, rc: RequestContext, file: RoutedFile, compiled: CompiledPage, resolve: () => void): void {
+    const { vm, sched } = this.rt;
+    const { exchange } = rc;
+    const req = this.requests.create(exchange, rc.auth);
+    let ended = false;
+    const end = (task: Task, err: LuaError | null, aborted = false): void => {
+      if (ended) return;
+      ended = true;
+      pool.finished(task);
+      this.requests.release(req);
+      if (!req.taken) {
+        if (aborted) {
+          exchange.response.detach();
+          exchange.socket.destroy();
+        } else if (err && !exchange.response.sendError(500)) {
+          // Part of the response is out: closing is the only way to tell the client.
+          exchange.socket.destroy();
+        }
+      }
+      resolve();
+    };
+    const task = sched.create('page', {
+      onEnd: (t) => end(t, null),
+      onError: (t, err) => {
+        sched.traceError('page', err);
+        end(t, err);
+      },
+    });
+    task.owner = req;
+    req.task = task;
+    req.onAbort = () => {
+      sched.post(() => {
+        sched.discard(task);
+        end(task, null, true);
+      });
+    };
+    pool.admit(task);
+    const co = task.co;
+    vm.pushRef(co, compiled.fnRef); // 1: the page function
+    vm.newTable(co, 0, 10); // 2: its environment
+    this.requests.push(co, req); // 3: the request object
+    vm.m._lua_pushvalue(co, 3);
+    vm.setField(co, 2, 'request');
+    vm.m._lua_pushvalue(co, 3);
+    vm.setField(co, 2, 'response');
+    this.requests.pushEmit(co, 3);
+    vm.setField(co, 2, '_emit');
+    this.requests.pushPrint(co, 3);
+    vm.setField(co, 2, 'print');
+    vm.pop(co, 1);
+    vm.pushRef(co, this.pageTable(file.path));
+    vm.setField(co, 2, 'page');
+    pushAppEnv(this.rt, co, file.app);
+    vm.pushString(co, 'io');
+    vm.m._lua_rawget(co, -2);
+    vm.setField(co, 2, 'io');
+    vm.setField(co, 2, 'app');
+    vm.pushString(co, file.pathname);
+    vm.setField(co, 2, 'pathname');
+    vm.pushRef(co, this.envMtRef);
+    vm.setMetatable(co, 2);
+    sched.resume(task, 1);
+  }
+}
+
+function pushAppEnv(rt: Runtime, L: number, app: App): void {
+  if (app.envRef) rt.vm.pushRef(L, app.envRef);
+  else rt.vm.newTable(L);
+}

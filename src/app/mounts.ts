@@ -1,0 +1,73 @@
+/**
+ * Which apps serve which URLs (server.md §1, §4): an app named "x" is mounted at /x/, the
+ * unnamed app at /. For a request, apps mounted at its first path segment are searched before
+ * root apps; among apps at the same URL the higher `prio` comes first, then load order. The
+ * first app that has the file serves it.
+ */
+import { lookupStatic } from '../http/static-files.js';
+import type { App } from './app-loader.js';
+import type { RequestContext, RoutedFile, Stage } from './stages.js';
+
+export class Mounts {
+  private apps: Array<{ app: App; seq: number }> = [];
+  private seq = 0;
+
+  add(app: App): void {
+    this.apps.push({ app, seq: this.seq++ });
+    this.apps.sort((a, b) => b.app.prio - a.app.prio || a.seq - b.seq);
+  }
+
+  remove(app: App): boolean {
+    const n = this.apps.length;
+    this.apps = this.apps.filter((e) => e.app !== app);
+    return this.apps.length !== n;
+  }
+
+  get list(): App[] {
+    return this.apps.map((e) => e.app);
+  }
+
+  find(name: string): App | undefined {
+    return this.apps.find((e) => e.app.name === name)?.app;
+  }
+
+  /** Apps that may serve `rawPath`, in search order, with the path inside each app. */
+  candidates(rawPath: string): Array<{ app: App; appPath: string }> {
+    const out: Array<{ app: App; appPath: string }> = [];
+    const slash = rawPath.indexOf('/', 1);
+    const first = slash < 0 ? rawPath.slice(1) : rawPath.slice(1, slash);
+    const rest = slash < 0 ? '' : rawPath.slice(slash);
+    if (first !== '') {
+      for (const { app } of this.apps) if (app.name !== '' && app.name === first) out.push({ app, appPath: rest });
+    }
+    for (const { app } of this.apps) if (app.name === '') out.push({ app, appPath: rawPath });
+    return out;
+  }
+}
+
+/** Routing stage: finds the file (or answers a redirect or error) and calls the next stage. */
+export function routeStage(mounts: Mounts): Stage {
+  return async (rc: RequestContext, next) => {
+    const { head, response } = rc.exchange;
+    if (head.targetForm === 'asterisk' || head.targetForm === 'authority') {
+      response.sendError(head.method === 'OPTIONS' ? 204 : 400);
+      return;
+    }
+    for (const { app, appPath } of mounts.candidates(head.path)) {
+      const r = await lookupStatic(app.path, appPath, { requestPath: head.path, query: head.query });
+      if (r.kind === 'redirect') {
+        response.sendRedirect(r.location, 301);
+        return;
+      }
+      if (r.kind === 'error') {
+        if (r.status === 404) continue;
+        response.sendError(r.status);
+        return;
+      }
+      const file: RoutedFile = { app, path: r.path, stat: r.stat, isLsp: r.isLsp, pathname: r.pathname };
+      rc.file = file;
+      return next();
+    }
+    response.sendError(404);
+  };
+}

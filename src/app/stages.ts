@@ -1,0 +1,85 @@
+/**
+ * The HTTP request pipeline as small composable stages (style.md item 7): each stage gets the
+ * request context and `next`, and either answers or calls `next()`. The server composes
+ * logging, start-up gate, authentication, routing, static files and LSP pages; an app server
+ * embedding remora can add its own.
+ */
+import type { HttpExchange, HttpHandler } from '../http/http-connection.js';
+import { parseUrlPath } from '../http/safe-path.js';
+import type { RequestAuth } from '../ba/request.js';
+import type { App } from './app-loader.js';
+import type { Stats } from 'node:fs';
+
+/** A file chosen by routing: static content or a page of `app`. */
+export interface RoutedFile {
+  app: App;
+  /** Real path on disk. */
+  path: string;
+  stat: Stats;
+  isLsp: boolean;
+  /** Path of the file within the app ("/dir/index.lsp"). */
+  pathname: string;
+}
+
+export interface RequestContext {
+  readonly exchange: HttpExchange;
+  /**
+   * The request path, percent-decoded segment by segment, for matching URL prefixes (auth
+   * rules); null when the path is malformed (routing answers 400 or 404).
+   */
+  readonly decodedPath: string | null;
+  /** Login and session state of this request (set by the auth stage). */
+  auth: RequestAuth | null;
+  /** Set by the routing stage. */
+  file: RoutedFile | null;
+}
+
+export type Next = () => Promise<void>;
+export type Stage = (rc: RequestContext, next: Next) => Promise<void>;
+
+/** Decodes a raw request path for prefix matching; null when it is not a valid path. */
+export function decodePath(rawPath: string): string | null {
+  const p = parseUrlPath(rawPath);
+  if (!p.ok) return null;
+  const joined = '/' + p.segments.join('/');
+  return p.trailingSlash && joined !== '/' ? joined + '/' : joined;
+}
+
+/** Runs the stages in order; a request no stage answered gets 404. */
+export function compose(stages: readonly Stage[]): HttpHandler {
+  return (exchange) => {
+    const rc: RequestContext = { exchange, decodedPath: decodePath(exchange.head.path), auth: null, file: null };
+    const run = (i: number): Promise<void> => {
+      const stage = stages[i];
+      if (!stage) {
+        exchange.response.sendError(404);
+        return Promise.resolve();
+      }
+      return stage(rc, () => run(i + 1));
+    };
+    return run(0);
+  };
+}
+
+/** Holds requests until start-up (every .preload) has finished (server.md §3 step 3). */
+export function startupGate(ready: Promise<void>): Stage {
+  let open = false;
+  void ready.then(() => (open = true));
+  return async (_rc, next) => {
+    if (!open) await ready;
+    return next();
+  };
+}
+
+/** Access log: one line per request (method, path without query, status, body bytes). */
+export function accessLog(write: (line: string) => void): Stage {
+  return async (rc, next) => {
+    const { head, response } = rc.exchange;
+    try {
+      await next();
+    } finally {
+      // The query is left out: it may carry credentials or tokens.
+      write(`${head.method} ${head.path} ${rc.exchange.closed && !response.headersSent ? '-' : response.status} ${response.bodyBytesSent}\n`);
+    }
+  };
+}

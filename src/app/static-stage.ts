@@ -1,0 +1,14 @@
+/**
+ * Static files (server.md §4): anything routing found that is not a page is sent as is, with
+ * conditional requests, ranges and MIME types (src/http/send-file.ts).
+ */
+import { sendFile } from '../http/send-file.js';
+import type { Stage } from './stages.js';
+
+export function staticStage(): Stage {
+  return async (rc, next) => {
+    const f = rc.file;
+    if (!f || f.isLsp) return next();
+    await sendFile(rc.exchange, f);
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * `ba.socket.req2sock(request [, raw])` and `ba.socket.sock2req(sock [, pushback])`
+ * (server.md §6): an HTTP request's connection becomes a socket object, and a raw socket's
+ * connection goes back to the HTTP server as a keep-alive connection.
+ *
+ * WebSocket server sockets are made by src/ba/websocket.ts (another module) through
+ * `wsServerSocket(ctx, sockets, socket, pending, key)`, which answers the 101 handshake
+ * itself. When that module is not available, every request becomes a raw socket.
+ */
+import type net from 'node:net';
+import type { LState } from '../vm/lua-vm.js';
+import type { BaContext } from './context.js';
+import type { LSock, SocketLib } from './socket.js';
+import type { RequestLib } from './request.js';
+
+/** The WebSocket module's entry point (src/ba/websocket.ts). */
+export type WsServerSocketFn = (ctx: BaContext, sockets: SocketLib, so: net.Socket, pending: Buffer, key: string) => LSock;
+
+export interface Req2SockOptions {
+  /** Makes a WebSocket server socket; null = raw sockets only. */
+  wsServerSocket: WsServerSocketFn | null;
+  /** Hands a socket back to the HTTP server, `pushback` parsed as the next request's start. */
+  giveBack(socket: net.Socket, pushback: Buffer): void;
+}
+
+export function installReq2Sock(ctx: BaContext, sockets: SocketLib, requests: RequestLib, opts: Req2SockOptions): void {
+  const { vm, args } = ctx;
+  const L0 = vm.L;
+
+  sockets.addFunction(L0, 'req2sock', (L: LState) => {
+    const r = requests.toRequest(L, 1);
+    if (!r) {
+      if (requests.isRequest(L, 1)) return sockets.nilErr(L, 'socketclosed');
+      return args.typeError(L, 1, 'req2sock', 'request');
+    }
+    const raw = vm.toBoolean(L, 2);
+    if (r.taken) return sockets.nilErr(L, 'socketclosed');
+    const h = r.exchange.head.headers;
+    const key = h.get('sec-websocket-key');
+    const version = h.get('sec-websocket-version');
+    const taken = r.exchange.takeOver();
+    if (!taken) return sockets.nilErr(L, 'socketclosed');
+    r.taken = true;
+    const { socket, pending } = taken;
+    if (!raw && key !== undefined && version !== undefined && opts.wsServerSocket) {
+      const ws = opts.wsServerSocket(ctx, sockets, socket, pending, key);
+      sockets.pushSock(L, ws);
+      return 1;
+    }
+    const s = sockets.newSock('tcp');
+    s.hadNet = true;
+    sockets.attachConn(s, socket);
+    if ((socket as net.Socket & { encrypted?: boolean }).encrypted) s.ext.tlsServer = true;
+    // takeOver() paused the socket; the TcpConn reads (with its own back-pressure) from now on.
+    socket.resume();
+    sockets.pushSock(L, s);
+    if (pending.length === 0) return 1;
+    vm.pushBytes(L, pending);
+    return 2;
+  });
+
+  sockets.addFunction(L0, 'sock2req', (L: LState) => {
+    const s = sockets.checkSock(L, 1, 'sock2req');
+    const pushback = args.isNoneOrNil(L, 2) ? Buffer.alloc(0) : args.checkBytes(L, 2, 'sock2req');
+    const conn = s.conn;
+    if (s.closed || !conn || s.kind !== 'tcp' || !conn.writable) {
+      sockets.closeSock(s);
+      return 0;
+    }
+    conn.flush();
+    const rest = conn.detach();
+    s.conn = null;
+    // Unusable afterwards (server.md §6); a coroutine waiting on it gets nil, "socketclosed".
+    sockets.closeSock(s);
+    opts.giveBack(conn.sock, Buffer.concat([pushback, rest]));
+    return 0;
+  });
+}

@@ -1,0 +1,530 @@
+/**
+ * The LSP `request`/`response` object (server.md §5): one userdata per page request, the same
+ * object under both names, with BAS's method names. The HTTP side (parsing, framing) is
+ * src/http's; this file is only what Lua sees of it. The page runner (src/app/lsp-pages.ts)
+ * creates one per request with `RequestLib.create` and releases it when the page ends.
+ */
+import net from 'node:net';
+import type { HttpExchange } from '../http/http-connection.js';
+import { decodeRequestParams, type FormParams } from '../http/form-decoder.js';
+import { LuaRaise } from '../vm/lua-error.js';
+import { LUA_REGISTRYINDEX, T_NUMBER, T_STRING, T_USERDATA, type LState } from '../vm/lua-vm.js';
+import type { Task } from '../sched/scheduler.js';
+import type { BaContext } from './context.js';
+
+const REQ_MAGIC = 0x7e9e57;
+/** lua_upvalueindex(1): the request userdata bound to a page's `print` and `_emit`. */
+const UPVALUE_1 = LUA_REGISTRYINDEX - 1;
+
+/** Session and login state of a request, provided by the app server (sessions, auth). */
+export interface RequestAuth {
+  /** Name and auth type ("basic", "form") of the authenticated user, or null. */
+  user(): { name: string; type: string } | null;
+  /** The session id, creating a session (and its cookie) when `create`; null if none. */
+  session(create: boolean): string | null;
+  /** Ends the login and the session. */
+  logout(): void;
+}
+
+/** One page request as Lua sees it. */
+export class LRequest {
+  /** Parameters from the query and an urlencoded body, decoded on first use. */
+  private paramsCache: FormParams | null = null;
+  /** The page task running for this request. */
+  task: Task | null = null;
+  /** False once the page has ended: the object's output methods do nothing any more. */
+  live = true;
+  /** The connection was taken over by ba.socket.req2sock. */
+  taken = false;
+  /** Called by request:abort() (the page runner stops the page). */
+  onAbort: (() => void) | null = null;
+
+  constructor(
+    readonly id: number,
+    readonly exchange: HttpExchange,
+    readonly auth: RequestAuth | null,
+  ) {}
+
+  get params(): FormParams {
+    if (!this.paramsCache) {
+      const h = this.exchange.head;
+      this.paramsCache = decodeRequestParams(h.query, h.headers.get('content-type'), this.exchange.body);
+    }
+    return this.paramsCache;
+  }
+
+  /** Absolute URL without the query (server.md §5 `url()`). */
+  url(): string {
+    const h = this.exchange.head;
+    const scheme = this.exchange.secure ? 'https' : 'http';
+    let host = h.headers.get('host');
+    if (!host) {
+      const [ip, port] = addrOf(this.exchange.socket, false) ?? ['localhost', 0];
+      host = net.isIPv6(ip) ? `[${ip}]:${port}` : `${ip}:${port}`;
+    }
+    return `${scheme}://${host}${h.path}`;
+  }
+}
+
+/** ip, port, isIPv6 of one side of a socket; IPv4-mapped IPv6 addresses are shown as IPv4. */
+export function addrOf(so: net.Socket, peer: boolean): [string, number, boolean] | null {
+  let ip = peer ? so.remoteAddress : so.localAddress;
+  const port = peer ? so.remotePort : so.localPort;
+  if (!ip || port === undefined) return null;
+  if (ip.startsWith('::ffff:') && net.isIPv4(ip.slice(7))) ip = ip.slice(7);
+  return [ip, port, net.isIPv6(ip)];
+}
+
+/** Cookies of a request as name -> value (first occurrence wins). */
+function parseCookies(header: string | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  if (!header) return out;
+  for (const piece of header.split(';')) {
+    const eq = piece.indexOf('=');
+    if (eq < 0) continue;
+    const name = piece.slice(0, eq).trim();
+    let value = piece.slice(eq + 1).trim();
+    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+    if (name && !out.has(name)) out.set(name, value);
+  }
+  return out;
+}
+
+export function cookieValue(headerValue: string | undefined, name: string): string | undefined {
+  return parseCookies(headerValue).get(name);
+}
+
+/** Lua half: cookie and session objects are small Lua tables (BAS method names). */
+const REQUEST_LUA = `
+local methods, cookievalue, setcookie, sessionop = ...
+local setmetatable, getmetatable, tostring, concat, tointeger = setmetatable, getmetatable, tostring, table.concat, math.tointeger
+local C = {}
+C.__index = C
+local function newcookie(r, name, value)
+  return setmetatable({ _r = r, _n = name, _v = value, _path = "/" }, C)
+end
+function C:name() return self._n end
+function C:value(v)
+  if v ~= nil then self._v = tostring(v) end
+  return self._v
+end
+function C:path(p) self._path = p end
+function C:domain(d) self._domain = d end
+function C:maxage(s) self._maxage = s end
+function C:httponly(b) self._httponly = b ~= false end
+function C:secure(b) self._secure = b ~= false end
+function C:activate()
+  local a = {}
+  if self._path then a[#a + 1] = "; Path=" .. self._path end
+  if self._domain then a[#a + 1] = "; Domain=" .. self._domain end
+  if self._maxage then a[#a + 1] = "; Max-Age=" .. (tointeger(self._maxage) or 0) end
+  if self._httponly then a[#a + 1] = "; HttpOnly" end
+  if self._secure then a[#a + 1] = "; Secure" end
+  return setcookie(self._r, self._n, self._v or "", concat(a))
+end
+function C:delete()
+  self._v = ""
+  self._maxage = 0
+  return self:activate()
+end
+function methods:cookie(name)
+  local v = cookievalue(self, name)
+  if v then return newcookie(self, name, v) end
+  return nil
+end
+function methods:createcookie(name) return newcookie(self, name, "") end
+
+local S = {}
+function S:id() return getmetatable(self).sid end
+function S:terminate() return sessionop(getmetatable(self).sid, "terminate") end
+function S:maxinactiveinterval(n) return sessionop(getmetatable(self).sid, "maxinactive", n) end
+function S:lastaccessedtime() return sessionop(getmetatable(self).sid, "lastaccessed") end
+function S:creationtime() return sessionop(getmetatable(self).sid, "created") end
+function S:user() return sessionop(getmetatable(self).sid, "user") end
+return S
+`;
+
+/** Operations on sessions that Lua session objects call (provided by the app server). */
+export interface SessionOps {
+  /** Registry ref of the session's Lua table, 0 when it has none yet. */
+  tableRef(id: string): number;
+  setTableRef(id: string, ref: number): void;
+  op(id: string, op: string, arg: number | null): string | number | boolean | null;
+}
+
+export class RequestLib {
+  private readonly live = new Map<number, LRequest>();
+  private nextId = 1;
+  private mtRef = 0;
+  /** Registry ref of the session method table (S in REQUEST_LUA). */
+  private sessionMethodsRef = 0;
+  /** Host function pointers for a page's print and _emit (bound to a request by upvalue). */
+  private emitFp = 0;
+  private printFp = 0;
+  sessions: SessionOps | null = null;
+
+  constructor(readonly ctx: BaContext) {}
+
+  install(L: LState): void {
+    const { vm } = this.ctx;
+    vm.newMetatable(L, 'BaRequest');
+    vm.newTable(L);
+    for (const [name, fn] of Object.entries(this.methods())) vm.setHost(L, -1, name, fn);
+    vm.m._lua_pushvalue(L, -1);
+    vm.setField(L, -3, '__index');
+    vm.setHost(L, -2, '__tostring', (L) => {
+      const r = this.toRequest(L, 1);
+      vm.pushString(L, r ? `[request ${r.exchange.head.method} ${r.exchange.head.path}]` : '[request (ended)]');
+      return 1;
+    });
+    vm.m._lua_pushvalue(L, -2);
+    this.mtRef = vm.ref(L);
+    const methodsIdx = vm.top(L);
+
+    const err = vm.load(L, REQUEST_LUA, '=request');
+    if (err) throw err;
+    vm.m._lua_pushvalue(L, methodsIdx);
+    vm.pushHost(L, 'cookie', (L) => {
+      const r = this.checkRequest(L, 1, 'cookie');
+      const name = this.ctx.args.checkString(L, 2, 'cookie');
+      const v = cookieValue(r.exchange.head.headers.get('cookie'), name);
+      if (v === undefined) vm.pushNil(L);
+      else vm.pushBytes(L, Buffer.from(v, 'latin1'));
+      return 1;
+    });
+    vm.pushHost(L, 'activate', (L) => {
+      const r = this.checkRequest(L, 1, 'activate');
+      const name = this.bytes(L, 2);
+      const value = this.bytes(L, 3);
+      const attrs = this.bytes(L, 4);
+      if (/[;,\s=]/.test(name) || /[;,\s]/.test(value)) throw new LuaRaise('invalid cookie name or value');
+      vm.pushBoolean(L, this.header(r, 'Set-Cookie', `${name}=${value}${attrs}`, true));
+      return 1;
+    });
+    vm.pushHost(L, 'sessionop', (L) => {
+      const id = this.ctx.args.checkString(L, 1, 'session');
+      const op = this.ctx.args.checkString(L, 2, 'session');
+      const arg = vm.type(L, 3) === T_NUMBER ? vm.toNumber(L, 3) : null;
+      const v = this.sessions?.op(id, op, arg) ?? null;
+      if (v === null) vm.pushNil(L);
+      else if (typeof v === 'string') vm.pushString(L, v);
+      else if (typeof v === 'boolean') vm.pushBoolean(L, v);
+      else vm.pushNum(L, v);
+      return 1;
+    });
+    const perr = vm.pcall(L, 4, 1);
+    if (perr) throw perr;
+    this.sessionMethodsRef = vm.ref(L);
+    vm.settop(L, methodsIdx - 2);
+
+    this.emitFp = vm.hostFunction('_emit', (L) => {
+      const r = this.boundRequest(L);
+      if (!r) return 0;
+      const b = this.ctx.dataBytes(L, 1);
+      if (b) r.exchange.response.write(b);
+      else if (vm.type(L, 1) !== 0 && vm.type(L, 1) !== -1) this.ctx.args.typeError(L, 1, '_emit', 'string');
+      return 0;
+    });
+    this.printFp = vm.hostFunction('print', (L) => {
+      const r = this.boundRequest(L);
+      if (!r) return 0;
+      const n = vm.top(L);
+      const parts: Buffer[] = [];
+      for (let i = 1; i <= n; i++) {
+        if (i > 1) parts.push(TAB);
+        parts.push(this.displayBytes(L, i));
+      }
+      parts.push(NL);
+      r.exchange.response.write(Buffer.concat(parts));
+      return 0;
+    });
+  }
+
+  /** Creates the request object for an exchange (not yet pushed). */
+  create(exchange: HttpExchange, auth: RequestAuth | null): LRequest {
+    const id = this.nextId++;
+    if (this.nextId > 0x7fffffff) this.nextId = 1;
+    const r = new LRequest(id, exchange, auth);
+    this.live.set(id, r);
+    return r;
+  }
+
+  /** The page ended: the Lua object no longer reaches the exchange. */
+  release(r: LRequest): void {
+    r.live = false;
+    this.live.delete(r.id);
+  }
+
+  push(L: LState, r: LRequest): void {
+    const vm = this.ctx.vm;
+    const p = vm.newUserdata(L, 8);
+    vm.writeI32(p, REQ_MAGIC);
+    vm.writeI32(p + 4, r.id);
+    vm.pushRef(L, this.mtRef);
+    vm.setMetatable(L, -2);
+  }
+
+  /** Pushes the page's `_emit` and `print` bound to the request userdata at `reqIdx`. */
+  pushEmit(L: LState, reqIdx: number): void {
+    this.ctx.vm.m._lua_pushvalue(L, reqIdx);
+    this.ctx.vm.pushFunction(L, this.emitFp, 1);
+  }
+
+  pushPrint(L: LState, reqIdx: number): void {
+    this.ctx.vm.m._lua_pushvalue(L, reqIdx);
+    this.ctx.vm.pushFunction(L, this.printFp, 1);
+  }
+
+  /** The live request at stack index i, or null (not a request, or its page has ended). */
+  toRequest(L: LState, i: number): LRequest | null {
+    const vm = this.ctx.vm;
+    if (vm.type(L, i) !== T_USERDATA) return null;
+    const p = vm.m._lua_touserdata(L, i);
+    if (vm.readI32(p) !== REQ_MAGIC) return null;
+    return this.live.get(vm.readI32(p + 4)) ?? null;
+  }
+
+  /** True when the value at i is a request object, live or not. */
+  isRequest(L: LState, i: number): boolean {
+    const vm = this.ctx.vm;
+    if (vm.type(L, i) !== T_USERDATA) return false;
+    return vm.readI32(vm.m._lua_touserdata(L, i)) === REQ_MAGIC;
+  }
+
+  checkRequest(L: LState, i: number, fname: string): LRequest {
+    const r = this.toRequest(L, i);
+    if (r) return r;
+    if (this.isRequest(L, i)) throw new LuaRaise(`${fname}: the request has ended`);
+    this.ctx.args.typeError(L, i, fname, 'request');
+  }
+
+  private boundRequest(L: LState): LRequest | null {
+    const r = this.toRequest(L, UPVALUE_1);
+    return r && r.live && !r.taken ? r : null;
+  }
+
+  private bytes(L: LState, i: number): string {
+    const b = this.ctx.vm.toBytes(L, i);
+    return b ? b.toString('latin1') : '';
+  }
+
+  /** tostring(v) as bytes (metamethods included). */
+  private displayBytes(L: LState, i: number): Buffer {
+    const vm = this.ctx.vm;
+    const t = vm.type(L, i);
+    if (t === T_STRING || t === T_NUMBER) return vm.toBytes(L, i)!;
+    vm.m._luaL_tolstring(L, i, 0);
+    const b = vm.toBytes(L, -1) ?? Buffer.alloc(0);
+    vm.pop(L, 1);
+    return b;
+  }
+
+  private header(r: LRequest, name: string, value: string, add = false): boolean {
+    try {
+      return add ? r.exchange.response.addHeader(name, value) : r.exchange.response.setHeader(name, value);
+    } catch (e) {
+      throw new LuaRaise(`invalid header: ${(e as Error).message}`);
+    }
+  }
+
+  private pushLatin1(L: LState, s: string | undefined | null): void {
+    if (s === undefined || s === null) this.ctx.vm.pushNil(L);
+    else this.ctx.vm.pushBytes(L, Buffer.from(s, 'latin1'));
+  }
+
+  private pushAddr(L: LState, r: LRequest, peer: boolean): number {
+    const vm = this.ctx.vm;
+    const a = addrOf(r.exchange.socket, peer);
+    if (!a) {
+      vm.pushNil(L);
+      return 1;
+    }
+    vm.pushString(L, a[0]);
+    vm.pushInteger(L, a[1]);
+    vm.pushBoolean(L, a[2]);
+    return 3;
+  }
+
+  /** Methods of the request/response object (server.md §5). */
+  private methods(): Record<string, (L: LState) => number> {
+    const { vm, args } = this.ctx;
+    const out = (L: LState, fname: string): LRequest | null => {
+      const r = this.checkRequest(L, 1, fname);
+      return r.live && !r.taken ? r : null;
+    };
+    return {
+      header: (L) => {
+        const r = this.checkRequest(L, 1, 'header');
+        const h = r.exchange.head.headers;
+        if (args.isNoneOrNil(L, 2)) {
+          vm.newTable(L);
+          for (const [name, value] of h.entries()) {
+            this.pushLatin1(L, h.get(name) ?? value);
+            vm.setField(L, -2, name);
+          }
+          return 1;
+        }
+        this.pushLatin1(L, h.get(args.checkString(L, 2, 'header')));
+        return 1;
+      },
+      data: (L) => {
+        const r = this.checkRequest(L, 1, 'data');
+        const params = r.params;
+        if (args.isNoneOrNil(L, 2)) {
+          vm.newTable(L);
+          for (const [name, value] of params) {
+            vm.pushBytes(L, Buffer.from(name, 'latin1'));
+            if (vm.m._lua_rawget(L, -2) !== 0) {
+              vm.pop(L, 1);
+              continue; // first value wins, as data(name)
+            }
+            vm.pop(L, 1);
+            vm.pushBytes(L, Buffer.from(name, 'latin1'));
+            vm.pushBytes(L, Buffer.from(value, 'latin1'));
+            vm.m._lua_rawset(L, -3);
+          }
+          return 1;
+        }
+        const name = args.checkBytes(L, 2, 'data').toString('latin1');
+        this.pushLatin1(L, params.get(name));
+        return 1;
+      },
+      method: (L) => {
+        vm.pushString(L, this.checkRequest(L, 1, 'method').exchange.head.method);
+        return 1;
+      },
+      uri: (L) => {
+        this.pushLatin1(L, this.checkRequest(L, 1, 'uri').exchange.head.path);
+        return 1;
+      },
+      url: (L) => {
+        this.pushLatin1(L, this.checkRequest(L, 1, 'url').url());
+        return 1;
+      },
+      querystring: (L) => {
+        this.pushLatin1(L, this.checkRequest(L, 1, 'querystring').exchange.head.query);
+        return 1;
+      },
+      version: (L) => {
+        vm.pushString(L, `1.${this.checkRequest(L, 1, 'version').exchange.head.versionMinor}`);
+        return 1;
+      },
+      issecure: (L) => {
+        vm.pushBoolean(L, this.checkRequest(L, 1, 'issecure').exchange.secure);
+        return 1;
+      },
+      peername: (L) => this.pushAddr(L, this.checkRequest(L, 1, 'peername'), true),
+      sockname: (L) => this.pushAddr(L, this.checkRequest(L, 1, 'sockname'), false),
+      setstatus: (L) => {
+        const code = args.checkInteger(L, 2, 'setstatus');
+        if (code < 100 || code > 999) args.argError(2, 'setstatus', 'invalid status code');
+        const r = out(L, 'setstatus');
+        vm.pushBoolean(L, r ? r.exchange.response.setStatus(code) : false);
+        return 1;
+      },
+      setheader: (L) => {
+        const name = args.checkBytes(L, 2, 'setheader').toString('latin1');
+        const value = args.checkBytes(L, 3, 'setheader').toString('latin1');
+        const r = out(L, 'setheader');
+        vm.pushBoolean(L, r ? this.header(r, name, value) : false);
+        return 1;
+      },
+      setcontenttype: (L) => {
+        const type = args.checkBytes(L, 2, 'setcontenttype').toString('latin1');
+        const r = out(L, 'setcontenttype');
+        vm.pushBoolean(L, r ? this.header(r, 'Content-Type', type) : false);
+        return 1;
+      },
+      write: (L) => {
+        const r = out(L, 'write');
+        if (!r) return 0;
+        const n = vm.top(L);
+        for (let i = 2; i <= n; i++) {
+          const b = this.ctx.dataBytes(L, i);
+          r.exchange.response.write(b ?? this.displayBytes(L, i));
+        }
+        return 0;
+      },
+      flush: (L) => {
+        out(L, 'flush')?.exchange.response.flush();
+        return 0;
+      },
+      committed: (L) => {
+        const r = this.checkRequest(L, 1, 'committed');
+        vm.pushBoolean(L, r.taken || r.exchange.response.headersSent);
+        return 1;
+      },
+      senderror: (L) => {
+        const code = args.checkInteger(L, 2, 'senderror');
+        if (code < 100 || code > 999) args.argError(2, 'senderror', 'invalid status code');
+        const msg = vm.type(L, 3) === T_STRING ? vm.toStr(L, 3)! : undefined;
+        const r = out(L, 'senderror');
+        vm.pushBoolean(L, r ? r.exchange.response.sendError(code, msg) : false);
+        return 1;
+      },
+      sendredirect: (L) => {
+        const url = args.checkBytes(L, 2, 'sendredirect').toString('latin1');
+        const r = out(L, 'sendredirect');
+        let ok = false;
+        try {
+          ok = r ? r.exchange.response.sendRedirect(url) : false;
+        } catch (e) {
+          throw new LuaRaise(`invalid redirect: ${(e as Error).message}`);
+        }
+        vm.pushBoolean(L, ok);
+        return 1;
+      },
+      abort: (L) => {
+        const r = this.checkRequest(L, 1, 'abort');
+        if (!r.onAbort) return 0;
+        const stop = r.onAbort;
+        r.onAbort = null;
+        stop();
+        // The page stops here: it waits forever and the runner discards it.
+        return this.ctx.sched.suspend(L, { state: 'abort', abort() {} }, 'abort');
+      },
+      user: (L) => {
+        const r = this.checkRequest(L, 1, 'user');
+        const u = r.auth?.user() ?? null;
+        if (!u) {
+          vm.pushNil(L);
+          return 1;
+        }
+        vm.pushString(L, u.name);
+        vm.pushString(L, u.type);
+        return 2;
+      },
+      logout: (L) => {
+        this.checkRequest(L, 1, 'logout').auth?.logout();
+        return 0;
+      },
+      session: (L) => {
+        const r = this.checkRequest(L, 1, 'session');
+        const create = vm.toBoolean(L, 2);
+        const id = r.auth?.session(create && r.live && !r.taken) ?? null;
+        if (id === null || !this.sessions) {
+          vm.pushNil(L);
+          return 1;
+        }
+        const ref = this.sessions.tableRef(id);
+        if (ref) {
+          vm.pushRef(L, ref);
+          return 1;
+        }
+        vm.newTable(L);
+        vm.newTable(L);
+        vm.pushRef(L, this.sessionMethodsRef);
+        vm.setField(L, -2, '__index');
+        vm.pushString(L, id);
+        vm.setField(L, -2, 'sid');
+        vm.setMetatable(L, -2);
+        vm.m._lua_pushvalue(L, -1);
+        this.sessions.setTableRef(id, vm.ref(L));
+        return 1;
+      },
+    };
+  }
+}
+
+const TAB = Buffer.from('\t');
+const NL = Buffer.from('\n');
