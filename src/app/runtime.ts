@@ -17,6 +17,7 @@ import { installIo } from '../ba/io.js';
 import { installThread } from '../ba/thread.js';
 import { installTimer } from '../ba/timer.js';
 import { installUdp } from '../ba/udp.js';
+import { installWebSocket, type WebSocketLib } from '../ba/websocket.js';
 import type { AppEnvHook } from './app-loader.js';
 
 export interface RuntimeOptions {
@@ -35,6 +36,7 @@ export interface Unloadable {
 export class Runtime {
   readonly ctx: BaContext;
   readonly sockets: SocketLib;
+  readonly websocket: WebSocketLib;
   readonly unloadables: Unloadable[] = [];
   /** Called for every new app environment (modules add `io`, `dir`, ...). */
   readonly appHooks: AppEnvHook[] = [];
@@ -60,6 +62,7 @@ export class Runtime {
     installThread(this.ctx);
     installTimer(this.ctx);
     installUdp(this.ctx, this.sockets);
+    this.websocket = installWebSocket(this.ctx, this.sockets);
   }
 
   static async create(opts: RuntimeOptions = {}): Promise<Runtime> {

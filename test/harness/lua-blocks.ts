@@ -20,6 +20,8 @@
  * close (FIN) | reset (RST) | half-close | pause | resume (stop/start reading) |
  * expect-discard N (read and drop N bytes). A "blackhole" peer is a listener that never
  * completes a handshake (its accept queue is full), for connect timeouts. Strings take JSON escapes plus \xNN.
+ * WebSocket steps (ws-upgrade, ws-handshake, send-ws, expect-ws, ...) are described in ws-peer.ts;
+ * Lua also gets WS_ACCEPT(sock) and WSSERVER() from ws-bridge.ts.
  * "listen" peers accept every connection and run the steps on each; "connect" peers start when
  * Lua calls PEER(port). Lua sees HOST, PEER_PORT, PEER(port), done() and READN(sock, n)
  * (read until n bytes have arrived).
@@ -32,6 +34,8 @@ import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import { Runtime } from '../../src/app/runtime.js';
 import { MemoryLog } from '../../src/sched/trace-log.js';
+import { installWsBridge } from './ws-bridge.js';
+import { WS_STEPS, SAMPLE_KEY, accept, encodeFrame, handshakeResponse, parseFrame, parseOpcode, upgradeRequest } from './ws-peer.js';
 
 export interface Block {
   file: string;
@@ -151,6 +155,69 @@ class PeerConn {
       this.wake = null;
     }
   }
+  /** WebSocket role once a handshake step ran: frames this peer sends are masked as a client. */
+  private wsRole: 'client' | 'server' | null = null;
+
+  private async write(b: Buffer, slow: boolean): Promise<void> {
+    if (!slow) {
+      this.sock.write(b);
+      return;
+    }
+    for (let i = 0; i < b.length; i++) {
+      this.sock.write(b.subarray(i, i + 1));
+      await sleep(1);
+    }
+  }
+
+  /** The WebSocket steps of test/harness/ws-peer.ts. */
+  private async wsStep(op: string, arg: string, slow: boolean, deadline: number): Promise<void> {
+    const [first = '', ...rest] = arg.split(' ');
+    const readHead = async (): Promise<string> => {
+      let end = -1;
+      await this.until(() => (end = this.buf.indexOf('\r\n\r\n')) >= 0, 'an HTTP head', deadline);
+      const head = this.buf.subarray(0, end).toString('latin1');
+      this.buf = this.buf.subarray(end + 4);
+      return head;
+    };
+    switch (op) {
+      case 'ws-upgrade': {
+        this.wsRole = 'client';
+        await this.write(upgradeRequest(), slow);
+        const head = await readHead();
+        if (!head.startsWith('HTTP/1.1 101 ')) throw new Error(`peer: expected 101, got ${JSON.stringify(head)}`);
+        if (!head.includes(`\r\nSec-WebSocket-Accept: ${accept(SAMPLE_KEY)}`)) throw new Error(`peer: bad accept in ${JSON.stringify(head)}`);
+        return;
+      }
+      case 'ws-handshake': {
+        this.wsRole = 'server';
+        const head = await readHead();
+        await this.write(handshakeResponse(head, first || 'ok'), slow);
+        return;
+      }
+      case 'send-ws':
+      case 'send-ws-big': {
+        const payload = op === 'send-ws' ? parseBytes(rest.join(' ')) : Buffer.alloc(Number(rest[0]), 0x78);
+        await this.write(encodeFrame(parseOpcode(first), payload, this.wsRole === 'client', rest[1] !== 'nofin'), slow);
+        return;
+      }
+      case 'expect-ws':
+      case 'expect-ws-big': {
+        const want = op === 'expect-ws' ? parseBytes(rest.join(' ')) : Buffer.alloc(Number(rest[0]), 0x78);
+        let f: ReturnType<typeof parseFrame> = null;
+        await this.until(() => (f = parseFrame(this.buf)) !== null, `a WebSocket frame (${first})`, deadline);
+        const fr = f!;
+        this.buf = this.buf.subarray(fr.size);
+        const show = (b: Buffer) => JSON.stringify(b.length > 64 ? `${b.length} bytes` : b.toString('latin1'));
+        if (!fr.fin || fr.opcode !== parseOpcode(first) || !fr.payload.equals(want)) {
+          throw new Error(`peer: expected frame ${first} ${show(want)}, got fin=${fr.fin} op=${fr.opcode} ${show(fr.payload)}`);
+        }
+        // RFC 6455 §5.1: a client masks every frame, a server none.
+        if (this.wsRole && fr.masked !== (this.wsRole === 'server')) throw new Error(`peer: frame masked=${fr.masked} from the ${this.wsRole === 'server' ? 'client' : 'server'}`);
+        return;
+      }
+    }
+  }
+
   async run(steps: string[], slow: boolean, deadline: number): Promise<void> {
     for (const step of steps) {
       const sp = step.indexOf(' ');
@@ -222,6 +289,10 @@ class PeerConn {
           break;
         }
         default:
+          if (WS_STEPS.has(op)) {
+            await this.wsStep(op, arg, slow, deadline);
+            break;
+          }
           throw new Error(`peer: unknown step ${step}`);
       }
     }
@@ -293,6 +364,7 @@ export async function runBlock(b: Block, slow = false): Promise<BlockResult> {
     return 0;
   });
   vm.setGlobal(L, 'PEER');
+  installWsBridge(rt);
 
   const usesDone = /\bdone\(\)/.test(b.lua);
   let timer: NodeJS.Timeout | null = null;

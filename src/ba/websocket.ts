@@ -1,0 +1,339 @@
+/**
+ * WebSocket sockets for `ba.socket` (shared/spec/ba-socket.md §9, server.md §6–7,
+ * compat-decisions D1–D3): a socket object of kind 'ws' over a TcpConn, plugged into SocketLib
+ * through the per-socket hooks in `LSock.ext` (tryRead, write, onClose, hasData, rebind). The
+ * frame codec is src/ws/ (no Lua); this file maps its results to Lua values and its frames to
+ * the write queue.
+ *
+ * Modes are those of TCP (§9: "the same three modes and the same queue rules"): data frames go
+ * through `SocketLib.writeBytes` with its frame hook, so blocking, "r"-mode and "s"-mode sockets
+ * keep the §5 queue rules; pongs and close replies are written straight away, never waiting
+ * (§5 item 3).
+ *
+ * Reads: received bytes stay in the TcpConn (whose read buffer pauses the socket at its high
+ * water mark) until a read wants them; only then are they moved into the MessageReader. A
+ * waiting read is completed only when a whole result is there (a frame may arrive in many TCP
+ * segments), so `sockets.onReadable` is called only when the read can complete.
+ */
+import type net from 'node:net';
+import { LuaRaise } from '../vm/lua-error.js';
+import { T_NIL, T_NONE, T_TABLE, type LState } from '../vm/lua-vm.js';
+import type { TcpConn } from '../net/tcp-conn.js';
+import { MessageReader, type ReadResult } from '../ws/message-reader.js';
+import { Sender } from '../ws/sender.js';
+import { serverHandshakeResponse, verifyServerAccept } from '../ws/handshake.js';
+import type { LSock, SocketLib } from './socket.js';
+import type { BaContext } from './context.js';
+
+/** Largest slice moved from the TCP buffer into the frame parser at once. */
+const PUMP_CHUNK = 256 * 1024;
+/** Default ping payload (ba-socket.md §3). */
+const DEFAULT_PING = Buffer.from('BAS');
+
+/** What `read` reports once the TCP connection has ended and no result is left. */
+type Pending = ReadResult | 'ended';
+
+/** The WebSocket side of one socket object (kept in `s.ext.ws`). */
+export class WsState {
+  readonly reader: MessageReader;
+  readonly sender: Sender;
+  /** A result computed ahead (to know a waiting read can complete), not yet returned. */
+  pending: Pending | null = null;
+
+  constructor(
+    /** The object that owns the connection (changes when `s:event` moves it, §3.1). */
+    public sock: LSock,
+    readonly isServer: boolean,
+    maxMessageSize: number,
+  ) {
+    this.sender = new Sender({ isServer, maxMessageSize });
+    this.reader = new MessageReader({
+      isServer,
+      maxMessageSize,
+      // RFC 6455 §5.5.2 / ba-socket.md §5 item 3: the pong is queued without waiting.
+      onPing: (payload) => this.sendControl(this.sender.pong(payload)),
+    });
+  }
+
+  /**
+   * Writes a control frame at once, whatever the queue holds (pong, close). `closing`: the
+   * socket object is being closed (closeSock marks it closed before its onClose hook runs).
+   */
+  sendControl(frame: Buffer[], closing = false): void {
+    const conn = this.sock.conn;
+    if (!conn || !conn.writable || (this.sock.closed && !closing)) return;
+    writeFrame(conn, frame);
+  }
+
+  /**
+   * The next read result if one can be had now: moves buffered TCP bytes into the parser until
+   * a result is complete. Null when a read must wait.
+   */
+  pump(): Pending | null {
+    if (this.pending !== null) return this.pending;
+    const conn = this.sock.conn;
+    for (;;) {
+      const r = this.reader.read(this.sock.maxSize);
+      if (r !== null) return (this.pending = r);
+      if (!conn) return (this.pending = 'ended');
+      const b = conn.read(PUMP_CHUNK);
+      if (b !== null) {
+        this.reader.push(b);
+        continue;
+      }
+      if (conn.ended) return (this.pending = 'ended');
+      return null;
+    }
+  }
+}
+
+/** Hands one frame (one or two buffers) to the connection in one go. */
+function writeFrame(conn: TcpConn, frame: Buffer[]): void {
+  if (frame.length === 1) {
+    conn.write(frame[0]!);
+    return;
+  }
+  const so = conn.sock;
+  so.cork();
+  for (const b of frame) conn.write(b);
+  so.uncork();
+}
+
+/** What ba.socket.http2sock needs from an httpc object (server.md §7). */
+export interface HttpcHandoff {
+  /** The `Sec-WebSocket-Key` sent by a ws:// or wss:// request, else null. */
+  readonly wsKey: string | null;
+  /** The response's `Sec-WebSocket-Accept` values (empty when absent). */
+  readonly accept: readonly string[];
+  /** The host the request went to (expected certificate name for TLS sockets). */
+  readonly host: string;
+  /**
+   * Takes the connection away from the httpc object, which is unusable afterwards. Bytes read
+   * past the response head are still buffered in the returned TcpConn.
+   */
+  take(): TcpConn;
+}
+
+/** Finds the httpc object at stack index `idx` with a live connection and a received response. */
+export type HttpcLookup = (L: LState, idx: number) => HttpcHandoff | null;
+
+export class WebSocketLib {
+  /** Set by the HTTP client module: resolves an httpc userdata for http2sock. */
+  httpcLookup: HttpcLookup | null = null;
+
+  constructor(
+    readonly ctx: BaContext,
+    readonly sockets: SocketLib,
+  ) {}
+
+  install(L: LState): void {
+    const { sockets } = this;
+    // sock:ping([data="BAS"]) replaces the "Not WS" stub for every socket (§3).
+    sockets.addMethod(L, 'ping', (L) => this.ping(L));
+    sockets.addFunction(L, 'http2sock', (L) => this.http2sock(L));
+  }
+
+  /**
+   * Makes `s` (with `s.conn` set) a WebSocket of the given side: reads, writes, ping, close
+   * behave as §9 says from now on.
+   */
+  attach(s: LSock, isServer: boolean): WsState {
+    const st = new WsState(s, isServer, this.ctx.config.wsmaxsize);
+    s.kind = 'ws';
+    s.hadNet = true;
+    // Merged, not replaced: a TLS layer may keep its own hooks (certificate, cipher) here.
+    Object.assign(s.ext, {
+      ws: st,
+      tryRead: (L: LState) => this.tryRead(st, L),
+      write: (L: LState, data: Uint8Array, isText: boolean) => this.write(st, L, data, isText),
+      onClose: () => this.onClose(st),
+      hasData: () => st.pump() !== null,
+      rebind: (to: LSock) => {
+        st.sock = to;
+        this.wire(st);
+      },
+    });
+    this.wire(st);
+    return st;
+  }
+
+  /** Routes the connection's read events through the frame parser. */
+  private wire(st: WsState): void {
+    const conn = st.sock.conn;
+    if (!conn) return;
+    conn.onReadable = () => {
+      const s = st.sock;
+      const r = s.reader;
+      // Only a waiting read that can complete now is resumed (a frame may span segments).
+      if (!r || r.state !== 'read' || s.disabled === 'outside') return;
+      if (st.pump() !== null) this.sockets.onReadable(s);
+    };
+  }
+
+  /** A read on an open WebSocket: the §9 table. */
+  private tryRead(st: WsState, L: LState): number {
+    const { vm } = this.ctx;
+    const s = st.sock;
+    if (s.closed) return this.sockets.deadRead(L, s);
+    const r = st.pump();
+    if (r === null) return -1;
+    st.pending = null;
+    if (r === 'ended') {
+      // TCP gone: the dead-socket protocol of §4 (this read closes the socket).
+      const conn = s.conn;
+      const err = conn?.ended === 'closenotify' ? 'sslclosenotify' : 'socketreadfailed';
+      st.reader.markCloseSent(); // no close frame to a peer that is gone
+      this.sockets.closeSock(s);
+      s.dead = 1;
+      return this.sockets.nilErr(L, err);
+    }
+    switch (r.kind) {
+      case 'message':
+        vm.pushBytes(L, r.data);
+        vm.pushBoolean(L, r.isText);
+        return 2;
+      case 'piece':
+        vm.pushBytes(L, r.data);
+        vm.pushBoolean(L, r.isText);
+        vm.pushInteger(L, r.bytesRead);
+        vm.pushInteger(L, r.frameLen);
+        return 4;
+      case 'closed':
+        // The peer's close is echoed, a violation answered with its code (D3); the library
+        // does not close TCP itself (§9).
+        if (r.reply !== null) st.sendControl(st.sender.close(r.reply.code));
+        return this.sockets.nilErr(L, 'socketclosed', r.code);
+    }
+  }
+
+  /** write(data [, isText]): one unfragmented frame through the §5 queue rules. */
+  private write(st: WsState, L: LState, data: Uint8Array, isText: boolean): number {
+    const { sender } = st;
+    // D2: above wsmaxsize write raises "Max len 0x…" (before anything is queued).
+    if (data.length > sender.maxMessageSize) {
+      throw new LuaRaise(`Max len 0x${sender.maxMessageSize.toString(16).toUpperCase()}`);
+    }
+    const s = st.sock;
+    // RFC 6455 §5.5.1: no data frame after our close frame.
+    if (!s.closed && st.reader.closing) return this.sockets.nilErr(L, 'socketclosed');
+    return this.sockets.writeBytes(L, s, data, (b) => writeFrame(s.conn!, sender.message(b, isText)));
+  }
+
+  /** close() on a WebSocket: a close frame with 1000 first, unless one was sent (§3.3, §9). */
+  private onClose(st: WsState): void {
+    const { reader } = st;
+    if (!reader.closing) {
+      st.sendControl(st.sender.normalClose(), true);
+      reader.markCloseSent();
+    }
+    st.pending = null;
+  }
+
+  /** sock:ping([data="BAS"]): like write; "Not WS" on other sockets, "Max len 125" above 125. */
+  private ping(L: LState): number {
+    const { vm, args } = this.ctx;
+    const s = this.sockets.checkSock(L, 1, 'ping');
+    const st = s.ext.ws as WsState | undefined;
+    if (s.kind !== 'ws' || !st) throw new LuaRaise('Not WS');
+    let data: Uint8Array = DEFAULT_PING;
+    const t = vm.type(L, 2);
+    if (t !== T_NONE && t !== T_NIL) {
+      const b = this.ctx.dataBytes(L, 2);
+      if (b) data = b;
+      else {
+        if (t === T_TABLE) args.typeError(L, 2, 'ping', 'string');
+        vm.m._luaL_tolstring(L, 2, 0);
+        data = vm.viewBytes(L, -1)!;
+      }
+    }
+    if (data.length > 125) throw new LuaRaise('Max len 125');
+    if (!s.closed && st.reader.closing) return this.sockets.nilErr(L, 'socketclosed');
+    return this.sockets.writeBytes(L, s, data, (b) => writeFrame(s.conn!, st.sender.ping(b)));
+  }
+
+  /**
+   * `ba.socket.http2sock(h)` (server.md §7): `h` is an httpc object or the `require"http"`
+   * wrapper (its `.raw`). A live connection with a received response is required; a
+   * `Sec-WebSocket-Accept` must be the full value for the key sent (D1). Without that header
+   * the connection becomes a plain socket, with the bytes already buffered as second value.
+   */
+  private http2sock(L: LState): number {
+    const { vm } = this.ctx;
+    const sockets = this.sockets;
+    let idx = 1;
+    if (vm.type(L, 1) === T_TABLE) {
+      vm.getField(L, 1, 'raw');
+      idx = vm.top(L);
+    }
+    const h = this.httpcLookup?.(L, idx) ?? null;
+    if (!h) return sockets.nilErr(L, 'invalidsocketcon');
+    if (h.accept.length > 0) {
+      if (h.wsKey === null || !verifyServerAccept(h.wsKey, h.accept)) return sockets.nilErr(L, 'invalidsocketcon');
+      const s = sockets.newSock('ws');
+      s.conn = h.take();
+      s.host = h.host;
+      this.attach(s, false);
+      sockets.pushSock(L, s);
+      return 1;
+    }
+    const s = sockets.newSock('tcp');
+    const conn = h.take();
+    s.conn = conn;
+    s.host = h.host;
+    s.hadNet = true;
+    conn.onReadable = () => sockets.onReadable(s);
+    sockets.pushSock(L, s);
+    if (conn.buffered === 0) return 1;
+    vm.pushBytes(L, conn.takeAll());
+    return 2;
+  }
+
+  /**
+   * A server WebSocket over a connection taken from the HTTP server (ba.socket.req2sock): writes
+   * the 101 answer of server.md §6 for `key`, feeds `pending` (bytes read past the request head)
+   * to the frame parser and returns a blocking-mode socket. `so` may be paused; it is resumed.
+   */
+  serverSocket(so: net.Socket, pending: Buffer, key: string): LSock {
+    const sockets = this.sockets;
+    so.write(serverHandshakeResponse({ key }));
+    const s = sockets.newSock('ws');
+    sockets.attachConn(s, so);
+    s.conn!.unshift(pending);
+    this.attach(s, true);
+    so.resume();
+    return s;
+  }
+
+  /** A client WebSocket over a connection whose 101 answer was read (bytes after it buffered). */
+  clientSocket(conn: TcpConn, host: string): LSock {
+    const s = this.sockets.newSock('ws');
+    s.conn = conn;
+    s.host = host;
+    this.attach(s, false);
+    return s;
+  }
+}
+
+const libs = new WeakMap<SocketLib, WebSocketLib>();
+
+/** Installs ping and http2sock; returns the library (runtime composition root). */
+export function installWebSocket(ctx: BaContext, sockets: SocketLib): WebSocketLib {
+  const lib = new WebSocketLib(ctx, sockets);
+  lib.install(ctx.vm.L);
+  libs.set(sockets, lib);
+  return lib;
+}
+
+/**
+ * For ba.socket.req2sock: answers the upgrade for `key` on `so` (taken from the HTTP server,
+ * listeners removed, possibly paused) and returns a blocking-mode server WebSocket whose frame
+ * parser starts with `pending`. Push it with `sockets.pushSock(L, s)`.
+ */
+export function wsServerSocket(ctx: BaContext, sockets: SocketLib, so: net.Socket, pending: Buffer, key: string): LSock {
+  let lib = libs.get(sockets);
+  if (!lib) {
+    lib = new WebSocketLib(ctx, sockets);
+    libs.set(sockets, lib);
+  }
+  return lib.serverSocket(so, pending, key);
+}
