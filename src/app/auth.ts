@@ -217,8 +217,12 @@ export function authStage(cfg: AuthConfig, sessions: SessionStore): Stage {
           if (cfg.users.verify(name, password) && (!rule.users || rule.users.has(name))) {
             const s = auth.session_(true)!;
             s.user = { name, type: 'form' };
-            // Post/Redirect/Get: the browser comes back with the cookie.
-            response.sendRedirect(self, 303);
+            // Post/Redirect/Get: the browser comes back with the cookie. (Not sendRedirect:
+            // it clears the header fields, Set-Cookie included.)
+            response.setStatus(303);
+            response.setHeader('Location', self);
+            response.setHeader('Cache-Control', 'no-store');
+            response.end();
             return;
           }
           sendLogin(rc, self, rule, true);

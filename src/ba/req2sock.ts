@@ -38,6 +38,10 @@ export function installReq2Sock(ctx: BaContext, sockets: SocketLib, requests: Re
     const h = r.exchange.head.headers;
     const key = h.get('sec-websocket-key');
     const version = h.get('sec-websocket-version');
+    // A peer that already finished sending (FIN or RST seen) cannot carry a socket protocol:
+    // the connection counts as gone.
+    const so = r.exchange.socket;
+    if (so.destroyed || so.readableEnded) return sockets.nilErr(L, 'socketclosed');
     const taken = r.exchange.takeOver();
     if (!taken) return sockets.nilErr(L, 'socketclosed');
     r.taken = true;
