@@ -1,0 +1,1 @@
+<?lsp response:setcontenttype("text/plain") ?>hello
