@@ -21,6 +21,8 @@ export async function startAppServer(
   config: ServerConfig,
   apps: readonly AppSpec[],
   overrides: Partial<HttpServerOptions> = {},
+  /** Where the "listening on port N" line goes (the CLI: stderr, so stdout stays the scripts'). */
+  announce: (line: string) => void = (line) => rt.log.write(line),
 ): Promise<AppServer> {
   const auth = parseAuthConfig(config.raw);
   let markReady!: () => void;
@@ -44,7 +46,7 @@ export async function startAppServer(
   const mako = new MakoApps(rt, http.mounts);
   mako.install();
   mako.setPorts(http.port, http.sslport);
-  rt.log.write(`HTTP server listening on port ${http.port}${http.sslport !== null ? `, HTTPS on port ${http.sslport}` : ''}\n`);
+  announce(`HTTP server listening on port ${http.port}${http.sslport !== null ? `, HTTPS on port ${http.sslport}` : ''}\n`);
   const started = (async () => {
     for (const spec of [...config.apps, ...apps]) await mako.load(spec);
     markReady();

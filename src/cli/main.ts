@@ -94,8 +94,13 @@ async function main(): Promise<void> {
   if (apps.length === 0 && config.apps.length === 0) fail(`nothing to run: give -l<name>:<prio>:<path>, a directory, or a script\n${USAGE}`);
   // Listeners first (mako.port is known to .preload), then the apps from the configuration
   // and the -l options in order; requests wait until every .preload has finished (server.md §3).
+  // Path problems are reported before any listener opens (one line, status 2).
+  for (const spec of [...config.apps, ...apps]) {
+    if (!existsSync(spec.path)) fail(`app directory not found: ${spec.path}`);
+    if (!statSync(spec.path).isDirectory()) fail(`app path is not a directory: ${spec.path}`);
+  }
   try {
-    const server = await startAppServer(rt, config, apps);
+    const server = await startAppServer(rt, config, apps, {}, (line) => process.stderr.write(line));
     await server.ready;
   } catch (e) {
     if (e instanceof AppError || e instanceof AuthConfigError) fail(e.message);
