@@ -18,6 +18,7 @@ import { installThread } from '../ba/thread.js';
 import { installTimer } from '../ba/timer.js';
 import { installUdp } from '../ba/udp.js';
 import { installWebSocket, type WebSocketLib } from '../ba/websocket.js';
+import { installHttpc } from '../ba/httpc.js';
 import type { AppEnvHook } from './app-loader.js';
 
 export interface RuntimeOptions {
@@ -63,6 +64,7 @@ export class Runtime {
     installTimer(this.ctx);
     installUdp(this.ctx, this.sockets);
     this.websocket = installWebSocket(this.ctx, this.sockets);
+    installHttpc(this.ctx, this.sockets, this.websocket);
   }
 
   static async create(opts: RuntimeOptions = {}): Promise<Runtime> {

@@ -180,6 +180,11 @@ class PeerConn {
       return head;
     };
     switch (op) {
+      case 'expect-head': {
+        const head = (await readHead()) + '\r\n\r\n';
+        if (!new RegExp(parseBytes(arg).toString('latin1')).test(head)) throw new Error(`peer: head ${JSON.stringify(head)} does not match ${arg}`);
+        return;
+      }
       case 'ws-upgrade': {
         this.wsRole = 'client';
         await this.write(upgradeRequest(), slow);

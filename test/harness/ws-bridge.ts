@@ -11,7 +11,6 @@
  *  - `WSSERVER()`: binds a listener on an ephemeral port, calls `PEER(port)` (the block
  *    harness's connecting peer) and returns `WS_ACCEPT` of the accepted connection.
  */
-import type net from 'node:net';
 import type { Runtime } from '../../src/app/runtime.js';
 import { SockWait } from '../../src/ba/socket.js';
 import { wsServerSocket } from '../../src/ba/websocket.js';
@@ -31,18 +30,6 @@ function WSSERVER()
 end
 `;
 
-/**
- * Removes the listeners the socket's TcpConn added (the most recent one of each event: nothing
- * registers on an accepted socket after it), as req2sock's HTTP side does with its own.
- */
-function detach(so: net.Socket): void {
-  for (const ev of ['data', 'end', 'error', 'close'] as const) {
-    const ls = so.listeners(ev);
-    const last = ls[ls.length - 1];
-    if (last) so.off(ev, last as (...a: unknown[]) => void);
-  }
-}
-
 export function installWsBridge(rt: Runtime): void {
   const { vm, sched } = rt;
   const { sockets, ctx } = rt;
@@ -52,8 +39,8 @@ export function installWsBridge(rt: Runtime): void {
     const conn = s.conn;
     if (!conn || s.closed || s.kind !== 'tcp') throw new LuaRaise('WS_ACCEPT: not a connected TCP socket');
     const so = conn.sock;
-    detach(so);
-    let buf = conn.takeAll();
+    // As req2sock's HTTP side does: the connection changes hands with the bytes read so far.
+    let buf = conn.detach();
     // The TCP object gives its connection away (as req2sock's request does).
     s.conn = null;
     sockets.closeSock(s);

@@ -5,16 +5,19 @@
  * Peer steps (in `--- peer` sections):
  *   ws-upgrade                  client side: send an upgrade request (RFC 6455 §1.3 sample key),
  *                               expect "HTTP/1.1 101" and the matching Sec-WebSocket-Accept
- *   ws-handshake [ok|wrong|none|200]
+ *   ws-handshake [ok|wrong|none|early|200]
  *                               server side: read a request head, answer 101 with the correct
- *                               accept value, a wrong one, none; or "200": a plain 200 response
- *                               with a 5-byte body "hello"
+ *                               accept value, a wrong one, none, the correct one followed by a
+ *                               binary frame "early" in the same write; or "200": a plain 200
+ *                               response with a 5-byte body "hello"
  *   send-ws OP "payload"        one frame, FIN=1, opcode OP (hex or decimal); masked with a
  *                               random key when this peer is the client
  *   send-ws-big OP N [nofin]    the same with an N-byte payload of "x" (nofin: FIN=0)
  *   expect-ws OP "payload"      read one frame and compare; frames from a server must be
  *                               unmasked, frames from a client masked
  *   expect-ws-big OP N          the same with an N-byte payload of "x"
+ *   expect-head "REGEX"         read an HTTP head (up to the empty line) and match it against
+ *                               REGEX (JSON string escapes; the head includes its final CRLFCRLF)
  */
 import { createHash, randomBytes } from 'node:crypto';
 
@@ -25,7 +28,7 @@ export function accept(key: string): string {
   return createHash('sha1').update(key + GUID).digest('base64');
 }
 
-export const WS_STEPS = new Set(['ws-upgrade', 'ws-handshake', 'send-ws', 'send-ws-big', 'expect-ws', 'expect-ws-big']);
+export const WS_STEPS = new Set(['ws-upgrade', 'ws-handshake', 'send-ws', 'send-ws-big', 'expect-ws', 'expect-ws-big', 'expect-head']);
 
 export function upgradeRequest(): Buffer {
   return Buffer.from(
@@ -42,7 +45,9 @@ export function handshakeResponse(head: string, mode: string): Buffer {
   let r = 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n';
   if (mode === 'wrong') r += `Sec-WebSocket-Accept: ${accept(key + 'x')}\r\n`;
   else if (mode !== 'none') r += `Sec-WebSocket-Accept: ${accept(key)}\r\n`;
-  return Buffer.from(r + '\r\n', 'latin1');
+  // "early": a first frame in the same segment as the 101.
+  const tail = mode === 'early' ? '\x82\x05early' : '';
+  return Buffer.from(r + '\r\n' + tail, 'latin1');
 }
 
 export function encodeFrame(opcode: number, payload: Buffer, mask: boolean, fin = true): Buffer {

@@ -1,0 +1,1088 @@
+/**
+ * The HTTP client: `require"httpc"` (ba-support.md §9) and the `require"http"` wrapper that
+ * follows redirects, both registered in `package.preload`. One httpc object is one HTTP/1.1
+ * client connection (kept alive between requests to the same origin when `persistent`), used by
+ * one coroutine at a time; every call that talks to the network suspends only the calling
+ * coroutine (compat-decisions D5).
+ *
+ * Requests to ws:// and wss:// URLs send the WebSocket upgrade (random key, D1); after the 101
+ * `ba.socket.http2sock(h)` (src/ba/websocket.ts) takes the connection over through `handoff`.
+ *
+ * TLS (https, wss): through SocketLib's `tlsConnect` hook when the TLS module (src/ba/tls.ts)
+ * has installed one, so `shark` contexts work as for `ba.socket.connect`; without it, node:tls
+ * with its defaults. Proxies: HTTP (absolute-form requests, CONNECT tunnels for TLS or with
+ * `proxycon`) and SOCKS5 (`socks = true`), with the `prx…`/`proxyauth` errors of
+ * ba-socket.md §10.
+ */
+import net from 'node:net';
+import tls from 'node:tls';
+import { LuaRaise } from '../vm/lua-error.js';
+import { T_BOOLEAN, T_NIL, T_NONE, T_NUMBER, T_STRING, T_TABLE, T_USERDATA, type LState } from '../vm/lua-vm.js';
+import { TcpConn } from '../net/tcp-conn.js';
+import { ChunkedDecoder } from '../http/chunked-decoder.js';
+import { ResponseHeadParser, type ResponseHead } from '../http/response-head-parser.js';
+import { basicAuth, encodeQuery, parseClientUrl, requestHead, withQuery, type ClientUrl } from '../http/client-request.js';
+import { clientUpgradeHeaders, newClientKey } from '../ws/handshake.js';
+import { SockWait, type SocketLib } from './socket.js';
+import type { BaContext } from './context.js';
+import type { HttpcHandoff, WebSocketLib } from './websocket.js';
+import { HTTP_WRAPPER_LUA } from './http-wrapper.js';
+
+const HTTPC_MAGIC = 0x4874c1;
+/** Connect (and TLS handshake) limit when the script set no `h:timeout`. */
+const DEFAULT_CONNECT_TIMEOUT = 10_000;
+/** `h:read()` without a size returns at most this much. */
+const DEFAULT_READ = 65536;
+
+interface CreateOptions {
+  persistent: boolean;
+  sendHost: boolean;
+  intf?: string;
+  ipv6: boolean;
+  /** Registry ref of the `shark` TLS context, or 0. */
+  sharkRef: number;
+  proxy?: string;
+  proxyport: number;
+  proxyuser?: string;
+  proxypass?: string;
+  proxycon: boolean;
+  socks: boolean;
+}
+
+/** How the response body is framed (RFC 9112 §6.3). */
+type BodyReader =
+  | { kind: 'none' }
+  | { kind: 'length'; left: number }
+  | { kind: 'chunked'; dec: ChunkedDecoder }
+  | { kind: 'close' };
+
+/** One request/response on the connection. */
+interface Exchange {
+  readonly url: ClientUrl;
+  readonly method: string;
+  readonly wsKey: string | null;
+  /** Request body framing chosen by `request`. */
+  reqBody: 'none' | 'length' | 'chunked';
+  /** The request body is complete (chunked: the last chunk was sent). */
+  reqDone: boolean;
+  readonly parser: ResponseHeadParser;
+  head: ResponseHead | null;
+  body: BodyReader | null;
+  /** Decoded body bytes not yet returned by `read`. */
+  pending: Buffer[];
+  pendingLen: number;
+  bodyDone: boolean;
+  /** The response asked to close the connection (or has no other end of body). */
+  closeAfter: boolean;
+}
+
+class HttpcObj {
+  conn: TcpConn | null = null;
+  /** scheme://host:port the connection goes to (for keep-alive reuse). */
+  origin = '';
+  ex: Exchange | null = null;
+  /** h:timeout(ms); 0 = none (connects then use DEFAULT_CONNECT_TIMEOUT). */
+  timeoutMs = 0;
+  /** A coroutine is waiting in a call on this object. */
+  busy = false;
+  /** Closed by h:close() or taken by http2sock. */
+  closed = false;
+  /** TLS socket of the current connection, if any. */
+  tlsSock: tls.TLSSocket | null = null;
+  constructor(
+    readonly id: number,
+    readonly opts: CreateOptions,
+  ) {}
+
+  dropConn(): void {
+    const c = this.conn;
+    this.conn = null;
+    this.tlsSock = null;
+    this.origin = '';
+    if (c) {
+      c.onReadable = null;
+      c.destroy();
+    }
+  }
+}
+
+export class HttpcLib {
+  private readonly objs: Array<HttpcObj | undefined> = [];
+  private freeIds: number[] = [];
+  private mtRef = 0;
+  private moduleRef = 0;
+  /** Lua helper: iterator over a {{name, value}, ...} table. */
+  private pairsIterRef = 0;
+
+  constructor(
+    readonly ctx: BaContext,
+    readonly sockets: SocketLib,
+  ) {}
+
+  install(L: LState, ws: WebSocketLib | null): void {
+    const { vm } = this.ctx;
+    vm.newMetatable(L, 'BaHttpc');
+    vm.newTable(L);
+    for (const [name, fn] of Object.entries(this.methods())) vm.setHost(L, -1, name, fn);
+    vm.setField(L, -2, '__index');
+    vm.setHost(L, -1, '__gc', (L) => {
+      const h = this.toObj(L, 1);
+      if (h) {
+        this.closeObj(h);
+        this.release(h);
+      }
+      return 0;
+    });
+    vm.setHost(L, -1, '__close', (L) => {
+      const h = this.toObj(L, 1);
+      if (h) this.closeObj(h);
+      return 0;
+    });
+    vm.setHost(L, -1, '__tostring', (L) => {
+      const h = this.checkObj(L, 1, 'tostring');
+      vm.pushString(L, `httpc: ${h.closed ? 'closed' : h.conn ? h.origin : 'not connected'}`);
+      return 1;
+    });
+    this.mtRef = vm.ref(L);
+
+    const e = vm.load(L, 'local t = ... local i = 0 return function() i = i + 1 local p = t[i] if p then return p[1], p[2] end end', '=headerpairs');
+    if (e) throw e;
+    this.pairsIterRef = vm.ref(L);
+
+    // The module table, returned by require"httpc".
+    vm.newTable(L);
+    vm.setHost(L, -1, 'create', (L) => this.create(L));
+    this.moduleRef = vm.ref(L);
+
+    vm.getGlobal(L, 'package');
+    vm.getField(L, -1, 'preload');
+    vm.pushHost(L, 'httpc', (L) => {
+      vm.pushRef(L, this.moduleRef);
+      return 1;
+    });
+    vm.setField(L, -2, 'httpc');
+    const le = vm.load(L, HTTP_WRAPPER_LUA, '=http');
+    if (le) throw le;
+    vm.setField(L, -2, 'http');
+    vm.pop(L, 2);
+
+    if (ws) ws.httpcLookup = (L, idx) => this.handoff(L, idx);
+  }
+
+  // ---- objects ------------------------------------------------------------------------------
+
+  private toObj(L: LState, i: number): HttpcObj | null {
+    const vm = this.ctx.vm;
+    if (vm.type(L, i) !== T_USERDATA) return null;
+    const p = vm.m._lua_touserdata(L, i);
+    if (vm.readI32(p) !== HTTPC_MAGIC) return null;
+    return this.objs[vm.readI32(p + 4)] ?? null;
+  }
+
+  private checkObj(L: LState, i: number, fname: string): HttpcObj {
+    const h = this.toObj(L, i);
+    if (!h) this.ctx.args.typeError(L, i, fname, 'httpc');
+    return h;
+  }
+
+  private release(h: HttpcObj): void {
+    if (this.objs[h.id] === h) {
+      this.objs[h.id] = undefined;
+      if (h.opts.sharkRef) this.ctx.vm.unref(h.opts.sharkRef);
+      this.freeIds.push(h.id);
+    }
+  }
+
+  private closeObj(h: HttpcObj): boolean {
+    if (h.closed) return false;
+    h.closed = true;
+    h.ex = null;
+    h.dropConn();
+    return true;
+  }
+
+  /** require"httpc".create([opt]) */
+  private create(L: LState): number {
+    const { vm, args } = this.ctx;
+    const o: CreateOptions = { persistent: true, sendHost: true, ipv6: false, sharkRef: 0, proxyport: 8080, proxycon: false, socks: false };
+    if (vm.type(L, 1) === T_TABLE) {
+      const f = (name: string) => args.optField(L, 1, name);
+      const persistent = f('persistent');
+      if (persistent.type === T_BOOLEAN) o.persistent = persistent.bool!;
+      const host = f('host');
+      if (host.type === T_BOOLEAN) o.sendHost = host.bool!;
+      const intf = f('intf');
+      if (intf.str !== undefined) o.intf = intf.str;
+      o.ipv6 = f('ipv6').bool === true;
+      const proxy = f('proxy');
+      if (proxy.str !== undefined) o.proxy = proxy.str;
+      const pport = f('proxyport');
+      if (pport.num !== undefined) o.proxyport = pport.num;
+      const puser = f('proxyuser');
+      if (puser.str !== undefined) o.proxyuser = puser.str;
+      const ppass = f('proxypass');
+      if (ppass.str !== undefined) o.proxypass = ppass.str;
+      o.proxycon = f('proxycon').bool === true;
+      o.socks = f('socks').bool === true;
+      if (o.socks && pport.num === undefined) o.proxyport = 1080;
+      vm.getField(L, 1, 'shark');
+      if (vm.type(L, -1) === T_USERDATA) o.sharkRef = vm.ref(L);
+      else vm.pop(L, 1);
+    }
+    const id = this.freeIds.pop() ?? this.objs.length;
+    const h = new HttpcObj(id, o);
+    this.objs[id] = h;
+    const p = vm.newUserdata(L, 8);
+    vm.writeI32(p, HTTPC_MAGIC);
+    vm.writeI32(p + 4, id);
+    vm.pushRef(L, this.mtRef);
+    vm.setMetatable(L, -2);
+    return 1;
+  }
+
+  // ---- waiting --------------------------------------------------------------------------------
+
+  /**
+   * Completes at once when `step` can, else suspends the caller until it can (re-tried on every
+   * read event of the connection), the timeout expires or the connection goes away.
+   */
+  private waitRead(L: LState, h: HttpcObj, state: string, step: () => ((L: LState) => number) | null): number {
+    const now = step();
+    if (now) return now(L);
+    const conn = h.conn!;
+    const task = this.ctx.sched.current;
+    if (!task) throw new LuaRaise('httpc: no coroutine to suspend');
+    const w = new SockWait(state, task, null);
+    h.busy = true;
+    const finish = (push: (L: LState) => number): void => {
+      h.busy = false;
+      if (conn.onReadable === onReadable) conn.onReadable = null;
+      this.sockets.complete(w, push);
+    };
+    const onReadable = (): void => {
+      if (w.done) return;
+      const push = step();
+      if (push) finish(push);
+    };
+    conn.onReadable = onReadable;
+    if (h.timeoutMs > 0) w.timer = setTimeout(() => finish((L) => this.sockets.nilErr(L, 'timeout')), h.timeoutMs);
+    w.onAbort = () => {
+      h.busy = false;
+      if (conn.onReadable === onReadable) conn.onReadable = null;
+    };
+    return this.ctx.sched.suspend(L, w, state);
+  }
+
+  /** Suspends until everything written is with the kernel. */
+  private waitDrain(L: LState, h: HttpcObj, done: (L: LState) => number): number {
+    const conn = h.conn!;
+    if (conn.queued === 0 && conn.writable) return done(L);
+    const task = this.ctx.sched.current;
+    if (!task) throw new LuaRaise('httpc: no coroutine to suspend');
+    const w = new SockWait('write', task, null);
+    h.busy = true;
+    const cb = (ok: boolean): void => {
+      h.busy = false;
+      this.sockets.complete(w, ok ? done : (L) => this.sockets.nilErr(L, 'socketwritefailed'));
+    };
+    w.onAbort = () => {
+      h.busy = false;
+      conn.removeDrainWaiter(cb);
+    };
+    conn.whenDrained(cb);
+    return this.ctx.sched.suspend(L, w, 'write');
+  }
+
+  private checkIdle(h: HttpcObj, fname: string): void {
+    if (h.busy) throw new LuaRaise(`httpc: ${fname} while another call on this object waits`);
+  }
+
+  // ---- methods --------------------------------------------------------------------------------
+
+  private methods(): Record<string, (L: LState) => number> {
+    const { vm } = this.ctx;
+    return {
+      request: (L) => this.request(L),
+      status: (L) => this.status(L),
+      header: (L) => this.header(L),
+      headerpairs: (L) => this.headerpairs(L),
+      read: (L) => this.read(L),
+      write: (L) => this.write(L),
+      close: (L) => {
+        const h = this.checkObj(L, 1, 'close');
+        vm.pushBoolean(L, this.closeObj(h));
+        return 1;
+      },
+      timeout: (L) => {
+        const h = this.checkObj(L, 1, 'timeout');
+        const prev = h.timeoutMs;
+        if (!this.ctx.args.isNoneOrNil(L, 2)) h.timeoutMs = Math.max(0, this.ctx.args.checkInteger(L, 2, 'timeout'));
+        vm.pushInteger(L, prev);
+        return 1;
+      },
+      peername: (L) => this.name(L, true),
+      sockname: (L) => this.name(L, false),
+      cookie: (L) => {
+        this.checkObj(L, 1, 'cookie');
+        vm.pushNil(L);
+        return 1;
+      },
+      cipher: (L) => {
+        const h = this.checkObj(L, 1, 'cipher');
+        const t = h.tlsSock;
+        if (!t || !h.conn) return this.sockets.nilErr(L, 'sslnotenabled');
+        const c = t.getCipher();
+        vm.pushString(L, c.standardName.replace(/^TLS_/, ''));
+        vm.pushString(L, (c.version || t.getProtocol() || '').replace(/^TLSv/, 'TLS_').replace('.', '_'));
+        return 2;
+      },
+      trusted: (L) => {
+        const h = this.checkObj(L, 1, 'trusted');
+        const t = h.tlsSock;
+        if (!t || !h.conn) return this.sockets.nilErr(L, 'sslnotenabled');
+        if (t.authorized) {
+          vm.pushBoolean(L, true);
+          return 1;
+        }
+        return this.sockets.nilErr(L, 'none');
+      },
+      certificate: (L) => {
+        const h = this.checkObj(L, 1, 'certificate');
+        const t = h.tlsSock;
+        if (!t || !h.conn) return this.sockets.nilErr(L, 'sslnotenabled');
+        const c = t.getPeerCertificate();
+        if (!c || !c.subject) {
+          vm.pushNil(L);
+          return 1;
+        }
+        vm.newTable(L);
+        for (const key of ['subject', 'issuer'] as const) {
+          vm.newTable(L);
+          for (const [k, v] of Object.entries(c[key] ?? {})) {
+            vm.pushString(L, Array.isArray(v) ? v.join(', ') : String(v));
+            vm.setField(L, -2, k);
+          }
+          vm.setField(L, -2, key);
+        }
+        return 1;
+      },
+    };
+  }
+
+  private name(L: LState, peer: boolean): number {
+    const { vm } = this.ctx;
+    const h = this.checkObj(L, 1, peer ? 'peername' : 'sockname');
+    const so = h.conn?.sock;
+    const ip = so ? (peer ? so.remoteAddress : so.localAddress) : undefined;
+    const port = so ? (peer ? so.remotePort : so.localPort) : undefined;
+    if (!ip || port === undefined) return this.sockets.nilErr(L, 'failed');
+    vm.pushString(L, ip);
+    vm.pushInteger(L, port);
+    vm.pushBoolean(L, net.isIPv6(ip));
+    return 3;
+  }
+
+  /** h:request{url=, method=, header=, query=, user=, password=, size=, trusted=, shark=} */
+  private request(L: LState): number {
+    const { vm, args } = this.ctx;
+    const h = this.checkObj(L, 1, 'request');
+    args.checkTable(L, 2, 'request');
+    this.checkIdle(h, 'request');
+    if (h.closed) return this.sockets.nilErr(L, 'socketclosed');
+    const urlText = args.field(L, 2, 'url', (L) => (vm.type(L, -1) === T_STRING ? vm.toBytes(L, -1)!.toString('latin1') : null));
+    if (urlText === null) this.ctx.args.argError(2, 'request', 'field url: string expected');
+    const url = parseClientUrl(urlText);
+    if (!url) this.ctx.args.argError(2, 'request', `unsupported URL '${urlText}'`);
+    const isWs = url.scheme === 'ws' || url.scheme === 'wss';
+    let method = args.field(L, 2, 'method', (L) => (vm.type(L, -1) === T_STRING ? vm.toStr(L, -1)! : 'GET')).toUpperCase();
+    if (isWs) method = 'GET';
+    const size = args.field(L, 2, 'size', (L) => (vm.type(L, -1) === T_NUMBER ? vm.toNumber(L, -1) : null));
+    const user = args.optField(L, 2, 'user').str;
+    const password = args.optField(L, 2, 'password').str ?? '';
+    const trusted = args.optField(L, 2, 'trusted').bool === true;
+    const headers = this.readPairs(L, 2, 'header');
+    const query = this.readPairs(L, 2, 'query');
+
+    // Fields of the request head.
+    const fields: Array<[string, string]> = [];
+    const has = (name: string) => fields.some(([n]) => n.toLowerCase() === name);
+    if (h.opts.sendHost) fields.push(['Host', url.hostHeader]);
+    for (const [n, v] of headers) {
+      if (h.opts.sendHost && n.toLowerCase() === 'host') continue;
+      fields.push([n, v]);
+    }
+    const auth = user !== undefined ? [user, password] : url.userinfo !== null ? splitUserinfo(url.userinfo) : null;
+    if (auth && !has('authorization')) fields.push(['Authorization', basicAuth(auth[0]!, auth[1]!)]);
+    let wsKey: string | null = null;
+    if (isWs) {
+      // ba-support.md §9: Upgrade, Connection, Sec-WebSocket-Version 13, a random key (D1), no Origin.
+      wsKey = newClientKey();
+      for (const [n, v] of Object.entries(clientUpgradeHeaders(wsKey))) {
+        const i = fields.findIndex(([x]) => x.toLowerCase() === n.toLowerCase());
+        if (i >= 0) fields.splice(i, 1);
+        fields.push([n, v]);
+      }
+    }
+    let reqBody: Exchange['reqBody'] = 'none';
+    if (size !== null && size !== undefined) {
+      if (!has('content-length')) fields.push(['Content-Length', String(Math.max(0, Math.trunc(size)))]);
+      reqBody = 'length';
+    } else if (has('content-length')) {
+      reqBody = 'length';
+    } else if (method === 'POST' || method === 'PUT' || method === 'PATCH') {
+      if (!has('transfer-encoding')) fields.push(['Transfer-Encoding', 'chunked']);
+      reqBody = 'chunked';
+    }
+    if (!h.opts.persistent && !isWs && !has('connection')) fields.push(['Connection', 'close']);
+    const proxyPlain = h.opts.proxy !== undefined && !h.opts.socks && !url.secure && !h.opts.proxycon;
+    if (proxyPlain && h.opts.proxyuser !== undefined) fields.push(['Proxy-Authorization', basicAuth(h.opts.proxyuser, h.opts.proxypass ?? '')]);
+    const path = withQuery(url.path, encodeQuery(query));
+    const target = proxyPlain ? `${url.scheme === 'ws' ? 'http' : url.scheme}://${url.hostHeader}${path}` : path;
+    let head: string;
+    try {
+      head = requestHead({ method, target, fields });
+    } catch (e) {
+      throw new LuaRaise((e as Error).message);
+    }
+
+    const ex: Exchange = {
+      url,
+      method,
+      wsKey,
+      reqBody,
+      reqDone: reqBody === 'none',
+      parser: new ResponseHeadParser(),
+      head: null,
+      body: null,
+      pending: [],
+      pendingLen: 0,
+      bodyDone: false,
+      closeAfter: false,
+    };
+    const origin = `${url.secure ? 'tls' : 'tcp'}://${url.host}:${url.port}`;
+    // Keep-alive: reuse the connection when the previous exchange is complete (RFC 9112 §9.3).
+    // A body not read by the script is skipped if it is already here (a redirect's, say).
+    const prev = h.ex;
+    if (prev && h.conn && prev.head && !prev.bodyDone && this.pumpBody(h, prev) === null && prev.bodyDone) {
+      prev.pending = [];
+      prev.pendingLen = 0;
+    }
+    const reusable =
+      h.conn !== null &&
+      h.origin === origin &&
+      h.opts.persistent &&
+      prev !== null &&
+      prev.reqDone &&
+      prev.bodyDone &&
+      !prev.closeAfter &&
+      h.conn.writable &&
+      !h.conn.ended &&
+      h.conn.buffered === 0;
+    h.ex = null;
+    const send = (L: LState): number => {
+      h.ex = ex;
+      h.conn!.write(Buffer.from(head, 'latin1'));
+      vm.pushBoolean(L, true);
+      return 1;
+    };
+    if (reusable) return send(L);
+    h.dropConn();
+    // The TLS context: the request's shark, else the object's.
+    let sharkRef = 0;
+    vm.getField(L, 2, 'shark');
+    if (vm.type(L, -1) === T_USERDATA) sharkRef = vm.ref(L);
+    else vm.pop(L, 1);
+    if (!sharkRef && h.opts.sharkRef) {
+      vm.pushRef(L, h.opts.sharkRef);
+      sharkRef = vm.ref(L);
+    }
+    return this.connect(L, h, url, trusted, sharkRef, (conn, tlsSock) => {
+      h.conn = conn;
+      h.tlsSock = tlsSock;
+      h.origin = origin;
+    }, send);
+  }
+
+  /** Reads a table field of name/value pairs ({name = value} or {name = {v1, v2}}). */
+  private readPairs(L: LState, idx: number, field: string): Array<[string, string]> {
+    const { vm } = this.ctx;
+    const out: Array<[string, string]> = [];
+    vm.getField(L, idx, field);
+    if (vm.type(L, -1) !== T_TABLE) {
+      vm.pop(L, 1);
+      return out;
+    }
+    const t = vm.top(L);
+    const str = (i: number): string | null => {
+      const ty = vm.type(L, i);
+      if (ty !== T_STRING && ty !== T_NUMBER && ty !== T_BOOLEAN) return null;
+      if (ty === T_BOOLEAN) return vm.toBoolean(L, i) ? 'true' : 'false';
+      // lua_tolstring would turn a number key into a string in place and confuse lua_next.
+      vm.m._lua_pushvalue(L, i);
+      const b = vm.toBytes(L, -1)!.toString('latin1');
+      vm.pop(L, 1);
+      return b;
+    };
+    vm.pushNil(L);
+    while (vm.m._lua_next(L, t) !== 0) {
+      const k = str(-2);
+      if (k !== null) {
+        if (vm.type(L, -1) === T_TABLE) {
+          const n = Number(vm.m._lua_rawlen(L, -1));
+          for (let i = 1; i <= n; i++) {
+            vm.rawGetI(L, -1, i);
+            const v = str(-1);
+            vm.pop(L, 1);
+            if (v !== null) out.push([k, v]);
+          }
+        } else {
+          const v = str(-1);
+          if (v !== null) out.push([k, v]);
+        }
+      }
+      vm.pop(L, 1);
+    }
+    vm.pop(L, 1);
+    return out;
+  }
+
+  /**
+   * Opens the connection for `url` (directly, through an HTTP proxy or a SOCKS5 proxy, then TLS
+   * when the URL is secure) and runs `then` on the caller's coroutine. `sharkRef` (released
+   * here) is the TLS context for the tlsConnect hook.
+   */
+  private connect(
+    L: LState,
+    h: HttpcObj,
+    url: ClientUrl,
+    trusted: boolean,
+    sharkRef: number,
+    attach: (conn: TcpConn, tlsSock: tls.TLSSocket | null) => void,
+    then: (L: LState) => number,
+  ): number {
+    const { vm, sched } = this.ctx;
+    const sockets = this.sockets;
+    const task = sched.current;
+    if (!task) throw new LuaRaise('httpc: no coroutine to suspend');
+    const w = new SockWait('connect', task, null);
+    h.busy = true;
+    let sock: net.Socket | null = null;
+    const release = (): void => {
+      if (sharkRef) vm.unref(sharkRef);
+      sharkRef = 0;
+    };
+    const fail = (err: string, text?: string): void => {
+      sock?.destroy();
+      release();
+      h.busy = false;
+      sockets.complete(w, (L) => sockets.nilErr(L, err, text));
+    };
+    w.timer = setTimeout(() => fail('timeout'), h.timeoutMs > 0 ? h.timeoutMs : DEFAULT_CONNECT_TIMEOUT);
+    w.onAbort = () => {
+      sock?.destroy();
+      release();
+      h.busy = false;
+    };
+    const o = h.opts;
+    const viaHttpProxy = o.proxy !== undefined && !o.socks;
+    const tunnel = viaHttpProxy && (url.secure || o.proxycon);
+    const dialHost = o.proxy ?? url.host;
+    const dialPort = o.proxy !== undefined ? o.proxyport : url.port;
+
+    const established = (so: net.Socket): void => {
+      if (w.done) {
+        so.destroy();
+        return;
+      }
+      if (!url.secure) return done(so, null);
+      this.startTls(so, url.host, sharkRef, (err, ts) => {
+        if (w.done) {
+          ts?.destroy();
+          return;
+        }
+        if (err || !ts) return fail(err ?? 'sslhandshake');
+        if (trusted && !ts.authorized) return fail('sslnottrusted');
+        done(ts, ts);
+      });
+    };
+    const done = (so: net.Socket, ts: tls.TLSSocket | null): void => {
+      release();
+      so.removeAllListeners('error');
+      const conn = new TcpConn(so);
+      // A proxy handshake may have paused the socket; the TcpConn reads from now on.
+      so.resume();
+      attach(conn, ts);
+      h.busy = false;
+      sockets.complete(w, then);
+    };
+    const start = (ip: string): void => {
+      if (w.done) return;
+      const opts: net.TcpNetConnectOpts = { host: ip, port: dialPort, allowHalfOpen: true };
+      if (o.intf) opts.localAddress = o.intf;
+      const so = net.connect(opts);
+      sock = so;
+      so.setNoDelay(true);
+      so.once('error', () => fail('cannotconnect'));
+      so.once('connect', () => {
+        if (w.done) {
+          so.destroy();
+          return;
+        }
+        if (o.socks && o.proxy !== undefined) {
+          socks5Connect(so, url.host, url.port, o.proxyuser, o.proxypass, (err) => (err ? fail(err) : established(so)));
+        } else if (tunnel) {
+          httpConnect(so, url, o.proxyuser, o.proxypass, (err) => (err ? fail(err) : established(so)));
+        } else established(so);
+      });
+    };
+    const ip = sockets.resolve(dialHost, o.ipv6, (err, ip, text) => {
+      if (err) fail(err, text);
+      else start(ip);
+    });
+    if (ip !== null) start(ip);
+    return sched.suspend(L, w, 'request');
+  }
+
+  /** TLS over `so`: the TLS module's hook when installed (shark contexts), else node:tls. */
+  private startTls(so: net.Socket, host: string, sharkRef: number, cb: (err: string | null, ts?: tls.TLSSocket) => void): void {
+    const { vm } = this.ctx;
+    const hook = this.sockets.tlsConnect;
+    if (hook) {
+      // The hook reads `shark` from an option table, as ba.socket.connect's third argument
+      // (read while the hook runs: the table is popped when it returns).
+      const L = vm.L;
+      const top = vm.top(L);
+      vm.newTable(L);
+      if (sharkRef) {
+        vm.pushRef(L, sharkRef);
+        vm.setField(L, -2, 'shark');
+      }
+      try {
+        hook(L, top + 1, so, host, (err, ts) => cb(err, ts as tls.TLSSocket | undefined));
+      } finally {
+        vm.settop(L, top);
+      }
+      return;
+    }
+    const ts = tls.connect({ socket: so, servername: net.isIP(host) ? undefined : host, rejectUnauthorized: false });
+    ts.once('secureConnect', () => {
+      ts.removeAllListeners('error');
+      cb(null, ts);
+    });
+    ts.once('error', () => cb('sslhandshake'));
+  }
+
+  // ---- response -------------------------------------------------------------------------------
+
+  /** The current exchange with its request body finished (chunked: the last chunk is sent). */
+  private exchange(h: HttpcObj): Exchange | null {
+    const ex = h.ex;
+    if (!ex || !h.conn) return null;
+    if (!ex.reqDone) {
+      if (ex.reqBody === 'chunked' && h.conn.writable) h.conn.write(Buffer.from('0\r\n\r\n', 'latin1'));
+      ex.reqDone = true;
+    }
+    return ex;
+  }
+
+  /**
+   * Parses the response head from buffered bytes. Returns true when it is complete, an error
+   * string when the response cannot come, false when more bytes are needed.
+   */
+  private parseHead(h: HttpcObj, ex: Exchange): true | false | string {
+    if (ex.head) return true;
+    const conn = h.conn!;
+    for (;;) {
+      const b = conn.read(64 * 1024);
+      if (!b) return conn.ended ? (conn.ended === 'closenotify' ? 'sslclosenotify' : 'socketreadfailed') : false;
+      const r = ex.parser.feed(b);
+      if (r.state === 'incomplete') continue;
+      if (r.state === 'error') return 'unknown';
+      conn.unshift(b.subarray(r.consumed));
+      const head = r.head;
+      // RFC 9110 §15.2: interim responses before the final one (a 101 is final here).
+      if (head.status >= 100 && head.status < 200 && head.status !== 101) continue;
+      ex.head = head;
+      ex.body = bodyReader(ex.method, head);
+      ex.bodyDone = ex.body.kind === 'none' || (ex.body.kind === 'length' && ex.body.left === 0);
+      const conn_ = fieldValues(head, 'connection').join(',').toLowerCase();
+      ex.closeAfter = ex.body.kind === 'close' || head.status === 101 || conn_.includes('close') || (head.version === 'HTTP/1.0' && !conn_.includes('keep-alive'));
+      return true;
+    }
+  }
+
+  /**
+   * Waits for the response head, then for `then(ex)` to have an answer (null: more bytes are
+   * needed). Completes without suspending when both are there already.
+   */
+  private withHead(L: LState, h: HttpcObj, fname: string, then: (ex: Exchange) => ((L: LState) => number) | null): number {
+    this.checkIdle(h, fname);
+    const ex = this.exchange(h);
+    if (!ex) return this.sockets.nilErr(L, h.closed ? 'socketclosed' : 'invalidsocketcon');
+    return this.waitRead(L, h, fname, () => {
+      if (!ex.head) {
+        const r = this.parseHead(h, ex);
+        if (r === false) return null;
+        if (r !== true) {
+          h.ex = null;
+          h.dropConn();
+          return (L) => this.sockets.nilErr(L, r);
+        }
+      }
+      return then(ex);
+    });
+  }
+
+  private status(L: LState): number {
+    const h = this.checkObj(L, 1, 'status');
+    return this.withHead(L, h, 'status', (ex) => (L) => {
+      this.ctx.vm.pushInteger(L, ex.head!.status);
+      return 1;
+    });
+  }
+
+  private header(L: LState): number {
+    const { vm } = this.ctx;
+    const h = this.checkObj(L, 1, 'header');
+    const name = vm.type(L, 2) === T_NONE || vm.type(L, 2) === T_NIL ? null : this.ctx.args.checkBytes(L, 2, 'header').toString('latin1');
+    return this.withHead(L, h, 'header', (ex) => (L) => {
+      const head = ex.head!;
+      if (name !== null) {
+        const v = fieldValues(head, name);
+        if (v.length === 0) vm.pushNil(L);
+        else vm.pushBytes(L, Buffer.from(v.join(', '), 'latin1'));
+        return 1;
+      }
+      vm.newTable(L);
+      const seen = new Set<string>();
+      for (const [n] of head.fields) {
+        const key = n.toLowerCase();
+        if (seen.has(key)) continue;
+        seen.add(key);
+        vm.pushBytes(L, Buffer.from(fieldValues(head, n).join(', '), 'latin1'));
+        vm.setField(L, -2, n);
+      }
+      return 1;
+    });
+  }
+
+  private headerpairs(L: LState): number {
+    const { vm } = this.ctx;
+    const h = this.checkObj(L, 1, 'headerpairs');
+    return this.withHead(L, h, 'headerpairs', (ex) => (L) => {
+      vm.pushRef(L, this.pairsIterRef);
+      const fields = ex.head!.fields;
+      vm.newTable(L, fields.length, 0);
+      fields.forEach(([n, v], i) => {
+        vm.newTable(L, 2, 0);
+        vm.pushBytes(L, Buffer.from(n, 'latin1'));
+        vm.rawSetI(L, -2, 1);
+        vm.pushBytes(L, Buffer.from(v, 'latin1'));
+        vm.rawSetI(L, -2, 2);
+        vm.rawSetI(L, -2, i + 1);
+      });
+      const err = vm.pcall(L, 1, 1);
+      if (err) throw new LuaRaise(err.message);
+      return 1;
+    });
+  }
+
+  /**
+   * Moves body bytes from the connection through the body decoder into `ex.pending`. Returns
+   * an error string when the connection failed before the body's end.
+   */
+  private pumpBody(h: HttpcObj, ex: Exchange): string | null {
+    const conn = h.conn!;
+    const body = ex.body!;
+    while (!ex.bodyDone) {
+      const b = conn.read(64 * 1024);
+      if (!b) {
+        if (!conn.ended) return null;
+        if (body.kind === 'close') {
+          ex.bodyDone = true;
+          return null;
+        }
+        return conn.ended === 'closenotify' ? 'sslclosenotify' : 'socketreadfailed';
+      }
+      let data: Buffer[];
+      let consumed: number;
+      if (body.kind === 'length') {
+        consumed = Math.min(body.left, b.length);
+        body.left -= consumed;
+        data = consumed > 0 ? [b.subarray(0, consumed)] : [];
+        if (body.left === 0) ex.bodyDone = true;
+      } else if (body.kind === 'chunked') {
+        const r = body.dec.feed(b);
+        if (r.error) return 'unknown';
+        consumed = r.consumed;
+        data = r.data;
+        if (r.done) ex.bodyDone = true;
+      } else {
+        consumed = b.length;
+        data = [b];
+      }
+      if (consumed < b.length) conn.unshift(b.subarray(consumed));
+      for (const d of data) {
+        if (d.length === 0) continue;
+        ex.pending.push(d);
+        ex.pendingLen += d.length;
+      }
+    }
+    return null;
+  }
+
+  /** Takes up to `max` decoded bytes (all with Infinity). */
+  private takeBody(ex: Exchange, max: number): Buffer {
+    if (ex.pendingLen <= max) {
+      const out = ex.pending.length === 1 ? ex.pending[0]! : Buffer.concat(ex.pending, ex.pendingLen);
+      ex.pending = [];
+      ex.pendingLen = 0;
+      return out;
+    }
+    const parts: Buffer[] = [];
+    let n = 0;
+    while (n < max) {
+      const p = ex.pending[0]!;
+      const take = Math.min(p.length, max - n);
+      parts.push(p.subarray(0, take));
+      n += take;
+      if (take === p.length) ex.pending.shift();
+      else ex.pending[0] = p.subarray(take);
+    }
+    ex.pendingLen -= n;
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts, n);
+  }
+
+  /** h:read(n | "*a"): body data; nil at the end (and for error responses, ≥ 400). */
+  private read(L: LState): number {
+    const { vm, args } = this.ctx;
+    const h = this.checkObj(L, 1, 'read');
+    const t = vm.type(L, 2);
+    let all = false;
+    let max = DEFAULT_READ;
+    if (t === T_STRING) {
+      const fmt = vm.toStr(L, 2)!;
+      if (fmt.replace(/^\*/, '').startsWith('a')) all = true;
+      else args.argError(2, 'read', 'invalid format');
+    } else if (t !== T_NONE && t !== T_NIL) max = Math.max(1, args.checkInteger(L, 2, 'read'));
+    return this.withHead(L, h, 'read', (ex) => {
+      // ba-support.md §9: the body of an error response reads as nil.
+      if (ex.head!.status >= 400 || ex.head!.status === 101) return (L) => (vm.pushNil(L), 1);
+      const err = this.pumpBody(h, ex);
+      if (err) {
+        h.dropConn();
+        return (L) => this.sockets.nilErr(L, err);
+      }
+      if (all ? !ex.bodyDone : ex.pendingLen === 0 && !ex.bodyDone) return null;
+      if (ex.pendingLen === 0) return (L) => (vm.pushNil(L), 1);
+      const data = this.takeBody(ex, all ? Infinity : max);
+      return (L) => {
+        vm.pushBytes(L, data);
+        return 1;
+      };
+    });
+  }
+
+  /** h:write(data): request body bytes (Content-Length from `size`, else chunked). */
+  private write(L: LState): number {
+    const { vm, args } = this.ctx;
+    const h = this.checkObj(L, 1, 'write');
+    this.checkIdle(h, 'write');
+    const ex = h.ex;
+    const conn = h.conn;
+    if (!ex || !conn || !conn.writable || ex.head) return this.sockets.nilErr(L, 'socketwritefailed');
+    let data = this.ctx.dataBytes(L, 2);
+    if (!data) {
+      if (vm.type(L, 2) === T_NONE) args.typeError(L, 2, 'write', 'string');
+      vm.m._luaL_tolstring(L, 2, 0);
+      data = vm.viewBytes(L, -1)!;
+    }
+    if (data.length > 0) {
+      if (ex.reqBody === 'chunked') {
+        conn.sock.cork();
+        conn.write(Buffer.from(`${data.length.toString(16)}\r\n`, 'latin1'));
+        conn.write(Buffer.from(data));
+        conn.write(Buffer.from('\r\n', 'latin1'));
+        conn.sock.uncork();
+      } else conn.write(Buffer.from(data));
+    }
+    return this.waitDrain(L, h, (L) => {
+      vm.pushBoolean(L, true);
+      return 1;
+    });
+  }
+
+  /** For ba.socket.http2sock: the object at `idx` if it has a live connection and a response. */
+  handoff(L: LState, idx: number): HttpcHandoff | null {
+    const h = this.toObj(L, idx);
+    if (!h || h.closed || h.busy) return null;
+    const ex = h.ex;
+    const conn = h.conn;
+    if (!ex || !ex.head || !conn || conn.closed) return null;
+    const head = ex.head;
+    return {
+      wsKey: ex.wsKey,
+      accept: fieldValues(head, 'sec-websocket-accept'),
+      host: ex.url.host,
+      take: () => {
+        h.conn = null;
+        h.tlsSock = null;
+        h.ex = null;
+        h.closed = true;
+        conn.onReadable = null;
+        return conn;
+      },
+    };
+  }
+}
+
+/** Values of a response field (case-insensitive name), in order. */
+function fieldValues(head: ResponseHead, name: string): string[] {
+  const lower = name.toLowerCase();
+  const out: string[] = [];
+  for (const [n, v] of head.fields) if (n.toLowerCase() === lower) out.push(v);
+  return out;
+}
+
+/** RFC 9112 §6.3: how the response body ends. */
+function bodyReader(method: string, head: ResponseHead): BodyReader {
+  const s = head.status;
+  if (method === 'HEAD' || (s >= 100 && s < 200) || s === 204 || s === 304) return { kind: 'none' };
+  const te = fieldValues(head, 'transfer-encoding').join(',').toLowerCase();
+  if (te.split(',').some((x) => x.trim() === 'chunked')) return { kind: 'chunked', dec: new ChunkedDecoder() };
+  const cl = fieldValues(head, 'content-length');
+  if (cl.length > 0 && /^[0-9]+$/.test(cl[0]!.trim())) return { kind: 'length', left: Number(cl[0]!.trim()) };
+  return { kind: 'close' };
+}
+
+function splitUserinfo(u: string): [string, string] {
+  const i = u.indexOf(':');
+  return i < 0 ? [u, ''] : [u.slice(0, i), u.slice(i + 1)];
+}
+
+/** Reads from `so` until `enough(buf)` says how many bytes it needs (or -1 to go on). */
+function readUntil(so: net.Socket, parse: (buf: Buffer) => number, cb: (err: boolean, buf: Buffer, rest: Buffer) => void): void {
+  let buf = Buffer.alloc(0);
+  const onData = (d: Buffer): void => {
+    buf = Buffer.concat([buf, d]);
+    const n = parse(buf);
+    if (n < 0) return;
+    cleanup();
+    cb(false, buf.subarray(0, n), buf.subarray(n));
+  };
+  const onEnd = (): void => {
+    cleanup();
+    cb(true, buf, Buffer.alloc(0));
+  };
+  const cleanup = (): void => {
+    so.off('data', onData);
+    so.off('end', onEnd);
+    so.off('close', onEnd);
+    so.pause();
+  };
+  so.on('data', onData);
+  so.on('end', onEnd);
+  so.on('close', onEnd);
+  so.resume();
+}
+
+/** An HTTP CONNECT tunnel through the proxy on `so` (RFC 9110 §9.3.6). */
+function httpConnect(so: net.Socket, url: ClientUrl, user: string | undefined, pass: string | undefined, cb: (err: string | null) => void): void {
+  const authority = `${url.host.includes(':') ? `[${url.host}]` : url.host}:${url.port}`;
+  let req = `CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n`;
+  if (user !== undefined) req += `Proxy-Authorization: ${basicAuth(user, pass ?? '')}\r\n`;
+  so.write(req + '\r\n');
+  const parser = new ResponseHeadParser();
+  let head: ResponseHead | null = null;
+  readUntil(
+    so,
+    (buf) => {
+      parser.reset();
+      const r = parser.feed(buf);
+      if (r.state === 'complete') {
+        head = r.head;
+        return r.consumed;
+      }
+      return r.state === 'error' ? buf.length : -1;
+    },
+    (ended, _head, rest) => {
+      if (ended || !head) return cb('prxgeneral');
+      if (rest.length) so.unshift(rest);
+      const s = (head as ResponseHead).status;
+      if (s >= 200 && s < 300) return cb(null);
+      cb(s === 407 ? 'proxyauth' : s === 403 ? 'prxnotallowed' : 'prxgeneral');
+    },
+  );
+}
+
+/** SOCKS5 reply codes (RFC 1928 §6) as ba-socket.md §10's proxy errors. */
+const SOCKS_ERRORS = ['', 'prxgeneral', 'prxnotallowed', 'prxnetwork', 'prxhost', 'prxrefused', 'prxttl', 'prxcommand', 'prxaddress'];
+
+/** A SOCKS5 CONNECT (RFC 1928; username/password RFC 1929) to host:port on `so`. */
+function socks5Connect(so: net.Socket, host: string, port: number, user: string | undefined, pass: string | undefined, cb: (err: string | null) => void): void {
+  const methods = user !== undefined ? [0x00, 0x02] : [0x00];
+  so.write(Buffer.from([0x05, methods.length, ...methods]));
+  readUntil(so, (b) => (b.length >= 2 ? 2 : -1), (ended, greet, rest) => {
+    if (ended || greet[0] !== 0x05) return cb('prxnotcompat');
+    const afterAuth = (): void => {
+      let addr: Buffer;
+      if (net.isIPv4(host)) addr = Buffer.from([0x01, ...host.split('.').map(Number)]);
+      else if (net.isIPv6(host)) {
+        addr = Buffer.alloc(17);
+        addr[0] = 0x04;
+        ipv6Bytes(host).copy(addr, 1);
+      } else {
+        const name = Buffer.from(host, 'latin1');
+        addr = Buffer.concat([Buffer.from([0x03, name.length]), name]);
+      }
+      const p = Buffer.alloc(2);
+      p.writeUInt16BE(port);
+      so.write(Buffer.concat([Buffer.from([0x05, 0x01, 0x00]), addr, p]));
+      readUntil(
+        so,
+        (b) => {
+          if (b.length < 5) return -1;
+          const atyp = b[3];
+          const n = atyp === 0x01 ? 10 : atyp === 0x04 ? 22 : atyp === 0x03 ? 7 + b[4]! : b.length;
+          return b.length >= n ? n : -1;
+        },
+        (ended, reply, rest2) => {
+          if (ended || reply[0] !== 0x05) return cb('prxnotcompat');
+          if (reply[1] !== 0x00) return cb(SOCKS_ERRORS[reply[1]!] ?? 'prxunknown');
+          if (rest2.length) so.unshift(rest2);
+          cb(null);
+        },
+      );
+    };
+    if (rest.length) so.unshift(rest);
+    if (greet[1] === 0x00) return afterAuth();
+    if (greet[1] === 0x02 && user !== undefined) {
+      const u = Buffer.from(user, 'latin1');
+      const pw = Buffer.from(pass ?? '', 'latin1');
+      so.write(Buffer.concat([Buffer.from([0x01, u.length]), u, Buffer.from([pw.length]), pw]));
+      readUntil(so, (b) => (b.length >= 2 ? 2 : -1), (ended, r) => {
+        if (ended || r[1] !== 0x00) return cb('proxyauth');
+        afterAuth();
+      });
+      return;
+    }
+    cb(greet[1] === 0x02 ? 'proxyauth' : 'prxnotcompat');
+  });
+}
+
+function ipv6Bytes(ip: string): Buffer {
+  const [head, tail] = ip.split('::') as [string, string | undefined];
+  const h = head ? head.split(':') : [];
+  const t = tail !== undefined && tail !== '' ? tail.split(':') : [];
+  const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
+  const b = Buffer.alloc(16);
+  groups.forEach((g, i) => b.writeUInt16BE(parseInt(g, 16) || 0, i * 2));
+  return b;
+}
+
+/** Installs require"httpc" and require"http"; wires http2sock to these objects. */
+export function installHttpc(ctx: BaContext, sockets: SocketLib, ws: WebSocketLib | null): HttpcLib {
+  const lib = new HttpcLib(ctx, sockets);
+  lib.install(ctx.vm.L, ws);
+  return lib;
+}

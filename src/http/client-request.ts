@@ -1,0 +1,126 @@
+/**
+ * The request side of the HTTP client (`require"httpc"`, ba-support.md §9), without Lua or
+ * sockets: URL parsing for http/https/ws/wss, query encoding and the request head.
+ * Strings are byte strings (latin1, one char per byte), as in src/http.
+ */
+
+export type Scheme = 'http' | 'https' | 'ws' | 'wss';
+
+export interface ClientUrl {
+  readonly scheme: Scheme;
+  /** Host name or IP address, IPv6 without brackets. */
+  readonly host: string;
+  readonly port: number;
+  /** Path plus any query given in the URL ("/" when empty). */
+  readonly path: string;
+  /** `user:password` from the URL, if any. */
+  readonly userinfo: string | null;
+  /** TLS: https and wss. */
+  readonly secure: boolean;
+  /** The value of the Host header: the port appears when it is not the scheme's default. */
+  readonly hostHeader: string;
+}
+
+const DEFAULT_PORT: Record<Scheme, number> = { http: 80, https: 443, ws: 80, wss: 443 };
+
+/** Parses an absolute http(s)/ws(s) URL; returns null when it is not one. */
+export function parseClientUrl(url: string): ClientUrl | null {
+  const m = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\/([^/?#]*)([^#]*)/.exec(url.trim());
+  if (!m) return null;
+  const scheme = m[1]!.toLowerCase();
+  if (!(scheme in DEFAULT_PORT)) return null;
+  const sch = scheme as Scheme;
+  let authority = m[2]!;
+  let userinfo: string | null = null;
+  const at = authority.lastIndexOf('@');
+  if (at >= 0) {
+    userinfo = decodeURIComponentBytes(authority.slice(0, at));
+    authority = authority.slice(at + 1);
+  }
+  let host: string;
+  let portText = '';
+  if (authority.startsWith('[')) {
+    const close = authority.indexOf(']');
+    if (close < 0) return null;
+    host = authority.slice(1, close);
+    const rest = authority.slice(close + 1);
+    if (rest !== '' && !rest.startsWith(':')) return null;
+    portText = rest.slice(1);
+  } else {
+    const colon = authority.lastIndexOf(':');
+    if (colon >= 0) {
+      host = authority.slice(0, colon);
+      portText = authority.slice(colon + 1);
+    } else host = authority;
+  }
+  if (host === '') return null;
+  let port = DEFAULT_PORT[sch];
+  if (portText !== '') {
+    if (!/^[0-9]{1,5}$/.test(portText)) return null;
+    port = Number(portText);
+    if (port < 1 || port > 65535) return null;
+  }
+  let path = m[3]!;
+  if (path === '' || path.startsWith('?')) path = '/' + path;
+  const hostPart = host.includes(':') ? `[${host}]` : host;
+  const hostHeader = port === DEFAULT_PORT[sch] ? hostPart : `${hostPart}:${port}`;
+  return { scheme: sch, host, port, path, userinfo, secure: sch === 'https' || sch === 'wss', hostHeader };
+}
+
+/** %XX sequences to bytes (a byte string); malformed escapes are kept as they are. */
+function decodeURIComponentBytes(s: string): string {
+  return s.replace(/%([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
+}
+
+/** RFC 3986 unreserved characters stay as they are; every other byte becomes %XX. */
+export function percentEncode(bytes: string): string {
+  let out = '';
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes.charCodeAt(i) & 0xff;
+    if ((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x2d || c === 0x2e || c === 0x5f || c === 0x7e) {
+      out += String.fromCharCode(c);
+    } else out += '%' + (c < 16 ? '0' : '') + c.toString(16).toUpperCase();
+  }
+  return out;
+}
+
+/** `k=v&k2=v2` from name/value byte strings. */
+export function encodeQuery(pairs: ReadonlyArray<readonly [string, string]>): string {
+  return pairs.map(([k, v]) => `${percentEncode(k)}=${percentEncode(v)}`).join('&');
+}
+
+/** Appends an encoded query to a path that may already carry one. */
+export function withQuery(path: string, query: string): string {
+  if (query === '') return path;
+  return path + (path.includes('?') ? '&' : '?') + query;
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+export interface RequestHeadOptions {
+  readonly method: string;
+  /** Request target (origin form, or absolute form through a proxy). */
+  readonly target: string;
+  readonly fields: ReadonlyArray<readonly [string, string]>;
+}
+
+/**
+ * The request head, ending with the empty line. Throws a TypeError for a method or field that
+ * would break the framing (a script error: CR/LF injection).
+ */
+export function requestHead(o: RequestHeadOptions): string {
+  if (!TOKEN.test(o.method)) throw new TypeError(`invalid HTTP method ${JSON.stringify(o.method)}`);
+  if (/[\s\x00-\x1f\x7f]/.test(o.target)) throw new TypeError(`invalid request target ${JSON.stringify(o.target)}`);
+  let head = `${o.method} ${o.target} HTTP/1.1\r\n`;
+  for (const [name, value] of o.fields) {
+    if (!TOKEN.test(name)) throw new TypeError(`invalid header name ${JSON.stringify(name)}`);
+    if (/[\r\n\x00]/.test(value)) throw new TypeError(`invalid value for header ${name}`);
+    head += `${name}: ${value}\r\n`;
+  }
+  return head + '\r\n';
+}
+
+/** The `Authorization` value for Basic authentication (RFC 7617). */
+export function basicAuth(user: string, password: string): string {
+  return 'Basic ' + Buffer.from(`${user}:${password}`, 'latin1').toString('base64');
+}
