@@ -17,6 +17,7 @@ import { installIo } from '../ba/io.js';
 import { installThread } from '../ba/thread.js';
 import { installTimer } from '../ba/timer.js';
 import { installUdp } from '../ba/udp.js';
+import { installTls } from '../ba/tls.js';
 import { installWebSocket, type WebSocketLib } from '../ba/websocket.js';
 import { installHttpc } from '../ba/httpc.js';
 import type { AppEnvHook } from './app-loader.js';
@@ -59,10 +60,11 @@ export class Runtime {
     installBytearray(this.ctx);
     installJson(this.ctx);
     installCrypto(this.ctx);
-    installIo(this.ctx, this.appHooks);
+    const ioLib = installIo(this.ctx, this.appHooks);
     installThread(this.ctx);
     installTimer(this.ctx);
     installUdp(this.ctx, this.sockets);
+    installTls(this.ctx, this.sockets, ioLib);
     this.websocket = installWebSocket(this.ctx, this.sockets);
     installHttpc(this.ctx, this.sockets, this.websocket);
   }

@@ -568,7 +568,7 @@ export class SocketLib {
       return 1;
     }
     if (conn.ended) {
-      const err = conn.ended === 'closenotify' ? 'sslclosenotify' : 'socketreadfailed';
+      const err = this.tlsEndReason?.(conn) ?? (conn.ended === 'closenotify' ? 'sslclosenotify' : 'socketreadfailed');
       this.markDead(s);
       return this.nilErr(L, err);
     }
@@ -654,6 +654,8 @@ export class SocketLib {
 
   /** Hook for TLS listeners: records the server context on s (s.ext.tls). */
   tlsListen: ((L: LState, optIdx: number, s: LSock) => void) | null = null;
+  /** Hook for TLS: the read error of a TLS connection that ended (alerts, close_notify); null = plain. */
+  tlsEndReason: ((conn: TcpConn) => string | null) | null = null;
   /** Hook for TLS listeners: wraps an accepted plain socket. */
   tlsAccept: ((s: LSock, so: net.Socket) => net.Socket) | null = null;
 

@@ -288,7 +288,11 @@ export class TcpConn {
     this.closed = true;
     this.onReadable = null;
     const s = this.sock;
-    if (s.writableLength > 0 || s.destroyed) s.destroy();
+    if (s.writableLength > 0 && !s.destroyed && (s as { encrypted?: boolean }).encrypted) {
+      // node:tls completes every write one event-loop turn later, even when the kernel took
+      // the bytes at once: give it that turn before deciding they were not sent (issue 4).
+      setImmediate(() => (s.writableLength > 0 ? s.destroy() : s.destroySoon()));
+    } else if (s.writableLength > 0 || s.destroyed) s.destroy();
     else {
       // Ends our side (FIN) and destroys the handle once the FIN is out.
       s.destroySoon();

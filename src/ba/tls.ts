@@ -1,0 +1,446 @@
+/**
+ * What Lua sees of TLS (SharkSSL in BAS): `ba.create.sharkcert`, `ba.create.sharkssl`,
+ * `ba.create.certstore`, `ba.sharkclient()` (ba-support.md §8), TLS for `ba.socket.connect` and
+ * `ba.socket.bind` through SocketLib's hooks, and the socket methods `upgrade`, `trusted`,
+ * `certificate`, `cipher`, `isresumed`, `relsession` (ba-socket.md §8). The network side lives
+ * in src/net/tls-*.ts and src/net/cert-info.ts; docs/api/ba.tls.md is the reference.
+ */
+import { readFileSync } from 'node:fs';
+import type net from 'node:net';
+import type tls from 'node:tls';
+import { LuaRaise } from '../vm/lua-error.js';
+import { T_STRING, T_TABLE, T_USERDATA, type LState, type LuaVM } from '../vm/lua-vm.js';
+import { CertKey, TlsContextDef, loadCertKey, parseCertificates, systemCaBundle } from '../net/tls-context.js';
+import { certTable } from '../net/cert-info.js';
+import { acceptTls, connectTls, releaseSession, tlsEndReason, tlsInfo, trusted } from '../net/tls-socket.js';
+import { SockWait, type LSock, type SocketLib } from './socket.js';
+import { ioErrorOf } from './fs-op.js';
+import type { BaContext } from './context.js';
+
+const TLS_MAGIC = 0x54_4c_53_4f; // "TLSO"
+
+/** A CA store (ba.create.certstore): PEM certificates collected with addcert. */
+class CertStore {
+  readonly pems: string[] = [];
+}
+
+type TlsObject = { kind: 'cert'; cert: CertKey } | { kind: 'ctx'; ctx: TlsContextDef } | { kind: 'store'; store: CertStore };
+
+/** What sharkcert needs of IO objects (IoLib): the OS path of a name inside an IO. */
+export interface IoResolver {
+  toIo(L: LState, i: number): { resolve(name: string): string } | null;
+}
+
+/** Metatable names, one per kind of TLS object (ba-socket.md §1: open to scripts). */
+const MT = { cert: 'SharkCert', ctx: 'SharkSsl', store: 'SharkCertStore' } as const;
+
+export class TlsLib {
+  private readonly objs: Array<TlsObject | undefined> = [];
+  private freeIds: number[] = [];
+  private readonly mtRefs: Record<TlsObject['kind'], number> = { cert: 0, ctx: 0, store: 0 };
+  /** Registry ref of the ba.sharkclient() object, created on first use. */
+  private clientRef = 0;
+
+  constructor(
+    readonly ctx: BaContext,
+    readonly sockets: SocketLib,
+    readonly ios: IoResolver,
+  ) {}
+
+  private get vm(): LuaVM {
+    return this.ctx.vm;
+  }
+
+  // ---- TLS object userdata -----------------------------------------------------------------
+
+  private push(L: LState, o: TlsObject): void {
+    const vm = this.vm;
+    const id = this.freeIds.pop() ?? this.objs.length;
+    this.objs[id] = o;
+    const p = vm.newUserdata(L, 8);
+    vm.writeI32(p, TLS_MAGIC);
+    vm.writeI32(p + 4, id);
+    vm.pushRef(L, this.mtRefs[o.kind]);
+    vm.setMetatable(L, -2);
+  }
+
+  private toObj(L: LState, i: number): TlsObject | null {
+    const vm = this.vm;
+    if (vm.type(L, i) !== T_USERDATA) return null;
+    const p = vm.m._lua_touserdata(L, i);
+    if (!p || vm.readI32(p) !== TLS_MAGIC) return null;
+    return this.objs[vm.readI32(p + 4)] ?? null;
+  }
+
+  private checkCtx(L: LState, i: number, fname: string): TlsContextDef {
+    const o = this.toObj(L, i);
+    if (!o || o.kind !== 'ctx') this.ctx.args.typeError(L, i, fname, 'SharkSSL object');
+    return o.ctx;
+  }
+
+  /** The SharkSSL object in field `shark` of the option table at `idx`, or null. */
+  private optCtx(L: LState, idx: number): TlsContextDef | null {
+    return this.ctx.args.field(L, idx, 'shark', (L) => {
+      const o = this.toObj(L, -1);
+      return o && o.kind === 'ctx' ? o.ctx : null;
+    });
+  }
+
+  // ---- install ------------------------------------------------------------------------------
+
+  install(L: LState): void {
+    const vm = this.vm;
+    const methods: Record<TlsObject['kind'], Record<string, (L: LState) => number>> = {
+      cert: {},
+      ctx: { addcert: (L) => this.ctxAddcert(L) },
+      store: { addcert: (L) => this.storeAddcert(L) },
+    };
+    for (const kind of ['cert', 'ctx', 'store'] as const) {
+      vm.newMetatable(L, MT[kind]);
+      vm.newTable(L);
+      for (const [name, fn] of Object.entries(methods[kind])) vm.setHost(L, -1, name, fn);
+      vm.setField(L, -2, '__index');
+      vm.setHost(L, -1, '__gc', (L) => {
+        const p = vm.m._lua_touserdata(L, 1);
+        if (p && vm.readI32(p) === TLS_MAGIC) {
+          const id = vm.readI32(p + 4);
+          if (this.objs[id]) {
+            this.objs[id] = undefined;
+            this.freeIds.push(id);
+          }
+        }
+        return 0;
+      });
+      vm.setHost(L, -1, '__tostring', (L) => {
+        const o = this.toObj(L, 1);
+        // Never the key: only what the object is.
+        const what = !o ? 'released' : o.kind === 'cert' ? o.cert.leaf.subject.replace(/\n/g, ', ') : o.kind === 'ctx' ? (o.ctx.server ? 'server' : 'client') : `${o.store.pems.length} certificates`;
+        vm.pushString(L, `${MT[kind]}: ${what}`);
+        return 1;
+      });
+      vm.m._lua_pushvalue(L, -1);
+      this.mtRefs[kind] = vm.ref(L);
+      vm.pop(L, 1);
+    }
+
+    // ba.create (other modules may add to it) and ba.sharkclient.
+    this.ctx.pushBa(L);
+    if (vm.getField(L, -1, 'create') !== T_TABLE) {
+      vm.pop(L, 1);
+      vm.newTable(L);
+      vm.m._lua_pushvalue(L, -1);
+      vm.setField(L, -3, 'create');
+    }
+    vm.setHost(L, -1, 'sharkcert', (L) => this.sharkcert(L));
+    vm.setHost(L, -1, 'sharkssl', (L) => this.sharkssl(L));
+    vm.setHost(L, -1, 'certstore', (L) => {
+      this.push(L, { kind: 'store', store: new CertStore() });
+      return 1;
+    });
+    vm.pop(L, 1);
+    vm.setHost(L, -1, 'sharkclient', (L) => this.sharkclient(L));
+    vm.pop(L, 1);
+
+    // Socket methods (replacing the plain-socket versions, which keep their answer).
+    const s = this.sockets;
+    s.addMethod(L, 'upgrade', (L) => this.upgrade(L));
+    s.addMethod(L, 'trusted', (L) => this.trusted(L));
+    s.addMethod(L, 'certificate', (L) => this.certificate(L));
+    s.addMethod(L, 'cipher', (L) => this.cipher(L));
+    s.addMethod(L, 'isresumed', (L) => this.isresumed(L));
+    s.addMethod(L, 'relsession', (L) => this.relsession(L));
+
+    // Hooks of ba.socket.connect / bind / read.
+    s.tlsConnect = (L, optIdx, plain, host, cb) => {
+      const c = this.optCtx(L, optIdx);
+      if (!c) return cb('sslhandshake');
+      const alpn = this.ctx.args.optField(L, optIdx, 'alpn').str;
+      connectTls(plain, c, { host, port: plain.remotePort ?? 0, alpn: alpnList(alpn) }, cb);
+    };
+    s.tlsListen = (L, optIdx, ls) => {
+      const c = this.optCtx(L, optIdx);
+      if (c) ls.ext.tlsAccept = (so: net.Socket): net.Socket => acceptTls(so, c);
+    };
+    s.tlsEndReason = (conn) => tlsEndReason(conn.sock, conn.ended ?? 'eof', conn.endError);
+  }
+
+  // ---- ba.create.sharkcert ------------------------------------------------------------------
+
+  /**
+   * `ba.create.sharkcert([io,] cert, key [, password])`: with an IO, `cert` and `key` are file
+   * names in it; without, each is PEM text or a file path. Files are read synchronously (a
+   * certificate is a few KB, loaded at start-up). Returns the certificate or nil, err.
+   */
+  private sharkcert(L: LState): number {
+    const { args } = this.ctx;
+    const io = this.ios.toIo(L, 1);
+    const base = io ? 2 : 1;
+    const certArg = args.checkString(L, base, 'sharkcert');
+    const keyArg = args.checkString(L, base + 1, 'sharkcert');
+    const password = args.isNoneOrNil(L, base + 2) ? undefined : args.checkString(L, base + 2, 'sharkcert');
+    const certText = this.pemOrFile(io, certArg);
+    if (typeof certText !== 'string') return this.sockets.nilErr(L, certText.code, certText.message);
+    const keyText = this.pemOrFile(io, keyArg);
+    if (typeof keyText !== 'string') return this.sockets.nilErr(L, keyText.code, keyText.message);
+    const r = loadCertKey(certText, keyText, password);
+    if (typeof r === 'string') return this.sockets.nilErr(L, r);
+    this.push(L, { kind: 'cert', cert: r });
+    return 1;
+  }
+
+  /** PEM text as given, or the content of the file it names (in `io`, or on disk). */
+  private pemOrFile(io: { resolve(name: string): string } | null, arg: string): string | { code: string; message: string } {
+    if (!io && arg.includes('-----BEGIN ')) return arg;
+    try {
+      return readFileSync(io ? io.resolve(arg) : arg, 'latin1');
+    } catch (e) {
+      const { code, message } = ioErrorOf(e);
+      return { code, message };
+    }
+  }
+
+  // ---- ba.create.sharkssl / certstore / sharkclient ------------------------------------------
+
+  /**
+   * `ba.create.sharkssl([caList | certstore] [, opt])`: `caList` is PEM text (one or more CA
+   * certificates); `opt.server` makes a listener context; `opt.cachesize` sizes the client
+   * session cache (default 0: none); `insize`/`outsize` are accepted and ignored.
+   */
+  private sharkssl(L: LState): number {
+    const { vm, args } = this.ctx;
+    let caIdx = 1;
+    let optIdx = 2;
+    if (vm.type(L, 1) === T_TABLE && args.isNoneOrNil(L, 2)) {
+      caIdx = 0;
+      optIdx = 1;
+    }
+    let ca: string[] | null = null;
+    if (caIdx && !args.isNoneOrNil(L, caIdx)) {
+      const o = this.toObj(L, caIdx);
+      if (o && o.kind === 'store') ca = [...o.store.pems];
+      else if (vm.type(L, caIdx) === T_STRING) {
+        const text = this.pemOrFile(null, vm.toStr(L, caIdx)!);
+        if (typeof text !== 'string') return this.sockets.nilErr(L, text.code, text.message);
+        ca = parseCertificates(text).map((c) => c.toString());
+        if (ca.length === 0) return this.sockets.nilErr(L, 'pem_cert_unrecognized_format');
+      } else args.typeError(L, caIdx, 'sharkssl', 'certstore or string');
+    }
+    let server = false;
+    let cacheSize = 0;
+    if (vm.type(L, optIdx) === T_TABLE) {
+      server = args.optField(L, optIdx, 'server').bool === true;
+      const cs = args.optField(L, optIdx, 'cachesize').num;
+      if (cs !== undefined) cacheSize = Math.max(0, Math.floor(cs));
+    }
+    this.push(L, { kind: 'ctx', ctx: new TlsContextDef({ server, ca, cacheSize }) });
+    return 1;
+  }
+
+  private ctxAddcert(L: LState): number {
+    const c = this.checkCtx(L, 1, 'addcert');
+    const o = this.toObj(L, 2);
+    if (!o || o.kind !== 'cert') this.ctx.args.typeError(L, 2, 'addcert', 'SharkSSL certificate');
+    c.addCert(o.cert);
+    this.vm.pushBoolean(L, true);
+    return 1;
+  }
+
+  /** `store:addcert(io, name)` or `store:addcert(pemTextOrPath)`: adds every certificate found. */
+  private storeAddcert(L: LState): number {
+    const { args } = this.ctx;
+    const o = this.toObj(L, 1);
+    if (!o || o.kind !== 'store') this.ctx.args.typeError(L, 1, 'addcert', 'certstore');
+    const io = this.ios.toIo(L, 2);
+    const name = args.checkString(L, io ? 3 : 2, 'addcert');
+    const text = this.pemOrFile(io, name);
+    if (typeof text !== 'string') return this.sockets.nilErr(L, text.code, text.message);
+    const certs = parseCertificates(text);
+    if (certs.length === 0) return this.sockets.nilErr(L, 'pem_cert_unrecognized_format');
+    for (const c of certs) o.store.pems.push(c.toString());
+    this.vm.pushBoolean(L, true);
+    return 1;
+  }
+
+  /**
+   * `ba.sharkclient()`: one shared client context (cache size 40), trusting the system CA
+   * bundle (SSL_CERT_FILE, /etc/ssl/certs/ca-certificates.crt, ...) or, without one, node's
+   * built-in Mozilla list.
+   */
+  private sharkclient(L: LState): number {
+    const vm = this.vm;
+    if (!this.clientRef) {
+      this.push(L, { kind: 'ctx', ctx: new TlsContextDef({ server: false, ca: systemCaBundle().pems, cacheSize: 40 }) });
+      this.clientRef = vm.ref(L);
+    }
+    vm.pushRef(L, this.clientRef);
+    return 1;
+  }
+
+  // ---- socket methods (ba-socket.md §8) -------------------------------------------------------
+
+  /** The TLS state of a socket's connection, or null (plain, closed before it had one, UDP). */
+  private info(s: LSock): ReturnType<typeof tlsInfo> {
+    const so = s.conn?.sock;
+    return so ? tlsInfo(so) : null;
+  }
+
+  private trusted(L: LState): number {
+    const s = this.sockets.checkSock(L, 1, 'trusted');
+    const info = this.info(s);
+    if (!info) return this.sockets.nilErr(L, 'sslnotenabled');
+    const name = this.ctx.args.optString(L, 2, 'trusted', s.host);
+    const r = trusted(info, name);
+    if (r === true) {
+      this.vm.pushBoolean(L, true);
+      return 1;
+    }
+    return this.sockets.nilErr(L, r);
+  }
+
+  private certificate(L: LState): number {
+    const vm = this.vm;
+    const s = this.sockets.checkSock(L, 1, 'certificate');
+    const info = this.info(s);
+    if (!info) return this.sockets.nilErr(L, 'sslnotenabled');
+    const leaf = info.chain[0];
+    if (!leaf) {
+      vm.pushNil(L);
+      return 1;
+    }
+    const t = certTable(leaf);
+    vm.newTable(L);
+    for (const k of ['subject', 'issuer'] as const) {
+      vm.newTable(L);
+      for (const [f, v] of Object.entries(t[k])) {
+        vm.pushString(L, v);
+        vm.setField(L, -2, f);
+      }
+      vm.setField(L, -2, k);
+    }
+    for (const k of ['tzfrom', 'tzto', 'serialnumber', 'sha256'] as const) {
+      vm.pushString(L, t[k]);
+      vm.setField(L, -2, k);
+    }
+    vm.pushBoolean(L, t.selfsigned);
+    vm.setField(L, -2, 'selfsigned');
+    vm.newTable(L);
+    t.subjectaltnames.forEach((n, i) => {
+      vm.pushString(L, n);
+      vm.rawSetI(L, -2, i + 1);
+    });
+    vm.setField(L, -2, 'subjectaltnames');
+    return 1;
+  }
+
+  private cipher(L: LState): number {
+    const vm = this.vm;
+    const s = this.sockets.checkSock(L, 1, 'cipher');
+    const info = this.info(s);
+    if (!info) return this.sockets.nilErr(L, 'sslnotenabled');
+    // An accepted socket whose handshake has not completed yet (ba-socket.md §8).
+    const [name, proto] = info.cipher ?? ['UNKNOWN', 'TLS_1_2'];
+    vm.pushString(L, name);
+    vm.pushString(L, proto);
+    return 2;
+  }
+
+  private isresumed(L: LState): number {
+    const s = this.sockets.checkSock(L, 1, 'isresumed');
+    const info = this.info(s);
+    if (!info) return this.sockets.nilErr(L, 'sslnotenabled');
+    this.vm.pushBoolean(L, info.resumed);
+    return 1;
+  }
+
+  private relsession(L: LState): number {
+    const s = this.sockets.checkSock(L, 1, 'relsession');
+    const info = this.info(s);
+    if (!info) return this.sockets.nilErr(L, 'sslnotenabled');
+    this.vm.pushBoolean(L, releaseSession(info));
+    return 1;
+  }
+
+  /**
+   * `sock:upgrade(ctx [, alpn])`: client-side STARTTLS on an established plain connection.
+   * Own coroutine of a cosocket, or a blocking socket from any context; only the caller waits.
+   * `true`; `false` when the socket is closed, already TLS or not a TCP connection;
+   * `nil, err` when the handshake fails (the connection is then closed).
+   */
+  private upgrade(L: LState): number {
+    const { vm, args, sched } = this.ctx;
+    const sockets = this.sockets;
+    const s = sockets.checkSock(L, 1, 'upgrade');
+    const c = this.checkCtx(L, 2, 'upgrade');
+    const alpn = args.isNoneOrNil(L, 3) ? undefined : args.checkString(L, 3, 'upgrade');
+    const conn = s.conn;
+    if (s.closed || !conn || s.kind !== 'tcp' || this.info(s)) {
+      vm.pushBoolean(L, false);
+      return 1;
+    }
+    const cur = sched.current;
+    if (s.owner && !s.owner.done && s.owner !== cur) throw new LuaRaise('Invalid op:  when socket is in cosocket mode');
+    if (s.reader) throw new LuaRaise('Invalid op: another coroutine is already reading this socket');
+    if (!cur) throw new LuaRaise('upgrade must run in a coroutine of the runtime');
+    if (conn.ended) {
+      // The peer is gone: nothing to shake hands with.
+      sockets.closeSock(s);
+      return sockets.nilErr(L, 'sslhandshake');
+    }
+    const raw = conn.sock;
+    // Bytes that arrived after the plain exchange belong to the handshake: hand them back.
+    const rest = conn.detach();
+    if (rest.length) raw.unshift(rest);
+    const w = new SockWait('upgrade', cur, s);
+    s.reader = w;
+    let t: tls.TLSSocket | null = null;
+    // closeSock() while waiting: the detached conn no longer owns the socket, this hook does.
+    const prevOnClose = s.ext.onClose as ((s: LSock) => void) | undefined;
+    const restore = (): void => {
+      if (prevOnClose) s.ext.onClose = prevOnClose;
+      else delete s.ext.onClose;
+    };
+    s.ext.onClose = (x: LSock) => {
+      t?.destroy();
+      raw.destroy();
+      prevOnClose?.(x);
+    };
+    w.onAbort = () => {
+      if (s.reader === w) s.reader = null;
+      restore();
+      t?.destroy();
+      raw.destroy();
+    };
+    t = connectTls(raw, c, { host: s.host, port: raw.remotePort ?? 0, alpn: alpnList(alpn) }, (err, ts) => {
+      restore();
+      if (w.done) {
+        // The wait ended first (closed meanwhile, shutdown).
+        ts?.destroy();
+        raw.destroy();
+        return;
+      }
+      sockets.complete(w, (L) => {
+        if (err || !ts) {
+          sockets.closeSock(s);
+          return sockets.nilErr(L, err ?? 'sslhandshake');
+        }
+        sockets.attachConn(s, ts);
+        vm.pushBoolean(L, true);
+        return 1;
+      });
+    });
+    return sched.suspend(L, w, 'upgrade');
+  }
+}
+
+/** "h2,http/1.1" -> ["h2", "http/1.1"]. */
+function alpnList(alpn: string | undefined): string[] | undefined {
+  if (!alpn) return undefined;
+  const l = alpn.split(',').map((x) => x.trim()).filter((x) => x !== '');
+  return l.length ? l : undefined;
+}
+
+export function installTls(ctx: BaContext, sockets: SocketLib, ios: IoResolver): TlsLib {
+  const lib = new TlsLib(ctx, sockets, ios);
+  lib.install(ctx.vm.L);
+  return lib;
+}
