@@ -22,6 +22,8 @@
  * completes a handshake (its accept queue is full), for connect timeouts. Strings take JSON escapes plus \xNN.
  * WebSocket steps (ws-upgrade, ws-handshake, send-ws, expect-ws, ...) are described in ws-peer.ts;
  * Lua also gets WS_ACCEPT(sock) and WSSERVER() from ws-bridge.ts.
+ * TLS peers ("--- peer tls-listen [cert]", "--- peer tls-connect [cert]") and the TLS_* globals
+ * are described in tls-peer.ts.
  * "listen" peers accept every connection and run the steps on each; "connect" peers start when
  * Lua calls PEER(port). Lua sees HOST, PEER_PORT, PEER(port), done() and READN(sock, n)
  * (read until n bytes have arrived).
@@ -35,12 +37,15 @@ import { readFileSync } from 'node:fs';
 import { Runtime } from '../../src/app/runtime.js';
 import { MemoryLog } from '../../src/sched/trace-log.js';
 import { installWsBridge } from './ws-bridge.js';
+import { installTlsBridge, tlsPeerConnect, tlsPeerListen } from './tls-peer.js';
 import { WS_STEPS, SAMPLE_KEY, accept, encodeFrame, handshakeResponse, parseFrame, parseOpcode, upgradeRequest } from './ws-peer.js';
 
 export interface Block {
   file: string;
   name: string;
-  peerMode: 'listen' | 'connect' | 'blackhole' | null;
+  peerMode: 'listen' | 'connect' | 'blackhole' | 'tls-listen' | 'tls-connect' | null;
+  /** Argument after the peer mode (tls-peer.ts: the certificate). */
+  peerArg?: string;
   steps: string[];
   lua: string;
   out: string[];
@@ -66,6 +71,7 @@ export function parseBlocks(file: string): Block[] {
       const [kw, ...rest] = line.slice(4).trim().split(/\s+/);
       section = kw!;
       if (kw === 'peer') cur.peerMode = rest[0] === 'connect' ? 'connect' : rest[0] === 'blackhole' ? 'blackhole' : 'listen';
+      if (kw === 'peer' && (rest[0] === 'tls-listen' || rest[0] === 'tls-connect')) [cur.peerMode, cur.peerArg] = [rest[0], rest[1]];
       if (kw === 'config') {
         for (const kv of rest) {
           const [k, v] = kv.split('=');
@@ -333,6 +339,12 @@ export async function runBlock(b: Block, slow = false): Promise<BlockResult> {
     });
     await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
     peerPort = (server.address() as net.AddressInfo).port;
+  } else if (b.peerMode === 'tls-listen') {
+    server = await tlsPeerListen(b.peerArg, (so) => {
+      conns.push(so);
+      track(new PeerConn(so).run(b.steps, slow, deadline));
+    });
+    peerPort = (server.address() as net.AddressInfo).port;
   }
   const { vm } = rt;
   const L = vm.L;
@@ -360,7 +372,7 @@ export async function runBlock(b: Block, slow = false): Promise<BlockResult> {
   vm.setGlobal(L, 'done');
   vm.pushHost(L, 'PEER', (L) => {
     const port = vm.toInteger(L, 1)!;
-    const so = net.connect(port, '127.0.0.1');
+    const so = b.peerMode === 'tls-connect' ? tlsPeerConnect(port, b.peerArg) : net.connect(port, '127.0.0.1');
     conns.push(so);
     track(new Promise<void>((res, rej) => {
       so.once('connect', () => new PeerConn(so).run(b.steps, slow, deadline).then(res, rej));
@@ -370,6 +382,7 @@ export async function runBlock(b: Block, slow = false): Promise<BlockResult> {
   });
   vm.setGlobal(L, 'PEER');
   installWsBridge(rt);
+  installTlsBridge(rt, b.lua, b.peerMode);
 
   const usesDone = /\bdone\(\)/.test(b.lua);
   let timer: NodeJS.Timeout | null = null;
