@@ -17,7 +17,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { LuaRaise } from '../vm/lua-error.js';
-import { T_BOOLEAN, T_NIL, T_NONE, T_NUMBER, T_STRING, T_TABLE, T_USERDATA, type LState } from '../vm/lua-vm.js';
+import { T_BOOLEAN, T_FUNCTION, T_NIL, T_NONE, T_NUMBER, T_STRING, T_TABLE, T_USERDATA, type LState } from '../vm/lua-vm.js';
 import { TcpConn } from '../net/tcp-conn.js';
 import { ChunkedDecoder } from '../http/chunked-decoder.js';
 import { ResponseHeadParser, type ResponseHead } from '../http/response-head-parser.js';
@@ -656,6 +656,14 @@ export class HttpcLib {
       if (sharkRef) {
         vm.pushRef(L, sharkRef);
         vm.setField(L, -2, 'shark');
+      } else {
+        // ba-support.md §9: without `shark`, the default client context, ba.sharkclient().
+        this.ctx.pushBa(L);
+        vm.getField(L, -1, 'sharkclient');
+        vm.m._lua_rotate(L, -2, 1);
+        vm.pop(L, 1);
+        if (vm.type(L, -1) === T_FUNCTION && vm.pcall(L, 0, 1) === null) vm.setField(L, -2, 'shark');
+        else vm.settop(L, top + 1);
       }
       try {
         hook(L, top + 1, so, host, (err, ts) => cb(err, ts as tls.TLSSocket | undefined));
