@@ -485,7 +485,11 @@ export class HttpcLib {
       vm.pushBoolean(L, true);
       return 1;
     };
-    if (reusable) return send(L);
+    if (reusable) {
+      // trusted = true holds for a reused TLS connection too.
+      if (trusted && h.tlsSock && !h.tlsSock.authorized) return this.sockets.nilErr(L, 'sslnottrusted');
+      return send(L);
+    }
     h.dropConn();
     // The TLS context: the request's shark, else the object's.
     let sharkRef = 0;
