@@ -40,17 +40,21 @@ const PEM_KEY = /-----BEGIN ((?:ENCRYPTED |RSA |EC )?PRIVATE KEY)-----[\s\S]+?--
 
 /** A certificate chain with its private key (ba.create.sharkcert). */
 export class CertKey {
+  /** The decrypted key; only node:tls sees it (a #private field: not in JSON or inspection). */
+  readonly #keyPem: string;
+
   constructor(
     /** Leaf first, then any intermediates, as PEM. */
     readonly chainPem: string,
-    /** The decrypted key; only node:tls sees it. */
-    private readonly keyPem: string,
+    keyPem: string,
     readonly leaf: X509Certificate,
-  ) {}
+  ) {
+    this.#keyPem = keyPem;
+  }
 
-  /** The key for a secure context (kept out of toString/inspection). */
+  /** The key for a secure context. */
   keyForContext(): string {
-    return this.keyPem;
+    return this.#keyPem;
   }
 
   toString(): string {
