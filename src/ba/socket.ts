@@ -480,6 +480,8 @@ export class SocketLib {
     let sock: net.Socket | null = null;
     const fail = (err: string, text?: string): void => {
       sock?.destroy();
+      if (optRef) vm.unref(optRef);
+      optRef = 0;
       this.complete(w, (L) => this.nilErr(L, err, text));
     };
     w.timer = setTimeout(() => fail('timeout'), timeout);
@@ -492,6 +494,7 @@ export class SocketLib {
     }
     const done = (ok: net.Socket): void => {
       if (optRef) vm.unref(optRef);
+      optRef = 0;
       this.complete(w, (L) => {
         const s = target ?? this.newSock('tcp');
         s.kind = 'tcp';
@@ -519,16 +522,19 @@ export class SocketLib {
         if (!tlsWanted || !this.tlsConnect) return done(so);
         const LL = this.ctx.vm.L;
         vm.pushRef(LL, optRef);
+        // The hook reads the option table before it returns: pop it right away, not when
+        // the handshake ends (other code uses the main state meanwhile).
         this.tlsConnect(LL, vm.top(LL), so, host, (err, tsock) => {
-          vm.pop(LL, 1);
           if (err || !tsock) fail(err ?? 'sslhandshake');
           else done(tsock);
         });
+        vm.pop(LL, 1);
       });
     };
     w.onAbort = () => {
       sock?.destroy();
       if (optRef) vm.unref(optRef);
+      optRef = 0;
     };
     const ip = this.resolve(host, opt.ipv6, (err, ip, text) => {
       if (err) fail(err, text);
