@@ -389,7 +389,11 @@ export class TlsLib {
     const raw = conn.sock;
     // Bytes that arrived after the plain exchange belong to the handshake: hand them back.
     const rest = conn.detach();
-    if (rest.length) raw.unshift(rest);
+    if (rest.length) {
+      // Paused, so the bytes stay buffered until node:tls reads them when it takes over.
+      raw.pause();
+      raw.unshift(rest);
+    }
     const w = new SockWait('upgrade', cur, s);
     s.reader = w;
     let t: tls.TLSSocket | null = null;
