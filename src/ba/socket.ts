@@ -954,7 +954,8 @@ export class SocketLib {
 
   /**
    * Sends bytes on a stream socket with the queue rules of §5. `data` may be a view into WASM
-   * memory; it is copied before Node keeps it.
+   * memory; it is copied before Node keeps it. A `frame` hook sends `data` its own way (as a
+   * WebSocket frame) and must copy whatever it keeps past the call.
    */
   writeBytes(L: LState, s: LSock, data: Uint8Array, frame?: (b: Uint8Array) => void): number {
     const { vm } = this.ctx;
@@ -964,10 +965,10 @@ export class SocketLib {
       return this.nilErr(L, 'socketwritefailed');
     }
     const send = (batch = false): void => {
-      if (batch && !frame) return conn.writeBatched(data);
-      const copy = Buffer.from(data);
-      if (frame) frame(copy);
-      else conn.write(copy);
+      // A frame hook (WebSocket) gets the bytes as they are and copies what it keeps.
+      if (frame) return frame(data);
+      if (batch) return conn.writeBatched(data);
+      conn.write(Buffer.from(data));
     };
     const cur = this.current;
     if (s.sMode) {

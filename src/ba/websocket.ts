@@ -87,6 +87,16 @@ export class WsState {
   }
 }
 
+/**
+ * A frame whose payload is safe to keep: `writeBytes` hands its frame hook a view into WASM
+ * memory (no copy), and Sender returns a large unmasked payload uncopied as the frame's second
+ * buffer; that one is copied here. Small and masked frames are already one fresh buffer.
+ */
+function owned(frame: Buffer[]): Buffer[] {
+  if (frame.length === 2) frame[1] = Buffer.from(frame[1]!);
+  return frame;
+}
+
 /** Hands one frame (one or two buffers) to the connection in one go. */
 function writeFrame(conn: TcpConn, frame: Buffer[]): void {
   if (frame.length === 1) {
@@ -139,6 +149,8 @@ export class WebSocketLib {
    */
   attach(s: LSock, isServer: boolean): WsState {
     const st = new WsState(s, isServer, this.ctx.config.wsmaxsize);
+    // Messages are latency-bound: no Nagle delay (as the ws package and browsers do).
+    s.conn?.sock.setNoDelay(true);
     s.kind = 'ws';
     s.hadNet = true;
     // Merged, not replaced: a TLS layer may keep its own hooks (certificate, cipher) here.
@@ -216,7 +228,7 @@ export class WebSocketLib {
     const s = st.sock;
     // RFC 6455 §5.5.1: no data frame after our close frame.
     if (!s.closed && st.reader.closing) return this.sockets.nilErr(L, 'socketclosed');
-    return this.sockets.writeBytes(L, s, data, (b) => writeFrame(s.conn!, sender.message(b, isText)));
+    return this.sockets.writeBytes(L, s, data, (b) => writeFrame(s.conn!, owned(sender.message(b, isText))));
   }
 
   /** close() on a WebSocket: a close frame with 1000 first, unless one was sent (§3.3, §9). */
@@ -248,7 +260,7 @@ export class WebSocketLib {
     }
     if (data.length > 125) throw new LuaRaise('Max len 125');
     if (!s.closed && st.reader.closing) return this.sockets.nilErr(L, 'socketclosed');
-    return this.sockets.writeBytes(L, s, data, (b) => writeFrame(s.conn!, st.sender.ping(b)));
+    return this.sockets.writeBytes(L, s, data, (b) => writeFrame(s.conn!, owned(st.sender.ping(b))));
   }
 
   /**
