@@ -9,18 +9,25 @@ const WARM = quick ? 500 : 1000;
 const MEASURE = quick ? 1500 : 4000;
 
 async function startServer(cmd: string[]): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
+  // remora announces its port on stderr, the node:http baseline on stdout.
+  const child = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 15_000);
-    child.stdout!.on('data', (b: Buffer) => {
+    const t = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start: ${out}`));
+    }, 15_000);
+    child.stderr!.on('data', (b: Buffer) => process.stderr.write(b));
+    const onData = (b: Buffer): void => {
       out += b.toString();
       const m = /listening on port (\d+)/.exec(out);
       if (m) {
         clearTimeout(t);
         resolve({ child, port: Number(m[1]) });
       }
-    });
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
   });
 }
 
