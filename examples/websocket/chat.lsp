@@ -1,0 +1,9 @@
+<?lsp
+-- WebSocket chat endpoint.
+if request:header"Sec-WebSocket-Key" then
+   local s = ba.socket.req2sock(request)
+   if s then s:event(app.wsChat, "s") end
+   return
+end
+response:sendredirect("index.html")
+?>
