@@ -10,6 +10,7 @@ import { WebSocketServer } from 'ws';
 import { Runtime } from '../../src/app/runtime.js';
 import { MemoryLog } from '../../src/sched/trace-log.js';
 import { testPki } from '../harness/tls-certs.js';
+import { request, startTestServer } from '../harness/app-server.js';
 
 async function run(lua: string): Promise<string> {
   const log = new MemoryLog();
@@ -325,5 +326,31 @@ print(require"httpc".create():cipher())
   } finally {
     wss.close();
     server.close();
+  }
+});
+
+test('the HTTP client in LSP pages: several pages fetch at once, each waiting alone', async () => {
+  // The upstream answers slowly: the pages overlap while they wait.
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const upstream = http.createServer((req, res) => {
+    maxInFlight = Math.max(maxInFlight, ++inFlight);
+    setTimeout(() => {
+      inFlight--;
+      res.end(`upstream ${req.url}`);
+    }, 100);
+  });
+  const uport = await listen(upstream);
+  const s = await startTestServer([{ name: '', prio: 0, path: 'test/fixtures/apps/httpc' }]);
+  try {
+    const replies = await Promise.all(
+      [1, 2, 3].map((i) => request(s.port, `/fetch.lsp?url=${encodeURIComponent(`http://127.0.0.1:${uport}/p${i}`)}`)),
+    );
+    replies.forEach((r, i) => assert.equal(r.body, `200\tupstream /p${i + 1}\n`));
+    // commandcnt (3) pages in progress at once, each suspended in its request.
+    assert.equal(maxInFlight, 3);
+  } finally {
+    s.close();
+    upstream.close();
   }
 });
