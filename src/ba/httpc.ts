@@ -117,7 +117,12 @@ export class HttpcLib {
   constructor(
     readonly ctx: BaContext,
     readonly sockets: SocketLib,
-  ) {}
+  ) {
+    // Shutdown and runtime disposal close every client connection.
+    ctx.shutdownHooks.push(() => {
+      for (const h of this.objs) if (h) this.closeObj(h);
+    });
+  }
 
   install(L: LState, ws: WebSocketLib | null): void {
     const { vm } = this.ctx;
