@@ -163,6 +163,8 @@ class PeerConn {
   }
   /** WebSocket role once a handshake step ran: frames this peer sends are masked as a client. */
   private wsRole: 'client' | 'server' | null = null;
+  /** Masking keys of the frames expect-ws has read (hex). */
+  private wsMasks: string[] = [];
 
   private async write(b: Buffer, slow: boolean): Promise<void> {
     if (!slow) {
@@ -208,7 +210,15 @@ class PeerConn {
       case 'send-ws':
       case 'send-ws-big': {
         const payload = op === 'send-ws' ? parseBytes(rest.join(' ')) : Buffer.alloc(Number(rest[0]), 0x78);
-        await this.write(encodeFrame(parseOpcode(first), payload, this.wsRole === 'client', rest[1] !== 'nofin'), slow);
+        const flag = op === 'send-ws-big' ? rest[1] : undefined;
+        const frame = encodeFrame(parseOpcode(first), payload, this.wsRole === 'client' || flag === 'masked', flag !== 'nofin');
+        if (flag === 'split') {
+          // Two TCP segments: the frame's first half, a pause, the rest.
+          const half = frame.length >> 1;
+          await this.write(frame.subarray(0, half), slow);
+          await sleep(30);
+          await this.write(frame.subarray(half), slow);
+        } else await this.write(frame, slow);
         return;
       }
       case 'expect-ws':
@@ -224,8 +234,13 @@ class PeerConn {
         }
         // RFC 6455 §5.1: a client masks every frame, a server none.
         if (this.wsRole && fr.masked !== (this.wsRole === 'server')) throw new Error(`peer: frame masked=${fr.masked} from the ${this.wsRole === 'server' ? 'client' : 'server'}`);
+        if (fr.mask) this.wsMasks.push(fr.mask.toString('hex'));
         return;
       }
+      case 'expect-distinct-masks':
+        // D1: a fresh random masking key per client frame.
+        if (this.wsMasks.length < 2 || new Set(this.wsMasks).size !== this.wsMasks.length) throw new Error(`peer: masks not distinct: ${this.wsMasks.join(' ')}`);
+        return;
     }
   }
 

@@ -12,10 +12,13 @@
  *                               response with a 5-byte body "hello"
  *   send-ws OP "payload"        one frame, FIN=1, opcode OP (hex or decimal); masked with a
  *                               random key when this peer is the client
- *   send-ws-big OP N [nofin]    the same with an N-byte payload of "x" (nofin: FIN=0)
+ *   send-ws-big OP N [nofin|masked|split]
+ *                               the same with an N-byte payload of "x" (nofin: FIN=0; masked:
+ *                               masked even from a server; split: in two TCP segments)
  *   expect-ws OP "payload"      read one frame and compare; frames from a server must be
  *                               unmasked, frames from a client masked
  *   expect-ws-big OP N          the same with an N-byte payload of "x"
+ *   expect-distinct-masks       every frame expect-ws read had a masking key of its own (D1)
  *   expect-head "REGEX"         read an HTTP head (up to the empty line) and match it against
  *                               REGEX (JSON string escapes; the head includes its final CRLFCRLF)
  */
@@ -28,7 +31,7 @@ export function accept(key: string): string {
   return createHash('sha1').update(key + GUID).digest('base64');
 }
 
-export const WS_STEPS = new Set(['ws-upgrade', 'ws-handshake', 'send-ws', 'send-ws-big', 'expect-ws', 'expect-ws-big', 'expect-head']);
+export const WS_STEPS = new Set(['ws-upgrade', 'ws-handshake', 'send-ws', 'send-ws-big', 'expect-ws', 'expect-ws-big', 'expect-head', 'expect-distinct-masks']);
 
 export function upgradeRequest(): Buffer {
   return Buffer.from(
@@ -76,6 +79,8 @@ export interface Frame {
   fin: boolean;
   opcode: number;
   masked: boolean;
+  /** The masking key, for masked frames. */
+  mask: Buffer | null;
   payload: Buffer;
   /** Bytes the frame took in the buffer. */
   size: number;
@@ -103,7 +108,7 @@ export function parseFrame(buf: Buffer): Frame | null {
   if (buf.length < off + len) return null;
   const payload = Buffer.from(buf.subarray(off, off + len));
   if (masked) for (let i = 0; i < len; i++) payload[i]! ^= buf[keyOff + (i & 3)]!;
-  return { fin, opcode, masked, payload, size: off + len };
+  return { fin, opcode, masked, mask: masked ? Buffer.from(buf.subarray(keyOff, keyOff + 4)) : null, payload, size: off + len };
 }
 
 export function parseOpcode(s: string): number {
