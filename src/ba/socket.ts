@@ -546,6 +546,9 @@ export class SocketLib {
 
   /** Gives `s` a connection and wires its read events. */
   attachConn(s: LSock, so: net.Socket): void {
+    // Writes leave in batches, one per Lua run; Nagle's algorithm would only add delayed-ACK
+    // stalls between them (setoption("tcp-nodelay", false) turns it back on).
+    so.setNoDelay(true);
     const conn = new TcpConn(so);
     s.conn = conn;
     conn.onReadable = () => this.onReadable(s);
@@ -999,7 +1002,14 @@ export class SocketLib {
       vm.pushInteger(L, conn.queued);
       return 2;
     }
-    // Synchronous write: true once every byte is with the kernel (§5).
+    // Synchronous write: true once every byte is with the kernel (§5). While the queue is
+    // empty the bytes join the run's batch (they leave when this coroutine waits or ends);
+    // with bytes still queued the writer waits for the queue to drain.
+    if (conn.queued === 0 && !frame) {
+      conn.writeBatched(data);
+      vm.pushBoolean(L, true);
+      return 1;
+    }
     send();
     if (conn.queued === 0) {
       vm.pushBoolean(L, true);

@@ -56,7 +56,6 @@ end
 test('example 8: an asynchronous echo whose writes run in thread jobs', async () => {
   const log = new MemoryLog();
   const rt = await Runtime.create({ log, onExit: () => {} });
-  const { port } = await listen(() => {});
   const probe = net.createServer();
   await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
   const lport = (probe.address() as net.AddressInfo).port;
@@ -71,7 +70,6 @@ l:event(function(l)
     ${fixture('example-08-thread-write.lua')}
   end
 end)`;
-  void port;
   await rt.run(wrapper, '=example8');
   try {
     const c = net.connect(lport, '127.0.0.1');
