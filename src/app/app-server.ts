@@ -6,7 +6,8 @@
 import type { Runtime } from './runtime.js';
 import type { AppSpec, ServerConfig } from './config.js';
 import { parseAuthConfig } from './auth.js';
-import { HttpServer, type HttpServerOptions } from './http-server.js';
+import { HttpServer, setHttpsListenerFactory, type HttpServerOptions } from './http-server.js';
+import { createHttpsServer } from './https-listener.js';
 import { MakoApps } from './mako-apps.js';
 
 export interface AppServer {
@@ -27,6 +28,8 @@ export async function startAppServer(
   const auth = parseAuthConfig(config.raw);
   let markReady!: () => void;
   const ready = new Promise<void>((r) => (markReady = r));
+  // The HTTPS listener on sslport (server.md §2) with the TLS module's defaults.
+  setHttpsListenerFactory(createHttpsServer);
   const num = (k: string): number | undefined => (typeof config.raw[k] === 'number' ? (config.raw[k] as number) : undefined);
   const http = await HttpServer.start(rt, {
     port: config.port,

@@ -17,6 +17,7 @@ import { ConfigError, defaultServerConfig, loadConfig, type AppSpec, type Server
 import { AppError } from '../app/app-loader.js';
 import { startAppServer } from '../app/app-server.js';
 import { AuthConfigError } from '../app/auth.js';
+import { HttpsConfigError } from '../app/https-listener.js';
 import { installMako } from '../app/mako.js';
 import { parseArgs, UsageError, USAGE } from './args.js';
 
@@ -103,7 +104,7 @@ async function main(): Promise<void> {
     const server = await startAppServer(rt, config, apps, {}, (line) => process.stderr.write(line));
     await server.ready;
   } catch (e) {
-    if (e instanceof AppError || e instanceof AuthConfigError) fail(e.message);
+    if (e instanceof AppError || e instanceof AuthConfigError || e instanceof HttpsConfigError) fail(e.message);
     if (e instanceof Error && /cannot open a listening port/.test(e.message)) fail(e.message);
     throw e;
   }

@@ -1,0 +1,109 @@
+/**
+ * The app server's HTTPS listener (server.md §2 `sslport`, `sslhost`, `certfile`, `keyfile`):
+ * a `node:tls` server with the TLS module's listener settings (src/net/tls-context.ts), so it
+ * has the same security defaults as every `ba.create.sharkssl` listener — TLS 1.2 and 1.3
+ * only, ECDHE with AEAD ciphers, the server's order (docs/api/ba.tls.md). The HTTP server
+ * (src/app/http-server.ts) opens it on `sslport` with the fallback range 9443–9460 and serves
+ * its connections with the same pipeline as plain HTTP.
+ *
+ * Certificate: `certfile` and `keyfile` from the configuration (PEM, relative paths against
+ * the working directory, as app paths; the key unencrypted: the configuration has no key
+ * password), else the built-in demo certificate of `ba.openio"vm"` (.certificate/MakoServer.*,
+ * key password "sharkssl"; src/vm-resources/README.md: not a secret).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import tls from 'node:tls';
+import { loadCertKey, TLS12_CIPHERS, TLS13_SUITES, TLS_MAX_VERSION, TLS_MIN_VERSION, type CertKey, type PemError } from '../net/tls-context.js';
+
+/** A bad `certfile`/`keyfile`: reported as one line, exit status 2 (src/cli/main.ts). */
+export class HttpsConfigError extends Error {}
+
+export interface HttpsListenerOptions {
+  /** PEM certificate (chain, leaf first); the demo certificate when neither file is given. */
+  certfile?: string;
+  /** PEM private key belonging to `certfile`, unencrypted. */
+  keyfile?: string;
+}
+
+/** Password of the demo key; published with it (src/vm-resources/README.md). */
+const DEMO_KEY_PASSWORD = 'sharkssl';
+
+/**
+ * A connection must finish its handshake within this time; it holds no `conncnt` slot before
+ * that, so without a bound half-done handshakes could pile up (node's default is 120 s). The
+ * same as the HTTP server's default request-head deadline.
+ */
+const HANDSHAKE_TIMEOUT_MS = 15_000;
+
+/** What the PEM loader's result names mean, for the one-line start-up error. */
+const PEM_MESSAGES: Record<PemError, string> = {
+  pem_cert_unrecognized_format: 'no PEM certificate found',
+  pem_key_unrecognized_format: 'no PEM private key found',
+  pem_key_passphrase_required: 'the key is encrypted; the configuration needs an unencrypted key',
+  pem_key_parse_error: 'the key cannot be read (damaged or encrypted)',
+  pem_key_cert_mismatch: 'the key does not belong to the certificate',
+};
+
+/** dist/src/vm-resources after a build, else the source folder (as src/ba/io.ts). */
+function demoFile(name: string): string {
+  const candidates = [
+    fileURLToPath(new URL(`../vm-resources/.certificate/${name}`, import.meta.url)),
+    fileURLToPath(new URL(`../../../src/vm-resources/.certificate/${name}`, import.meta.url)),
+  ];
+  return candidates.find((c) => existsSync(c)) ?? candidates[0]!;
+}
+
+function readPem(what: 'certfile' | 'keyfile', path: string): string {
+  try {
+    return readFileSync(path, 'latin1');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'error';
+    throw new HttpsConfigError(`HTTPS ${what} ${path}: cannot read it (${code})`);
+  }
+}
+
+/** The listener's certificate and key: the configured files, or the demo certificate. */
+export function loadServerCertificate(opts: HttpsListenerOptions): CertKey {
+  const { certfile, keyfile } = opts;
+  if ((certfile === undefined) !== (keyfile === undefined)) {
+    throw new HttpsConfigError(`HTTPS certificate: 'certfile' and 'keyfile' must be given together (only '${certfile === undefined ? 'keyfile' : 'certfile'}' is set)`);
+  }
+  if (certfile === undefined || keyfile === undefined) {
+    const r = loadCertKey(readPem('certfile', demoFile('MakoServer.pem')), readPem('keyfile', demoFile('MakoServer.key')), DEMO_KEY_PASSWORD);
+    if (typeof r === 'string') throw new HttpsConfigError(`HTTPS demo certificate: ${PEM_MESSAGES[r]}`);
+    return r;
+  }
+  const certPath = resolve(certfile);
+  const keyPath = resolve(keyfile);
+  const r = loadCertKey(readPem('certfile', certPath), readPem('keyfile', keyPath));
+  if (typeof r === 'string') {
+    // Never the key's text: only which file and what is wrong with it.
+    const file = r.startsWith('pem_cert') ? `certfile ${certPath}` : r === 'pem_key_cert_mismatch' ? `keyfile ${keyPath} / certfile ${certPath}` : `keyfile ${keyPath}`;
+    throw new HttpsConfigError(`HTTPS ${file}: ${PEM_MESSAGES[r]} (${r})`);
+  }
+  return r;
+}
+
+/**
+ * Creates the (not yet listening) HTTPS server; the HTTP server listens and handles its
+ * `secureConnection` events. Throws HttpsConfigError for a bad certificate or key.
+ */
+export function createHttpsServer(opts: HttpsListenerOptions): tls.Server {
+  const cert = loadServerCertificate(opts);
+  // The TLS module's listener settings (TlsContextDef.secureContext), given as options:
+  // tls.createServer makes its connections' context from its own options and ignores a
+  // `secureContext` option.
+  return tls.createServer({
+    cert: cert.chainPem,
+    key: cert.keyForContext(),
+    minVersion: TLS_MIN_VERSION,
+    maxVersion: TLS_MAX_VERSION,
+    ciphers: `${TLS13_SUITES}:${TLS12_CIPHERS}`,
+    honorCipherOrder: true,
+    handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+    // The HTTP connection answers a half-closed request before it closes (http-connection.ts).
+    allowHalfOpen: true,
+  });
+}
