@@ -7,7 +7,10 @@ import net from 'node:net';
 
 export interface ServerSpec {
   name: string;
-  cmd: string[];
+  /** Command line; a function gets the port chosen for the run (also in $ECHO_PORT). */
+  cmd: string[] | ((port: number) => string[]);
+  /** Extra load-client arguments for this server (a request path, say). */
+  clientArgs?: string[];
 }
 export interface EchoCase {
   size: number;
@@ -21,7 +24,9 @@ export interface Comparison {
   warmMs: number;
   measureMs: number;
   rounds: number;
+  /** Load client script (default dist/bench/load-client.js) and its extra arguments. */
   client?: string;
+  clientArgs?: string[];
 }
 
 function freePort(): Promise<number> {
@@ -63,10 +68,12 @@ interface Result {
 async function runOne(server: ServerSpec, c: EchoCase, cmp: Comparison): Promise<Result> {
   const port = await freePort();
   const env = { ...process.env, ECHO_PORT: String(port) };
-  const srv: ChildProcess = spawn(server.cmd[0]!, server.cmd.slice(1), { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const cmd = typeof server.cmd === 'function' ? server.cmd(port) : server.cmd;
+  const srv: ChildProcess = spawn(cmd[0]!, cmd.slice(1), { env, stdio: ['ignore', 'ignore', 'ignore'] });
   try {
     await waitPort(port, 10000);
-    const client = spawn(process.execPath, [cmp.client ?? 'dist/bench/load-client.js', String(port), String(cmp.conns), String(c.size), String(cmp.warmMs), String(cmp.measureMs), String(c.depth)], {
+    const args = [String(port), String(cmp.conns), String(c.size), String(cmp.warmMs), String(cmp.measureMs), String(c.depth), ...(cmp.clientArgs ?? []), ...(server.clientArgs ?? [])];
+    const client = spawn(process.execPath, [cmp.client ?? 'dist/bench/load-client.js', ...args], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
@@ -80,7 +87,8 @@ async function runOne(server: ServerSpec, c: EchoCase, cmp: Comparison): Promise
       });
       client.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`load client exited ${code}`))));
     });
-    const r = JSON.parse(out.trim().split('\n').pop()!) as { msgs: number; ms: number; bytes: number };
+    const r = JSON.parse(out.trim().split('\n').pop()!) as { msgs: number; ms: number; bytes: number; errors: number; bad: number; open: number };
+    if (r.errors || r.bad || r.open !== cmp.conns) throw new Error(`${server.name}: ${r.errors} errors, ${r.bad} wrong echoes, ${r.open}/${cmp.conns} connections open`);
     const secs = r.ms / 1000;
     return { msgsPerSec: r.msgs / secs, mbPerSec: r.bytes / secs / 1e6, cpuUsPerMsg: ((cpu1 - cpu0) * 1000) / Math.max(1, r.msgs) };
   } finally {

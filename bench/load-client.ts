@@ -1,48 +1,23 @@
-// Echo load client: `conns` connections, each keeping `depth` messages of `size` bytes in
-// flight; a message counts when its echo has fully arrived. Prints "warm" after the warm-up,
-// then a JSON result line. Bounded by time; stops by itself.
+// Echo load client over TCP (or TLS with --tls as the 7th argument): `conns` connections, each
+// keeping `depth` messages of `size` bytes in flight; a message counts when its echo has fully
+// arrived. TLS servers use the demo certificate, which is not verified.
 import net from 'node:net';
+import tls from 'node:tls';
+import { drive, loadArgs, streamEcho } from './load-driver.js';
 
-const [port, conns, size, warmMs, measureMs, depth] = process.argv.slice(2).map(Number) as [number, number, number, number, number, number];
-const msg = Buffer.alloc(size, 0x61);
-let counting = false;
-let msgs = 0;
-let errors = 0;
-const sockets: net.Socket[] = [];
+const a = loadArgs();
+const useTls = a.rest[0] === '--tls';
+const msg = Buffer.alloc(a.size, 0x61);
 
-function open(): void {
-  const s = net.connect(port, '127.0.0.1');
+drive(a, (counter) => {
+  const s = useTls
+    ? tls.connect({ port: a.port, host: '127.0.0.1', servername: 'localhost', rejectUnauthorized: false })
+    : net.connect(a.port, '127.0.0.1');
   s.setNoDelay(true);
-  let pending = 0;
-  s.on('connect', () => {
-    for (let i = 0; i < depth; i++) s.write(msg);
+  s.on(useTls ? 'secureConnect' : 'connect', () => {
+    for (let i = 0; i < a.depth; i++) s.write(msg);
   });
-  s.on('data', (d) => {
-    pending += d.length;
-    let n = 0;
-    while (pending >= size) {
-      pending -= size;
-      n++;
-    }
-    if (n) {
-      if (counting) msgs += n;
-      for (let i = 0; i < n; i++) s.write(msg);
-    }
-  });
-  s.on('error', () => errors++);
-  sockets.push(s);
-}
-
-for (let i = 0; i < conns; i++) open();
-setTimeout(() => {
-  counting = true;
-  const t0 = performance.now();
-  process.stdout.write('warm\n');
-  setTimeout(() => {
-    counting = false;
-    const ms = performance.now() - t0;
-    process.stdout.write(JSON.stringify({ msgs, ms, bytes: msgs * size, errors }) + '\n');
-    for (const s of sockets) s.destroy();
-    process.exit(0);
-  }, measureMs);
-}, warmMs);
+  s.on('data', streamEcho(a.size, counter, () => s.write(msg)));
+  s.on('error', () => counter.errors++);
+  return { open: () => !s.destroyed, close: () => s.destroy() };
+});

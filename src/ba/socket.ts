@@ -960,7 +960,7 @@ export class SocketLib {
    * memory; it is copied before Node keeps it. A `frame` hook sends `data` its own way (as a
    * WebSocket frame) and must copy whatever it keeps past the call.
    */
-  writeBytes(L: LState, s: LSock, data: Uint8Array, frame?: (b: Uint8Array) => void): number {
+  writeBytes(L: LState, s: LSock, data: Uint8Array, frame?: (b: Uint8Array, batch: boolean) => void): number {
     const { vm } = this.ctx;
     const conn = s.conn;
     if (s.closed || !conn || !conn.writable || conn.ended) {
@@ -969,7 +969,7 @@ export class SocketLib {
     }
     const send = (batch = false): void => {
       // A frame hook (WebSocket) gets the bytes as they are and copies what it keeps.
-      if (frame) return frame(data);
+      if (frame) return frame(data, batch);
       if (batch) return conn.writeBatched(data);
       conn.write(Buffer.from(data));
     };
@@ -1005,8 +1005,8 @@ export class SocketLib {
     // Synchronous write: true once every byte is with the kernel (§5). While the queue is
     // empty the bytes join the run's batch (they leave when this coroutine waits or ends);
     // with bytes still queued the writer waits for the queue to drain.
-    if (conn.queued === 0 && !frame) {
-      conn.writeBatched(data);
+    if (conn.queued === 0) {
+      send(true);
       vm.pushBoolean(L, true);
       return 1;
     }

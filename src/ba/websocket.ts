@@ -228,7 +228,12 @@ export class WebSocketLib {
     const s = st.sock;
     // RFC 6455 §5.5.1: no data frame after our close frame.
     if (!s.closed && st.reader.closing) return this.sockets.nilErr(L, 'socketclosed');
-    return this.sockets.writeBytes(L, s, data, (b) => writeFrame(s.conn!, owned(sender.message(b, isText))));
+    return this.sockets.writeBytes(L, s, data, (b, batch) => {
+      const frame = sender.message(b, isText);
+      // Joining the run's batch copies the bytes: several messages leave in one syscall.
+      if (batch) for (const part of frame) s.conn!.writeBatched(part);
+      else writeFrame(s.conn!, owned(frame));
+    });
   }
 
   /** close() on a WebSocket: a close frame with 1000 first, unless one was sent (§3.3, §9). */
