@@ -1,5 +1,7 @@
-// Runs every compiled test file (dist/test/**/*.test.js) with node's test runner.
-// Usage: node scripts/run-tests.mjs [filter-substring ...]
+// Runs every compiled test file (dist/test/**/*.test.js) with node's test runner, then the Lua
+// blocks and the seed examples once more with a peer that sends one byte at a time and with
+// the handle-leak check on (style.md item 10).
+// Usage: node scripts/run-tests.mjs [filter-substring ...]   (a filter skips the second pass)
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -12,11 +14,26 @@ function walk(dir, out) {
   }
   return out;
 }
+
+function run(files, env) {
+  const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-reporter=spec', ...files], {
+    stdio: 'inherit',
+    env: { ...process.env, ...env },
+  });
+  return r.status ?? 1;
+}
+
 const filters = process.argv.slice(2);
-const files = walk('dist/test', []).filter((f) => filters.length === 0 || filters.some((x) => f.includes(x))).sort();
+const all = walk('dist/test', []).sort();
+const files = all.filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
 if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-reporter=spec', ...files], { stdio: 'inherit' });
-process.exit(r.status ?? 1);
+let status = run(files, {});
+if (filters.length === 0) {
+  console.log('\n# second pass: one-byte-at-a-time peers, handle-leak check');
+  const again = all.filter((f) => f.endsWith('lua/blocks.test.js') || /integration\/seed-/.test(f));
+  status = run(again, { REMORA_SLOW_PEER: '1', REMORA_LEAK_CHECK: '1' }) || status;
+}
+process.exit(status);

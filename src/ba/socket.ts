@@ -1002,14 +1002,9 @@ export class SocketLib {
       vm.pushInteger(L, conn.queued);
       return 2;
     }
-    // Synchronous write: true once every byte is with the kernel (§5). While the queue is
-    // empty the bytes join the run's batch (they leave when this coroutine waits or ends);
-    // with bytes still queued the writer waits for the queue to drain.
-    if (conn.queued === 0) {
-      send(true);
-      vm.pushBoolean(L, true);
-      return 1;
-    }
+    // Synchronous write: true once every byte is with the kernel (§5); otherwise the writer
+    // waits for the queue to drain. (Not batched: a close right after must not find the
+    // bytes still queued.)
     send();
     if (conn.queued === 0) {
       vm.pushBoolean(L, true);

@@ -284,17 +284,20 @@ export class TcpConn {
    */
   close(): void {
     if (this.closed) return;
+    const s = this.sock;
+    // Bytes Lua was told are queued (unsent) are discarded, as in BAS; a pending batch was
+    // reported as sent, so it is delivered: flush it and end gracefully.
+    const hadQueue = s.writableLength > 0;
     this.flush();
     this.closed = true;
     this.onReadable = null;
-    const s = this.sock;
-    if (s.writableLength > 0 && !s.destroyed && (s as { encrypted?: boolean }).encrypted) {
+    if (hadQueue && !s.destroyed && (s as { encrypted?: boolean }).encrypted) {
       // node:tls completes every write one event-loop turn later, even when the kernel took
       // the bytes at once: give it that turn before deciding they were not sent (issue 4).
       setImmediate(() => (s.writableLength > 0 ? s.destroy() : s.destroySoon()));
-    } else if (s.writableLength > 0 || s.destroyed) s.destroy();
+    } else if (hadQueue || s.destroyed) s.destroy();
     else {
-      // Ends our side (FIN) and destroys the handle once the FIN is out.
+      // Ends our side (FIN) once everything written is out, then destroys the handle.
       s.destroySoon();
     }
     this.flushDrainWaiters(false);

@@ -30,7 +30,8 @@
  *
  * A block ends when Lua calls done(), else when the script has ended and every peer
  * connection has finished its steps. REMORA_SLOW_PEER=1 makes `send` dribble one byte at a
- * time.
+ * time. REMORA_LEAK_CHECK=1 fails a block that leaves sockets, servers, timers or file
+ * handles open after the runtime is disposed.
  */
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
@@ -330,7 +331,30 @@ export interface BlockResult {
   peerErrors: string[];
 }
 
+/** Handles that a block must not leave behind (REMORA_LEAK_CHECK=1). */
+const LEAK_TYPES = ['TCPSocketWrap', 'TCPServerWrap', 'TLSWrap', 'UDPWrap', 'Timeout', 'FSReqPromise', 'FileHandle'];
+
+function countResources(): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const t of process.getActiveResourcesInfo()) if (LEAK_TYPES.includes(t)) m.set(t, (m.get(t) ?? 0) + 1);
+  return m;
+}
+
+/** Names the resource types that grew since `before`, after giving closes a moment. */
+async function leakedSince(before: Map<string, number>): Promise<string[]> {
+  for (let i = 0; i < 20; i++) {
+    await sleep(25);
+    const now = countResources();
+    const grew = [...now].filter(([t, n]) => n > (before.get(t) ?? 0)).map(([t, n]) => `${t} +${n - (before.get(t) ?? 0)}`);
+    if (grew.length === 0) return [];
+    if (i === 19) return grew;
+  }
+  return [];
+}
+
 export async function runBlock(b: Block, slow = false): Promise<BlockResult> {
+  const leakCheck = process.env.REMORA_LEAK_CHECK === '1';
+  const resourcesBefore = leakCheck ? countResources() : null;
   const log = new MemoryLog();
   let doneResolve!: () => void;
   const donePromise = new Promise<void>((r) => (doneResolve = r));
@@ -431,10 +455,20 @@ export async function runBlock(b: Block, slow = false): Promise<BlockResult> {
   await sleep(20);
   const output = log.text();
   clearTimeout(timer!);
+  // Leak check: the script's own objects must be gone before the runtime is disposed, so
+  // collect garbage and let closes complete first; then the peers are closed and compared.
+  if (leakCheck) {
+    vm.exec('collectgarbage() collectgarbage()', '=leakcheck');
+    await sleep(20);
+  }
   rt.dispose();
   for (const c of conns) c.destroy();
   server?.close();
   blackhole?.stop();
+  if (resourcesBefore) {
+    const leaked = await leakedSince(resourcesBefore);
+    if (leaked.length) peerErrors.push(`leaked handles after the block: ${leaked.join(', ')}`);
+  }
   return { output, peerErrors };
 }
 
