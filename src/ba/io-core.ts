@@ -238,3 +238,24 @@ export function seekArgs(ctx: BaContext, L: LState, i: number, fname: string): [
   return [whence, args.optInteger(L, i + 1, fname, 0)];
 }
 
+/**
+ * Sets `__gc`, `__close` and `__tostring` of the file metatable at `mtIdx` (shared by BAS file
+ * objects and the standard io library's files).
+ */
+export function setFileMetamethods(ctx: BaContext, core: IoCore, L: LState, mtIdx: number): void {
+  const { vm } = ctx;
+  vm.setHost(L, mtIdx, '__gc', (L) => {
+    core.collect(L);
+    return 0;
+  });
+  vm.setHost(L, mtIdx, '__close', (L) => {
+    const e = core.toFile(L, 1);
+    if (e && !e.f.closed) return core.run(L, 'close', () => closeFile(e.f), () => 0, () => 0, e.f);
+    return 0;
+  });
+  vm.setHost(L, mtIdx, '__tostring', (L) => {
+    const e = core.toFile(L, 1);
+    vm.pushString(L, e && !e.f.closed ? `file (0x${vm.m._lua_touserdata(L, 1).toString(16)})` : 'file (closed)');
+    return 1;
+  });
+}

@@ -22,7 +22,7 @@ import type { AppEnvHook } from '../app/app-loader.js';
 import type { BaContext } from './context.js';
 import { IoError, ioErrorOf, mkdir, readFile, readdir, rename, rmdir, runAsync, stat, unlink, type FsOp } from './fs-op.js';
 import { LFile, closeFile, flushWrites, openFile, openFlags, readAll, readBytes, seek, writeData } from './file-ops.js';
-import { IoCore, seekArgs } from './io-core.js';
+import { IoCore, seekArgs, setFileMetamethods } from './io-core.js';
 import { installLuaIo } from './lua-io.js';
 
 const IO_MAGIC = 0x49_4f_49_4f; // "IOIO"
@@ -212,20 +212,7 @@ export class IoLib {
     vm.newTable(L);
     for (const [name, fn] of Object.entries(this.fileMethods())) vm.setHost(L, -1, name, fn);
     vm.setField(L, -2, '__index');
-    vm.setHost(L, -1, '__gc', (L) => {
-      this.core.collect(L);
-      return 0;
-    });
-    vm.setHost(L, -1, '__close', (L) => {
-      const e = this.core.toFile(L, 1);
-      if (e && !e.f.closed) return this.core.run(L, 'close', () => closeFile(e.f), () => 0, () => 0, e.f);
-      return 0;
-    });
-    vm.setHost(L, -1, '__tostring', (L) => {
-      const e = this.core.toFile(L, 1);
-      vm.pushString(L, e && !e.f.closed ? `file (0x${vm.m._lua_touserdata(L, 1).toString(16)})` : 'file (closed)');
-      return 1;
-    });
+    setFileMetamethods(this.ctx, this.core, L, -1);
     vm.m._lua_pushvalue(L, -1);
     this.fileMtRef = vm.ref(L);
     vm.pop(L, 1);

@@ -14,7 +14,7 @@ import { T_NUMBER, T_STRING, type LState, type LuaVM } from '../vm/lua-vm.js';
 import type { BaContext } from './context.js';
 import { ioErrorOf, rename, rmdir, runAsync, stat, unlink, type FsOp } from './fs-op.js';
 import { LFile, closeFile, flushWrites, openFile, openFlags, readAll, readBytes, readLine, readNumeral, seek, writeData } from './file-ops.js';
-import { seekArgs, type IoCore } from './io-core.js';
+import { seekArgs, setFileMetamethods, type IoCore } from './io-core.js';
 
 /** What lua_stringtonumber accepts (decimal or hex, integer or float). */
 const NUMERAL = /^[+-]?(?:0[xX](?:[0-9a-fA-F]+(?:\.[0-9a-fA-F]*)?|\.[0-9a-fA-F]+)(?:[pP][+-]?\d+)?|(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)$/;
@@ -126,20 +126,7 @@ class LuaIo {
     for (const [name, fn] of Object.entries(this.methods())) vm.setHost(L, -1, name, fn);
     vm.m._lua_pushvalue(L, -1);
     vm.setField(L, -3, '__index');
-    vm.setHost(L, -2, '__gc', (L) => {
-      this.core.collect(L);
-      return 0;
-    });
-    vm.setHost(L, -2, '__close', (L) => {
-      const e = this.core.toFile(L, 1);
-      if (e && !e.f.closed) return this.core.run(L, 'close', () => closeFile(e.f), () => 0, () => 0, e.f);
-      return 0;
-    });
-    vm.setHost(L, -2, '__tostring', (L) => {
-      const e = this.core.toFile(L, 1);
-      vm.pushString(L, e && !e.f.closed ? `file (0x${vm.m._lua_touserdata(L, 1).toString(16)})` : 'file (closed)');
-      return 1;
-    });
+    setFileMetamethods(this.ctx, this.core, L, -2);
     // Stack: metatable, methods.
     vm.m._lua_pushvalue(L, -2);
     this.mtRef = vm.ref(L);
