@@ -8,17 +8,11 @@ import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import { Runtime } from '../../src/app/runtime.js';
 import { MemoryLog } from '../../src/sched/trace-log.js';
+import { freePort } from '../harness/net-util.js';
 
 const slow = process.env.REMORA_SLOW_PEER === '1';
 const fixture = (name: string) => readFileSync(`test/fixtures/seed/${name}`, 'utf8');
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const p = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return p;
-}
 
 async function send(sock: net.Socket, data: Buffer): Promise<void> {
   if (!slow) {

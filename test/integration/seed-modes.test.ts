@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { Runtime } from '../../src/app/runtime.js';
 import { loadApp } from '../../src/app/app-loader.js';
 import { MemoryLog } from '../../src/sched/trace-log.js';
+import { freePort } from '../harness/net-util.js';
 
 const fixture = (name: string) => readFileSync(`test/fixtures/seed/${name}`, 'utf8');
 
@@ -56,10 +57,7 @@ end
 test('example 8: an asynchronous echo whose writes run in thread jobs', async () => {
   const log = new MemoryLog();
   const rt = await Runtime.create({ log, onExit: () => {} });
-  const probe = net.createServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-  const lport = (probe.address() as net.AddressInfo).port;
-  probe.close();
+  const lport = await freePort();
   const wrapper = `
 local l = assert(ba.socket.bind(${lport}, {intf = "127.0.0.1"}))
 l:event(function(l)
@@ -137,11 +135,7 @@ test('example 11 with the read(300) throttle (8 KiB: eight 1 KiB blocks, 300 ms 
 test('examples 12a/12b: a thread-job writer fills the queue and gets nil, <queued bytes>', async () => {
   const log = new MemoryLog();
   const rt = await Runtime.create({ log, onExit: () => {} });
-  const probe = net.createServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-  const port = (probe.address() as net.AddressInfo).port;
-  probe.close();
-  await new Promise((r) => setTimeout(r, 10));
+  const port = await freePort();
   const receiver = fixture('example-12a-receiver-preload.lua').replace('ba.socket.bind(8888)', `ba.socket.bind(${port})`);
   const writer = fixture('example-12b-queue-full-page.lua').replace('ba.socket.connect("localhost",8888)', `ba.socket.connect("localhost",${port})`);
   try {

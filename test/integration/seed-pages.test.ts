@@ -9,6 +9,7 @@ import net from 'node:net';
 import { readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { copyApp, request, startTestServer, waitFor } from '../harness/app-server.js';
+import { freePort } from '../harness/net-util.js';
 
 const SERVER_TIME = Date.UTC(2024, 0, 2, 3, 4, 5) / 1000;
 
@@ -26,13 +27,6 @@ async function ntpResponder(): Promise<{ port: number; close(): void }> {
   return { port: sock.address().port, close: () => sock.close() };
 }
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, r));
-  const p = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return p;
-}
 
 function substitute(dir: string, from: string, to: string): void {
   for (const name of readdirSync(dir)) {

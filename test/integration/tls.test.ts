@@ -13,16 +13,10 @@ import { readFileSync } from 'node:fs';
 import { Runtime } from '../../src/app/runtime.js';
 import { MemoryLog } from '../../src/sched/trace-log.js';
 import { requireTool, testPki } from '../harness/tls-certs.js';
+import { freePort } from '../harness/net-util.js';
 
 const slow = process.env.REMORA_SLOW_PEER === '1';
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const p = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return p;
-}
 
 /** Runs a command with `input` on stdin; resolves with its exit code and output. */
 function run(cmd: string, args: string[], input: string, timeoutMs = 10_000): Promise<{ code: number | null; out: string; err: string }> {

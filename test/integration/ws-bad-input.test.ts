@@ -11,18 +11,10 @@ import { Runtime } from '../../src/app/runtime.js';
 import { MemoryLog } from '../../src/sched/trace-log.js';
 import { installWsBridge } from '../harness/ws-bridge.js';
 import { encodeFrame, parseFrame, upgradeRequest } from '../harness/ws-peer.js';
+import { freePort } from '../harness/net-util.js';
 
 const CLIENTS = 100;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 /** A raw client that did the opening handshake; collects what the server sends. */
 class RawClient {

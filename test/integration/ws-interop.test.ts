@@ -12,6 +12,7 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { Runtime } from '../../src/app/runtime.js';
 import { MemoryLog } from '../../src/sched/trace-log.js';
 import { installWsBridge } from '../harness/ws-bridge.js';
+import { freePort } from '../harness/net-util.js';
 
 const MiB = 1024 * 1024;
 
@@ -34,15 +35,6 @@ function toBuf(d: RawData): Buffer {
   return Array.isArray(d) ? Buffer.concat(d) : Buffer.isBuffer(d) ? d : Buffer.from(d);
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 // ---- remora client, ws server --------------------------------------------------------------
 
