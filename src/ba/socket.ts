@@ -20,10 +20,34 @@ const COSOCKET_WRITE_THRESHOLD = 1400;
 
 export type SockKind = 'event' | 'tcp' | 'listen' | 'udp' | 'ws';
 
-/** Protocol-specific behaviour of a socket object (TCP here; UDP/TLS/WebSocket plug in). */
-export interface SockTransport {
+/**
+ * Per-socket hooks through which UDP (udp.ts), TLS (tls.ts) and WebSocket (websocket.ts)
+ * sockets change the TCP behaviour of this file. Each is optional; absent = TCP.
+ */
+export interface SockExt {
   /** Pushes one read result onto L if one is available now; returns the count or -1. */
-  tryRead?(s: LSock, L: LState, recvfrom: boolean): number;
+  tryRead?(L: LState, recvfrom: boolean): number;
+  /** A read timeout fired: push its results. */
+  onTimeout?(L: LState): number;
+  /** Input is waiting that a read would return (after an outside `disable`). */
+  hasData?(): boolean;
+  write?(L: LState, data: Uint8Array, isText: boolean): number;
+  sendto?(L: LState): number;
+  setoption?(L: LState, name: string, on: boolean): number;
+  addr?(peer: boolean): [string, number, boolean] | null;
+  /** Called by closeSock before the connection is closed (WebSocket close frame). */
+  onClose?(s: LSock): void;
+  udpClose?(): void;
+  /** The network side moved to a new object (`sock:event` from the own coroutine). */
+  rebind?(s: LSock): void;
+  /** Listener: records its TLS context once listening. */
+  tls?(s: LSock): void;
+  /** Listener: wraps an accepted plain socket in TLS. */
+  tlsAccept?(so: net.Socket): net.Socket;
+  /** Accepted TLS socket whose handshake is lazy. */
+  tlsServer?: boolean;
+  /** Protocol state of the plug-in (UDP socket, WebSocket state, ...). */
+  [key: string]: unknown;
 }
 
 /** One wait of a coroutine on a socket. */
@@ -73,8 +97,8 @@ export class LSock {
   reader: SockWait | null = null;
   /** Host given to connect (expected certificate name). */
   host = '';
-  /** Extension data for UDP/TLS/WebSocket. */
-  ext: Record<string, unknown> = {};
+  /** Hooks of UDP/TLS/WebSocket sockets. */
+  ext: SockExt = {};
 
   constructor(
     readonly id: number,
@@ -231,8 +255,7 @@ export class SocketLib {
     const conn = s.conn;
     if (conn) {
       conn.onReadable = null;
-      const hook = s.ext.onClose as ((s: LSock) => void) | undefined;
-      if (hook) hook(s);
+      s.ext.onClose?.(s);
       conn.close();
     }
     if (s.server) {
@@ -240,8 +263,7 @@ export class SocketLib {
       for (const p of s.pending) p.destroy();
       s.pending = [];
     }
-    const udpClose = s.ext.udpClose as (() => void) | undefined;
-    udpClose?.();
+    s.ext.udpClose?.();
     // A coroutine waiting on this socket (read, accept, connect, disable, sleep) gets
     // nil, "socketclosed".
     const r = s.reader;
@@ -346,8 +368,7 @@ export class SocketLib {
   /** [ip, port, isIPv6] of the local (peer=false) or remote side. */
   addr(s: LSock, peer: boolean): [string, number, boolean] | null {
     if (s.closed) return null;
-    const custom = s.ext.addr as ((peer: boolean) => [string, number, boolean] | null) | undefined;
-    if (custom) return custom(peer);
+    if (s.ext.addr) return s.ext.addr(peer);
     if (s.conn) {
       const so = s.conn.sock;
       const ip = peer ? so.remoteAddress : so.localAddress;
@@ -566,7 +587,7 @@ export class SocketLib {
    * returns -1 when it would have to wait.
    */
   readNow(s: LSock, L: LState, recvfrom = false): number {
-    const custom = s.ext.tryRead as ((L: LState, recvfrom: boolean) => number) | undefined;
+    const custom = s.ext.tryRead;
     if (custom) return custom(L, recvfrom);
     const conn = s.conn;
     if (!conn) return this.nilErr(L, 'socketreadfailed');
@@ -619,7 +640,7 @@ export class SocketLib {
         s.server = server;
         server.on('connection', onConn);
         server.on('error', () => {});
-        if (s.ext.tls) (s.ext.tls as (s: LSock) => void)(s);
+        s.ext.tls?.(s);
       } else {
         server.close();
         if (conv) s.hadNet = true;
@@ -673,7 +694,7 @@ export class SocketLib {
     if (!so) return -1;
     const ns = this.newSock('tcp');
     ns.hadNet = true;
-    const tls = s.ext.tlsAccept as ((so: net.Socket) => net.Socket) | undefined;
+    const tls = s.ext.tlsAccept;
     this.attachConn(ns, tls ? tls(so) : so);
     if (tls) ns.ext.tlsServer = true;
     this.pushSock(L, ns);
@@ -803,7 +824,7 @@ export class SocketLib {
       },
       sendto: (L) => {
         const s = this.checkSock(L, 1, 'sendto');
-        const custom = s.ext.sendto as ((L: LState) => number) | undefined;
+        const custom = s.ext.sendto;
         if (custom) return custom(L);
         throw new LuaRaise('Invalid op: Not a DGRAM socket');
       },
@@ -837,7 +858,7 @@ export class SocketLib {
     const s = this.checkSock(L, 1, 'setoption');
     const name = args.checkString(L, 2, 'setoption');
     const on = vm.toBoolean(L, 3);
-    const custom = s.ext.setoption as ((L: LState, name: string, on: boolean) => number) | undefined;
+    const custom = s.ext.setoption;
     if (custom) return custom(L, name, on);
     if (name !== 'tcp-nodelay' && name !== 'keepalive') throw new LuaRaise(`Unknown option '${name}'`);
     const so = s.conn?.sock;
@@ -872,7 +893,7 @@ export class SocketLib {
       return this.waitOn(L, s, w, 'read');
     }
     if (s.closed) {
-      const custom = s.ext.tryRead as ((L: LState, recvfrom: boolean) => number) | undefined;
+      const custom = s.ext.tryRead;
       if (custom && s.kind === 'udp') return custom(L, recvfrom);
       return this.deadRead(L, s);
     }
@@ -885,7 +906,7 @@ export class SocketLib {
     w.recvfrom = recvfrom;
     if (ms !== null) {
       w.timer = setTimeout(() => this.complete(w, (L) => {
-        const custom = s.ext.onTimeout as ((L: LState) => number) | undefined;
+        const custom = s.ext.onTimeout;
         return custom ? custom(L) : this.nilErr(L, 'timeout');
       }), Math.max(0, ms));
     }
@@ -944,7 +965,7 @@ export class SocketLib {
   private write(L: LState): number {
     const { vm } = this.ctx;
     const s = this.checkSock(L, 1, 'write');
-    const custom = s.ext.write as ((L: LState, data: Uint8Array, isText: boolean) => number) | undefined;
+    const custom = s.ext.write;
     const wd = this.writeData(L, 'write');
     if (!wd) return 0;
     if (custom) return custom(L, wd.data, wd.isText);
@@ -1071,8 +1092,7 @@ export class SocketLib {
     from.pending = [];
     from.ext = {};
     if (to.conn) to.conn.onReadable = () => this.onReadable(to);
-    const rebind = to.ext.rebind as ((s: LSock) => void) | undefined;
-    rebind?.(to);
+    to.ext.rebind?.(to);
   }
 
   private disable(L: LState): number {
@@ -1120,7 +1140,7 @@ export class SocketLib {
         return this.nilErr(L, 'socketclosed');
       }
       if (s.conn && (s.conn.buffered > 0 || s.conn.ended)) this.onReadable(s);
-      else if ((s.ext.hasData as (() => boolean) | undefined)?.()) this.onReadable(s);
+      else if (s.ext.hasData?.()) this.onReadable(s);
       vm.pushBoolean(L, true);
       return 1;
     }

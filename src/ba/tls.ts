@@ -398,7 +398,7 @@ export class TlsLib {
     s.reader = w;
     let t: tls.TLSSocket | null = null;
     // closeSock() while waiting: the detached conn no longer owns the socket, this hook does.
-    const prevOnClose = s.ext.onClose as ((s: LSock) => void) | undefined;
+    const prevOnClose = s.ext.onClose;
     const restore = (): void => {
       if (prevOnClose) s.ext.onClose = prevOnClose;
       else delete s.ext.onClose;
