@@ -24,6 +24,8 @@ export interface ServerConfig {
   wsmaxsize: number;
   /** CPU budget of one resume in ms (0 = unlimited); this runtime only [D7]. */
   cpubudget: number;
+  /** Server processes sharing the listeners (node:cluster); this runtime only. */
+  workers: number;
   certfile?: string;
   keyfile?: string;
   homeio?: string;
@@ -40,6 +42,7 @@ export const defaultServerConfig = (): ServerConfig => ({
   threadcnt: 3,
   wsmaxsize: 16 * 1024 * 1024,
   cpubudget: 10_000,
+  workers: 1,
   raw: {},
 });
 
@@ -113,7 +116,7 @@ function toServerConfig(raw: Record<string, unknown>, path: string): ServerConfi
     if (typeof v !== 'string') throw new ConfigError(`configuration error: ${path}: '${k}' must be a string`);
     (c as unknown as Record<string, string>)[k] = v;
   };
-  for (const k of ['port', 'sslport', 'commandcnt', 'conncnt', 'threadcnt', 'wsmaxsize', 'cpubudget'] as const) num(k);
+  for (const k of ['port', 'sslport', 'commandcnt', 'conncnt', 'threadcnt', 'wsmaxsize', 'cpubudget', 'workers'] as const) num(k);
   for (const k of ['host', 'sslhost', 'certfile', 'keyfile', 'homeio'] as const) str(k);
   const apps = raw.apps;
   if (apps !== undefined) {

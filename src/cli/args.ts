@@ -1,13 +1,14 @@
 /** Command-line parsing for `remora` (server.md §1). */
 import type { AppSpec } from '../app/config.js';
 
-export const USAGE = `usage: remora [-c configfile] [-p port] -l<name>:<prio>:<path> [-l...]
+export const USAGE = `usage: remora [-c configfile] [-p port] [-w n] -l<name>:<prio>:<path> [-l...]
        remora DIR          serve DIR as the root app (same as -l::DIR)
        remora script.lua   run a Lua script once and exit when it ends
 options:
   -c file    configuration file (Lua); default mako.conf next to remora, in the working directory, or in $HOME
   -l spec    load an app: <name>:<prio>:<path>; empty name = root app; the spec may follow -l directly or as the next argument
   -p port    HTTP port (overrides the configuration's 'port')
+  -w n       run n server processes sharing the listeners (all cores: -w 0); default 1
   -h, --help show this text
   --version  show the version`;
 
@@ -16,6 +17,7 @@ export class UsageError extends Error {}
 export interface CliOptions {
   config?: string;
   port?: number;
+  workers?: number;
   apps: AppSpec[];
   positional: string[];
   help: boolean;
@@ -51,7 +53,11 @@ export function parseArgs(argv: string[]): CliOptions {
     else if (a === '--version') o.version = true;
     else if (a.startsWith('-c')) o.config = value('-c');
     else if (a.startsWith('-l')) o.apps.push(parseAppSpec(value('-l')));
-    else if (a.startsWith('-p')) {
+    else if (a.startsWith('-w')) {
+      const n = Number(value('-w'));
+      if (!Number.isInteger(n) || n < 0 || n > 64) throw new UsageError(`bad worker count '${a}'`);
+      o.workers = n;
+    } else if (a.startsWith('-p')) {
       const p = Number(value('-p'));
       if (!Number.isInteger(p) || p < 0 || p > 65535) throw new UsageError(`bad port '${a}'`);
       o.port = p;

@@ -8,9 +8,10 @@
  *
  * Usage, configuration and path problems print one line and exit with status 2.
  */
+import cluster from 'node:cluster';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { homedir } from 'node:os';
+import { availableParallelism, homedir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Runtime } from '../app/runtime.js';
 import { ConfigError, defaultServerConfig, loadConfig, type AppSpec, type ServerConfig } from '../app/config.js';
@@ -73,9 +74,22 @@ async function main(): Promise<void> {
     }
   }
   if (opts.port !== undefined) config.port = opts.port;
+  const workers = opts.workers ?? config.workers;
+  if (!script) {
+    if (apps.length === 0 && config.apps.length === 0) fail(`nothing to run: give -l<name>:<prio>:<path>, a directory, or a script\n${USAGE}`);
+    // Path problems are reported before any listener opens (one line, status 2).
+    for (const spec of [...config.apps, ...apps]) {
+      if (!existsSync(spec.path)) fail(`app directory not found: ${spec.path}`);
+      if (!statSync(spec.path).isDirectory()) fail(`app path is not a directory: ${spec.path}`);
+    }
+  }
+  if (!script && cluster.isPrimary && workers !== 1) {
+    runPrimary(workers === 0 ? availableParallelism() : workers);
+    return;
+  }
 
   const rt = await Runtime.create({
-    config: { threadcnt: config.threadcnt, wsmaxsize: config.wsmaxsize, cpuBudgetMs: config.cpubudget },
+    config: { threadcnt: config.threadcnt, wsmaxsize: config.wsmaxsize, cpuBudgetMs: config.cpubudget, homeio: config.homeio },
   });
   installMako(rt, { argv: process.argv.slice(2), execpath: execDir, cfgfname, port: config.port, sslport: config.sslport });
   const stop = (): void => void rt.shutdown(0);
@@ -92,14 +106,8 @@ async function main(): Promise<void> {
     process.exit(err ? 1 : 0);
   }
 
-  if (apps.length === 0 && config.apps.length === 0) fail(`nothing to run: give -l<name>:<prio>:<path>, a directory, or a script\n${USAGE}`);
   // Listeners first (mako.port is known to .preload), then the apps from the configuration
   // and the -l options in order; requests wait until every .preload has finished (server.md §3).
-  // Path problems are reported before any listener opens (one line, status 2).
-  for (const spec of [...config.apps, ...apps]) {
-    if (!existsSync(spec.path)) fail(`app directory not found: ${spec.path}`);
-    if (!statSync(spec.path).isDirectory()) fail(`app path is not a directory: ${spec.path}`);
-  }
   try {
     const server = await startAppServer(rt, config, apps, {}, (line) => process.stderr.write(line));
     await server.ready;
@@ -110,6 +118,40 @@ async function main(): Promise<void> {
   }
   // An app server keeps running until it is told to stop.
   setInterval(() => {}, 1 << 30);
+}
+
+/**
+ * Cluster mode: `n` worker processes, each a complete server (its own Lua VM and apps), share
+ * the listening sockets through node:cluster, so all cores serve. SIGINT/SIGTERM are passed to
+ * every worker (each runs its graceful shutdown); the primary exits when all have, with the
+ * first non-zero status. A worker that dies on its own is restarted.
+ */
+function runPrimary(n: number): void {
+  let stopping = false;
+  let status = 0;
+  let nextId = 1;
+  const start = (): void => {
+    // Scripts can tell the workers apart: os.getenv("REMORA_WORKER") is 1, 2, ...
+    const w = cluster.fork({ REMORA_WORKER: String(nextId++) });
+    w.on('exit', (code, signal) => {
+      if (code) status ||= code;
+      // Status 2 is a configuration problem: every worker would fail the same way.
+      if (code === 2 && !stopping) stop('SIGTERM');
+      if (stopping) {
+        if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(status);
+        return;
+      }
+      process.stderr.write(`remora: worker ${w.process.pid} exited (${signal ?? code}); starting another\n`);
+      setTimeout(start, 500);
+    });
+  };
+  function stop(sig: NodeJS.Signals): void {
+    stopping = true;
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill(sig);
+  }
+  for (let i = 0; i < n; i++) start();
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
 main().catch((e: unknown) => {
