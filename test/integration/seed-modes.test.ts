@@ -167,3 +167,31 @@ end)`;
     rt.dispose();
   }
 });
+
+test('example 7: an asynchronous echo ("r" mode: writes wait only the coroutine)', async () => {
+  const log = new MemoryLog();
+  const rt = await Runtime.create({ log, onExit: () => {} });
+  const port = await freePort();
+  process.env.ECHO_PORT = String(port);
+  try {
+    await rt.run(readFileSync('bench/apps/echo-async/.preload', 'utf8'), '=example7');
+    const c = net.connect(port, '127.0.0.1');
+    await new Promise((r) => c.once('connect', r));
+    const payload = randomBytes(2_000_000);
+    let got = Buffer.alloc(0);
+    const done = new Promise<void>((resolve) => {
+      c.on('data', (d) => {
+        got = Buffer.concat([got, d]);
+        if (got.length >= payload.length) resolve();
+      });
+    });
+    c.write(payload);
+    await done;
+    assert.ok(got.equals(payload));
+    c.destroy();
+    assert.equal(log.text(), '');
+  } finally {
+    delete process.env.ECHO_PORT;
+    rt.dispose();
+  }
+});
