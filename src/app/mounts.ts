@@ -4,7 +4,8 @@
  * root apps; among apps at the same URL the higher `prio` comes first, then load order. The
  * first app that has the file serves it.
  */
-import { lookupStatic } from '../http/static-files.js';
+import { LookupCache } from '../http/lookup-cache.js';
+import type { StaticLookup } from '../http/static-files.js';
 import type { App } from './app-loader.js';
 import type { RequestContext, RoutedFile, Stage } from './stages.js';
 
@@ -46,7 +47,7 @@ export class Mounts {
 }
 
 /** Routing stage: finds the file (or answers a redirect or error) and calls the next stage. */
-export function routeStage(mounts: Mounts): Stage {
+export function routeStage(mounts: Mounts, cache: LookupCache = new LookupCache()): Stage {
   return async (rc: RequestContext, next) => {
     const { head, response } = rc.exchange;
     if (head.targetForm === 'asterisk' || head.targetForm === 'authority') {
@@ -54,7 +55,9 @@ export function routeStage(mounts: Mounts): Stage {
       return;
     }
     for (const { app, appPath } of mounts.candidates(head.path)) {
-      const r = await lookupStatic(app.path, appPath, { requestPath: head.path, query: head.query });
+      // A known, unchanged file is answered without waiting (src/http/lookup-cache.ts).
+      const found = cache.lookup(app.path, appPath, { requestPath: head.path, query: head.query });
+      const r: StaticLookup = found instanceof Promise ? await found : found;
       if (r.kind === 'redirect') {
         response.sendRedirect(r.location, 301);
         return;
