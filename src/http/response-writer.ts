@@ -38,6 +38,8 @@ type Framing = 'length' | 'chunked' | 'close' | 'none';
 
 const CRLF = Buffer.from('\r\n', 'latin1');
 const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
+/** Up to this many bytes, a response's pieces are copied into one buffer for one write. */
+const COALESCE_LIMIT = 16 * 1024;
 
 export class ResponseWriter {
   /** Response status; change it before the head is sent. */
@@ -56,6 +58,8 @@ export class ResponseWriter {
   private pendingBytes = 0;
   private keep: boolean;
   private readonly bufferSize: number;
+  /** While flush()/end() run: their output, handed to the sink as one piece (see out()). */
+  private batch: Buffer[] | null = null;
 
   constructor(
     private readonly sink: ResponseSink,
@@ -129,17 +133,32 @@ export class ResponseWriter {
   /** Sends the head if not yet sent, then the buffered body (server.md §5 `flush`). */
   flush(): void {
     if (this.finished) return;
-    if (this.phase === 'buffering') this.sendHead(false);
-    this.sendBody();
+    this.batch = [];
+    try {
+      if (this.phase === 'buffering') this.sendHead(false);
+      this.sendBody();
+    } catch (e) {
+      // A head that cannot be serialized (a script's bad reason phrase): nothing went out.
+      this.batch = null;
+      throw e;
+    }
+    this.sendBatch();
   }
 
   /** Completes the response. */
   end(data?: Uint8Array | string): void {
     if (this.finished) return;
     if (data !== undefined) this.write(data);
-    if (this.phase === 'buffering') this.sendHead(true);
-    this.sendBody();
-    if (this.framing === 'chunked') this.sink(LAST_CHUNK);
+    this.batch = [];
+    try {
+      if (this.phase === 'buffering') this.sendHead(true);
+      this.sendBody();
+      if (this.framing === 'chunked') this.out(LAST_CHUNK);
+    } catch (e) {
+      this.batch = null;
+      throw e;
+    }
+    this.sendBatch();
     if (this.framing === 'close') this.keep = false;
     // A page that declared a Content-Length and wrote less leaves the client waiting for the
     // rest; closing tells it the response is incomplete.
@@ -246,8 +265,33 @@ export class ResponseWriter {
     if (!h.has('Date')) h.set('Date', httpDate(this.options.now ? this.options.now() : new Date()));
     if (this.options.server !== undefined && !h.has('Server')) h.set('Server', this.options.server);
 
-    this.sink(serializeResponseHead(status, this.reason, h));
+    this.out(serializeResponseHead(status, this.reason, h));
     this.phase = 'streaming';
+  }
+
+  /** Output of flush()/end(): collected while they run, else straight to the sink. */
+  private out(b: Buffer): void {
+    if (this.batch) this.batch.push(b);
+    else this.sink(b);
+  }
+
+  /**
+   * Hands what flush()/end() produced to the sink in one piece: head and body leave in one
+   * write (one syscall, one TLS record) instead of two; a large body is not copied for that.
+   */
+  private sendBatch(): void {
+    const parts = this.batch;
+    this.batch = null;
+    if (!parts || parts.length === 0) return;
+    if (parts.length === 1) {
+      this.sink(parts[0]!);
+      return;
+    }
+    let total = 0;
+    for (const p of parts) total += p.length;
+    if (total <= COALESCE_LIMIT) this.sink(Buffer.concat(parts, total));
+    // Large: piece by piece, as without batching, rather than copying the body.
+    else for (const p of parts) this.sink(p);
   }
 
   private sendBody(): void {
@@ -264,11 +308,11 @@ export class ResponseWriter {
         this.keep = false;
       }
       if (body.length === 0) return;
-      this.sink(body);
+      this.out(body);
     } else if (this.framing === 'chunked') {
-      this.sink(Buffer.concat([Buffer.from(body.length.toString(16) + '\r\n', 'latin1'), body, CRLF]));
+      this.out(Buffer.concat([Buffer.from(body.length.toString(16) + '\r\n', 'latin1'), body, CRLF]));
     } else {
-      this.sink(body);
+      this.out(body);
     }
     this.bodyBytesSent += body.length;
   }

@@ -214,3 +214,37 @@ test('the page may set its own Date and Server; add keeps repeated fields', () =
   w.end();
   assert.equal(out(), 'HTTP/1.1 200 OK\r\nDate: x\r\nServer: mine\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nContent-Length: 0\r\n\r\n');
 });
+
+test('one write per end()/flush(): head and body leave together; a large body is not copied', () => {
+  const { w, writes, out } = make();
+  w.write('hello');
+  w.end();
+  assert.equal(writes.length, 1);
+  assert.equal(out(), `HTTP/1.1 200 OK\r\nContent-Length: 5\r\n${DATE}\r\nhello`);
+
+  const c = make();
+  c.w.write('abc');
+  c.w.flush();
+  assert.equal(c.writes.length, 1, 'head and first chunk');
+  c.w.write('de');
+  c.w.end();
+  assert.equal(c.writes.length, 2, 'chunk and last chunk');
+  assert.ok(c.out().endsWith('3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n'));
+
+  const big = Buffer.alloc(40_000, 0x78);
+  const b = make();
+  b.w.write(big);
+  b.w.end();
+  assert.equal(b.writes.length, 2);
+  assert.equal(b.writes[1]!.length, big.length);
+
+  // A head that cannot be serialized sends nothing; the error page still can be sent.
+  const e = make();
+  e.w.write('x');
+  e.w.setStatus(200, 'bad\r\nreason');
+  assert.throws(() => e.w.end(), TypeError);
+  assert.equal(e.writes.length, 0);
+  assert.equal(e.w.sendError(500), true);
+  assert.equal(e.writes.length, 1);
+  assert.match(e.out(), /^HTTP\/1\.1 500 /);
+});
