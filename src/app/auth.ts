@@ -194,7 +194,7 @@ function loginForm(action: string, realm: string, failed: boolean): string {
  * field names) to the same URL, and redirect there after a successful login.
  */
 export function authStage(cfg: AuthConfig, sessions: SessionStore): Stage {
-  return async (rc, next) => {
+  return (rc, next) => {
     const auth = new ExchangeAuth(rc, sessions);
     rc.auth = auth;
     const { head, response } = rc.exchange;

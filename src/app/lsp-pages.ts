@@ -55,10 +55,10 @@ export class LspPages {
 
   /** The stage that runs pages. */
   stage(): Stage {
-    return async (rc, next) => {
+    return (rc, next) => {
       const f = rc.file;
       if (!f || !f.isLsp) return next();
-      await this.run(rc, f);
+      return this.run(rc, f);
     };
   }
 
@@ -67,11 +67,17 @@ export class LspPages {
     return '@' + (rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path);
   }
 
+  /** The compiled page for `file` when it is compiled and unchanged, else undefined. */
+  private current(file: RoutedFile): CompiledPage | undefined {
+    const have = this.compiled.get(file.path);
+    return have && have.mtimeMs === file.stat.mtimeMs && have.size === file.stat.size ? have : undefined;
+  }
+
   /** The compiled page for `file`, compiling when new or changed; null after a traced error. */
   private async load(file: RoutedFile): Promise<CompiledPage | null> {
     const { mtimeMs, size } = file.stat;
-    const have = this.compiled.get(file.path);
-    if (have && have.mtimeMs === mtimeMs && have.size === size) return have;
+    const have = this.current(file);
+    if (have) return have;
     let src: Buffer;
     try {
       src = await readFile(file.path);
@@ -110,15 +116,38 @@ export class LspPages {
     return ref;
   }
 
-  /** Runs the page for one request; resolves when the page has ended. */
-  async run(rc: RequestContext, file: RoutedFile): Promise<void> {
-    const compiled = await this.load(file);
+  /**
+   * Runs the page for one request. Returns a promise that resolves when the page has ended,
+   * or nothing when it ended at once: a compiled page that gets a slot without queueing and
+   * never waits costs one resume and no promise.
+   */
+  run(rc: RequestContext, file: RoutedFile): void | Promise<void> {
+    const compiled = this.current(file);
+    if (!compiled) return this.load(file).then((c) => this.runCompiled(rc, file, c));
+    return this.runCompiled(rc, file, compiled);
+  }
+
+  private runCompiled(rc: RequestContext, file: RoutedFile, compiled: CompiledPage | null): void | Promise<void> {
     const { exchange } = rc;
     if (!compiled) {
       exchange.response.sendError(500);
       return;
     }
-    await new Promise<void>((resolve) => {
+    const pool = this.pool;
+    if (!pool.stopped && pool.queue.length === 0 && pool.running.size < pool.size) {
+      if (exchange.closed) return;
+      // A free slot and nobody waiting for one: starting now keeps the FIFO order. (Never
+      // inside a resume: HTTP handlers run from their own microtask.)
+      let ended = false;
+      let wake: (() => void) | null = null;
+      this.start(pool, rc, file, compiled, () => {
+        ended = true;
+        wake?.();
+      });
+      if (ended) return;
+      return new Promise<void>((resolve) => (wake = resolve));
+    }
+    return new Promise<void>((resolve) => {
       this.pool.enqueue({
         start: (pool) => {
           // The client went away while the page waited for a slot.

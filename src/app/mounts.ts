@@ -7,7 +7,7 @@
 import { LookupCache } from '../http/lookup-cache.js';
 import type { StaticLookup } from '../http/static-files.js';
 import type { App } from './app-loader.js';
-import type { RequestContext, RoutedFile, Stage } from './stages.js';
+import type { RequestContext, Stage } from './stages.js';
 
 export class Mounts {
   private apps: Array<{ app: App; seq: number }> = [];
@@ -48,29 +48,46 @@ export class Mounts {
 
 /** Routing stage: finds the file (or answers a redirect or error) and calls the next stage. */
 export function routeStage(mounts: Mounts, cache: LookupCache = new LookupCache()): Stage {
-  return async (rc: RequestContext, next) => {
+  return (rc: RequestContext, next) => {
     const { head, response } = rc.exchange;
     if (head.targetForm === 'asterisk' || head.targetForm === 'authority') {
       response.sendError(head.method === 'OPTIONS' ? 204 : 400);
       return;
     }
-    for (const { app, appPath } of mounts.candidates(head.path)) {
-      // A known, unchanged file is answered without waiting (src/http/lookup-cache.ts).
-      const found = cache.lookup(app.path, appPath, { requestPath: head.path, query: head.query });
-      const r: StaticLookup = found instanceof Promise ? await found : found;
+    const candidates = mounts.candidates(head.path);
+    const options = { requestPath: head.path, query: head.query };
+    /** Tries candidates from `i` on; waits only for a lookup the cache cannot answer. */
+    const search = (i: number): void | Promise<void> => {
+      for (; i < candidates.length; i++) {
+        const { app, appPath } = candidates[i]!;
+        // A known, unchanged file is answered without waiting (src/http/lookup-cache.ts).
+        const found = cache.lookup(app.path, appPath, options);
+        if (found instanceof Promise) {
+          const at = i;
+          return found.then((r) => {
+            const step = decide(app, r);
+            return step === 'skip' ? search(at + 1) : step;
+          });
+        }
+        const step = decide(app, found);
+        if (step !== 'skip') return step;
+      }
+      response.sendError(404);
+    };
+    /** 'skip': not in this app; otherwise the request is answered or passed on. */
+    const decide = (app: App, r: StaticLookup): 'skip' | void | Promise<void> => {
       if (r.kind === 'redirect') {
         response.sendRedirect(r.location, 301);
         return;
       }
       if (r.kind === 'error') {
-        if (r.status === 404) continue;
+        if (r.status === 404) return 'skip';
         response.sendError(r.status);
         return;
       }
-      const file: RoutedFile = { app, path: r.path, stat: r.stat, isLsp: r.isLsp, pathname: r.pathname };
-      rc.file = file;
+      rc.file = { app, path: r.path, stat: r.stat, isLsp: r.isLsp, pathname: r.pathname };
       return next();
-    }
-    response.sendError(404);
+    };
+    return search(0);
   };
 }

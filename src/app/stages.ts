@@ -34,8 +34,12 @@ export interface RequestContext {
   file: RoutedFile | null;
 }
 
-export type Next = () => Promise<void>;
-export type Stage = (rc: RequestContext, next: Next) => Promise<void>;
+/**
+ * A stage returns a promise only when it has to wait: a request that every stage can answer
+ * at once (a page that never waits, a known file) costs no promise per stage.
+ */
+export type Next = () => void | Promise<void>;
+export type Stage = (rc: RequestContext, next: Next) => void | Promise<void>;
 
 /** Decodes a raw request path for prefix matching; null when it is not a valid path. */
 export function decodePath(rawPath: string): string | null {
@@ -45,15 +49,29 @@ export function decodePath(rawPath: string): string | null {
   return p.trailingSlash && joined !== '/' ? joined + '/' : joined;
 }
 
+/** The request context; `decodedPath` is decoded when a stage first asks for it. */
+class Context implements RequestContext {
+  auth: RequestAuth | null = null;
+  file: RoutedFile | null = null;
+  private decoded: string | null | undefined;
+
+  constructor(readonly exchange: HttpExchange) {}
+
+  get decodedPath(): string | null {
+    if (this.decoded === undefined) this.decoded = decodePath(this.exchange.head.path);
+    return this.decoded;
+  }
+}
+
 /** Runs the stages in order; a request no stage answered gets 404. */
 export function compose(stages: readonly Stage[]): HttpHandler {
   return (exchange) => {
-    const rc: RequestContext = { exchange, decodedPath: decodePath(exchange.head.path), auth: null, file: null };
-    const run = (i: number): Promise<void> => {
+    const rc = new Context(exchange);
+    const run = (i: number): void | Promise<void> => {
       const stage = stages[i];
       if (!stage) {
         exchange.response.sendError(404);
-        return Promise.resolve();
+        return;
       }
       return stage(rc, () => run(i + 1));
     };
@@ -65,10 +83,7 @@ export function compose(stages: readonly Stage[]): HttpHandler {
 export function startupGate(ready: Promise<void>): Stage {
   let open = false;
   void ready.then(() => (open = true));
-  return async (_rc, next) => {
-    if (!open) await ready;
-    return next();
-  };
+  return (_rc, next) => (open ? next() : ready.then(next));
 }
 
 /** Access log: one line per request (method, path without query, status, body bytes). */

@@ -6,9 +6,9 @@ import { sendFile } from '../http/send-file.js';
 import type { Stage } from './stages.js';
 
 export function staticStage(): Stage {
-  return async (rc, next) => {
+  return (rc, next) => {
     const f = rc.file;
     if (!f || f.isLsp) return next();
-    await sendFile(rc.exchange, f);
+    return sendFile(rc.exchange, f);
   };
 }
