@@ -63,8 +63,9 @@ export class ThreadPool {
   /** A job's task ended: its slot is free. */
   finished(task: Task): void {
     this.running.delete(task);
-    // Deferred: the next job must not start inside the resume that ended this one.
-    this.postPump();
+    // Deferred: the next job must not start inside the resume that ended this one. Nothing
+    // queued: nothing to start (enqueue posts its own pump), so no microtask per page.
+    if (this.queue.length > 0) this.postPump();
   }
 
   postPump(): void {
