@@ -268,5 +268,6 @@ export class HttpServer {
     for (const c of this.connections) c.destroy();
     this.connections.clear();
     this.sessions.close();
+    this.mounts.lookups.close();
   }
 }

@@ -7,11 +7,13 @@
 import { LookupCache } from '../http/lookup-cache.js';
 import type { StaticLookup } from '../http/static-files.js';
 import type { App } from './app-loader.js';
-import type { RequestContext, Stage } from './stages.js';
+import type { Next, RequestContext, Stage } from './stages.js';
 
 export class Mounts {
   private apps: Array<{ app: App; seq: number }> = [];
   private seq = 0;
+  /** Where URL paths led (src/http/lookup-cache.ts); closed with the server. */
+  readonly lookups = new LookupCache();
 
   add(app: App): void {
     this.apps.push({ app, seq: this.seq++ });
@@ -47,47 +49,53 @@ export class Mounts {
 }
 
 /** Routing stage: finds the file (or answers a redirect or error) and calls the next stage. */
-export function routeStage(mounts: Mounts, cache: LookupCache = new LookupCache()): Stage {
+export function routeStage(mounts: Mounts, cache: LookupCache = mounts.lookups): Stage {
   return (rc: RequestContext, next) => {
     const { head, response } = rc.exchange;
     if (head.targetForm === 'asterisk' || head.targetForm === 'authority') {
       response.sendError(head.method === 'OPTIONS' ? 204 : 400);
       return;
     }
-    const candidates = mounts.candidates(head.path);
-    const options = { requestPath: head.path, query: head.query };
-    /** Tries candidates from `i` on; waits only for a lookup the cache cannot answer. */
-    const search = (i: number): void | Promise<void> => {
-      for (; i < candidates.length; i++) {
-        const { app, appPath } = candidates[i]!;
-        // A known, unchanged file is answered without waiting (src/http/lookup-cache.ts).
-        const found = cache.lookup(app.path, appPath, options);
-        if (found instanceof Promise) {
-          const at = i;
-          return found.then((r) => {
-            const step = decide(app, r);
-            return step === 'skip' ? search(at + 1) : step;
-          });
-        }
-        const step = decide(app, found);
-        if (step !== 'skip') return step;
-      }
-      response.sendError(404);
-    };
-    /** 'skip': not in this app; otherwise the request is answered or passed on. */
-    const decide = (app: App, r: StaticLookup): 'skip' | void | Promise<void> => {
-      if (r.kind === 'redirect') {
-        response.sendRedirect(r.location, 301);
-        return;
-      }
-      if (r.kind === 'error') {
-        if (r.status === 404) return 'skip';
-        response.sendError(r.status);
-        return;
-      }
-      rc.file = { app, path: r.path, stat: r.stat, isLsp: r.isLsp, pathname: r.pathname };
-      return next();
-    };
-    return search(0);
+    return search(cache, rc, next, mounts.candidates(head.path), 0);
   };
+}
+
+type Candidates = ReturnType<Mounts['candidates']>;
+
+/** Tries the candidate apps from `i` on; waits only for a lookup the cache cannot answer. */
+function search(cache: LookupCache, rc: RequestContext, next: Next, candidates: Candidates, i: number): void | Promise<void> {
+  const { head, response } = rc.exchange;
+  for (; i < candidates.length; i++) {
+    const { app, appPath } = candidates[i]!;
+    // A known, unchanged file is answered without waiting (src/http/lookup-cache.ts).
+    const found = cache.lookup(app.path, appPath, { requestPath: head.path, query: head.query });
+    if (found instanceof Promise) {
+      const at = i;
+      return found.then((r) => {
+        const step = decide(rc, next, app, r);
+        return step === SKIP ? search(cache, rc, next, candidates, at + 1) : step;
+      });
+    }
+    const step = decide(rc, next, app, found);
+    if (step !== SKIP) return step;
+  }
+  response.sendError(404);
+}
+
+const SKIP = Symbol('not in this app');
+
+/** SKIP: not in this app (look in the next); otherwise the request is answered or passed on. */
+function decide(rc: RequestContext, next: Next, app: App, r: StaticLookup): typeof SKIP | void | Promise<void> {
+  const { response } = rc.exchange;
+  if (r.kind === 'redirect') {
+    response.sendRedirect(r.location, 301);
+    return;
+  }
+  if (r.kind === 'error') {
+    if (r.status === 404) return SKIP;
+    response.sendError(r.status);
+    return;
+  }
+  rc.file = { app, path: r.path, stat: r.stat, isLsp: r.isLsp, pathname: r.pathname };
+  return next();
 }
