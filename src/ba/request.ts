@@ -91,6 +91,8 @@ function parseCookies(header: string | undefined): Map<string, string> {
 }
 
 export function cookieValue(headerValue: string | undefined, name: string): string | undefined {
+  // No Cookie field (most requests): no map to build (the session lookup runs per request).
+  if (!headerValue) return undefined;
   return parseCookies(headerValue).get(name);
 }
 
