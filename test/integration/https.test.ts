@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
+import WebSocket from 'ws';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireTool, testPki } from '../harness/tls-certs.js';
@@ -222,6 +223,33 @@ for (const mode of ['blocking', 'cosocket']) {
     }
   });
 }
+
+test('a WebSocket over HTTPS (wss://): req2sock answers the upgrade on the TLS connection', async () => {
+  const p = await startCli(['-c', BASE, '-l::' + APP, '-lsock::test/fixtures/apps/sock']);
+  try {
+    const ws = new WebSocket(`wss://127.0.0.1:${p.sslport}/sock/ws.lsp`, { rejectUnauthorized: false });
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    const got: string[] = [];
+    const done = new Promise<void>((resolve) =>
+      ws.on('message', (d: Buffer) => {
+        got.push(d.toString());
+        if (got.length === 2) resolve();
+      }),
+    );
+    ws.send('hi');
+    // Below the read chunk (8192): echoed whole, not in pieces (compat-decisions D2).
+    ws.send('x'.repeat(5000));
+    await done;
+    assert.equal(got[0], 'echo hi');
+    assert.ok(got[1] === 'echo ' + 'x'.repeat(5000), `second message: ${got[1]?.length} bytes`);
+    ws.close();
+  } finally {
+    p.child.kill('SIGKILL');
+  }
+});
 
 test('a bad certfile or keyfile: one line on stderr, exit status 2', async () => {
   const pki = testPki();
