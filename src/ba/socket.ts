@@ -592,11 +592,8 @@ export class SocketLib {
     const conn = s.conn;
     if (!conn) return this.nilErr(L, 'socketreadfailed');
     if (s.closed) return this.deadRead(L, s);
-    const b = conn.read(s.maxSize);
-    if (b) {
-      this.ctx.vm.pushBytes(L, b);
-      return 1;
-    }
+    this.sinkL = L;
+    if (conn.readInto(s.maxSize, this.pushSink) > 0) return 1;
     if (conn.ended) {
       const err = this.tlsEndReason?.(conn) ?? (conn.ended === 'closenotify' ? 'sslclosenotify' : 'socketreadfailed');
       this.markDead(s);
@@ -604,6 +601,12 @@ export class SocketLib {
     }
     return -1;
   }
+
+  /** Where `pushSink` pushes (set just before each readInto). */
+  private sinkL = 0;
+  private readonly pushSink = (src: Buffer, start: number, end: number): void => {
+    this.ctx.vm.pushBytesFrom(this.sinkL, src, start, end);
+  };
 
   /** Reads on a closed socket: once more nil,"socketreadfailed", then raise (§4). */
   deadRead(L: LState, s: LSock): number {

@@ -19,6 +19,8 @@ export type ReadEnd = 'eof' | 'error' | 'closenotify';
 const BATCH_LIMIT = 64 * 1024;
 const pendingBatches: TcpConn[] = [];
 const EMPTY = Buffer.alloc(0);
+/** Batches at least this large are worth a callback to reuse their buffer. */
+const REUSE_AFTER_WRITE = 16 * 1024;
 
 /** Flushes every write batch (called when a Lua run has finished). */
 export function flushWriteBatches(): void {
@@ -136,12 +138,46 @@ export class TcpConn {
       }
       out = Buffer.concat(parts, n);
     }
-    this.buffered -= out.length;
+    this.taken(out.length);
+    return out;
+  }
+
+  /**
+   * Like `read`, but hands the bytes to `sink` as a range of a buffered chunk instead of
+   * creating a view object (the hot path copies them straight into WASM memory). Returns the
+   * number of bytes taken, 0 when nothing is buffered.
+   */
+  readInto(max: number, sink: (src: Buffer, start: number, end: number) => void): number {
+    if (this.buffered === 0) return 0;
+    const first = this.chunks[0]!;
+    const start = this.headOff;
+    const avail = first.length - start;
+    let n: number;
+    if (avail > max) {
+      n = max;
+      this.headOff += max;
+      this.taken(n);
+      sink(first, start, start + n);
+    } else if (avail === max || this.chunks.length === 1) {
+      n = avail;
+      this.chunks.shift();
+      this.headOff = 0;
+      this.taken(n);
+      sink(first, start, start + n);
+    } else {
+      const out = this.read(max)!;
+      n = out.length;
+      sink(out, 0, n);
+    }
+    return n;
+  }
+
+  private taken(n: number): void {
+    this.buffered -= n;
     if (this.paused && this.buffered < this.highWater / 2) {
       this.paused = false;
       if (!this.closed) this.sock.resume();
     }
-    return out;
   }
 
   /** Takes every buffered byte (for handing a connection to another owner). */
@@ -219,9 +255,15 @@ export class TcpConn {
     this.batchBytes = 0;
     this.lastBatch = Math.min(Math.max(n, 256), BATCH_LIMIT);
     if (this.closed) return;
-    this.sock.write(n === buf.length ? buf : buf.subarray(0, n));
-    // Written through to the kernel at once: Node holds no reference, reuse the buffer.
-    if (this.sock.writableLength === 0) this.spare = buf;
+    if (this.sock.writableLength === 0) {
+      this.sock.write(n === buf.length ? buf : buf.subarray(0, n));
+      // Written through to the kernel at once: Node holds no reference, reuse the buffer.
+      if (this.sock.writableLength === 0) this.spare = buf;
+      else if (n >= REUSE_AFTER_WRITE) this.reclaimLater(buf);
+    } else {
+      this.sock.write(n === buf.length ? buf : buf.subarray(0, n));
+      if (n >= REUSE_AFTER_WRITE) this.reclaimLater(buf);
+    }
   }
 
   /** Can this connection still send? */
@@ -231,6 +273,13 @@ export class TcpConn {
 
   /** A zero-length write is queued behind the data when someone waits for the queue to empty. */
   private probing = false;
+  /** A large batch buffer Node still holds becomes the spare once Node has written it. */
+  private reclaimLater(buf: Buffer): void {
+    this.sock.write(EMPTY, () => {
+      if (this.spare === null || this.spare.length < buf.length) this.spare = buf;
+    });
+  }
+
   private readonly onProbe = (err?: Error | null): void => {
     this.probing = false;
     if (err) {

@@ -348,6 +348,14 @@ export class LuaVM {
     this.m._lua_pushlstring(L, p, n);
   }
 
+  /** Pushes bytes `start..end` of `src` exactly (no intermediate view object). */
+  pushBytesFrom(L: LState, src: Buffer, start: number, end: number): void {
+    const n = end - start;
+    const p = this.ensureScratch(n);
+    src.copy(this.heap(), p, start, end);
+    this.m._lua_pushlstring(L, p, n);
+  }
+
   /** Pushes a JS string as UTF-8. */
   pushString(L: LState, s: string): void {
     const max = s.length * 3;
