@@ -119,7 +119,7 @@ export async function runEchoComparison(cmp: Comparison): Promise<void> {
         `${String(c.size).padStart(6)} B x depth ${c.depth}  ${s.name.padEnd(22)} ` +
         `${a.msgsPerSec.toFixed(0).padStart(9)} msg/s ${a.mbPerSec.toFixed(1).padStart(8)} MB/s ` +
         `cpu ${a.cpuUsPerMsg.toFixed(2).padStart(6)} us/msg` +
-        (i === 0 ? '  (baseline)' : `  ratio msg/s ${(a.msgsPerSec / base.msgsPerSec).toFixed(2)}x  MB/s ${(a.mbPerSec / base.mbPerSec).toFixed(2)}x  cpu/msg ${(a.cpuUsPerMsg / base.cpuUsPerMsg).toFixed(2)}x`);
+        (i === 0 ? '  (baseline)' : `  ratio msg/s ${(a.msgsPerSec / base.msgsPerSec).toFixed(2)}x  MB/s ${base.mbPerSec ? (a.mbPerSec / base.mbPerSec).toFixed(2) + "x" : "-"}  cpu/msg ${(a.cpuUsPerMsg / base.cpuUsPerMsg).toFixed(2)}x`);
       console.log(line);
       rows.push(line);
     });

@@ -1,21 +1,21 @@
-// HTTP load client for bench:lsp: `conns` keep-alive connections, one request in flight on
-// each, for a fixed time; prints "warm", then a JSON line with the count. Stops by itself.
+// HTTP load client for bench:lsp: `conns` keep-alive connections, each keeping `depth` GET
+// requests in flight (pipelined); a request counts when its whole response has arrived; a
+// status other than 200 counts as a bad echo. The 7th argument is the request path.
 import net from 'node:net';
+import { drive, loadArgs } from './load-driver.js';
 
-const [port, conns, warmMs, measureMs] = process.argv.slice(2, 6).map(Number) as [number, number, number, number];
-const path = process.argv[6] ?? '/';
+const a = loadArgs();
+const path = a.rest[0] ?? '/';
 const req = Buffer.from(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
-let counting = false;
-let responses = 0;
-let errors = 0;
-const sockets: net.Socket[] = [];
 
-function open(): void {
-  const s = net.connect(port, '127.0.0.1');
+drive(a, (counter) => {
+  const s = net.connect(a.port, '127.0.0.1');
   s.setNoDelay(true);
   let buf = '';
-  s.on('connect', () => s.write(req));
-  s.on('data', (d) => {
+  s.on('connect', () => {
+    for (let i = 0; i < a.depth; i++) s.write(req);
+  });
+  s.on('data', (d: Buffer) => {
     buf += d.toString('latin1');
     // Responses are small and have a Content-Length: count complete ones.
     for (;;) {
@@ -24,26 +24,12 @@ function open(): void {
       const m = /content-length: *(\d+)/i.exec(buf.slice(0, h));
       const len = m ? Number(m[1]) : 0;
       if (buf.length < h + 4 + len) break;
-      if (!buf.startsWith('HTTP/1.1 200')) errors++;
+      if (!buf.startsWith('HTTP/1.1 200')) counter.bad++;
       buf = buf.slice(h + 4 + len);
-      if (counting) responses++;
+      counter.add(1);
       s.write(req);
     }
   });
-  s.on('error', () => errors++);
-  sockets.push(s);
-}
-
-for (let i = 0; i < conns; i++) open();
-setTimeout(() => {
-  counting = true;
-  const t0 = performance.now();
-  process.stdout.write('warm\n');
-  setTimeout(() => {
-    counting = false;
-    const ms = performance.now() - t0;
-    process.stdout.write(JSON.stringify({ responses, ms, errors }) + '\n');
-    for (const s of sockets) s.destroy();
-    process.exit(0);
-  }, measureMs);
-}, warmMs);
+  s.on('error', () => counter.errors++);
+  return { open: () => !s.destroyed, close: () => s.destroy() };
+});

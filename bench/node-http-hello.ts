@@ -1,10 +1,9 @@
-// Baseline for bench:lsp: a plain node:http handler answering "hello\n". Prints its port.
+// Baseline for bench:lsp: a plain node:http handler answering "hello\n" on ECHO_PORT.
 import http from 'node:http';
 
-const server = http.createServer((_req, res) => {
-  res.setHeader('Content-Type', 'text/plain');
-  res.end('hello\n');
-});
-server.listen(0, '127.0.0.1', () => {
-  process.stdout.write(`HTTP server listening on port ${(server.address() as { port: number }).port}\n`);
-});
+http
+  .createServer((_req, res) => {
+    res.setHeader('Content-Type', 'text/plain');
+    res.end('hello\n');
+  })
+  .listen(Number(process.env.ECHO_PORT), '127.0.0.1');
