@@ -14,7 +14,7 @@ import { LuaRaise } from '../vm/lua-error.js';
 import { T_NUMBER, T_USERDATA, type LState } from '../vm/lua-vm.js';
 import type { Task, Waiter } from '../sched/scheduler.js';
 import { finishAsync, finishSync, runAsync, runSync, start, type FsOp, type Step } from './fs-op.js';
-import { LFile, closeFile, flushWrites, type Whence } from './file-ops.js';
+import { LFile, closeFile, flushWrites, seek, type Whence } from './file-ops.js';
 import type { BaContext } from './context.js';
 
 const FILE_MAGIC = 0x46_49_4c_45; // "FILE"
@@ -258,4 +258,20 @@ export function setFileMetamethods(ctx: BaContext, core: IoCore, L: LState, mtId
     vm.pushString(L, e && !e.f.closed ? `file (0x${vm.m._lua_touserdata(L, 1).toString(16)})` : 'file (closed)');
     return 1;
   });
+}
+
+/** `f:seek([whence [, offset]])` for both kinds of file object; returns the new position. */
+export function seekFile(ctx: BaContext, core: IoCore, L: LState, f: LFile, fail: (L: LState, e: unknown) => number): number {
+  const [whence, offset] = seekArgs(ctx, L, 2, 'seek');
+  return core.run(
+    L,
+    'seek',
+    () => seek(f, whence, offset),
+    (L, pos) => {
+      ctx.vm.pushInteger(L, pos);
+      return 1;
+    },
+    fail,
+    f,
+  );
 }

@@ -21,8 +21,8 @@ import { T_NUMBER, T_STRING, T_USERDATA, type LState, type LuaVM } from '../vm/l
 import type { AppEnvHook } from '../app/app-loader.js';
 import type { BaContext } from './context.js';
 import { IoError, ioErrorOf, mkdir, readFile, readdir, rename, rmdir, runAsync, stat, unlink, type FsOp } from './fs-op.js';
-import { LFile, closeFile, flushWrites, openFile, openFlags, readAll, readBytes, seek, writeData } from './file-ops.js';
-import { IoCore, seekArgs, setFileMetamethods } from './io-core.js';
+import { LFile, closeFile, flushWrites, openFile, openFlags, readAll, readBytes, writeData } from './file-ops.js';
+import { IoCore, seekFile, setFileMetamethods } from './io-core.js';
 import { installLuaIo } from './lua-io.js';
 
 const IO_MAGIC = 0x49_4f_49_4f; // "IOIO"
@@ -512,21 +512,7 @@ export class IoLib {
         const data = this.collectData(L, 2, 'write');
         return this.core.run(L, 'write', () => writeData(f, data), this.pushTrue, this.fail, f);
       },
-      seek: (L) => {
-        const f = this.checkFile(L, 'seek');
-        const [whence, offset] = seekArgs(this.ctx, L, 2, 'seek');
-        return this.core.run(
-          L,
-          'seek',
-          () => seek(f, whence, offset),
-          (L, pos) => {
-            vm.pushInteger(L, pos);
-            return 1;
-          },
-          this.fail,
-          f,
-        );
-      },
+      seek: (L) => seekFile(this.ctx, this.core, L, this.checkFile(L, 'seek'), this.fail),
       flush: (L) => {
         const f = this.checkFile(L, 'flush');
         return this.core.run(L, 'flush', () => flushWrites(f), this.pushTrue, this.fail, f);

@@ -13,8 +13,8 @@ import { LuaRaise } from '../vm/lua-error.js';
 import { T_NUMBER, T_STRING, type LState, type LuaVM } from '../vm/lua-vm.js';
 import type { BaContext } from './context.js';
 import { ioErrorOf, rename, rmdir, runAsync, stat, unlink, type FsOp } from './fs-op.js';
-import { LFile, closeFile, flushWrites, openFile, openFlags, readAll, readBytes, readLine, readNumeral, seek, writeData } from './file-ops.js';
-import { seekArgs, setFileMetamethods, type IoCore } from './io-core.js';
+import { LFile, closeFile, flushWrites, openFile, openFlags, readAll, readBytes, readLine, readNumeral, writeData } from './file-ops.js';
+import { seekFile, setFileMetamethods, type IoCore } from './io-core.js';
 
 /** What lua_stringtonumber accepts (decimal or hex, integer or float). */
 const NUMERAL = /^[+-]?(?:0[xX](?:[0-9a-fA-F]+(?:\.[0-9a-fA-F]*)?|\.[0-9a-fA-F]+)(?:[pP][+-]?\d+)?|(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)$/;
@@ -257,21 +257,7 @@ class LuaIo {
           () => vm.unref(ref),
         );
       },
-      seek: (L) => {
-        const f = this.checkFile(L, 'seek');
-        const [whence, offset] = seekArgs(this.ctx, L, 2, 'seek');
-        return this.core.run(
-          L,
-          'seek',
-          () => seek(f, whence, offset),
-          (L, pos) => {
-            vm.pushInteger(L, pos);
-            return 1;
-          },
-          this.fail,
-          f,
-        );
-      },
+      seek: (L) => seekFile(this.ctx, this.core, L, this.checkFile(L, 'seek'), this.fail),
       flush: (L) => {
         const f = this.checkFile(L, 'flush');
         vm.m._lua_pushvalue(L, 1);

@@ -23,6 +23,26 @@ async function listen(onConn: (s: net.Socket) => void): Promise<{ server: net.Se
   return { server, port: (server.address() as net.AddressInfo).port };
 }
 
+/** Sends `n` random bytes to an echo server and checks they come back intact and in order. */
+async function assertEchoes(port: number, n: number): Promise<void> {
+  const c = net.connect(port, '127.0.0.1');
+  await new Promise((r) => c.once('connect', r));
+  const payload = randomBytes(n);
+  const parts: Buffer[] = [];
+  let got = 0;
+  const done = new Promise<void>((resolve) => {
+    c.on('data', (d: Buffer) => {
+      parts.push(d);
+      got += d.length;
+      if (got >= n) resolve();
+    });
+  });
+  c.write(payload);
+  await done;
+  c.destroy();
+  assert.ok(Buffer.concat(parts).equals(payload), 'echo intact and in order');
+}
+
 async function waitFor(pred: () => boolean, ms: number, what: string, log: MemoryLog): Promise<void> {
   const end = Date.now() + ms;
   while (!pred()) {
@@ -70,20 +90,7 @@ l:event(function(l)
 end)`;
   await rt.run(wrapper, '=example8');
   try {
-    const c = net.connect(lport, '127.0.0.1');
-    await new Promise((r) => c.once('connect', r));
-    const payload = randomBytes(300_000);
-    let got = Buffer.alloc(0);
-    const done = new Promise<void>((resolve) => {
-      c.on('data', (d) => {
-        got = Buffer.concat([got, d]);
-        if (got.length >= payload.length) resolve();
-      });
-    });
-    c.write(payload);
-    await done;
-    assert.ok(got.equals(payload), 'echo intact and in order');
-    c.destroy();
+    await assertEchoes(lport, 300_000);
     assert.doesNotMatch(log.text(), /Lua error/);
   } finally {
     rt.dispose();
@@ -175,20 +182,7 @@ test('example 7: an asynchronous echo ("r" mode: writes wait only the coroutine)
   process.env.ECHO_PORT = String(port);
   try {
     await rt.run(readFileSync('bench/apps/echo-async/.preload', 'utf8'), '=example7');
-    const c = net.connect(port, '127.0.0.1');
-    await new Promise((r) => c.once('connect', r));
-    const payload = randomBytes(2_000_000);
-    let got = Buffer.alloc(0);
-    const done = new Promise<void>((resolve) => {
-      c.on('data', (d) => {
-        got = Buffer.concat([got, d]);
-        if (got.length >= payload.length) resolve();
-      });
-    });
-    c.write(payload);
-    await done;
-    assert.ok(got.equals(payload));
-    c.destroy();
+    await assertEchoes(port, 2_000_000);
     assert.equal(log.text(), '');
   } finally {
     delete process.env.ECHO_PORT;
