@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { relative, isAbsolute } from 'node:path';
 import { compileLsp } from '../http/lsp-compiler.js';
 import { ThreadPool } from '../ba/thread.js';
-import type { LRequest, RequestLib } from '../ba/request.js';
+import type { RequestLib } from '../ba/request.js';
 import { LuaError } from '../vm/lua-error.js';
 import type { Task } from '../sched/scheduler.js';
 import type { Runtime } from './runtime.js';
