@@ -2,33 +2,9 @@
 // and sysshutdown on SIGTERM, os.exit(3) from a page (server.md §8, D6).
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from '../harness/app-server.js';
+import { startCli } from '../harness/net-util.js';
 
-interface Proc {
-  child: ChildProcess;
-  out(): string;
-  port: number;
-  exited: Promise<number | null>;
-}
-
-async function startCli(args: string[]): Promise<Proc> {
-  const child = spawn(process.execPath, ['dist/src/cli/main.js', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let text = '';
-  child.stdout!.on('data', (b: Buffer) => (text += b.toString()));
-  child.stderr!.on('data', (b: Buffer) => (text += b.toString()));
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  const deadline = Date.now() + 15_000;
-  let m: RegExpExecArray | null = null;
-  while (!(m = /HTTP server listening on port (\d+)/.exec(text))) {
-    if (Date.now() > deadline || child.exitCode !== null) {
-      child.kill('SIGKILL');
-      throw new Error(`server did not start: ${text}`);
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return { child, out: () => text, port: Number(m[1]), exited };
-}
 
 test('remora -p 0 -l::app serves pages; SIGTERM runs onunload, then accept gets sysshutdown, exit 0', async () => {
   const p = await startCli(['-p', '0', '-l::test/fixtures/apps/lifecycle']);

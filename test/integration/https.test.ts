@@ -4,7 +4,7 @@
 // HTTPS request giving a TLS socket, and start-up errors for a bad certificate or key.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireTool, testPki } from '../harness/tls-certs.js';
 import { request } from '../harness/app-server.js';
+import { startCli } from '../harness/net-util.js';
 
 const APP = 'test/fixtures/apps/https';
 const dir = mkdtempSync(join(tmpdir(), 'remora-https-'));
@@ -25,31 +26,6 @@ function conf(name: string, text: string): string {
   return p;
 }
 
-interface Proc {
-  child: ChildProcess;
-  out(): string;
-  port: number;
-  sslport: number;
-  exited: Promise<number | null>;
-}
-
-async function startCli(args: string[]): Promise<Proc> {
-  const child = spawn(process.execPath, ['dist/src/cli/main.js', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let text = '';
-  child.stdout!.on('data', (b: Buffer) => (text += b.toString()));
-  child.stderr!.on('data', (b: Buffer) => (text += b.toString()));
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  const deadline = Date.now() + 15_000;
-  let m: RegExpExecArray | null = null;
-  while (!(m = /HTTP server listening on port (\d+), HTTPS on port (\d+)/.exec(text))) {
-    if (Date.now() > deadline || child.exitCode !== null) {
-      child.kill('SIGKILL');
-      throw new Error(`server did not start: ${text}`);
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return { child, out: () => text, port: Number(m[1]), sslport: Number(m[2]), exited };
-}
 
 /** Runs the command to its end: exit status and everything it printed. */
 function runCli(args: string[]): Promise<{ code: number | null; out: string }> {
