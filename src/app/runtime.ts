@@ -13,7 +13,7 @@ import { SocketLib } from '../ba/socket.js';
 import { installBytearray } from '../ba/bytearray.js';
 import { installJson } from '../ba/json.js';
 import { installCrypto } from '../ba/crypto.js';
-import { installIo } from '../ba/io.js';
+import { IoDef, installIo } from '../ba/io.js';
 import { installThread } from '../ba/thread.js';
 import { installTimer } from '../ba/timer.js';
 import { installUdp } from '../ba/udp.js';
@@ -60,7 +60,12 @@ export class Runtime {
     installBytearray(this.ctx);
     installJson(this.ctx);
     installCrypto(this.ctx);
-    const ioLib = installIo(this.ctx, this.appHooks);
+    const ioLib = installIo(this.ctx);
+    // Each app's environment gets an IO rooted at the app directory (as in Mako).
+    this.appHooks.push((app, L) => {
+      ioLib.pushIo(L, new IoDef(app.path, 'disk', false));
+      vm.setField(L, -2, 'io');
+    });
     installThread(this.ctx);
     installTimer(this.ctx);
     installUdp(this.ctx, this.sockets);

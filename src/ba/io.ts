@@ -8,7 +8,7 @@
  * An IO is a directory on disk and a name is always relative to it: a leading "/" is ignored
  * and ".." may not climb above the root (→ nil, "noaccess"). The check is on the name, not
  * on symbolic links inside the tree. File operations suspend only the calling coroutine
- * (see io-core.ts).
+ * (see file.ts).
  *
  * Errors are `nil, code, message` with BAS's codes: "enoent", "exist", "noaccess",
  * "notempty", "nospace", "invalidname", "ioerror".
@@ -18,12 +18,11 @@ import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LuaRaise } from '../vm/lua-error.js';
 import { T_NUMBER, T_STRING, T_USERDATA, type LState, type LuaVM } from '../vm/lua-vm.js';
-import type { AppEnvHook } from '../app/app-loader.js';
 import type { BaContext } from './context.js';
-import { IoError, ioErrorOf, mkdir, readFile, readdir, rename, rmdir, runAsync, stat, unlink, type FsOp } from './fs-op.js';
-import { LFile, closeFile, flushWrites, openFile, openFlags, readAll, readBytes, writeData } from './file-ops.js';
-import { IoCore, seekFile, setFileMetamethods } from './io-core.js';
-import { installLuaIo } from './lua-io.js';
+import { IoError, ioErrorOf, mkdir, readFile, readdir, rename, rmdir, runAsync, stat, unlink, type FsOp } from '../fs/fs-op.js';
+import { LFile, closeFile, flushWrites, openFile, openFlags, readAll, readBytes, writeData } from '../fs/buffered-file.js';
+import { IoCore, seekFile, setFileMetamethods } from './file.js';
+import { installLuaIo } from './std-io.js';
 
 const IO_MAGIC = 0x49_4f_49_4f; // "IOIO"
 /** f:read() without arguments returns blocks of this size (BAS). */
@@ -204,7 +203,7 @@ export class IoLib {
 
   // ---- install --------------------------------------------------------------------------------
 
-  install(L: LState, appHooks: AppEnvHook[]): void {
+  install(L: LState): void {
     const vm = this.vm;
 
     // File objects.
@@ -253,12 +252,6 @@ export class IoLib {
     vm.setHost(L, -1, 'openio', (L) => this.openio(L));
     vm.setHost(L, -1, 'mkio', (L) => this.mkio(L));
     vm.pop(L, 1);
-
-    // Each app's environment gets an IO rooted at the app directory (server.md §3).
-    appHooks.push((app, L) => {
-      this.pushIo(L, new IoDef(app.path, 'disk', false));
-      vm.setField(L, -2, 'io');
-    });
 
     installLuaIo(this.ctx, this.core);
   }
@@ -537,9 +530,9 @@ export class IoLib {
   }
 }
 
-/** Registers ba.openio, ba.mkio and the standard io replacements; gives every app its `io`. */
-export function installIo(ctx: BaContext, appHooks: AppEnvHook[]): IoLib {
+/** Registers ba.openio, ba.mkio and the standard io replacements. */
+export function installIo(ctx: BaContext): IoLib {
   const lib = new IoLib(ctx);
-  lib.install(ctx.vm.L, appHooks);
+  lib.install(ctx.vm.L);
   return lib;
 }

@@ -3,22 +3,17 @@
  * (server.md §6): an HTTP request's connection becomes a socket object, and a raw socket's
  * connection goes back to the HTTP server as a keep-alive connection.
  *
- * WebSocket server sockets are made by src/ba/websocket.ts (another module) through
- * `wsServerSocket(ctx, sockets, socket, pending, key)`, which answers the 101 handshake
- * itself. When that module is not available, every request becomes a raw socket.
+ * A WebSocket upgrade request becomes a WebSocket server socket (src/ba/websocket.ts answers
+ * the 101 handshake itself); `raw` or any other request becomes a plain TCP socket.
  */
 import type net from 'node:net';
 import type { LState } from '../vm/lua-vm.js';
 import type { BaContext } from './context.js';
-import type { LSock, SocketLib } from './socket.js';
+import type { SocketLib } from './socket.js';
 import type { RequestLib } from './request.js';
-
-/** The WebSocket module's entry point (src/ba/websocket.ts). */
-export type WsServerSocketFn = (ctx: BaContext, sockets: SocketLib, so: net.Socket, pending: Buffer, key: string) => LSock;
+import { wsServerSocket } from './websocket.js';
 
 export interface Req2SockOptions {
-  /** Makes a WebSocket server socket; null = raw sockets only. */
-  wsServerSocket: WsServerSocketFn | null;
   /** Hands a socket back to the HTTP server, `pushback` parsed as the next request's start. */
   giveBack(socket: net.Socket, pushback: Buffer): void;
 }
@@ -46,8 +41,8 @@ export function installReq2Sock(ctx: BaContext, sockets: SocketLib, requests: Re
     if (!taken) return sockets.nilErr(L, 'socketclosed');
     r.taken = true;
     const { socket, pending } = taken;
-    if (!raw && key !== undefined && version !== undefined && opts.wsServerSocket) {
-      const ws = opts.wsServerSocket(ctx, sockets, socket, pending, key);
+    if (!raw && key !== undefined && version !== undefined) {
+      const ws = wsServerSocket(ctx, sockets, socket, pending, key);
       sockets.pushSock(L, ws);
       return 1;
     }

@@ -1,7 +1,7 @@
 /**
  * The LSP `request`/`response` object (server.md §5): one userdata per page request, the same
  * object under both names, with BAS's method names. The HTTP side (parsing, framing) is
- * src/http's; this file is only what Lua sees of it. The page runner (src/app/lsp-pages.ts)
+ * src/http's; this file is only what Lua sees of it. The page runner (src/server/lsp-pages.ts)
  * creates one per request with `RequestLib.create` and releases it when the page ends.
  */
 import net from 'node:net';

@@ -14,7 +14,7 @@ import { CertKey, TlsContextDef, loadCertKey, parseCertificates, systemCaBundle 
 import { certTable } from '../net/cert-info.js';
 import { acceptTls, connectTls, releaseSession, tlsEndReason, tlsInfo, trusted } from '../net/tls-socket.js';
 import { SockWait, type LSock, type SocketLib } from './socket.js';
-import { ioErrorOf } from './fs-op.js';
+import { ioErrorOf } from '../fs/fs-op.js';
 import type { BaContext } from './context.js';
 
 const TLS_MAGIC = 0x54_4c_53_4f; // "TLSO"

@@ -16,9 +16,9 @@ import { fileURLToPath } from 'node:url';
 import { Runtime } from '../app/runtime.js';
 import { ConfigError, defaultServerConfig, loadConfig, type AppSpec, type ServerConfig } from '../app/config.js';
 import { AppError } from '../app/app-loader.js';
-import { startAppServer } from '../app/app-server.js';
-import { AuthConfigError } from '../app/auth.js';
-import { HttpsConfigError } from '../app/https-listener.js';
+import { startAppServer } from '../server/app-server.js';
+import { AuthConfigError } from '../server/auth.js';
+import { HttpsConfigError } from '../server/https-listener.js';
 import { installMako } from '../app/mako.js';
 import { parseArgs, UsageError, USAGE } from './args.js';
 

@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { Runtime } from '../../src/app/runtime.js';
 import { MemoryLog } from '../../src/sched/trace-log.js';
 import { defaultServerConfig, type AppSpec, type ServerConfig } from '../../src/app/config.js';
-import { startAppServer, type AppServer } from '../../src/app/app-server.js';
-import type { HttpServerOptions } from '../../src/app/http-server.js';
+import { startAppServer, type AppServer } from '../../src/server/app-server.js';
+import type { HttpServerOptions } from '../../src/server/http-server.js';
 
 export interface TestServer {
   rt: Runtime;

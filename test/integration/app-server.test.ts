@@ -205,7 +205,7 @@ test('.preload finishes before the first request is served', async () => {
   writeFileSync(join(app.dir, 'ready.lsp'), '<?lsp= app.ready ?>');
   const { Runtime } = await import('../../src/app/runtime.js');
   const { MemoryLog } = await import('../../src/sched/trace-log.js');
-  const { startAppServer } = await import('../../src/app/app-server.js');
+  const { startAppServer } = await import('../../src/server/app-server.js');
   const { defaultServerConfig } = await import('../../src/app/config.js');
   const rt = await Runtime.create({ log: new MemoryLog(), onExit: () => {} });
   const srv = await startAppServer(rt, { ...defaultServerConfig(), port: 0 }, [{ name: '', prio: 0, path: app.dir }], { host: '127.0.0.1', fallbackPorts: null });

@@ -5,7 +5,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { RawClient, request, startTestServer, waitFor } from '../harness/app-server.js';
-import { listenWithFallback } from '../../src/app/http-server.js';
+import { listenWithFallback } from '../../src/server/http-server.js';
 
 const BASIC = 'test/fixtures/apps/basic';
 

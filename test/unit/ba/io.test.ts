@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { Runtime } from '../../../src/app/runtime.js';
 import { loadApp } from '../../../src/app/app-loader.js';
 import { MemoryLog } from '../../../src/sched/trace-log.js';
-import { runAsync, runSync, ioErrorOf, IoError } from '../../../src/ba/fs-op.js';
-import { LFile, closeFile, openFile, readBytes, readLine, writeData, flushWrites, seek } from '../../../src/ba/file-ops.js';
+import { runAsync, runSync, ioErrorOf, IoError } from '../../../src/fs/fs-op.js';
+import { LFile, closeFile, openFile, readBytes, readLine, writeData, flushWrites, seek } from '../../../src/fs/buffered-file.js';
 
 function tmp(): string {
   return mkdtempSync(join(tmpdir(), 'remora-io-unit-'));

@@ -7,7 +7,7 @@
 import type { HttpExchange, HttpHandler } from '../http/http-connection.js';
 import { parseUrlPath } from '../http/safe-path.js';
 import type { RequestAuth } from '../ba/request.js';
-import type { App } from './app-loader.js';
+import type { App } from '../app/app-loader.js';
 import type { Stats } from 'node:fs';
 
 /** A file chosen by routing: static content or a page of `app`. */

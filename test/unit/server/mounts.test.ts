@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { Mounts } from '../../../src/app/mounts.js';
+import { Mounts } from '../../../src/server/mounts.js';
 import { App } from '../../../src/app/app-loader.js';
 
 test('Mounts: named apps before root apps, higher prio first, then load order', () => {

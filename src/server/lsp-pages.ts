@@ -12,8 +12,8 @@ import { ThreadPool } from '../ba/thread.js';
 import type { RequestLib } from '../ba/request.js';
 import { LuaError } from '../vm/lua-error.js';
 import type { Task } from '../sched/scheduler.js';
-import type { Runtime } from './runtime.js';
-import type { App } from './app-loader.js';
+import type { Runtime } from '../app/runtime.js';
+import type { App } from '../app/app-loader.js';
 import type { RequestContext, RoutedFile, Stage } from './stages.js';
 
 interface CompiledPage {

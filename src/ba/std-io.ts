@@ -5,16 +5,16 @@
  * (shared/notes/lua-vm.md pitfall 6). These open real files (paths relative to the process's
  * working directory, no IO sandbox) and behave like Lua 5.4's: `read` formats "n", "l", "L",
  * "a" and counts, `write` returns the file, errors are `nil, message, errno`.
- * File operations suspend only the calling coroutine (io-core.ts). docs/compat.md lists what
+ * File operations suspend only the calling coroutine (file.ts). docs/compat.md lists what
  * still differs.
  */
 import { resolve } from 'node:path';
 import { LuaRaise } from '../vm/lua-error.js';
 import { T_NUMBER, T_STRING, type LState, type LuaVM } from '../vm/lua-vm.js';
 import type { BaContext } from './context.js';
-import { ioErrorOf, rename, rmdir, runAsync, stat, unlink, type FsOp } from './fs-op.js';
-import { LFile, closeFile, flushWrites, openFile, openFlags, readAll, readBytes, readLine, readNumeral, writeData } from './file-ops.js';
-import { seekFile, setFileMetamethods, type IoCore } from './io-core.js';
+import { ioErrorOf, rename, rmdir, runAsync, stat, unlink, type FsOp } from '../fs/fs-op.js';
+import { LFile, closeFile, flushWrites, openFile, openFlags, readAll, readBytes, readLine, readNumeral, writeData } from '../fs/buffered-file.js';
+import { seekFile, setFileMetamethods, type IoCore } from './file.js';
 
 /** What lua_stringtonumber accepts (decimal or hex, integer or float). */
 const NUMERAL = /^[+-]?(?:0[xX](?:[0-9a-fA-F]+(?:\.[0-9a-fA-F]*)?|\.[0-9a-fA-F]+)(?:[pP][+-]?\d+)?|(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)$/;

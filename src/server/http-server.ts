@@ -10,15 +10,15 @@
  * waited longest for its request head (idle keep-alive connections first) instead of being
  * refused; connections running a page are never evicted.
  *
- * HTTPS: when a module provides an HTTPS listener factory (setHttpsListenerFactory, or an
- * export `createHttpsServer` of src/ba/tls.ts), `sslport` is opened the same way with the
+ * HTTPS: when an HTTPS listener factory is set (setHttpsListenerFactory; the app server sets
+ * src/server/https-listener.ts's), `sslport` is opened the same way with the
  * fallback range 9443–9460 and served by the same pipeline.
  */
 import net from 'node:net';
 import { HttpConnection, type HttpConnectionOptions, type HttpHandler } from '../http/http-connection.js';
 import { RequestLib } from '../ba/request.js';
-import { installReq2Sock, type WsServerSocketFn } from '../ba/req2sock.js';
-import type { Runtime } from './runtime.js';
+import { installReq2Sock } from '../ba/req2sock.js';
+import type { Runtime } from '../app/runtime.js';
 import { Mounts, routeStage } from './mounts.js';
 import { LspPages } from './lsp-pages.js';
 import { SessionStore } from './sessions.js';
@@ -63,17 +63,6 @@ let httpsFactory: HttpsListenerFactory | null = null;
 /** The TLS module registers how to create the HTTPS listener (issue "TLS"). */
 export function setHttpsListenerFactory(f: HttpsListenerFactory | null): void {
   httpsFactory = f;
-}
-
-/** Loads an optional sibling module by path; null when it is not there (yet). */
-async function optionalModule(spec: string): Promise<Record<string, unknown> | null> {
-  try {
-    return (await import(spec)) as Record<string, unknown>;
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ERR_MODULE_NOT_FOUND') return null;
-    throw e;
-  }
 }
 
 /** Listens on `port`, else on the first free port of `range`; resolves with the port opened. */
@@ -124,7 +113,6 @@ export class HttpServer {
   private constructor(
     readonly rt: Runtime,
     readonly opts: HttpServerOptions,
-    wsServerSocket: WsServerSocketFn | null,
   ) {
     this.conncnt = Math.max(1, opts.conncnt ?? 50);
     this.headTimeout = opts.headTimeout ?? 15_000;
@@ -150,7 +138,6 @@ export class HttpServer {
       },
     };
     installReq2Sock(rt.ctx, rt.sockets, this.requests, {
-      wsServerSocket,
       giveBack: (socket, pushback) => this.adopt(socket, pushback),
     });
     rt.ctx.shutdownHooks.push(() => this.close());
@@ -158,20 +145,14 @@ export class HttpServer {
 
   /** Creates the server and opens its listener(s); requests are served once `opts.ready` resolves. */
   static async start(rt: Runtime, opts: HttpServerOptions): Promise<HttpServer> {
-    const ws = await optionalModule('../ba/websocket.js');
-    const wsFn = typeof ws?.wsServerSocket === 'function' ? (ws.wsServerSocket as WsServerSocketFn) : null;
-    const srv = new HttpServer(rt, opts, wsFn);
+    const srv = new HttpServer(rt, opts);
     try {
       const plain = net.createServer({ allowHalfOpen: true, pauseOnConnect: false });
       plain.on('connection', (so: net.Socket) => srv.accept(so));
       srv.listeners.push(plain);
       srv.port = await listenWithFallback(plain, opts.port, opts.host, opts.fallbackPorts === undefined ? HTTP_FALLBACK_PORTS : opts.fallbackPorts);
       plain.on('error', (e) => rt.log.write(`remora: HTTP listener: ${e.message}\n`));
-      let factory = httpsFactory;
-      if (!factory) {
-        const tls = await optionalModule('../ba/tls.js');
-        if (typeof tls?.createHttpsServer === 'function') factory = tls.createHttpsServer as HttpsListenerFactory;
-      }
+      const factory = httpsFactory;
       if (factory && opts.sslport !== undefined) {
         const secure = await factory({ certfile: opts.certfile, keyfile: opts.keyfile });
         secure.on('secureConnection', (so: net.Socket) => srv.accept(so));

@@ -3,8 +3,8 @@
  * (configuration's first, then -l, each .preload to completion), then let requests through.
  * Used by the `remora` command and by tests that run the server in-process.
  */
-import type { Runtime } from './runtime.js';
-import type { AppSpec, ServerConfig } from './config.js';
+import type { Runtime } from '../app/runtime.js';
+import type { AppSpec, ServerConfig } from '../app/config.js';
 import { parseAuthConfig } from './auth.js';
 import { HttpServer, setHttpsListenerFactory, type HttpServerOptions } from './http-server.js';
 import { createHttpsServer } from './https-listener.js';

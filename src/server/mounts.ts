@@ -6,7 +6,7 @@
  */
 import { LookupCache } from '../http/lookup-cache.js';
 import type { StaticLookup } from '../http/static-files.js';
-import type { App } from './app-loader.js';
+import type { App } from '../app/app-loader.js';
 import type { Next, RequestContext, Stage } from './stages.js';
 
 export class Mounts {

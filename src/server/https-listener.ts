@@ -3,7 +3,7 @@
  * a `node:tls` server with the TLS module's listener settings (src/net/tls-context.ts), so it
  * has the same security defaults as every `ba.create.sharkssl` listener — TLS 1.2 and 1.3
  * only, ECDHE with AEAD ciphers, the server's order (docs/api/ba.tls.md). The HTTP server
- * (src/app/http-server.ts) opens it on `sslport` with the fallback range 9443–9460 and serves
+ * (src/server/http-server.ts) opens it on `sslport` with the fallback range 9443–9460 and serves
  * its connections with the same pipeline as plain HTTP.
  *
  * Certificate: `certfile` and `keyfile` from the configuration (PEM, relative paths against

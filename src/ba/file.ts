@@ -13,8 +13,8 @@ import fs from 'node:fs';
 import { LuaRaise } from '../vm/lua-error.js';
 import { T_NUMBER, T_USERDATA, type LState } from '../vm/lua-vm.js';
 import type { Task, Waiter } from '../sched/scheduler.js';
-import { finishAsync, finishSync, runAsync, runSync, start, type FsOp, type Step } from './fs-op.js';
-import { LFile, closeFile, flushWrites, seek, type Whence } from './file-ops.js';
+import { finishAsync, finishSync, runAsync, runSync, start, type FsOp, type Step } from '../fs/fs-op.js';
+import { LFile, closeFile, flushWrites, seek, type Whence } from '../fs/buffered-file.js';
 import type { BaContext } from './context.js';
 
 const FILE_MAGIC = 0x46_49_4c_45; // "FILE"

@@ -1,7 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { matchRule, parseAuthConfig, UserDb, AuthConfigError } from '../../../src/app/auth.js';
+import { matchRule, parseAuthConfig, UserDb, AuthConfigError } from '../../../src/server/auth.js';
 
 test('UserDb: plain and sha256 passwords, unknown users, no plain text kept', () => {
   const db = new UserDb();

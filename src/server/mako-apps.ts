@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { LuaRaise } from '../vm/lua-error.js';
 import { T_TABLE, type LState } from '../vm/lua-vm.js';
 import type { Waiter } from '../sched/scheduler.js';
-import type { Runtime } from './runtime.js';
-import { App, AppError, loadApp } from './app-loader.js';
-import type { AppSpec } from './config.js';
+import type { Runtime } from '../app/runtime.js';
+import { App, AppError, loadApp } from '../app/app-loader.js';
+import type { AppSpec } from '../app/config.js';
 import type { Mounts } from './mounts.js';
 
 const LOADER_LUA = `
