@@ -14,97 +14,22 @@
  * `proxycon`) and SOCKS5 (`socks = true`), with the `prx…`/`proxyauth` errors of
  * ba-socket.md §10.
  */
-import net from 'node:net';
-import tls from 'node:tls';
+import { isIPv6 } from '../net/resolve.js';
 import { LuaRaise } from '../vm/lua-error.js';
-import { T_BOOLEAN, T_FUNCTION, T_NIL, T_NONE, T_NUMBER, T_STRING, T_TABLE, T_USERDATA, type LState } from '../vm/lua-vm.js';
-import { TcpConn } from '../net/tcp-conn.js';
-import { ChunkedDecoder } from '../http/chunked-decoder.js';
-import { ResponseHeadParser, type ResponseHead } from '../http/response-head-parser.js';
-import { basicAuth, encodeQuery, parseClientUrl, requestHead, withQuery, type ClientUrl } from '../http/client-request.js';
+import { T_BOOLEAN, T_NIL, T_NONE, T_NUMBER, T_STRING, T_TABLE, T_USERDATA, type LState } from '../vm/lua-vm.js';
+import { ResponseHeadParser } from '../http/response-head-parser.js';
+import { fieldValues, finishRequest, parseHead, pumpBody, takeBody, type Exchange } from '../http/client-exchange.js';
+import { basicAuth, encodeQuery, parseClientUrl, requestHead, withQuery } from '../http/client-request.js';
 import { clientUpgradeHeaders, newClientKey } from '../ws/handshake.js';
 import { SockWait, type SocketLib } from './socket.js';
 import type { BaContext } from './context.js';
+import { HttpcObj, connectHttpc, type CreateOptions } from './httpc-conn.js';
 import type { HttpcHandoff, WebSocketLib } from './websocket.js';
 import { HTTP_WRAPPER_LUA } from './http-wrapper.js';
 
 const HTTPC_MAGIC = 0x4874c1;
-/** Connect (and TLS handshake) limit when the script set no `h:timeout`. */
-const DEFAULT_CONNECT_TIMEOUT = 10_000;
 /** `h:read()` without a size returns at most this much. */
 const DEFAULT_READ = 65536;
-
-interface CreateOptions {
-  persistent: boolean;
-  sendHost: boolean;
-  intf?: string;
-  ipv6: boolean;
-  /** Registry ref of the `shark` TLS context, or 0. */
-  sharkRef: number;
-  proxy?: string;
-  proxyport: number;
-  proxyuser?: string;
-  proxypass?: string;
-  proxycon: boolean;
-  socks: boolean;
-}
-
-/** How the response body is framed (RFC 9112 §6.3). */
-type BodyReader =
-  | { kind: 'none' }
-  | { kind: 'length'; left: number }
-  | { kind: 'chunked'; dec: ChunkedDecoder }
-  | { kind: 'close' };
-
-/** One request/response on the connection. */
-interface Exchange {
-  readonly url: ClientUrl;
-  readonly method: string;
-  readonly wsKey: string | null;
-  /** Request body framing chosen by `request`. */
-  reqBody: 'none' | 'length' | 'chunked';
-  /** The request body is complete (chunked: the last chunk was sent). */
-  reqDone: boolean;
-  readonly parser: ResponseHeadParser;
-  head: ResponseHead | null;
-  body: BodyReader | null;
-  /** Decoded body bytes not yet returned by `read`. */
-  pending: Buffer[];
-  pendingLen: number;
-  bodyDone: boolean;
-  /** The response asked to close the connection (or has no other end of body). */
-  closeAfter: boolean;
-}
-
-class HttpcObj {
-  conn: TcpConn | null = null;
-  /** scheme://host:port the connection goes to (for keep-alive reuse). */
-  origin = '';
-  ex: Exchange | null = null;
-  /** h:timeout(ms); 0 = none (connects then use DEFAULT_CONNECT_TIMEOUT). */
-  timeoutMs = 0;
-  /** A coroutine is waiting in a call on this object. */
-  busy = false;
-  /** Closed by h:close() or taken by http2sock. */
-  closed = false;
-  /** TLS socket of the current connection, if any. */
-  tlsSock: tls.TLSSocket | null = null;
-  constructor(
-    readonly id: number,
-    readonly opts: CreateOptions,
-  ) {}
-
-  dropConn(): void {
-    const c = this.conn;
-    this.conn = null;
-    this.tlsSock = null;
-    this.origin = '';
-    if (c) {
-      c.onReadable = null;
-      c.destroy();
-    }
-  }
-}
 
 export class HttpcLib {
   private readonly objs: Array<HttpcObj | undefined> = [];
@@ -383,7 +308,7 @@ export class HttpcLib {
     if (!ip || port === undefined) return this.sockets.nilErr(L, 'failed');
     vm.pushString(L, ip);
     vm.pushInteger(L, port);
-    vm.pushBoolean(L, net.isIPv6(ip));
+    vm.pushBoolean(L, isIPv6(ip));
     return 3;
   }
 
@@ -468,7 +393,7 @@ export class HttpcLib {
     // Keep-alive: reuse the connection when the previous exchange is complete (RFC 9112 §9.3).
     // A body not read by the script is skipped if it is already here (a redirect's, say).
     const prev = h.ex;
-    if (prev && h.conn && prev.head && !prev.bodyDone && this.pumpBody(h, prev) === null && prev.bodyDone) {
+    if (prev && h.conn && prev.head && !prev.bodyDone && pumpBody(h.conn!, prev) === null && prev.bodyDone) {
       prev.pending = [];
       prev.pendingLen = 0;
     }
@@ -505,7 +430,7 @@ export class HttpcLib {
       vm.pushRef(L, h.opts.sharkRef);
       sharkRef = vm.ref(L);
     }
-    return this.connect(L, h, url, trusted, sharkRef, (conn, tlsSock) => {
+    return connectHttpc(this.ctx, this.sockets, L, h, url, trusted, sharkRef, (conn, tlsSock) => {
       h.conn = conn;
       h.tlsSock = tlsSock;
       h.origin = origin;
@@ -555,178 +480,7 @@ export class HttpcLib {
     return out;
   }
 
-  /**
-   * Opens the connection for `url` (directly, through an HTTP proxy or a SOCKS5 proxy, then TLS
-   * when the URL is secure) and runs `then` on the caller's coroutine. `sharkRef` (released
-   * here) is the TLS context for the tlsConnect hook.
-   */
-  private connect(
-    L: LState,
-    h: HttpcObj,
-    url: ClientUrl,
-    trusted: boolean,
-    sharkRef: number,
-    attach: (conn: TcpConn, tlsSock: tls.TLSSocket | null) => void,
-    then: (L: LState) => number,
-  ): number {
-    const { vm, sched } = this.ctx;
-    const sockets = this.sockets;
-    const task = sched.current;
-    if (!task) throw new LuaRaise('httpc: no coroutine to suspend');
-    const w = new SockWait('connect', task, null);
-    h.busy = true;
-    let sock: net.Socket | null = null;
-    const release = (): void => {
-      if (sharkRef) vm.unref(sharkRef);
-      sharkRef = 0;
-    };
-    const fail = (err: string, text?: string): void => {
-      sock?.destroy();
-      release();
-      h.busy = false;
-      sockets.complete(w, (L) => sockets.nilErr(L, err, text));
-    };
-    w.timer = setTimeout(() => fail('timeout'), h.timeoutMs > 0 ? h.timeoutMs : DEFAULT_CONNECT_TIMEOUT);
-    w.onAbort = () => {
-      sock?.destroy();
-      release();
-      h.busy = false;
-    };
-    const o = h.opts;
-    const viaHttpProxy = o.proxy !== undefined && !o.socks;
-    const tunnel = viaHttpProxy && (url.secure || o.proxycon);
-    const dialHost = o.proxy ?? url.host;
-    const dialPort = o.proxy !== undefined ? o.proxyport : url.port;
-
-    const established = (so: net.Socket): void => {
-      if (w.done) {
-        so.destroy();
-        return;
-      }
-      if (!url.secure) return done(so, null);
-      this.startTls(so, url.host, sharkRef, (err, ts) => {
-        if (w.done) {
-          ts?.destroy();
-          return;
-        }
-        if (err || !ts) return fail(err ?? 'sslhandshake');
-        if (trusted && !ts.authorized) return fail('sslnottrusted');
-        done(ts, ts);
-      });
-    };
-    const done = (so: net.Socket, ts: tls.TLSSocket | null): void => {
-      release();
-      so.removeAllListeners('error');
-      const conn = new TcpConn(so);
-      // A proxy handshake may have paused the socket; the TcpConn reads from now on.
-      so.resume();
-      attach(conn, ts);
-      h.busy = false;
-      sockets.complete(w, then);
-    };
-    const start = (ip: string): void => {
-      if (w.done) return;
-      const opts: net.TcpNetConnectOpts = { host: ip, port: dialPort, allowHalfOpen: true };
-      if (o.intf) opts.localAddress = o.intf;
-      const so = net.connect(opts);
-      sock = so;
-      so.setNoDelay(true);
-      so.once('error', () => fail('cannotconnect'));
-      so.once('connect', () => {
-        if (w.done) {
-          so.destroy();
-          return;
-        }
-        if (o.socks && o.proxy !== undefined) {
-          socks5Connect(so, url.host, url.port, o.proxyuser, o.proxypass, (err) => (err ? fail(err) : established(so)));
-        } else if (tunnel) {
-          httpConnect(so, url, o.proxyuser, o.proxypass, (err) => (err ? fail(err) : established(so)));
-        } else established(so);
-      });
-    };
-    const ip = sockets.resolve(dialHost, o.ipv6, (err, ip, text) => {
-      if (err) fail(err, text);
-      else start(ip);
-    });
-    if (ip !== null) start(ip);
-    return sched.suspend(L, w, 'request');
-  }
-
-  /** TLS over `so`: the TLS module's hook when installed (shark contexts), else node:tls. */
-  private startTls(so: net.Socket, host: string, sharkRef: number, cb: (err: string | null, ts?: tls.TLSSocket) => void): void {
-    const { vm } = this.ctx;
-    const hook = this.sockets.tlsConnect;
-    if (hook) {
-      // The hook reads `shark` from an option table, as ba.socket.connect's third argument
-      // (read while the hook runs: the table is popped when it returns).
-      const L = vm.L;
-      const top = vm.top(L);
-      vm.newTable(L);
-      if (sharkRef) {
-        vm.pushRef(L, sharkRef);
-        vm.setField(L, -2, 'shark');
-      } else {
-        // ba-support.md §9: without `shark`, the default client context, ba.sharkclient().
-        this.ctx.pushBa(L);
-        vm.getField(L, -1, 'sharkclient');
-        vm.m._lua_rotate(L, -2, 1);
-        vm.pop(L, 1);
-        if (vm.type(L, -1) === T_FUNCTION && vm.pcall(L, 0, 1) === null) vm.setField(L, -2, 'shark');
-        else vm.settop(L, top + 1);
-      }
-      try {
-        hook(L, top + 1, so, host, (err, ts) => cb(err, ts as tls.TLSSocket | undefined));
-      } finally {
-        vm.settop(L, top);
-      }
-      return;
-    }
-    const ts = tls.connect({ socket: so, servername: net.isIP(host) ? undefined : host, rejectUnauthorized: false });
-    ts.once('secureConnect', () => {
-      ts.removeAllListeners('error');
-      cb(null, ts);
-    });
-    ts.once('error', () => cb('sslhandshake'));
-  }
-
   // ---- response -------------------------------------------------------------------------------
-
-  /** The current exchange with its request body finished (chunked: the last chunk is sent). */
-  private exchange(h: HttpcObj): Exchange | null {
-    const ex = h.ex;
-    if (!ex || !h.conn) return null;
-    if (!ex.reqDone) {
-      if (ex.reqBody === 'chunked' && h.conn.writable) h.conn.write(Buffer.from('0\r\n\r\n', 'latin1'));
-      ex.reqDone = true;
-    }
-    return ex;
-  }
-
-  /**
-   * Parses the response head from buffered bytes. Returns true when it is complete, an error
-   * string when the response cannot come, false when more bytes are needed.
-   */
-  private parseHead(h: HttpcObj, ex: Exchange): true | false | string {
-    if (ex.head) return true;
-    const conn = h.conn!;
-    for (;;) {
-      const b = conn.read(64 * 1024);
-      if (!b) return conn.ended ? (conn.ended === 'closenotify' ? 'sslclosenotify' : 'socketreadfailed') : false;
-      const r = ex.parser.feed(b);
-      if (r.state === 'incomplete') continue;
-      if (r.state === 'error') return 'unknown';
-      conn.unshift(b.subarray(r.consumed));
-      const head = r.head;
-      // RFC 9110 §15.2: interim responses before the final one (a 101 is final here).
-      if (head.status >= 100 && head.status < 200 && head.status !== 101) continue;
-      ex.head = head;
-      ex.body = bodyReader(ex.method, head);
-      ex.bodyDone = ex.body.kind === 'none' || (ex.body.kind === 'length' && ex.body.left === 0);
-      const conn_ = fieldValues(head, 'connection').join(',').toLowerCase();
-      ex.closeAfter = ex.body.kind === 'close' || head.status === 101 || conn_.includes('close') || (head.version === 'HTTP/1.0' && !conn_.includes('keep-alive'));
-      return true;
-    }
-  }
 
   /**
    * Waits for the response head, then for `then(ex)` to have an answer (null: more bytes are
@@ -734,11 +488,11 @@ export class HttpcLib {
    */
   private withHead(L: LState, h: HttpcObj, fname: string, then: (ex: Exchange) => ((L: LState) => number) | null): number {
     this.checkIdle(h, fname);
-    const ex = this.exchange(h);
+    const ex = h.ex && h.conn ? finishRequest(h.ex, h.conn) : null;
     if (!ex) return this.sockets.nilErr(L, h.closed ? 'socketclosed' : 'invalidsocketcon');
     return this.waitRead(L, h, fname, () => {
       if (!ex.head) {
-        const r = this.parseHead(h, ex);
+        const r = parseHead(h.conn!, ex);
         if (r === false) return null;
         if (r !== true) {
           h.ex = null;
@@ -804,72 +558,6 @@ export class HttpcLib {
     });
   }
 
-  /**
-   * Moves body bytes from the connection through the body decoder into `ex.pending`. Returns
-   * an error string when the connection failed before the body's end.
-   */
-  private pumpBody(h: HttpcObj, ex: Exchange): string | null {
-    const conn = h.conn!;
-    const body = ex.body!;
-    while (!ex.bodyDone) {
-      const b = conn.read(64 * 1024);
-      if (!b) {
-        if (!conn.ended) return null;
-        if (body.kind === 'close') {
-          ex.bodyDone = true;
-          return null;
-        }
-        return conn.ended === 'closenotify' ? 'sslclosenotify' : 'socketreadfailed';
-      }
-      let data: Buffer[];
-      let consumed: number;
-      if (body.kind === 'length') {
-        consumed = Math.min(body.left, b.length);
-        body.left -= consumed;
-        data = consumed > 0 ? [b.subarray(0, consumed)] : [];
-        if (body.left === 0) ex.bodyDone = true;
-      } else if (body.kind === 'chunked') {
-        const r = body.dec.feed(b);
-        if (r.error) return 'unknown';
-        consumed = r.consumed;
-        data = r.data;
-        if (r.done) ex.bodyDone = true;
-      } else {
-        consumed = b.length;
-        data = [b];
-      }
-      if (consumed < b.length) conn.unshift(b.subarray(consumed));
-      for (const d of data) {
-        if (d.length === 0) continue;
-        ex.pending.push(d);
-        ex.pendingLen += d.length;
-      }
-    }
-    return null;
-  }
-
-  /** Takes up to `max` decoded bytes (all with Infinity). */
-  private takeBody(ex: Exchange, max: number): Buffer {
-    if (ex.pendingLen <= max) {
-      const out = ex.pending.length === 1 ? ex.pending[0]! : Buffer.concat(ex.pending, ex.pendingLen);
-      ex.pending = [];
-      ex.pendingLen = 0;
-      return out;
-    }
-    const parts: Buffer[] = [];
-    let n = 0;
-    while (n < max) {
-      const p = ex.pending[0]!;
-      const take = Math.min(p.length, max - n);
-      parts.push(p.subarray(0, take));
-      n += take;
-      if (take === p.length) ex.pending.shift();
-      else ex.pending[0] = p.subarray(take);
-    }
-    ex.pendingLen -= n;
-    return parts.length === 1 ? parts[0]! : Buffer.concat(parts, n);
-  }
-
   /** h:read(n | "*a"): body data; nil at the end (and for error responses, ≥ 400). */
   private read(L: LState): number {
     const { vm, args } = this.ctx;
@@ -885,14 +573,14 @@ export class HttpcLib {
     return this.withHead(L, h, 'read', (ex) => {
       // ba-support.md §9: the body of an error response reads as nil.
       if (ex.head!.status >= 400 || ex.head!.status === 101) return (L) => (vm.pushNil(L), 1);
-      const err = this.pumpBody(h, ex);
+      const err = pumpBody(h.conn!, ex);
       if (err) {
         h.dropConn();
         return (L) => this.sockets.nilErr(L, err);
       }
       if (all ? !ex.bodyDone : ex.pendingLen === 0 && !ex.bodyDone) return null;
       if (ex.pendingLen === 0) return (L) => (vm.pushNil(L), 1);
-      const data = this.takeBody(ex, all ? Infinity : max);
+      const data = takeBody(ex, all ? Infinity : max);
       return (L) => {
         vm.pushBytes(L, data);
         return 1;
@@ -953,148 +641,9 @@ export class HttpcLib {
   }
 }
 
-/** Values of a response field (case-insensitive name), in order. */
-function fieldValues(head: ResponseHead, name: string): string[] {
-  const lower = name.toLowerCase();
-  const out: string[] = [];
-  for (const [n, v] of head.fields) if (n.toLowerCase() === lower) out.push(v);
-  return out;
-}
-
-/** RFC 9112 §6.3: how the response body ends. */
-function bodyReader(method: string, head: ResponseHead): BodyReader {
-  const s = head.status;
-  if (method === 'HEAD' || (s >= 100 && s < 200) || s === 204 || s === 304) return { kind: 'none' };
-  const te = fieldValues(head, 'transfer-encoding').join(',').toLowerCase();
-  if (te.split(',').some((x) => x.trim() === 'chunked')) return { kind: 'chunked', dec: new ChunkedDecoder() };
-  const cl = fieldValues(head, 'content-length');
-  if (cl.length > 0 && /^[0-9]+$/.test(cl[0]!.trim())) return { kind: 'length', left: Number(cl[0]!.trim()) };
-  return { kind: 'close' };
-}
-
 function splitUserinfo(u: string): [string, string] {
   const i = u.indexOf(':');
   return i < 0 ? [u, ''] : [u.slice(0, i), u.slice(i + 1)];
-}
-
-/** Reads from `so` until `enough(buf)` says how many bytes it needs (or -1 to go on). */
-function readUntil(so: net.Socket, parse: (buf: Buffer) => number, cb: (err: boolean, buf: Buffer, rest: Buffer) => void): void {
-  let buf = Buffer.alloc(0);
-  const onData = (d: Buffer): void => {
-    buf = Buffer.concat([buf, d]);
-    const n = parse(buf);
-    if (n < 0) return;
-    cleanup();
-    cb(false, buf.subarray(0, n), buf.subarray(n));
-  };
-  const onEnd = (): void => {
-    cleanup();
-    cb(true, buf, Buffer.alloc(0));
-  };
-  const cleanup = (): void => {
-    so.off('data', onData);
-    so.off('end', onEnd);
-    so.off('close', onEnd);
-    so.pause();
-  };
-  so.on('data', onData);
-  so.on('end', onEnd);
-  so.on('close', onEnd);
-  so.resume();
-}
-
-/** An HTTP CONNECT tunnel through the proxy on `so` (RFC 9110 §9.3.6). */
-function httpConnect(so: net.Socket, url: ClientUrl, user: string | undefined, pass: string | undefined, cb: (err: string | null) => void): void {
-  const authority = `${url.host.includes(':') ? `[${url.host}]` : url.host}:${url.port}`;
-  let req = `CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n`;
-  if (user !== undefined) req += `Proxy-Authorization: ${basicAuth(user, pass ?? '')}\r\n`;
-  so.write(req + '\r\n');
-  const parser = new ResponseHeadParser();
-  let head: ResponseHead | null = null;
-  readUntil(
-    so,
-    (buf) => {
-      parser.reset();
-      const r = parser.feed(buf);
-      if (r.state === 'complete') {
-        head = r.head;
-        return r.consumed;
-      }
-      return r.state === 'error' ? buf.length : -1;
-    },
-    (ended, _head, rest) => {
-      if (ended || !head) return cb('prxgeneral');
-      if (rest.length) so.unshift(rest);
-      const s = (head as ResponseHead).status;
-      if (s >= 200 && s < 300) return cb(null);
-      cb(s === 407 ? 'proxyauth' : s === 403 ? 'prxnotallowed' : 'prxgeneral');
-    },
-  );
-}
-
-/** SOCKS5 reply codes (RFC 1928 §6) as ba-socket.md §10's proxy errors. */
-const SOCKS_ERRORS = ['', 'prxgeneral', 'prxnotallowed', 'prxnetwork', 'prxhost', 'prxrefused', 'prxttl', 'prxcommand', 'prxaddress'];
-
-/** A SOCKS5 CONNECT (RFC 1928; username/password RFC 1929) to host:port on `so`. */
-function socks5Connect(so: net.Socket, host: string, port: number, user: string | undefined, pass: string | undefined, cb: (err: string | null) => void): void {
-  const methods = user !== undefined ? [0x00, 0x02] : [0x00];
-  so.write(Buffer.from([0x05, methods.length, ...methods]));
-  readUntil(so, (b) => (b.length >= 2 ? 2 : -1), (ended, greet, rest) => {
-    if (ended || greet[0] !== 0x05) return cb('prxnotcompat');
-    const afterAuth = (): void => {
-      let addr: Buffer;
-      if (net.isIPv4(host)) addr = Buffer.from([0x01, ...host.split('.').map(Number)]);
-      else if (net.isIPv6(host)) {
-        addr = Buffer.alloc(17);
-        addr[0] = 0x04;
-        ipv6Bytes(host).copy(addr, 1);
-      } else {
-        const name = Buffer.from(host, 'latin1');
-        addr = Buffer.concat([Buffer.from([0x03, name.length]), name]);
-      }
-      const p = Buffer.alloc(2);
-      p.writeUInt16BE(port);
-      so.write(Buffer.concat([Buffer.from([0x05, 0x01, 0x00]), addr, p]));
-      readUntil(
-        so,
-        (b) => {
-          if (b.length < 5) return -1;
-          const atyp = b[3];
-          const n = atyp === 0x01 ? 10 : atyp === 0x04 ? 22 : atyp === 0x03 ? 7 + b[4]! : b.length;
-          return b.length >= n ? n : -1;
-        },
-        (ended, reply, rest2) => {
-          if (ended || reply[0] !== 0x05) return cb('prxnotcompat');
-          if (reply[1] !== 0x00) return cb(SOCKS_ERRORS[reply[1]!] ?? 'prxunknown');
-          if (rest2.length) so.unshift(rest2);
-          cb(null);
-        },
-      );
-    };
-    if (rest.length) so.unshift(rest);
-    if (greet[1] === 0x00) return afterAuth();
-    if (greet[1] === 0x02 && user !== undefined) {
-      const u = Buffer.from(user, 'latin1');
-      const pw = Buffer.from(pass ?? '', 'latin1');
-      so.write(Buffer.concat([Buffer.from([0x01, u.length]), u, Buffer.from([pw.length]), pw]));
-      readUntil(so, (b) => (b.length >= 2 ? 2 : -1), (ended, r) => {
-        if (ended || r[1] !== 0x00) return cb('proxyauth');
-        afterAuth();
-      });
-      return;
-    }
-    cb(greet[1] === 0x02 ? 'proxyauth' : 'prxnotcompat');
-  });
-}
-
-function ipv6Bytes(ip: string): Buffer {
-  const [head, tail] = ip.split('::') as [string, string | undefined];
-  const h = head ? head.split(':') : [];
-  const t = tail !== undefined && tail !== '' ? tail.split(':') : [];
-  const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
-  const b = Buffer.alloc(16);
-  groups.forEach((g, i) => b.writeUInt16BE(parseInt(g, 16) || 0, i * 2));
-  return b;
 }
 
 /** Installs require"httpc" and require"http"; wires http2sock to these objects. */

@@ -1,0 +1,151 @@
+/**
+ * Cosockets: `ba.socket.event`, `sock:event`, `sock:disable`, `sock:enable`. A cosocket is a
+ * coroutine owned by its socket object; it runs until it first waits and ends with its socket.
+ */
+import { LuaRaise } from '../vm/lua-error.js';
+import { T_STRING, type LState } from '../vm/lua-vm.js';
+import type { Task } from '../sched/scheduler.js';
+import type { SocketLib } from './socket.js';
+import type { LSock, SockWait } from './sock.js';
+
+export function eventFn(lib: SocketLib, L: LState): number {
+  const { vm, args } = lib.ctx;
+  args.checkFunction(L, 1, 'event');
+  const s = lib.newSock('event');
+  s.dead = 1; // read() without a time behaves as on a closed socket (§2.4)
+  const nargs = vm.top(L) - 1;
+  const task = startCosocket(lib, L, s, 1, nargs, true);
+  if (task.done) {
+    vm.pushNil(L);
+    return 1;
+  }
+  lib.pushSock(L, s);
+  return 1;
+}
+
+/**
+ * Starts `fn(sock, ...)` as s's own coroutine: the function is at `fnIdx` of L and the
+ * `nextra` values after it... are passed after the socket. Runs it until it first waits.
+ */
+export function startCosocket(lib: SocketLib, L: LState, s: LSock, fnIdx: number, nextra: number, sMode: boolean, extraIdx = fnIdx + 1): Task {
+  const { vm, sched } = lib.ctx;
+  const task = sched.create('cosocket', {
+    onEnd: () => cosocketEnded(lib, task),
+    onError: (_t, err) => {
+      sched.traceError('cosocket', err);
+      cosocketEnded(lib, task);
+    },
+  });
+  task.owner = s;
+  s.owner = task;
+  s.sMode = sMode || s.sMode;
+  const co = task.co;
+  vm.m._lua_pushvalue(L, fnIdx);
+  vm.xmove(L, co, 1);
+  lib.pushSock(co, s);
+  for (let i = 0; i < nextra; i++) {
+    vm.m._lua_pushvalue(L, extraIdx + i);
+    vm.xmove(L, co, 1);
+  }
+  sched.resume(task, 1 + nextra);
+  return task;
+}
+
+export function cosocketEnded(lib: SocketLib, task: Task): void {
+  const s = task.owner as LSock | null;
+  if (s && s.owner === task) lib.closeSock(s);
+}
+
+export function eventMethod(lib: SocketLib, L: LState): number {
+  const { vm, args } = lib.ctx;
+  const s = lib.checkSock(L, 1, 'event');
+  args.checkFunction(L, 2, 'event');
+  const cur = lib.current;
+  if (s.owner && !s.owner.done && s.owner !== cur) throw new LuaRaise('Invalid op: Already in async/cosocket mode');
+  if (s.closed || (s.kind !== 'event' && !s.hasNet)) return lib.nilErr(L, 'invalidsocketcon');
+  const op = vm.type(L, 3) === T_STRING ? (vm.toStr(L, 3) ?? '') : '';
+  const sMode = op.startsWith('s');
+  const nextra = Math.max(0, vm.top(L) - 3);
+  let target = s;
+  if (s.owner && s.owner === cur) {
+    // Called from the own coroutine: the connection moves to a new object (§3.1).
+    target = lib.newSock(s.kind);
+    moveNet(lib, s, target);
+    lib.closeSock(s);
+  }
+  const task = startCosocket(lib, L, target, 2, nextra, sMode, 4);
+  if (task.done) return lib.nilErr(L, 'failed');
+  vm.pushBoolean(L, true);
+  return 1;
+}
+
+/** Moves the network side of `from` to `to`; `from` keeps no connection. */
+export function moveNet(lib: SocketLib, from: LSock, to: LSock): void {
+  to.kind = from.kind;
+  to.conn = from.conn;
+  to.server = from.server;
+  to.pending = from.pending;
+  to.host = from.host;
+  to.hadNet = true;
+  to.queueLimit = from.queueLimit;
+  to.maxSize = from.maxSize;
+  to.ext = from.ext;
+  from.conn = null;
+  from.server = null;
+  from.pending = [];
+  from.ext = {};
+  if (to.conn) to.conn.onReadable = () => lib.onReadable(to);
+  to.ext.rebind?.(to);
+}
+
+export function disable(lib: SocketLib, L: LState): number {
+  const s = lib.checkSock(L, 1, 'disable');
+  const o = s.owner;
+  if (!o || o.done) throw new LuaRaise('Sock not async');
+  const cur = lib.current;
+  if (o === cur) {
+    s.disabled = 'self';
+    const w = lib.newWait('disabled', s, 'disable');
+    w.onAbort = () => {
+      if (s.disabled === 'self') s.disabled = null;
+    };
+    return lib.ctx.sched.suspend(L, w, 'disable');
+  }
+  const r = s.reader;
+  if (r && r.task === o && r.state === 'read' && !r.timer && s.disabled === null) {
+    s.disabled = 'outside';
+    lib.ctx.vm.pushBoolean(L, true);
+    return 1;
+  }
+  return lib.nilErr(L, 'incorrectuse');
+}
+
+export function enable(lib: SocketLib, L: LState): number {
+  const { vm, sched } = lib.ctx;
+  const s = lib.checkSock(L, 1, 'enable');
+  const o = s.owner;
+  if (s.disabled === 'self' && o && !o.done && o.waiting) {
+    if (s.kind !== 'event' && (s.closed || s.conn?.ended)) return lib.nilErr(L, 'socketclosed');
+    const w = o.waiting as SockWait;
+    w.done = true;
+    s.disabled = null;
+    const n = vm.top(L) - 1;
+    // Runs the coroutine now, before enable returns (§6).
+    vm.xmove(L, o.co, n);
+    sched.resume(o, n);
+    vm.pushBoolean(L, !o.done);
+    return 1;
+  }
+  if (s.disabled === 'outside') {
+    s.disabled = null;
+    if (s.closed || s.conn?.ended) {
+      lib.onReadable(s);
+      return lib.nilErr(L, 'socketclosed');
+    }
+    if (s.conn && (s.conn.buffered > 0 || s.conn.ended)) lib.onReadable(s);
+    else if (s.ext.hasData?.()) lib.onReadable(s);
+    vm.pushBoolean(L, true);
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,103 @@
+/**
+ * A Lua socket object of `ba.socket` (TCP, listening, UDP, WebSocket, or event-only) and one
+ * wait of a coroutine on it. The Lua face is in socket.ts and its socket-*.ts siblings.
+ */
+import type net from 'node:net';
+import type { TcpConn } from '../net/tcp-conn.js';
+import type { LState } from '../vm/lua-vm.js';
+import type { Task, Waiter } from '../sched/scheduler.js';
+
+export type SockKind = 'event' | 'tcp' | 'listen' | 'udp' | 'ws';
+
+/**
+ * Per-socket hooks through which UDP (udp.ts), TLS (tls.ts) and WebSocket (websocket.ts)
+ * sockets change the TCP behaviour of this file. Each is optional; absent = TCP.
+ */
+export interface SockExt {
+  /** Pushes one read result onto L if one is available now; returns the count or -1. */
+  tryRead?(L: LState, recvfrom: boolean): number;
+  /** A read timeout fired: push its results. */
+  onTimeout?(L: LState): number;
+  /** Input is waiting that a read would return (after an outside `disable`). */
+  hasData?(): boolean;
+  write?(L: LState, data: Uint8Array, isText: boolean): number;
+  sendto?(L: LState): number;
+  setoption?(L: LState, name: string, on: boolean): number;
+  addr?(peer: boolean): [string, number, boolean] | null;
+  /** Called by closeSock before the connection is closed (WebSocket close frame). */
+  onClose?(s: LSock): void;
+  udpClose?(): void;
+  /** The network side moved to a new object (`sock:event` from the own coroutine). */
+  rebind?(s: LSock): void;
+  /** Listener: records its TLS context once listening. */
+  tls?(s: LSock): void;
+  /** Listener: wraps an accepted plain socket in TLS. */
+  tlsAccept?(so: net.Socket): net.Socket;
+  /** Accepted TLS socket whose handshake is lazy. */
+  tlsServer?: boolean;
+  /** Protocol state of the plug-in (UDP socket, WebSocket state, ...). */
+  [key: string]: unknown;
+}
+
+/** One wait of a coroutine on a socket. */
+export class SockWait implements Waiter {
+  timer: NodeJS.Timeout | null = null;
+  done = false;
+  /** UDP: the read asked for the sender's address. */
+  recvfrom = false;
+  onAbort: (() => void) | null = null;
+  constructor(
+    readonly state: string,
+    readonly task: Task,
+    readonly sock: LSock | null,
+  ) {}
+  abort(): void {
+    this.done = true;
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    const f = this.onAbort;
+    this.onAbort = null;
+    f?.();
+  }
+}
+
+/** ba.socket.stat(): sockets created, and sockets not yet closed. */
+export const sockCount = { total: 0, active: 0 };
+
+export class LSock {
+  /** Userdata address (for tostring) once pushed. */
+  ptr = 0;
+  conn: TcpConn | null = null;
+  server: net.Server | null = null;
+  pending: net.Socket[] = [];
+  owner: Task | null = null;
+  sMode = false;
+  closed = false;
+  /** Dead-socket protocol (§4): reads after close. 1 = next read fails once more, 2 = raise. */
+  dead = 0;
+  /** The object has (or had) a network socket: connect/bind inside its coroutine refused. */
+  hadNet = false;
+  queueLimit = 16384;
+  maxSize = 8192;
+  disabled: null | 'self' | 'outside' = null;
+  /** The coroutine waiting in read/accept/connect/disable on this socket. */
+  reader: SockWait | null = null;
+  /** Host given to connect (expected certificate name). */
+  host = '';
+  /** Hooks of UDP/TLS/WebSocket sockets. */
+  ext: SockExt = {};
+
+  constructor(
+    readonly id: number,
+    public kind: SockKind,
+  ) {
+    sockCount.total++;
+    sockCount.active++;
+  }
+
+  get hasNet(): boolean {
+    return !this.closed && (this.conn !== null || this.server !== null || this.kind === 'udp');
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * `sock:read` on a TCP socket and the read events of its connection. A read returns data that
+ * is already buffered without yielding; otherwise it registers the socket's reader and
+ * suspends, and the connection's readable event resumes it (style: one suspension contract).
+ */
+import type net from 'node:net';
+import { TcpConn } from '../net/tcp-conn.js';
+import { LuaRaise } from '../vm/lua-error.js';
+import { T_BOOLEAN, T_NUMBER, type LState } from '../vm/lua-vm.js';
+import type { SocketLib } from './socket.js';
+import type { LSock } from './sock.js';
+
+/** Gives `s` a connection and wires its read events. */
+export function attachConn(lib: SocketLib, s: LSock, so: net.Socket): void {
+  // Writes leave in batches, one per Lua run; Nagle's algorithm would only add delayed-ACK
+  // stalls between them (setoption("tcp-nodelay", false) turns it back on).
+  so.setNoDelay(true);
+  const conn = new TcpConn(so);
+  s.conn = conn;
+  conn.onReadable = () => onReadable(lib, s);
+}
+
+/** Data, EOF or error arrived on s's connection. */
+export function onReadable(lib: SocketLib, s: LSock): void {
+  const r = s.reader;
+  if (!r || r.state !== 'read' || s.disabled === 'outside') return;
+  lib.complete(r, (L) => readNow(lib, s, L, r.recvfrom));
+}
+
+/**
+ * Pushes the result of a read that can complete now (data or the peer's end);
+ * returns -1 when it would have to wait.
+ */
+export function readNow(lib: SocketLib, s: LSock, L: LState, recvfrom = false): number {
+  const custom = s.ext.tryRead;
+  if (custom) return custom(L, recvfrom);
+  const conn = s.conn;
+  if (!conn) return lib.nilErr(L, 'socketreadfailed');
+  if (s.closed) return deadRead(lib, L, s);
+  lib.sinkL = L;
+  if (conn.readInto(s.maxSize, lib.pushSink) > 0) return 1;
+  if (conn.ended) {
+    const err = lib.tlsEndReason?.(conn) ?? (conn.ended === 'closenotify' ? 'sslclosenotify' : 'socketreadfailed');
+    lib.markDead(s);
+    return lib.nilErr(L, err);
+  }
+  return -1;
+}
+
+/** Reads on a closed socket: once more nil,"socketreadfailed", then raise (§4). */
+export function deadRead(lib: SocketLib, L: LState, s: LSock): number {
+  if (s.dead < 2) {
+    s.dead = 2;
+    return lib.nilErr(L, 'socketreadfailed');
+  }
+  throw new LuaRaise('Invalid op: : Socket closed');
+}
+
+export function read(lib: SocketLib, L: LState): number {
+  const { vm } = lib.ctx;
+  const s = lib.checkSock(L, 1, 'read');
+  if (s.kind === 'listen') throw new LuaRaise('Invalid op:  on listen socket');
+  const cur = lib.current;
+  if (s.owner && !s.owner.done && s.owner !== cur) throw new LuaRaise('Invalid op:  when socket is in cosocket mode');
+  let ms: number | null = null;
+  let recvfrom = false;
+  const t2 = vm.type(L, 2);
+  if (t2 === T_NUMBER) {
+    ms = vm.toNumber(L, 2)!;
+    if (vm.type(L, 3) === T_BOOLEAN) recvfrom = vm.toBoolean(L, 3);
+  } else if (t2 === T_BOOLEAN) recvfrom = vm.toBoolean(L, 2);
+  if (s.kind === 'event' && !s.closed) {
+    // A socket-less cosocket: read(ms) sleeps (§2.4); read() acts as on a closed socket.
+    if (ms === null) return deadRead(lib, L, s);
+    const w = lib.newWait('read', s, 'read');
+    w.timer = setTimeout(() => lib.complete(w, (L) => lib.nilErr(L, 'timeout')), Math.max(0, ms));
+    return lib.waitOn(L, s, w, 'read');
+  }
+  if (s.closed) {
+    const custom = s.ext.tryRead;
+    if (custom && s.kind === 'udp') return custom(L, recvfrom);
+    return deadRead(lib, L, s);
+  }
+  if (s.disabled !== 'outside') {
+    const n = readNow(lib, s, L, recvfrom);
+    if (n >= 0) return n;
+  }
+  if (s.reader) throw new LuaRaise('Invalid op: another coroutine is already reading this socket');
+  const w = lib.newWait('read', s, 'read');
+  w.recvfrom = recvfrom;
+  if (ms !== null) {
+    w.timer = setTimeout(() => lib.complete(w, (L) => {
+      const custom = s.ext.onTimeout;
+      return custom ? custom(L) : lib.nilErr(L, 'timeout');
+    }), Math.max(0, ms));
+  }
+  return lib.waitOn(L, s, w, 'read');
+}

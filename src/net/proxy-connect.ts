@@ -1,0 +1,130 @@
+/**
+ * Proxy handshakes on a connected socket, before any TLS: SOCKS5 (RFC 1928, username/password
+ * RFC 1929) and HTTP CONNECT tunnels. Errors are BAS's proxy error strings ("prxgeneral",
+ * "proxyauth", "prxnotcompat", ...). Nothing here knows about Lua.
+ */
+import net from 'node:net';
+
+/** Reads from `so` until `enough(buf)` says how many bytes it needs (or -1 to go on). */
+export function readUntil(so: net.Socket, parse: (buf: Buffer) => number, cb: (err: boolean, buf: Buffer, rest: Buffer) => void): void {
+  let buf = Buffer.alloc(0);
+  const onData = (d: Buffer): void => {
+    buf = Buffer.concat([buf, d]);
+    const n = parse(buf);
+    if (n < 0) return;
+    cleanup();
+    cb(false, buf.subarray(0, n), buf.subarray(n));
+  };
+  const onEnd = (): void => {
+    cleanup();
+    cb(true, buf, Buffer.alloc(0));
+  };
+  const cleanup = (): void => {
+    so.off('data', onData);
+    so.off('end', onEnd);
+    so.off('close', onEnd);
+    so.pause();
+  };
+  so.on('data', onData);
+  so.on('end', onEnd);
+  so.on('close', onEnd);
+  so.resume();
+}
+
+/** A response head's status and length in bytes; 'error'; null while more bytes are needed. */
+export type HeadStatusParser = (buf: Buffer) => { status: number; consumed: number } | 'error' | null;
+
+/**
+ * An HTTP CONNECT tunnel to host:port through the proxy on `so` (RFC 9110 §9.3.6). The caller
+ * passes the Proxy-Authorization value (if any) and the response head parser. Errors: BAS's
+ * proxy error strings (407 "proxyauth", 403 "prxnotallowed", otherwise "prxgeneral").
+ */
+export function httpConnect(so: net.Socket, host: string, port: number, proxyAuthorization: string | undefined, parseHead: HeadStatusParser, cb: (err: string | null) => void): void {
+  const authority = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  let req = `CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n`;
+  if (proxyAuthorization !== undefined) req += `Proxy-Authorization: ${proxyAuthorization}\r\n`;
+  so.write(req + '\r\n');
+  let status = -1;
+  readUntil(
+    so,
+    (buf) => {
+      const r = parseHead(buf);
+      if (r === null) return -1;
+      if (r === 'error') return buf.length;
+      status = r.status;
+      return r.consumed;
+    },
+    (ended, _head, rest) => {
+      if (ended || status < 0) return cb('prxgeneral');
+      if (rest.length) so.unshift(rest);
+      const s = status;
+      if (s >= 200 && s < 300) return cb(null);
+      cb(s === 407 ? 'proxyauth' : s === 403 ? 'prxnotallowed' : 'prxgeneral');
+    },
+  );
+}
+
+/** SOCKS5 reply codes (RFC 1928 §6) as BAS's proxy error strings. */
+const SOCKS_ERRORS = ['', 'prxgeneral', 'prxnotallowed', 'prxnetwork', 'prxhost', 'prxrefused', 'prxttl', 'prxcommand', 'prxaddress'];
+
+/** A SOCKS5 CONNECT (RFC 1928; username/password RFC 1929) to host:port on `so`. */
+export function socks5Connect(so: net.Socket, host: string, port: number, user: string | undefined, pass: string | undefined, cb: (err: string | null) => void): void {
+  const methods = user !== undefined ? [0x00, 0x02] : [0x00];
+  so.write(Buffer.from([0x05, methods.length, ...methods]));
+  readUntil(so, (b) => (b.length >= 2 ? 2 : -1), (ended, greet, rest) => {
+    if (ended || greet[0] !== 0x05) return cb('prxnotcompat');
+    const afterAuth = (): void => {
+      let addr: Buffer;
+      if (net.isIPv4(host)) addr = Buffer.from([0x01, ...host.split('.').map(Number)]);
+      else if (net.isIPv6(host)) {
+        addr = Buffer.alloc(17);
+        addr[0] = 0x04;
+        ipv6Bytes(host).copy(addr, 1);
+      } else {
+        const name = Buffer.from(host, 'latin1');
+        addr = Buffer.concat([Buffer.from([0x03, name.length]), name]);
+      }
+      const p = Buffer.alloc(2);
+      p.writeUInt16BE(port);
+      so.write(Buffer.concat([Buffer.from([0x05, 0x01, 0x00]), addr, p]));
+      readUntil(
+        so,
+        (b) => {
+          if (b.length < 5) return -1;
+          const atyp = b[3];
+          const n = atyp === 0x01 ? 10 : atyp === 0x04 ? 22 : atyp === 0x03 ? 7 + b[4]! : b.length;
+          return b.length >= n ? n : -1;
+        },
+        (ended, reply, rest2) => {
+          if (ended || reply[0] !== 0x05) return cb('prxnotcompat');
+          if (reply[1] !== 0x00) return cb(SOCKS_ERRORS[reply[1]!] ?? 'prxunknown');
+          if (rest2.length) so.unshift(rest2);
+          cb(null);
+        },
+      );
+    };
+    if (rest.length) so.unshift(rest);
+    if (greet[1] === 0x00) return afterAuth();
+    if (greet[1] === 0x02 && user !== undefined) {
+      const u = Buffer.from(user, 'latin1');
+      const pw = Buffer.from(pass ?? '', 'latin1');
+      so.write(Buffer.concat([Buffer.from([0x01, u.length]), u, Buffer.from([pw.length]), pw]));
+      readUntil(so, (b) => (b.length >= 2 ? 2 : -1), (ended, r) => {
+        if (ended || r[1] !== 0x00) return cb('proxyauth');
+        afterAuth();
+      });
+      return;
+    }
+    cb(greet[1] === 0x02 ? 'proxyauth' : 'prxnotcompat');
+  });
+}
+
+function ipv6Bytes(ip: string): Buffer {
+  const [head, tail] = ip.split('::') as [string, string | undefined];
+  const h = head ? head.split(':') : [];
+  const t = tail !== undefined && tail !== '' ? tail.split(':') : [];
+  const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
+  const b = Buffer.alloc(16);
+  groups.forEach((g, i) => b.writeUInt16BE(parseInt(g, 16) || 0, i * 2));
+  return b;
+}
