@@ -15,6 +15,8 @@ export interface AppSpec {
 export interface ServerConfig {
   port: number;
   sslport: number;
+  /** false when the configuration says `sslport = false` or the command line `--no-https`. */
+  https: boolean;
   host?: string;
   sslhost?: string;
   apps: AppSpec[];
@@ -36,6 +38,7 @@ export interface ServerConfig {
 export const defaultServerConfig = (): ServerConfig => ({
   port: 80,
   sslport: 443,
+  https: true,
   apps: [],
   commandcnt: 3,
   conncnt: 50,
@@ -116,6 +119,11 @@ function toServerConfig(raw: Record<string, unknown>, path: string): ServerConfi
     if (typeof v !== 'string') throw new ConfigError(`configuration error: ${path}: '${k}' must be a string`);
     (c as unknown as Record<string, string>)[k] = v;
   };
+  // `sslport = false` turns HTTPS off (Mako does that with 0, which here picks a free port).
+  if (raw.sslport === false) {
+    c.https = false;
+    delete raw.sslport;
+  }
   for (const k of ['port', 'sslport', 'commandcnt', 'conncnt', 'threadcnt', 'wsmaxsize', 'cpubudget', 'workers'] as const) num(k);
   for (const k of ['host', 'sslhost', 'certfile', 'keyfile', 'homeio'] as const) str(k);
   const apps = raw.apps;

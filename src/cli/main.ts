@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `remora` command, Mako-compatible (server.md §1):
+ * The `remora` command, Mako-compatible (Mako's -c and -l, a directory, or a script):
  *
  *   remora [-c configfile] [-p port] -l<name>:<prio>:<path> [-l ...]
  *   remora DIR            (same as -l::DIR)
@@ -34,7 +34,7 @@ async function main(): Promise<void> {
   try {
     opts = parseArgs(process.argv.slice(2));
   } catch (e) {
-    if (e instanceof UsageError) fail(`${e.message}\n${USAGE}`);
+    if (e instanceof UsageError) fail(e.message);
     throw e;
   }
   if (opts.help) {
@@ -74,9 +74,15 @@ async function main(): Promise<void> {
     }
   }
   if (opts.port !== undefined) config.port = opts.port;
+  if (opts.sslport !== undefined) {
+    config.sslport = opts.sslport;
+    config.https = true;
+  }
+  if (opts.noHttps) config.https = false;
+  if (opts.host !== undefined) config.host = config.sslhost = opts.host;
   const workers = opts.workers ?? config.workers;
   if (!script) {
-    if (apps.length === 0 && config.apps.length === 0) fail(`nothing to run: give -l<name>:<prio>:<path>, a directory, or a script\n${USAGE}`);
+    if (apps.length === 0 && config.apps.length === 0) fail(`nothing to run: give -l<name>:<prio>:<path>, a directory, or a script (remora --help lists the options)`);
     // Path problems are reported before any listener opens (one line, status 2).
     for (const spec of [...config.apps, ...apps]) {
       if (!existsSync(spec.path)) fail(`app directory not found: ${spec.path}`);
@@ -91,7 +97,7 @@ async function main(): Promise<void> {
   const rt = await Runtime.create({
     config: { threadcnt: config.threadcnt, wsmaxsize: config.wsmaxsize, cpuBudgetMs: config.cpubudget, homeio: config.homeio },
   });
-  installMako(rt, { argv: process.argv.slice(2), execpath: execDir, cfgfname, port: config.port, sslport: config.sslport });
+  installMako(rt, { argv: process.argv.slice(2), execpath: execDir, cfgfname, port: config.port, sslport: config.https ? config.sslport : 0 });
   const stop = (): void => void rt.shutdown(0);
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

@@ -34,7 +34,7 @@ export async function startAppServer(
   const http = await HttpServer.start(rt, {
     port: config.port,
     host: config.host,
-    sslport: config.sslport,
+    sslport: config.https ? config.sslport : undefined,
     sslhost: config.sslhost,
     certfile: config.certfile,
     keyfile: config.keyfile,

@@ -14,7 +14,7 @@
  *   --- out                                     <- expected output, exact; "~ regex" lines match
  *   read:	world
  *   --- config cpuBudgetMs=200                  <- optional runtime config
- *   --- skip slow                               <- optional: not in slow-peer mode
+ *   --- skip slow [reason]                      <- optional: not in slow-peer mode (the reason is printed)
  *
  * Peer steps: send "<bytes>" | expect "<bytes>" | expect-eof | expect-len N | delay MS |
  * close (FIN) | reset (RST) | half-close | pause | resume (stop/start reading) |
@@ -52,6 +52,8 @@ export interface Block {
   out: string[];
   config: Record<string, number>;
   skip: string[];
+  /** Why the block does not run with a one-byte peer (printed by the test runner). */
+  skipReason?: string;
   timeoutMs: number;
 }
 
@@ -79,7 +81,10 @@ export function parseBlocks(file: string): Block[] {
           cur.config[k!] = Number(v);
         }
       }
-      if (kw === 'skip') cur.skip.push(...rest);
+      if (kw === 'skip') {
+        cur.skip.push(rest[0]!);
+        if (rest.length > 1) cur.skipReason = rest.slice(1).join(' ');
+      }
       if (kw === 'timeout') cur.timeoutMs = Number(rest[0]);
       continue;
     }

@@ -22,8 +22,13 @@ export interface CliProc {
 }
 
 /** Starts the `remora` command and waits for its "HTTP server listening on port N" line. */
-export async function startCli(args: string[]): Promise<CliProc> {
-  const child = spawn(process.execPath, ['dist/src/cli/main.js', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export function startCli(args: string[]): Promise<CliProc> {
+  return startCliCommand(process.execPath, ['dist/src/cli/main.js', ...args]);
+}
+
+/** The same for another command line (an installed `remora`), optionally in another directory. */
+export async function startCliCommand(command: string, args: string[], cwd?: string): Promise<CliProc> {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd });
   let text = '';
   child.stdout!.on('data', (b: Buffer) => (text += b.toString()));
   child.stderr!.on('data', (b: Buffer) => (text += b.toString()));

@@ -3,13 +3,14 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { startCli } from '../harness/net-util.js';
+import { tempDir } from '../harness/temp-dir.js';
 
-const CLI = 'dist/src/cli/main.js';
+const CLI = resolve('dist/src/cli/main.js');
 const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 20000 });
-const tmp = () => mkdtempSync(join(tmpdir(), 'remora-cli-'));
+const tmp = () => tempDir('remora-cli-');
 
 test('a missing app directory is a one-line error with status 2', () => {
   const r = run('-l', '::/no/such/dir');
@@ -33,13 +34,61 @@ test('a configuration file with a syntax error is one line and status 2', () => 
   assert.match(r.stderr, /^remora: configuration error: .*bad\.conf:1: unexpected symbol near '='$/m);
 });
 
-test('a bad -l value and an unknown option are usage errors', () => {
-  const r = run('-l', 'nocolons');
-  assert.equal(r.status, 2);
-  assert.match(r.stderr, /bad -l value 'nocolons'/);
-  const u = run('--bogus');
-  assert.equal(u.status, 2);
-  assert.match(u.stderr, /unknown option '--bogus'/);
+test('bad option values name the value, in one line without the usage text', () => {
+  const cases: [string[], string][] = [
+    [['-l', 'nocolons'], "remora: bad -l value 'nocolons': expected <name>:<prio>:<path>"],
+    [['--bogus'], "remora: unknown option '--bogus' (remora --help lists the options)"],
+    [['-p', 'abc', '.'], "remora: bad port 'abc' for -p: expected 0-65535"],
+    [['-p70000', '.'], "remora: bad port '70000' for -p: expected 0-65535"],
+    [['-w', 'abc', '.'], "remora: bad worker count 'abc' for -w: expected 0-64"],
+    [['--sslport', '-1', '.'], "remora: bad port '-1' for --sslport: expected 0-65535"],
+    [['--sslport=x', '.'], "remora: bad port 'x' for --sslport: expected 0-65535"],
+    [['--no-https=1', '.'], "remora: option '--no-https' takes no value"],
+    [['--host'], 'remora: --host needs a value'],
+    [['--no-https', '--sslport', '0', '.'], 'remora: --no-https and --sslport contradict each other'],
+    [[], 'remora: nothing to run: give -l<name>:<prio>:<path>, a directory, or a script (remora --help lists the options)'],
+  ];
+  for (const [args, line] of cases) {
+    const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 20000, cwd: tmp() });
+    assert.equal(r.status, 2, args.join(' '));
+    assert.equal(r.stderr, line + '\n', args.join(' '));
+  }
+});
+
+test('--help lists --host, --sslport and --no-https', () => {
+  const r = run('--help');
+  assert.equal(r.status, 0);
+  assert.match(r.stdout, /--host addr/);
+  assert.match(r.stdout, /--sslport port/);
+  assert.match(r.stdout, /--no-https/);
+});
+
+test('--host, --sslport and --no-https reach the listeners; sslport = false in the configuration turns HTTPS off', async () => {
+  const d = tmp();
+  writeFileSync(join(d, 'index.lsp'), '<?lsp print(mako.port, mako.sslport) ?>');
+  writeFileSync(join(d, 'none.conf'), 'sslport = false\n');
+  const get = async (url: string) => (await fetch(url)).text();
+  const both = await startCli(['-p', '0', '--sslport', '0', '--host', '127.0.0.1', d]);
+  try {
+    assert.ok(both.sslport > 0, both.out());
+    assert.equal(await get(`http://127.0.0.1:${both.port}/`), `${both.port}\t${both.sslport}\n`);
+    // --host 127.0.0.1: nothing listens on the other loopback address.
+    await assert.rejects(fetch(`http://127.0.0.2:${both.port}/`));
+  } finally {
+    both.child.kill('SIGTERM');
+    await both.exited;
+  }
+  for (const args of [['--no-https'], ['-c', join(d, 'none.conf')]]) {
+    const p = await startCli(['-p', '0', '--host', '127.0.0.1', ...args, d]);
+    try {
+      assert.match(p.out(), /HTTP server listening on port \d+\n/);
+      assert.doesNotMatch(p.out(), /HTTPS/);
+      assert.equal(await get(`http://127.0.0.1:${p.port}/`), `${p.port}\tnil\n`);
+    } finally {
+      p.child.kill('SIGTERM');
+      await p.exited;
+    }
+  }
 });
 
 test('a one-shot script runs and exits; a Lua error exits 1 with file:line and a traceback', () => {

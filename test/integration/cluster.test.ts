@@ -5,10 +5,10 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../harness/net-util.js';
+import { tempDir } from '../harness/temp-dir.js';
 
 const CLI = 'dist/src/cli/main.js';
 
@@ -36,7 +36,7 @@ function echo(port: number, text: string): Promise<string> {
 }
 
 test('two workers share the HTTP port and a Lua listener; SIGTERM stops both', async () => {
-  const app = mkdtempSync(join(tmpdir(), 'remora-cluster-'));
+  const app = tempDir('remora-cluster-');
   const [httpPort, echoPort] = [await freePort(), await freePort()];
   writeFileSync(join(app, 'index.lsp'), '<?lsp print("worker", os.getenv("REMORA_WORKER")) ?>');
   writeFileSync(

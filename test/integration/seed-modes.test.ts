@@ -7,13 +7,13 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Runtime } from '../../src/app/runtime.js';
 import { loadApp } from '../../src/app/app-loader.js';
 import { MemoryLog } from '../../src/sched/trace-log.js';
 import { freePort } from '../harness/net-util.js';
+import { tempDir } from '../harness/temp-dir.js';
 
 const fixture = (name: string) => readFileSync(`test/fixtures/seed/${name}`, 'utf8');
 
@@ -98,7 +98,7 @@ end)`;
 });
 
 async function runExample11(fileSize: number, throttle: boolean): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'remora-ex11-'));
+  const dir = tempDir('remora-ex11-');
   const file = randomBytes(fileSize);
   writeFileSync(join(dir, 'Large-Firmware.bin'), file);
   let src = fixture('example-11-flow-control.lua');
