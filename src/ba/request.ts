@@ -15,6 +15,9 @@ import type { BaContext } from './context.js';
 const REQ_MAGIC = 0x7e9e57;
 /** lua_upvalueindex(1): the request userdata bound to a page's `print` and `_emit`. */
 const UPVALUE_1 = LUA_REGISTRYINDEX - 1;
+const UPVALUE_2 = LUA_REGISTRYINDEX - 2;
+/** request:rawrdr()'s piece size when none is given (LUAL_BUFFERSIZE on 64-bit builds). */
+const RAWRDR_DEFAULT = 1024;
 
 /** Session and login state of a request, provided by the app server (sessions, auth). */
 export interface RequestAuth {
@@ -36,6 +39,8 @@ export class LRequest {
   live = true;
   /** The connection was taken over by ba.socket.req2sock. */
   taken = false;
+  /** How much of the request body request:rawrdr() readers have returned. */
+  bodyPos = 0;
   /** Called by request:abort() (the page runner stops the page). */
   onAbort: (() => void) | null = null;
 
@@ -163,6 +168,7 @@ export class RequestLib {
   /** Host function pointers for a page's print and _emit (bound to a request by upvalue). */
   private emitFp = 0;
   private printFp = 0;
+  private rawrdrFp = 0;
   sessions: SessionOps | null = null;
 
   constructor(readonly ctx: BaContext) {}
@@ -226,6 +232,24 @@ export class RequestLib {
       if (b) r.exchange.response.write(b);
       else if (vm.type(L, 1) !== 0 && vm.type(L, 1) !== -1) this.ctx.args.typeError(L, 1, '_emit', 'string');
       return 0;
+    });
+    // The reader request:rawrdr() returns: upvalue 1 the request, 2 the largest piece. Every
+    // reader of one request shares its position (as readers of the one connection do in BAS).
+    this.rawrdrFp = vm.hostFunction('rawrdr', (L) => {
+      const r = this.toRequest(L, UPVALUE_1);
+      if (!r || r.taken) {
+        vm.pushNil(L);
+        return 1;
+      }
+      const body = r.exchange.body;
+      if (r.bodyPos >= body.length) {
+        vm.pushNil(L);
+        return 1;
+      }
+      const n = Math.min(vm.toInteger(L, UPVALUE_2) ?? RAWRDR_DEFAULT, body.length - r.bodyPos);
+      vm.pushBytesFrom(L, body, r.bodyPos, r.bodyPos + n);
+      r.bodyPos += n;
+      return 1;
     });
     this.printFp = vm.hostFunction('print', (L) => {
       const r = this.boundRequest(L);
@@ -389,6 +413,15 @@ export class RequestLib {
         }
         const name = args.checkBytes(L, 2, 'data').toString('latin1');
         this.pushLatin1(L, params.get(name));
+        return 1;
+      },
+      rawrdr: (L) => {
+        this.checkRequest(L, 1, 'rawrdr');
+        const size = args.optInteger(L, 2, 'rawrdr', RAWRDR_DEFAULT);
+        if (size < 1) args.argError(2, 'rawrdr', 'size must be positive');
+        vm.m._lua_pushvalue(L, 1);
+        vm.pushInteger(L, size);
+        vm.pushFunction(L, this.rawrdrFp, 2);
         return 1;
       },
       method: (L) => {

@@ -41,6 +41,7 @@ export async function startAppServer(
     conncnt: config.conncnt,
     commandcnt: config.commandcnt,
     headTimeout: num('headtimeout'),
+    maxBodySize: num('maxbodysize'),
     accessLog: config.raw.accesslog === true,
     auth,
     ready,

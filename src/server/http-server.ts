@@ -45,6 +45,8 @@ export interface HttpServerOptions {
   sslFallbackPorts?: readonly [number, number] | null;
   /** Milliseconds a request head may take from its first byte. Default 15000. */
   headTimeout?: number;
+  /** Largest request body in bytes; a larger one is answered 413. Default 16 MiB. */
+  maxBodySize?: number;
   /** Milliseconds an idle keep-alive connection is kept. Default 30000. */
   idleTimeout?: number;
   /** Write an access log line per request to the trace log. */
@@ -131,6 +133,7 @@ export class HttpServer {
     this.handler = compose(stages);
     this.connOpts = {
       idleTimeout: opts.idleTimeout ?? 30_000,
+      maxBodySize: opts.maxBodySize,
       onError: (e) => {
         // Peer errors (bad requests) are answered and not worth a trace line; handler
         // failures are bugs worth seeing.

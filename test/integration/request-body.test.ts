@@ -1,0 +1,89 @@
+// Request bodies through request:rawrdr() with real clients (node:http and curl): JSON read with
+// the streaming parser, XML, 1 MiB of binary hashed piece by piece, readers sharing a position,
+// and the configurable size limit (maxbodysize) answered with 413.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { request, startTestServer } from '../harness/app-server.js';
+import { tempDir } from '../harness/temp-dir.js';
+
+const APP = { name: '', prio: 0, path: 'test/fixtures/apps/body' };
+
+function curl(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) =>
+    execFile('curl', ['-s', '-S', ...args], { encoding: 'buffer', maxBuffer: 1 << 24, timeout: 30_000 }, (e, out, err) =>
+      e ? reject(new Error(`${e.message}: ${err.toString()}`)) : resolve(out.toString('latin1')),
+    ),
+  );
+}
+
+test('a JSON body read with rawrdr and ba.json.parser (node:http and curl)', async () => {
+  const s = await startTestServer([APP]);
+  try {
+    const items = Array.from({ length: 5000 }, (_, i) => i);
+    const body = JSON.stringify({ name: 'tëst', items });
+    const r = await request(s.port, '/json.lsp', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+    assert.equal(r.status, 200);
+    assert.deepEqual(JSON.parse(Buffer.from(r.body, 'latin1').toString('utf8')), { name: 'tëst', n: 5000, sum: (4999 * 5000) / 2 });
+    const c = await curl(['-H', 'Content-Type: application/json', '--data-binary', '{"name":"c","items":[1,2,3]}', `http://127.0.0.1:${s.port}/json.lsp`]);
+    assert.deepEqual(JSON.parse(c), { name: 'c', n: 3, sum: 6 });
+    // Chunked transfer coding: the same bytes after decoding.
+    const chunked = await curl(['-H', 'Transfer-Encoding: chunked', '-H', 'Content-Type: application/json', '--data-binary', body, `http://127.0.0.1:${s.port}/json.lsp`]);
+    assert.equal(JSON.parse(Buffer.from(chunked, 'latin1').toString('utf8')).n, 5000);
+    const bad = await request(s.port, '/json.lsp', { method: 'POST', body: '{"name": ' });
+    assert.equal(bad.status, 400);
+  } finally {
+    s.close();
+  }
+});
+
+test('an XML body and a binary body (1 MiB from a file with curl --data-binary)', async () => {
+  const s = await startTestServer([APP]);
+  try {
+    const xml = `<?xml version="1.0"?><list>${Array.from({ length: 300 }, (_, i) => `<item>n${i}</item>`).join('')}</list>`;
+    const r = await request(s.port, '/xml.lsp', { method: 'POST', headers: { 'Content-Type': 'text/xml' }, body: xml });
+    assert.equal(r.body, `text/xml\t${xml.length}\t${Array.from({ length: 300 }, (_, i) => `n${i}`).join(',')}\n`);
+
+    const bin = randomBytes(1 << 20);
+    const f = join(tempDir('remora-body-'), 'blob.bin');
+    writeFileSync(f, bin);
+    const sha = createHash('sha256').update(bin).digest('hex');
+    for (const size of [1, 1000, 65536, 2 << 20]) {
+      if (size === 1 && process.env.REMORA_SLOW_PEER !== undefined) continue;
+      const out = await curl(['-H', 'Content-Type: application/octet-stream', '--data-binary', `@${f}`, `http://127.0.0.1:${s.port}/binary.lsp?size=${size}`]);
+      assert.equal(out, `${bin.length}\t${Math.min(size, bin.length)}\t${sha}\n`, `piece size ${size}`);
+    }
+    assert.equal((await request(s.port, '/binary.lsp')).body, '0\t0\tnone\n');
+  } finally {
+    s.close();
+  }
+});
+
+test('readers of one request share its position; a reader outlives its page as nil; size must be positive', async () => {
+  const s = await startTestServer([APP]);
+  try {
+    const r = await request(s.port, '/twice.lsp?k=q', { method: 'PUT', headers: { 'Content-Type': 'text/plain' }, body: 'abcdefgh' });
+    assert.equal(r.body, "abc\tdef\tgh\tnil\nq\tPUT\nfalse\tbad argument #2 to 'rawrdr' (size must be positive)\n");
+    assert.equal((await request(s.port, '/late.lsp', { method: 'POST', body: 'xyz' })).body, 'stored\n');
+    assert.equal((await request(s.port, '/late.lsp', { method: 'POST', body: 'xyz' })).body, 'later:\tnil\n');
+  } finally {
+    s.close();
+  }
+});
+
+test('maxbodysize in the configuration: a larger body is answered 413 and the page does not run', async () => {
+  const s = await startTestServer([APP], { raw: { maxbodysize: 1000 } });
+  try {
+    const ok = await request(s.port, '/binary.lsp', { method: 'POST', body: 'x'.repeat(1000) });
+    assert.match(ok.body, /^1000\t1000\t/);
+    const big = await request(s.port, '/binary.lsp', { method: 'POST', body: 'x'.repeat(1001) });
+    assert.equal(big.status, 413);
+    const chunked = await curl(['-o', '/dev/null', '-w', '%{http_code}', '-H', 'Transfer-Encoding: chunked', '--data-binary', 'y'.repeat(5000), `http://127.0.0.1:${s.port}/binary.lsp`]);
+    assert.equal(chunked, '413');
+  } finally {
+    s.close();
+  }
+});
