@@ -20,9 +20,9 @@ export function escapeHtml(text: string): string {
  * `message` is shown escaped: it may echo a URL or other peer input, which must not become
  * markup in the browser (reflected XSS).
  */
-export function errorPage(status: number, message?: string): ErrorPage {
+export function errorPage(status: number, message?: string, preformatted?: string): ErrorPage {
   const title = `${status} ${statusText(status)}`;
-  const detail = message ? `<p>${escapeHtml(message)}</p>` : '';
+  const detail = (message ? `<p>${escapeHtml(message)}</p>` : '') + (preformatted ? `<pre>${escapeHtml(preformatted)}</pre>` : '');
   const html = `<!DOCTYPE html>\n<html><head><title>${title}</title></head><body><h1>${title}</h1>${detail}</body></html>\n`;
   return { contentType: 'text/html; charset=utf-8', body: Buffer.from(html, 'utf8') };
 }

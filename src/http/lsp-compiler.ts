@@ -30,10 +30,11 @@ export class LspSyntaxError extends Error {
   override readonly name = 'LspSyntaxError';
 
   constructor(
-    message: string,
+    /** The message without the line. */
+    readonly reason: string,
     readonly line: number,
   ) {
-    super(`${line}: ${message}`);
+    super(`${line}: ${reason}`);
   }
 }
 

@@ -191,13 +191,13 @@ export class ResponseWriter {
    * Replaces whatever the page prepared with an error page and ends the response. Returns
    * false when the head was already sent, the caller then can only close the connection.
    */
-  sendError(status: number, message?: string, extraHeaders: Iterable<readonly [string, string]> = []): boolean {
+  sendError(status: number, message?: string, extraHeaders: Iterable<readonly [string, string]> = [], preformatted?: string): boolean {
     if (this.headersSent) return false;
     this.discard();
     this.headers.clear();
     this.setStatus(status);
     for (const [n, v] of extraHeaders) this.addHeader(n, v);
-    const page = errorPage(status, message);
+    const page = errorPage(status, message, preformatted);
     this.setContentType(page.contentType);
     this.end(page.body);
     return true;

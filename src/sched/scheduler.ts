@@ -149,8 +149,11 @@ export class Scheduler {
         this.release(task);
       }
     } else {
-      const msg = vm.type(task.co, -1) === 4 || vm.type(task.co, -1) === 3 ? vm.toStr(task.co, -1)! : `(error object is a ${vm.typeName(task.co, -1)} value)`;
-      this.fail(task, new LuaError(msg, vm.traceback(task.co)));
+      const isText = vm.type(task.co, -1) === 4 || vm.type(task.co, -1) === 3;
+      const tb = vm.traceback(task.co);
+      // error({...}) carries no position: take the innermost Lua frame's from the traceback.
+      const msg = isText ? vm.toStr(task.co, -1)! : `${/^\t([^[\t].*?:\d+): /m.exec(tb)?.[1]?.concat(': ') ?? ''}(error object is a ${vm.typeName(task.co, -1)} value)`;
+      this.fail(task, new LuaError(msg, tb));
     }
   }
 

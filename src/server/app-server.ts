@@ -43,6 +43,7 @@ export async function startAppServer(
     headTimeout: num('headtimeout'),
     maxBodySize: num('maxbodysize'),
     accessLog: config.raw.accesslog === true,
+    showErrors: config.raw.showerrors === true,
     auth,
     ready,
     ...overrides,

@@ -49,6 +49,8 @@ export interface HttpServerOptions {
   maxBodySize?: number;
   /** Milliseconds an idle keep-alive connection is kept. Default 30000. */
   idleTimeout?: number;
+  /** Development setting: 500 pages show the Lua error and traceback (never by default). */
+  showErrors?: boolean;
   /** Write an access log line per request to the trace log. */
   accessLog?: boolean;
   auth?: AuthConfig;
@@ -122,7 +124,7 @@ export class HttpServer {
     this.requests.install(rt.vm.L);
     this.sessions = new SessionStore((ref) => rt.vm.unref(ref));
     this.requests.sessions = this.sessions;
-    this.pages = new LspPages(rt, this.requests, opts.commandcnt ?? 3);
+    this.pages = new LspPages(rt, this.requests, opts.commandcnt ?? 3, opts.showErrors === true);
     const log = (line: string): void => rt.log.write(line);
     const stages: Stage[] = [];
     if (opts.accessLog) stages.push(accessLog(log));

@@ -7,7 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { relative, isAbsolute } from 'node:path';
-import { compileLsp } from '../http/lsp-compiler.js';
+import { compileLsp, LspSyntaxError } from '../http/lsp-compiler.js';
 import { ThreadPool } from '../ba/thread.js';
 import type { RequestLib } from '../ba/request.js';
 import { LuaError } from '../vm/lua-error.js';
@@ -42,6 +42,8 @@ export class LspPages {
     private readonly rt: Runtime,
     private readonly requests: RequestLib,
     commandcnt: number,
+    /** Development setting `showerrors`: 500 pages show the Lua error and traceback. */
+    private readonly showErrors = false,
   ) {
     this.pool = new ThreadPool(-1, Math.max(1, commandcnt), (fn) => rt.sched.post(fn));
     rt.ctx.shutdownHooks.push(() => this.pool.stop());
@@ -73,8 +75,15 @@ export class LspPages {
     return have && have.mtimeMs === file.stat.mtimeMs && have.size === file.stat.size ? have : undefined;
   }
 
-  /** The compiled page for `file`, compiling when new or changed; null after a traced error. */
-  private async load(file: RoutedFile): Promise<CompiledPage | null> {
+  /** Answers 500; with `showerrors` the page shows the error (escaped) and its traceback. */
+  private send500(exchange: RequestContext['exchange'], err: Error | null): boolean {
+    if (!this.showErrors || !err) return exchange.response.sendError(500);
+    const text = err instanceof LuaError ? err.describe() : err.message;
+    return exchange.response.sendError(500, undefined, [], text);
+  }
+
+  /** The compiled page for `file`, compiling when new or changed; a traced error when it does not compile. */
+  private async load(file: RoutedFile): Promise<CompiledPage | LuaError | null> {
     const { mtimeMs, size } = file.stat;
     const have = this.current(file);
     if (have) return have;
@@ -91,13 +100,17 @@ export class LspPages {
     try {
       chunk = Buffer.concat([ENV_PREFIX, compileLsp(src)]);
     } catch (e) {
-      this.rt.log.write(`-------- Lua error in LSP page: ${this.chunkName(file.path).slice(1)}: ${(e as Error).message}\n`);
-      return null;
+      // An LSP syntax error carries its line: traced as chunk:line: message, as Lua's are.
+      const line = e instanceof LspSyntaxError ? e.line : 0;
+      const msg = e instanceof LspSyntaxError ? e.reason : (e as Error).message;
+      const err = new LuaError(`${this.chunkName(file.path).slice(1)}:${line ? `${line}:` : ''} ${msg}`);
+      this.rt.sched.traceError('page', err);
+      return err;
     }
     const err = vm.load(vm.L, chunk, this.chunkName(file.path));
     if (err) {
       this.rt.sched.traceError('page', err);
-      return null;
+      return err;
     }
     const page: CompiledPage = { mtimeMs, size, fnRef: vm.ref(vm.L) };
     if (again) vm.unref(again.fnRef);
@@ -127,10 +140,10 @@ export class LspPages {
     return this.runCompiled(rc, file, compiled);
   }
 
-  private runCompiled(rc: RequestContext, file: RoutedFile, compiled: CompiledPage | null): void | Promise<void> {
+  private runCompiled(rc: RequestContext, file: RoutedFile, compiled: CompiledPage | LuaError | null): void | Promise<void> {
     const { exchange } = rc;
-    if (!compiled) {
-      exchange.response.sendError(500);
+    if (!compiled || compiled instanceof LuaError) {
+      this.send500(exchange, compiled);
       return;
     }
     const pool = this.pool;
@@ -179,7 +192,7 @@ export class LspPages {
         if (aborted) {
           exchange.response.detach();
           exchange.socket.destroy();
-        } else if (err && !exchange.response.sendError(500)) {
+        } else if (err && !this.send500(exchange, err)) {
           // Part of the response is out: closing is the only way to tell the client.
           exchange.socket.destroy();
         }
