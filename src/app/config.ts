@@ -28,6 +28,10 @@ export interface ServerConfig {
   cpubudget: number;
   /** Server processes sharing the listeners (node:cluster); this runtime only. */
   workers: number;
+  /** Most server processes these apps work with (e.g. 1 for apps that keep shared state in Lua); 0 = no limit. */
+  maxworkers: number;
+  /** Printed with the notice when `maxworkers` lowers the worker count. */
+  maxworkersnote?: string;
   certfile?: string;
   keyfile?: string;
   homeio?: string;
@@ -46,6 +50,7 @@ export const defaultServerConfig = (): ServerConfig => ({
   wsmaxsize: 16 * 1024 * 1024,
   cpubudget: 10_000,
   workers: 1,
+  maxworkers: 0,
   raw: {},
 });
 
@@ -124,8 +129,8 @@ function toServerConfig(raw: Record<string, unknown>, path: string): ServerConfi
     c.https = false;
     delete raw.sslport;
   }
-  for (const k of ['port', 'sslport', 'commandcnt', 'conncnt', 'threadcnt', 'wsmaxsize', 'cpubudget', 'workers'] as const) num(k);
-  for (const k of ['host', 'sslhost', 'certfile', 'keyfile', 'homeio'] as const) str(k);
+  for (const k of ['port', 'sslport', 'commandcnt', 'conncnt', 'threadcnt', 'wsmaxsize', 'cpubudget', 'workers', 'maxworkers'] as const) num(k);
+  for (const k of ['host', 'sslhost', 'certfile', 'keyfile', 'homeio', 'maxworkersnote'] as const) str(k);
   const apps = raw.apps;
   if (apps !== undefined) {
     if (typeof apps !== 'object' || apps === null) throw new ConfigError(`configuration error: ${path}: 'apps' must be a table`);

@@ -10,7 +10,7 @@
  */
 import cluster from 'node:cluster';
 import { existsSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { availableParallelism, homedir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Runtime } from '../app/runtime.js';
@@ -80,7 +80,16 @@ async function main(): Promise<void> {
   }
   if (opts.noHttps) config.https = false;
   if (opts.host !== undefined) config.host = config.sslhost = opts.host;
-  const workers = opts.workers ?? config.workers;
+  let workers = opts.workers ?? config.workers;
+  if (workers === 0) workers = availableParallelism();
+  if (config.maxworkers > 0 && workers > config.maxworkers && !script && cluster.isPrimary) {
+    // Apps that keep state in one Lua VM (a chat's member list) say so in their configuration.
+    process.stderr.write(
+      `remora: running ${config.maxworkers} worker${config.maxworkers === 1 ? '' : 's'}, not ${workers}: ` +
+        `${cfgfname ? relative(process.cwd(), cfgfname) : 'the configuration'} sets maxworkers = ${config.maxworkers}${config.maxworkersnote ? ` (${config.maxworkersnote})` : ''}\n`,
+    );
+    workers = config.maxworkers;
+  }
   if (!script) {
     if (apps.length === 0 && config.apps.length === 0) fail(`nothing to run: give -l<name>:<prio>:<path>, a directory, or a script (remora --help lists the options)`);
     // Path problems are reported before any listener opens (one line, status 2).
@@ -90,7 +99,7 @@ async function main(): Promise<void> {
     }
   }
   if (!script && cluster.isPrimary && workers !== 1) {
-    runPrimary(workers === 0 ? availableParallelism() : workers);
+    runPrimary(workers);
     return;
   }
 

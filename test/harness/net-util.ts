@@ -26,9 +26,14 @@ export function startCli(args: string[]): Promise<CliProc> {
   return startCliCommand(process.execPath, ['dist/src/cli/main.js', ...args]);
 }
 
+/** startCli with extra environment variables. */
+export function startCliEnv(args: string[], env: Record<string, string>): Promise<CliProc> {
+  return startCliCommand(process.execPath, ['dist/src/cli/main.js', ...args], undefined, env);
+}
+
 /** The same for another command line (an installed `remora`), optionally in another directory. */
-export async function startCliCommand(command: string, args: string[], cwd?: string): Promise<CliProc> {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd });
+export async function startCliCommand(command: string, args: string[], cwd?: string, env?: Record<string, string>): Promise<CliProc> {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd, env: env ? { ...process.env, ...env } : undefined });
   let text = '';
   child.stdout!.on('data', (b: Buffer) => (text += b.toString()));
   child.stderr!.on('data', (b: Buffer) => (text += b.toString()));

@@ -7,7 +7,8 @@ import http from 'node:http';
 import net from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort } from '../harness/net-util.js';
+import { WebSocket } from 'ws';
+import { freePort, startCli, startCliEnv } from '../harness/net-util.js';
 import { tempDir } from '../harness/temp-dir.js';
 
 const CLI = 'dist/src/cli/main.js';
@@ -81,4 +82,73 @@ test('a path problem is reported once, before any worker starts', () => {
   const r = spawnSync(process.execPath, [CLI, '-w', '2', '-l', '::/no/such/dir'], { encoding: 'utf8', timeout: 20000 });
   assert.equal(r.status, 2);
   assert.equal(r.stderr.trim(), 'remora: app directory not found: /no/such/dir');
+});
+
+test('-w 2 with the demo configuration: the demo says it needs one worker and runs one', async () => {
+  const p = await startCli(['-c', 'examples/demo/mako.conf', '-w', '2', '-p', '0', '--no-https', '--host', '127.0.0.1', '-l', '::examples/websocket']);
+  try {
+    assert.match(
+      p.out(),
+      /^remora: running 1 worker, not 2: examples\/demo\/mako\.conf sets maxworkers = 1 \(the demo chats keep their members in one process; see docs\/cluster\.md\)$/m,
+    );
+    // One process: the server itself, no cluster workers under it.
+    const kids = spawnSync('ps', ['--ppid', String(p.child.pid), '-o', 'pid='], { encoding: 'utf8' }).stdout.trim();
+    assert.equal(kids, '');
+    assert.equal((await fetch(`http://127.0.0.1:${p.port}/index.html`)).status, 200);
+  } finally {
+    p.child.kill('SIGTERM');
+    await p.exited;
+  }
+});
+
+const hasMosquitto = spawnSync('sh', ['-c', 'command -v mosquitto'], { encoding: 'utf8' }).status === 0;
+
+/** Opens WebSocket clients until one is served by each of the two workers; returns them by worker. */
+async function clientsOnBothWorkers(port: number): Promise<Map<string, { ws: WebSocket; msgs: string[] }>> {
+  const byWorker = new Map<string, { ws: WebSocket; msgs: string[] }>();
+  for (let i = 0; i < 20 && byWorker.size < 2; i++) {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/chat.lsp`);
+    const msgs: string[] = [];
+    const welcome = await new Promise<string>((resolve, reject) => {
+      ws.once('message', (d) => resolve(d.toString()));
+      ws.once('error', reject);
+    });
+    ws.on('message', (d) => msgs.push(d.toString()));
+    const w = /^welcome (w\d+)-/.exec(welcome)?.[1];
+    assert.ok(w, welcome);
+    if (byWorker.has(w)) ws.close();
+    else byWorker.set(w, { ws, msgs });
+  }
+  assert.equal(byWorker.size, 2, 'connections reached both workers');
+  return byWorker;
+}
+
+test('examples/cluster-chat: two workers share one chat through mosquitto', { skip: hasMosquitto ? false : 'mosquitto is not installed (apt-get install mosquitto)', timeout: 60_000 }, async () => {
+  const brokerPort = await freePort();
+  const broker = spawn('mosquitto', ['-p', String(brokerPort)], { stdio: 'ignore' });
+  const p = await startCliEnv(['-w', '2', '-p', '0', '--no-https', '--host', '127.0.0.1', 'examples/cluster-chat'], { MQTT_BROKER: `127.0.0.1:${brokerPort}` });
+  try {
+    const deadline = Date.now() + 20_000;
+    while ((p.out().match(/subscribed to remora\/chat/g) ?? []).length < 2) {
+      if (Date.now() > deadline) throw new Error(`workers did not subscribe: ${p.out()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const c = await clientsOnBothWorkers(p.port);
+    const [a, b] = [c.get('w1')!, c.get('w2')!];
+    a.ws.send('hello from a browser on worker 1');
+    b.ws.send('x'.repeat(20_000)); // longer than one read: wsread assembles it
+    const until = Date.now() + 15_000;
+    while ((a.msgs.length < 2 || b.msgs.length < 2) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    for (const { msgs } of [a, b]) {
+      assert.equal(msgs.length, 2, msgs.join('|').slice(0, 200));
+      assert.ok(msgs.some((m) => /^w1-user\d+: hello from a browser on worker 1$/.test(m)));
+      assert.ok(msgs.some((m) => /^w2-user\d+: x{20000}$/.test(m)));
+    }
+    a.ws.close();
+    b.ws.close();
+  } finally {
+    p.child.kill('SIGTERM');
+    await p.exited;
+    broker.kill('SIGTERM');
+  }
 });

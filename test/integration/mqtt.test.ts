@@ -1,5 +1,5 @@
 // A realistic BAS-style program as the test of the support APIs (issue 6 item 5): the MQTT
-// 3.1.1 client in test/fixtures/mqtt/mqtt311.lua (bytearrays, a socket-less sender cosocket
+// 3.1.1 client in examples/cluster-chat/.lua/mqtt311.lua (bytearrays, a socket-less sender cosocket
 // parked with disable()/enable(), PINGREQ from ba.timer, io:dofile, ba.crypto.hash) against a
 // real broker: aedes in this process, and Debian's mosquitto when it is installed. The client
 // subscribes, publishes 1,000 messages of 1 B..100 KiB (QoS 0 and 1), checks every one it
@@ -16,7 +16,7 @@ const N = 1000;
 
 const script = (port: number): string => `
 local HOST, PORT, N = "127.0.0.1", ${port}, ${N}
-local mqtt = ba.openio("home"):dofile("test/fixtures/mqtt/mqtt311.lua")
+local mqtt = ba.openio("home"):dofile("examples/cluster-chat/.lua/mqtt311.lua")
 local sizes, digests = {}, {}
 local received, bad, closedErr = 0, 0, nil
 local c = assert(mqtt.connect(HOST, PORT, {keepalive = 10, pingms = 200,

@@ -1,0 +1,5 @@
+<?lsp
+-- A page with a mistake, to see what errors look like.
+local t = nil
+print(t.field)
+?>
