@@ -1,0 +1,101 @@
+/**
+ * Plain values between JavaScript and Lua, for functions an embedding program registers:
+ * nil/undefined, booleans, numbers (Lua integers and floats), strings, byte arrays (as Lua
+ * strings), arrays (sequence tables) and plain objects (tables with string keys).
+ */
+import { T_BOOLEAN, T_NIL, T_NONE, T_NUMBER, T_STRING, T_TABLE, type LState, type LuaVM } from './lua-vm.js';
+
+/** A value that crosses between Lua and JavaScript. */
+export type LuaValue = null | undefined | boolean | number | bigint | string | Uint8Array | LuaValue[] | { [key: string]: LuaValue };
+
+/** Deepest table nesting converted (deeper tables, and cycles, raise an error). */
+const MAX_DEPTH = 32;
+
+/** A value that cannot cross (a function, a userdata, a cycle); the message names it. */
+export class LuaValueError extends Error {}
+
+/**
+ * The Lua value at `idx` as JavaScript: nil → null, integers and floats → number, strings →
+ * string (UTF-8), a table whose keys are exactly 1..n → array, other tables → object with
+ * the keys as strings (an empty table is an empty object).
+ */
+export function luaToJs(vm: LuaVM, L: LState, idx: number, depth = 0): LuaValue {
+  const t = vm.type(L, idx);
+  switch (t) {
+    case T_NONE:
+    case T_NIL:
+      return null;
+    case T_BOOLEAN:
+      return vm.toBoolean(L, idx);
+    case T_NUMBER:
+      return vm.toNumber(L, idx);
+    case T_STRING:
+      return vm.toStr(L, idx);
+    case T_TABLE: {
+      if (depth >= MAX_DEPTH) throw new LuaValueError(`tables nested deeper than ${MAX_DEPTH} (or a cycle) cannot be passed to JavaScript`);
+      const abs = idx < 0 ? vm.top(L) + idx + 1 : idx;
+      vm.m._lua_checkstack(L, 3);
+      const entries: [string | number, LuaValue][] = [];
+      vm.pushNil(L);
+      while (vm.m._lua_next(L, abs)) {
+        const kt = vm.type(L, -2);
+        const key = kt === T_NUMBER ? vm.toNumber(L, -2)! : kt === T_STRING ? vm.toStr(L, -2)! : null;
+        if (key === null) {
+          vm.pop(L, 2);
+          throw new LuaValueError(`a table key of type ${vm.typeName(L, -2)} cannot be passed to JavaScript`);
+        }
+        let v: LuaValue;
+        try {
+          v = luaToJs(vm, L, vm.top(L), depth + 1);
+        } catch (e) {
+          vm.pop(L, 2);
+          throw e;
+        }
+        entries.push([key, v]);
+        vm.pop(L, 1);
+      }
+      const n = entries.length;
+      const isArray = n > 0 && entries.every(([k]) => typeof k === 'number' && Number.isInteger(k) && k >= 1 && k <= n);
+      if (isArray) {
+        const arr: LuaValue[] = new Array(n);
+        for (const [k, v] of entries) arr[(k as number) - 1] = v;
+        return arr;
+      }
+      const obj: { [key: string]: LuaValue } = {};
+      for (const [k, v] of entries) obj[String(k)] = v;
+      return obj;
+    }
+    default:
+      throw new LuaValueError(`a ${vm.typeName(L, idx)} cannot be passed to JavaScript`);
+  }
+}
+
+/** Pushes a JavaScript value as Lua (the reverse of luaToJs; a Uint8Array becomes a string). */
+export function pushJs(vm: LuaVM, L: LState, v: unknown, depth = 0): void {
+  vm.m._lua_checkstack(L, 3);
+  if (v === null || v === undefined) vm.pushNil(L);
+  else if (typeof v === 'boolean') vm.pushBoolean(L, v);
+  else if (typeof v === 'number') {
+    if (Number.isSafeInteger(v)) vm.pushInteger(L, v);
+    else vm.pushNumber(L, v);
+  } else if (typeof v === 'bigint') vm.pushInteger(L, BigInt.asIntN(64, v));
+  else if (typeof v === 'string') vm.pushString(L, v);
+  else if (v instanceof Uint8Array) vm.pushBytes(L, v);
+  else if (typeof v === 'object') {
+    if (depth >= MAX_DEPTH) throw new LuaValueError(`objects nested deeper than ${MAX_DEPTH} (or a cycle) cannot be passed to Lua`);
+    if (Array.isArray(v)) {
+      vm.newTable(L, v.length, 0);
+      v.forEach((x, i) => {
+        pushJs(vm, L, x, depth + 1);
+        vm.rawSetI(L, -2, i + 1);
+      });
+    } else {
+      const keys = Object.keys(v as object);
+      vm.newTable(L, 0, keys.length);
+      for (const k of keys) {
+        pushJs(vm, L, (v as Record<string, unknown>)[k], depth + 1);
+        vm.setField(L, -2, k);
+      }
+    }
+  } else throw new LuaValueError(`a JavaScript ${typeof v} cannot be passed to Lua`);
+}
