@@ -1,16 +1,24 @@
 // Shared driver for the echo benchmarks: starts each server in its own process, waits for its
-// port, runs the load client process against it and samples the server's CPU time from
-// /proc during the measured window. Ratios are against the first server (the baseline).
-import { spawn, type ChildProcess } from 'node:child_process';
+// port, runs the load client process against it and takes the server's CPU time from /proc
+// over the measured window. Ratios are against the first server (the baseline).
+// The load client is bench/loadgen.c (built at bench time, see loadgen-build.ts); without a C
+// compiler, or with --node-client, the Node clients are used instead. On a machine with two or
+// more cores the server is pinned to one core and the client to another with taskset
+// (BENCH_CPUS="server,client" picks them; BENCH_CPUS=none turns pinning off).
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import { buildLoadgen } from './loadgen-build.js';
+
+export type LoadMode = 'tcp' | 'ws' | 'http' | 'tls';
 
 export interface ServerSpec {
   name: string;
   /** Command line; a function gets the port chosen for the run (also in $ECHO_PORT). */
   cmd: string[] | ((port: number) => string[]);
-  /** Extra load-client arguments for this server (a request path, say). */
-  clientArgs?: string[];
+  /** Request path (WebSocket upgrade or HTTP GET). */
+  path?: string;
 }
 export interface EchoCase {
   size: number;
@@ -24,9 +32,36 @@ export interface Comparison {
   warmMs: number;
   measureMs: number;
   rounds: number;
-  /** Load client script (default dist/bench/load-client.js) and its extra arguments. */
-  client?: string;
-  clientArgs?: string[];
+  mode: LoadMode;
+}
+
+function pinning(): [string[], string[]] {
+  const env = process.env.BENCH_CPUS;
+  if (env === 'none') return [[], []];
+  const cpus = env ? env.split(',') : os.availableParallelism() >= 2 ? ['0', '1'] : null;
+  if (!cpus || spawnSync('taskset', ['-c', cpus[0]!, 'true']).status !== 0) return [[], []];
+  return [
+    ['taskset', '-c', cpus[0]!],
+    ['taskset', '-c', cpus[1]!],
+  ];
+}
+const [pinServer, pinClient] = pinning();
+const loadgen = process.argv.includes('--node-client') ? null : buildLoadgen();
+
+/** The load client's command line for one run. */
+function clientCmd(mode: LoadMode, port: number, conns: number, c: EchoCase, cmp: Comparison, path: string, pid: number): string[] {
+  if (loadgen && (mode !== 'tls' || loadgen.tls)) {
+    return [loadgen.path, '--mode', mode, '--port', String(port), '--conns', String(conns), '--size', String(c.size), '--depth', String(c.depth),
+      '--warm', String(cmp.warmMs), '--measure', String(cmp.measureMs), '--path', path, '--server-pid', String(pid)];
+  }
+  const script = { tcp: 'load-client.js', tls: 'load-client.js', ws: 'ws-raw-load-client.js', http: 'http-load-client.js' }[mode];
+  const extra = mode === 'tls' ? ['--tls'] : mode === 'tcp' ? [] : [path];
+  return [process.execPath, `dist/bench/${script}`, String(port), String(conns), String(c.size), String(cmp.warmMs), String(cmp.measureMs), String(c.depth), ...extra];
+}
+
+export function clientDescription(mode: LoadMode): string {
+  const which = loadgen && (mode !== 'tls' || loadgen.tls) ? 'C epoll load client (bench/loadgen.c)' : 'Node load client';
+  return `${which}; ${pinServer.length ? `server pinned to CPU ${pinServer[2]}, client to CPU ${pinClient[2]}` : 'no CPU pinning'}`;
 }
 
 function freePort(): Promise<number> {
@@ -69,11 +104,12 @@ async function runOne(server: ServerSpec, c: EchoCase, cmp: Comparison): Promise
   const port = await freePort();
   const env = { ...process.env, ECHO_PORT: String(port) };
   const cmd = typeof server.cmd === 'function' ? server.cmd(port) : server.cmd;
-  const srv: ChildProcess = spawn(cmd[0]!, cmd.slice(1), { env, stdio: ['ignore', 'ignore', 'ignore'] });
+  const full = [...pinServer, ...cmd];
+  const srv: ChildProcess = spawn(full[0]!, full.slice(1), { env, stdio: ['ignore', 'ignore', 'ignore'] });
   try {
     await waitPort(port, 10000);
-    const args = [String(port), String(cmp.conns), String(c.size), String(cmp.warmMs), String(cmp.measureMs), String(c.depth), ...(cmp.clientArgs ?? []), ...(server.clientArgs ?? [])];
-    const client = spawn(process.execPath, [cmp.client ?? 'dist/bench/load-client.js', ...args], {
+    const cc = [...pinClient, ...clientCmd(cmp.mode, port, cmp.conns, c, cmp, server.path ?? '/', srv.pid!)];
+    const client = spawn(cc[0]!, cc.slice(1), {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
@@ -87,7 +123,9 @@ async function runOne(server: ServerSpec, c: EchoCase, cmp: Comparison): Promise
       });
       client.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`load client exited ${code}`))));
     });
-    const r = JSON.parse(out.trim().split('\n').pop()!) as { msgs: number; ms: number; bytes: number; errors: number; bad: number; open: number };
+    const r = JSON.parse(out.trim().split('\n').pop()!) as { msgs: number; ms: number; bytes: number; errors: number; bad: number; open: number; srvCpuMs?: number };
+    // The C client reads the server's CPU time itself, exactly at the window's edges.
+    if (r.srvCpuMs !== undefined && r.srvCpuMs >= 0) (cpu0 = 1), (cpu1 = 1 + r.srvCpuMs);
     if (r.errors || r.bad || r.open !== cmp.conns) throw new Error(`${server.name}: ${r.errors} errors, ${r.bad} wrong echoes, ${r.open}/${cmp.conns} connections open`);
     const secs = r.ms / 1000;
     return { msgsPerSec: r.msgs / secs, mbPerSec: r.bytes / secs / 1e6, cpuUsPerMsg: ((cpu1 - cpu0) * 1000) / Math.max(1, r.msgs) };
@@ -97,7 +135,7 @@ async function runOne(server: ServerSpec, c: EchoCase, cmp: Comparison): Promise
 }
 
 export async function runEchoComparison(cmp: Comparison): Promise<void> {
-  console.log(`# ${cmp.title}: ${cmp.rounds} round(s), ${cmp.measureMs} ms each`);
+  console.log(`# ${cmp.title}: ${cmp.rounds} round(s), ${cmp.measureMs} ms each; ${clientDescription(cmp.mode)}`);
   const rows: string[] = [];
   for (const c of cmp.cases) {
     const acc = cmp.servers.map(() => ({ msgsPerSec: 0, mbPerSec: 0, cpuUsPerMsg: 0 }));

@@ -22,6 +22,7 @@ await runEchoComparison({
     { size: 16384, depth: 4 },
   ],
   conns: 100,
+  mode: 'tcp',
   ...timing,
 });
 
@@ -39,6 +40,7 @@ if (!process.argv.includes('--no-modes')) {
       { size: 16384, depth: 4 },
     ],
     conns: 16,
+  mode: 'tcp',
     ...timing,
     rounds: 1,
   });

@@ -8,13 +8,13 @@ const quick = process.argv.includes('--quick');
 await runEchoComparison({
   title: 'LSP "hello" page vs node:http (32 keep-alive connections; msg/s = requests/s)',
   servers: [
-    { name: 'node:http handler', cmd: [process.execPath, 'dist/bench/node-http-hello.js'], clientArgs: ['/'] },
-    { name: 'remora hello.lsp', cmd: (port) => [process.execPath, 'dist/src/cli/main.js', '-p', String(port), '-l', '::bench/apps/hello'], clientArgs: ['/hello.lsp'] },
+    { name: 'node:http handler', cmd: [process.execPath, 'dist/bench/node-http-hello.js'], path: '/' },
+    { name: 'remora hello.lsp', cmd: (port) => [process.execPath, 'dist/src/cli/main.js', '-p', String(port), '-l', '::bench/apps/hello'], path: '/hello.lsp' },
   ],
   cases: [{ size: 0, depth: 1 }],
   conns: 32,
   warmMs: quick ? 500 : 1000,
   measureMs: quick ? 1500 : 4000,
   rounds: quick ? 1 : 2,
-  client: 'dist/bench/http-load-client.js',
+  mode: 'http',
 });

@@ -1,6 +1,6 @@
 // npm run bench:tls — a Lua TLS cosocket echo server (seed example 9 behind a TLS listener
 // with the built-in demo certificate, bench/apps/tls-echo) against a plain node:tls echo
-// server, both driven by the same load client (bench/load-client.ts --tls) in the same run.
+// server, both driven by the same load client (bench/loadgen.c, TLS through OpenSSL) in the same run.
 // Server and client run in separate processes. Prints messages/s, MB/s, server CPU per
 // message and the ratios.
 import { runEchoComparison } from './echo-harness.js';
@@ -21,5 +21,5 @@ await runEchoComparison({
   warmMs: quick ? 500 : 1000,
   measureMs: quick ? 1500 : 4000,
   rounds: quick ? 1 : 2,
-  clientArgs: ['--tls'],
+  mode: 'tls',
 });

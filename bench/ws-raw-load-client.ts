@@ -1,6 +1,6 @@
 // A lean WebSocket load client: the upgrade by hand, then pre-built masked binary frames and a
 // byte-level count of the echoed frames, so the server, not the client, is what is measured.
-// Same arguments as ws-load-client.ts (7th: request path). Each connection keeps `depth`
+// Arguments: port conns size warmMs measureMs depth path. Each connection keeps `depth`
 // messages of `size` bytes in flight. (The mask is fixed per connection: the servers cannot
 // tell, and a load generator needs no unpredictability.)
 import net from 'node:net';

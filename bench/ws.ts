@@ -3,19 +3,19 @@
 // `ws` package echo server, both driven by the same load client in the same run, 100
 // connections, 64 B and 16 KiB messages, one and eight in flight per connection. Server and
 // client run in separate processes. Prints messages/s, MB/s, server CPU per message and the
-// ratios (baseline: ws). The load client is bench/ws-raw-load-client.ts (hand-made frames, so
-// the client is not the bottleneck); `--ws-client` uses the `ws` package as the client instead.
+// ratios (baseline: ws). The load client is bench/loadgen.c (masked client frames, the
+// upgrade by hand); `--node-client` uses bench/ws-raw-load-client.ts instead.
 import { runEchoComparison } from './echo-harness.js';
 
 const quick = process.argv.includes('--quick');
 await runEchoComparison({
   title: 'WebSocket echo (100 connections)',
   servers: [
-    { name: 'ws (node)', cmd: [process.execPath, 'dist/bench/ws-echo-server.js'], clientArgs: ['/'] },
+    { name: 'ws (node)', cmd: [process.execPath, 'dist/bench/ws-echo-server.js'], path: '/' },
     {
       name: 'remora cosocket',
       cmd: (port) => [process.execPath, 'dist/src/cli/main.js', '-c', 'bench/apps/ws-echo.conf', '-p', String(port), '-l', '::bench/apps/ws-echo'],
-      clientArgs: ['/index.lsp'],
+      path: '/index.lsp',
     },
   ],
   cases: [
@@ -28,5 +28,5 @@ await runEchoComparison({
   warmMs: quick ? 500 : 1500,
   measureMs: quick ? 1500 : 4000,
   rounds: quick ? 1 : 2,
-  client: process.argv.includes('--ws-client') ? 'dist/bench/ws-load-client.js' : 'dist/bench/ws-raw-load-client.js',
+  mode: 'ws',
 });
