@@ -46,6 +46,8 @@ export class SockWait implements Waiter {
   /** UDP: the read asked for the sender's address. */
   recvfrom = false;
   onAbort: (() => void) | null = null;
+  /** Registered as `sock.reader` (waitOn): an abort unregisters it. */
+  isReader = false;
   constructor(
     readonly state: string,
     readonly task: Task,
@@ -56,6 +58,10 @@ export class SockWait implements Waiter {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = null;
+    }
+    if (this.isReader) {
+      this.isReader = false;
+      if (this.sock && this.sock.reader === this) this.sock.reader = null;
     }
     const f = this.onAbort;
     this.onAbort = null;

@@ -24,7 +24,19 @@ export function attachConn(lib: SocketLib, s: LSock, so: net.Socket): void {
 export function onReadable(lib: SocketLib, s: LSock): void {
   const r = s.reader;
   if (!r || r.state !== 'read' || s.disabled === 'outside') return;
-  lib.complete(r, (L) => readNow(lib, s, L, r.recvfrom));
+  const sched = lib.ctx.sched;
+  if (sched.current || r.done || r.timer) {
+    lib.complete(r, (L) => readNow(lib, s, L, r.recvfrom));
+    return;
+  }
+  // complete() without its two closures: the path of every message a cosocket waits for.
+  r.done = true;
+  s.reader = null;
+  r.onAbort = null;
+  r.isReader = false;
+  const task = r.task;
+  if (task.done || task.waiting !== r) return;
+  sched.resume(task, readNow(lib, s, task.co, r.recvfrom));
 }
 
 /**

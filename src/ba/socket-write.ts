@@ -4,7 +4,7 @@
  * nil and the queue length when the queue is over `queuelen`; a blocking socket's write
  * returns once every byte is with the kernel.
  */
-import { T_BOOLEAN, T_NUMBER, type LState } from '../vm/lua-vm.js';
+import { T_BOOLEAN, T_NUMBER, T_STRING, type LState } from '../vm/lua-vm.js';
 import type { SocketLib } from './socket.js';
 import type { LSock } from './sock.js';
 
@@ -47,6 +47,21 @@ export function write(lib: SocketLib, L: LState): number {
   const { vm } = lib.ctx;
   const s = lib.checkSock(L, 1, 'write');
   const custom = s.ext.write;
+  if (s.sMode && !custom && vm.top(L) === 2 && vm.type(L, 2) === T_STRING) {
+    // The common cosocket write (one string, empty queue): copied straight from WASM memory
+    // into the write batch, as writeBytes would, without a view or result object.
+    const conn = s.conn;
+    if (conn !== null && !s.closed && conn.queued === 0 && conn.writable && !conn.ended) {
+      const p = vm.strPtr(L, 2);
+      const n = vm.strLen;
+      if (n > 0) {
+        conn.writeBatchedFrom(vm.heap(), p, n);
+        vm.pushBoolean(L, true);
+        vm.pushInteger(L, conn.queued);
+        return 2;
+      }
+    }
+  }
   const wd = writeData(lib, L, 'write');
   if (!wd) return 0;
   if (custom) return custom(L, wd.data, wd.isText);

@@ -126,6 +126,7 @@ export class SocketLib {
     }
     if (w.sock && w.sock.reader === w) w.sock.reader = null;
     w.onAbort = null;
+    w.isReader = false;
     const sched = this.ctx.sched;
     const run = (): void => {
       const task = w.task;
@@ -142,9 +143,9 @@ export class SocketLib {
   waitOn(L: LState, s: LSock | null, w: SockWait, what: string): number {
     if (s) {
       s.reader = w;
-      w.onAbort = () => {
-        if (s.reader === w) s.reader = null;
-      };
+      // (no onAbort closure per wait: SockWait.abort unregisters a reader itself)
+      w.onAbort = null;
+      w.isReader = true;
     }
     return this.ctx.sched.suspend(L, w, what);
   }

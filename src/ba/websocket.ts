@@ -97,6 +97,9 @@ function owned(frame: Buffer[]): Buffer[] {
   return frame;
 }
 
+/** Scratch space for a frame header on its way into a write batch. */
+const frameHead = new Uint8Array(10);
+
 /** Hands one frame (one or two buffers) to the connection in one go. */
 function writeFrame(conn: TcpConn, frame: Buffer[]): void {
   if (frame.length === 1) {
@@ -229,6 +232,14 @@ export class WebSocketLib {
     // RFC 6455 §5.5.1: no data frame after our close frame.
     if (!s.closed && st.reader.closing) return this.sockets.nilErr(L, 'socketclosed');
     return this.sockets.writeBytes(L, s, data, (b, batch) => {
+      const conn = s.conn!;
+      const hl = batch ? sender.serverHeader(isText, b.length, frameHead) : null;
+      if (hl !== null) {
+        // A server frame joining the run's batch: header and payload copied straight in.
+        conn.writeBatchedFrom(frameHead, 0, hl);
+        conn.writeBatched(b);
+        return;
+      }
       const frame = sender.message(b, isText);
       // Joining the run's batch copies the bytes: several messages leave in one syscall.
       if (batch) for (const part of frame) s.conn!.writeBatched(part);

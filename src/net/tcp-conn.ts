@@ -17,7 +17,10 @@ export type ReadEnd = 'eof' | 'error' | 'closenotify';
 
 /** A batch larger than this is flushed at once, so flow control sees real queue sizes. */
 const BATCH_LIMIT = 64 * 1024;
-const pendingBatches: TcpConn[] = [];
+// A fixed array and a count, never truncated: `length = 0` would drop the array's storage and
+// the next push would allocate it again (once per message on a ping-pong connection).
+const pendingBatches: Array<TcpConn | null> = [];
+let pendingCount = 0;
 const EMPTY = Buffer.alloc(0);
 /** Batches at least this large are worth a callback to reuse their buffer. */
 const REUSE_AFTER_WRITE = 16 * 1024;
@@ -25,12 +28,64 @@ const REUSE_AFTER_WRITE = 16 * 1024;
 /** Flushes every write batch (called when a Lua run has finished). */
 export function flushWriteBatches(): void {
   // flush() may add nothing; entries flushed early (BATCH_LIMIT) are no-ops here.
-  for (let i = 0; i < pendingBatches.length; i++) pendingBatches[i]!.flush();
-  pendingBatches.length = 0;
+  for (let i = 0; i < pendingCount; i++) {
+    const c = pendingBatches[i]!;
+    pendingBatches[i] = null;
+    c.flush();
+  }
+  pendingCount = 0;
+}
+
+/**
+ * The buffered chunks, oldest first: slots [head, tail) of an array that is reused, not
+ * shifted (shift and push on a one-element array reallocate its storage every message).
+ */
+class ChunkQueue {
+  private a: Array<Buffer | undefined> = [];
+  private head = 0;
+  private tail = 0;
+  get length(): number {
+    return this.tail - this.head;
+  }
+  first(): Buffer {
+    return this.a[this.head]!;
+  }
+  push(b: Buffer): void {
+    this.a[this.tail++] = b;
+  }
+  shift(): void {
+    this.a[this.head++] = undefined;
+    if (this.head === this.tail) this.head = this.tail = 0;
+    else if (this.head >= 64 && this.head * 2 >= this.tail) {
+      // Never empty for long (a steady stream): move the live slots to the front.
+      const n = this.tail - this.head;
+      this.a.copyWithin(0, this.head, this.tail);
+      this.a.fill(undefined, n, this.tail);
+      this.head = 0;
+      this.tail = n;
+    }
+  }
+  setFirst(b: Buffer): void {
+    this.a[this.head] = b;
+  }
+  unshift(b: Buffer): void {
+    if (this.head > 0) this.a[--this.head] = b;
+    else {
+      this.a.splice(this.head, 0, b);
+      this.tail++;
+    }
+  }
+  /** Removes and returns every chunk. */
+  drain(): Buffer[] {
+    const out = this.a.slice(this.head, this.tail) as Buffer[];
+    this.a = [];
+    this.head = this.tail = 0;
+    return out;
+  }
 }
 
 export class TcpConn {
-  private chunks: Buffer[] = [];
+  private chunks = new ChunkQueue();
   private headOff = 0;
   /** Bytes buffered and not yet read. */
   buffered = 0;
@@ -113,7 +168,7 @@ export class TcpConn {
   read(max: number): Buffer | null {
     if (this.buffered === 0) return null;
     let out: Buffer;
-    const first = this.chunks[0]!;
+    const first = this.chunks.first();
     const avail = first.length - this.headOff;
     if (avail > max) {
       out = first.subarray(this.headOff, this.headOff + max);
@@ -127,7 +182,7 @@ export class TcpConn {
       const parts: Buffer[] = [];
       let n = 0;
       while (n < max && this.chunks.length) {
-        const c = this.chunks[0]!;
+        const c = this.chunks.first();
         const take = Math.min(c.length - this.headOff, max - n);
         parts.push(c.subarray(this.headOff, this.headOff + take));
         n += take;
@@ -149,7 +204,7 @@ export class TcpConn {
    */
   readInto(max: number, sink: (src: Buffer, start: number, end: number) => void): number {
     if (this.buffered === 0) return 0;
-    const first = this.chunks[0]!;
+    const first = this.chunks.first();
     const start = this.headOff;
     const avail = first.length - start;
     let n: number;
@@ -183,8 +238,8 @@ export class TcpConn {
   /** Takes every buffered byte (for handing a connection to another owner). */
   takeAll(): Buffer {
     if (this.buffered === 0) return Buffer.alloc(0);
-    const parts = this.chunks.map((c, i) => (i === 0 ? c.subarray(this.headOff) : c));
-    this.chunks = [];
+    const parts = this.chunks.drain();
+    parts[0] = parts[0]!.subarray(this.headOff);
     this.headOff = 0;
     const out = Buffer.concat(parts, this.buffered);
     this.buffered = 0;
@@ -199,7 +254,7 @@ export class TcpConn {
   unshift(b: Buffer): void {
     if (b.length === 0) return;
     if (this.headOff) {
-      this.chunks[0] = this.chunks[0]!.subarray(this.headOff);
+      this.chunks.setFirst(this.chunks.first().subarray(this.headOff));
       this.headOff = 0;
     }
     this.chunks.unshift(b);
@@ -212,7 +267,7 @@ export class TcpConn {
   /** A batch buffer Node has finished with, for the next batch. */
   private spare: Buffer | null = null;
   /** Size of the last flushed batch: the next batch buffer is allocated that large. */
-  private lastBatch = 256;
+  private lastBatch = 64;
 
   /** Bytes accepted by write but not yet handed to the kernel. */
   get queued(): number {
@@ -226,7 +281,27 @@ export class TcpConn {
    * copy made of it.
    */
   writeBatched(b: Uint8Array): void {
-    const n = b.length;
+    const buf = this.batchRoom(b.length);
+    buf.set(b, this.batchBytes);
+    this.batchBytes += b.length;
+    if (this.batchBytes >= BATCH_LIMIT) this.flush();
+  }
+
+  /**
+   * writeBatched for bytes `p..p+n` of `heap` (WASM memory), without a view object for small
+   * writes (a typed-array view costs an allocation per message).
+   */
+  writeBatchedFrom(heap: Uint8Array, p: number, n: number): void {
+    const buf = this.batchRoom(n);
+    const at = this.batchBytes;
+    if (n <= 256) for (let i = 0; i < n; i++) buf[at + i] = heap[p + i]!;
+    else buf.set(heap.subarray(p, p + n), at);
+    this.batchBytes += n;
+    if (this.batchBytes >= BATCH_LIMIT) this.flush();
+  }
+
+  /** The batch buffer, with room for `n` more bytes. */
+  private batchRoom(n: number): Buffer {
     let buf = this.batch;
     if (buf === null) {
       const want = Math.max(n, this.lastBatch);
@@ -235,15 +310,13 @@ export class TcpConn {
         buf = this.batch = spare;
         this.spare = null;
       } else buf = this.batch = Buffer.allocUnsafe(want);
-      pendingBatches.push(this);
+      pendingBatches[pendingCount++] = this;
     } else if (this.batchBytes + n > buf.length) {
       const bigger = Buffer.allocUnsafe(Math.max(this.batchBytes + n, buf.length * 2));
       buf.copy(bigger, 0, 0, this.batchBytes);
       buf = this.batch = bigger;
     }
-    buf.set(b, this.batchBytes);
-    this.batchBytes += n;
-    if (this.batchBytes >= BATCH_LIMIT) this.flush();
+    return buf;
   }
 
   /** Hands a pending batch to Node (and so to the kernel when it can take it). */
@@ -253,7 +326,9 @@ export class TcpConn {
     const n = this.batchBytes;
     this.batch = null;
     this.batchBytes = 0;
-    this.lastBatch = Math.min(Math.max(n, 256), BATCH_LIMIT);
+    // The next batch gets exactly this run's size: a connection with steady message sizes
+    // then fills its buffer exactly and hands it to Node without a subarray view.
+    this.lastBatch = Math.min(Math.max(n, 16), BATCH_LIMIT);
     if (this.closed) return;
     if (this.sock.writableLength === 0) {
       this.sock.write(n === buf.length ? buf : buf.subarray(0, n));

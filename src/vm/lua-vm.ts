@@ -1,7 +1,7 @@
 /**
- * The Lua VM bridge: wasmoon 1.16.0's Lua 5.4 used only through its raw emscripten exports
- * (`_lua_*`, `HEAPU8`). This is the only folder that imports wasmoon; swapping the VM touches
- * src/vm/ alone.
+ * The Lua VM bridge: Lua 5.4 used only through its raw emscripten exports (`_lua_*`,
+ * `HEAPU8`); vm-module.ts picks the build (remora's own, or wasmoon 1.16.0's). This is the only
+ * folder that loads a VM; swapping it touches src/vm/ alone.
  *
  * Facts this file relies on (shared/notes/lua-vm.md):
  *  - lua_Integer parameters and results are BigInt (WASM_BIGINT build).
@@ -10,12 +10,8 @@
  *    `wrapHost`.
  *  - HEAPU8 is replaced when WASM memory grows: views are refreshed when detached.
  */
-import { createRequire } from 'node:module';
 import { LuaError, LuaRaise } from './lua-error.js';
-
-const require = createRequire(import.meta.url);
-// wasmoon ships a UMD bundle; only LuaWasm.initialize is used, to instantiate the module.
-const { LuaWasm } = require('wasmoon') as { LuaWasm: { initialize(): Promise<{ module: RawModule }> } };
+import { loadVmModule } from './vm-module.js';
 
 export const LUA_OK = 0;
 export const LUA_YIELD = 1;
@@ -110,6 +106,8 @@ export interface RawModule {
   _lua_newthread(L: number): number;
   _lua_resume(L: number, from: number, nargs: number, nres: number): number;
   _lua_yieldk(L: number, nres: number, ctx: number, k: number): number;
+  /** remora's own build only: yields by returning when it can (vm-module.ts). */
+  _lua_hostyield?: (L: number, nres: number) => number;
   _lua_isyieldable(L: number): number;
   _lua_status(L: number): number;
   _lua_error(L: number): number;
@@ -123,6 +121,8 @@ export interface RawModule {
 }
 
 const utf8 = new TextDecoder('utf-8');
+/** BigInt(n) allocates; small counts (queue sizes, lengths) are pushed from this table. */
+const SMALL_BIGINTS = Array.from({ length: 256 }, (_, i) => BigInt(i));
 const enc = new TextEncoder();
 
 /** Is this a longjmp (Lua error or yield) or an emscripten unwind that must pass through? */
@@ -162,32 +162,14 @@ export class LuaVM {
   }
 
   static async create(): Promise<LuaVM> {
-    // The npm build wraps every export in an ASSERTIONS shim (a megamorphic keyed load and
-    // `apply` per call); capture the instance to call the WASM exports directly.
-    const orig = WebAssembly.instantiate;
-    let instance: WebAssembly.Instance | null = null;
-    const patched = async function (this: unknown, ...a: unknown[]): Promise<unknown> {
-      const r = (await (orig as (...x: unknown[]) => Promise<unknown>).apply(this, a)) as { instance?: WebAssembly.Instance };
-      instance = r.instance ?? (r as unknown as WebAssembly.Instance);
-      return r;
-    };
-    (WebAssembly as { instantiate: unknown }).instantiate = patched;
-    let lw;
-    try {
-      lw = await LuaWasm.initialize();
-    } finally {
-      (WebAssembly as { instantiate: unknown }).instantiate = orig;
-    }
-    const mod = lw.module;
-    const raw = Object.create(mod) as RawModule;
-    const exp = (instance as WebAssembly.Instance | null)?.exports ?? {};
-    for (const [k, v] of Object.entries(exp)) {
-      if (typeof v === 'function' && (k.startsWith('lua') || k === 'malloc' || k === 'free')) {
-        (raw as unknown as Record<string, unknown>)['_' + k] = v;
-      }
-    }
-    return new LuaVM(raw);
+    const { module, name } = await loadVmModule<RawModule>();
+    const vm = new LuaVM(module);
+    vm.vmName = name;
+    return vm;
   }
+
+  /** Which build runs: 'remora' (host yields return) or 'wasmoon' (they longjmp). */
+  vmName: 'remora' | 'wasmoon' = 'wasmoon';
 
   // ---- heap access -------------------------------------------------------------------------
 
@@ -277,6 +259,20 @@ export class LuaVM {
     return this.heap().subarray(p, p + len);
   }
 
+  /**
+   * The WASM address of a string's bytes at `i` (length in `strLen`), or -1 when the value is
+   * not a string or number; valid only until the next Lua call. For copies without a view.
+   */
+  strPtr(L: LState, i: number): number {
+    const t = this.m._lua_type(L, i);
+    if (t !== T_STRING && t !== T_NUMBER) return -1;
+    const p = this.m._lua_tolstring(L, i, this.outPtr);
+    this.strLen = this.readU32(this.outPtr);
+    return p;
+  }
+
+  strLen = 0;
+
   /** A string (or number) at `i` decoded as UTF-8, or null. */
   toStr(L: LState, i: number): string | null {
     const v = this.viewBytes(L, i);
@@ -327,7 +323,7 @@ export class LuaVM {
   }
 
   pushInteger(L: LState, n: number | bigint): void {
-    this.m._lua_pushinteger(L, typeof n === 'bigint' ? n : BigInt(n));
+    this.m._lua_pushinteger(L, typeof n === 'bigint' ? n : n >= 0 && n < 256 && n === (n | 0) ? SMALL_BIGINTS[n]! : BigInt(n));
   }
 
   pushNumber(L: LState, n: number): void {
@@ -428,6 +424,7 @@ export class LuaVM {
   hostFunction(name: string, fn: HostFunction): number {
     const vm = this;
     const m = this.m;
+    const hostYield = m._lua_hostyield;
     const wrapped = (L: LState): number => {
       let err: unknown;
       let r: number;
@@ -440,7 +437,7 @@ export class LuaVM {
       }
       if (r >= 0) return r;
       // Outside the try: lua_yield / lua_error longjmp through this frame.
-      if (r === YIELD) return m._lua_yieldk(L, vm.yieldResults, 0, 0);
+      if (r === YIELD) return hostYield ? hostYield(L, vm.yieldResults) : m._lua_yieldk(L, vm.yieldResults, 0, 0);
       return vm.raiseFromJs(L, err, name);
     };
     return this.m.addFunction(wrapped as (...a: number[]) => unknown, 'ii');

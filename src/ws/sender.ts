@@ -77,6 +77,34 @@ export class Sender {
     return this.frame(isText ? Opcode.Text : Opcode.Binary, payload);
   }
 
+  /**
+   * For a server: writes the header of an unfragmented text/binary frame of `len` bytes into
+   * `out` (10 bytes suffice) and returns its length; the payload follows it unchanged. Null for
+   * a client (its frames are masked). The caller checks `maxMessageSize`.
+   */
+  serverHeader(isText: boolean, len: number, out: Uint8Array): number | null {
+    if (this.masked) return null;
+    out[0] = 0x80 | (isText ? Opcode.Text : Opcode.Binary);
+    if (len < 126) {
+      out[1] = len;
+      return 2;
+    }
+    if (len <= 0xffff) {
+      out[1] = 126;
+      out[2] = len >>> 8;
+      out[3] = len & 0xff;
+      return 4;
+    }
+    out[1] = 127;
+    const hi = Math.floor(len / 0x100000000);
+    const lo = len >>> 0;
+    for (let i = 0; i < 4; i++) {
+      out[2 + i] = (hi >>> (24 - 8 * i)) & 0xff;
+      out[6 + i] = (lo >>> (24 - 8 * i)) & 0xff;
+    }
+    return 10;
+  }
+
   /** A ping; throws FrameTooLargeError("Max len 125") above 125 bytes (RFC 6455 §5.5). */
   ping(payload: Uint8Array): Buffer[] {
     return this.frame(Opcode.Ping, checkControl(payload));
