@@ -1,6 +1,7 @@
 // Connection-scale client (bench/scale.ts): opens `conns` connections in batches, sends one
-// 32-byte message on each and waits for its echo, then sends one more round on all of them
-// at once. Prints one JSON line. Bounded: gives up after `limitMs`.
+// 32-byte message on each and waits for its echo, prints "idle", waits for a line on stdin,
+// then sends one more round on all of them at once. Prints one JSON line. Bounded: gives up
+// after `limitMs`.
 import net from 'node:net';
 
 const [port, conns, limitMs] = process.argv.slice(2).map(Number) as [number, number, number];
@@ -44,6 +45,12 @@ for (let i = 0; i < conns && Date.now() < deadline; i += 500) {
   failed += ok.filter((x) => !x).length;
 }
 const connectMs = performance.now() - t0;
+// Idle until the parent has measured (one line on stdin), then one more round on all.
+process.stdout.write('idle\n');
+await new Promise<void>((resolve) => {
+  process.stdin.once('data', () => resolve());
+  setTimeout(resolve, Math.max(0, deadline - Date.now())).unref();
+});
 const t1 = performance.now();
 const second = await Promise.all(sockets.map(roundTrip));
 const roundMs = performance.now() - t1;

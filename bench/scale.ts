@@ -1,43 +1,82 @@
-// npm run bench:scale — how many cosocket connections one remora process holds: the seed's
-// cosocket echo server (bench/apps/echo) in one process, a client process opening N
-// connections (default 10,000; this machine allows 20,000 open files per process), one echo
-// on each, then one more round on all at once. Prints the server's memory per connection.
-//   node dist/bench/scale.js [conns]
+// npm run bench:scale — what one idle connection costs: the seed's cosocket echo server
+// (bench/apps/echo) and, as the baseline, a plain node:net echo server, each in its own
+// process, against a client process that opens N connections (default 10,000), sends one
+// echo on each, and holds them idle. The server's RSS is read from /proc once the connections
+// have been idle for two seconds (the number that matters: RSS growth per idle connection),
+// then one more echo runs on all connections at once (peak RSS, and the time it took).
+//   node dist/bench/scale.js [conns] [--no-baseline]
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 
-const conns = Number(process.argv[2] ?? 10000);
+const conns = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 10000);
 
 function rssKb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) : 0;
 }
 
-const probe = net.createServer();
-await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-const port = (probe.address() as net.AddressInfo).port;
-await new Promise((r) => probe.close(r));
+async function freePort(): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const port = (probe.address() as net.AddressInfo).port;
+  await new Promise((r) => probe.close(r));
+  return port;
+}
 
-const srv = spawn(process.execPath, ['dist/src/cli/main.js', '-p', '0', '-l', '::bench/apps/echo'], {
-  env: { ...process.env, ECHO_PORT: String(port) },
-  stdio: ['ignore', 'ignore', 'ignore'],
-});
-try {
-  await new Promise((r) => setTimeout(r, 1500));
-  const rss0 = rssKb(srv.pid!);
-  const client = spawn(process.execPath, ['dist/bench/scale-client.js', String(port), String(conns), '120000'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  let rssPeak = rss0;
-  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, rssKb(srv.pid!))), 100);
-  client.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  await new Promise((r) => client.on('exit', r));
-  clearInterval(sampler);
-  const r = JSON.parse(out.trim()) as { open: number; failed: number; secondRoundOk: number; connectMs: number; roundMs: number };
-  console.log(`# connection scale: ${conns} connections to one remora process (cosocket echo)`);
-  console.log(`open ${r.open}, failed ${r.failed}, second round echoed ${r.secondRoundOk}/${r.open}`);
-  console.log(`connect + first echo: ${(r.connectMs / 1000).toFixed(1)} s; one echo on every connection at once: ${r.roundMs.toFixed(0)} ms`);
-  console.log(`server RSS ${(rss0 / 1024).toFixed(0)} MiB idle, ${(rssPeak / 1024).toFixed(0)} MiB peak: ${((rssPeak - rss0) / Math.max(1, r.open)).toFixed(1)} KiB per connection`);
-} finally {
-  srv.kill('SIGKILL');
+interface ScaleResult {
+  name: string;
+  open: number;
+  failed: number;
+  secondOk: number;
+  connectMs: number;
+  roundMs: number;
+  rss0: number;
+  rssIdle: number;
+  rssPeak: number;
+}
+
+async function measure(name: string, cmd: string[]): Promise<ScaleResult> {
+  const port = await freePort();
+  const srv = spawn(cmd[0]!, cmd.slice(1), { env: { ...process.env, ECHO_PORT: String(port) }, stdio: ['ignore', 'ignore', 'ignore'] });
+  try {
+    await new Promise((r) => setTimeout(r, 1500));
+    const rss0 = rssKb(srv.pid!);
+    const client = spawn(process.execPath, ['dist/bench/scale-client.js', String(port), String(conns), '120000'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    let rssIdle = 0;
+    let rssPeak = 0;
+    let sampler: NodeJS.Timeout | null = null;
+    client.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('idle\n') && !rssIdle && !sampler) {
+        // Idle for two seconds: whatever the connection storm left behind has been collected.
+        setTimeout(() => {
+          rssIdle = rssKb(srv.pid!);
+          rssPeak = rssIdle;
+          sampler = setInterval(() => (rssPeak = Math.max(rssPeak, rssKb(srv.pid!))), 50);
+          client.stdin!.write('go\n');
+        }, 2000);
+      }
+    });
+    await new Promise((r) => client.on('exit', r));
+    if (sampler) clearInterval(sampler);
+    const r = JSON.parse(out.trim().split('\n').pop()!) as { open: number; failed: number; secondRoundOk: number; connectMs: number; roundMs: number };
+    return { name, open: r.open, failed: r.failed, secondOk: r.secondRoundOk, connectMs: r.connectMs, roundMs: r.roundMs, rss0, rssIdle, rssPeak };
+  } finally {
+    srv.kill('SIGKILL');
+  }
+}
+
+const runs: Array<[string, string[]]> = [['remora cosocket', [process.execPath, 'dist/src/cli/main.js', '-p', '0', '-l', '::bench/apps/echo']]];
+if (!process.argv.includes('--no-baseline')) runs.unshift(['node:net', [process.execPath, 'dist/bench/node-echo-server.js']]);
+console.log(`# connection scale: ${conns} idle connections to one server process (RSS from /proc/<pid>/status)`);
+for (const [name, cmd] of runs) {
+  const r = await measure(name, cmd);
+  const per = (kb: number): string => ((kb - r.rss0) / Math.max(1, r.open)).toFixed(2);
+  console.log(
+    `${name.padEnd(16)} open ${r.open} (failed ${r.failed}), second round ${r.secondOk}/${r.open} in ${r.roundMs.toFixed(0)} ms; ` +
+      `RSS ${(r.rss0 / 1024).toFixed(0)} MiB before, ${(r.rssIdle / 1024).toFixed(0)} MiB idle: ${per(r.rssIdle)} KiB per idle connection; ` +
+      `peak ${(r.rssPeak / 1024).toFixed(0)} MiB (${per(r.rssPeak)} KiB per connection)`,
+  );
 }
