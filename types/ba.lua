@@ -1,0 +1,345 @@
+---@meta
+-- Type definitions of remora's Lua API for lua-language-server (LuaLS) and compatible editors.
+-- Add this folder to "workspace.library" in .luarc.json:  { "workspace.library": ["types"] }
+-- Files: ba.lua (the ba namespace, trace, mako, page and app environments), objects.lua
+-- (sockets, timers, threads, IO and file objects, the request object, ...), httpc.lua and
+-- http.lua (require"httpc", require"http"). test/unit/types.test.ts checks that every function
+-- remora registers has a stub here and that every stub names a registered function.
+
+---@class BaSocketOptions
+---@field intf? string local interface/IP to bind or connect from
+---@field ipv6? boolean
+---@field timeout? integer connect timeout in ms (default 1000)
+---@field shark? SharkSsl TLS context (ba.create.sharkssl)
+---@field alpn? string ALPN protocol for TLS
+---@field port? integer local port (udpcon)
+
+ba = {}
+ba.socket = {}
+ba.thread = {}
+ba.bytearray = {}
+ba.json = {}
+ba.crypto = {}
+ba.create = {}
+
+-- ---------------------------------------------------------------------------- ba.socket
+
+---Connects to host:port. Outside a cosocket: a blocking socket (the caller waits); inside
+---ba.socket.event: the connection becomes that cosocket's socket.
+---@param host string
+---@param port integer
+---@param opt? BaSocketOptions
+---@return BaSock|nil sock
+---@return string|nil err "timeout", "cannotconnect", "cannotresolve", ...
+function ba.socket.connect(host, port, opt) end
+
+---Opens a listening socket (use :accept() in its own cosocket, see sock:event).
+---@param port integer 0 for any free port
+---@param opt? BaSocketOptions
+---@return BaSock|nil listener
+---@return string|nil err
+function ba.socket.bind(port, opt) end
+
+---Creates a UDP socket: udpcon([opt]) or udpcon(host, port [, opt]) for a connected one.
+---@return BaSock|nil sock
+---@return string|nil err
+function ba.socket.udpcon(...) end
+
+---Runs fn(sock, ...) as a cosocket without a network socket; it runs until it first waits.
+---@param fn fun(sock: BaSock, ...: any)
+---@return BaSock|nil
+function ba.socket.event(fn, ...) end
+
+---The socket of the running cosocket.
+---@return BaSock|nil
+function ba.socket.getsock() end
+
+---Turns an HTTP request into a socket: a WebSocket when the request is an upgrade (unless raw).
+---@param request BaRequest
+---@param raw? boolean
+---@return BaSock|nil sock
+---@return string|nil err
+function ba.socket.req2sock(request, raw) end
+
+---Gives a socket back to the HTTP server (pushback: bytes already read past a request).
+---@param sock BaSock
+---@param pushback? string
+function ba.socket.sock2req(sock, pushback) end
+
+---Turns an httpc object after a 101 answer into a client WebSocket.
+---@param h BaHttpc
+---@return BaSock|nil sock
+---@return string|nil err
+function ba.socket.http2sock(h) end
+
+---Resolves a host name.
+---@param name string
+---@param ipv6? boolean
+---@return string|nil ip
+---@return string|nil err
+function ba.socket.toip(name, ipv6) end
+
+---Big-endian integer of `size` bytes from str at offset.
+---@param size integer 1..8
+---@param str string
+---@param offset? integer
+---@return integer
+function ba.socket.n2h(size, str, offset) end
+
+---`size` bytes of n, big-endian.
+---@param size integer
+---@param n integer
+---@return string
+function ba.socket.h2n(size, n) end
+
+---Big-endian float (size 4 or 8) from str at offset.
+---@param size integer
+---@param str string
+---@param offset? integer
+---@return number
+function ba.socket.fn2h(size, str, offset) end
+
+---@param size integer 4 or 8
+---@param num number
+---@return string
+function ba.socket.fh2n(size, num) end
+
+---@return integer sockets open sockets
+---@return integer cosockets
+function ba.socket.stat() end
+
+-- ---------------------------------------------------------------------------- ba.thread
+
+---Runs fn in the default thread pool (it may use blocking sockets and ba.sleep).
+---@param fn fun()
+---@return integer|nil queued
+function ba.thread.run(fn) end
+
+---A thread of its own: th:run(fn) runs jobs one after the other.
+---@return BaThread
+function ba.thread.create() end
+
+---Sets (or reads) the pool size.
+---@param n? integer
+---@return integer
+function ba.thread.configure(n) end
+
+---Writes the pool's running and queued jobs to the trace log.
+function ba.thread.dbg() end
+
+-- ---------------------------------------------------------------------------- timers, time
+
+---A timer: t:set(ms) starts it; fn runs as a coroutine (return true to repeat, or yield true).
+---@param fn fun(): boolean?
+---@return BaTimer
+function ba.timer(fn) end
+
+---Suspends the calling coroutine for ms milliseconds.
+---@param ms integer
+function ba.sleep(ms) end
+
+---Milliseconds from a monotonic clock.
+---@return integer
+function ba.clock() end
+
+---@return integer
+function ba.version() end
+
+-- ---------------------------------------------------------------------------- ba.bytearray
+
+---@param init integer|string|integer[]|BTA size, initial bytes, byte values or a bytearray to copy
+---@return BTA
+function ba.bytearray.create(init) end
+
+---@param b BTA
+---@param i? integer
+---@param j? integer
+---@return string
+function ba.bytearray.tostring(b, i, j) end
+
+---@param b BTA
+---@return integer size
+---@return integer start
+---@return integer capacity
+function ba.bytearray.size(b) end
+
+---Sets the window of b to i..j.
+---@param b BTA
+---@param i? integer
+---@param j? integer
+---@return BTA
+function ba.bytearray.setsize(b, i, j) end
+
+---Copies src (string or bytearray, optionally srcStart..srcEnd) into b at index.
+---@param b BTA
+---@param index integer
+---@param src string|BTA
+---@param srcStart? integer
+---@param srcEnd? integer
+---@return integer remaining bytes that did not fit
+function ba.bytearray.copy(b, index, src, srcStart, srcEnd) end
+
+---Big-endian integer of size bytes at index.
+---@param b BTA
+---@param index integer
+---@param size integer
+---@return integer
+function ba.bytearray.n2h(b, index, size) end
+
+---Writes n big-endian as size bytes at index.
+---@param b BTA
+---@param index integer
+---@param size integer
+---@param n integer
+function ba.bytearray.h2n(b, index, size, n) end
+
+-- ---------------------------------------------------------------------------- ba.json, ba.crypto
+
+---@param value any
+---@return string|nil json
+---@return string|nil err
+function ba.json.encode(value) end
+
+---@param text string
+---@param nullvalue? any what JSON null becomes (default ba.json.null)
+---@return any|nil value
+---@return string|nil err
+function ba.json.decode(text, nullvalue) end
+
+---A streaming parser for a sequence of JSON objects or arrays.
+---@return BaJsonParser
+function ba.json.parser() end
+
+---The value JSON null decodes to.
+ba.json.null = nil
+
+---A hash object: h(data) adds data, h(true [, "hex"|"b64"|"binary"]) finishes.
+---@param algo string "md5", "sha1", "sha256", "sha384", "sha512" or "hmac"
+---@param hmacAlgo? string
+---@param key? string
+---@return BaHash
+function ba.crypto.hash(algo, hmacAlgo, key) end
+
+-- ---------------------------------------------------------------------------- misc
+
+---@param min? integer
+---@param max? integer
+---@return integer
+function ba.rnd(min, max) end
+
+---@param n integer
+---@return string n random letters and digits
+function ba.rnds(n) end
+
+---@param n integer
+---@return string n random bytes
+function ba.rndbs(n) end
+
+---@param s string
+---@return string
+function ba.b64encode(s) end
+
+---@param s string
+---@return string|nil
+function ba.b64decode(s) end
+
+---@param s string
+---@return string
+function ba.b64urlencode(s) end
+
+---@param s string
+---@return string|nil
+function ba.b64urldecode(s) end
+
+---@param s string|table a string, or a table of parameters to encode as a query
+---@return string
+function ba.urlencode(s) end
+
+---@param s string
+---@return string
+function ba.urldecode(s) end
+
+---@param name "home"|"disk"|"vm"|"net"
+---@return BaIo|nil
+function ba.openio(name) end
+
+---An IO rooted at path inside io.
+---@param io BaIo
+---@param path string
+---@return BaIo|nil
+function ba.mkio(io, path) end
+
+-- ---------------------------------------------------------------------------- TLS
+
+---Loads a certificate and its key (PEM): sharkcert([io,] cert, key [, password]).
+---@return any|nil cert
+---@return string|nil err
+function ba.create.sharkcert(...) end
+
+---A TLS context: sharkssl([caList | certstore] [, opt]).
+---@return SharkSsl
+function ba.create.sharkssl(...) end
+
+---@return SharkCertStore
+function ba.create.certstore() end
+
+---The default TLS client context (system CA bundle).
+---@return SharkSsl
+function ba.sharkclient() end
+
+-- ---------------------------------------------------------------------------- trace, mako
+
+---Writes "<function> <line>: " and the values, tab-separated, to the trace log.
+function trace(...) end
+
+---trace with a priority: tracep([showLine,] prio, ...).
+function tracep(...) end
+
+mako = {}
+---@type string[]
+mako.argv = nil
+---@type string
+mako.execpath = nil
+---@type string
+mako.cfgfname = nil
+---@type integer
+mako.port = nil
+---@type integer|nil
+mako.sslport = nil
+
+---Shuts the server down gracefully (onunload, then exit with code).
+---@param code? integer
+function mako.exit(code) end
+
+---Loads an app at run time.
+---@return any|nil app
+---@return string|nil err
+function mako.createapp(...) end
+
+---@param io BaIo
+---@return function loader a package.searchers-style loader for modules in io's .lua directory
+function mako.createloader(io) end
+
+function mako.startapp(...) end
+function mako.stopapp(...) end
+function mako.reloadapp(...) end
+
+-- ---------------------------------------------------------------------------- environments
+
+-- In an LSP page (app and io also in .preload):
+---@type BaRequest
+request = nil
+---@type BaRequest the same object as request
+response = nil
+---@type table kept across requests to this page
+page = nil
+---@type string the page's path within its app
+pathname = nil
+---@type table the app's .preload environment
+app = nil
+---@type BaIo the app's IO (its directory)
+io = nil
+
+---Writes s to the response as is (page text is compiled to _emit calls).
+---@param s string
+function _emit(s) end

@@ -1,0 +1,375 @@
+---@meta
+-- remora's Lua objects. Class names are the objects' metatable names (what
+-- getmetatable(x).__name says), so that test/unit/types.test.ts can match them.
+
+-- ---------------------------------------------------------------------------- sockets
+
+---A socket of any kind: TCP (blocking, asynchronous or cosocket), UDP, TLS, WebSocket.
+---@class BaSock
+local BaSock = {}
+
+---Reads what has arrived, waiting if nothing has (at most ms milliseconds).
+---Returns nil,"socketreadfailed" when the peer closed, nil,"timeout" after ms.
+---UDP: read([ms,] true) also returns ip, port, isIPv6. WebSocket: data, isText[, bytesRead, frameLen].
+---@param ms? integer
+---@param recvfrom? boolean
+---@return string|nil data
+---@return string|boolean|nil err_or_isText
+function BaSock:read(ms, recvfrom) end
+
+---Sends data (string, number, bytearray); i, j select a range like string.sub. WebSocket:
+---write(data [, isText]). "s"-mode sockets queue and return true.
+---@param data string|number|BTA
+---@return boolean|nil ok
+---@return integer|string|nil queued_or_err
+function BaSock:write(data, ...) end
+
+---Waits for a client on a listening socket.
+---@return BaSock|nil
+---@return string|nil err "sysshutdown" when the server stops
+function BaSock:accept() end
+
+---@return boolean closed
+function BaSock:close() end
+
+---Attaches fn as the socket's coroutine and runs it until it first waits; op "s" = queued
+---writes, "r" = read-mode (asynchronous) socket.
+---@param fn fun(sock: BaSock, ...: any)
+---@param op? "s"|"r"
+---@return boolean|nil ok
+---@return string|nil err
+function BaSock:event(fn, op, ...) end
+
+---Parks the socket's own coroutine until sock:enable(...) is called.
+---@return any ... the values given to enable
+function BaSock:disable() end
+
+---@return boolean|nil
+function BaSock:enable(...) end
+
+---@param max? integer
+---@return integer queued
+function BaSock:queuelen(max) end
+
+---@param n integer
+---@return boolean
+function BaSock:maxsize(n) end
+
+---@return boolean
+function BaSock:owner() end
+
+---@return string state
+---@return boolean hasNetworkSocket
+function BaSock:state() end
+
+---@return string ip
+---@return integer port
+---@return boolean isIPv6
+function BaSock:peername() end
+
+---@return string ip
+---@return integer port
+---@return boolean isIPv6
+function BaSock:sockname() end
+
+---@param name string "keepalive", "tcp-nodelay", "broadcast", "multicast-join", ...
+---@return boolean|nil ok
+---@return string|nil err
+function BaSock:setoption(name, value, ...) end
+
+---@return boolean isWebSocket
+function BaSock:websocket() end
+
+---Sends a WebSocket ping.
+---@param data? string
+function BaSock:ping(data) end
+
+---UDP: sends data to host:port.
+---@param data string|BTA
+---@param host string
+---@param port integer
+---@return boolean|nil ok
+---@return string|nil err
+function BaSock:sendto(data, host, port) end
+
+---Starts TLS on a connected socket.
+---@param ctx SharkSsl
+---@param alpn? string
+---@return BaSock|nil
+---@return string|nil err
+function BaSock:upgrade(ctx, alpn) end
+
+---@param name? string host name to check
+---@return string|boolean verdict
+function BaSock:trusted(name) end
+
+---@return table|nil certificate
+function BaSock:certificate() end
+
+---@return string|nil cipher
+---@return string|nil protocol
+function BaSock:cipher() end
+
+---@return boolean
+function BaSock:isresumed() end
+
+function BaSock:relsession() end
+
+-- ---------------------------------------------------------------------------- timers, threads
+
+---@class BaTimer
+local BaTimer = {}
+
+---@param ms integer
+---@param keepref? boolean
+---@param runnow? boolean
+---@return boolean
+function BaTimer:set(ms, keepref, runnow) end
+
+---@param ms integer
+---@return boolean|nil
+function BaTimer:reset(ms) end
+
+---@return boolean|nil
+function BaTimer:cancel() end
+
+---@class BaThread
+local BaThread = {}
+
+---Queues fn on this thread.
+---@param fn fun()
+---@return integer|nil
+function BaThread:run(fn) end
+
+function BaThread:dbg() end
+
+-- ---------------------------------------------------------------------------- IO and files
+
+---An IO object (ba.openio, the app's io).
+---@class BaIo
+local BaIo = {}
+
+---@param name string
+---@param mode? string "r", "w", "a", "r+", ... (b is ignored)
+---@return BaFile|nil
+---@return string|nil err
+function BaIo:open(name, mode) end
+
+---@param name string
+---@return table|nil stat {name, type = "regular"|"directory", size, mtime, ...}
+---@return string|nil err
+function BaIo:stat(name) end
+
+---Iterates over a directory's names.
+---@param dir string
+---@param details? boolean
+---@return fun(): string?, boolean?, integer?, integer?
+function BaIo:files(dir, details) end
+
+---@param dir string
+---@return boolean|nil ok
+---@return string|nil err
+function BaIo:mkdir(dir) end
+
+---@param dir string
+---@return boolean|nil ok
+---@return string|nil err
+function BaIo:rmdir(dir) end
+
+---@param name string
+---@return boolean|nil ok
+---@return string|nil err
+function BaIo:remove(name) end
+
+---@param from string
+---@param to string
+---@return boolean|nil ok
+---@return string|nil err
+function BaIo:rename(from, to) end
+
+---@param name string
+---@return string|nil path the name on the disk
+function BaIo:realpath(name) end
+
+---@return string type "disk", "vm", "net", ...
+---@return string platform
+function BaIo:resourcetype() end
+
+---Loads and runs a Lua file from this IO.
+---@param name string
+---@param env? table
+---@return any ...
+function BaIo:dofile(name, env) end
+
+---@param name string
+---@param env? table
+---@return function|nil chunk
+---@return string|nil err
+function BaIo:loadfile(name, env) end
+
+---@class BaFile
+local BaFile = {}
+
+---@param n? integer|string a size, "a" / "*a" for the rest
+---@return string|nil data
+---@return string|nil err
+function BaFile:read(n) end
+
+---@return boolean|nil ok
+---@return string|nil err
+function BaFile:write(...) end
+
+---@param whence? "set"|"cur"|"end"
+---@param offset? integer
+---@return integer|nil position
+function BaFile:seek(whence, offset) end
+
+function BaFile:flush() end
+function BaFile:close() end
+
+-- ---------------------------------------------------------------------------- the request
+
+---An LSP page's request and response (the same object).
+---@class BaRequest
+local BaRequest = {}
+
+---@param name? string
+---@return string|table|nil value (all headers when no name)
+function BaRequest:header(name) end
+
+---@param name? string
+---@return string|table|nil value (all parameters when no name)
+function BaRequest:data(name) end
+
+---A reader of the raw request body: each call returns the next piece (at most size bytes), nil at the end.
+---@param size? integer default 1024
+---@return fun(): string?
+function BaRequest:rawrdr(size) end
+
+---@return string
+function BaRequest:method() end
+---@return string
+function BaRequest:uri() end
+---@return string
+function BaRequest:url() end
+---@return string|nil
+function BaRequest:querystring() end
+---@return string "1.1" or "1.0"
+function BaRequest:version() end
+---@return boolean
+function BaRequest:issecure() end
+---@return string ip
+---@return integer port
+---@return boolean isIPv6
+function BaRequest:peername() end
+---@return string ip
+---@return integer port
+---@return boolean isIPv6
+function BaRequest:sockname() end
+---@param name string
+---@return table|nil cookie
+function BaRequest:cookie(name) end
+---@param name string
+---@return table cookie
+function BaRequest:createcookie(name) end
+---@return string|nil name
+---@return string|nil authtype
+function BaRequest:user() end
+function BaRequest:logout() end
+---@param create? boolean
+---@return table|nil session
+function BaRequest:session(create) end
+---@param code integer
+---@return boolean
+function BaRequest:setstatus(code) end
+---@param name string
+---@param value string
+---@return boolean
+function BaRequest:setheader(name, value) end
+---@param contentType string
+---@return boolean
+function BaRequest:setcontenttype(contentType) end
+function BaRequest:write(...) end
+function BaRequest:flush() end
+---@return boolean
+function BaRequest:committed() end
+---@param code integer
+---@param msg? string
+---@return boolean
+function BaRequest:senderror(code, msg) end
+---@param url string
+---@return boolean
+function BaRequest:sendredirect(url) end
+---Stops the page at once and closes the connection.
+function BaRequest:abort() end
+
+-- ---------------------------------------------------------------------------- others
+
+---A bytearray: b[i] is a byte, #b the window's size (see ba.bytearray).
+---@class BTA
+
+---A hash object: h(data) adds, h(true [, fmt]) finishes (see ba.crypto.hash).
+---@class BaHash
+
+---@class BaJsonParser
+local BaJsonParser = {}
+
+---@param data string
+---@param all? boolean
+---@return any|boolean|nil value_or_true
+---@return any err_or_values
+function BaJsonParser:parse(data, all) end
+
+---@class SharkSsl
+local SharkSsl = {}
+---@param cert any from ba.create.sharkcert
+---@return boolean
+function SharkSsl:addcert(cert) end
+
+---@class SharkCertStore
+local SharkCertStore = {}
+---addcert(io, name) or addcert(pemTextOrPath)
+---@return integer|nil added
+---@return string|nil err
+function SharkCertStore:addcert(...) end
+
+---An HTTP client (require"httpc".create()).
+---@class BaHttpc
+local BaHttpc = {}
+---@param op table {url = ..., method = ..., header = {...}, query = {...}, ...}
+---@return boolean|nil ok
+---@return string|nil err
+function BaHttpc:request(op) end
+---@return integer|nil status
+---@return string|nil err
+function BaHttpc:status() end
+---@param name? string
+---@return string|table|nil
+function BaHttpc:header(name) end
+---@return fun(): string?, string?
+function BaHttpc:headerpairs() end
+---@param n? integer|string a size or "*a"
+---@return string|nil data
+---@return string|nil err
+function BaHttpc:read(n) end
+---@param data string
+---@return boolean|nil ok
+---@return string|nil err
+function BaHttpc:write(data) end
+function BaHttpc:close() end
+---@return nil
+function BaHttpc:cookie() end
+---@param ms? integer
+function BaHttpc:timeout(ms) end
+---@return string|boolean
+function BaHttpc:trusted(...) end
+---@return table|nil
+function BaHttpc:certificate() end
+---@return string|nil
+function BaHttpc:cipher() end
+---@return string ip
+---@return integer port
+function BaHttpc:peername() end
+---@return string ip
+---@return integer port
+function BaHttpc:sockname() end
