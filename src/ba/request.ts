@@ -16,6 +16,7 @@ const REQ_MAGIC = 0x7e9e57;
 /** lua_upvalueindex(1): the request userdata bound to a page's `print` and `_emit`. */
 const UPVALUE_1 = LUA_REGISTRYINDEX - 1;
 const UPVALUE_2 = LUA_REGISTRYINDEX - 2;
+const UPVALUE_3 = LUA_REGISTRYINDEX - 3;
 /** request:rawrdr()'s piece size when none is given (LUAL_BUFFERSIZE on 64-bit builds). */
 const RAWRDR_DEFAULT = 1024;
 
@@ -39,8 +40,8 @@ export class LRequest {
   live = true;
   /** The connection was taken over by ba.socket.req2sock. */
   taken = false;
-  /** How much of the request body request:rawrdr() readers have returned. */
-  bodyPos = 0;
+  /** Position of each request:rawrdr() reader in the body (readers are independent, as in Mako). */
+  readonly readers: number[] = [];
   /** Called by request:abort() (the page runner stops the page). */
   onAbort: (() => void) | null = null;
 
@@ -233,8 +234,8 @@ export class RequestLib {
       else if (vm.type(L, 1) !== 0 && vm.type(L, 1) !== -1) this.ctx.args.typeError(L, 1, '_emit', 'string');
       return 0;
     });
-    // The reader request:rawrdr() returns: upvalue 1 the request, 2 the largest piece. Every
-    // reader of one request shares its position (as readers of the one connection do in BAS).
+    // The reader request:rawrdr() returns: upvalue 1 the request, 2 the largest piece, 3 the
+    // reader's number. Each reader has its own position: two readers both see the whole body.
     this.rawrdrFp = vm.hostFunction('rawrdr', (L) => {
       const r = this.toRequest(L, UPVALUE_1);
       if (!r || r.taken) {
@@ -242,13 +243,15 @@ export class RequestLib {
         return 1;
       }
       const body = r.exchange.body;
-      if (r.bodyPos >= body.length) {
+      const id = vm.toInteger(L, UPVALUE_3) ?? 0;
+      const pos = r.readers[id] ?? body.length;
+      if (pos >= body.length) {
         vm.pushNil(L);
         return 1;
       }
-      const n = Math.min(vm.toInteger(L, UPVALUE_2) ?? RAWRDR_DEFAULT, body.length - r.bodyPos);
-      vm.pushBytesFrom(L, body, r.bodyPos, r.bodyPos + n);
-      r.bodyPos += n;
+      const n = Math.min(vm.toInteger(L, UPVALUE_2) ?? RAWRDR_DEFAULT, body.length - pos);
+      vm.pushBytesFrom(L, body, pos, pos + n);
+      r.readers[id] = pos + n;
       return 1;
     });
     this.printFp = vm.hostFunction('print', (L) => {
@@ -416,12 +419,22 @@ export class RequestLib {
         return 1;
       },
       rawrdr: (L) => {
-        this.checkRequest(L, 1, 'rawrdr');
+        const r = this.checkRequest(L, 1, 'rawrdr');
         const size = args.optInteger(L, 2, 'rawrdr', RAWRDR_DEFAULT);
+        // Mako stops with a fatal error for a size below 1; here it is a Lua error.
         if (size < 1) args.argError(2, 'rawrdr', 'size must be positive');
+        // Mako's two refusals, word for word: form data is for request:data(), and a request
+        // without a body has nothing to read.
+        const head = r.exchange.head;
+        if (/^application\/x-www-form-urlencoded\b/i.test(head.headers.get('content-type') ?? '')) throw new LuaRaise('URL encoded data', 0);
+        if (head.body.kind === 'none' && head.headers.get('content-length') === undefined) {
+          throw new LuaRaise('Missing content-length and not chunk encoding', 0);
+        }
+        r.readers.push(0);
         vm.m._lua_pushvalue(L, 1);
         vm.pushInteger(L, size);
-        vm.pushFunction(L, this.rawrdrFp, 2);
+        vm.pushInteger(L, r.readers.length - 1);
+        vm.pushFunction(L, this.rawrdrFp, 3);
         return 1;
       },
       method: (L) => {

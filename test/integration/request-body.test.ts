@@ -56,19 +56,24 @@ test('an XML body and a binary body (1 MiB from a file with curl --data-binary)'
       const out = await curl(['-H', 'Content-Type: application/octet-stream', '--data-binary', `@${f}`, `http://127.0.0.1:${s.port}/binary.lsp?size=${size}`]);
       assert.equal(out, `${bin.length}\t${Math.min(size, bin.length)}\t${sha}\n`, `piece size ${size}`);
     }
-    assert.equal((await request(s.port, '/binary.lsp')).body, '0\t0\tnone\n');
   } finally {
     s.close();
   }
 });
 
-test('readers of one request share its position; a reader outlives its page as nil; size must be positive', async () => {
+test('each reader has its own position; a reader outlives its page as nil; size must be positive; form data and bodiless requests are refused as in Mako', async () => {
   const s = await startTestServer([APP]);
   try {
     const r = await request(s.port, '/twice.lsp?k=q', { method: 'PUT', headers: { 'Content-Type': 'text/plain' }, body: 'abcdefgh' });
-    assert.equal(r.body, "abc\tdef\tgh\tnil\nq\tPUT\nfalse\tbad argument #2 to 'rawrdr' (size must be positive)\n");
+    assert.equal(r.body, "abc\tabc\tdef\tdef\tgh\tgh\tnil\tnil\nq\tPUT\nfalse\tbad argument #2 to 'rawrdr' (size must be positive)\n");
     assert.equal((await request(s.port, '/late.lsp', { method: 'POST', body: 'xyz' })).body, 'stored\n');
     assert.equal((await request(s.port, '/late.lsp', { method: 'POST', body: 'xyz' })).body, 'later:\tnil\n');
+    const form = await request(s.port, '/refused.lsp', { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'k=v' });
+    assert.equal(form.body, 'false\tURL encoded data\nv\n');
+    assert.equal((await request(s.port, '/refused.lsp?k=g')).body, 'false\tMissing content-length and not chunk encoding\ng\n');
+    // Content-Length: 0 is a body, an empty one.
+    const empty = await request(s.port, '/binary.lsp', { method: 'POST', headers: { 'Content-Type': 'text/plain', 'Content-Length': '0' } });
+    assert.equal(empty.body, '0\t0\tnone\n');
   } finally {
     s.close();
   }
