@@ -9,7 +9,8 @@ import type { HttpExchange } from '../http/http-connection.js';
 import { decodeRequestParams, type FormParams } from '../http/form-decoder.js';
 import { LuaRaise } from '../vm/lua-error.js';
 import { LUA_REGISTRYINDEX, T_NUMBER, T_STRING, T_USERDATA, type LState } from '../vm/lua-vm.js';
-import type { Task } from '../sched/scheduler.js';
+import type { Task, Waiter } from '../sched/scheduler.js';
+import type { BodyStream } from '../http/body-stream.js';
 import type { BaContext } from './context.js';
 
 const REQ_MAGIC = 0x7e9e57;
@@ -242,6 +243,9 @@ export class RequestLib {
         vm.pushNil(L);
         return 1;
       }
+      const size = vm.toInteger(L, UPVALUE_2) ?? RAWRDR_DEFAULT;
+      const stream = r.exchange.bodyStream;
+      if (stream) return this.readStream(L, r, stream, size);
       const body = r.exchange.body;
       const id = vm.toInteger(L, UPVALUE_3) ?? 0;
       const pos = r.readers[id] ?? body.length;
@@ -249,7 +253,7 @@ export class RequestLib {
         vm.pushNil(L);
         return 1;
       }
-      const n = Math.min(vm.toInteger(L, UPVALUE_2) ?? RAWRDR_DEFAULT, body.length - pos);
+      const n = Math.min(size, body.length - pos);
       vm.pushBytesFrom(L, body, pos, pos + n);
       r.readers[id] = pos + n;
       return 1;
@@ -302,6 +306,50 @@ export class RequestLib {
   pushPrint(L: LState, reqIdx: number): void {
     this.ctx.vm.m._lua_pushvalue(L, reqIdx);
     this.ctx.vm.pushFunction(L, this.printFp, 1);
+  }
+
+  /**
+   * A reader's call on a streamed body (large or chunked): the next piece, waiting for it when
+   * none has arrived; nil at the end; nil, err when the body cannot be read to its end
+   * ("socketreadfailed": the client went away before sending all of it).
+   */
+  private readStream(L: LState, r: LRequest, stream: BodyStream, size: number): number {
+    const { vm, sched } = this.ctx;
+    const push = (co: LState, v: Buffer | null | Error): number => {
+      if (v instanceof Error) {
+        vm.pushNil(co);
+        vm.pushString(co, v.message);
+        return 2;
+      }
+      if (v === null) vm.pushNil(co);
+      else vm.pushBytes(co, v);
+      return 1;
+    };
+    const now = stream.read(size);
+    if (now !== undefined) return push(L, now);
+    const task = sched.current;
+    let live = true;
+    const w: Waiter = {
+      state: 'read',
+      abort: () => {
+        live = false;
+      },
+    };
+    const wait = (): void =>
+      stream.onReadable(() => {
+        if (!live || !task || task.done || task.waiting !== w) return;
+        const deliver = (): void => {
+          if (!live || task.done || task.waiting !== w) return;
+          const v = r.live && !r.taken ? stream.read(size) : null;
+          if (v === undefined) wait();
+          else sched.resume(task, push(task.co, v));
+        };
+        // Never resume in the middle of running Lua.
+        if (sched.current) sched.post(deliver);
+        else deliver();
+      });
+    wait();
+    return sched.suspend(L, w, 'rawrdr');
   }
 
   /** The live request at stack index i, or null (not a request, or its page has ended). */

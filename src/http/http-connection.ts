@@ -14,13 +14,21 @@
  */
 import type { Socket } from 'node:net';
 import { createBodyDecoder, type BodyDecoder } from './body-decoder.js';
+import { BodyStream } from './body-stream.js';
 import { HttpError } from './http-error.js';
 import { RequestParser, type RequestHead, type RequestParserOptions } from './request-parser.js';
 import { ResponseWriter } from './response-writer.js';
 
 export interface HttpConnectionOptions extends RequestParserOptions {
-  /** Largest request body read into memory; a larger one is answered 413. Default 16 MiB. */
+  /** Largest request body; a larger one is answered 413 (or, once streaming, fails the stream). Default 16 MiB. */
   maxBodySize?: number;
+  /**
+   * Bodies with a Content-Length above this are streamed: the handler starts when the head is
+   * complete and reads the body from `bodyStream` as it arrives. Form bodies
+   * (application/x-www-form-urlencoded) and chunked bodies are read whole first (so that broken
+   * framing or a body above maxBodySize is still answered 400/413). Default: Infinity (never).
+   */
+  streamThreshold?: number;
   /**
    * Milliseconds without traffic after which a connection that is not running a handler is
    * closed: idle keep-alive connections and slow request heads (slowloris). Default 30000;
@@ -36,8 +44,10 @@ export interface HttpConnectionOptions extends RequestParserOptions {
 /** One request as the handler sees it. */
 export interface HttpExchange {
   readonly head: RequestHead;
-  /** The whole request body (empty when there is none). */
+  /** The whole request body (empty when there is none, or when it is streamed). */
   readonly body: Buffer;
+  /** The body while it arrives, for large bodies (see streamThreshold); else null. */
+  readonly bodyStream: BodyStream | null;
   readonly response: ResponseWriter;
   readonly socket: Socket;
   /** True on a TLS connection. */
@@ -65,6 +75,7 @@ const enum State {
 }
 
 const DEFAULT_MAX_BODY = 16 * 1024 * 1024;
+const DEFAULT_STREAM_THRESHOLD = Infinity;
 /**
  * While a handler runs, input is still read (so a peer that goes away is noticed and
  * takeOver() can say so) but only up to this many bytes of pipelined data; then reading
@@ -82,6 +93,8 @@ export class HttpConnection {
   private head: RequestHead | null = null;
   private decoder: BodyDecoder | null = null;
   private body: Buffer[] = [];
+  /** The body of the request being handled, when it is streamed. */
+  private stream: BodyStream | null = null;
   /** Raw bytes after the head, kept for takeOver(). */
   private afterHead: Buffer[] = [];
   private peerEnded = false;
@@ -90,6 +103,7 @@ export class HttpConnection {
   private readonly onEnd = (): void => this.peerEnd();
   private readonly onSocketError = (e: Error): void => this.socketError(e);
   private readonly onClose = (): void => {
+    this.stream?.fail('socketreadfailed');
     this.state = this.state === State.Taken ? State.Taken : State.Closed;
   };
   private readonly onTimeout = (): void => this.timeout();
@@ -154,7 +168,40 @@ export class HttpConnection {
     if (this.state === State.Head && this.headStartedAt === 0) this.headStartedAt = performance.now();
     this.inbox.push(chunk);
     if (this.state === State.Head || this.state === State.Body) this.pump();
-    else if (this.state === State.Handling && this.inboxBytes() > INBOX_HIGH_WATER) this.socket.pause();
+    else if (this.state === State.Handling) {
+      if (this.stream && !this.stream.complete) this.pumpStream();
+      else if (this.inboxBytes() > INBOX_HIGH_WATER) this.socket.pause();
+    }
+  }
+
+  /**
+   * Moves received bytes into the streamed body while the handler runs; stops reading the
+   * socket while the stream is full (the reader's pace is the upload's pace).
+   */
+  private pumpStream(): void {
+    const stream = this.stream;
+    if (!stream || this.state !== State.Handling) return;
+    const decoder = this.decoder as BodyDecoder;
+    while (this.inbox.length > 0 && !stream.complete && !stream.full) {
+      const chunk = this.inbox.shift() as Buffer;
+      const r = decoder.feed(chunk);
+      if (r.consumed > 0) this.afterHead.push(chunk.subarray(0, r.consumed));
+      for (const d of r.data) stream.push(d);
+      if (r.error || decoder.received > this.maxBody) {
+        const e = r.error ?? new HttpError(413, 'BODY_TOO_LARGE', `peer sent a body above the ${this.maxBody}-byte limit`);
+        this.options.onError?.(e);
+        stream.fail('socketreadfailed');
+        this.inbox = [];
+        return;
+      }
+      if (r.consumed < chunk.length) this.inbox.unshift(chunk.subarray(r.consumed));
+      if (r.done) stream.end();
+    }
+    if (stream.complete) {
+      if (this.inboxBytes() > INBOX_HIGH_WATER) this.socket.pause();
+      else this.socket.resume();
+    } else if (stream.full) this.socket.pause();
+    else this.socket.resume();
   }
 
   private inboxBytes(): number {
@@ -194,6 +241,15 @@ export class HttpConnection {
     if (r.head.expectContinue && framing.kind !== 'none') {
       // RFC 9110 §10.1.1: the client waits for this before sending the body.
       this.socket.write('HTTP/1.1 100 Continue\r\n\r\n');
+    }
+    const threshold = this.options.streamThreshold ?? DEFAULT_STREAM_THRESHOLD;
+    const isForm = /^application\/x-www-form-urlencoded\b/i.test(r.head.headers.get('content-type') ?? '');
+    if (!this.decoder.done && !isForm && framing.kind === 'length' && framing.length > threshold) {
+      // The handler starts now and reads the body as it arrives (pumpStream).
+      this.stream = new BodyStream();
+      this.stream.onDrain = () => this.pumpStream();
+      this.dispatch();
+      return r.consumed;
     }
     if (this.decoder.done) this.dispatch();
     return r.consumed;
@@ -239,9 +295,11 @@ export class HttpConnection {
     });
     const body = this.body.length === 1 ? this.body[0] : Buffer.concat(this.body);
     this.body = [];
+    const bodyStream = this.stream;
     const exchange: HttpExchange = {
       head,
       body,
+      bodyStream,
       response,
       socket,
       secure: (socket as Socket & { encrypted?: boolean }).encrypted === true,
@@ -250,6 +308,7 @@ export class HttpConnection {
       },
       takeOver: () => this.takeOver(response),
     };
+    if (bodyStream) this.pumpStream();
     let result: void | Promise<void>;
     try {
       result = this.handler(exchange);
@@ -289,6 +348,17 @@ export class HttpConnection {
     if (this.state !== State.Handling) return; // taken over, or closed meanwhile
     if (!response.finished) response.end();
     const head = this.head as RequestHead;
+    const stream = this.stream;
+    if (stream) {
+      this.stream = null;
+      stream.discard();
+      if (!stream.complete || (this.decoder && !this.decoder.done)) {
+        // The handler ended before the body did: the rest of it is not worth reading.
+        this.options.onError?.(new Error('handler ended before the request body; connection closed'));
+        this.closeAfterError();
+        return;
+      }
+    }
     if (!response.keepAlive || this.peerEnded || head.upgrade || this.socket.destroyed) {
       this.state = State.Closing;
       this.socket.end();
@@ -316,6 +386,8 @@ export class HttpConnection {
     s.off('timeout', this.onTimeout);
     s.setTimeout(0);
     s.pause();
+    this.stream?.fail('socketclosed');
+    this.stream = null;
     const pending = Buffer.concat([...this.afterHead, ...this.inbox]);
     this.afterHead = [];
     this.inbox = [];
@@ -354,6 +426,7 @@ export class HttpConnection {
 
   private peerEnd(): void {
     this.peerEnded = true;
+    this.stream?.fail('socketreadfailed');
     if (this.state === State.Handling) return; // answer first, then close (allowHalfOpen)
     if (this.state === State.Head || this.state === State.Body) {
       // EOF in the middle of a request head or body: nothing sensible to answer.
@@ -365,6 +438,7 @@ export class HttpConnection {
   }
 
   private socketError(e: Error): void {
+    this.stream?.fail('socketreadfailed');
     if ((e as NodeJS.ErrnoException).code !== 'ECONNRESET' && (e as NodeJS.ErrnoException).code !== 'EPIPE') this.options.onError?.(e);
     this.state = State.Closed;
     this.socket.destroy();

@@ -136,6 +136,8 @@ export class HttpServer {
     this.connOpts = {
       idleTimeout: opts.idleTimeout ?? 30_000,
       maxBodySize: opts.maxBodySize,
+      // Bodies above 64 KiB reach pages while they arrive (request:rawrdr reads them).
+      streamThreshold: 64 * 1024,
       onError: (e) => {
         // Peer errors (bad requests) are answered and not worth a trace line; handler
         // failures are bugs worth seeing.

@@ -5,6 +5,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
+import net from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request, startTestServer } from '../harness/app-server.js';
@@ -54,7 +55,12 @@ test('an XML body and a binary body (1 MiB from a file with curl --data-binary)'
     for (const size of [1, 1000, 65536, 2 << 20]) {
       if (size === 1 && process.env.REMORA_SLOW_PEER !== undefined) continue;
       const out = await curl(['-H', 'Content-Type: application/octet-stream', '--data-binary', `@${f}`, `http://127.0.0.1:${s.port}/binary.lsp?size=${size}`]);
-      assert.equal(out, `${bin.length}\t${Math.min(size, bin.length)}\t${sha}\n`, `piece size ${size}`);
+      // Above 64 KiB the body streams: a piece is what has arrived, up to the size asked.
+      const m = /^(\d+)\t(\d+)\t([0-9a-f]+)\n$/.exec(out);
+      assert.ok(m, out);
+      assert.equal(Number(m[1]), bin.length);
+      assert.ok(Number(m[2]) >= 1 && Number(m[2]) <= size, `piece size ${size}: largest ${m[2]}`);
+      assert.equal(m[3], sha);
     }
   } finally {
     s.close();
@@ -88,6 +94,48 @@ test('maxbodysize in the configuration: a larger body is answered 413 and the pa
     assert.equal(big.status, 413);
     const chunked = await curl(['-o', '/dev/null', '-w', '%{http_code}', '-H', 'Transfer-Encoding: chunked', '--data-binary', 'y'.repeat(5000), `http://127.0.0.1:${s.port}/binary.lsp`]);
     assert.equal(chunked, '413');
+  } finally {
+    s.close();
+  }
+});
+
+async function waitForLog(s: { log: { text(): string } }, re: RegExp): Promise<void> {
+  for (let i = 0; i < 1000 && !re.test(s.log.text()); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.match(s.log.text(), re);
+}
+
+test('a large body streams: the page reads the first piece before the client has sent the rest; a client that leaves mid-body gives nil, "socketreadfailed"', async () => {
+  const s = await startTestServer([APP]);
+  try {
+    const total = 4 << 20;
+    const c = net.connect(s.port, '127.0.0.1');
+    let answer = '';
+    c.on('data', (d) => (answer += d.toString('latin1')));
+    await new Promise((r) => c.once('connect', r));
+    c.write(`POST /stream.lsp HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: ${total}\r\n\r\n`);
+    c.write(Buffer.alloc(100_000, 1));
+    // Only 100,000 of 4 MiB sent, and the page already has its first piece.
+    await waitForLog(s, /first piece\t\d+/);
+    assert.doesNotMatch(s.log.text(), /body done/);
+    c.write(Buffer.alloc(total - 100_000, 2));
+    await waitForLog(s, /body done\t4194304/);
+    for (let i = 0; i < 500 && !answer.endsWith('4194304\n'); i++) await new Promise((r) => setTimeout(r, 10));
+    assert.match(answer, /^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\n4194304\n$/);
+
+    // The same page, but the client goes away after 200,000 bytes.
+    const d = net.connect(s.port, '127.0.0.1');
+    d.on('error', () => {});
+    await new Promise((r) => d.once('connect', r));
+    d.write(`POST /stream.lsp HTTP/1.1\r\nHost: x\r\nContent-Length: ${total}\r\n\r\n`);
+    d.write(Buffer.alloc(200_000, 3));
+    await waitForLog(s, /first piece[\s\S]*first piece/);
+    d.destroy();
+    await waitForLog(s, /reader error\tsocketreadfailed\n[^\n]*body done\t200000/);
+
+    // A page that does not read a large body: answered, then the connection closes.
+    const big = await request(s.port, '/ignore.lsp', { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: 'z'.repeat(1 << 20) });
+    assert.equal(big.body, 'not reading the body\n');
+    c.destroy();
   } finally {
     s.close();
   }
