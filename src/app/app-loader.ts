@@ -71,7 +71,8 @@ export async function loadApp(rt: Runtime, spec: AppSpec, hooks: AppEnvHook[] = 
   const preload = join(dir, '.preload');
   if (existsSync(preload)) {
     const src = readFileSync(preload);
-    const rel = spec.path.replace(/\/+$/, '') + '/.preload';
+    // Chunks are named relative to their app, as in BAS: errors read ".preload:12: ...".
+    const rel = '.preload';
     // Runtime errors are traced by run(); a syntax error is traced here. Either way the
     // server keeps starting, as BAS does.
     await rt.run(src, '@' + rel, 'preload', app.envRef).catch((e: Error) => rt.log.write(`-------- Lua error: ${e.message}\n`));

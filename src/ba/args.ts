@@ -2,14 +2,14 @@
  * Argument checks for host functions, worded like lauxlib's so scripts see familiar messages:
  * "bad argument #1 to 'read' (number expected, got string)".
  */
-import { LuaRaise } from '../vm/lua-error.js';
+import { LuaArgError } from '../vm/lua-error.js';
 import { T_FUNCTION, T_NIL, T_NONE, T_NUMBER, T_STRING, T_TABLE, type LState, type LuaVM } from '../vm/lua-vm.js';
 
 export class Args {
   constructor(readonly vm: LuaVM) {}
 
   argError(n: number, fname: string, msg: string): never {
-    throw new LuaRaise(`bad argument #${n} to '${fname}' (${msg})`);
+    throw new LuaArgError(n, fname, msg);
   }
 
   typeError(L: LState, n: number, fname: string, expected: string): never {

@@ -234,7 +234,7 @@ export function seekArgs(ctx: BaContext, L: LState, i: number, fname: string): [
   const args = ctx.args;
   if (ctx.vm.type(L, i) === T_NUMBER) return ['set', args.checkInteger(L, i, fname)];
   const whence = args.optString(L, i, fname, 'cur');
-  if (whence !== 'set' && whence !== 'cur' && whence !== 'end') return args.argError(i - 1, fname, `invalid option '${whence}'`);
+  if (whence !== 'set' && whence !== 'cur' && whence !== 'end') return args.argError(i, fname, `invalid option '${whence}'`);
   return [whence, args.optInteger(L, i + 1, fname, 0)];
 }
 

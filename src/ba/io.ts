@@ -488,16 +488,16 @@ export class IoLib {
         const t = vm.type(L, 2);
         if (t === T_NUMBER) {
           const n = args.checkInteger(L, 2, 'read');
-          if (n < 0) args.argError(1, 'read', 'negative size');
+          if (n < 0) args.argError(2, 'read', 'negative size');
           return this.core.run(L, 'read', () => readBytes(f, n), pushData, this.fail, f);
         }
         if (t === T_STRING) {
           const fmt = vm.toStr(L, 2)!;
           if (fmt === 'a' || fmt === '*a') return this.core.run(L, 'read', () => readAll(f), pushData, this.fail, f);
           // BAS has no line mode: "l", "*l", "n", ... are errors.
-          return args.argError(1, 'read', 'invalid format');
+          return args.argError(2, 'read', 'invalid format');
         }
-        if (!args.isNoneOrNil(L, 2)) return args.argError(1, 'read', 'invalid format');
+        if (!args.isNoneOrNil(L, 2)) return args.argError(2, 'read', 'invalid format');
         return this.core.run(L, 'read', () => readBytes(f, READ_BLOCK), pushData, this.fail, f);
       },
       write: (L) => {

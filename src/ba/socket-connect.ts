@@ -131,6 +131,8 @@ export function bind(lib: SocketLib, L: LState): number {
   const { args } = lib.ctx;
   const port = args.checkInteger(L, 1, 'bind');
   const opt = lib.readOpts(L, 2);
+  // Checked before anything is created: a client context raises (tls.ts).
+  const tlsAccept = opt.shark ? lib.tlsListen?.(L, 2) : null;
   const conv = lib.convertible();
   if (conv === null) return lib.nilErr(L, 'incorrectuse');
   const s = conv ?? lib.newSock('listen');
@@ -180,7 +182,7 @@ export function bind(lib: SocketLib, L: LState): number {
     settled = true;
     if (wait) finish(true, null, wait);
   });
-  if (opt.shark) lib.tlsListen?.(L, 2, s);
+  if (tlsAccept) s.ext.tlsAccept = tlsAccept;
   try {
     server.listen({ port, host, exclusive: false });
   } catch {

@@ -79,7 +79,8 @@ export class SocketLib {
 
   checkSock(L: LState, i: number, fname: string): LSock {
     const s = this.toSock(L, i);
-    if (!s) this.ctx.args.typeError(L, i, fname, 'socket');
+    // BAS names the socket type by its metatable name.
+    if (!s) this.ctx.args.typeError(L, i, fname, '_BASOCK');
     return s;
   }
 
@@ -206,13 +207,14 @@ export class SocketLib {
     vm.setMetatable(L, -2);
     this.weakRef = vm.ref(L);
 
-    // Metatable with the method table as __index (open to scripts, §1).
-    vm.newMetatable(L, 'BaSock');
-    vm.newTable(L);
+    // One metatable that holds every method and is its own __index, named "_BASOCK", as in
+    // BAS: `pairs(getmetatable(sock))` lists the methods, and scripts may add their own (§1).
+    vm.newMetatable(L, '_BASOCK');
     const m = this.methods();
     for (const [name, fn] of Object.entries(m)) vm.setHost(L, -1, name, fn);
     vm.m._lua_pushvalue(L, -1);
     this.methodsRef = vm.ref(L);
+    vm.m._lua_pushvalue(L, -1);
     vm.setField(L, -2, '__index');
     vm.setHost(L, -1, '__gc', (L) => this.gc(L));
     vm.setHost(L, -1, '__close', (L) => {
@@ -262,10 +264,16 @@ export class SocketLib {
 
   private tostring(L: LState): number {
     const s = this.checkSock(L, 1, 'tostring');
-    const [lip, lport] = this.addr(s, false) ?? ['(null)', 0];
-    const [pip, pport] = this.addr(s, true) ?? ['(null)', 0];
-    const p = s.ptr || s.id;
-    this.ctx.vm.pushString(L, `[Sock 0x${p.toString(16)} S:${this.stateOf(s)} {${lip}:${lport} -> ${pip}:${pport}}]`);
+    // BAS: "[Sock <hex> S:<state> {local -> peer}]", the address block only while the socket
+    // has a local address (not for a bare cosocket, a closed or a disabled socket).
+    const local = this.addr(s, false);
+    const p = (s.ptr || s.id).toString(16);
+    let block = '';
+    if (local) {
+      const [pip, pport] = this.addr(s, true) ?? ['(null)', 0];
+      block = ` {${local[0]}:${local[1]} -> ${pip}:${pport}}`;
+    }
+    this.ctx.vm.pushString(L, `[Sock ${p} S:${this.stateOf(s)}${block}]`);
     return 1;
   }
 
@@ -376,7 +384,7 @@ export class SocketLib {
   };
 
   /** Hook for TLS listeners: records the server context on s (s.ext.tls). */
-  tlsListen: ((L: LState, optIdx: number, s: LSock) => void) | null = null;
+  tlsListen: ((L: LState, optIdx: number) => ((so: net.Socket) => net.Socket) | null) | null = null;
   /** Hook for TLS: the read error of a TLS connection that ended (alerts, close_notify); null = plain. */
   tlsEndReason: ((conn: TcpConn) => string | null) | null = null;
   /** Hook for TLS listeners: wraps an accepted plain socket. */

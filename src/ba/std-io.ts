@@ -219,7 +219,7 @@ class LuaIo {
           }
           const s = vm.type(L, i) === T_STRING ? vm.toStr(L, i)!.replace(/^\*/, '') : '';
           const k = s[0];
-          if (k !== 'n' && k !== 'l' && k !== 'L' && k !== 'a') return args.argError(i - 1, 'read', 'invalid format');
+          if (k !== 'n' && k !== 'l' && k !== 'L' && k !== 'a') return args.argError(i, 'read', 'invalid format');
           fmts.push({ kind: k });
         }
         if (fmts.length === 0) fmts.push({ kind: 'l' });

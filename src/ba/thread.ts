@@ -119,8 +119,9 @@ export class ThreadLib {
       return 0;
     });
     vm.setHost(L, -1, '__tostring', (L) => {
-      const pool = this.checkPool(L, 'tostring');
-      vm.pushString(L, `ba.thread: ${pool.running.size} running, ${pool.queue.length} queued`);
+      this.checkPool(L, 'tostring');
+      // BAS's type name and the object's address.
+      vm.pushString(L, `LTHREADMGR: 0x${vm.m._lua_touserdata(L, 1).toString(16)}`);
       return 1;
     });
     this.mtRef = vm.ref(L);

@@ -7,8 +7,8 @@
  *  - `fn` calls `coroutine.yield(true)`: re-armed, and the next expiry resumes it there
  *    (task.userYield lets that yield reach onUserYield instead of raising);
  *  - anything else: the timer stops;
- *  - an error: traced as "Timer callback failed: <msg>", and every later set/reset/cancel
- *    raises that message.
+ *  - an error: traced as "Timer callback failed: <msg>" (no traceback), and every later
+ *    set/reset/cancel raises "Timer callback failed: <msg>" (with the caller's position).
  * The runtime's own suspensions inside `fn` (ba.sleep, a blocking read [D5]) are invisible to
  * this protocol: they are waits of the task, not yields to the timer.
  *
@@ -124,7 +124,8 @@ export class TimerLib {
   private checkLive(L: LState, fname: string): LTimer {
     const t = this.toTimer(L, 1);
     if (!t) this.ctx.args.typeError(L, 1, fname, 'ba.timer');
-    if (t.error !== null) throw new LuaRaise(t.error, 0);
+    // BAS: luaL_error("Timer callback failed: %s"), so the caller's position is prepended.
+    if (t.error !== null) throw new LuaRaise(`Timer callback failed: ${t.error}`);
     return t;
   }
 

@@ -33,6 +33,10 @@ export interface IoResolver {
 
 /** Metatable names, one per kind of TLS object (ba-socket.md §1: open to scripts). */
 const MT = { cert: 'SharkCert', ctx: 'SharkSsl', store: 'SharkCertStore' } as const;
+/** The distinguished-name fields of sock:certificate()'s subject and issuer tables (BAS's). */
+const DN_FIELDS = ['commonname', 'countryname', 'locality', 'organization', 'province', 'unit'] as const;
+/** What tostring() calls each object, as BAS does. */
+const TOSTRING = { cert: 'SHARKCERT', ctx: 'BASHARKSSL', store: 'BACERTSTORE' } as const;
 
 export class TlsLib {
   private readonly objs: Array<TlsObject | undefined> = [];
@@ -112,10 +116,8 @@ export class TlsLib {
         return 0;
       });
       vm.setHost(L, -1, '__tostring', (L) => {
-        const o = this.toObj(L, 1);
-        // Never the key: only what the object is.
-        const what = !o ? 'released' : o.kind === 'cert' ? o.cert.leaf.subject.replace(/\n/g, ', ') : o.kind === 'ctx' ? (o.ctx.server ? 'server' : 'client') : `${o.store.pems.length} certificates`;
-        vm.pushString(L, `${MT[kind]}: ${what}`);
+        // BAS's type names and the object's address (never anything of the key).
+        vm.pushString(L, `${TOSTRING[kind]}: 0x${vm.m._lua_touserdata(L, 1).toString(16)}`);
         return 1;
       });
       vm.m._lua_pushvalue(L, -1);
@@ -157,9 +159,12 @@ export class TlsLib {
       const alpn = this.ctx.args.optField(L, optIdx, 'alpn').str;
       connectTls(plain, c, { host, port: plain.remotePort ?? 0, alpn: alpnList(alpn) }, cb);
     };
-    s.tlsListen = (L, optIdx, ls) => {
+    s.tlsListen = (L, optIdx) => {
       const c = this.optCtx(L, optIdx);
-      if (c) ls.ext.tlsAccept = (so: net.Socket): net.Socket => acceptTls(so, c);
+      if (!c) return null;
+      // BAS raises this for a listener given a client context.
+      if (!c.server) throw new LuaRaise('SharkSSL not a server type');
+      return (so: net.Socket): net.Socket => acceptTls(so, c);
     };
     s.tlsEndReason = (conn) => tlsEndReason(conn.sock, conn.ended ?? 'eof', conn.endError);
   }
@@ -178,10 +183,11 @@ export class TlsLib {
     const certArg = args.checkString(L, base, 'sharkcert');
     const keyArg = args.checkString(L, base + 1, 'sharkcert');
     const password = args.isNoneOrNil(L, base + 2) ? undefined : args.checkString(L, base + 2, 'sharkcert');
+    // A missing file is nil, "notfound" as in BAS.
     const certText = this.pemOrFile(io, certArg);
-    if (typeof certText !== 'string') return this.sockets.nilErr(L, certText.code, certText.message);
+    if (typeof certText !== 'string') return certText.code === 'enoent' ? this.sockets.nilErr(L, 'notfound') : this.sockets.nilErr(L, certText.code, certText.message);
     const keyText = this.pemOrFile(io, keyArg);
-    if (typeof keyText !== 'string') return this.sockets.nilErr(L, keyText.code, keyText.message);
+    if (typeof keyText !== 'string') return keyText.code === 'enoent' ? this.sockets.nilErr(L, 'notfound') : this.sockets.nilErr(L, keyText.code, keyText.message);
     const r = loadCertKey(certText, keyText, password);
     if (typeof r === 'string') return this.sockets.nilErr(L, r);
     this.push(L, { kind: 'cert', cert: r });
@@ -307,28 +313,28 @@ export class TlsLib {
       vm.pushNil(L);
       return 1;
     }
+    // Exactly BAS's table: subject and issuer with its six DN fields ("" when absent),
+    // san (DNS names and IP addresses), tzfrom and tzto.
     const t = certTable(leaf);
     vm.newTable(L);
     for (const k of ['subject', 'issuer'] as const) {
       vm.newTable(L);
-      for (const [f, v] of Object.entries(t[k])) {
-        vm.pushString(L, v);
+      for (const f of DN_FIELDS) {
+        vm.pushString(L, t[k][f] ?? '');
         vm.setField(L, -2, f);
       }
       vm.setField(L, -2, k);
     }
-    for (const k of ['tzfrom', 'tzto', 'serialnumber', 'sha256'] as const) {
+    for (const k of ['tzfrom', 'tzto'] as const) {
       vm.pushString(L, t[k]);
       vm.setField(L, -2, k);
     }
-    vm.pushBoolean(L, t.selfsigned);
-    vm.setField(L, -2, 'selfsigned');
     vm.newTable(L);
     t.subjectaltnames.forEach((n, i) => {
       vm.pushString(L, n);
       vm.rawSetI(L, -2, i + 1);
     });
-    vm.setField(L, -2, 'subjectaltnames');
+    vm.setField(L, -2, 'san');
     return 1;
   }
 

@@ -150,6 +150,13 @@ export class Scheduler {
       }
     } else {
       const isText = vm.type(task.co, -1) === 4 || vm.type(task.co, -1) === 3;
+      if (task.kind === 'cosocket') {
+        // BAS traces a cosocket error from level 1 (no `[C]: in function 'error'` frame, and
+        // nothing for an error in the coroutine's own body), without a message line when the
+        // error value is not a string.
+        this.fail(task, new LuaError(isText ? vm.toStr(task.co, -1)! : '', vm.traceback(task.co, 1)));
+        return;
+      }
       const tb = vm.traceback(task.co);
       // error({...}) carries no position: take the innermost Lua frame's from the traceback.
       const msg = isText ? vm.toStr(task.co, -1)! : `${/^\t([^[\t].*?:\d+): /m.exec(tb)?.[1]?.concat(': ') ?? ''}(error object is a ${vm.typeName(task.co, -1)} value)`;
@@ -169,7 +176,9 @@ export class Scheduler {
 
   /** Writes an error the way BAS does for that kind of context. */
   traceError(kind: TaskKind, err: LuaError): void {
-    this.log.write(`${ERROR_LABEL[kind]}${err.describe()}\n`);
+    // A failed timer is traced with its message only (BAS prints no traceback for it).
+    const text = kind === 'timer' ? err.message : err.message === '' ? err.traceback : err.describe();
+    this.log.write(`${ERROR_LABEL[kind]}${text}\n`);
   }
 
   /**

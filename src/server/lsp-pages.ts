@@ -64,9 +64,10 @@ export class LspPages {
     };
   }
 
-  private chunkName(path: string): string {
-    const rel = relative(process.cwd(), path);
-    return '@' + (rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path);
+  /** Pages are named relative to their app, as in BAS: "index.lsp", "dir/page.lsp". */
+  private chunkName(file: RoutedFile): string {
+    const rel = relative(file.app.path, file.path);
+    return '@' + (rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file.path);
   }
 
   /** The compiled page for `file` when it is compiled and unchanged, else undefined. */
@@ -103,11 +104,11 @@ export class LspPages {
       // An LSP syntax error carries its line: traced as chunk:line: message, as Lua's are.
       const line = e instanceof LspSyntaxError ? e.line : 0;
       const msg = e instanceof LspSyntaxError ? e.reason : (e as Error).message;
-      const err = new LuaError(`${this.chunkName(file.path).slice(1)}:${line ? `${line}:` : ''} ${msg}`);
+      const err = new LuaError(`${this.chunkName(file).slice(1)}:${line ? `${line}:` : ''} ${msg}`);
       this.rt.sched.traceError('page', err);
       return err;
     }
-    const err = vm.load(vm.L, chunk, this.chunkName(file.path));
+    const err = vm.load(vm.L, chunk, this.chunkName(file));
     if (err) {
       this.rt.sched.traceError('page', err);
       return err;

@@ -44,3 +44,19 @@ export class LuaRaise extends Error {
     this.name = 'LuaRaise';
   }
 }
+
+/**
+ * A bad argument, raised like lauxlib's luaL_argerror: the function name and the argument
+ * number come from the call site when the error is raised (a method call `s:m(x)` does not
+ * count self, a call without a name says '?'), so messages read as in BAS.
+ */
+export class LuaArgError extends LuaRaise {
+  constructor(
+    readonly arg: number,
+    readonly fname: string,
+    readonly detail: string,
+  ) {
+    super(`bad argument #${arg} to '${fname}' (${detail})`);
+    this.name = 'LuaArgError';
+  }
+}

@@ -10,7 +10,7 @@
  *    `wrapHost`.
  *  - HEAPU8 is replaced when WASM memory grows: views are refreshed when detached.
  */
-import { LuaError, LuaRaise } from './lua-error.js';
+import { LuaArgError, LuaError, LuaRaise } from './lua-error.js';
 import { loadVmModule } from './vm-module.js';
 
 export const LUA_OK = 0;
@@ -118,6 +118,8 @@ export interface RawModule {
   _lua_closeslot(L: number, idx: number): void;
   _lua_resetthread(L: number): number;
   _lua_setupvalue(L: number, f: number, n: number): number;
+  _lua_getstack(L: number, level: number, ar: number): number;
+  _lua_getinfo(L: number, what: number, ar: number): number;
 }
 
 const utf8 = new TextDecoder('utf-8');
@@ -459,8 +461,45 @@ export class LuaVM {
     this.setField(L, a, name);
   }
 
+  /**
+   * luaL_argerror's wording for argument `n` of the running host function: the name and kind
+   * of the call come from the caller's debug info ('?' when it has none, as for `pcall(f, ...)`),
+   * and a method call does not count self.
+   */
+  private argErrorMessage(L: LState, err: LuaArgError): string {
+    // lua_Debug on wasm32: name at offset 4, namewhat at 8; 108 bytes in all (LUA_IDSIZE 60).
+    const ar = this.m._malloc(128);
+    try {
+      let n = err.arg;
+      if (!this.m._lua_getstack(L, 0, ar)) return `bad argument #${n} (${err.detail})`;
+      this.m._lua_getinfo(L, this.cstr('n'), ar);
+      const np = this.readU32(ar + 4);
+      const wp = this.readU32(ar + 8);
+      const name = np ? this.cString(np) : '?';
+      if (wp && this.cString(wp) === 'method') {
+        n--;
+        if (n === 0) return `calling '${name}' on bad self (${err.detail})`;
+      }
+      return `bad argument #${n} to '${name}' (${err.detail})`;
+    } finally {
+      this.m._free(ar);
+    }
+  }
+
+  private cString(p: number): string {
+    const h = this.heap();
+    let e = p;
+    while (h[e] !== 0) e++;
+    return utf8.decode(h.subarray(p, e));
+  }
+
   private raiseFromJs(L: LState, err: unknown, name: string): number {
-    if (err instanceof LuaRaise) {
+    if (err instanceof LuaArgError) {
+      const msg = this.argErrorMessage(L, err);
+      this.m._luaL_where(L, 1);
+      this.pushString(L, msg);
+      this.m._lua_concat(L, 2);
+    } else if (err instanceof LuaRaise) {
       if (err.level > 0) {
         this.m._luaL_where(L, err.level);
         this.pushString(L, err.message);

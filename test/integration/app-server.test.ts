@@ -102,7 +102,7 @@ test('a Lua error in a page: 500, traced with the page line, server keeps servin
   try {
     const r = await request(s.port, '/error.lsp');
     assert.equal(r.status, 500);
-    assert.match(s.log.text(), /-------- Lua error in LSP page: test\/fixtures\/apps\/basic\/error\.lsp:2: page failed on purpose\nstack traceback:/);
+    assert.match(s.log.text(), /-------- Lua error in LSP page: error\.lsp:2: page failed on purpose\nstack traceback:/);
     assert.equal((await request(s.port, '/index.lsp')).status, 200);
   } finally {
     s.close();
