@@ -1,0 +1,4 @@
+<?lsp
+local ok, err = pcall(function() error("in sub page") end)
+print(err)
+?>
