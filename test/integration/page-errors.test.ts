@@ -16,10 +16,10 @@ test('by default the 500 page is bare; the trace log has file:line, error({}) in
       assert.equal(r.body, BARE, p);
     }
     const log = s.log.text();
-    assert.match(log, /^-------- Lua error in LSP page: test\/fixtures\/apps\/errors\/boom\.lsp:3: <b>boom<\/b>\nstack traceback:\n\t\[C\]: in function 'error'\n\ttest\/fixtures\/apps\/errors\/boom\.lsp:3: in local 'f'/m);
-    assert.match(log, /^-------- Lua error in LSP page: test\/fixtures\/apps\/errors\/table\.lsp:3: \(error object is a table value\)\nstack traceback:/m);
-    assert.match(log, /^-------- Lua error in LSP page: test\/fixtures\/apps\/errors\/unterminated\.lsp:2: '<\?lsp' block without '\?>'$/m);
-    assert.match(log, /^-------- Lua error in LSP page: test\/fixtures\/apps\/errors\/syntax\.lsp:1: unexpected symbol near 'then'$/m);
+    assert.match(log, /^-------- Lua error in LSP page: boom\.lsp:3: <b>boom<\/b>\nstack traceback:\n\t\[C\]: in function 'error'\n\tboom\.lsp:3: in local 'f'/m);
+    assert.match(log, /^-------- Lua error in LSP page: table\.lsp:3: \(error object is a table value\)\nstack traceback:/m);
+    assert.match(log, /^-------- Lua error in LSP page: unterminated\.lsp:2: '<\?lsp' block without '\?>'$/m);
+    assert.match(log, /^-------- Lua error in LSP page: syntax\.lsp:1: unexpected symbol near 'then'$/m);
   } finally {
     s.close();
   }
@@ -30,9 +30,9 @@ test('showerrors = true: the 500 page shows the error and traceback, HTML-escape
   try {
     const boom = await request(s.port, '/boom.lsp');
     assert.equal(boom.status, 500);
-    assert.match(boom.body, /<pre>test\/fixtures\/apps\/errors\/boom\.lsp:3: &lt;b&gt;boom&lt;\/b&gt;\nstack traceback:\n[^<]*boom\.lsp:5: in main chunk<\/pre>/);
-    assert.match((await request(s.port, '/table.lsp')).body, /<pre>test\/fixtures\/apps\/errors\/table\.lsp:3: \(error object is a table value\)\n/);
-    assert.match((await request(s.port, '/unterminated.lsp')).body, /<pre>test\/fixtures\/apps\/errors\/unterminated\.lsp:2: &#39;&lt;\?lsp&#39; block without &#39;\?&gt;&#39;<\/pre>/);
+    assert.match(boom.body, /<pre>boom\.lsp:3: &lt;b&gt;boom&lt;\/b&gt;\nstack traceback:\n[^<]*boom\.lsp:5: in main chunk<\/pre>/);
+    assert.match((await request(s.port, '/table.lsp')).body, /<pre>table\.lsp:3: \(error object is a table value\)\n/);
+    assert.match((await request(s.port, '/unterminated.lsp')).body, /<pre>unterminated\.lsp:2: &#39;&lt;\?lsp&#39; block without &#39;\?&gt;&#39;<\/pre>/);
   } finally {
     s.close();
   }

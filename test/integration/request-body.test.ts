@@ -71,7 +71,7 @@ test('each reader has its own position; a reader outlives its page as nil; size 
   const s = await startTestServer([APP]);
   try {
     const r = await request(s.port, '/twice.lsp?k=q', { method: 'PUT', headers: { 'Content-Type': 'text/plain' }, body: 'abcdefgh' });
-    assert.equal(r.body, "abc\tabc\tdef\tdef\tgh\tgh\tnil\tnil\nq\tPUT\nfalse\tbad argument #2 to 'rawrdr' (size must be positive)\n");
+    assert.equal(r.body, "abc\tabc\tdef\tdef\tgh\tgh\tnil\tnil\nq\tPUT\nfalse\tbad argument #2 to '?' (size must be positive)\n");
     assert.equal((await request(s.port, '/late.lsp', { method: 'POST', body: 'xyz' })).body, 'stored\n');
     assert.equal((await request(s.port, '/late.lsp', { method: 'POST', body: 'xyz' })).body, 'later:\tnil\n');
     const form = await request(s.port, '/refused.lsp', { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'k=v' });
