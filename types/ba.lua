@@ -29,46 +29,46 @@ ba.create = {}
 ---@param host string
 ---@param port integer
 ---@param opt? BaSocketOptions
----@return BaSock|nil sock
+---@return _BASOCK|nil sock
 ---@return string|nil err "timeout", "cannotconnect", "cannotresolve", ...
 function ba.socket.connect(host, port, opt) end
 
 ---Opens a listening socket (use :accept() in its own cosocket, see sock:event).
 ---@param port integer 0 for any free port
 ---@param opt? BaSocketOptions
----@return BaSock|nil listener
+---@return _BASOCK|nil listener
 ---@return string|nil err
 function ba.socket.bind(port, opt) end
 
 ---Creates a UDP socket: udpcon([opt]) or udpcon(host, port [, opt]) for a connected one.
----@return BaSock|nil sock
+---@return _BASOCK|nil sock
 ---@return string|nil err
 function ba.socket.udpcon(...) end
 
 ---Runs fn(sock, ...) as a cosocket without a network socket; it runs until it first waits.
----@param fn fun(sock: BaSock, ...: any)
----@return BaSock|nil
+---@param fn fun(sock: _BASOCK, ...: any)
+---@return _BASOCK|nil
 function ba.socket.event(fn, ...) end
 
 ---The socket of the running cosocket.
----@return BaSock|nil
+---@return _BASOCK|nil
 function ba.socket.getsock() end
 
 ---Turns an HTTP request into a socket: a WebSocket when the request is an upgrade (unless raw).
 ---@param request BaRequest
 ---@param raw? boolean
----@return BaSock|nil sock
+---@return _BASOCK|nil sock
 ---@return string|nil err
 function ba.socket.req2sock(request, raw) end
 
 ---Gives a socket back to the HTTP server (pushback: bytes already read past a request).
----@param sock BaSock
+---@param sock _BASOCK
 ---@param pushback? string
 function ba.socket.sock2req(sock, pushback) end
 
 ---Turns an httpc object after a 101 answer into a client WebSocket.
 ---@param h BaHttpc
----@return BaSock|nil sock
+---@return _BASOCK|nil sock
 ---@return string|nil err
 function ba.socket.http2sock(h) end
 

@@ -5,8 +5,8 @@
 -- ---------------------------------------------------------------------------- sockets
 
 ---A socket of any kind: TCP (blocking, asynchronous or cosocket), UDP, TLS, WebSocket.
----@class BaSock
-local BaSock = {}
+---@class _BASOCK
+local _BASOCK = {}
 
 ---Reads what has arrived, waiting if nothing has (at most ms milliseconds).
 ---Returns nil,"socketreadfailed" when the peer closed, nil,"timeout" after ms.
@@ -15,74 +15,74 @@ local BaSock = {}
 ---@param recvfrom? boolean
 ---@return string|nil data
 ---@return string|boolean|nil err_or_isText
-function BaSock:read(ms, recvfrom) end
+function _BASOCK:read(ms, recvfrom) end
 
 ---Sends data (string, number, bytearray); i, j select a range like string.sub. WebSocket:
 ---write(data [, isText]). "s"-mode sockets queue and return true.
 ---@param data string|number|BTA
 ---@return boolean|nil ok
 ---@return integer|string|nil queued_or_err
-function BaSock:write(data, ...) end
+function _BASOCK:write(data, ...) end
 
 ---Waits for a client on a listening socket.
----@return BaSock|nil
+---@return _BASOCK|nil
 ---@return string|nil err "sysshutdown" when the server stops
-function BaSock:accept() end
+function _BASOCK:accept() end
 
 ---@return boolean closed
-function BaSock:close() end
+function _BASOCK:close() end
 
 ---Attaches fn as the socket's coroutine and runs it until it first waits; op "s" = queued
 ---writes, "r" = read-mode (asynchronous) socket.
----@param fn fun(sock: BaSock, ...: any)
+---@param fn fun(sock: _BASOCK, ...: any)
 ---@param op? "s"|"r"
 ---@return boolean|nil ok
 ---@return string|nil err
-function BaSock:event(fn, op, ...) end
+function _BASOCK:event(fn, op, ...) end
 
 ---Parks the socket's own coroutine until sock:enable(...) is called.
 ---@return any ... the values given to enable
-function BaSock:disable() end
+function _BASOCK:disable() end
 
 ---@return boolean|nil
-function BaSock:enable(...) end
+function _BASOCK:enable(...) end
 
 ---@param max? integer
 ---@return integer queued
-function BaSock:queuelen(max) end
+function _BASOCK:queuelen(max) end
 
 ---@param n integer
 ---@return boolean
-function BaSock:maxsize(n) end
+function _BASOCK:maxsize(n) end
 
 ---@return boolean
-function BaSock:owner() end
+function _BASOCK:owner() end
 
 ---@return string state
 ---@return boolean hasNetworkSocket
-function BaSock:state() end
+function _BASOCK:state() end
 
 ---@return string ip
 ---@return integer port
 ---@return boolean isIPv6
-function BaSock:peername() end
+function _BASOCK:peername() end
 
 ---@return string ip
 ---@return integer port
 ---@return boolean isIPv6
-function BaSock:sockname() end
+function _BASOCK:sockname() end
 
 ---@param name string "keepalive", "tcp-nodelay", "broadcast", "multicast-join", ...
 ---@return boolean|nil ok
 ---@return string|nil err
-function BaSock:setoption(name, value, ...) end
+function _BASOCK:setoption(name, value, ...) end
 
 ---@return boolean isWebSocket
-function BaSock:websocket() end
+function _BASOCK:websocket() end
 
 ---Sends a WebSocket ping.
 ---@param data? string
-function BaSock:ping(data) end
+function _BASOCK:ping(data) end
 
 ---UDP: sends data to host:port.
 ---@param data string|BTA
@@ -90,30 +90,30 @@ function BaSock:ping(data) end
 ---@param port integer
 ---@return boolean|nil ok
 ---@return string|nil err
-function BaSock:sendto(data, host, port) end
+function _BASOCK:sendto(data, host, port) end
 
 ---Starts TLS on a connected socket.
 ---@param ctx SharkSsl
 ---@param alpn? string
----@return BaSock|nil
+---@return _BASOCK|nil
 ---@return string|nil err
-function BaSock:upgrade(ctx, alpn) end
+function _BASOCK:upgrade(ctx, alpn) end
 
 ---@param name? string host name to check
 ---@return string|boolean verdict
-function BaSock:trusted(name) end
+function _BASOCK:trusted(name) end
 
 ---@return table|nil certificate
-function BaSock:certificate() end
+function _BASOCK:certificate() end
 
 ---@return string|nil cipher
 ---@return string|nil protocol
-function BaSock:cipher() end
+function _BASOCK:cipher() end
 
 ---@return boolean
-function BaSock:isresumed() end
+function _BASOCK:isresumed() end
 
-function BaSock:relsession() end
+function _BASOCK:relsession() end
 
 -- ---------------------------------------------------------------------------- timers, threads
 
