@@ -4,9 +4,10 @@
  */
 import { LuaRaise } from '../vm/lua-error.js';
 import { T_STRING, type LState } from '../vm/lua-vm.js';
-import type { Task } from '../sched/scheduler.js';
+import type { Task, TaskHooks } from '../sched/scheduler.js';
 import type { SocketLib } from './socket.js';
-import type { LSock, SockWait } from './sock.js';
+import { NO_PENDING, type LSock, type SockWait } from './sock.js';
+import { listenReadable } from './socket-read.js';
 
 export function eventFn(lib: SocketLib, L: LState): number {
   const { vm, args } = lib.ctx;
@@ -29,13 +30,7 @@ export function eventFn(lib: SocketLib, L: LState): number {
  */
 export function startCosocket(lib: SocketLib, L: LState, s: LSock, fnIdx: number, nextra: number, sMode: boolean, extraIdx = fnIdx + 1): Task {
   const { vm, sched } = lib.ctx;
-  const task = sched.create('cosocket', {
-    onEnd: () => cosocketEnded(lib, task),
-    onError: (_t, err) => {
-      sched.traceError('cosocket', err);
-      cosocketEnded(lib, task);
-    },
-  });
+  const task = sched.create('cosocket', cosocketHooks(lib));
   task.owner = s;
   s.owner = task;
   s.sMode = sMode || s.sMode;
@@ -49,6 +44,23 @@ export function startCosocket(lib: SocketLib, L: LState, s: LSock, fnIdx: number
   }
   sched.resume(task, 1 + nextra);
   return task;
+}
+
+/** One hooks object per library for every cosocket task (no closures per connection). */
+const hooksOf = new WeakMap<SocketLib, TaskHooks>();
+function cosocketHooks(lib: SocketLib): TaskHooks {
+  let h = hooksOf.get(lib);
+  if (!h) {
+    h = {
+      onEnd: (task) => cosocketEnded(lib, task),
+      onError: (task, err) => {
+        lib.ctx.sched.traceError('cosocket', err);
+        cosocketEnded(lib, task);
+      },
+    };
+    hooksOf.set(lib, h);
+  }
+  return h;
 }
 
 export function cosocketEnded(lib: SocketLib, task: Task): void {
@@ -92,9 +104,9 @@ export function moveNet(lib: SocketLib, from: LSock, to: LSock): void {
   to.ext = from.ext;
   from.conn = null;
   from.server = null;
-  from.pending = [];
+  from.pending = NO_PENDING;
   from.ext = {};
-  if (to.conn) to.conn.onReadable = () => lib.onReadable(to);
+  listenReadable(lib, to);
   to.ext.rebind?.(to);
 }
 

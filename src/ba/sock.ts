@@ -69,6 +69,9 @@ export class SockWait implements Waiter {
   }
 }
 
+/** The shared empty `pending` list of sockets that never had one (never pushed to). */
+export const NO_PENDING: net.Socket[] = [];
+
 /** ba.socket.stat(): sockets created, and sockets not yet closed. */
 export const sockCount = { total: 0, active: 0 };
 
@@ -77,7 +80,8 @@ export class LSock {
   ptr = 0;
   conn: TcpConn | null = null;
   server: net.Server | null = null;
-  pending: net.Socket[] = [];
+  /** Accepted connections not yet taken (listen sockets); NO_PENDING until the first. */
+  pending: net.Socket[] = NO_PENDING;
   owner: Task | null = null;
   sMode = false;
   closed = false;

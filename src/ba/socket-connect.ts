@@ -7,7 +7,7 @@ import net from 'node:net';
 import { LuaRaise } from '../vm/lua-error.js';
 import { T_TABLE, T_USERDATA, type LState } from '../vm/lua-vm.js';
 import type { SocketLib } from './socket.js';
-import type { LSock, SockWait } from './sock.js';
+import { NO_PENDING, type LSock, type SockWait } from './sock.js';
 
 /** Options common to connect/bind/udpcon (§1); a non-table is ignored. */
 /** Options common to connect/bind/udpcon (§1). */
@@ -145,6 +145,7 @@ export function bind(lib: SocketLib, L: LState): number {
       so.destroy();
       return;
     }
+    if (s.pending === NO_PENDING) s.pending = [];
     s.pending.push(so);
     const r = s.reader;
     if (r && r.state === 'accept') lib.complete(r, (L) => acceptNow(lib, s, L));

@@ -17,7 +17,20 @@ export function attachConn(lib: SocketLib, s: LSock, so: net.Socket): void {
   so.setNoDelay(true);
   const conn = new TcpConn(so);
   s.conn = conn;
-  conn.onReadable = () => onReadable(lib, s);
+  listenReadable(lib, s);
+}
+
+/** One read-event function per library, the socket passed as its argument (no closure per connection). */
+const readableFns = new WeakMap<SocketLib, (s: unknown) => void>();
+
+/** Routes the read events of s's connection to `onReadable`. */
+export function listenReadable(lib: SocketLib, s: LSock): void {
+  const conn = s.conn;
+  if (!conn) return;
+  let fn = readableFns.get(lib);
+  if (!fn) readableFns.set(lib, (fn = (x) => onReadable(lib, x as LSock)));
+  conn.onReadable = fn;
+  conn.readableArg = s;
 }
 
 /** Data, EOF or error arrived on s's connection. */

@@ -13,7 +13,7 @@ import { LuaRaise } from '../vm/lua-error.js';
 import { T_USERDATA, type LState } from '../vm/lua-vm.js';
 import type { Task } from '../sched/scheduler.js';
 import type { BaContext } from './context.js';
-import { LSock, SockWait, sockCount, type SockKind } from './sock.js';
+import { LSock, NO_PENDING, SockWait, sockCount, type SockKind } from './sock.js';
 import { accept, bind, connect, convertible, readOpts, toip, type SockOpts } from './socket-connect.js';
 import { attachConn, deadRead, onReadable, read, readNow } from './socket-read.js';
 import { write, writeBytes } from './socket-write.js';
@@ -174,7 +174,7 @@ export class SocketLib {
     if (s.server) {
       s.server.close();
       for (const p of s.pending) p.destroy();
-      s.pending = [];
+      s.pending = NO_PENDING;
     }
     s.ext.udpClose?.();
     // A coroutine waiting on this socket (read, accept, connect, disable, sleep) gets

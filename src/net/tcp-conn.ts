@@ -37,51 +37,111 @@ export function flushWriteBatches(): void {
 }
 
 /**
- * The buffered chunks, oldest first: slots [head, tail) of an array that is reused, not
- * shifted (shift and push on a one-element array reallocate its storage every message).
+ * The buffered chunks, oldest first. The first chunk has its own slot (usually the only one:
+ * no array for an idle connection, nothing allocated per message on a ping-pong one); the
+ * others wait in slots [head, tail) of an array that is reused, not shifted.
  */
 class ChunkQueue {
-  private a: Array<Buffer | undefined> = [];
+  private f: Buffer | undefined = undefined;
+  private rest: Array<Buffer | undefined> | null = null;
   private head = 0;
   private tail = 0;
   get length(): number {
-    return this.tail - this.head;
+    return this.f === undefined ? 0 : 1 + this.tail - this.head;
   }
   first(): Buffer {
-    return this.a[this.head]!;
+    return this.f!;
   }
   push(b: Buffer): void {
-    this.a[this.tail++] = b;
+    if (this.f === undefined) this.f = b;
+    else (this.rest ??= [])[this.tail++] = b;
   }
   shift(): void {
-    this.a[this.head++] = undefined;
+    if (this.head === this.tail) {
+      this.f = undefined;
+      return;
+    }
+    const a = this.rest!;
+    this.f = a[this.head];
+    a[this.head++] = undefined;
     if (this.head === this.tail) this.head = this.tail = 0;
     else if (this.head >= 64 && this.head * 2 >= this.tail) {
       // Never empty for long (a steady stream): move the live slots to the front.
       const n = this.tail - this.head;
-      this.a.copyWithin(0, this.head, this.tail);
-      this.a.fill(undefined, n, this.tail);
+      a.copyWithin(0, this.head, this.tail);
+      a.fill(undefined, n, this.tail);
       this.head = 0;
       this.tail = n;
     }
   }
   setFirst(b: Buffer): void {
-    this.a[this.head] = b;
+    this.f = b;
   }
   unshift(b: Buffer): void {
-    if (this.head > 0) this.a[--this.head] = b;
-    else {
-      this.a.splice(this.head, 0, b);
-      this.tail++;
+    if (this.f !== undefined) {
+      const a = (this.rest ??= []);
+      if (this.head > 0) a[--this.head] = this.f;
+      else {
+        a.splice(0, 0, this.f);
+        this.tail++;
+      }
     }
+    this.f = b;
   }
   /** Removes and returns every chunk. */
   drain(): Buffer[] {
-    const out = this.a.slice(this.head, this.tail) as Buffer[];
-    this.a = [];
+    const out: Buffer[] = [];
+    if (this.f !== undefined) out.push(this.f);
+    for (let i = this.head; i < this.tail; i++) out.push(this.rest![i]!);
+    this.f = undefined;
+    this.rest = null;
     this.head = this.tail = 0;
     return out;
   }
+}
+
+/**
+ * Batch buffers Node has finished with, shared by every connection (a buffer kept per
+ * connection would cost each idle connection its size plus ~100 bytes): a batch takes one
+ * that fits, and a buffer Node wrote through at once comes back here.
+ */
+const freeBatches: Array<Buffer | null> = new Array<Buffer | null>(16).fill(null);
+let freeCount = 0;
+
+function takeBatch(want: number): Buffer {
+  for (let i = freeCount - 1; i >= 0; i--) {
+    const b = freeBatches[i]!;
+    // Not much larger than needed: an exactly full buffer goes to Node without a view.
+    if (b.length >= want && b.length <= want * 2) {
+      freeBatches[i] = freeBatches[--freeCount]!;
+      freeBatches[freeCount] = null;
+      return b;
+    }
+  }
+  return Buffer.allocUnsafe(want);
+}
+
+function giveBatch(b: Buffer): void {
+  if (freeCount < freeBatches.length) freeBatches[freeCount++] = b;
+  else freeBatches[(b.length + freeCount) % freeBatches.length] = b; // replace one
+}
+
+/** The TcpConn that owns a socket, for the shared listeners below. */
+const kConn = Symbol('remora.tcpConn');
+type OwnedSocket = Socket & { [kConn]?: TcpConn };
+// One set of listener functions for every connection (EventEmitter calls them with the socket
+// as `this`): four closures per connection cost ~300 bytes on each idle connection.
+function dataListener(this: OwnedSocket, b: Buffer): void {
+  this[kConn]?.onData(b);
+}
+function endListener(this: OwnedSocket): void {
+  this[kConn]?.onEnd('eof', null);
+}
+function errorListener(this: OwnedSocket, e: Error): void {
+  this[kConn]?.onError(e);
+}
+function closeListener(this: OwnedSocket): void {
+  this[kConn]?.onClose();
 }
 
 export class TcpConn {
@@ -96,8 +156,11 @@ export class TcpConn {
   closed = false;
   private paused = false;
   /** Called when data, EOF or an error arrives. */
-  onReadable: (() => void) | null = null;
-  private drainWaiters: Array<(ok: boolean) => void> = [];
+  onReadable: ((arg: unknown) => void) | null = null;
+  /** Passed to `onReadable` (lets one shared function serve every connection). */
+  readableArg: unknown = null;
+  /** Created on first use: most connections never wait for a drain. */
+  private drainWaiters: Array<(ok: boolean) => void> | null = null;
   /** Called once when a write fails (EPIPE, reset). */
   writeFailed = false;
 
@@ -105,16 +168,12 @@ export class TcpConn {
     readonly sock: Socket,
     readonly highWater = 64 * 1024,
   ) {
-    sock.on('data', this.dataListener);
-    sock.on('end', this.endListener);
-    sock.on('error', this.errorListener);
-    sock.on('close', this.closeListener);
+    (sock as OwnedSocket)[kConn] = this;
+    sock.on('data', dataListener);
+    sock.on('end', endListener);
+    sock.on('error', errorListener);
+    sock.on('close', closeListener);
   }
-
-  private readonly dataListener = (b: Buffer): void => this.onData(b);
-  private readonly endListener = (): void => this.onEnd('eof', null);
-  private readonly errorListener = (e: Error): void => this.onError(e);
-  private readonly closeListener = (): void => this.onClose();
 
   /**
    * Gives the socket back to another owner (ba.socket.sock2req, server.md §6): removes our
@@ -125,40 +184,45 @@ export class TcpConn {
     this.flush();
     const rest = this.takeAll();
     const s = this.sock;
-    s.off('data', this.dataListener);
-    s.off('end', this.endListener);
-    s.off('error', this.errorListener);
-    s.off('close', this.closeListener);
+    s.off('data', dataListener);
+    s.off('end', endListener);
+    s.off('error', errorListener);
+    s.off('close', closeListener);
+    if ((s as OwnedSocket)[kConn] === this) (s as OwnedSocket)[kConn] = undefined;
     this.closed = true;
     this.onReadable = null;
     this.flushDrainWaiters(false);
     return rest;
   }
 
-  private onData(b: Buffer): void {
+  /** @internal (the shared socket listeners) */
+  onData(b: Buffer): void {
     this.chunks.push(b);
     this.buffered += b.length;
     if (this.buffered >= this.highWater && !this.paused) {
       this.paused = true;
       this.sock.pause();
     }
-    this.onReadable?.();
+    this.onReadable?.(this.readableArg);
   }
 
-  private onEnd(kind: ReadEnd, err: Error | null): void {
+  /** @internal */
+  onEnd(kind: ReadEnd, err: Error | null): void {
     if (this.ended) return;
     this.ended = kind;
     this.endError = err;
-    this.onReadable?.();
+    this.onReadable?.(this.readableArg);
   }
 
-  private onError(e: Error): void {
+  /** @internal */
+  onError(e: Error): void {
     this.writeFailed = true;
     this.onEnd('error', e);
     this.flushDrainWaiters(false);
   }
 
-  private onClose(): void {
+  /** @internal */
+  onClose(): void {
     this.closed = true;
     this.onEnd('eof', null);
     this.flushDrainWaiters(false);
@@ -264,8 +328,6 @@ export class TcpConn {
   /** Bytes held back until the end of the current Lua run (counted as sent). */
   private batch: Buffer | null = null;
   private batchBytes = 0;
-  /** A batch buffer Node has finished with, for the next batch. */
-  private spare: Buffer | null = null;
   /** Size of the last flushed batch: the next batch buffer is allocated that large. */
   private lastBatch = 64;
 
@@ -305,11 +367,7 @@ export class TcpConn {
     let buf = this.batch;
     if (buf === null) {
       const want = Math.max(n, this.lastBatch);
-      const spare = this.spare;
-      if (spare !== null && spare.length >= want) {
-        buf = this.batch = spare;
-        this.spare = null;
-      } else buf = this.batch = Buffer.allocUnsafe(want);
+      buf = this.batch = takeBatch(want);
       pendingBatches[pendingCount++] = this;
     } else if (this.batchBytes + n > buf.length) {
       const bigger = Buffer.allocUnsafe(Math.max(this.batchBytes + n, buf.length * 2));
@@ -333,7 +391,7 @@ export class TcpConn {
     if (this.sock.writableLength === 0) {
       this.sock.write(n === buf.length ? buf : buf.subarray(0, n));
       // Written through to the kernel at once: Node holds no reference, reuse the buffer.
-      if (this.sock.writableLength === 0) this.spare = buf;
+      if (this.sock.writableLength === 0) giveBatch(buf);
       else if (n >= REUSE_AFTER_WRITE) this.reclaimLater(buf);
     } else {
       this.sock.write(n === buf.length ? buf : buf.subarray(0, n));
@@ -348,29 +406,32 @@ export class TcpConn {
 
   /** A zero-length write is queued behind the data when someone waits for the queue to empty. */
   private probing = false;
-  /** A large batch buffer Node still holds becomes the spare once Node has written it. */
+  /** A large batch buffer Node still holds is given back once Node has written it. */
   private reclaimLater(buf: Buffer): void {
     this.sock.write(EMPTY, () => {
-      if (this.spare === null || this.spare.length < buf.length) this.spare = buf;
+      giveBatch(buf);
     });
   }
 
-  private readonly onProbe = (err?: Error | null): void => {
+  /** The probe's write callback, made on first use (most connections never need it). */
+  private onProbe: ((err?: Error | null) => void) | null = null;
+  private probeDone(err?: Error | null): void {
     this.probing = false;
     if (err) {
       this.writeFailed = true;
       this.flushDrainWaiters(false);
-    } else if (this.drainWaiters.length) {
+    } else if (this.drainWaiters !== null && this.drainWaiters.length) {
       if (this.sock.writableLength === 0) this.flushDrainWaiters(true);
       else this.probe(); // more was written after the probe
     }
-  };
+  }
 
   private probe(): void {
     if (this.probing || this.closed || this.sock.destroyed) return;
     this.probing = true;
     // Its callback runs once everything written before it has gone to the kernel. Writes
     // themselves carry no callback: a per-write callback costs a tick per message.
+    this.onProbe ??= (err) => this.probeDone(err);
     this.sock.write(EMPTY, this.onProbe);
   }
 
@@ -386,19 +447,19 @@ export class TcpConn {
       cb(this.writable);
       return;
     }
-    this.drainWaiters.push(cb);
+    (this.drainWaiters ??= []).push(cb);
     this.probe();
   }
 
   removeDrainWaiter(cb: (ok: boolean) => void): void {
-    const i = this.drainWaiters.indexOf(cb);
-    if (i >= 0) this.drainWaiters.splice(i, 1);
+    const i = this.drainWaiters?.indexOf(cb) ?? -1;
+    if (i >= 0) this.drainWaiters!.splice(i, 1);
   }
 
   private flushDrainWaiters(ok: boolean): void {
     const list = this.drainWaiters;
-    if (!list.length) return;
-    this.drainWaiters = [];
+    if (list === null || !list.length) return;
+    this.drainWaiters = null;
     for (const cb of list) cb(ok);
   }
 
