@@ -164,7 +164,7 @@ export class TlsLib {
       if (!c) return null;
       // BAS raises this for a listener given a client context.
       if (!c.server) throw new LuaRaise('SharkSSL not a server type');
-      return (so: net.Socket): net.Socket => acceptTls(so, c);
+      return (so: net.Socket): net.Socket => acceptTls(so, c, this.ctx.config.handshakeTimeoutMs);
     };
     s.tlsEndReason = (conn) => tlsEndReason(conn.sock, conn.ended ?? 'eof', conn.endError);
   }

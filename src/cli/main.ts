@@ -104,7 +104,7 @@ async function main(): Promise<void> {
   }
 
   const rt = await Runtime.create({
-    config: { threadcnt: config.threadcnt, wsmaxsize: config.wsmaxsize, cpuBudgetMs: config.cpubudget, homeio: config.homeio },
+    config: { threadcnt: config.threadcnt, wsmaxsize: config.wsmaxsize, cpuBudgetMs: config.cpubudget, homeio: config.homeio, handshakeTimeoutMs: typeof config.raw.handshaketimeout === 'number' ? config.raw.handshaketimeout : undefined },
   });
   installMako(rt, { argv: process.argv.slice(2), execpath: execDir, cfgfname, port: config.port, sslport: config.https ? config.sslport : 0 });
   const stop = (): void => void rt.shutdown(0);

@@ -17,6 +17,7 @@ import { X509Certificate } from 'node:crypto';
 import type { TlsContextDef } from './tls-context.js';
 import { tlsErrorString } from './tls-errors.js';
 import { sharkCipher, trustOutcome, type TrustOutcome } from './cert-info.js';
+import { guardServerHandshake } from './handshake-guard.js';
 
 export interface TlsInfo {
   /** The accepting side of the connection. */
@@ -144,8 +145,12 @@ export function connectTls(plain: net.Socket, ctx: TlsContextDef, o: ClientOptio
   return s;
 }
 
-/** The server side of an accepted connection (a TLS listener's accept). */
-export function acceptTls(plain: net.Socket, ctx: TlsContextDef): tls.TLSSocket {
+/**
+ * The server side of an accepted connection (a TLS listener's accept). The handshake must
+ * complete within `handshakeTimeoutMs` (src/net/handshake-guard.ts), else the connection is
+ * destroyed and the script's first read reports it.
+ */
+export function acceptTls(plain: net.Socket, ctx: TlsContextDef, handshakeTimeoutMs?: number): tls.TLSSocket {
   const s = new tls.TLSSocket(plain, {
     isServer: true,
     secureContext: ctx.secureContext(),
@@ -157,6 +162,7 @@ export function acceptTls(plain: net.Socket, ctx: TlsContextDef): tls.TLSSocket 
   s.once('secure', () => capture(s, info));
   // Handshake errors reach the script through its first read (TcpConn keeps the error).
   s.on('error', () => {});
+  guardServerHandshake(s, plain, { timeoutMs: handshakeTimeoutMs });
   return s;
 }
 

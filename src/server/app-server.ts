@@ -42,6 +42,7 @@ export async function startAppServer(
     commandcnt: config.commandcnt,
     headTimeout: num('headtimeout'),
     maxBodySize: num('maxbodysize'),
+    handshakeTimeout: num('handshaketimeout'),
     accessLog: config.raw.accesslog === true,
     showErrors: config.raw.showerrors === true,
     auth,

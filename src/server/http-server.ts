@@ -47,6 +47,8 @@ export interface HttpServerOptions {
   headTimeout?: number;
   /** Largest request body in bytes; a larger one is answered 413. Default 16 MiB. */
   maxBodySize?: number;
+  /** Milliseconds an HTTPS connection has to complete its TLS handshake. Default 10000. */
+  handshakeTimeout?: number;
   /** Milliseconds an idle keep-alive connection is kept. Default 30000. */
   idleTimeout?: number;
   /** Development setting: 500 pages show the Lua error and traceback (never by default). */
@@ -61,7 +63,7 @@ export interface HttpServerOptions {
 }
 
 /** Makes a listening-ready TLS server for HTTPS (provided by the TLS module). */
-export type HttpsListenerFactory = (opts: { certfile?: string; keyfile?: string }) => net.Server | Promise<net.Server>;
+export type HttpsListenerFactory = (opts: { certfile?: string; keyfile?: string; handshakeTimeout?: number }) => net.Server | Promise<net.Server>;
 let httpsFactory: HttpsListenerFactory | null = null;
 
 /** The TLS module registers how to create the HTTPS listener (issue "TLS"). */
@@ -161,9 +163,8 @@ export class HttpServer {
       plain.on('error', (e) => rt.log.write(`remora: HTTP listener: ${e.message}\n`));
       const factory = httpsFactory;
       if (factory && opts.sslport !== undefined) {
-        const secure = await factory({ certfile: opts.certfile, keyfile: opts.keyfile });
+        const secure = await factory({ certfile: opts.certfile, keyfile: opts.keyfile, handshakeTimeout: opts.handshakeTimeout });
         secure.on('secureConnection', (so: net.Socket) => srv.accept(so));
-        secure.on('tlsClientError', () => {});
         srv.listeners.push(secure);
         srv.sslport = await listenWithFallback(secure, opts.sslport, opts.sslhost, opts.sslFallbackPorts === undefined ? HTTPS_FALLBACK_PORTS : opts.sslFallbackPorts);
       }

@@ -15,6 +15,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import tls from 'node:tls';
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS, guardTlsServer } from '../net/handshake-guard.js';
 import { loadCertKey, TLS12_CIPHERS, TLS13_SUITES, TLS_MAX_VERSION, TLS_MIN_VERSION, type CertKey, type PemError } from '../net/tls-context.js';
 
 /** A bad `certfile`/`keyfile`: reported as one line, exit status 2 (src/cli/main.ts). */
@@ -25,17 +26,16 @@ export interface HttpsListenerOptions {
   certfile?: string;
   /** PEM private key belonging to `certfile`, unencrypted. */
   keyfile?: string;
+  /**
+   * Milliseconds a connection has to complete its handshake (it holds no `conncnt` slot
+   * before that, so half-done handshakes must not pile up; node's default is 120 s).
+   */
+  handshakeTimeout?: number;
 }
 
 /** Password of the demo key; published with it (src/vm-resources/README.md). */
 const DEMO_KEY_PASSWORD = 'sharkssl';
 
-/**
- * A connection must finish its handshake within this time; it holds no `conncnt` slot before
- * that, so without a bound half-done handshakes could pile up (node's default is 120 s). The
- * same as the HTTP server's default request-head deadline.
- */
-const HANDSHAKE_TIMEOUT_MS = 15_000;
 
 /** What the PEM loader's result names mean, for the one-line start-up error. */
 const PEM_MESSAGES: Record<PemError, string> = {
@@ -95,15 +95,19 @@ export function createHttpsServer(opts: HttpsListenerOptions): tls.Server {
   // The TLS module's listener settings (TlsContextDef.secureContext), given as options:
   // tls.createServer makes its connections' context from its own options and ignores a
   // `secureContext` option.
-  return tls.createServer({
+  const server = tls.createServer({
     cert: cert.chainPem,
     key: cert.keyForContext(),
     minVersion: TLS_MIN_VERSION,
     maxVersion: TLS_MAX_VERSION,
     ciphers: `${TLS13_SUITES}:${TLS12_CIPHERS}`,
     honorCipherOrder: true,
-    handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
-    // The HTTP connection answers a half-closed request before it closes (http-connection.ts).
-    allowHalfOpen: true,
+    handshakeTimeout: opts.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
+    // No half-open connections before the handshake has completed (src/net/handshake-guard.ts);
+    // the HTTP connection turns it on for a secured connection (it answers a half-closed
+    // request before it closes).
+    allowHalfOpen: false,
   });
+  guardTlsServer(server);
+  return server;
 }
