@@ -13,6 +13,14 @@ import type { AppSpec } from './config.js';
 /** A problem with an app or script path: reported as one line, non-zero exit. */
 export class AppError extends Error {}
 
+/**
+ * An app whose `.preload` failed (syntax or run-time error): it is not mounted, its
+ * `onunload` never runs, and the server goes on with the next app, as Mako does. Issue 14:
+ * a `.preload` typically installs the app's authentication, so serving the app without it
+ * would open protected pages.
+ */
+export class PreloadError extends Error {}
+
 /** Adds members to a new app environment (the table is on top of L). */
 export type AppEnvHook = (app: App, L: LState) => void;
 
@@ -73,9 +81,22 @@ export async function loadApp(rt: Runtime, spec: AppSpec, hooks: AppEnvHook[] = 
     const src = readFileSync(preload);
     // Chunks are named relative to their app, as in BAS: errors read ".preload:12: ...".
     const rel = '.preload';
-    // Runtime errors are traced by run(); a syntax error is traced here. Either way the
-    // server keeps starting, as BAS does.
-    await rt.run(src, '@' + rel, 'preload', app.envRef).catch((e: Error) => rt.log.write(`-------- Lua error: ${e.message}\n`));
+    // Runtime errors are traced by run() (chunk:line and traceback); a syntax error is traced
+    // here. Either way the app is dropped and the server goes on with the next one.
+    const err = await rt.run(src, '@' + rel, 'preload', app.envRef).catch((e: Error) => {
+      rt.log.write(`-------- Lua error: ${e.message}\n`);
+      return e;
+    });
+    if (err) {
+      const i = rt.unloadables.indexOf(app);
+      if (i >= 0) rt.unloadables.splice(i, 1);
+      vm.unref(app.envRef);
+      app.envRef = 0;
+      // Mako's start-up line for an app that did not load.
+      const msg = err.message.split('\n')[0]!;
+      rt.log.write(`Loading ${spec.path} as "${spec.name === '' ? 'root application' : spec.name}" : failed: ${msg}\n`);
+      throw new PreloadError(msg);
+    }
   }
   return app;
 }

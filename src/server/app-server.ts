@@ -9,6 +9,7 @@ import { parseAuthConfig } from './auth.js';
 import { HttpServer, setHttpsListenerFactory, type HttpServerOptions } from './http-server.js';
 import { createHttpsServer } from './https-listener.js';
 import { MakoApps } from './mako-apps.js';
+import { PreloadError } from '../app/app-loader.js';
 
 export interface AppServer {
   readonly http: HttpServer;
@@ -54,7 +55,15 @@ export async function startAppServer(
   mako.setPorts(http.port, http.sslport);
   announce(`HTTP server listening on port ${http.port}${http.sslport !== null ? `, HTTPS on port ${http.sslport}` : ''}\n`);
   const started = (async () => {
-    for (const spec of [...config.apps, ...apps]) await mako.load(spec);
+    for (const spec of [...config.apps, ...apps]) {
+      try {
+        await mako.load(spec);
+      } catch (e) {
+        // Traced and announced by loadApp; the app stays unmounted and the others load.
+        if (!(e instanceof PreloadError)) throw e;
+        announce(`remora: app ${spec.path} not loaded: its .preload failed\n`);
+      }
+    }
     markReady();
   })();
   return { http, mako, ready: started };

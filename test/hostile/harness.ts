@@ -19,21 +19,36 @@ export interface HostileServer extends CliProc {
   stop(): Promise<void>;
 }
 
+function writeFiles(dir: string, files: Record<string, string>): void {
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, name)), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  }
+}
+
+export interface ServerOptions {
+  /** More apps: name -> files, mounted as `-l<name>::<dir>/<name>` before the root app. */
+  apps?: Record<string, Record<string, string>>;
+  /** More command-line arguments (before the -l options). */
+  args?: string[];
+}
+
 /**
  * Starts `remora -c <dir>/mako.conf -l::<dir>/app` with `files` (paths relative to the app;
  * `health.txt` is added) and `conf` as the configuration file (HTTP and HTTPS on 127.0.0.1,
  * ports chosen by the OS).
  */
-export async function startServer(files: Record<string, string> = {}, conf = '', extraArgs: string[] = []): Promise<HostileServer> {
+export async function startServer(files: Record<string, string> = {}, conf = '', opts: ServerOptions = {}): Promise<HostileServer> {
   const dir = mkdtempSync(join(tmpdir(), 'remora-hostile-'));
   const app = join(dir, 'app');
-  mkdirSync(app);
-  for (const [name, text] of Object.entries({ 'health.txt': 'ok\n', ...files })) {
-    mkdirSync(dirname(join(app, name)), { recursive: true });
-    writeFileSync(join(app, name), text);
+  writeFiles(app, { 'health.txt': 'ok\n', ...files });
+  const mounts: string[] = [];
+  for (const [name, appFiles] of Object.entries(opts.apps ?? {})) {
+    writeFiles(join(dir, name), { '.keep': '', ...appFiles });
+    mounts.push(`-l${name}::${join(dir, name)}`);
   }
   writeFileSync(join(dir, 'mako.conf'), `port = 0\nsslport = 0\nhost = "127.0.0.1"\nsslhost = "127.0.0.1"\n${conf}\n`);
-  const p = await startCli(['-c', join(dir, 'mako.conf'), ...extraArgs, '-l::' + app]);
+  const p = await startCli(['-c', join(dir, 'mako.conf'), ...(opts.args ?? []), ...mounts, '-l::' + app]);
   const pid = p.child.pid!;
   return {
     ...p,
