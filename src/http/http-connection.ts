@@ -18,6 +18,7 @@ import { BodyStream } from './body-stream.js';
 import { HttpError } from './http-error.js';
 import { RequestParser, type RequestHead, type RequestParserOptions } from './request-parser.js';
 import { ResponseWriter } from './response-writer.js';
+import type { Phase, PolicyConn } from './connection-policy.js';
 
 export interface HttpConnectionOptions extends RequestParserOptions {
   /** Largest request body; a larger one is answered 413 (or, once streaming, fails the stream). Default 16 MiB. */
@@ -39,6 +40,11 @@ export interface HttpConnectionOptions extends RequestParserOptions {
   server?: string;
   /** Told about peer errors and handler failures (for tracing); never about normal closes. */
   onError?: (error: Error) => void;
+  /**
+   * Called when a new connection receives its first byte (src/http/connection-policy.ts: it
+   * now needs a slot); false closes the connection.
+   */
+  onFirstByte?: (conn: HttpConnection) => boolean;
 }
 
 /** One request as the handler sees it. */
@@ -85,8 +91,12 @@ const INBOX_HIGH_WATER = 64 * 1024;
 /** How long a closing connection keeps draining the peer's input; see closeAfterError. */
 const LINGER_MS = 2000;
 
-export class HttpConnection {
+export class HttpConnection implements PolicyConn {
   private state = State.Head;
+  /** performance.now() when the current phase began (src/http/connection-policy.ts). */
+  phaseSince = performance.now();
+  /** Requests dispatched on this connection (0: still new). */
+  private requests = 0;
   private readonly parser: RequestParser;
   /** Received bytes not yet given to the parser or body decoder. */
   private inbox: Buffer[] = [];
@@ -125,6 +135,7 @@ export class HttpConnection {
     if (idle > 0) socket.setTimeout(idle);
     // The peer's half-close must not close our side before the response is written.
     socket.allowHalfOpen = true;
+    if (pushback) this.requests = 1; // given back by sock2req: it held a slot already
     if (pushback && pushback.byteLength > 0) {
       this.inbox.push(Buffer.from(pushback));
       this.headStartedAt = performance.now();
@@ -153,6 +164,25 @@ export class HttpConnection {
    */
   headStartedAt = 0;
 
+  /** The phase for the server's deadline and eviction policy (src/http/connection-policy.ts). */
+  get phase(): Phase {
+    switch (this.state) {
+      case State.Head:
+        return this.headStartedAt !== 0 ? 'head' : this.requests === 0 ? 'new' : 'idle';
+      case State.Body:
+        return 'body';
+      case State.Handling:
+        return 'busy';
+      default:
+        return 'closing';
+    }
+  }
+
+  /** Body bytes received so far for the request being read. */
+  get bodyReceived(): number {
+    return this.state === State.Body ? (this.decoder?.received ?? 0) : 0;
+  }
+
   /** True while the connection waits for (the rest of) a request head, i.e. runs no handler. */
   get awaitingHead(): boolean {
     return this.state === State.Head;
@@ -165,7 +195,14 @@ export class HttpConnection {
 
   private receive(chunk: Buffer): void {
     if (this.state === State.Closing) return; // draining after an error
-    if (this.state === State.Head && this.headStartedAt === 0) this.headStartedAt = performance.now();
+    if (this.state === State.Head && this.headStartedAt === 0) {
+      const wasNew = this.requests === 0;
+      this.headStartedAt = this.phaseSince = performance.now();
+      if (wasNew && this.options.onFirstByte && !this.options.onFirstByte(this)) {
+        this.destroy();
+        return;
+      }
+    }
     this.inbox.push(chunk);
     if (this.state === State.Head || this.state === State.Body) this.pump();
     else if (this.state === State.Handling) {
@@ -238,6 +275,7 @@ export class HttpConnection {
     this.body = [];
     this.afterHead = [];
     this.state = State.Body;
+    this.phaseSince = performance.now();
     if (r.head.expectContinue && framing.kind !== 'none') {
       // RFC 9110 §10.1.1: the client waits for this before sending the body.
       this.socket.write('HTTP/1.1 100 Continue\r\n\r\n');
@@ -279,6 +317,8 @@ export class HttpConnection {
    */
   private dispatch(): void {
     this.state = State.Handling;
+    this.requests++;
+    this.phaseSince = performance.now();
     queueMicrotask(() => this.runHandler());
   }
 
@@ -370,7 +410,8 @@ export class HttpConnection {
     this.afterHead = [];
     this.state = State.Head;
     // Pipelined bytes already buffered start the next head's clock now.
-    this.headStartedAt = this.inbox.length > 0 ? performance.now() : 0;
+    this.phaseSince = performance.now();
+    this.headStartedAt = this.inbox.length > 0 ? this.phaseSince : 0;
     this.socket.resume();
     this.pump();
   }

@@ -4,17 +4,17 @@
  * pipeline of small stages (access log, start-up gate, auth, routing, static files, LSP pages),
  * limits connections to `conncnt`, and installs `ba.socket.req2sock`/`sock2req`.
  *
- * Slowloris resistance: a request head must arrive completely within `headTimeout` (a peer
- * that trickles bytes keeps the idle timer from firing, so the head gets its own deadline),
- * and when all `conncnt` slots are taken a new connection evicts the connection that has
- * waited longest for its request head (idle keep-alive connections first) instead of being
- * refused; connections running a page are never evicted.
+ * Slowloris, R.U.D.Y. and connection floods: every connection phase (new, head, body, idle)
+ * has a deadline that trickled bytes do not restart, and when all `conncnt` slots are taken an
+ * idle or slow connection makes room for a new request; connections running a page are never
+ * evicted (src/http/connection-policy.ts).
  *
  * HTTPS: when an HTTPS listener factory is set (setHttpsListenerFactory; the app server sets
  * src/server/https-listener.ts's), `sslport` is opened the same way with the
  * fallback range 9443–9460 and served by the same pipeline.
  */
 import net from 'node:net';
+import { DEFAULT_LIMITS, holdsSlot, newVictim, overdue, slotVictim, type ConnectionLimits } from '../http/connection-policy.js';
 import { HttpConnection, type HttpConnectionOptions, type HttpHandler } from '../http/http-connection.js';
 import { RequestLib } from '../ba/request.js';
 import { installReq2Sock } from '../ba/req2sock.js';
@@ -49,6 +49,10 @@ export interface HttpServerOptions {
   maxBodySize?: number;
   /** Milliseconds an HTTPS connection has to complete its TLS handshake. Default 10000. */
   handshakeTimeout?: number;
+  /** Milliseconds a request body may take before `bodyMinRate` applies. Default 15000. */
+  bodyTimeout?: number;
+  /** Lowest average request-body rate (bytes/s) after `bodyTimeout`. Default 1024. */
+  bodyMinRate?: number;
   /** Milliseconds an idle keep-alive connection is kept. Default 30000. */
   idleTimeout?: number;
   /** Development setting: 500 pages show the Lua error and traceback (never by default). */
@@ -111,8 +115,7 @@ export class HttpServer {
   private readonly listeners: net.Server[] = [];
   private readonly connections = new Set<HttpConnection>();
   private readonly connOpts: HttpConnectionOptions;
-  private readonly conncnt: number;
-  private readonly headTimeout: number;
+  private readonly limits: ConnectionLimits;
   private sweeper: NodeJS.Timeout | null = null;
   private closed = false;
 
@@ -120,8 +123,15 @@ export class HttpServer {
     readonly rt: Runtime,
     readonly opts: HttpServerOptions,
   ) {
-    this.conncnt = Math.max(1, opts.conncnt ?? 50);
-    this.headTimeout = opts.headTimeout ?? 15_000;
+    const conncnt = Math.max(1, opts.conncnt ?? DEFAULT_LIMITS.conncnt);
+    this.limits = {
+      conncnt,
+      newcnt: Math.max(DEFAULT_LIMITS.newcnt, conncnt * 4),
+      headTimeout: opts.headTimeout ?? DEFAULT_LIMITS.headTimeout,
+      bodyTimeout: opts.bodyTimeout ?? DEFAULT_LIMITS.bodyTimeout,
+      bodyMinRate: opts.bodyMinRate ?? DEFAULT_LIMITS.bodyMinRate,
+      idleTimeout: opts.idleTimeout ?? DEFAULT_LIMITS.idleTimeout,
+    };
     this.requests = new RequestLib(rt.ctx);
     this.requests.install(rt.vm.L);
     this.sessions = new SessionStore((ref) => rt.vm.unref(ref));
@@ -136,7 +146,8 @@ export class HttpServer {
     stages.push(routeStage(this.mounts), staticStage(), this.pages.stage());
     this.handler = compose(stages);
     this.connOpts = {
-      idleTimeout: opts.idleTimeout ?? 30_000,
+      idleTimeout: this.limits.idleTimeout,
+      onFirstByte: (conn) => this.claimSlot(conn),
       maxBodySize: opts.maxBodySize,
       // Bodies above 64 KiB reach pages while they arrive (request:rawrdr reads them).
       streamThreshold: 64 * 1024,
@@ -177,10 +188,12 @@ export class HttpServer {
     return srv;
   }
 
-  /** Number of connections speaking HTTP now. */
+  /** Number of connections holding a `conncnt` slot now (src/http/connection-policy.ts). */
   get connectionCount(): number {
     this.prune();
-    return this.connections.size;
+    let n = 0;
+    for (const c of this.connections) if (holdsSlot(c)) n++;
+    return n;
   }
 
   private prune(): void {
@@ -193,11 +206,11 @@ export class HttpServer {
       return;
     }
     this.prune();
-    if (this.connections.size >= this.conncnt && !this.evictOne()) {
-      // Every slot runs a request: refuse this one (conncnt, server.md §2).
-      so.destroy();
-      return;
-    }
+    // A new connection takes no slot until it sends something; the pool of silent new
+    // connections is bounded on its own (the oldest goes).
+    let fresh = 0;
+    for (const c of this.connections) if (c.phase === 'new') fresh++;
+    if (fresh >= this.limits.newcnt) this.drop(newVictim(this.connections));
     this.adopt(so);
   }
 
@@ -216,35 +229,29 @@ export class HttpServer {
   }
 
   /**
-   * Frees a slot: an idle keep-alive connection, else the connection whose request head has
-   * been arriving the longest. Returns false when every connection is running a request.
+   * A new connection sent its first byte and needs a slot: when all `conncnt` are taken, an
+   * idle or slow connection makes room; false (refused) when every slot runs a request.
    */
-  private evictOne(): boolean {
-    let victim: HttpConnection | null = null;
-    let oldest = Infinity;
-    for (const c of this.connections) {
-      if (!c.awaitingHead) continue;
-      if (c.headStartedAt === 0) {
-        victim = c;
-        break;
-      }
-      if (c.headStartedAt < oldest) {
-        oldest = c.headStartedAt;
-        victim = c;
-      }
-    }
+  private claimSlot(conn: HttpConnection): boolean {
+    let held = 0;
+    for (const c of this.connections) if (c !== conn && !c.closed && holdsSlot(c)) held++;
+    if (held < this.limits.conncnt) return true;
+    const victim = slotVictim(this.connections, conn);
     if (!victim) return false;
-    victim.destroy();
-    this.connections.delete(victim);
+    this.drop(victim);
     return true;
   }
 
-  /** Closes connections whose request head is overdue. */
+  private drop(c: HttpConnection | null): void {
+    if (!c) return;
+    c.destroy();
+    this.connections.delete(c);
+  }
+
+  /** Closes connections that overstayed their phase (src/http/connection-policy.ts). */
   private sweep(): void {
     const now = performance.now();
-    for (const c of this.connections) {
-      if (c.awaitingHead && c.headStartedAt !== 0 && now - c.headStartedAt > this.headTimeout) c.destroy();
-    }
+    for (const c of this.connections) if (overdue(c, now, this.limits)) this.drop(c);
     this.prune();
   }
 
