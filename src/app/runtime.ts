@@ -142,19 +142,43 @@ export class Runtime {
    */
   shutdown(code = 0): Promise<void> {
     if (this.shuttingDown) return this.shuttingDown;
+    let exited = false;
+    let unloading = '';
+    const exit = (): void => {
+      if (exited) return;
+      exited = true;
+      clearTimeout(grace);
+      this.onExit(code);
+    };
+    // The whole shutdown is bounded (issue 14): an onunload that waits (ba.sleep(600000))
+    // must not keep the process alive.
+    const graceMs = this.ctx.config.shutdownGraceMs ?? 5000;
+    const grace = setTimeout(() => {
+      this.log.write(`remora: shutdown did not finish within ${graceMs} ms${unloading ? ` (onunload of ${unloading} still running)` : ''}; exiting\n`);
+      try {
+        for (const h of this.ctx.shutdownHooks) h();
+      } finally {
+        exit();
+      }
+    }, graceMs);
+    grace.unref();
     this.shuttingDown = (async () => {
       // Let the caller's Lua code unwind first (os.exit is called from inside Lua).
       await new Promise((r) => setImmediate(r));
       for (const u of [...this.unloadables].reverse()) {
+        if (exited) return;
+        unloading = u.name === '' ? 'the root app' : `app "${u.name}"`;
         try {
           await u.unload();
         } catch (e) {
           this.log.write(`-------- Lua error: ${e instanceof LuaError ? e.describe() : String(e)}\n`);
         }
       }
+      unloading = '';
+      if (exited) return;
       for (const h of this.ctx.shutdownHooks) h();
       this.sched.shutdownWaiters();
-      this.onExit(code);
+      exit();
     })();
     return this.shuttingDown;
   }

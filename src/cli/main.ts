@@ -29,6 +29,12 @@ function fail(msg: string, code = 2): never {
   process.exit(code);
 }
 
+/** A numeric key of the configuration file, or undefined. */
+function rawNum(config: ServerConfig, key: string): number | undefined {
+  const v = config.raw[key];
+  return typeof v === 'number' ? v : undefined;
+}
+
 async function main(): Promise<void> {
   let opts;
   try {
@@ -104,10 +110,22 @@ async function main(): Promise<void> {
   }
 
   const rt = await Runtime.create({
-    config: { threadcnt: config.threadcnt, wsmaxsize: config.wsmaxsize, cpuBudgetMs: config.cpubudget, homeio: config.homeio, handshakeTimeoutMs: typeof config.raw.handshaketimeout === 'number' ? config.raw.handshaketimeout : undefined },
+    config: { threadcnt: config.threadcnt, wsmaxsize: config.wsmaxsize, cpuBudgetMs: config.cpubudget, homeio: config.homeio, handshakeTimeoutMs: rawNum(config, 'handshaketimeout'), shutdownGraceMs: rawNum(config, 'shutdowngrace') },
   });
   installMako(rt, { argv: process.argv.slice(2), execpath: execDir, cfgfname, port: config.port, sslport: config.https ? config.sslport : 0 });
-  const stop = (): void => void rt.shutdown(0);
+  // The first SIGINT/SIGTERM shuts down gracefully (bounded by shutdowngrace); a second one
+  // exits at once with the shell's status for the signal (issue 14).
+  let signalled = false;
+  const stop = (sig: NodeJS.Signals): void => {
+    // A worker may get a terminal's Ctrl-C twice (from the terminal and from the primary);
+    // the primary handles a second signal by killing the workers.
+    if (signalled && !cluster.isWorker) {
+      process.stderr.write(`remora: second ${sig}: exiting now\n`);
+      process.exit(sig === 'SIGINT' ? 130 : 143);
+    }
+    signalled = true;
+    void rt.shutdown(0);
+  };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 
@@ -161,12 +179,22 @@ function runPrimary(n: number): void {
     });
   };
   function stop(sig: NodeJS.Signals): void {
+    if (stopping && (sig === 'SIGINT' || sig === 'SIGTERM') && signalled) {
+      // A second signal: the workers are killed and the primary exits at once.
+      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');
+      process.exit(sig === 'SIGINT' ? 130 : 143);
+    }
     stopping = true;
     for (const w of Object.values(cluster.workers ?? {})) w?.process.kill(sig);
   }
   for (let i = 0; i < n; i++) start();
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  let signalled = false;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    stop(sig);
+    signalled = true;
+  };
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
 }
 
 main().catch((e: unknown) => {
