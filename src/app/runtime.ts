@@ -78,6 +78,7 @@ export class Runtime {
     const vm = await LuaVM.create();
     const log = opts.log ?? consoleLog;
     const config = { ...defaultConfig, ...opts.config };
+    if (config.binaryChunks) vm.binaryChunks = true;
     const sched = new Scheduler(vm, log, { cpuBudgetMs: config.cpuBudgetMs });
     return new Runtime(vm, sched, log, config, opts.onExit ?? ((code) => process.exit(code)));
   }

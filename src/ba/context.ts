@@ -17,6 +17,8 @@ export interface RuntimeConfig {
   cpuBudgetMs: number;
   /** Root of ba.openio"home" (config key homeio); default: the working directory. */
   homeio?: string;
+  /** Allow precompiled (binary) chunks in load/loadfile/require (binarychunks; default false). */
+  binaryChunks?: boolean;
   /** ms the whole graceful shutdown may take (shutdowngrace, default 5000). */
   shutdownGraceMs?: number;
   /** ms an accepted TLS connection has to complete its handshake (handshaketimeout). */

@@ -132,6 +132,42 @@ function isLuaUnwind(e: unknown): boolean {
   return e === Infinity || (typeof e === 'object' && e !== null && (e as { name?: string }).name === 'ExitStatus');
 }
 
+/**
+ * Wrappers that force mode "t" unless binary chunks are allowed. Not tail calls, so errors
+ * raised by the originals still name 'load'/'loadfile'. The searchers of `require` read files
+ * through the originals' C code (luaL_loadfilex), so package.searchers[2] is wrapped as well.
+ */
+const CHUNK_MODE_LUA = `
+local load, loadfile, error, select = load, loadfile, error, select
+local allow = false
+local function m(mode) if allow then return mode end return "t" end
+_G.load = function(chunk, name, mode, ...)
+  local f, e = load(chunk, name, m(mode), ...)
+  if f then return f end
+  return nil, e
+end
+_G.loadfile = function(name, mode, ...)
+  local f, e = loadfile(name, m(mode), ...)
+  if f then return f end
+  return nil, e
+end
+_G.dofile = function(name)
+  local f, e = loadfile(name, m("bt"))
+  if not f then error(e, 0) end
+  return f()
+end
+local searchers = package.searchers
+local lua_searcher = searchers[2]
+searchers[2] = function(name)
+  local path, err = package.searchpath(name, package.path)
+  if not path then return lua_searcher(name) end
+  local f, e = loadfile(path, m("bt"))
+  if not f then error(("error loading module '%s' from file '%s':\\n\\t%s"):format(name, path, e), 0) end
+  return f, path
+end
+return function(a) allow = a end
+`;
+
 export interface LuaVMOptions {
   /** Called from the count hook every `hookCount` instructions; may raise or yield. */
   hookCount?: number;
@@ -161,6 +197,37 @@ export class LuaVM {
     this.outPtr = m._malloc(8);
     this.L = m._luaL_newstate();
     m._luaL_openlibs(this.L);
+    this.installChunkMode();
+  }
+
+  /**
+   * Whether precompiled (binary) chunks may be loaded (configuration `binarychunks`). Off by
+   * default (issue 14): Lua does not verify bytecode, and malformed bytecode can corrupt or
+   * trap the VM; a server accepts source text only. Covers every load path: `load`,
+   * `loadfile`, `dofile`, `require`'s loaders and every host load (pages, .preload, modules).
+   */
+  get binaryChunks(): boolean {
+    return this.allowBinary;
+  }
+
+  set binaryChunks(allow: boolean) {
+    this.allowBinary = allow;
+    this.pushRef(this.L, this.chunkModeRef);
+    this.m._lua_pushboolean(this.L, allow ? 1 : 0);
+    const err = this.pcall(this.L, 1, 0);
+    if (err) throw err;
+  }
+
+  private allowBinary = false;
+  private chunkModeRef = 0;
+
+  /** Replaces load/loadfile/dofile with versions that honour binaryChunks. */
+  private installChunkMode(): void {
+    const err = this.load(this.L, CHUNK_MODE_LUA, '=chunkmode');
+    if (err) throw err;
+    const perr = this.pcall(this.L, 0, 1);
+    if (perr) throw perr;
+    this.chunkModeRef = this.ref(this.L);
   }
 
   static async create(): Promise<LuaVM> {
@@ -582,7 +649,7 @@ export class LuaVM {
     const h = this.heap();
     h.set(name, np);
     h[np + name.length] = 0;
-    const st = this.m._luaL_loadbufferx(L, p, bytes.length, np, 0);
+    const st = this.m._luaL_loadbufferx(L, p, bytes.length, np, this.allowBinary ? 0 : this.cstr('t'));
     this.m._free(np);
     if (st !== LUA_OK) {
       const msg = this.toStr(L, -1) ?? 'load error';
