@@ -6,6 +6,8 @@
  *   head     a request head is arriving              deadline: headTimeout from its first byte
  *   body     a request body is arriving              must average bodyMinRate bytes/s after a
  *                                                    grace of bodyTimeout (1 byte every 5 s fails)
+ *   upload   a page runs and reads a streamed body    as body, while the page waits for bytes
+ *                                                    (not while it lags behind the peer)
  *   busy     a handler (page) runs                   no deadline: pages may take their time
  *   idle     keep-alive, between requests            deadline: idleTimeout
  *   closing  an error answer is being delivered     (closes itself)
@@ -20,7 +22,7 @@
  * evicted. When the `new` pool is full, the oldest new connection goes.
  */
 
-export type Phase = 'new' | 'head' | 'body' | 'busy' | 'idle' | 'closing';
+export type Phase = 'new' | 'head' | 'body' | 'upload' | 'busy' | 'idle' | 'closing';
 
 /** What the policy needs to know about a connection. */
 export interface PolicyConn {
@@ -63,6 +65,7 @@ export function overdue(c: PolicyConn, now: number, l: ConnectionLimits): boolea
     case 'head':
       return l.headTimeout > 0 && age > l.headTimeout;
     case 'body':
+    case 'upload':
       // Allowed time grows with what arrived: bodyTimeout plus received/bodyMinRate seconds.
       return l.bodyTimeout > 0 && age > l.bodyTimeout + (l.bodyMinRate > 0 ? (c.bodyReceived / l.bodyMinRate) * 1000 : Infinity);
     case 'idle':

@@ -172,7 +172,9 @@ export class HttpConnection implements PolicyConn {
       case State.Body:
         return 'body';
       case State.Handling:
-        return 'busy';
+        // A page reading a streamed body that the peer is slow to send (R.U.D.Y. against a
+        // page): the body deadline applies. When the page lags behind, the slowness is its own.
+        return this.stream && !this.stream.complete && !this.stream.full ? 'upload' : 'busy';
       default:
         return 'closing';
     }
@@ -180,7 +182,7 @@ export class HttpConnection implements PolicyConn {
 
   /** Body bytes received so far for the request being read. */
   get bodyReceived(): number {
-    return this.state === State.Body ? (this.decoder?.received ?? 0) : 0;
+    return this.state === State.Body || this.stream ? (this.decoder?.received ?? 0) : 0;
   }
 
   /** True while the connection waits for (the rest of) a request head, i.e. runs no handler. */

@@ -5,7 +5,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { sleep, startServer, until, whileProbing } from './harness.js';
+import { get, sleep, startServer, until, whileProbing } from './harness.js';
 
 interface Evil {
   sock: net.Socket;
@@ -55,6 +55,31 @@ test('R.U.D.Y. bodies, slowloris heads, silent connections and a connection floo
       for (const s of silent) s.destroy();
     });
     await sleep(100);
+  } finally {
+    for (const e of evil) e.sock.destroy();
+    await srv.stop();
+  }
+});
+
+test('R.U.D.Y. against a page that reads a streamed body: the body deadline applies, other pages are served', async () => {
+  const files = {
+    'upload.lsp': '<?lsp local n = 0 for d in request:rawrdr(4096) do n = n + #d end response:write(n) ?>',
+    'hello.lsp': '<?lsp response:write("hello") ?>',
+  };
+  const srv = await startServer(files, 'commandcnt = 3\nbodytimeout = 1500\nbodyminrate = 1024');
+  const evil: Evil[] = [];
+  try {
+    await whileProbing(srv.port, async () => {
+      // More slow uploads than page slots (commandcnt); each sends one byte every 100 ms.
+      for (let i = 0; i < 5; i++) evil.push(open(srv.port, 'POST /upload.lsp HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: 10000000\r\n\r\n'));
+      const allClosed = await until(() => {
+        for (const e of evil) if (!e.closed) e.sock.write('a');
+        return evil.every((e) => e.closed);
+      }, 20_000);
+      assert.ok(allClosed, `${evil.filter((e) => !e.closed).length} slow uploads still open`);
+      const r = await get(srv.port, '/hello.lsp');
+      assert.equal(r.body, 'hello');
+    });
   } finally {
     for (const e of evil) e.sock.destroy();
     await srv.stop();
