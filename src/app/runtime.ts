@@ -63,7 +63,7 @@ export class Runtime {
     const ioLib = installIo(this.ctx);
     // Each app's environment gets an IO rooted at the app directory (as in Mako).
     this.appHooks.push((app, L) => {
-      ioLib.pushIo(L, new IoDef(app.path, 'disk', false));
+      ioLib.pushIo(L, new IoDef(app.path, 'disk', false, !this.ctx.config.ioSymlinks));
       vm.setField(L, -2, 'io');
     });
     installThread(this.ctx);

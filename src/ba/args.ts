@@ -40,6 +40,25 @@ export class Args {
     return v;
   }
 
+  /**
+   * A time in milliseconds for a timer, sleep or socket wait (issue 14): NaN raises a bad
+   * argument error; negative is 0 (at once); anything from 2^31 ms on, infinity included, is
+   * 2^31 - 1 ms (24.8 days), the longest node's timers wait. Without this, node fires such
+   * timers after 1 ms.
+   */
+  checkTimeout(L: LState, n: number, fname: string): number {
+    const v = this.checkNumber(L, n, fname);
+    if (Number.isNaN(v)) this.argError(n, fname, 'timeout is NaN');
+    return clampTimeout(v);
+  }
+
+  /** A TCP/UDP port, 0..65535 (issue 14: -1 must not wrap to 65535 or reach node). */
+  checkPort(L: LState, n: number, fname: string): number {
+    const v = this.checkInteger(L, n, fname);
+    if (v < 0 || v > 65535) this.argError(n, fname, 'port out of range');
+    return v;
+  }
+
   checkString(L: LState, n: number, fname: string): string {
     const t = this.vm.type(L, n);
     if (t !== T_STRING && t !== T_NUMBER) this.typeError(L, n, fname, 'string');
@@ -86,4 +105,13 @@ export class Args {
       };
     });
   }
+}
+
+/** The longest delay node's timers wait; longer ones fire after 1 ms. */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/** A delay in ms as node's timers take it: negative and NaN are 0, the rest at most 2^31 - 1. */
+export function clampTimeout(ms: number): number {
+  if (!(ms > 0)) return 0;
+  return ms > MAX_TIMEOUT_MS ? MAX_TIMEOUT_MS : ms;
 }

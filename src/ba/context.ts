@@ -17,6 +17,8 @@ export interface RuntimeConfig {
   cpuBudgetMs: number;
   /** Root of ba.openio"home" (config key homeio); default: the working directory. */
   homeio?: string;
+  /** An app's IO follows symbolic links that lead out of the app (iosymlinks; default false). */
+  ioSymlinks?: boolean;
   /** Allow precompiled (binary) chunks in load/loadfile/require (binarychunks; default false). */
   binaryChunks?: boolean;
   /** ms the whole graceful shutdown may take (shutdowngrace, default 5000). */

@@ -159,7 +159,7 @@ export function installCore(ctx: BaContext, hooks: CoreHooks): void {
   ctx.pushBa(L);
   let warnedSleep = false;
   vm.setHost(L, -1, 'sleep', (L) => {
-    const ms = Math.max(0, ctx.args.checkNumber(L, 1, 'sleep'));
+    const ms = ctx.args.checkTimeout(L, 1, 'sleep');
     const task = sched.current;
     if (!task) throw new LuaRaise('ba.sleep: no coroutine to suspend');
     if (task.kind === 'cosocket' && !warnedSleep) {

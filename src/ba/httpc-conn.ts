@@ -4,6 +4,7 @@
  * https/wss. Opening suspends only the calling coroutine; the connect, proxy and TLS events
  * resume it.
  */
+import { clampTimeout } from './args.js';
 import net from 'node:net';
 import tls from 'node:tls';
 import { LuaRaise } from '../vm/lua-error.js';
@@ -95,7 +96,7 @@ export function connectHttpc(
     h.busy = false;
     sockets.complete(w, (L) => sockets.nilErr(L, err, text));
   };
-  w.timer = setTimeout(() => fail('timeout'), h.timeoutMs > 0 ? h.timeoutMs : DEFAULT_CONNECT_TIMEOUT);
+  w.timer = setTimeout(() => fail('timeout'), h.timeoutMs > 0 ? clampTimeout(h.timeoutMs) : DEFAULT_CONNECT_TIMEOUT);
   w.onAbort = () => {
     sock?.destroy();
     release();

@@ -14,6 +14,7 @@
  * `proxycon`) and SOCKS5 (`socks = true`), with the `prx…`/`proxyauth` errors of
  * ba-socket.md §10.
  */
+import { clampTimeout } from './args.js';
 import { isIPv6 } from '../net/resolve.js';
 import { LuaRaise } from '../vm/lua-error.js';
 import { T_BOOLEAN, T_NIL, T_NONE, T_NUMBER, T_STRING, T_TABLE, T_USERDATA, type LState } from '../vm/lua-vm.js';
@@ -195,7 +196,7 @@ export class HttpcLib {
       if (push) finish(push);
     };
     conn.onReadable = onReadable;
-    if (h.timeoutMs > 0) w.timer = setTimeout(() => finish((L) => this.sockets.nilErr(L, 'timeout')), h.timeoutMs);
+    if (h.timeoutMs > 0) w.timer = setTimeout(() => finish((L) => this.sockets.nilErr(L, 'timeout')), clampTimeout(h.timeoutMs));
     w.onAbort = () => {
       h.busy = false;
       if (conn.onReadable === onReadable) conn.onReadable = null;

@@ -13,8 +13,8 @@
  * Errors are `nil, code, message` with BAS's codes: "enoent", "exist", "noaccess",
  * "notempty", "nospace", "invalidname", "ioerror".
  */
-import { existsSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { existsSync, realpathSync } from 'node:fs';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LuaRaise } from '../vm/lua-error.js';
 import { T_NUMBER, T_STRING, T_USERDATA, type LState, type LuaVM } from '../vm/lua-vm.js';
@@ -36,7 +36,42 @@ export class IoDef {
     readonly root: string,
     readonly kind: IoKind,
     readonly readOnly: boolean,
+    /**
+     * Symbolic links must not lead out of `root` (an app's IO, and IOs made from it; issue 14:
+     * HTTP refused such links while the app's IO followed them). The configuration key
+     * `iosymlinks = true` turns the check off.
+     */
+    readonly confined = false,
   ) {}
+
+  private realRoot: string | null = null;
+
+  /** Throws IoError noaccess when `path` (inside root by name) leads out of root on disk. */
+  private checkLinks(path: string): void {
+    try {
+      this.realRoot ??= realpathSync(this.root);
+    } catch {
+      return; // the root itself is gone: the operation reports that
+    }
+    // The deepest part of the path that exists decides (a file being created has none).
+    let p = path;
+    let rest = '';
+    for (;;) {
+      try {
+        const real = realpathSync(p) + rest;
+        if (real !== this.realRoot && !real.startsWith(this.realRoot.endsWith(sep) ? this.realRoot : this.realRoot + sep)) {
+          throw new IoError('noaccess', 'Name outside of the IO');
+        }
+        return;
+      } catch (e) {
+        if (e instanceof IoError) throw e;
+        const parent = dirname(p);
+        if (parent === p) return;
+        rest = sep + basename(p) + rest;
+        p = parent;
+      }
+    }
+  }
 
   /** OS path of `name` inside the IO; throws IoError when it would leave the root. */
   resolve(name: string): string {
@@ -49,7 +84,9 @@ export class IoDef {
         parts.pop();
       } else parts.push(seg);
     }
-    return parts.length ? join(this.root, ...parts) : this.root;
+    const path = parts.length ? join(this.root, ...parts) : this.root;
+    if (this.confined && parts.length) this.checkLinks(path);
+    return path;
   }
 
   writable(): void {
@@ -288,7 +325,7 @@ export class IoLib {
         return path;
       },
       (L, path) => {
-        this.pushIo(L, new IoDef(path, io.kind, io.readOnly));
+        this.pushIo(L, new IoDef(path, io.kind, io.readOnly, io.confined));
         return 1;
       },
     );

@@ -3,9 +3,10 @@
  * sockets. Each either completes at once or registers a waiter and suspends the caller; the
  * network event resumes it with the results.
  */
+import { clampTimeout } from './args.js';
 import net from 'node:net';
 import { LuaRaise } from '../vm/lua-error.js';
-import { T_TABLE, T_USERDATA, type LState } from '../vm/lua-vm.js';
+import { T_NIL, T_TABLE, T_USERDATA, type LState } from '../vm/lua-vm.js';
 import type { SocketLib } from './socket.js';
 import { NO_PENDING, type LSock, type SockWait } from './sock.js';
 
@@ -20,12 +21,17 @@ export interface SockOpts {
   port?: number;
 }
 
-export function readOpts(lib: SocketLib, L: LState, idx: number): SockOpts {
+export function readOpts(lib: SocketLib, L: LState, idx: number, fname = '?'): SockOpts {
   const { vm, args } = lib.ctx;
   const o: SockOpts = { ipv6: false, shark: false };
   if (vm.type(L, idx) !== T_TABLE) return o;
+  // Wrong option types raise (issue 14): `intf = 123` silently bound every interface and
+  // `shark = "x"` silently made a plain TCP socket.
   const intf = args.optField(L, idx, 'intf');
   if (intf.str !== undefined) o.intf = intf.str;
+  else if (intf.type !== T_NIL) args.argError(idx, fname, `intf: string expected, got ${typeNameOf(intf.type)}`);
+  const sharkType = args.field(L, idx, 'shark', (L) => vm.type(L, -1));
+  if (sharkType !== T_NIL && sharkType !== T_USERDATA) args.argError(idx, fname, `shark: SharkSSL object expected, got ${typeNameOf(sharkType)}`);
   o.ipv6 = args.optField(L, idx, 'ipv6').bool === true;
   const to = args.field(L, idx, 'timeout', (L) => (vm.isInteger(L, -1) ? vm.toInteger(L, -1) : null));
   if (to !== null && to !== undefined) o.timeout = to;
@@ -52,8 +58,8 @@ export function convertible(lib: SocketLib): LSock | null | undefined {
 export function connect(lib: SocketLib, L: LState): number {
   const { vm, args } = lib.ctx;
   const host = args.checkString(L, 1, 'connect');
-  const port = args.checkInteger(L, 2, 'connect');
-  const opt = lib.readOpts(L, 3);
+  const port = args.checkPort(L, 2, 'connect');
+  const opt = lib.readOpts(L, 3, 'connect');
   const timeout = opt.timeout ?? 1000;
   const conv = lib.convertible();
   if (conv === null) return lib.nilErr(L, 'incorrectuse');
@@ -67,7 +73,7 @@ export function connect(lib: SocketLib, L: LState): number {
     optRef = 0;
     lib.complete(w, (L) => lib.nilErr(L, err, text));
   };
-  w.timer = setTimeout(() => fail('timeout'), timeout);
+  w.timer = setTimeout(() => fail('timeout'), clampTimeout(timeout));
   const tlsWanted = opt.shark;
   // TLS setup needs the option table later: keep it referenced.
   let optRef = 0;
@@ -129,8 +135,8 @@ export function connect(lib: SocketLib, L: LState): number {
 
 export function bind(lib: SocketLib, L: LState): number {
   const { args } = lib.ctx;
-  const port = args.checkInteger(L, 1, 'bind');
-  const opt = lib.readOpts(L, 2);
+  const port = args.checkPort(L, 1, 'bind');
+  const opt = lib.readOpts(L, 2, 'bind');
   // Checked before anything is created: a client context raises (tls.ts).
   const tlsAccept = opt.shark ? lib.tlsListen?.(L, 2) : null;
   const conv = lib.convertible();
@@ -244,4 +250,9 @@ export function accept(lib: SocketLib, L: LState): number {
   if (n >= 0) return n;
   const w = lib.newWait('accept', s, 'accept');
   return lib.waitOn(L, s, w, 'accept');
+}
+
+/** Lua's name of a type tag (for bad-argument messages about option fields). */
+function typeNameOf(t: number): string {
+  return ['nil', 'boolean', 'userdata', 'number', 'string', 'table', 'function', 'userdata', 'thread'][t] ?? 'no value';
 }

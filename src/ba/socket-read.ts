@@ -3,6 +3,7 @@
  * is already buffered without yielding; otherwise it registers the socket's reader and
  * suspends, and the connection's readable event resumes it (style: one suspension contract).
  */
+import { clampTimeout } from './args.js';
 import type net from 'node:net';
 import { TcpConn } from '../net/tcp-conn.js';
 import { LuaRaise } from '../vm/lua-error.js';
@@ -92,13 +93,14 @@ export function read(lib: SocketLib, L: LState): number {
   const t2 = vm.type(L, 2);
   if (t2 === T_NUMBER) {
     ms = vm.toNumber(L, 2)!;
+    if (Number.isNaN(ms)) lib.ctx.args.argError(2, 'read', 'timeout is NaN');
     if (vm.type(L, 3) === T_BOOLEAN) recvfrom = vm.toBoolean(L, 3);
   } else if (t2 === T_BOOLEAN) recvfrom = vm.toBoolean(L, 2);
   if (s.kind === 'event' && !s.closed) {
     // A socket-less cosocket: read(ms) sleeps (§2.4); read() acts as on a closed socket.
     if (ms === null) return deadRead(lib, L, s);
     const w = lib.newWait('read', s, 'read');
-    w.timer = setTimeout(() => lib.complete(w, (L) => lib.nilErr(L, 'timeout')), Math.max(0, ms));
+    w.timer = setTimeout(() => lib.complete(w, (L) => lib.nilErr(L, 'timeout')), clampTimeout(ms));
     return lib.waitOn(L, s, w, 'read');
   }
   if (s.closed) {
@@ -117,7 +119,7 @@ export function read(lib: SocketLib, L: LState): number {
     w.timer = setTimeout(() => lib.complete(w, (L) => {
       const custom = s.ext.onTimeout;
       return custom ? custom(L) : lib.nilErr(L, 'timeout');
-    }), Math.max(0, ms));
+    }), clampTimeout(ms));
   }
   return lib.waitOn(L, s, w, 'read');
 }

@@ -335,8 +335,8 @@ export class SocketLib {
 
   // ---- entry points of the socket-*.ts files, for UDP/TLS/WebSocket/HTTP modules ---------------
 
-  readOpts(L: LState, idx: number): SockOpts {
-    return readOpts(this, L, idx);
+  readOpts(L: LState, idx: number, fname = '?'): SockOpts {
+    return readOpts(this, L, idx, fname);
   }
 
   /** See socket-connect.ts convertible(). */

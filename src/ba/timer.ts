@@ -159,7 +159,7 @@ export class TimerLib {
   private set(L: LState): number {
     const { vm, args } = this.ctx;
     const t = this.checkLive(L, 'set');
-    const ms = Math.max(0, args.checkNumber(L, 2, 'set'));
+    const ms = args.checkTimeout(L, 2, 'set');
     const keepref = vm.type(L, 3) === T_BOOLEAN && vm.toBoolean(L, 3);
     const runnow = vm.toBoolean(L, 4);
     t.interval = ms;
@@ -181,7 +181,7 @@ export class TimerLib {
   private reset(L: LState): number {
     const { vm, args } = this.ctx;
     const t = this.checkLive(L, 'reset');
-    const ms = Math.max(0, args.checkNumber(L, 2, 'reset'));
+    const ms = args.checkTimeout(L, 2, 'reset');
     if (!t.armed) {
       vm.pushNil(L);
       return 1;

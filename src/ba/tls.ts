@@ -161,7 +161,7 @@ export class TlsLib {
     };
     s.tlsListen = (L, optIdx) => {
       const c = this.optCtx(L, optIdx);
-      if (!c) return null;
+      if (!c) throw new LuaRaise("bad argument #2 to 'bind' (shark: SharkSSL object expected)");
       // BAS raises this for a listener given a client context.
       if (!c.server) throw new LuaRaise('SharkSSL not a server type');
       return (so: net.Socket): net.Socket => acceptTls(so, c, this.ctx.config.handshakeTimeoutMs);

@@ -54,13 +54,13 @@ export class UdpLib {
     let optIdx = 1;
     if (t1 === T_STRING) {
       host = vm.toStr(L, 1)!;
-      peerPort = args.checkInteger(L, 2, 'udpcon');
+      peerPort = args.checkPort(L, 2, 'udpcon');
       optIdx = 3;
     } else if (t1 === T_NUMBER) {
-      localPort = args.checkInteger(L, 1, 'udpcon');
+      localPort = args.checkPort(L, 1, 'udpcon');
       optIdx = 2;
     }
-    const opt = sockets.readOpts(L, optIdx);
+    const opt = sockets.readOpts(L, optIdx, 'udpcon');
     const connect = t1 === T_STRING && host !== '';
     if (t1 === T_STRING) localPort = opt.port ?? (connect ? 0 : peerPort);
     else if (t1 !== T_NUMBER) localPort = opt.port ?? 0;
@@ -205,7 +205,7 @@ export class UdpLib {
     }
     const buf = Buffer.from(data);
     const host = args.checkString(L, 3, 'sendto');
-    const port = args.checkInteger(L, 4, 'sendto');
+    const port = args.checkPort(L, 4, 'sendto');
     const s = st.sock;
     if (s.closed) return sockets.nilErr(L, 'socketwritefailed');
     const u = st.u;

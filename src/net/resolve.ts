@@ -11,6 +11,12 @@ import dns from 'node:dns';
  * `cb` later with the address or the error "cannotresolve" and the resolver's text.
  */
 export function resolveHost(host: string, ipv6: boolean, cb: (err: string | null, ip: string, text?: string) => void): string | null {
+  // Issue 14: the system resolver stops at a NUL, so "127.0.0.1\0evil" would reach 127.0.0.1
+  // past a script's allow-list that compared the whole string. No host name contains one.
+  if (host.includes('\0')) {
+    queueMicrotask(() => cb('cannotresolve', '', 'Name or service not known'));
+    return null;
+  }
   if (net.isIP(host)) return host;
   if (host === 'localhost' || host === '') {
     return ipv6 ? '::1' : '127.0.0.1';

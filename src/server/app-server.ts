@@ -56,6 +56,7 @@ export async function startAppServer(
   const mako = new MakoApps(rt, http.mounts);
   mako.install();
   mako.setPorts(http.port, http.sslport);
+  for (const line of http.fallbacks) announce(line);
   announce(`HTTP server listening on port ${http.port}${http.sslport !== null ? `, HTTPS on port ${http.sslport}` : ''}\n`);
   const started = (async () => {
     for (const spec of [...config.apps, ...apps]) {

@@ -75,12 +75,24 @@ export function setHttpsListenerFactory(f: HttpsListenerFactory | null): void {
   httpsFactory = f;
 }
 
-/** Listens on `port`, else on the first free port of `range`; resolves with the port opened. */
-export async function listenWithFallback(server: net.Server, port: number, host: string | undefined, range: readonly [number, number] | null): Promise<number> {
+/**
+ * Listens on `port`, else on the first free port of `range`; resolves with the port opened.
+ * `onFallback` is told when the requested port could not be opened and why (issue 14: the
+ * fallback must not be silent).
+ */
+export async function listenWithFallback(
+  server: net.Server,
+  port: number,
+  host: string | undefined,
+  range: readonly [number, number] | null,
+  onFallback?: (requested: number, why: string, used: number) => void,
+): Promise<number> {
+  let firstWhy = '';
   const attempt = (p: number): Promise<boolean> =>
     new Promise((resolve) => {
-      const onError = (): void => {
+      const onError = (e: NodeJS.ErrnoException): void => {
         server.off('listening', onListening);
+        if (!firstWhy) firstWhy = e.code === 'EADDRINUSE' ? 'in use' : e.code === 'EACCES' ? 'permission denied' : (e.code ?? 'error');
         resolve(false);
       };
       const onListening = (): void => {
@@ -101,7 +113,9 @@ export async function listenWithFallback(server: net.Server, port: number, host:
     }
   }
   if (!ok) throw new Error(`cannot open a listening port (tried ${tried.join(', ')})`);
-  return (server.address() as net.AddressInfo).port;
+  const used = (server.address() as net.AddressInfo).port;
+  if (used !== port && port !== 0) onFallback?.(port, firstWhy, used);
+  return used;
 }
 
 export class HttpServer {
@@ -170,14 +184,14 @@ export class HttpServer {
       const plain = net.createServer({ allowHalfOpen: true, pauseOnConnect: false });
       plain.on('connection', (so: net.Socket) => srv.accept(so));
       srv.listeners.push(plain);
-      srv.port = await listenWithFallback(plain, opts.port, opts.host, opts.fallbackPorts === undefined ? HTTP_FALLBACK_PORTS : opts.fallbackPorts);
+      srv.port = await listenWithFallback(plain, opts.port, opts.host, opts.fallbackPorts === undefined ? HTTP_FALLBACK_PORTS : opts.fallbackPorts, srv.noteFallback('HTTP'));
       plain.on('error', (e) => rt.log.write(`remora: HTTP listener: ${e.message}\n`));
       const factory = httpsFactory;
       if (factory && opts.sslport !== undefined) {
         const secure = await factory({ certfile: opts.certfile, keyfile: opts.keyfile, handshakeTimeout: opts.handshakeTimeout });
         secure.on('secureConnection', (so: net.Socket) => srv.accept(so));
         srv.listeners.push(secure);
-        srv.sslport = await listenWithFallback(secure, opts.sslport, opts.sslhost, opts.sslFallbackPorts === undefined ? HTTPS_FALLBACK_PORTS : opts.sslFallbackPorts);
+        srv.sslport = await listenWithFallback(secure, opts.sslport, opts.sslhost, opts.sslFallbackPorts === undefined ? HTTPS_FALLBACK_PORTS : opts.sslFallbackPorts, srv.noteFallback('HTTPS'));
       }
     } catch (e) {
       srv.close();
@@ -186,6 +200,13 @@ export class HttpServer {
     srv.sweeper = setInterval(() => srv.sweep(), 1000);
     srv.sweeper.unref();
     return srv;
+  }
+
+  /** One line per listener that could not open its configured port (announced at start-up). */
+  readonly fallbacks: string[] = [];
+
+  private noteFallback(what: string): (requested: number, why: string, used: number) => void {
+    return (requested, why, used) => this.fallbacks.push(`remora: ${what} port ${requested} could not be opened (${why}); using port ${used} instead\n`);
   }
 
   /** Number of connections holding a `conncnt` slot now (src/http/connection-policy.ts). */

@@ -575,9 +575,11 @@ export class LuaVM {
         this.pushString(L, err.message);
       }
     } else {
-      const msg = err instanceof Error ? err.message : String(err);
+      // A bug in remora, not the script's: the JS detail goes to stderr, never into a Lua
+      // string a script might show to its users (issue 14).
+      process.stderr.write(`remora: internal error in '${name}': ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
       this.m._luaL_where(L, 1);
-      this.pushString(L, `internal error in '${name}': ${msg}`);
+      this.pushString(L, `internal error in '${name}'`);
       this.m._lua_concat(L, 2);
     }
     return this.m._lua_error(L);

@@ -85,7 +85,7 @@ test('a path problem is reported once, before any worker starts', () => {
 });
 
 test('-w 2 with the demo configuration: the demo says it needs one worker and runs one', async () => {
-  const p = await startCli(['-c', 'examples/demo/mako.conf', '-w', '2', '-p', '0', '--no-https', '--host', '127.0.0.1', '-l', '::examples/websocket']);
+  const p = await startCli(['-c', 'examples/demo.conf', '-w', '2', '-p', '0', '--no-https', '--host', '127.0.0.1', '-l', '::examples/websocket']);
   try {
     assert.match(
       p.out(),
