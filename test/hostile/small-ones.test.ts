@@ -39,8 +39,9 @@ print("fired:", #fired, "read returned:", r ~= nil)
 os.exit(0)
 `);
   assert.match(out, /negative sleep returns at once\ttrue/);
-  assert.match(out, /false\tbad argument #1 to 'sleep' \(timeout is NaN\)/);
-  assert.match(out, /false\t.*bad argument #2 to 'read' \(timeout is NaN\)/);
+  // The function name comes from the call site, as in Lua ('?' under pcall).
+  assert.match(out, /false\tbad argument #1 to '[^']*' \(timeout is NaN\)/);
+  assert.match(out, /false\t.*bad argument #2 to '[^']*' \(timeout is NaN\)/);
   assert.match(out, /fired:\t0\tread returned:\tfalse/);
 });
 
@@ -57,14 +58,14 @@ print(pcall(ba.socket.bind, 65536))
 os.exit(0)
 `);
   assert.equal(
-    out.replace(/x\.lua:\d+: /g, ''),
+    out.replace(/x\.lua:\d+: /g, '').replace(/ to '[^']*' /g, ' to ? '),
     [
       'nil\tcannotresolve\tName or service not known',
-      "false\tbad argument #2 to 'bind' (intf: string expected, got number)",
-      "false\tbad argument #2 to 'bind' (shark: SharkSSL object expected, got string)",
-      "false\tbad argument #1 to 'udpcon' (port out of range)",
-      "false\tbad argument #2 to 'connect' (port out of range)",
-      "false\tbad argument #1 to 'bind' (port out of range)",
+      "false\tbad argument #2 to ? (intf: string expected, got number)",
+      "false\tbad argument #2 to ? (shark: SharkSSL object expected, got string)",
+      "false\tbad argument #1 to ? (port out of range)",
+      "false\tbad argument #2 to ? (port out of range)",
+      "false\tbad argument #1 to ? (port out of range)",
       '',
     ].join('\n'),
   );
