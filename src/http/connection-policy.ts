@@ -3,6 +3,8 @@
  * (issue 14: slowloris, R.U.D.Y. and connection floods). A connection is always in one phase:
  *
  *   new      accepted, nothing received yet          deadline: headTimeout from the accept
+ *   queued   sent its first bytes; waits for a slot  deadline: headTimeout from the first byte
+ *            while every slot runs a page (read no further until one frees)
  *   head     a request head is arriving              deadline: headTimeout from its first byte
  *   body     a request body is arriving              must average bodyMinRate bytes/s after a
  *                                                    grace of bodyTimeout (1 byte every 5 s fails)
@@ -19,10 +21,12 @@
  * has just connected before it had a chance to send its request. When a slot is needed and
  * none is free, the victim is an idle keep-alive connection (idle longest first), else the
  * connection whose head or body has been arriving longest; busy connections are never
- * evicted. When the `new` pool is full, the oldest new connection goes.
+ * evicted: when every slot runs a page, the new request waits (queued, in arrival order)
+ * until a slot frees. When the pool of new and queued connections is full, the oldest new
+ * connection goes.
  */
 
-export type Phase = 'new' | 'head' | 'body' | 'upload' | 'busy' | 'idle' | 'closing';
+export type Phase = 'new' | 'queued' | 'head' | 'body' | 'upload' | 'busy' | 'idle' | 'closing';
 
 /** What the policy needs to know about a connection. */
 export interface PolicyConn {
@@ -62,6 +66,7 @@ export function overdue(c: PolicyConn, now: number, l: ConnectionLimits): boolea
   const age = now - c.phaseSince;
   switch (c.phase) {
     case 'new':
+    case 'queued':
     case 'head':
       return l.headTimeout > 0 && age > l.headTimeout;
     case 'body':
@@ -77,7 +82,7 @@ export function overdue(c: PolicyConn, now: number, l: ConnectionLimits): boolea
 
 /** True when the connection holds one of the `conncnt` slots. */
 export function holdsSlot(c: PolicyConn): boolean {
-  return c.phase !== 'new' && c.phase !== 'closing';
+  return c.phase !== 'new' && c.phase !== 'queued' && c.phase !== 'closing';
 }
 
 /**

@@ -42,9 +42,11 @@ export interface HttpConnectionOptions extends RequestParserOptions {
   onError?: (error: Error) => void;
   /**
    * Called when a new connection receives its first byte (src/http/connection-policy.ts: it
-   * now needs a slot); false closes the connection.
+   * now needs a slot): true goes on, 'wait' holds the bytes until grantSlot(), false closes.
    */
-  onFirstByte?: (conn: HttpConnection) => boolean;
+  onFirstByte?: (conn: HttpConnection) => boolean | 'wait';
+  /** Called when the connection has finished a request and waits idle for the next one. */
+  onIdle?: (conn: HttpConnection) => void;
 }
 
 /** One request as the handler sees it. */
@@ -168,6 +170,7 @@ export class HttpConnection implements PolicyConn {
   get phase(): Phase {
     switch (this.state) {
       case State.Head:
+        if (this.slotWait) return 'queued';
         return this.headStartedAt !== 0 ? 'head' : this.requests === 0 ? 'new' : 'idle';
       case State.Body:
         return 'body';
@@ -195,13 +198,37 @@ export class HttpConnection implements PolicyConn {
     return this.state === State.Head && !this.parser.inProgress && this.inbox.length === 0;
   }
 
+  /** True while the request's first bytes wait for a `conncnt` slot (see onFirstByte). */
+  private slotWait = false;
+
+  /** The server has a slot for a connection that waits for one: its request is read now. */
+  grantSlot(): void {
+    if (!this.slotWait) return;
+    this.slotWait = false;
+    if (this.closed) return;
+    this.socket.resume();
+    this.pump();
+  }
+
   private receive(chunk: Buffer): void {
     if (this.state === State.Closing) return; // draining after an error
+    if (this.slotWait) {
+      this.inbox.push(chunk);
+      return;
+    }
     if (this.state === State.Head && this.headStartedAt === 0) {
       const wasNew = this.requests === 0;
       this.headStartedAt = this.phaseSince = performance.now();
-      if (wasNew && this.options.onFirstByte && !this.options.onFirstByte(this)) {
+      const r = wasNew && this.options.onFirstByte ? this.options.onFirstByte(this) : true;
+      if (r === false) {
         this.destroy();
+        return;
+      }
+      if (r === 'wait') {
+        // Every slot runs a page: the request waits (not read further) until one frees.
+        this.slotWait = true;
+        this.inbox.push(chunk);
+        this.socket.pause();
         return;
       }
     }
@@ -416,6 +443,7 @@ export class HttpConnection implements PolicyConn {
     this.headStartedAt = this.inbox.length > 0 ? this.phaseSince : 0;
     this.socket.resume();
     this.pump();
+    if (this.phase === 'idle') this.options.onIdle?.(this);
   }
 
   private takeOver(response: ResponseWriter): { socket: Socket; pending: Buffer } | null {

@@ -162,6 +162,9 @@ export class HttpServer {
     this.connOpts = {
       idleTimeout: this.limits.idleTimeout,
       onFirstByte: (conn) => this.claimSlot(conn),
+      onIdle: () => {
+        if (this.slotQueue.length > 0) this.grantSlots();
+      },
       maxBodySize: opts.maxBodySize,
       // Bodies above 64 KiB reach pages while they arrive (request:rawrdr reads them).
       streamThreshold: 64 * 1024,
@@ -230,7 +233,7 @@ export class HttpServer {
     // A new connection takes no slot until it sends something; the pool of silent new
     // connections is bounded on its own (the oldest goes).
     let fresh = 0;
-    for (const c of this.connections) if (c.phase === 'new') fresh++;
+    for (const c of this.connections) if (c.phase === 'new' || c.phase === 'queued') fresh++;
     if (fresh >= this.limits.newcnt) this.drop(newVictim(this.connections));
     this.adopt(so);
   }
@@ -246,14 +249,27 @@ export class HttpServer {
     so.setNoDelay(true);
     const conn = new HttpConnection(so, this.handler, this.connOpts, pushback);
     this.connections.add(conn);
-    so.once('close', () => this.connections.delete(conn));
+    so.once('close', () => {
+      this.connections.delete(conn);
+      if (this.slotQueue.length > 0) this.grantSlots();
+    });
   }
 
   /**
    * A new connection sent its first byte and needs a slot: when all `conncnt` are taken, an
    * idle or slow connection makes room; false (refused) when every slot runs a request.
    */
-  private claimSlot(conn: HttpConnection): boolean {
+  private claimSlot(conn: HttpConnection): boolean | 'wait' {
+    if (this.slotFree(conn)) return true;
+    this.slotQueue.push(conn);
+    return 'wait';
+  }
+
+  /** Connections whose request waits for a slot, in arrival order. */
+  private slotQueue: HttpConnection[] = [];
+
+  /** True when `conn` may hold a slot now (an idle or slow connection made room if needed). */
+  private slotFree(conn: HttpConnection): boolean {
     let held = 0;
     for (const c of this.connections) if (c !== conn && !c.closed && holdsSlot(c)) held++;
     if (held < this.limits.conncnt) return true;
@@ -261,6 +277,20 @@ export class HttpServer {
     if (!victim) return false;
     this.drop(victim);
     return true;
+  }
+
+  /** Gives freed slots to waiting requests (a connection closed or went idle). */
+  private grantSlots(): void {
+    while (this.slotQueue.length > 0) {
+      const next = this.slotQueue[0]!;
+      if (next.closed) {
+        this.slotQueue.shift();
+        continue;
+      }
+      if (!this.slotFree(next)) return;
+      this.slotQueue.shift();
+      next.grantSlot();
+    }
   }
 
   private drop(c: HttpConnection | null): void {

@@ -85,3 +85,16 @@ test('R.U.D.Y. against a page that reads a streamed body: the body deadline appl
     await srv.stop();
   }
 });
+
+test('more concurrent requests than conncnt while every slot runs a page: they wait for a slot, none is refused', async () => {
+  const srv = await startServer({ 'slow.lsp': '<?lsp ba.sleep(300) response:write("done") ?>' }, 'conncnt = 3\ncommandcnt = 3');
+  try {
+    const results = await Promise.all(Array.from({ length: 12 }, () => get(srv.port, '/slow.lsp')));
+    assert.deepEqual(
+      results.map((r) => r.body),
+      Array.from({ length: 12 }, () => 'done'),
+    );
+  } finally {
+    await srv.stop();
+  }
+});

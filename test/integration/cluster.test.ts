@@ -89,7 +89,7 @@ test('-w 2 with the demo configuration: the demo says it needs one worker and ru
   try {
     assert.match(
       p.out(),
-      /^remora: running 1 worker, not 2: examples\/demo\/mako\.conf sets maxworkers = 1 \(the demo chats keep their members in one process; see docs\/cluster\.md\)$/m,
+      /^remora: running 1 worker, not 2: examples\/demo\.conf sets maxworkers = 1 \(the demo chats keep their members in one process; see docs\/cluster\.md\)$/m,
     );
     // One process: the server itself, no cluster workers under it.
     const kids = spawnSync('ps', ['--ppid', String(p.child.pid), '-o', 'pid='], { encoding: 'utf8' }).stdout.trim();

@@ -35,5 +35,5 @@ test('slotVictim: idle first (longest idle), then the slowest head/body; never b
   assert.equal(slotVictim([busy, body, fresh], body), null);
   assert.equal(slotVictim([busy, fresh]), null);
   assert.equal(newVictim([busy, c('new', 7), c('new', 3), head])!.phaseSince, 3);
-  assert.deepEqual([fresh, head, busy, idle1, c('closing', 0)].map(holdsSlot), [false, true, true, true, false]);
+  assert.deepEqual([fresh, c('queued', 0), head, busy, idle1, c('closing', 0)].map(holdsSlot), [false, false, true, true, true, false]);
 });
