@@ -8,9 +8,10 @@ import net from 'node:net';
 import type { HttpExchange } from '../http/http-connection.js';
 import { decodeRequestParams, type FormParams } from '../http/form-decoder.js';
 import { LuaRaise } from '../vm/lua-error.js';
-import { LUA_REGISTRYINDEX, T_NUMBER, T_STRING, T_USERDATA, type LState } from '../vm/lua-vm.js';
+import { LUA_REGISTRYINDEX, T_NIL, T_NUMBER, T_STRING, T_USERDATA, type LState } from '../vm/lua-vm.js';
 import type { Task, Waiter } from '../sched/scheduler.js';
 import type { BodyStream } from '../http/body-stream.js';
+import { MultipartParser, multipartBoundary, type MultipartEvent } from '../http/multipart-parser.js';
 import type { BaContext } from './context.js';
 
 const REQ_MAGIC = 0x7e9e57;
@@ -31,6 +32,43 @@ export interface RequestAuth {
   logout(): void;
 }
 
+const MULTIPART_LUA = `local mpstart, mpnext = ...
+return function(request, cbs, size)
+  if type(cbs) ~= "table" then
+    error(("bad argument #2 to 'multipart' (table expected, got %s)"):format(cbs == nil and "no value" or type(cbs)), 2)
+  end
+  mpstart(request, cbs, size)
+  local formdata, beginfile, filedata, endmp, onerror = cbs.formdata, cbs.beginfile, cbs.filedata, cbs.endmp, cbs.error
+  while true do
+    local ev, a, b, c = mpnext(request)
+    if ev == "field" then
+      if formdata then formdata(a, b) end
+    elseif ev == "file" then
+      if beginfile then beginfile(a, b, c, nil) end
+    elseif ev == "data" then
+      if filedata then filedata(a) end
+    elseif ev == "fileend" then
+      if filedata then filedata("") end
+    elseif ev == "end" then
+      if endmp then endmp() end
+      return true
+    else
+      if onerror then onerror(a) end
+      return nil, a
+    end
+  end
+end`;
+
+/** A request:multipart() in progress. */
+interface MultipartState {
+  parser: MultipartParser;
+  events: MultipartEvent[];
+  /** Next byte of a received-whole body to feed. */
+  pos: number;
+  /** Largest piece read from a streamed body. */
+  size: number;
+}
+
 /** One page request as Lua sees it. */
 export class LRequest {
   /** Parameters from the query and an urlencoded body, decoded on first use. */
@@ -41,6 +79,8 @@ export class LRequest {
   live = true;
   /** The connection was taken over by ba.socket.req2sock. */
   taken = false;
+  /** request:multipart() in progress, if any. */
+  multipart: MultipartState | null = null;
   /** Position of each request:rawrdr() reader in the body (readers are independent, as in Mako). */
   readonly readers: number[] = [];
   /** Called by request:abort() (the page runner stops the page). */
@@ -225,6 +265,15 @@ export class RequestLib {
     const perr = vm.pcall(L, 4, 1);
     if (perr) throw perr;
     this.sessionMethodsRef = vm.ref(L);
+    // request:multipart(callbacks [, size]) is Lua calling the page's callbacks, on two host
+    // functions: mpstart checks and sets up, mpnext hands out the next event (waiting for body).
+    const merr = vm.load(L, MULTIPART_LUA, '=multipart');
+    if (merr) throw merr;
+    vm.pushHost(L, 'multipart', (L) => this.mpStart(L));
+    vm.pushHost(L, 'multipart', (L) => this.mpNext(L));
+    const mperr = vm.pcall(L, 2, 1);
+    if (mperr) throw mperr;
+    vm.setField(L, methodsIdx, 'multipart');
     vm.settop(L, methodsIdx - 2);
 
     this.emitFp = vm.hostFunction('_emit', (L) => {
@@ -306,6 +355,113 @@ export class RequestLib {
   pushPrint(L: LState, reqIdx: number): void {
     this.ctx.vm.m._lua_pushvalue(L, reqIdx);
     this.ctx.vm.pushFunction(L, this.printFp, 1);
+  }
+
+  /** request:multipart's checks (Mako's messages) and set-up. */
+  private mpStart(L: LState): number {
+    const { vm, args, log } = this.ctx;
+    const r = this.checkRequest(L, 1, 'multipart');
+    args.checkTable(L, 2, 'multipart');
+    const size = args.optInteger(L, 3, 'multipart', 8192);
+    vm.getField(L, 2, 'beginfile');
+    vm.getField(L, 2, 'filedata');
+    const hasBegin = vm.type(L, -2) !== T_NIL;
+    const hasData = vm.type(L, -1) !== T_NIL;
+    vm.pop(L, 2);
+    if (hasBegin !== hasData) throw new LuaRaise('beginfile and filedata mismatch', 0);
+    const boundary = multipartBoundary(r.exchange.head.headers.get('content-type'));
+    if (!boundary) {
+      // Mako writes this line and drops the connection without an answer; so does remora.
+      log.write('MultipartUpload::start not multipart\n');
+      if (r.onAbort) {
+        const stop = r.onAbort;
+        r.onAbort = null;
+        stop();
+      }
+      return this.ctx.sched.suspend(L, { state: 'abort', abort() {} }, 'multipart');
+    }
+    r.multipart = { parser: new MultipartParser(boundary), events: [], pos: 0, size: Math.max(1, size) };
+    return 0;
+  }
+
+  /** The next multipart event as (kind, a, b, c), reading more of the body when none is queued. */
+  private mpNext(L: LState): number {
+    const { vm, sched } = this.ctx;
+    const r = this.checkRequest(L, 1, 'multipart');
+    const mp = r.multipart;
+    if (!mp) throw new LuaRaise('multipart: not started');
+    const pushEvent = (co: LState, e: MultipartEvent | { kind: 'error'; msg: string }): number => {
+      vm.pushString(co, e.kind);
+      switch (e.kind) {
+        case 'field':
+          vm.pushBytes(co, Buffer.from(e.name, 'utf8'));
+          vm.pushBytes(co, e.value);
+          return 3;
+        case 'file':
+          vm.pushBytes(co, Buffer.from(e.name, 'utf8'));
+          vm.pushBytes(co, Buffer.from(e.filename, 'utf8'));
+          if (e.contentType === null) vm.pushNil(co);
+          else vm.pushString(co, e.contentType);
+          return 4;
+        case 'data':
+          vm.pushBytes(co, e.data);
+          return 2;
+        case 'error':
+          vm.pushString(co, e.msg);
+          return 2;
+        default:
+          return 1;
+      }
+    };
+    // Feeds body bytes until an event is queued; 'wait' when a streamed body has none yet.
+    const advance = (): MultipartEvent | { kind: 'error'; msg: string } | 'wait' => {
+      for (;;) {
+        const e = mp.events.shift();
+        if (e) return e;
+        if (mp.parser.error) return { kind: 'error', msg: mp.parser.error };
+        if (mp.parser.done) return { kind: 'error', msg: 'multipart body already read' };
+        const stream = r.exchange.bodyStream;
+        let piece: Buffer | null | Error | undefined;
+        if (stream) piece = r.live && !r.taken ? stream.read(Math.max(mp.size, 65536)) : new Error('socketclosed');
+        else {
+          const body = r.exchange.body;
+          piece = mp.pos < body.length ? body.subarray(mp.pos, mp.pos + 65536) : null;
+          if (piece) mp.pos += piece.length;
+        }
+        if (piece === undefined) return 'wait';
+        if (piece instanceof Error) return { kind: 'error', msg: piece.message };
+        if (piece === null) {
+          const err = mp.parser.finish();
+          return { kind: 'error', msg: err ?? 'multipart body ended' };
+        }
+        mp.events.push(...mp.parser.feed(piece));
+      }
+    };
+    const now = advance();
+    if (now !== 'wait') return pushEvent(L, now);
+    const stream = r.exchange.bodyStream!;
+    const task = sched.current;
+    let live = true;
+    const w: Waiter = {
+      state: 'read',
+      abort: () => {
+        live = false;
+      },
+    };
+    const wait = (): void =>
+      stream.onReadable(() => {
+        if (!live || !task || task.done || task.waiting !== w) return;
+        const deliver = (): void => {
+          if (!live || task.done || task.waiting !== w) return;
+          const v = advance();
+          if (v === 'wait') wait();
+          else sched.resume(task, pushEvent(task.co, v));
+        };
+        if (sched.current) sched.post(deliver);
+        else deliver();
+      });
+    wait();
+    return sched.suspend(L, w, 'multipart');
   }
 
   /**

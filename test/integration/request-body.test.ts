@@ -140,3 +140,47 @@ test('a large body streams: the page reads the first piece before the client has
     s.close();
   }
 });
+
+test('request:multipart with curl -F: fields, files (small and 1 MiB, streamed), callbacks in Mako\'s order; Mako\'s checks', async () => {
+  const s = await startTestServer([APP]);
+  try {
+    const d = tempDir('remora-body-');
+    const small = Buffer.from('hello text file\n');
+    const big = randomBytes(1 << 20);
+    writeFileSync(join(d, 'small.txt'), small);
+    writeFileSync(join(d, 'big.bin'), big);
+    const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+    const out = await curl(['-F', 'name=Ada Lovelace', '-F', `file1=@${join(d, 'big.bin')}`, '-F', 'empty=', '-F', `file2=@${join(d, 'small.txt')};type=text/plain`, `http://127.0.0.1:${s.port}/upload.lsp`]);
+    assert.equal(
+      out,
+      [
+        'field name=Ada Lovelace',
+        'file file1 big.bin application/octet-stream nil',
+        `end ${big.length} ${sha(big)}`,
+        'field empty=',
+        'file file2 small.txt text/plain nil',
+        `end ${small.length} ${sha(small)}`,
+        'endmp',
+        'return true nil',
+        '',
+      ].join('\n'),
+    );
+    const checks = await curl(['-F', 'x=1', `http://127.0.0.1:${s.port}/upload-checks.lsp`]);
+    assert.equal(checks, "false\tbeginfile and filedata mismatch\nfalse\tbad argument #2 to 'multipart' (table expected, got no value)\n");
+    // A body that is not multipart: Mako's trace line, and the connection closes unanswered.
+    await assert.rejects(curl(['-d', 'a=b', `http://127.0.0.1:${s.port}/upload.lsp`]), /Empty reply from server/);
+    assert.match(s.log.text(), /MultipartUpload::start not multipart\n/);
+    // No closing delimiter: the error callback, then nil, err.
+    const broken = await request(s.port, '/upload.lsp', {
+      method: 'POST',
+      headers: { 'Content-Type': 'multipart/form-data; boundary=XyZ' },
+      body: '--XyZ\r\nContent-Disposition: form-data; name="a"\r\n\r\nvalue-a\r\n--XyZ\r\nContent-Disposition: form-data; name="f"; filename="x.txt"\r\n\r\nno end',
+    });
+    assert.equal(
+      broken.body,
+      'field a=value-a\nfile f x.txt nil nil\nerror multipart body ended before its closing delimiter\nreturn nil multipart body ended before its closing delimiter\n',
+    );
+  } finally {
+    s.close();
+  }
+});
