@@ -246,6 +246,20 @@ function BaRequest:data(name) end
 ---@return fun(): string?
 function BaRequest:rawrdr(size) end
 
+---@class BaMultipartCallbacks
+---@field formdata? fun(name: string, value: string)
+---@field beginfile? fun(name: string, filename: string, contentType: string?, transferEncoding: nil)
+---@field filedata? fun(data: string) "" at the end of each file
+---@field endmp? fun()
+---@field error? fun(message: string)
+
+---Reads a multipart/form-data body (form uploads) and calls the callbacks in body order.
+---@param callbacks BaMultipartCallbacks
+---@param size? integer accepted, ignored
+---@return true|nil ok
+---@return string|nil err
+function BaRequest:multipart(callbacks, size) end
+
 ---@return string
 function BaRequest:method() end
 ---@return string

@@ -33,9 +33,15 @@ export interface RequestAuth {
 }
 
 const MULTIPART_LUA = `local mpstart, mpnext = ...
-return function(request, cbs, size)
+local getinfo, select, type, error = debug.getinfo, select, type, error
+return function(request, ...)
+  local cbs, size = ...
   if type(cbs) ~= "table" then
-    error(("bad argument #2 to 'multipart' (table expected, got %s)"):format(cbs == nil and "no value" or type(cbs)), 2)
+    -- luaL_argerror's wording: the name from the call site ('?' through pcall), self not counted.
+    local ar = getinfo(1, "n")
+    local method = ar and ar.namewhat == "method"
+    local got = select("#", ...) == 0 and "no value" or type(cbs)
+    error(("bad argument #%d to '%s' (table expected, got %s)"):format(method and 1 or 2, ar and ar.name or "?", got), 2)
   end
   mpstart(request, cbs, size)
   local formdata, beginfile, filedata, endmp, onerror = cbs.formdata, cbs.beginfile, cbs.filedata, cbs.endmp, cbs.error

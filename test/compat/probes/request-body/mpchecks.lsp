@@ -1,0 +1,4 @@
+<?lsp
+print("mismatch", pcall(request.multipart, request, {filedata = function() end}))
+print("no table", pcall(request.multipart, request))
+?>
