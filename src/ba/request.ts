@@ -76,6 +76,9 @@ interface MultipartState {
 }
 
 /** One page request as Lua sees it. */
+/** Bytes a page may have queued on its connection before response:write waits (see drain). */
+const OUT_HIGH_WATER = 256 * 1024;
+
 export class LRequest {
   /** Parameters from the query and an urlencoded body, decoded on first use. */
   private paramsCache: FormParams | null = null;
@@ -288,7 +291,7 @@ export class RequestLib {
       const b = this.ctx.dataBytes(L, 1);
       if (b) r.exchange.response.write(b);
       else if (vm.type(L, 1) !== 0 && vm.type(L, 1) !== -1) this.ctx.args.typeError(L, 1, '_emit', 'string');
-      return 0;
+      return this.drain(L, r);
     });
     // The reader request:rawrdr() returns: upvalue 1 the request, 2 the largest piece, 3 the
     // reader's number. Each reader has its own position: two readers both see the whole body.
@@ -324,7 +327,7 @@ export class RequestLib {
       }
       parts.push(NL);
       r.exchange.response.write(Buffer.concat(parts));
-      return 0;
+      return this.drain(L, r);
     });
   }
 
@@ -514,6 +517,41 @@ export class RequestLib {
     return sched.suspend(L, w, 'rawrdr');
   }
 
+  /**
+   * The one back-pressure rule for page output (issue 14): after a write, when the
+   * connection's send queue holds more than OUT_HIGH_WATER bytes (the client reads slower
+   * than the page writes, or not at all), the page waits until the queue drains or the
+   * connection closes. Where Lua cannot wait (inside a C-call boundary) the write is not held
+   * back. A client that takes nothing for `idletimeout` is dropped (http-connection.ts).
+   */
+  private drain(L: LState, r: LRequest): number {
+    const so = r.exchange.socket;
+    if (r.taken || so.destroyed || so.writableLength <= OUT_HIGH_WATER) return 0;
+    const sched = this.ctx.sched;
+    const task = sched.current;
+    if (!task || task.done || !this.ctx.vm.isYieldable(L)) return 0;
+    const done = (): void => {
+      so.off('drain', done);
+      so.off('close', done);
+      const go = (): void => {
+        if (task.waiting === w) sched.resume(task, 0);
+      };
+      // Never resume in the middle of running Lua.
+      if (sched.current) sched.post(go);
+      else go();
+    };
+    const w: Waiter = {
+      state: 'write',
+      abort: () => {
+        so.off('drain', done);
+        so.off('close', done);
+      },
+    };
+    so.on('drain', done);
+    so.on('close', done);
+    return sched.suspend(L, w, 'write');
+  }
+
   /** The live request at stack index i, or null (not a request, or its page has ended). */
   toRequest(L: LState, i: number): LRequest | null {
     const vm = this.ctx.vm;
@@ -701,11 +739,13 @@ export class RequestLib {
           const b = this.ctx.dataBytes(L, i);
           r.exchange.response.write(b ?? this.displayBytes(L, i));
         }
-        return 0;
+        return this.drain(L, r);
       },
       flush: (L) => {
-        out(L, 'flush')?.exchange.response.flush();
-        return 0;
+        const r = out(L, 'flush');
+        if (!r) return 0;
+        r.exchange.response.flush();
+        return this.drain(L, r);
       },
       committed: (L) => {
         const r = this.checkRequest(L, 1, 'committed');

@@ -34,6 +34,9 @@ const DEFAULT_PING = Buffer.from('BAS');
 type Pending = ReadResult | 'ended';
 
 /** The WebSocket side of one socket object (kept in `s.ext.ws`). */
+/** Queued bytes above which pongs are dropped (see onPing). */
+const PONG_QUEUE_LIMIT = 64 * 1024;
+
 export class WsState {
   readonly reader: MessageReader;
   readonly sender: Sender;
@@ -50,8 +53,14 @@ export class WsState {
     this.reader = new MessageReader({
       isServer,
       maxMessageSize,
-      // RFC 6455 §5.5.2 / ba-socket.md §5 item 3: the pong is queued without waiting.
-      onPing: (payload) => this.sendControl(this.sender.pong(payload)),
+      // RFC 6455 §5.5.2 / ba-socket.md §5 item 3: the pong is queued without waiting. A peer
+      // that floods pings and never reads would grow the queue without bound (issue 14):
+      // while more than PONG_QUEUE_LIMIT bytes wait, pongs are dropped (RFC 6455 §5.5.3 lets
+      // an endpoint answer only the most recent ping).
+      onPing: (payload) => {
+        if ((this.sock.conn?.queued ?? 0) > PONG_QUEUE_LIMIT) return;
+        this.sendControl(this.sender.pong(payload));
+      },
     });
   }
 

@@ -90,6 +90,8 @@ const DEFAULT_STREAM_THRESHOLD = Infinity;
  * pauses until the handler is done.
  */
 const INBOX_HIGH_WATER = 64 * 1024;
+/** Bytes of response output queued on the socket above which the next request waits. */
+const OUT_HIGH_WATER = 256 * 1024;
 /** How long a closing connection keeps draining the peer's input; see closeAfterError. */
 const LINGER_MS = 2000;
 
@@ -171,6 +173,7 @@ export class HttpConnection implements PolicyConn {
     switch (this.state) {
       case State.Head:
         if (this.slotWait) return 'queued';
+        if (this.drainWait) return 'busy'; // its response is still being delivered
         return this.headStartedAt !== 0 ? 'head' : this.requests === 0 ? 'new' : 'idle';
       case State.Body:
         return 'body';
@@ -212,8 +215,9 @@ export class HttpConnection implements PolicyConn {
 
   private receive(chunk: Buffer): void {
     if (this.state === State.Closing) return; // draining after an error
-    if (this.slotWait) {
+    if (this.slotWait || this.drainWait) {
       this.inbox.push(chunk);
+      if (this.inboxBytes() > INBOX_HIGH_WATER) this.socket.pause();
       return;
     }
     if (this.state === State.Head && this.headStartedAt === 0) {
@@ -441,10 +445,28 @@ export class HttpConnection implements PolicyConn {
     // Pipelined bytes already buffered start the next head's clock now.
     this.phaseSince = performance.now();
     this.headStartedAt = this.inbox.length > 0 ? this.phaseSince : 0;
+    if (this.socket.writableLength > OUT_HIGH_WATER) {
+      // Issue 14: a client that pipelines requests and never reads would have every response
+      // queued in memory. The next request is read once this response has drained.
+      this.drainWait = true;
+      const go = (): void => {
+        this.socket.off('drain', go);
+        this.drainWait = false;
+        if (this.closed || this.state !== State.Head) return;
+        this.socket.resume();
+        this.pump();
+        if (this.phase === 'idle') this.options.onIdle?.(this);
+      };
+      this.socket.on('drain', go);
+      return;
+    }
     this.socket.resume();
     this.pump();
     if (this.phase === 'idle') this.options.onIdle?.(this);
   }
+
+  /** True while the next request waits for the previous response to drain. */
+  private drainWait = false;
 
   private takeOver(response: ResponseWriter): { socket: Socket; pending: Buffer } | null {
     if (this.state !== State.Handling || this.socket.destroyed) return null;
@@ -516,8 +538,10 @@ export class HttpConnection implements PolicyConn {
   }
 
   private timeout(): void {
-    // A running page may take as long as it likes; only idle or slow peers are cut off.
-    if (this.state === State.Handling) return;
+    // A running page may take as long as it likes; only idle or slow peers are cut off, and
+    // a client that has taken none of the queued response for idleTimeout (issue 14: a page
+    // waiting in response:write for it would wait forever).
+    if (this.state === State.Handling && this.socket.writableLength === 0) return;
     this.destroy();
   }
 }
