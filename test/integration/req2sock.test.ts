@@ -174,7 +174,10 @@ test('req2sock from a page whose client went away returns nil, "socketclosed"', 
     const c = new RawClient(s.port);
     await c.connected();
     c.send('GET /gone.lsp HTTP/1.1\r\nHost: x\r\n\r\n');
-    await waitFor(() => s.server.http.connectionCount === 1, 5000, 'connection');
+    // The page must be running (in its ba.sleep) before the client goes: a page whose client
+    // left while it waited to start is not run at all.
+    const pool = (s.server.http.pages as unknown as { pool: { running: Set<unknown> } }).pool;
+    await waitFor(() => s.server.http.connectionCount === 1 && pool.running.size === 1, 5000, 'connection');
     // RST: the connection is gone (a FIN alone would be a half-close, still writable).
     c.sock.resetAndDestroy();
     await waitFor(() => /gone/.test(s.log.text()), 5000, 'page');
