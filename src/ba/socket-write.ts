@@ -11,6 +11,17 @@ import type { LSock } from './sock.js';
 /** Above this many queued bytes a cosocket writer waits for the queue to empty (§5). */
 const COSOCKET_WRITE_THRESHOLD = 1400;
 
+/**
+ * When a batch of "s"-mode writes goes to the kernel. A cosocket's writes leave together when
+ * it waits (or at 64 KiB); a page, job or timer writing to a cosocket hands a batch over every
+ * 1400 bytes, so once the kernel stops taking bytes the queue -- and the count `write`
+ * returns -- grows with each write until `queuelen`, as in BAS, without a syscall per small
+ * write.
+ */
+function flushAt(lib: SocketLib): number | undefined {
+  return lib.current?.kind === 'cosocket' ? undefined : COSOCKET_WRITE_THRESHOLD;
+}
+
 /** Reads the data argument and the i/j range (§5). Returns null for an empty selection. */
 export function writeData(lib: SocketLib, L: LState, fname: string): { data: Uint8Array; isText: boolean } | null {
   const { vm, args } = lib.ctx;
@@ -55,7 +66,7 @@ export function write(lib: SocketLib, L: LState): number {
       const p = vm.strPtr(L, 2);
       const n = vm.strLen;
       if (n > 0) {
-        conn.writeBatchedFrom(vm.heap(), p, n);
+        conn.writeBatchedFrom(vm.heap(), p, n, flushAt(lib));
         vm.pushBoolean(L, true);
         vm.pushInteger(L, conn.queued);
         return 2;
@@ -87,7 +98,7 @@ export function writeBytes(lib: SocketLib, L: LState, s: LSock, data: Uint8Array
   const send = (batch = false): void => {
     // A frame hook (WebSocket) gets the bytes as they are and copies what it keeps.
     if (frame) return frame(data, batch);
-    if (batch) return conn.writeBatched(data);
+    if (batch) return conn.writeBatched(data, flushAt(lib));
     conn.write(Buffer.from(data));
   };
   const cur = lib.current;

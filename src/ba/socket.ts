@@ -118,7 +118,7 @@ export class SocketLib {
   }
 
   /** Completes a wait: `push` runs on the waiting coroutine when it is resumed. */
-  complete(w: SockWait, push: (L: LState) => number): void {
+  complete(w: SockWait, push: (L: LState) => number, nested = false): void {
     if (w.done) return;
     w.done = true;
     if (w.timer) {
@@ -135,8 +135,9 @@ export class SocketLib {
       const n = push(task.co);
       sched.resume(task, n);
     };
-    // Never resume from inside another coroutine's host call: defer until Lua has unwound.
-    if (sched.current) sched.post(run);
+    // Never resume from inside another coroutine's host call (defer until Lua has unwound),
+    // except where BAS does: close() from outside runs the closed cosocket at once.
+    if (sched.current && !(nested && sched.current !== w.task)) sched.post(run);
     else run();
   }
 
@@ -159,8 +160,12 @@ export class SocketLib {
 
   // ---- closing ------------------------------------------------------------------------------
 
-  /** Closes `s` (§3.3). Returns false if it was already closed. */
-  closeSock(s: LSock): boolean {
+  /**
+   * Closes `s` (§3.3). Returns false if it was already closed. `fromLua`: called by
+   * `sock:close()`; a cosocket waiting on `s` then runs to its next wait before close returns,
+   * as in BAS.
+   */
+  closeSock(s: LSock, fromLua = false): boolean {
     if (s.closed) return false;
     s.closed = true;
     s.dead = Math.max(s.dead, 1);
@@ -180,12 +185,13 @@ export class SocketLib {
     // A coroutine waiting on this socket (read, accept, connect, disable, sleep) gets
     // nil, "socketclosed".
     const r = s.reader;
-    if (r && !r.done) this.complete(r, (L) => this.nilErr(L, 'socketclosed'));
-    if (s.disabled === 'self' && s.owner && !s.owner.done && s.owner.waiting) {
-      const w = s.owner.waiting;
-      if (w instanceof SockWait && w.sock === s) this.complete(w, (L) => this.nilErr(L, 'socketclosed'));
-    }
+    const wasDisabled = s.disabled;
     s.disabled = null;
+    if (r && !r.done) this.complete(r, (L) => this.nilErr(L, 'socketclosed'), fromLua);
+    if (wasDisabled === 'self' && s.owner && !s.owner.done && s.owner.waiting) {
+      const w = s.owner.waiting;
+      if (w instanceof SockWait && w.sock === s) this.complete(w, (L) => this.nilErr(L, 'socketclosed'), fromLua);
+    }
     return true;
   }
 
@@ -281,6 +287,8 @@ export class SocketLib {
     const o = s.owner;
     if (!o) return 'notcon';
     if (o.done) return 'terminated';
+    // disable() from outside leaves the coroutine in its read; BAS reports it as disabled.
+    if (s.disabled === 'outside') return 'disabled';
     if (o.waiting) return o.waiting.state;
     return 'exec';
   }
@@ -400,7 +408,7 @@ export class SocketLib {
       accept: (L) => accept(this, L),
       close: (L) => {
         const s = this.checkSock(L, 1, 'close');
-        vm.pushBoolean(L, this.closeSock(s));
+        vm.pushBoolean(L, this.closeSock(s, true));
         return 1;
       },
       event: (L) => eventMethod(this, L),

@@ -342,24 +342,24 @@ export class TcpConn {
    * each cost a syscall or wait on Nagle. `b` may be a view into WASM memory: this is the one
    * copy made of it.
    */
-  writeBatched(b: Uint8Array): void {
+  writeBatched(b: Uint8Array, flushAt = BATCH_LIMIT): void {
     const buf = this.batchRoom(b.length);
     buf.set(b, this.batchBytes);
     this.batchBytes += b.length;
-    if (this.batchBytes >= BATCH_LIMIT) this.flush();
+    if (this.batchBytes >= flushAt) this.flush();
   }
 
   /**
    * writeBatched for bytes `p..p+n` of `heap` (WASM memory), without a view object for small
    * writes (a typed-array view costs an allocation per message).
    */
-  writeBatchedFrom(heap: Uint8Array, p: number, n: number): void {
+  writeBatchedFrom(heap: Uint8Array, p: number, n: number, flushAt = BATCH_LIMIT): void {
     const buf = this.batchRoom(n);
     const at = this.batchBytes;
     if (n <= 256) for (let i = 0; i < n; i++) buf[at + i] = heap[p + i]!;
     else buf.set(heap.subarray(p, p + n), at);
     this.batchBytes += n;
-    if (this.batchBytes >= BATCH_LIMIT) this.flush();
+    if (this.batchBytes >= flushAt) this.flush();
   }
 
   /** The batch buffer, with room for `n` more bytes. */
