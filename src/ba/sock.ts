@@ -89,6 +89,11 @@ export class LSock {
   dead = 0;
   /** The object has (or had) a network socket: connect/bind inside its coroutine refused. */
   hadNet = false;
+  /**
+   * A cosocket's TCP connection closed by `close()`: a later `ba.socket.connect` in its
+   * coroutine connects this object again (BAS allows it; a failed connect does not).
+   */
+  reconnectable = false;
   queueLimit = 16384;
   maxSize = 8192;
   disabled: null | 'self' | 'outside' = null;

@@ -8,7 +8,7 @@ import net from 'node:net';
 import { LuaRaise } from '../vm/lua-error.js';
 import { T_NIL, T_TABLE, T_USERDATA, type LState } from '../vm/lua-vm.js';
 import type { SocketLib } from './socket.js';
-import { NO_PENDING, type LSock, type SockWait } from './sock.js';
+import { NO_PENDING, sockCount, type LSock, type SockWait } from './sock.js';
 
 /** Options common to connect/bind/udpcon (§1); a non-table is ignored. */
 /** Options common to connect/bind/udpcon (§1). */
@@ -55,12 +55,30 @@ export function convertible(lib: SocketLib): LSock | null | undefined {
   return s;
 }
 
+/** Turns a cosocket object closed by close() back into a bare cosocket that may connect. */
+function reviveForConnect(s: LSock): void {
+  s.reconnectable = false;
+  s.closed = false;
+  s.dead = 0;
+  s.conn = null;
+  s.kind = 'event';
+  s.hadNet = false;
+  s.disabled = null;
+  s.reader = null;
+  s.pending = NO_PENDING;
+  s.ext = {};
+  sockCount.active++;
+}
+
 export function connect(lib: SocketLib, L: LState): number {
   const { vm, args } = lib.ctx;
   const host = args.checkString(L, 1, 'connect');
   const port = args.checkPort(L, 2, 'connect');
   const opt = lib.readOpts(L, 3, 'connect');
   const timeout = opt.timeout ?? 1000;
+  // A cosocket whose connection it closed connects its own object again, as in BAS.
+  const own = lib.current?.kind === 'cosocket' ? (lib.current.owner as LSock | null) : null;
+  if (own && own.closed && own.reconnectable) reviveForConnect(own);
   const conv = lib.convertible();
   if (conv === null) return lib.nilErr(L, 'incorrectuse');
   const target = conv ?? null;
@@ -210,7 +228,9 @@ export function acceptNow(lib: SocketLib, s: LSock, L: LState): number {
   const ns = lib.newSock('tcp');
   ns.hadNet = true;
   const tls = s.ext.tlsAccept;
+  if (typeof s.ext.acceptKeepAlive === 'boolean') so.setKeepAlive(s.ext.acceptKeepAlive);
   lib.attachConn(ns, tls ? tls(so) : so);
+  if (typeof s.ext.acceptNoDelay === 'boolean') so.setNoDelay(s.ext.acceptNoDelay);
   if (tls) ns.ext.tlsServer = true;
   lib.pushSock(L, ns);
   return 1;

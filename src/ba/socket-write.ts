@@ -4,6 +4,7 @@
  * nil and the queue length when the queue is over `queuelen`; a blocking socket's write
  * returns once every byte is with the kernel.
  */
+import { LuaRaise } from '../vm/lua-error.js';
 import { T_BOOLEAN, T_NUMBER, T_STRING, type LState } from '../vm/lua-vm.js';
 import type { SocketLib } from './socket.js';
 import type { LSock } from './sock.js';
@@ -57,6 +58,7 @@ export function writeData(lib: SocketLib, L: LState, fname: string): { data: Uin
 export function write(lib: SocketLib, L: LState): number {
   const { vm } = lib.ctx;
   const s = lib.checkSock(L, 1, 'write');
+  if (s.kind === 'listen') throw new LuaRaise('Invalid op:  on listen socket');
   const custom = s.ext.write;
   if (s.sMode && !custom && vm.top(L) === 2 && vm.type(L, 2) === T_STRING) {
     // The common cosocket write (one string, empty queue): copied straight from WASM memory

@@ -10,7 +10,7 @@ import type net from 'node:net';
 import { flushWriteBatches, type TcpConn } from '../net/tcp-conn.js';
 import { isIPv6, resolveHost } from '../net/resolve.js';
 import { LuaRaise } from '../vm/lua-error.js';
-import { T_USERDATA, type LState } from '../vm/lua-vm.js';
+import { T_BOOLEAN, T_USERDATA, type LState } from '../vm/lua-vm.js';
 import type { Task } from '../sched/scheduler.js';
 import type { BaContext } from './context.js';
 import { LSock, NO_PENDING, SockWait, sockCount, type SockKind } from './sock.js';
@@ -168,6 +168,7 @@ export class SocketLib {
   closeSock(s: LSock, fromLua = false): boolean {
     if (s.closed) return false;
     s.closed = true;
+    if (fromLua && s.kind === 'tcp' && s.sMode && s.owner && !s.owner.done) s.reconnectable = true;
     s.dead = Math.max(s.dead, 1);
     sockCount.active--;
     const conn = s.conn;
@@ -490,7 +491,15 @@ export class SocketLib {
     const on = vm.toBoolean(L, 3);
     const custom = s.ext.setoption;
     if (custom) return custom(L, name, on);
+    // BAS checks the value before the name: TCP options are booleans.
+    if (vm.type(L, 3) !== T_BOOLEAN) args.typeError(L, 3, 'setoption', 'boolean');
     if (name !== 'tcp-nodelay' && name !== 'keepalive') throw new LuaRaise(`Unknown option '${name}'`);
+    if (s.server && !s.closed) {
+      // Set on a listener, as on Linux, the option is inherited by the sockets it accepts.
+      s.ext[name === 'keepalive' ? 'acceptKeepAlive' : 'acceptNoDelay'] = on;
+      vm.pushBoolean(L, true);
+      return 1;
+    }
     const so = s.conn?.sock;
     if (!so || s.closed) return this.nilErr(L, 'Bad file descriptor', 9);
     if (name === 'tcp-nodelay') so.setNoDelay(on);
