@@ -5,6 +5,7 @@
  */
 import { clampTimeout } from './args.js';
 import net from 'node:net';
+import { listenNow } from '../net/listen-now.js';
 import { LuaRaise } from '../vm/lua-error.js';
 import { T_NIL, T_TABLE, T_USERDATA, type LState } from '../vm/lua-vm.js';
 import type { SocketLib } from './socket.js';
@@ -209,7 +210,7 @@ export function bind(lib: SocketLib, L: LState): number {
   });
   if (tlsAccept) s.ext.tlsAccept = tlsAccept;
   try {
-    server.listen({ port, host, exclusive: false });
+    listenNow(server, { port, host, exclusive: false });
   } catch {
     settled = true;
     return finish(false, L, null);

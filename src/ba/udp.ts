@@ -65,6 +65,8 @@ export class UdpLib {
     if (t1 === T_STRING) localPort = opt.port ?? (connect ? 0 : peerPort);
     else if (t1 !== T_NUMBER) localPort = opt.port ?? 0;
 
+    // udpcon() / udpcon(opt) without a port or interface: nothing is bound until first use.
+    const lazy = t1 !== T_STRING && t1 !== T_NUMBER && !opt.port && opt.intf === undefined;
     const conv = sockets.convertible();
     if (conv === null) return sockets.nilErr(L, 'incorrectuse');
     const task = sched.current;
@@ -79,13 +81,23 @@ export class UdpLib {
       if (conv && conv.reader === w) conv.reader = null;
       u?.close();
     };
+    // Bind and connect to IP literals complete inside this call (udp-socket.ts): then udpcon
+    // returns without suspending, as in BAS; a name to resolve makes the caller wait.
+    let synchronous = true;
+    let syncResult: ((L: LState) => number) | null = null;
+    const finish = (push: (L: LState) => number): void => {
+      if (synchronous) {
+        w.done = true;
+        syncResult = push;
+      } else sockets.complete(w, push);
+    };
     const fail = (err: string, text?: string): void => {
       u?.close();
-      sockets.complete(w, (L) => sockets.nilErr(L, err, text));
+      finish((L) => sockets.nilErr(L, err, text));
     };
     const ready = (): void => {
       const so = u!;
-      sockets.complete(w, (L) => {
+      finish((L) => {
         const s = conv ?? sockets.newSock('udp');
         s.kind = 'udp';
         s.hadNet = true;
@@ -102,6 +114,11 @@ export class UdpLib {
       const v6 = opt.ipv6 || (ip !== null && net.isIPv6(ip)) || (opt.intf !== undefined && net.isIPv6(opt.intf));
       const so = new UdpSocket(v6);
       u = so;
+      if (lazy) {
+        // Connectionless without a port: bound on first use (sockname 0.0.0.0:0 until then).
+        so.lazyAddress = v6 ? '::' : '0.0.0.0';
+        return ready();
+      }
       so.bind(localPort, opt.intf ?? (v6 ? '::' : '0.0.0.0'), (err) => {
         // The wait ended meanwhile (the object was closed from outside, or shutdown).
         if (w.done) return so.close();
@@ -121,6 +138,12 @@ export class UdpLib {
       });
       if (ip !== null) start(ip);
     } else start(null);
+    synchronous = false;
+    const now = syncResult as ((L: LState) => number) | null;
+    if (now) {
+      if (conv && conv.reader === w) conv.reader = null;
+      return now(L);
+    }
     return sched.suspend(L, w, 'udpcon');
   }
 
@@ -205,10 +228,19 @@ export class UdpLib {
     }
     const buf = Buffer.from(data);
     const host = args.checkString(L, 3, 'sendto');
-    const port = args.checkPort(L, 4, 'sendto');
+    // BAS reads the port as a string (a number converts): "53" works, a missing one says so.
+    const portText = args.checkString(L, 4, 'sendto');
+    const port = Number(portText);
+    if (!Number.isInteger(port)) args.argError(4, 'sendto', 'number expected, got string');
+    if (port < 0 || port > 65535) args.argError(4, 'sendto', 'port out of range');
     const s = st.sock;
     if (s.closed) return sockets.nilErr(L, 'socketwritefailed');
     const u = st.u;
+    try {
+      u.ensureBound();
+    } catch {
+      return sockets.nilErr(L, 'socketwritefailed');
+    }
     // A dual-stack IPv6 socket reaches IPv4 peers through mapped addresses.
     const target = (ip: string): string => (u.ipv6 && net.isIPv4(ip) ? `::ffff:${ip}` : ip);
     const task = sched.current;
@@ -225,21 +257,19 @@ export class UdpLib {
         return;
       }
       const to = this.destination(u, target(ip), port);
-      if (to === false) {
-        sockets.complete(w, (L) => sockets.nilErr(L, 'socketwritefailed'));
-        return;
-      }
-      u.send(buf, to?.port, to?.ip, (err) => {
+      const cb = (err: Error | null): void => {
         sockets.complete(w, (L) => {
           if (err) return sockets.nilErr(L, 'socketwritefailed');
           vm.pushBoolean(L, true);
           return 1;
         });
-      });
+      };
+      if (to === false) u.sendAside(buf, port, target(ip), cb);
+      else u.send(buf, to?.port, to?.ip, cb);
     });
     if (ip !== null) {
       const to = this.destination(u, target(ip), port);
-      if (to === false) return sockets.nilErr(L, 'socketwritefailed');
+      if (to === false) return this.send(st, L, buf, port, target(ip), false, true);
       return this.send(st, L, buf, to?.port, to?.ip, false);
     }
     return sched.suspend(L, w, 'sendto');
@@ -248,7 +278,7 @@ export class UdpLib {
   /**
    * Where `send` must address a datagram for `ip:port`: null for the connected peer itself
    * (node:dgram refuses an address on a connected socket), false for another destination of
-   * a connected socket, which node:dgram cannot reach (docs/compat.md).
+   * a connected socket (sent with UdpSocket.sendAside).
    */
   private destination(u: UdpSocket, ip: string, port: number): { ip: string; port: number } | null | false {
     if (!u.connected) return { ip, port };
@@ -262,11 +292,15 @@ export class UdpLib {
    * `true, queued` (`nil, queued` for a non-cosocket writer at the queue limit); otherwise the
    * caller waits until the kernel has the datagram.
    */
-  private send(st: UdpState, L: LState, buf: Buffer, port: number | undefined, ip: string | undefined, closeOnError: boolean): number {
+  private send(st: UdpState, L: LState, buf: Buffer, port: number | undefined, ip: string | undefined, closeOnError: boolean, aside = false): number {
     const { vm, sched } = this.ctx;
     const sockets = this.sockets;
     const s = st.sock;
     const u = st.u;
+    const out = (cb?: (err: Error | null) => void): void => {
+      if (aside) u.sendAside(buf, port!, ip!, cb);
+      else u.send(buf, port, ip, cb);
+    };
     const cur = sched.current;
     if (s.sMode) {
       const before = u.sendQueueSize;
@@ -277,17 +311,17 @@ export class UdpLib {
         return 2;
       }
       // A datagram the kernel refuses later is lost, as UDP datagrams may be (docs/compat.md).
-      u.send(buf, port, ip);
+      out();
       const q = u.sendQueueSize;
       if (before > 0 && cosocketWriter && q > COSOCKET_WRITE_THRESHOLD) return this.waitDrain(st, L);
+      // BAS returns `true` alone for a datagram (no queued count).
       vm.pushBoolean(L, true);
-      vm.pushInteger(L, q);
-      return 2;
+      return 1;
     }
     // Synchronous: true once the kernel has the datagram (§5).
     if (!cur) throw new LuaRaise('write: no coroutine to suspend');
     const w = new SockWait('write', cur, null);
-    u.send(buf, port, ip, (err) => {
+    out((err) => {
       sockets.complete(w, (L) => {
         if (!err) {
           vm.pushBoolean(L, true);
@@ -325,6 +359,7 @@ export class UdpLib {
     }
     if (st.sock.closed) return sockets.nilErr(L, 'Bad file descriptor', 9);
     try {
+      st.u.ensureBound();
       switch (name) {
         case 'broadcast':
           st.u.setBroadcast(on);

@@ -8,7 +8,21 @@
  * waiters are told when it reaches zero.
  */
 import dgram from 'node:dgram';
+import dns from 'node:dns';
+import net from 'node:net';
 import { constants as osConstants } from 'node:os';
+
+/**
+ * dgram resolves every address, IP literals included, with dns.lookup, which answers on a
+ * later tick. Answering literals at once makes bind() and connect() take effect inside the
+ * call (the OS calls are synchronous), so udpcon completes without waiting, as in BAS.
+ */
+function literalLookup(host: string, opts: unknown, cb?: unknown): void {
+  const done = (typeof opts === 'function' ? opts : cb) as (err: Error | null, address: string, family: number) => void;
+  const family = net.isIP(host);
+  if (family !== 0) return done(null, host, family);
+  dns.lookup(host, typeof opts === 'object' && opts !== null ? (opts as dns.LookupOneOptions) : {}, (err, a, f) => done(err, a, f));
+}
 
 export interface Datagram {
   data: Buffer;
@@ -78,7 +92,7 @@ export class UdpSocket {
     readonly ipv6: boolean,
     readonly maxQueuedBytes = 1024 * 1024,
   ) {
-    this.sock = dgram.createSocket({ type: ipv6 ? 'udp6' : 'udp4' });
+    this.sock = dgram.createSocket({ type: ipv6 ? 'udp6' : 'udp4', lookup: literalLookup as unknown as typeof dns.lookup });
     this.sock.on('message', (data, rinfo) => this.onMessage(data, rinfo));
     this.sock.on('error', (e) => {
       // Only errors after bind/connect get here (those report through their callbacks).
@@ -123,16 +137,70 @@ export class UdpSocket {
     }
   }
 
-  /** Connects to `address:port` (after bind); `cb(err)` once done. */
+  /**
+   * Connects to `address:port` (after bind); `cb(err)` once done -- inside this call for an IP
+   * literal (the OS connect is synchronous; dgram only reports it a tick later).
+   */
   connect(port: number, address: string, cb: (err: Error | null) => void): void {
+    let reported = false;
     try {
       this.sock.connect(port, address, (err?: Error) => {
+        if (reported) return;
+        reported = true;
         if (!err) this.connected = true;
         cb(err ?? null);
       });
     } catch (e) {
+      reported = true;
       cb(e as Error);
+      return;
     }
+    if (!reported && net.isIP(address) !== 0) {
+      try {
+        this.sock.remoteAddress();
+      } catch {
+        return; // not connected yet: the callback reports it
+      }
+      reported = true;
+      this.connected = true;
+      cb(null);
+    }
+  }
+
+  /**
+   * Binding deferred until first use (`udpcon()` without a port binds nothing, as in BAS):
+   * `ensureBound` binds to any free port on `address` when the socket is first used.
+   */
+  lazyAddress: string | null = null;
+
+  /** Binds a deferred socket now (synchronously). Throws the OS error. */
+  ensureBound(): void {
+    if (this.bound || this.closed || this.lazyAddress === null) return;
+    let error: Error | null = null;
+    this.bind(0, this.lazyAddress, (err) => {
+      error = err;
+    });
+    this.lazyAddress = null;
+    if (error) throw error;
+  }
+
+  /**
+   * Sends to a destination other than the connected peer, as Linux allows on a connected UDP
+   * socket: node:dgram refuses an address there, so the socket is disconnected for the call
+   * and connected again (both synchronous; the local port stays the same).
+   */
+  sendAside(data: Buffer, port: number, address: string, cb?: (err: Error | null) => void): void {
+    const peer = this.remoteAddress();
+    if (!peer) return this.send(data, port, address, cb);
+    try {
+      this.sock.disconnect();
+    } catch (e) {
+      queueMicrotask(() => cb?.(e as Error));
+      return;
+    }
+    this.connected = false;
+    this.send(data, port, address, cb);
+    this.connect(peer.port, peer.address, () => {});
   }
 
   /** The oldest unread datagram, or null. */
@@ -209,7 +277,9 @@ export class UdpSocket {
   }
 
   localAddress(): AddressInfo | null {
-    if (this.closed || !this.bound) return null;
+    if (this.closed) return null;
+    if (!this.bound && this.lazyAddress !== null) return { address: this.lazyAddress, port: 0, ipv6: this.ipv6 };
+    if (!this.bound) return null;
     try {
       const a = this.sock.address();
       return { address: a.address, port: a.port, ipv6: a.family === 'IPv6' };
