@@ -24,6 +24,8 @@ export interface ServerConfig {
   conncnt: number;
   threadcnt: number;
   wsmaxsize: number;
+  /** WebSocket servers negotiate permessage-deflate unless req2sock says otherwise; this runtime only. */
+  wsdeflate: boolean;
   /** CPU budget of one resume in ms (0 = unlimited); this runtime only [D7]. */
   cpubudget: number;
   /** Server processes sharing the listeners (node:cluster); this runtime only. */
@@ -48,6 +50,7 @@ export const defaultServerConfig = (): ServerConfig => ({
   conncnt: 50,
   threadcnt: 3,
   wsmaxsize: 16 * 1024 * 1024,
+  wsdeflate: false,
   cpubudget: 10_000,
   workers: 1,
   maxworkers: 0,
@@ -131,6 +134,10 @@ function toServerConfig(raw: Record<string, unknown>, path: string): ServerConfi
   }
   for (const k of ['port', 'sslport', 'commandcnt', 'conncnt', 'threadcnt', 'wsmaxsize', 'cpubudget', 'workers', 'maxworkers'] as const) num(k);
   for (const k of ['host', 'sslhost', 'certfile', 'keyfile', 'homeio', 'maxworkersnote'] as const) str(k);
+  if (raw.wsdeflate !== undefined) {
+    if (typeof raw.wsdeflate !== 'boolean') throw new ConfigError(`configuration error: ${path}: 'wsdeflate' must be a boolean`);
+    c.wsdeflate = raw.wsdeflate;
+  }
   const apps = raw.apps;
   if (apps !== undefined) {
     if (typeof apps !== 'object' || apps === null) throw new ConfigError(`configuration error: ${path}: 'apps' must be a table`);

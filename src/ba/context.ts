@@ -13,6 +13,8 @@ export interface RuntimeConfig {
   threadcnt: number;
   /** Largest WebSocket message (wsmaxsize). */
   wsmaxsize: number;
+  /** Default of req2sock's `deflate` option: negotiate permessage-deflate (wsdeflate). */
+  wsdeflate?: boolean;
   /** CPU budget per resume in ms; 0 = unlimited. */
   cpuBudgetMs: number;
   /** Root of ba.openio"home" (config key homeio); default: the working directory. */

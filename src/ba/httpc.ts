@@ -22,6 +22,7 @@ import { ResponseHeadParser } from '../http/response-head-parser.js';
 import { fieldValues, finishRequest, parseHead, pumpBody, takeBody, type Exchange } from '../http/client-exchange.js';
 import { basicAuth, encodeQuery, parseClientUrl, requestHead, withQuery } from '../http/client-request.js';
 import { clientUpgradeHeaders, newClientKey } from '../ws/handshake.js';
+import { CLIENT_OFFER } from '../ws/permessage-deflate.js';
 import { SockWait, type SocketLib } from './socket.js';
 import type { BaContext } from './context.js';
 import { HttpcObj, connectHttpc, type CreateOptions } from './httpc-conn.js';
@@ -345,10 +346,14 @@ export class HttpcLib {
     const auth = user !== undefined ? [user, password] : url.userinfo !== null ? splitUserinfo(url.userinfo) : null;
     if (auth && !has('authorization')) fields.push(['Authorization', basicAuth(auth[0]!, auth[1]!)]);
     let wsKey: string | null = null;
+    const wsDeflate = isWs && args.optField(L, 2, 'deflate').bool === true;
     if (isWs) {
       // ba-support.md §9: Upgrade, Connection, Sec-WebSocket-Version 13, a random key (D1), no Origin.
       wsKey = newClientKey();
-      for (const [n, v] of Object.entries(clientUpgradeHeaders(wsKey))) {
+      const upgrade = clientUpgradeHeaders(wsKey);
+      // Option `deflate`: offer permessage-deflate (RFC 7692); the script's own offer is replaced.
+      if (wsDeflate) upgrade['Sec-WebSocket-Extensions'] = CLIENT_OFFER;
+      for (const [n, v] of Object.entries(upgrade)) {
         const i = fields.findIndex(([x]) => x.toLowerCase() === n.toLowerCase());
         if (i >= 0) fields.splice(i, 1);
         fields.push([n, v]);
@@ -380,6 +385,7 @@ export class HttpcLib {
       url,
       method,
       wsKey,
+      wsDeflate,
       reqBody,
       reqDone: reqBody === 'none',
       parser: new ResponseHeadParser(),
@@ -629,6 +635,8 @@ export class HttpcLib {
     return {
       wsKey: ex.wsKey,
       accept: fieldValues(head, 'sec-websocket-accept'),
+      extensions: fieldValues(head, 'sec-websocket-extensions'),
+      deflateOffered: ex.wsDeflate,
       host: ex.url.host,
       take: () => {
         h.conn = null;

@@ -1,5 +1,5 @@
 /**
- * `ba.socket.req2sock(request [, raw])` and `ba.socket.sock2req(sock [, pushback])`
+ * `ba.socket.req2sock(request [, raw | options])` and `ba.socket.sock2req(sock [, pushback])`
  * (server.md §6): an HTTP request's connection becomes a socket object, and a raw socket's
  * connection goes back to the HTTP server as a keep-alive connection.
  *
@@ -7,7 +7,7 @@
  * the 101 handshake itself); `raw` or any other request becomes a plain TCP socket.
  */
 import type net from 'node:net';
-import type { LState } from '../vm/lua-vm.js';
+import { T_TABLE, type LState } from '../vm/lua-vm.js';
 import type { BaContext } from './context.js';
 import type { SocketLib } from './socket.js';
 import type { RequestLib } from './request.js';
@@ -28,7 +28,15 @@ export function installReq2Sock(ctx: BaContext, sockets: SocketLib, requests: Re
       if (requests.isRequest(L, 1)) return sockets.nilErr(L, 'socketclosed');
       return args.typeError(L, 1, 'req2sock', 'request');
     }
-    const raw = vm.toBoolean(L, 2);
+    // The second argument: BAS's `raw` flag, or (this runtime) an options table
+    // { raw = bool, deflate = bool }; `deflate` defaults to the configuration's wsdeflate.
+    let raw: boolean;
+    let deflate = ctx.config.wsdeflate === true;
+    if (vm.type(L, 2) === T_TABLE) {
+      raw = args.optField(L, 2, 'raw').bool === true;
+      const d = args.optField(L, 2, 'deflate').bool;
+      if (d !== undefined) deflate = d;
+    } else raw = vm.toBoolean(L, 2);
     if (r.taken) return sockets.nilErr(L, 'socketclosed');
     const h = r.exchange.head.headers;
     const key = h.get('sec-websocket-key');
@@ -42,7 +50,7 @@ export function installReq2Sock(ctx: BaContext, sockets: SocketLib, requests: Re
     r.taken = true;
     const { socket, pending } = taken;
     if (!raw && key !== undefined && version !== undefined) {
-      const ws = wsServerSocket(ctx, sockets, socket, pending, key);
+      const ws = wsServerSocket(ctx, sockets, socket, pending, key, { offer: h.get('sec-websocket-extensions'), deflate });
       sockets.pushSock(L, ws);
       return 1;
     }

@@ -22,6 +22,7 @@ import type { TcpConn } from '../net/tcp-conn.js';
 import { MessageReader, type ReadResult } from '../ws/message-reader.js';
 import { Sender } from '../ws/sender.js';
 import { serverHandshakeResponse, verifyServerAccept } from '../ws/handshake.js';
+import { Deflater, Inflater, acceptClientAnswer, negotiateServer, type DeflateParams } from '../ws/permessage-deflate.js';
 import type { LSock, SocketLib } from './socket.js';
 import type { BaContext } from './context.js';
 
@@ -43,16 +44,32 @@ export class WsState {
   /** A result computed ahead (to know a waiting read can complete), not yet returned. */
   pending: Pending | null = null;
 
+  /** The negotiated permessage-deflate extension (RFC 7692), or null. */
+  readonly deflate: DeflateParams | null;
+  private readonly deflater: Deflater | null = null;
+  private readonly inflater: Inflater | null = null;
+
   constructor(
     /** The object that owns the connection (changes when `s:event` moves it, §3.1). */
     public sock: LSock,
     readonly isServer: boolean,
     maxMessageSize: number,
+    deflate: DeflateParams | null = null,
   ) {
-    this.sender = new Sender({ isServer, maxMessageSize });
+    this.deflate = deflate;
+    if (deflate) {
+      // This side's sending window and reset rule, and the peer's reset rule for inflating.
+      const bits = isServer ? deflate.serverMaxWindowBits : deflate.clientMaxWindowBits;
+      const ownNoCtx = isServer ? deflate.serverNoContextTakeover : deflate.clientNoContextTakeover;
+      const peerNoCtx = isServer ? deflate.clientNoContextTakeover : deflate.serverNoContextTakeover;
+      if (Deflater.canCompress(bits)) this.deflater = new Deflater(bits, ownNoCtx);
+      this.inflater = new Inflater(peerNoCtx);
+    }
+    this.sender = new Sender({ isServer, maxMessageSize, deflater: this.deflater });
     this.reader = new MessageReader({
       isServer,
       maxMessageSize,
+      inflater: this.inflater ?? undefined,
       // RFC 6455 §5.5.2 / ba-socket.md §5 item 3: the pong is queued without waiting. A peer
       // that floods pings and never reads would grow the queue without bound (issue 14):
       // while more than PONG_QUEUE_LIMIT bytes wait, pongs are dropped (RFC 6455 §5.5.3 lets
@@ -62,6 +79,12 @@ export class WsState {
         this.sendControl(this.sender.pong(payload));
       },
     });
+  }
+
+  /** Frees the zlib streams (the socket is closed). */
+  release(): void {
+    this.deflater?.close();
+    this.inflater?.close();
   }
 
   /**
@@ -121,12 +144,24 @@ function writeFrame(conn: TcpConn, frame: Buffer[]): void {
   so.uncork();
 }
 
+/** What a server socket may negotiate (ba.socket.req2sock). */
+export interface WsServerExtensions {
+  /** The request's `Sec-WebSocket-Extensions` value, if any. */
+  readonly offer: string | undefined;
+  /** The app allows permessage-deflate on this connection. */
+  readonly deflate: boolean;
+}
+
 /** What ba.socket.http2sock needs from an httpc object (server.md §7). */
 export interface HttpcHandoff {
   /** The `Sec-WebSocket-Key` sent by a ws:// or wss:// request, else null. */
   readonly wsKey: string | null;
   /** The response's `Sec-WebSocket-Accept` values (empty when absent). */
   readonly accept: readonly string[];
+  /** The response's `Sec-WebSocket-Extensions` values (empty when absent). */
+  readonly extensions: readonly string[];
+  /** The request offered permessage-deflate. */
+  readonly deflateOffered: boolean;
   /** The host the request went to (expected certificate name for TLS sockets). */
   readonly host: string;
   /**
@@ -159,8 +194,8 @@ export class WebSocketLib {
    * Makes `s` (with `s.conn` set) a WebSocket of the given side: reads, writes, ping, close
    * behave as §9 says from now on.
    */
-  attach(s: LSock, isServer: boolean): WsState {
-    const st = new WsState(s, isServer, this.ctx.config.wsmaxsize);
+  attach(s: LSock, isServer: boolean, deflate: DeflateParams | null = null): WsState {
+    const st = new WsState(s, isServer, this.ctx.config.wsmaxsize, deflate);
     // Messages are latency-bound: no Nagle delay (as the ws package and browsers do).
     s.conn?.sock.setNoDelay(true);
     s.kind = 'ws';
@@ -252,7 +287,7 @@ export class WebSocketLib {
       const frame = sender.message(b, isText);
       // Joining the run's batch copies the bytes: several messages leave in one syscall.
       if (batch) for (const part of frame) s.conn!.writeBatched(part);
-      else writeFrame(s.conn!, owned(frame));
+      else writeFrame(s.conn!, sender.compressing ? frame : owned(frame));
     });
   }
 
@@ -264,6 +299,7 @@ export class WebSocketLib {
       reader.markCloseSent();
     }
     st.pending = null;
+    st.release();
   }
 
   /** sock:ping([data="BAS"]): like write; "Not WS" on other sockets, "Max len 125" above 125. */
@@ -306,10 +342,22 @@ export class WebSocketLib {
     if (!h) return sockets.nilErr(L, 'invalidsocketcon');
     if (h.accept.length > 0) {
       if (h.wsKey === null || !verifyServerAccept(h.wsKey, h.accept)) return sockets.nilErr(L, 'invalidsocketcon');
+      // RFC 7692 §5: an extension answer the client did not offer, or one the RFC forbids,
+      // fails the connection.
+      let deflate: DeflateParams | null = null;
+      if (h.extensions.length > 0) {
+        const r = h.deflateOffered ? acceptClientAnswer(h.extensions) : 'the server answered with an extension that was not offered';
+        if (typeof r === 'string') {
+          this.ctx.log.write(`WebSocket handshake failed: ${r}\n`);
+          h.take().destroy();
+          return sockets.nilErr(L, 'invalidsocketcon');
+        }
+        deflate = r;
+      }
       const s = sockets.newSock('ws');
       s.conn = h.take();
       s.host = h.host;
-      this.attach(s, false);
+      this.attach(s, false, deflate);
       sockets.pushSock(L, s);
       return 1;
     }
@@ -330,13 +378,14 @@ export class WebSocketLib {
    * the 101 answer of server.md §6 for `key`, feeds `pending` (bytes read past the request head)
    * to the frame parser and returns a blocking-mode socket. `so` may be paused; it is resumed.
    */
-  serverSocket(so: net.Socket, pending: Buffer, key: string): LSock {
+  serverSocket(so: net.Socket, pending: Buffer, key: string, ext?: WsServerExtensions): LSock {
     const sockets = this.sockets;
-    so.write(serverHandshakeResponse({ key }));
+    const agreed = ext?.deflate ? negotiateServer(ext.offer) : null;
+    so.write(serverHandshakeResponse({ key, extensions: agreed?.response }));
     const s = sockets.newSock('ws');
     sockets.attachConn(s, so);
     s.conn!.unshift(pending);
-    this.attach(s, true);
+    this.attach(s, true, agreed?.params ?? null);
     so.resume();
     return s;
   }
@@ -366,11 +415,11 @@ export function installWebSocket(ctx: BaContext, sockets: SocketLib): WebSocketL
  * listeners removed, possibly paused) and returns a blocking-mode server WebSocket whose frame
  * parser starts with `pending`. Push it with `sockets.pushSock(L, s)`.
  */
-export function wsServerSocket(ctx: BaContext, sockets: SocketLib, so: net.Socket, pending: Buffer, key: string): LSock {
+export function wsServerSocket(ctx: BaContext, sockets: SocketLib, so: net.Socket, pending: Buffer, key: string, ext?: WsServerExtensions): LSock {
   let lib = libs.get(sockets);
   if (!lib) {
     lib = new WebSocketLib(ctx, sockets);
     libs.set(sockets, lib);
   }
-  return lib.serverSocket(so, pending, key);
+  return lib.serverSocket(so, pending, key, ext);
 }

@@ -20,6 +20,8 @@ export interface Exchange {
   readonly url: ClientUrl;
   readonly method: string;
   readonly wsKey: string | null;
+  /** The upgrade request offered permessage-deflate (RFC 7692). */
+  readonly wsDeflate: boolean;
   /** Request body framing chosen by `request`. */
   reqBody: 'none' | 'length' | 'chunked';
   /** The request body is complete (chunked: the last chunk was sent). */

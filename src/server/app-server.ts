@@ -26,6 +26,8 @@ export async function startAppServer(
   /** Where the "listening on port N" line goes (the CLI: stderr, so stdout stays the scripts'). */
   announce: (line: string) => void = (line) => rt.log.write(line),
 ): Promise<AppServer> {
+  // req2sock's default for permessage-deflate (configuration key wsdeflate).
+  if (config.wsdeflate) rt.ctx.config.wsdeflate = true;
   const auth = parseAuthConfig(config.raw);
   let markReady!: () => void;
   const ready = new Promise<void>((r) => (markReady = r));

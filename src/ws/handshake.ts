@@ -33,12 +33,15 @@ export interface ServerResponseOptions {
   readonly date?: Date;
   /** `Server` header value; default BAS's. */
   readonly server?: string;
+  /** `Sec-WebSocket-Extensions` answer (RFC 7692), when an extension was accepted. */
+  readonly extensions?: string | undefined;
 }
 
 /**
  * The complete 101 response head, ending with the empty line (server.md §6). Only these headers:
- * headers the page set are discarded, and no subprotocol or extension is negotiated, so a
- * requested `Sec-WebSocket-Protocol` is not echoed.
+ * headers the page set are discarded, and no subprotocol is negotiated, so a requested
+ * `Sec-WebSocket-Protocol` is not echoed. The only extension is permessage-deflate, when the
+ * app enabled it.
  */
 export function serverHandshakeResponse(options: ServerResponseOptions): string {
   const date = (options.date ?? new Date()).toUTCString(); // IMF-fixdate, RFC 9110 §5.6.7
@@ -49,6 +52,7 @@ export function serverHandshakeResponse(options: ServerResponseOptions): string 
     'Upgrade: websocket\r\n' +
     'Connection: Upgrade\r\n' +
     `Sec-WebSocket-Accept: ${acceptKey(options.key)}\r\n` +
+    (options.extensions ? `Sec-WebSocket-Extensions: ${options.extensions}\r\n` : '') +
     'Keep-Alive: Keep-Alive\r\n' +
     '\r\n'
   );

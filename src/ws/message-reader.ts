@@ -17,6 +17,10 @@
  *  - longer message: one { kind: 'piece', data, isText, bytesRead, frameLen } per read, every
  *    piece at most `maxsize` bytes, `bytesRead` cumulative, `bytesRead === frameLen` on the last.
  *    A single frame's pieces go out as its bytes arrive; a fragmented message is assembled first;
+ *    pieces of a text message end on character boundaries (up to 3 bytes shorter than
+ *    `maxsize`), so each is valid UTF-8 by itself;
+ *  - compressed message (permessage-deflate, RFC 7692): inflated as its frames arrive, then
+ *    returned like an assembled message, lengths being those of the inflated bytes;
  *  - peer close: { kind: 'closed', code: peerCode (1000 without a code), reply: { code } } where
  *    `reply` asks the socket layer to answer with a close frame echoing the code (null code: an
  *    empty close frame), D3;
@@ -26,7 +30,9 @@
  */
 import { ChunkQueue } from './chunk-queue.js';
 import { CloseCode } from './close-code.js';
-import { Receiver, type DataFrameEvent, type ReceiverOptions } from './receiver.js';
+import { DEFAULT_MAX_MESSAGE_SIZE, Receiver, type DataFrameEvent, type ReceiverOptions } from './receiver.js';
+import type { Inflater } from './permessage-deflate.js';
+import { Utf8Validator } from './utf8-validator.js';
 
 /** Default read chunk (`maxsize`, ba-socket.md §3). */
 export const DEFAULT_READ_CHUNK = 8192;
@@ -38,6 +44,11 @@ export interface MessageReaderOptions extends ReceiverOptions {
    * without waiting). `payload` may be a subarray of a received chunk; copy it to keep it.
    */
   readonly onPing?: (payload: Buffer) => void;
+  /**
+   * permessage-deflate was negotiated (RFC 7692): compressed messages are inflated with this,
+   * each bounded by `maxMessageSize` (1009 beyond it). Results have the inflated lengths.
+   */
+  readonly inflater?: Inflater;
 }
 
 /** A whole message of at most `maxsize` bytes: Lua `payload, isText`. */
@@ -87,6 +98,8 @@ const enum Mode {
   Assembling,
   /** An assembled message longer than `maxsize`, handed out piece by piece. */
   Serving,
+  /** A compressed message, inflated frame by frame as its bytes arrive (RFC 7692). */
+  Inflating,
   /** The peer's close was reported or the stream is unreadable: nothing more to return. */
   Closed,
 }
@@ -104,10 +117,16 @@ export class MessageReader {
   /** An assembled message being served (Serving). */
   private readonly assembled = new ChunkQueue();
   private closeSent = false;
+  private readonly inflater: Inflater | null;
+  private readonly maxMessageSize: number;
+  /** UTF-8 check of inflated text (the receiver checks uncompressed text itself). */
+  private readonly utf8 = new Utf8Validator();
 
   constructor(options: MessageReaderOptions) {
-    this.receiver = new Receiver(options);
+    this.inflater = options.inflater ?? null;
+    this.receiver = new Receiver({ ...options, perMessageDeflate: this.inflater !== null });
     this.onPing = options.onPing;
+    this.maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
   }
 
   /** Queues a received TCP chunk; the reader owns it from now on (it is unmasked in place). */
@@ -158,7 +177,7 @@ export class MessageReader {
       const ev = receiver.next(limit);
       if (ev === null) {
         // A long frame's bytes go out as they arrive (ba-socket.md §9).
-        if (this.mode === Mode.Pieces && this.partsLen > 0) return this.piece();
+        if (this.mode === Mode.Pieces && this.partsLen > 0) return this.piece(maxsize);
         return null;
       }
       switch (ev.type) {
@@ -186,7 +205,10 @@ export class MessageReader {
     if (ev.first) {
       this.isText = ev.isText;
       this.bytesRead = 0;
-      if (ev.messageLength < 0) {
+      if (ev.compressed) {
+        this.mode = Mode.Inflating;
+        if (ev.isText) this.utf8.reset();
+      } else if (ev.messageLength < 0) {
         this.mode = Mode.Assembling;
       } else {
         // The usual case: a whole single frame in one segment, returned without a copy.
@@ -195,6 +217,7 @@ export class MessageReader {
         this.mode = ev.messageLength <= maxsize ? Mode.Whole : Mode.Pieces;
       }
     }
+    if (this.mode === Mode.Inflating) return this.inflate(ev, maxsize);
     if (ev.data.length > 0) {
       this.parts.push(ev.data);
       this.partsLen += ev.data.length;
@@ -206,38 +229,106 @@ export class MessageReader {
         this.mode = Mode.Idle;
         return { kind: 'message', data: this.takeParts(), isText: this.isText };
       case Mode.Pieces:
-        return ev.last || this.partsLen >= maxsize ? this.piece() : null;
-      default: {
+        return ev.last || this.partsLen >= maxsize ? this.piece(maxsize) : null;
+      default:
         // Assembling (D2): the message is returned only once its final frame is complete.
-        if (!ev.last) return null;
-        this.frameLen = this.partsLen;
-        if (this.partsLen <= maxsize) {
-          this.mode = Mode.Idle;
-          return { kind: 'message', data: this.takeParts(), isText: this.isText };
-        }
-        for (const part of this.parts) this.assembled.push(part);
-        this.parts = [];
-        this.partsLen = 0;
-        this.mode = Mode.Serving;
-        return this.servePiece(maxsize);
-      }
+        return ev.last ? this.complete(maxsize) : null;
     }
   }
 
+  /** The collected parts are a whole message: returned whole, or served piece by piece. */
+  private complete(maxsize: number): ReadResult {
+    this.frameLen = this.partsLen;
+    if (this.partsLen <= maxsize) {
+      this.mode = Mode.Idle;
+      return { kind: 'message', data: this.takeParts(), isText: this.isText };
+    }
+    for (const part of this.parts) this.assembled.push(part);
+    this.parts = [];
+    this.partsLen = 0;
+    this.mode = Mode.Serving;
+    return this.servePiece(maxsize);
+  }
+
+  /**
+   * Compressed bytes of the message being inflated. Its length is known only once inflated, so
+   * like a fragmented message it is returned when complete (whole or in pieces); inflating as
+   * frames arrive keeps at most the limit in memory and fails a zip bomb early.
+   */
+  private inflate(ev: DataFrameEvent, maxsize: number): ReadResult | null {
+    const inflater = this.inflater!;
+    const start = this.parts.length;
+    let r = ev.data.length > 0 ? inflater.write(ev.data, this.parts, this.maxMessageSize - this.partsLen) : 0;
+    if (typeof r === 'number' && ev.last) {
+      const f = inflater.finish(this.parts, this.maxMessageSize - this.partsLen);
+      r = typeof f === 'number' ? r + f : f;
+    }
+    if (r === 'toolarge') return this.violation(CloseCode.MessageTooBig, `the peer sent a compressed message that inflates beyond ${this.maxMessageSize} bytes`);
+    if (r === 'error') return this.violation(CloseCode.InvalidPayload, 'the peer sent a compressed message that is not valid deflate data');
+    this.partsLen += r;
+    if (this.isText) {
+      // RFC 6455 §8.1 on the inflated bytes, as they come.
+      let ok = true;
+      for (let i = start; i < this.parts.length && ok; i++) ok = this.utf8.write(this.parts[i]!);
+      if (ok && ev.last) ok = this.utf8.end();
+      if (!ok) return this.violation(CloseCode.InvalidPayload, 'the peer sent a text message that is not valid UTF-8');
+    }
+    return ev.last ? this.complete(maxsize) : null;
+  }
+
+  /** A violation found above the frame parser: closes as the parser's errors do. */
+  private violation(code: number, reason: string): ClosedResult {
+    this.receiver.markCloseSent();
+    return this.closed(code, code, reason, false);
+  }
+
   /** Emits the bytes collected for the current piece of a long single frame. */
-  private piece(): PieceResult {
-    const data = this.takeParts();
+  private piece(maxsize: number): PieceResult | null {
+    const collected = this.partsLen;
+    const data = this.endOnCharacter(this.takeParts(), collected >= maxsize);
+    // Only the start of a character is here so far: wait for the rest of it.
+    if (data === null) return null;
     this.bytesRead += data.length;
     if (this.bytesRead === this.frameLen) this.mode = Mode.Idle;
     return { kind: 'piece', data, isText: this.isText, bytesRead: this.bytesRead, frameLen: this.frameLen };
   }
 
-  /** Emits the next piece of an assembled message. */
+  /** Emits the next piece of an assembled message (after the bytes carried from the last one). */
   private servePiece(maxsize: number): PieceResult {
-    const data = this.assembled.take(Math.min(maxsize, this.frameLen - this.bytesRead));
+    const want = Math.min(maxsize, this.frameLen - this.bytesRead);
+    let data: Buffer;
+    if (this.partsLen > 0) {
+      const carried = this.takeParts();
+      data = Buffer.concat([carried, this.assembled.take(Math.max(0, want - carried.length))]);
+    } else data = this.assembled.take(want);
+    data = this.endOnCharacter(data, true)!;
     this.bytesRead += data.length;
     if (this.bytesRead === this.frameLen) this.mode = Mode.Idle;
     return { kind: 'piece', data, isText: this.isText, bytesRead: this.bytesRead, frameLen: this.frameLen };
+  }
+
+  /**
+   * A piece of a text message ends on a character boundary, so that each piece is valid UTF-8
+   * by itself (an echo of pieces as text messages stays valid): the bytes of a character cut
+   * at the end are kept in `parts` for the next piece. The last piece, binary pieces, and a
+   * piece that holds no whole character are left as they are; the latter only when `full`
+   * (a read chunk under 4 bytes), else null (wait for the rest of the character).
+   */
+  private endOnCharacter(data: Buffer, full: boolean): Buffer | null {
+    if (!this.isText || this.bytesRead + data.length >= this.frameLen) return data;
+    const cut = characterBoundary(data);
+    if (cut === data.length) return data;
+    if (cut === 0) {
+      if (full) return data;
+      this.parts = [data];
+      this.partsLen = data.length;
+      return null;
+    }
+    // Copied: the carried bytes may be a view of a chunk the next piece is not part of.
+    const rest = Buffer.from(data.subarray(cut));
+    this.parts = [rest];
+    this.partsLen = rest.length;
+    return data.subarray(0, cut);
   }
 
   /** The collected parts as one buffer: no copy for one part, one copy otherwise. */
@@ -261,9 +352,26 @@ export class MessageReader {
   }
 
   private dropMessage(): void {
+    if (this.mode === Mode.Inflating) this.inflater!.abort();
     this.mode = Mode.Idle;
     this.parts = [];
     this.partsLen = 0;
     this.assembled.clear();
   }
+}
+
+/**
+ * Where the last character of valid UTF-8 `b` would be cut: the index of the lead byte of an
+ * unfinished character at its end, or `b.length` when it ends on a character boundary.
+ */
+export function characterBoundary(b: Uint8Array): number {
+  const n = b.length;
+  // A character has at most 3 continuation bytes (RFC 3629): look back that far for its lead.
+  for (let i = n - 1; i >= 0 && i >= n - 4; i--) {
+    const c = b[i]!;
+    if ((c & 0xc0) === 0x80) continue; // continuation byte
+    const len = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+    return i + len > n ? i : n;
+  }
+  return n;
 }

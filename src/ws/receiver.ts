@@ -31,6 +31,12 @@ export interface ReceiverOptions {
   readonly isServer: boolean;
   /** Largest message (single frame or assembled) accepted; larger ones close with 1009. */
   readonly maxMessageSize?: number;
+  /**
+   * permessage-deflate was negotiated (RFC 7692): RSV1 on the first frame of a data message
+   * marks it compressed. Its payload events carry the compressed bytes and `compressed: true`;
+   * UTF-8 is then checked by whoever inflates them.
+   */
+  readonly perMessageDeflate?: boolean;
 }
 
 /** Payload bytes of a text or binary message, in order. */
@@ -48,6 +54,8 @@ export interface DataFrameEvent {
    * fragmented message, whose length is known only when its last frame has arrived.
    */
   readonly messageLength: number;
+  /** The message is compressed (RSV1 on its first frame, RFC 7692 §6): `data` is deflate data. */
+  readonly compressed: boolean;
 }
 
 /** A complete ping; the socket layer answers it with a pong carrying `data` (RFC 6455 §5.5.2). */
@@ -110,6 +118,7 @@ export class Receiver {
   private readonly queue = new ChunkQueue();
   private readonly isServer: boolean;
   private readonly maxMessageSize: number;
+  private readonly deflate: boolean;
   private state = State.Header;
 
   // Current frame.
@@ -132,6 +141,7 @@ export class Receiver {
   /** Bytes of the message announced so far (headers of its frames), for the size limit. */
   private messageSize = 0;
   private messageLength = -1;
+  private messageCompressed = false;
   private readonly utf8 = new Utf8Validator();
 
   /** A close frame was sent or an error reported: only the peer's close matters now. */
@@ -140,6 +150,7 @@ export class Receiver {
   constructor(options: ReceiverOptions) {
     this.isServer = options.isServer;
     this.maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
+    this.deflate = options.perMessageDeflate === true;
   }
 
   /** Received bytes not parsed yet (for read back-pressure in the socket layer). */
@@ -290,6 +301,7 @@ export class Receiver {
       this.messageFirst = true;
       this.messageSize = 0;
       this.messageLength = this.fin ? len : -1;
+      this.messageCompressed = this.rsv !== 0; // checkHeader let only RSV1 through
       if (this.messageText) this.utf8.reset();
       if (!this.fin) this.fragmentedOpcode = op;
     } else if (this.fin) {
@@ -304,8 +316,12 @@ export class Receiver {
   private checkHeader(): ProtocolErrorEvent | null {
     const op = this.opcode;
     const len = this.payloadLength;
-    // §5.2: RSV1-3 "MUST be 0 unless an extension is negotiated"; none ever is (server.md §6).
-    if (this.rsv !== 0) return this.fail(CloseCode.ProtocolError, 'the peer set reserved (RSV) bits');
+    // §5.2: RSV1-3 "MUST be 0 unless an extension is negotiated". With permessage-deflate,
+    // RSV1 is allowed on the first frame of a data message only (RFC 7692 §6).
+    if (this.rsv !== 0) {
+      const rsv1Ok = this.deflate && this.rsv === 0x40 && op !== Opcode.Continuation && !isControlOpcode(op);
+      if (!rsv1Ok) return this.fail(CloseCode.ProtocolError, 'the peer set reserved (RSV) bits');
+    }
     // §5.2: "If an unknown opcode is received, the receiving endpoint MUST _Fail the WebSocket
     // Connection_."
     if (!isKnownOpcode(op)) return this.fail(CloseCode.ProtocolError, `the peer sent reserved opcode 0x${op.toString(16)}`);
@@ -352,13 +368,13 @@ export class Receiver {
     const last = frameDone && this.fin;
     // §8.1: text must be UTF-8; validated as it streams so a bad message fails early, and a
     // character cut at the end of the message is an error too (compat-decisions D3).
-    if (this.messageText && (!this.utf8.write(data) || (last && !this.utf8.end()))) {
+    if (this.messageText && !this.messageCompressed && (!this.utf8.write(data) || (last && !this.utf8.end()))) {
       return this.fail(CloseCode.InvalidPayload, 'the peer sent a text message that is not valid UTF-8');
     }
     if (frameDone) this.state = State.Header;
     const first = this.messageFirst;
     this.messageFirst = false;
-    return { type: 'data', data, isText: this.messageText, first, last, messageLength: this.messageLength };
+    return { type: 'data', data, isText: this.messageText, first, last, messageLength: this.messageLength, compressed: this.messageCompressed };
   }
 
   private controlFrame(data: Buffer): FrameEvent | null {

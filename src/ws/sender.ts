@@ -14,12 +14,18 @@ import { CloseCode, isValidWireCloseCode } from './close-code.js';
 import { applyMask } from './mask.js';
 import { MAX_CONTROL_PAYLOAD, Opcode } from './opcode.js';
 import { DEFAULT_MAX_MESSAGE_SIZE } from './receiver.js';
+import type { Deflater } from './permessage-deflate.js';
 
 export interface SenderOptions {
   /** This side is the server: frames go out unmasked. The client masks every frame. */
   readonly isServer: boolean;
   /** Largest message accepted by `message` (wsmaxsize, compat-decisions D2). */
   readonly maxMessageSize?: number;
+  /**
+   * permessage-deflate was negotiated (RFC 7692) and this side may compress: non-empty data
+   * messages go out compressed with RSV1 set. Control frames never are (§6.1).
+   */
+  readonly deflater?: Deflater | null;
 }
 
 /**
@@ -55,14 +61,23 @@ function nextMask(): Buffer {
 }
 
 const EMPTY: Buffer = Buffer.alloc(0);
+/** RFC 7692 §6: "Per-Message Compressed" bit of a message's first frame. */
+const RSV1 = 0x40;
 
 export class Sender {
   private readonly masked: boolean;
   readonly maxMessageSize: number;
+  private readonly deflater: Deflater | null;
 
   constructor(options: SenderOptions) {
     this.masked = !options.isServer;
     this.maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
+    this.deflater = options.deflater ?? null;
+  }
+
+  /** Whether data messages are compressed: their frames never share the caller's buffer. */
+  get compressing(): boolean {
+    return this.deflater !== null;
   }
 
   /**
@@ -74,7 +89,10 @@ export class Sender {
     if (payload.length > this.maxMessageSize) {
       throw new FrameTooLargeError(this.maxMessageSize, `Max len 0x${this.maxMessageSize.toString(16).toUpperCase()}`);
     }
-    return this.frame(isText ? Opcode.Text : Opcode.Binary, payload);
+    const opcode = isText ? Opcode.Text : Opcode.Binary;
+    // An empty message is sent as it is (RSV1 clear is always allowed, RFC 7692 §6).
+    if (this.deflater !== null && payload.length > 0) return this.frame(opcode, this.deflater.compress(payload), RSV1);
+    return this.frame(opcode, payload);
   }
 
   /**
@@ -141,7 +159,7 @@ export class Sender {
     return this.close(CloseCode.Normal);
   }
 
-  private frame(opcode: number, payload: Uint8Array): Buffer[] {
+  private frame(opcode: number, payload: Uint8Array, rsv = 0): Buffer[] {
     const len = payload.length;
     // RFC 6455 §5.2: 7-bit length up to 125, 126 + 16-bit up to 65535, 127 + 64-bit above;
     // "the minimal number of bytes MUST be used to encode the length".
@@ -149,7 +167,7 @@ export class Sender {
     const headerLength = 2 + lengthBytes + (this.masked ? 4 : 0);
     const copy = this.masked || len <= COPY_LIMIT;
     const out = Buffer.allocUnsafe(copy ? headerLength + len : headerLength);
-    out[0] = 0x80 | opcode; // FIN=1, RSV=0: never fragmented, no extensions
+    out[0] = 0x80 | rsv | opcode; // FIN=1: never fragmented; RSV1 only for compressed data
     if (lengthBytes === 0) {
       out[1] = len;
     } else if (lengthBytes === 2) {

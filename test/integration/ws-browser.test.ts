@@ -2,7 +2,9 @@
 // page of examples/websocket with ?selftest=1000, which exchanges 1,000 messages (text and
 // binary, some longer than a read chunk or 64 KiB) with the cosocket echo behind
 // ba.socket.req2sock and checks each, then runs a two-client chat exchange. The page reports in
-// #result, read over the DevTools protocol (driven with the `ws` package).
+// #result, read over the DevTools protocol (driven with the `ws` package). The endpoints enable
+// permessage-deflate, so the browser's messages are compressed both ways; the page reports the
+// extension the server accepted.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -85,7 +87,8 @@ test('headless chromium exchanges 1,000 messages with a cosocket echo and chats 
       if (result.startsWith('{')) break;
       await new Promise((r) => setTimeout(r, 200));
     }
-    assert.deepEqual(JSON.parse(result || '{}'), { echo: 'ok 1000', chat: 'ok' }, `page result: ${result}\nserver log:\n${s.log.text()}`);
+    // echo.lsp and chat.lsp enable permessage-deflate: chromium talks compressed (issue 16).
+    assert.deepEqual(JSON.parse(result || '{}'), { echo: 'ok 1000', chat: 'ok', extensions: 'permessage-deflate' }, `page result: ${result}\nserver log:\n${s.log.text()}`);
     assert.doesNotMatch(s.log.text(), /Lua error/);
   } finally {
     cdp?.close();
