@@ -55,8 +55,10 @@ function ba.socket.event(fn, ...) end
 function ba.socket.getsock() end
 
 ---Turns an HTTP request into a socket: a WebSocket when the request is an upgrade (unless raw).
+---`raw` may be an options table {raw = boolean, deflate = boolean} (deflate: negotiate
+---permessage-deflate; default: the configuration's wsdeflate).
 ---@param request BaRequest
----@param raw? boolean
+---@param raw? boolean|{raw?: boolean, deflate?: boolean}
 ---@return _BASOCK|nil sock
 ---@return string|nil err
 function ba.socket.req2sock(request, raw) end

@@ -350,7 +350,7 @@ function SharkCertStore:addcert(...) end
 ---An HTTP client (require"httpc".create()).
 ---@class BaHttpc
 local BaHttpc = {}
----@param op table {url = ..., method = ..., header = {...}, query = {...}, ...}
+---@param op table {url = ..., method = ..., header = {...}, query = {...}, deflate = true (ws://: offer permessage-deflate), ...}
 ---@return boolean|nil ok
 ---@return string|nil err
 function BaHttpc:request(op) end
