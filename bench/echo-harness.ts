@@ -19,6 +19,11 @@ export interface ServerSpec {
   cmd: string[] | ((port: number) => string[]);
   /** Request path (WebSocket upgrade or HTTP GET). */
   path?: string;
+  /**
+   * A Node load client script used instead of the harness's (bench:ws's compressed case); it
+   * gets the load-driver arguments: port conns size warmMs measureMs depth path.
+   */
+  client?: string;
 }
 export interface EchoCase {
   size: number;
@@ -108,7 +113,10 @@ async function runOne(server: ServerSpec, c: EchoCase, cmp: Comparison): Promise
   const srv: ChildProcess = spawn(full[0]!, full.slice(1), { env, stdio: ['ignore', 'ignore', 'ignore'] });
   try {
     await waitPort(port, 10000);
-    const cc = [...pinClient, ...clientCmd(cmp.mode, port, cmp.conns, c, cmp, server.path ?? '/', srv.pid!)];
+    const own = server.client
+      ? [process.execPath, server.client, String(port), String(cmp.conns), String(c.size), String(cmp.warmMs), String(cmp.measureMs), String(c.depth), server.path ?? '/']
+      : null;
+    const cc = [...pinClient, ...(own ?? clientCmd(cmp.mode, port, cmp.conns, c, cmp, server.path ?? '/', srv.pid!))];
     const client = spawn(cc[0]!, cc.slice(1), {
       stdio: ['ignore', 'pipe', 'inherit'],
     });

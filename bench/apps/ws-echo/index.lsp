@@ -1,6 +1,7 @@
 <?lsp
 if request:header"Sec-WebSocket-Key" then
-  local s = ba.socket.req2sock(request)
+  -- ?deflate=1: negotiate permessage-deflate (bench:ws's compressed table)
+  local s = ba.socket.req2sock(request, {deflate = request:data"deflate" == "1"})
   if s then s:event(app.wsEcho, "s") end
   return
 end
