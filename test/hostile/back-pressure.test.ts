@@ -67,3 +67,42 @@ for i = 1, 1600 do response:write(chunk) app.progress = i end
     await srv.stop();
   }
 });
+
+test('a ping flood from a WebSocket client that never reads: pongs are dropped, memory stays flat', async () => {
+  const ws = `<?lsp
+if request:header"Sec-WebSocket-Key" then
+  local s = ba.socket.req2sock(request)
+  s:event(function(s)
+    while true do
+      local d = s:read()
+      if not d then break end
+    end
+  end, "s")
+end
+?>`;
+  const srv = await startServer({ 'ws.lsp': ws });
+  const s = net.connect(srv.port, '127.0.0.1');
+  try {
+    await get(srv.port, '/health.txt');
+    s.on('error', () => {});
+    s.write('GET /ws.lsp HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+    await new Promise<void>((r) => s.once('data', () => r()));
+    s.pause(); // never reads again
+    await sleep(300);
+    const before = srv.rssMB();
+    // A masked ping with a 100-byte payload, 200,000 times (20 MB of pongs if all were queued).
+    const payload = Buffer.alloc(100, 0x61);
+    const frame = Buffer.concat([Buffer.from([0x89, 0x80 | 100, 0, 0, 0, 0]), payload]);
+    await whileProbing(srv.port, async () => {
+      for (let i = 0; i < 200; i++) {
+        if (!s.write(Buffer.concat(Array.from({ length: 1000 }, () => frame)))) await new Promise((r) => s.once('drain', r));
+      }
+      await sleep(1000);
+    });
+    const grown = srv.rssMB() - before;
+    assert.ok(grown < 40, `RSS grew by ${grown.toFixed(0)} MB`);
+  } finally {
+    s.destroy();
+    await srv.stop();
+  }
+});
