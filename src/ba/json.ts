@@ -232,7 +232,7 @@ export class JsonLib {
     // decode(text, nullvalue): an explicit second argument (even nil) replaces ba.json.null.
     const nullIdx = vm.top(L) >= 2 ? 2 : 0;
     const base = vm.top(L);
-    const d = new Decoder(vm, L, text, nullIdx);
+    const d = new Decoder(vm, L, text, nullIdx, () => this.ctx.sched.checkBudget());
     try {
       d.skipWs();
       d.value(0);
@@ -345,7 +345,11 @@ class Decoder {
     private readonly s: Uint8Array,
     /** Stack index of the value to use for null; 0 = ba.json.null. */
     private readonly nullIdx: number,
+    /** Called every 4096 values: the CPU budget also holds inside the decoder (issue 14). */
+    private readonly tick: () => void = () => {},
   ) {}
+
+  private values = 0;
 
   fail(msg: string): never {
     throw new DecodeError(`${msg} at position ${this.pos + 1}`);
@@ -370,6 +374,7 @@ class Decoder {
 
   /** Parses one value and pushes it. */
   value(depth: number): void {
+    if ((++this.values & 4095) === 0) this.tick();
     const { vm, L } = this;
     if (this.pos >= this.s.length) {
       this.pos = this.s.length;

@@ -277,6 +277,18 @@ export class Scheduler {
     this.posted = [];
   }
 
+  /**
+   * For long work inside a host function (issue 14: Lua's count hook does not run there):
+   * raises `CPU budget exceeded` when the running task has used up its budget. The task is
+   * marked, so a `pcall` around the call does not save it: the next hook or wait ends it.
+   */
+  checkBudget(): void {
+    const task = this.current;
+    if (!task || this.opts.cpuBudgetMs <= 0 || performance.now() - this.sliceStart <= this.opts.cpuBudgetMs) return;
+    task.killed = true;
+    throw new LuaRaise('CPU budget exceeded');
+  }
+
   private onHook(L: LState): number | void {
     const task = this.current;
     if (!task || performance.now() - this.sliceStart <= this.opts.cpuBudgetMs) return;
