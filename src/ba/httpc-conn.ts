@@ -47,6 +47,8 @@ export class HttpcObj {
   closed = false;
   /** TLS socket of the current connection, if any. */
   tlsSock: tls.TLSSocket | null = null;
+  /** Why the last connect failed: status()/read() report it, as BAS does ("cannotconnect"). */
+  connectError: string | null = null;
   constructor(
     readonly id: number,
     readonly opts: CreateOptions,
@@ -90,11 +92,14 @@ export function connectHttpc(
     if (sharkRef) vm.unref(sharkRef);
     sharkRef = 0;
   };
-  const fail = (err: string, text?: string): void => {
+  h.connectError = null;
+  // BAS returns the error alone (no resolver text) and repeats it for status() and read().
+  const fail = (err: string): void => {
     sock?.destroy();
     release();
     h.busy = false;
-    sockets.complete(w, (L) => sockets.nilErr(L, err, text));
+    h.connectError = err;
+    sockets.complete(w, (L) => sockets.nilErr(L, err));
   };
   w.timer = setTimeout(() => fail('timeout'), h.timeoutMs > 0 ? clampTimeout(h.timeoutMs) : DEFAULT_CONNECT_TIMEOUT);
   w.onAbort = () => {
@@ -155,7 +160,7 @@ export function connectHttpc(
     });
   };
   const ip = sockets.resolve(dialHost, o.ipv6, (err, ip, text) => {
-    if (err) fail(err, text);
+    if (err) fail(err);
     else start(ip);
   });
   if (ip !== null) start(ip);

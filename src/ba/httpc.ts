@@ -496,7 +496,7 @@ export class HttpcLib {
   private withHead(L: LState, h: HttpcObj, fname: string, then: (ex: Exchange) => ((L: LState) => number) | null): number {
     this.checkIdle(h, fname);
     const ex = h.ex && h.conn ? finishRequest(h.ex, h.conn) : null;
-    if (!ex) return this.sockets.nilErr(L, h.closed ? 'socketclosed' : 'invalidsocketcon');
+    if (!ex) return this.sockets.nilErr(L, h.closed ? 'socketclosed' : (h.connectError ?? 'invalidsocketcon'));
     return this.waitRead(L, h, fname, () => {
       if (!ex.head) {
         const r = parseHead(h.conn!, ex);

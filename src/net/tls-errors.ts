@@ -21,7 +21,7 @@ const CRYPTO = new Set([
  * The script-visible string for `err` on a TLS connection. `secure`: the handshake had
  * completed. An alert the peer sent is "sslalertrecv" whenever it arrives; other OpenSSL
  * errors are "sslhandshake" during the handshake and "sslcryptoerr" afterwards; a TCP error
- * (reset, the peer gone mid-handshake) is "sslhandshake" before and "socketreadfailed" after.
+ * (reset, the peer gone, mid-handshake too) is "socketreadfailed", as in BAS.
  */
 export function tlsErrorString(err: Error | null | undefined, secure: boolean): string {
   const code = (err as NodeJS.ErrnoException | null | undefined)?.code ?? '';
@@ -29,5 +29,7 @@ export function tlsErrorString(err: Error | null | undefined, secure: boolean): 
   if (NOT_TRUSTED.has(code)) return 'sslnottrusted';
   if (CRYPTO.has(code)) return 'sslcryptoerr';
   if (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_')) return secure ? 'sslcryptoerr' : 'sslhandshake';
-  return secure ? 'socketreadfailed' : 'sslhandshake';
+  // The connection failed under TLS (reset or closed by the peer, during the handshake too):
+  // a read error, as BAS reports a TLS connect to a server that just closes.
+  return 'socketreadfailed';
 }
