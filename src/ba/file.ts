@@ -242,7 +242,7 @@ export function seekArgs(ctx: BaContext, L: LState, i: number, fname: string): [
  * Sets `__gc`, `__close` and `__tostring` of the file metatable at `mtIdx` (shared by BAS file
  * objects and the standard io library's files).
  */
-export function setFileMetamethods(ctx: BaContext, core: IoCore, L: LState, mtIdx: number): void {
+export function setFileMetamethods(ctx: BaContext, core: IoCore, L: LState, mtIdx: number, addrPrefix = '0x'): void {
   const { vm } = ctx;
   vm.setHost(L, mtIdx, '__gc', (L) => {
     core.collect(L);
@@ -255,7 +255,7 @@ export function setFileMetamethods(ctx: BaContext, core: IoCore, L: LState, mtId
   });
   vm.setHost(L, mtIdx, '__tostring', (L) => {
     const e = core.toFile(L, 1);
-    vm.pushString(L, e && !e.f.closed ? `file (0x${vm.m._lua_touserdata(L, 1).toString(16)})` : 'file (closed)');
+    vm.pushString(L, e && !e.f.closed ? `file (${addrPrefix}${vm.m._lua_touserdata(L, 1).toString(16)})` : 'file (closed)');
     return 1;
   });
 }

@@ -13,14 +13,15 @@
  * Errors are `nil, code, message` with BAS's codes: "enoent", "exist", "noaccess",
  * "notempty", "nospace", "invalidname", "ioerror".
  */
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync, realpathSync, type Stats } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LuaRaise } from '../vm/lua-error.js';
 import { T_NUMBER, T_STRING, T_USERDATA, type LState, type LuaVM } from '../vm/lua-vm.js';
 import type { BaContext } from './context.js';
-import { IoError, ioErrorOf, mkdir, readFile, readdir, rename, rmdir, runAsync, stat, unlink, type FsOp } from '../fs/fs-op.js';
-import { LFile, closeFile, flushWrites, openFile, openFlags, readAll, readBytes, writeData } from '../fs/buffered-file.js';
+import { IoError, fetchUrl, ioErrorOf, mkdir, readFile, readdir, rename, rmdir, runAsync, stat, unlink, write, type FsOp } from '../fs/fs-op.js';
+import { LFile, closeFile, flushWrites, openFile, openFlags, readAll, readBytes, seek, writeData } from '../fs/buffered-file.js';
 import { IoCore, seekFile, setFileMetamethods } from './file.js';
 import { installLuaIo } from './std-io.js';
 
@@ -28,7 +29,7 @@ const IO_MAGIC = 0x49_4f_49_4f; // "IOIO"
 /** f:read() without arguments returns blocks of this size (BAS). */
 const READ_BLOCK = 1024;
 
-export type IoKind = 'disk' | 'zip';
+export type IoKind = 'disk' | 'zip' | 'net';
 
 /** One IO: a root directory on disk. */
 export class IoDef {
@@ -76,6 +77,10 @@ export class IoDef {
   /** OS path of `name` inside the IO; throws IoError when it would leave the root. */
   resolve(name: string): string {
     if (name.includes('\0')) throw new IoError('invalidname', 'Invalid name');
+    if (this.kind === 'net') {
+      if (!/^https?:\/\/[^/]/i.test(name)) throw new IoError('invalidname', 'Not an http:// or https:// URL');
+      return name;
+    }
     const parts: string[] = [];
     for (const seg of name.split('/')) {
       if (seg === '' || seg === '.') continue;
@@ -101,17 +106,19 @@ interface DirEntry {
   size: number;
 }
 
+/** Entries of directory `path` with "." and "..", sorted by name (bytes). */
 function* listDir(path: string, attrs: boolean): FsOp<DirEntry[]> {
   const ents = yield* readdir(path);
+  const names = ['.', '..', ...ents.map((d) => d.name)];
   const out: DirEntry[] = [];
-  for (const d of ents) {
+  for (const name of names) {
     if (!attrs) {
-      out.push({ name: d.name, isdir: d.isDirectory(), mtime: 0, size: 0 });
+      out.push({ name, isdir: false, mtime: 0, size: 0 });
       continue;
     }
     try {
-      const st = yield* stat(join(path, d.name));
-      out.push({ name: d.name, isdir: st.isDirectory(), mtime: Math.floor(st.mtimeMs / 1000), size: st.size });
+      const st = yield* stat(join(path, name));
+      out.push({ name, isdir: st.isDirectory(), mtime: Math.floor(st.mtimeMs / 1000), size: st.size });
     } catch {
       // Vanished or a dangling link: skip it, as a directory listing would.
     }
@@ -120,8 +127,45 @@ function* listDir(path: string, attrs: boolean): FsOp<DirEntry[]> {
   return out;
 }
 
+// ---- the "net" IO: names are http:// and https:// URLs, read-only ---------------------------
+
+/** GET `url`; a status other than 200 is "enoent". */
+function* getUrl(url: string): FsOp<Buffer> {
+  const r = yield* fetchUrl(url, 'GET');
+  if (r.status !== 200) throw new IoError('enoent', `HTTP status ${r.status}`);
+  return r.body;
+}
+
+/** io:open on the net IO: the body of a GET, read from an unlinked temporary file. */
+function* openUrl(url: string): FsOp<LFile> {
+  const body = yield* getUrl(url);
+  const tmp = join(tmpdir(), `remora-net-${process.pid}-${++netFiles}`);
+  const f = yield* openFile(tmp, 'w+', false);
+  try {
+    yield* write(f.fd, body, 0);
+  } finally {
+    yield* unlink(tmp);
+  }
+  return f;
+}
+let netFiles = 0;
+
+/** io:stat on the net IO: a HEAD request; size from Content-Length, mtime from Last-Modified. */
+function* statUrl(url: string): FsOp<Stats> {
+  const r = yield* fetchUrl(url, 'HEAD');
+  if (r.status !== 200) throw new IoError('enoent', `HTTP status ${r.status}`);
+  const lm = Date.parse(r.headers.get('last-modified') ?? '');
+  const st = {
+    size: Number(r.headers.get('content-length') ?? 0) || 0,
+    mtimeMs: Number.isNaN(lm) ? Date.now() : lm,
+    isDirectory: () => false,
+    isFile: () => true,
+  };
+  return st as unknown as Stats;
+}
+
 /** Folder served as the "vm" IO: dist/src/vm-resources after a build, else the source folder. */
-function vmResourceDir(): string {
+export function vmResourceDir(): string {
   const candidates = [
     fileURLToPath(new URL('../vm-resources', import.meta.url)),
     fileURLToPath(new URL('../../../src/vm-resources', import.meta.url)),
@@ -133,15 +177,19 @@ function vmResourceDir(): string {
 const IO_LUA = `
 local methods, list = ...
 local error = error
-function methods.files(self, dir, noattr)
-  local t, code, msg = list(self, dir, noattr)
-  if not t then return nil, code, msg end
+-- io:files(dir [, attrs]): Mako yields every entry, "." and ".." included; the name alone,
+-- or name, isdir, mtime, size when attrs is true. A directory that cannot be listed raises.
+function methods.files(self, dir, attrs)
+  local t, code, msg = list(self, dir, attrs)
+  if not t then
+    error(("directory open failed: '%s' %s (%s) "):format(dir or "", msg, code), 2)
+  end
   local i = 0
   return function()
     i = i + 1
     local e = t[i]
     if e == nil then return nil end
-    if noattr then return e.name end
+    if not attrs then return e.name end
     return e.name, e.isdir, e.mtime, e.size
   end
 end
@@ -207,8 +255,9 @@ export class IoLib {
         return new IoDef('/', 'disk', false);
       case 'vm':
         return new IoDef(vmResourceDir(), 'zip', true);
+      case 'net':
+        return new IoDef('', 'net', true);
       default:
-        // "net" (the HTTP client IO) is not provided yet.
         return null;
     }
   }
@@ -248,7 +297,8 @@ export class IoLib {
     vm.newTable(L);
     for (const [name, fn] of Object.entries(this.fileMethods())) vm.setHost(L, -1, name, fn);
     vm.setField(L, -2, '__index');
-    setFileMetamethods(this.ctx, this.core, L, -1);
+    // BAS file objects print as "file (<address>)" (no 0x), Lua's as "file (0x...)".
+    setFileMetamethods(this.ctx, this.core, L, -1, '');
     vm.m._lua_pushvalue(L, -1);
     this.fileMtRef = vm.ref(L);
     vm.pop(L, 1);
@@ -274,8 +324,8 @@ export class IoLib {
       return 0;
     });
     vm.setHost(L, -1, '__tostring', (L) => {
-      const io = this.toIo(L, 1);
-      vm.pushString(L, `IO (${io?.kind ?? '?'}: 0x${vm.m._lua_touserdata(L, 1).toString(16)})`);
+      // Mako: "IO Interface: <address>" (its %p has no 0x).
+      vm.pushString(L, `IO Interface: ${vm.m._lua_touserdata(L, 1).toString(16)}`);
       return 1;
     });
     vm.m._lua_pushvalue(L, -1);
@@ -339,17 +389,19 @@ export class IoLib {
     const nameArg = (L: LState, i: number, fname: string): string => args.optString(L, i, fname, '');
     return {
       open: (L) => {
+        // Mako names BAS methods '?' in argument errors.
         const io = this.checkIo(L, 1, 'open');
-        const name = args.checkString(L, 2, 'open');
-        const mode = args.optString(L, 3, 'open', 'r');
+        const name = args.checkString(L, 2, '?');
+        const mode = args.optString(L, 3, '?', 'r');
         const fl = openFlags(mode);
-        if (!fl) return args.argError(2, 'open', 'invalid mode');
+        if (!fl) throw new LuaRaise(`Invalid mode '${mode}'`);
         return this.core.run(
           L,
           'open',
           () =>
             (function* () {
               if (fl.write) io.writable();
+              if (io.kind === 'net') return yield* openUrl(io.resolve(name));
               return yield* openFile(io.resolve(name), fl.flags, fl.append);
             })(),
           (L, f) => {
@@ -367,7 +419,7 @@ export class IoLib {
         return this.ioOp(
           L,
           'stat',
-          () => stat(io.resolve(name)),
+          () => (io.kind === 'net' ? statUrl(io.resolve(name)) : stat(io.resolve(name))),
           (L, st) => {
             vm.newTable(L, 0, 5);
             vm.pushString(L, name.replace(/\/+$/, '') === '' ? '' : basename(name.replace(/\/+$/, '')));
@@ -406,25 +458,24 @@ export class IoLib {
         return this.ioOp(L, 'rename', () => (io.writable(), rename(io.resolve(from), io.resolve(to))), this.pushTrue);
       },
       realpath: (L) => {
+        // Mako: the root, "/", then the name without its leading "/", as written (no
+        // normalisation; "" gives the root with a trailing "/"). A zip IO has no disk path:
+        // "" for "", else nil.
         const io = this.checkIo(L, 1, 'realpath');
         const name = nameArg(L, 2, 'realpath');
         if (io.kind === 'zip') {
-          vm.pushNil(L);
-          vm.pushString(L, 'notimplemented');
-          return 2;
-        }
-        try {
-          vm.pushString(L, io.resolve(name));
+          if (name === '') vm.pushString(L, '');
+          else vm.pushNil(L);
           return 1;
-        } catch (e) {
-          return this.pushErr(L, e);
         }
+        vm.pushString(L, (io.root.endsWith('/') ? io.root : io.root + '/') + name.replace(/^\/+/, ''));
+        return 1;
       },
       resourcetype: (L) => {
         const io = this.checkIo(L, 1, 'resourcetype');
         vm.pushString(L, io.kind);
-        if (io.kind === 'zip') return 1;
-        vm.pushString(L, process.platform === 'win32' ? 'windows' : 'posix');
+        if (io.kind !== 'disk') return 1;
+        vm.pushString(L, process.platform === 'win32' ? 'windows' : 'POSIX');
         return 2;
       },
       loadfile: (L) => this.loadfile(L),
@@ -436,8 +487,8 @@ export class IoLib {
     const vm = this.vm;
     const io = this.checkIo(L, 1, 'files');
     const name = this.ctx.args.optString(L, 2, 'files', '');
-    const attrs = !vm.toBoolean(L, 3);
-    return this.ioOp(
+    const attrs = vm.toBoolean(L, 3);
+    return this.core.run(
       L,
       'files',
       () => listDir(io.resolve(name), attrs),
@@ -456,6 +507,14 @@ export class IoLib {
           vm.rawSetI(L, -2, k + 1);
         });
         return 1;
+      },
+      (L, e) => {
+        // Mako reports a path that is not a directory with code "exist".
+        const r = ioErrorOf(e);
+        vm.pushNil(L);
+        vm.pushString(L, (e as NodeJS.ErrnoException)?.code === 'ENOTDIR' ? 'exist' : r.code);
+        vm.pushString(L, r.message);
+        return 3;
       },
     );
   }
@@ -477,7 +536,7 @@ export class IoLib {
     return this.core.run(
       L,
       'loadfile',
-      () => readFile(io.resolve(name)),
+      () => (io.kind === 'net' ? getUrl(io.resolve(name)) : readFile(io.resolve(name))),
       (L, src) => {
         const err = vm.load(L, src, '@' + name);
         if (err) {
@@ -542,7 +601,13 @@ export class IoLib {
         const data = this.collectData(L, 2, 'write');
         return this.core.run(L, 'write', () => writeData(f, data), this.pushTrue, this.fail, f);
       },
-      seek: (L) => seekFile(this.ctx, this.core, L, this.checkFile(L, 'seek'), this.fail),
+      // BAS: seek(offset) from the start of the file; returns true.
+      seek: (L) => {
+        const f = this.checkFile(L, 'seek');
+        if (vm.type(L, 2) !== T_NUMBER) return seekFile(this.ctx, this.core, L, f, this.fail);
+        const off = args.checkInteger(L, 2, 'seek');
+        return this.core.run(L, 'seek', () => seek(f, 'set', off), this.pushTrue, this.fail, f);
+      },
       flush: (L) => {
         const f = this.checkFile(L, 'flush');
         return this.core.run(L, 'flush', () => flushWrites(f), this.pushTrue, this.fail, f);

@@ -25,7 +25,15 @@ export type FsReq =
   | { op: 'rmdir'; path: string }
   | { op: 'unlink'; path: string }
   | { op: 'rename'; from: string; to: string }
-  | { op: 'readFile'; path: string };
+  | { op: 'readFile'; path: string }
+  | { op: 'fetch'; url: string; method: 'GET' | 'HEAD' };
+
+/** What a `fetch` request returns (the `net` IO). */
+export interface FetchResult {
+  status: number;
+  headers: Headers;
+  body: Buffer;
+}
 
 /** An operation: yields requests, returns T. */
 export type FsOp<T> = Generator<FsReq, T, unknown>;
@@ -68,6 +76,10 @@ export function* rename(from: string, to: string): FsOp<void> {
 export function* readFile(path: string): FsOp<Buffer> {
   return (yield { op: 'readFile', path }) as Buffer;
 }
+/** An HTTP(S) request; only where the caller can wait (there is no synchronous form). */
+export function* fetchUrl(url: string, method: 'GET' | 'HEAD'): FsOp<FetchResult> {
+  return (yield { op: 'fetch', url, method }) as FetchResult;
+}
 
 // ---- executors -------------------------------------------------------------------------------
 
@@ -97,6 +109,8 @@ function execSync(r: FsReq): unknown {
       return fs.renameSync(r.from, r.to);
     case 'readFile':
       return fs.readFileSync(r.path);
+    case 'fetch':
+      throw new IoError('ioerror', 'the net IO cannot be used where Lua cannot wait');
   }
 }
 
@@ -128,6 +142,12 @@ function execAsync(r: FsReq, cb: Cb): void {
       return fs.rename(r.from, r.to, cb);
     case 'readFile':
       return fs.readFile(r.path, cb);
+    case 'fetch':
+      fetch(r.url, { method: r.method, redirect: 'follow' }).then(
+        async (res) => cb(null, { status: res.status, headers: res.headers, body: Buffer.from(await res.arrayBuffer()) }),
+        (e: unknown) => cb(Object.assign(new Error(String((e as Error)?.cause ?? e)), { code: 'ENETIO' })),
+      );
+      return;
   }
 }
 
@@ -220,6 +240,7 @@ const CODES: Record<string, [string, string]> = {
   ENAMETOOLONG: ['invalidname', 'File name too long'],
   EINVAL: ['invalidname', 'Invalid argument'],
   EBADF: ['ioerror', 'Bad file descriptor'],
+  ENETIO: ['ioerror', 'Cannot connect'],
 };
 
 /** BAS error code and message for an error from an operation. */

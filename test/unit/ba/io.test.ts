@@ -38,7 +38,7 @@ test('each app gets an io rooted at its directory, confined to it', async () => 
       await loadApp(rt, { name: 'a', prio: 0, path: app }, rt.appHooks);
       assert.equal(
         log.text(),
-        ['disk\tposix', 'inside', 'nil\tnoaccess\tName outside of the IO\t../outside.txt', app, 'true\tfunction', ''].join('\n'),
+        ['disk\tPOSIX', 'inside', 'nil\tnoaccess\tName outside of the IO\t../outside.txt', app + '/', 'true\tfunction', ''].join('\n'),
       );
       assert.equal(readFileSync(join(app, 'made.txt'), 'utf8'), 'by app');
     } finally {
@@ -66,7 +66,7 @@ test('ba.openio"home" is the working directory, or config homeio', async () => {
     const rt3 = await Runtime.create({ log: log2, onExit: () => {} });
     try {
       await rt3.run('print(ba.openio"home":realpath(""))', '=t');
-      assert.equal(log2.text(), process.cwd() + '\n');
+      assert.equal(log2.text(), process.cwd() + '/\n');
     } finally {
       rt3.dispose();
     }
