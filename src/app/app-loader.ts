@@ -24,9 +24,22 @@ export class PreloadError extends Error {}
 /** Adds members to a new app environment (the table is on top of L). */
 export type AppEnvHook = (app: App, L: LState) => void;
 
+/**
+ * Header fields Mako's start-up script gives every app directory (`dir:header{...}`); the
+ * standard X-Content-Type-Options is added so browsers act on it (Mako's `x-content-type`
+ * has no effect in them).
+ */
+export const DEFAULT_APP_HEADERS: ReadonlyArray<readonly [string, string]> = [
+  ['x-content-type', 'nosniff'],
+  ['X-Content-Type-Options', 'nosniff'],
+  ['x-xss-protection', '1; mode=block'],
+];
+
 export class App implements Unloadable {
   /** Registry reference of the app's environment table. */
   envRef = 0;
+  /** Fields added to every response the app's files produce (`dir:header`). */
+  readonly headers = new Map<string, string>(DEFAULT_APP_HEADERS);
   constructor(
     readonly name: string,
     readonly prio: number,

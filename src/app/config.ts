@@ -3,7 +3,8 @@
  * settings. It runs in a throw-away VM with no `ba` library, so a config file cannot start
  * sockets; unknown keys are kept and ignored.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { LuaVM, T_BOOLEAN, T_NUMBER, T_STRING, T_TABLE, type LState } from '../vm/lua-vm.js';
 
 export interface AppSpec {
@@ -37,6 +38,8 @@ export interface ServerConfig {
   certfile?: string;
   keyfile?: string;
   homeio?: string;
+  /** `.lua` folders `require` searches before package.path (config key `modules`). */
+  modules: string[];
   /** Every key the file set, for `mako` and apps that read their own keys. */
   raw: Record<string, unknown>;
 }
@@ -54,6 +57,7 @@ export const defaultServerConfig = (): ServerConfig => ({
   cpubudget: 10_000,
   workers: 1,
   maxworkers: 0,
+  modules: [],
   raw: {},
 });
 
@@ -138,6 +142,7 @@ function toServerConfig(raw: Record<string, unknown>, path: string): ServerConfi
     if (typeof raw.wsdeflate !== 'boolean') throw new ConfigError(`configuration error: ${path}: 'wsdeflate' must be a boolean`);
     c.wsdeflate = raw.wsdeflate;
   }
+  c.modules = moduleDirs(raw.modules, path);
   const apps = raw.apps;
   if (apps !== undefined) {
     if (typeof apps !== 'object' || apps === null) throw new ConfigError(`configuration error: ${path}: 'apps' must be a table`);
@@ -148,4 +153,27 @@ function toServerConfig(raw: Record<string, unknown>, path: string): ServerConfi
     }
   }
   return c;
+}
+
+/**
+ * `modules = "dir"` or `{ "dir", ... }`: each a folder holding a `.lua` folder (a
+ * BAS-Resources checkout's `src/core`, `src/mako`) or that `.lua` folder itself; relative to
+ * the working directory. Returns the absolute `.lua` folders.
+ */
+function moduleDirs(v: unknown, path: string): string[] {
+  if (v === undefined) return [];
+  const list = typeof v === 'string' ? [v] : typeof v === 'object' && v !== null ? Object.keys(v).sort((a, b) => Number(a) - Number(b)).map((k) => (v as Record<string, unknown>)[k]) : null;
+  if (!list || list.some((d) => typeof d !== 'string')) throw new ConfigError(`configuration error: ${path}: 'modules' must be a string or a list of strings`);
+  return (list as string[]).map((d) => {
+    const abs = resolve(d);
+    const dir = basename(abs) === '.lua' ? abs : join(abs, '.lua');
+    let ok = false;
+    try {
+      ok = statSync(dir).isDirectory();
+    } catch {
+      // reported below
+    }
+    if (!ok) throw new ConfigError(`configuration error: ${path}: 'modules': no .lua folder in ${d}`);
+    return dir;
+  });
 }

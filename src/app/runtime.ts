@@ -3,6 +3,7 @@
  * The CLI, the tests and the benchmarks create a Runtime and run chunks in it.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { LuaError } from '../vm/lua-error.js';
 import { LuaVM, type LState } from '../vm/lua-vm.js';
 import { Scheduler, type TaskKind } from '../sched/scheduler.js';
@@ -13,7 +14,8 @@ import { SocketLib } from '../ba/socket.js';
 import { installBytearray } from '../ba/bytearray.js';
 import { installJson } from '../ba/json.js';
 import { installCrypto } from '../ba/crypto.js';
-import { IoDef, installIo } from '../ba/io.js';
+import { IoDef, installIo, vmResourceDir } from '../ba/io.js';
+import { installPackage } from '../ba/package.js';
 import { installThread } from '../ba/thread.js';
 import { installTimer } from '../ba/timer.js';
 import { installUdp } from '../ba/udp.js';
@@ -55,6 +57,7 @@ export class Runtime {
     this.ctx = new BaContext(vm, sched, log, config);
     this.onExit = onExit;
     installCore(this.ctx, { exit: (code) => void this.shutdown(code) });
+    installPackage(this.ctx, { moduleRoots: [...(config.modules ?? []), join(vmResourceDir(), '.lua')] });
     this.sockets = new SocketLib(this.ctx);
     this.sockets.install(vm.L);
     installBytearray(this.ctx);

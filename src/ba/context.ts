@@ -27,6 +27,11 @@ export interface RuntimeConfig {
   shutdownGraceMs?: number;
   /** ms an accepted TLS connection has to complete its handshake (handshaketimeout). */
   handshakeTimeoutMs?: number;
+  /**
+   * Folders whose modules `require` finds before package.path (config key `modules`), each
+   * the `.lua` folder itself; the vm resources' `.lua` folder is searched after them.
+   */
+  modules?: string[];
 }
 
 export const defaultConfig: RuntimeConfig = {

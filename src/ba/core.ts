@@ -42,14 +42,29 @@ function trace(...)
   local info = getinfo(2, "nl")
   host_trace(true, (info and info.name or "") .. " " .. (info and info.currentline or 0) .. ": ", ...)
 end
-function tracep(showline, prio, ...)
-  if type(showline) ~= "boolean" then return tracep(true, showline, prio, ...) end
-  if type(prio) == "number" and prio > (ba and ba.tracelevel or 0) then return end
+-- tracep([showline,] prio, ...): Mako prints when prio <= its trace level (5).
+local function prionum(v, n, given)
+  local p = tonumber(v)
+  if type(v) ~= "number" and type(v) ~= "string" or not p then
+    error(("bad argument #%d to 'tracep' (number expected, got %s)"):format(n, given and type(v) or "no value"), 3)
+  end
+  return p
+end
+function tracep(...)
+  local n, showline, prio = select('#', ...), ...
+  local first = 2
+  if type(showline) == "boolean" then
+    prio, first = prionum(prio, 2, n >= 2), 3
+  else
+    prio, showline = prionum(showline, 1, n >= 1), true
+  end
+  local level = ba and math.type(ba.tracelevel) and ba.tracelevel or 5
+  if prio > level then return end
   if showline then
     local info = getinfo(2, "nl")
-    host_trace(true, (info and info.name or "") .. " " .. (info and info.currentline or 0) .. ": ", ...)
+    host_trace(true, (info and info.name or "") .. " " .. (info and info.currentline or 0) .. ": ", select(first, ...))
   else
-    host_trace(true, "", ...)
+    host_trace(true, "", select(first, ...))
   end
 end
 function print(...)

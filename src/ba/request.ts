@@ -731,6 +731,13 @@ export class RequestLib {
         vm.pushBoolean(L, r ? this.header(r, 'Content-Type', type) : false);
         return 1;
       },
+      setcontentlength: (L) => {
+        const n = args.checkInteger(L, 2, 'setcontentlength');
+        if (n < 0) args.argError(2, 'setcontentlength', 'negative length');
+        const r = out(L, 'setcontentlength');
+        vm.pushBoolean(L, r ? this.header(r, 'Content-Length', String(n)) : false);
+        return 1;
+      },
       write: (L) => {
         const r = out(L, 'write');
         if (!r) return 0;

@@ -110,7 +110,7 @@ async function main(): Promise<void> {
   }
 
   const rt = await Runtime.create({
-    config: { threadcnt: config.threadcnt, wsmaxsize: config.wsmaxsize, wsdeflate: config.wsdeflate, cpuBudgetMs: config.cpubudget, homeio: config.homeio, handshakeTimeoutMs: rawNum(config, 'handshaketimeout'), shutdownGraceMs: rawNum(config, 'shutdowngrace'), binaryChunks: config.raw.binarychunks === true, ioSymlinks: config.raw.iosymlinks === true },
+    config: { threadcnt: config.threadcnt, wsmaxsize: config.wsmaxsize, wsdeflate: config.wsdeflate, cpuBudgetMs: config.cpubudget, homeio: config.homeio, handshakeTimeoutMs: rawNum(config, 'handshaketimeout'), shutdownGraceMs: rawNum(config, 'shutdowngrace'), binaryChunks: config.raw.binarychunks === true, ioSymlinks: config.raw.iosymlinks === true, modules: config.modules },
   });
   installMako(rt, { argv: process.argv.slice(2), execpath: execDir, cfgfname, port: config.port, sslport: config.https ? config.sslport : 0 });
   // The first SIGINT/SIGTERM shuts down gracefully (bounded by shutdowngrace); a second one

@@ -50,6 +50,12 @@ export class ResponseWriter {
   readonly headers = new HeaderList();
   /** Body bytes handed to the sink (after framing decisions, before chunk framing). */
   bodyBytesSent = 0;
+  /**
+   * A response that ends without a Content-Length goes out chunked (HTTP/1.1) or delimited
+   * by closing (HTTP/1.0) even when it was never flushed, as Mako sends its pages.
+   * Error pages, redirects and HEAD responses still carry a Content-Length.
+   */
+  streamOnEnd = false;
 
   private phase: Phase = 'buffering';
   private framing: Framing = 'none';
@@ -195,6 +201,7 @@ export class ResponseWriter {
     if (this.headersSent) return false;
     this.discard();
     this.headers.clear();
+    this.streamOnEnd = false;
     this.setStatus(status);
     for (const [n, v] of extraHeaders) this.addHeader(n, v);
     const page = errorPage(status, message, preformatted);
@@ -208,6 +215,7 @@ export class ResponseWriter {
     if (this.headersSent) return false;
     this.discard();
     this.headers.clear();
+    this.streamOnEnd = false;
     this.setStatus(status);
     this.setHeader('Location', location);
     this.setContentType('text/html; charset=utf-8');
@@ -239,7 +247,7 @@ export class ResponseWriter {
       }
     }
     if (!bodiless && this.framing === 'none') {
-      if (final) {
+      if (final && (!this.streamOnEnd || this.options.method === 'HEAD')) {
         this.framing = 'length';
         this.declaredLength = this.pendingBytes;
         h.set('Content-Length', String(this.pendingBytes));

@@ -75,6 +75,9 @@ export function setHttpsListenerFactory(f: HttpsListenerFactory | null): void {
   httpsFactory = f;
 }
 
+/** The Server header of every response (Mako: "BarracudaServer.com (Posix)"). */
+export const SERVER_HEADER = `remora (${process.platform === 'win32' ? 'Windows' : 'Posix'})`;
+
 /**
  * Listens on `port`, else on the first free port of `range`; resolves with the port opened.
  * `onFallback` is told when the requested port could not be opened and why (issue 14: the
@@ -168,6 +171,7 @@ export class HttpServer {
       maxBodySize: opts.maxBodySize,
       // Bodies above 64 KiB reach pages while they arrive (request:rawrdr reads them).
       streamThreshold: 64 * 1024,
+      server: SERVER_HEADER,
       onError: (e) => {
         // Peer errors (bad requests) are answered and not worth a trace line; handler
         // failures are bugs worth seeing.

@@ -182,6 +182,12 @@ export class LspPages {
   private start(pool: ThreadPool, rc: RequestContext, file: RoutedFile, compiled: CompiledPage, resolve: () => void): void {
     const { vm, sched } = this.rt;
     const { exchange } = rc;
+    // Mako's defaults for a page: HTML in UTF-8 unless the page sets a type, never cached,
+    // and sent chunked unless the page sets a Content-Length.
+    const res = exchange.response;
+    if (!res.headers.has('Content-Type')) res.setHeader('Content-Type', 'text/html; charset=utf-8');
+    if (!res.headers.has('Cache-Control')) res.setHeader('Cache-Control', 'no-store, no-cache, must-revalidate, max-age=0');
+    res.streamOnEnd = true;
     const req = this.requests.create(exchange, rc.auth);
     let ended = false;
     const end = (task: Task, err: LuaError | null, aborted = false): void => {

@@ -2,39 +2,61 @@
  * The `mako` members that need the app server (server.md §3): `createloader`, and
  * `createapp`/`startapp`/`stopapp`/`reloadapp` (minimal: load, unmount, remount, reload an app
  * directory at run time). Every app also gets a loader for its own `.lua` directory before its
- * `.preload` runs, as Mako does, so `require"x"` finds `<app>/.lua/x.lua`.
+ * `.preload` runs, so `require"x"` finds `<app>/.lua/x.lua` (in Mako an app calls
+ * `mako.createloader(io)` for that).
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { LuaRaise } from '../vm/lua-error.js';
-import { T_TABLE, type LState } from '../vm/lua-vm.js';
+import { T_TABLE, T_USERDATA, type LState } from '../vm/lua-vm.js';
+
+const DIR_MAGIC = 0x44_49_52_31; // "DIR1"
 import type { Waiter } from '../sched/scheduler.js';
 import type { Runtime } from '../app/runtime.js';
 import { App, AppError, loadApp } from '../app/app-loader.js';
 import type { AppSpec } from '../app/config.js';
 import type { Mounts } from './mounts.js';
+import { vmResourceDir } from '../ba/io.js';
 
+// mako.createloader as Mako defines it: a searcher appended to package.searchers that loads
+// "<io>/.lua/<a/b>.lua" through the IO (any IO kind); a module that does not compile is traced
+// at priority 1 and reported as not found. Returns the searcher.
 const LOADER_LUA = `
-local searchers, loadmod = package.searchers, ...
-local roots = {}
-local function addroot(root)
-  if roots[root] then return true end
-  roots[root] = true
-  searchers[#searchers + 1] = function(name) return loadmod(root, name) end
-  return true
+local fmt, tracep = string.format, tracep
+local function loaderfor(io)
+  return function(name)
+    name = name:gsub("%.", "/")
+    local lname = fmt(".lua/%s.lua", name)
+    if not io:stat(lname) then return nil end
+    local res, err = io:loadfile(lname)
+    if not res then tracep(false, 1, err) end
+    return res
+  end
+end
+-- The loader each app gets before its .preload runs; an app that calls createloader(io)
+-- itself gets Mako's behaviour (its call appends the loader) instead of a second one.
+local auto = setmetatable({}, { __mode = "k" })
+local function remove(loader)
+  local s = package.searchers
+  for i = #s, 1, -1 do
+    if rawequal(s[i], loader) then table.remove(s, i) return end
+  end
 end
 local function createloader(io)
-  local root = io and io.realpath and io:realpath(".lua")
-  if not root then return nil, "notimplemented" end
-  return addroot(root)
+  if auto[io] then remove(auto[io]) auto[io] = nil end
+  local loader = loaderfor(io)
+  table.insert(package.searchers, loader)
+  return loader
 end
-return createloader, addroot
+local function apploader(io)
+  local loader = createloader(io)
+  auto[io] = loader
+end
+return createloader, apploader
 `;
 
 export class MakoApps {
   /** App specs by name, also of stopped apps (for startapp). */
   private readonly specs = new Map<string, AppSpec>();
-  private addRootRef = 0;
+  private appLoaderRef = 0;
 
   constructor(
     private readonly rt: Runtime,
@@ -46,10 +68,9 @@ export class MakoApps {
     const L = vm.L;
     const err = vm.load(L, LOADER_LUA, '=mako.loader');
     if (err) throw err;
-    vm.pushHost(L, 'loader', (L) => this.loadModule(L));
-    const perr = vm.pcall(L, 1, 2);
+    const perr = vm.pcall(L, 0, 2);
     if (perr) throw perr;
-    this.addRootRef = vm.ref(L);
+    this.appLoaderRef = vm.ref(L);
     // createloader is on top now.
     if (vm.getGlobal(L, 'mako') !== T_TABLE) {
       vm.pop(L, 1);
@@ -63,9 +84,32 @@ export class MakoApps {
     vm.setHost(L, -1, 'startapp', (L) => this.startapp(L));
     vm.setHost(L, -1, 'stopapp', (L) => this.stopapp(L));
     vm.setHost(L, -1, 'reloadapp', (L) => this.reloadapp(L));
+    vm.setHost(L, -1, 'removeapp', (L) => this.removeapp(L));
+    vm.setHost(L, -1, 'getapps', (L) => {
+      // Paths as given (-l, apps, createapp) of the apps whose .preload has finished.
+      const list = this.mounts.list;
+      vm.newTable(L, list.length);
+      list.forEach((app, i) => {
+        vm.pushString(L, this.specs.get(app.name)?.path ?? app.path);
+        vm.rawSetI(L, -2, i + 1);
+      });
+      return 1;
+    });
     vm.pop(L, 1);
-    // Each app's own .lua directory, before its .preload runs.
-    this.rt.appHooks.push((app) => this.addRoot(join(app.path, '.lua')));
+    // Each app's own .lua directory, before its .preload runs (Mako leaves this to the app's
+    // own mako.createloader(io) call; the not-found message is the same either way).
+    this.rt.appHooks.push((_app, L) => this.addAppLoader(L));
+    this.installDirs(L);
+    // mako.rtldir: Mako's /rtl/ directory (tracelogger, built-in pages) over its zip; here a
+    // directory object over the built-in resources, not mounted.
+    vm.getGlobal(L, 'mako');
+    this.pushDir(L, new App('rtl', 127, vmResourceDir()));
+    vm.setField(L, -2, 'rtldir');
+    vm.pop(L, 1);
+    this.rt.appHooks.push((app, L) => {
+      this.pushDir(L, app);
+      vm.setField(L, -2, 'dir');
+    });
   }
 
   /** Updates mako.port / mako.sslport with the ports actually opened. */
@@ -90,32 +134,76 @@ export class MakoApps {
     return app;
   }
 
-  private addRoot(root: string): void {
+  // ---- the app's directory object (env.dir) ---------------------------------------------------
+
+  /**
+   * `dir`, the app's directory object (in Mako a resource reader, userdata): `baseuri()`,
+   * `header(t)` (fields added to every response of the app), `unlink()` / `insert()` (unmount,
+   * mount again). Apps by id; the userdata holds [magic, id].
+   */
+  private readonly dirApps: App[] = [];
+  private dirMtRef = 0;
+
+  private installDirs(L: LState): void {
     const { vm } = this.rt;
-    const L = vm.L;
-    vm.pushRef(L, this.addRootRef);
-    vm.pushString(L, root);
-    const err = vm.pcall(L, 1, 0);
-    if (err) throw err;
+    vm.newMetatable(L, 'ResRdr');
+    vm.newTable(L);
+    vm.setHost(L, -1, 'baseuri', (L) => {
+      const app = this.checkDir(L);
+      vm.pushString(L, app.name === '' ? '/' : `/${app.name}/`);
+      return 1;
+    });
+    vm.setHost(L, -1, 'header', (L) => {
+      const app = this.checkDir(L);
+      if (vm.type(L, 2) !== T_TABLE) this.rt.ctx.args.typeError(L, 2, 'header', 'table');
+      vm.pushNil(L);
+      while (vm.m._lua_next(L, 2)) {
+        const k = vm.toStr(L, -2);
+        const v = vm.toStr(L, -1);
+        if (k !== null && v !== null && !/[\r\n]/.test(k + v)) app.headers.set(k, v);
+        vm.pop(L, 1);
+      }
+      return 0;
+    });
+    vm.setHost(L, -1, 'unlink', (L) => {
+      vm.pushBoolean(L, this.mounts.remove(this.checkDir(L)));
+      return 1;
+    });
+    vm.setHost(L, -1, 'insert', (L) => {
+      const app = this.checkDir(L);
+      if (!this.mounts.list.includes(app)) this.mounts.add(app);
+      return 0;
+    });
+    vm.setField(L, -2, '__index');
+    this.dirMtRef = vm.ref(L);
   }
 
-  /** package.searchers entry: `<root>/a/b.lua` for require"a.b". */
-  private loadModule(L: LState): number {
-    const { vm, args } = this.rt.ctx;
-    const root = args.checkString(L, 1, 'searcher');
-    const name = args.checkString(L, 2, 'searcher');
-    const path = join(root, ...name.split('.')) + '.lua';
-    let src: Buffer;
-    try {
-      src = readFileSync(path);
-    } catch {
-      vm.pushString(L, `no file '${path}'`);
-      return 1;
-    }
-    const err = vm.load(L, src, '@' + path);
-    if (err) throw new LuaRaise(`error loading module '${name}' from file '${path}':\n\t${err.message}`);
-    vm.pushString(L, path);
-    return 2;
+  private pushDir(L: LState, app: App): void {
+    const { vm } = this.rt;
+    let id = this.dirApps.indexOf(app);
+    if (id < 0) id = this.dirApps.push(app) - 1;
+    const p = vm.newUserdata(L, 8);
+    vm.writeI32(p, DIR_MAGIC);
+    vm.writeI32(p + 4, id);
+    vm.pushRef(L, this.dirMtRef);
+    vm.setMetatable(L, -2);
+  }
+
+  private checkDir(L: LState): App {
+    const { vm } = this.rt;
+    const p = vm.type(L, 1) === T_USERDATA ? vm.m._lua_touserdata(L, 1) : 0;
+    const app = p && vm.readI32(p) === DIR_MAGIC ? this.dirApps[vm.readI32(p + 4)] : undefined;
+    if (!app) this.rt.ctx.args.typeError(L, 1, '?', 'ResRdr');
+    return app;
+  }
+
+  /** mako.createloader(env.io) for the app environment on top of L. */
+  private addAppLoader(L: LState): void {
+    const { vm } = this.rt;
+    vm.pushRef(L, this.appLoaderRef);
+    vm.getField(L, -2, 'io');
+    const err = vm.pcall(L, 1, 0);
+    if (err) throw err;
   }
 
   /** Runs `work` while the calling coroutine waits; resumes it with what `done` pushes. */
@@ -205,6 +293,25 @@ export class MakoApps {
       await this.stop(app);
       const fresh = await this.load(spec);
       return (L) => this.pushEnv(L, fresh);
+    });
+  }
+
+  /** mako.removeapp(name): stopapp if it is running, then forgets it (no startapp). */
+  private removeapp(L: LState): number {
+    const name = this.rt.ctx.args.optString(L, 1, 'removeapp', '');
+    const app = this.mounts.find(name);
+    if (!app && !this.specs.has(name)) return this.nilErr(L, 'notfound');
+    this.specs.delete(name);
+    if (!app) {
+      this.rt.vm.pushBoolean(L, true);
+      return 1;
+    }
+    return this.wait(L, 'removeapp', async () => {
+      await this.stop(app);
+      return (L) => {
+        this.rt.vm.pushBoolean(L, true);
+        return 1;
+      };
     });
   }
 

@@ -97,5 +97,6 @@ function decide(rc: RequestContext, next: Next, app: App, r: StaticLookup): type
     return;
   }
   rc.file = { app, path: r.path, stat: r.stat, isLsp: r.isLsp, pathname: r.pathname };
+  for (const [name, value] of app.headers) response.setHeader(name, value);
   return next();
 }

@@ -640,9 +640,10 @@ export class LuaVM {
 
   /**
    * Loads a chunk onto L. On a syntax error returns a LuaError (and leaves nothing pushed).
-   * `chunkname` follows Lua: "@file" for files, "=name" for literal names.
+   * `chunkname` follows Lua: "@file" for files, "=name" for literal names. `mode` is
+   * load's: "t", "b" or "bt" (default: both).
    */
-  load(L: LState, source: Uint8Array | string, chunkname: string): LuaError | null {
+  load(L: LState, source: Uint8Array | string, chunkname: string, mode?: string): LuaError | null {
     const bytes = typeof source === 'string' ? enc.encode(source) : source;
     const p = this.ensureScratch(bytes.length + 1);
     this.heap().set(bytes, p);
@@ -651,8 +652,23 @@ export class LuaVM {
     const h = this.heap();
     h.set(name, np);
     h[np + name.length] = 0;
-    const st = this.m._luaL_loadbufferx(L, p, bytes.length, np, this.allowBinary ? 0 : this.cstr('t'));
+    // Binary chunks only when allowed (binarychunks); a mode given by the script (load,
+    // loadfile) keeps its text part so that Lua's own messages stay.
+    let modeStr = mode;
+    if (!this.allowBinary) {
+      if (modeStr === undefined) modeStr = 't';
+      else if (bytes[0] === 0x1b) modeStr = modeStr.replace(/b/g, '');
+    }
+    let mp = 0;
+    if (modeStr !== undefined) {
+      const mb = enc.encode(modeStr);
+      mp = this.m._malloc(mb.length + 1);
+      this.heap().set(mb, mp);
+      this.heap()[mp + mb.length] = 0;
+    }
+    const st = this.m._luaL_loadbufferx(L, p, bytes.length, np, mp);
     this.m._free(np);
+    if (mp) this.m._free(mp);
     if (st !== LUA_OK) {
       const msg = this.toStr(L, -1) ?? 'load error';
       this.m._lua_settop(L, -2);

@@ -213,7 +213,7 @@ test('.preload finishes before the first request is served', async () => {
     // The listener is open before the .preload has finished; the request waits for it.
     const c = new RawClient(srv.http.port);
     c.send('GET /ready.lsp HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
-    const text = await c.until(/\r\n\r\n.*yes$/s);
+    const text = await c.until(/\r\n\r\n.*yes\r\n0\r\n\r\n$/s);
     assert.match(text, /^HTTP\/1\.1 200/);
     await srv.ready;
     c.destroy();

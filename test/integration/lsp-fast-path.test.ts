@@ -34,7 +34,7 @@ test('a page that never waits: one resume per request, also 20 at once on keep-a
     for (let round = 0; round < 5; round++) {
       for (const c of clients) c.send('GET /index.lsp HTTP/1.1\r\nHost: x\r\n\r\n');
       for (const c of clients) {
-        await c.until(/A42B\n$/);
+        await c.until(/A42B\n\r\n0\r\n\r\n$/);
         c.take();
       }
     }
