@@ -12,7 +12,7 @@
  * to the window; `size` and `setsize` speak allocation positions.
  */
 import { LuaRaise } from '../vm/lua-error.js';
-import { T_BOOLEAN, T_NUMBER, T_STRING, T_TABLE, T_USERDATA, type LState, type LuaVM } from '../vm/lua-vm.js';
+import { T_BOOLEAN, T_NONE, T_NUMBER, T_STRING, T_TABLE, T_USERDATA, type LState, type LuaVM } from '../vm/lua-vm.js';
 import type { BaContext } from './context.js';
 
 const BTA_MAGIC = 0x42_54_41_31; // "BTA1"
@@ -31,14 +31,13 @@ export interface BtaRef {
   we: number;
 }
 
+/** Mako's range errors: "index scope", "size", "use > 0". */
 function rangeError(what: string): never {
   throw new LuaRaise(`ByteArray range error: ${what}`);
 }
 
 export class BytearrayLib {
   private mtRef = 0;
-  /** Registry ref of the ba.bytearray table (string keys on a bytearray look up there). */
-  private libRef = 0;
 
   constructor(readonly ctx: BaContext) {}
 
@@ -100,8 +99,6 @@ export class BytearrayLib {
     const vm = this.vm;
     vm.newTable(L);
     for (const [name, fn] of Object.entries(this.functions())) vm.setHost(L, -1, name, fn);
-    vm.m._lua_pushvalue(L, -1);
-    this.libRef = vm.ref(L);
     this.ctx.pushBa(L);
     vm.m._lua_rotate(L, -2, 1);
     vm.setField(L, -2, 'bytearray');
@@ -130,91 +127,112 @@ export class BytearrayLib {
     });
   }
 
+  /**
+   * Mako converts numbers to integers by flooring (2.5 -> 2) and numeric strings as Lua does;
+   * anything else is 0 where Mako reads an index with lua_tointeger.
+   */
+  private toInt(L: LState, i: number): number {
+    const n = this.vm.toNumber(L, i);
+    return n === null || !Number.isFinite(n) ? 0 : Math.floor(n);
+  }
+
+  /** luaL_checkinteger as Mako has it: numbers floored, numeric strings accepted. */
+  private checkInt(L: LState, i: number, fname: string): number {
+    const n = this.vm.toNumber(L, i);
+    if (n === null) this.ctx.args.typeError(L, i, fname, 'number');
+    return Number.isFinite(n) ? Math.floor(n) : 0;
+  }
+
+  private optInt(L: LState, i: number, fname: string, def: number): number {
+    return this.ctx.args.isNoneOrNil(L, i) ? def : this.checkInt(L, i, fname);
+  }
+
+  /** The bytearray at i or Mako's luaL_checkudata error ("BTA expected"). */
+  private checkBtaArg(L: LState, i: number, fname: string): BtaRef {
+    const b = this.toBta(L, i);
+    if (!b) this.ctx.args.typeError(L, i, fname, 'BTA');
+    return b;
+  }
+
   private functions(): Record<string, (L: LState) => number> {
     const { vm } = this;
-    const args = this.ctx.args;
     return {
+      // create(n | str): n zero bytes or a copy of str; n < 1 and "" raise "use > 0".
       create: (L) => {
         const t = vm.type(L, 1);
         if (t === T_STRING) {
-          const v = vm.viewBytes(L, 1)!;
-          // The view is into WASM memory: copy it out before allocating the userdata.
-          const copy = Buffer.from(v);
+          const copy = Buffer.from(vm.viewBytes(L, 1)!);
+          if (copy.length === 0) rangeError('use > 0');
           this.push(L, copy.length, copy);
           return 1;
         }
         if (t === T_NUMBER) {
-          const n = args.checkInteger(L, 1, 'create');
-          if (n < 1) args.argError(1, 'create', 'size must be at least 1');
-          if (n > MAX_SIZE) args.argError(1, 'create', 'size too large');
+          const n = this.checkInt(L, 1, 'create');
+          if (n <= 0) rangeError('use > 0');
+          if (n > MAX_SIZE) rangeError('size');
           this.push(L, n);
           return 1;
         }
-        if (t === T_TABLE) {
-          const bytes = this.tableBytes(L, 1);
-          this.push(L, bytes.length, bytes);
-          return 1;
-        }
-        const src = this.toBta(L, 1);
-        if (src) {
-          const copy = Buffer.from(this.windowView(src));
-          this.push(L, copy.length, copy);
-          return 1;
-        }
-        return args.typeError(L, 1, 'create', 'number or string');
+        throw new LuaRaise(`Cannot create ByteArray from ${vm.type(L, 1) === T_NONE ? 'no value' : vm.typeName(L, 1)}`);
       },
+      // tostring(b [, i [, j]]): window bytes i..j; negative count from the end.
       tostring: (L) => {
-        const b = this.checkBta(L, 1, 'tostring');
+        const b = this.checkBtaArg(L, 1, 'tostring');
         const len = this.winLen(b);
-        const [i, j] = this.span(L, 2, 3, len, 'tostring');
-        const o = this.base(b);
-        vm.pushBytes(L, vm.heap().subarray(o + i - 1, o + j));
+        let i = this.optInt(L, 2, 'tostring', 1);
+        let j = this.optInt(L, 3, 'tostring', -1);
+        if (i < 0) i = len + i + 1;
+        if (j < 0) j = len + j + 1;
+        i--;
+        const n = Math.max(0, j - i);
+        if (i < 0 || i + n > len) rangeError('index scope');
+        const o = this.base(b) + i;
+        vm.pushBytes(L, vm.heap().subarray(o, o + n));
         return 1;
       },
       size: (L) => {
-        const b = this.checkBta(L, 1, 'size');
+        const b = this.checkBtaArg(L, 1, 'size');
         vm.pushInteger(L, b.alloc);
         vm.pushInteger(L, b.ws);
         vm.pushInteger(L, b.we);
         return 3;
       },
+      // setsize(b [, i [, j]]): the window becomes allocation positions i..j.
       setsize: (L) => {
-        const b = this.checkBta(L, 1, 'setsize');
-        let i = args.optInteger(L, 2, 'setsize', 1);
-        let j = args.optInteger(L, 3, 'setsize', b.alloc);
+        const b = this.checkBtaArg(L, 1, 'setsize');
+        let i = this.optInt(L, 2, 'setsize', 1);
+        let j = this.optInt(L, 3, 'setsize', -1);
         if (i < 0) i = b.alloc + i + 1;
         if (j < 0) j = b.alloc + j + 1;
-        if (i < 1 || i > b.alloc + 1) rangeError(`start ${i} outside 1..${b.alloc + 1}`);
-        if (j < i - 1 || j > b.alloc) rangeError(`end ${j} outside ${i - 1}..${b.alloc}`);
-        vm.writeI32(b.p + 8, i);
-        vm.writeI32(b.p + 12, j);
+        i--;
+        const n = j - i;
+        if (i < 0 || n < 0 || i + n > b.alloc) rangeError('index scope');
+        vm.writeI32(b.p + 8, i + 1);
+        vm.writeI32(b.p + 12, i + n);
         return 0;
       },
       copy: (L) => this.copy(L),
       n2h: (L) => {
-        const b = this.checkBta(L, 1, 'n2h');
-        const index = args.checkInteger(L, 2, 'n2h');
-        const size = args.checkInteger(L, 3, 'n2h');
+        const b = this.checkBtaArg(L, 1, 'n2h');
+        const size = this.checkInt(L, 3, 'n2h');
+        const ix = this.intRange(L, b, size);
         if (size < 1 || size > 8) throw new LuaRaise('Invalid size');
-        this.checkRange(b, index, size);
         const h = vm.heap();
-        const o = this.base(b) + index - 1;
+        const o = b.p + HEADER + ix;
         let v = 0n;
         for (let k = 0; k < size; k++) v = (v << 8n) | BigInt(h[o + k]!);
-        // Sizes 1-7 are unsigned, 8 is two's complement (ba-socket.md §2.5).
-        if (size === 8) v = BigInt.asIntN(64, v);
-        vm.pushInteger(L, v);
+        // Sizes 1-7 are unsigned, 8 is two's complement.
+        vm.pushInteger(L, BigInt.asIntN(64, v));
         return 1;
       },
       h2n: (L) => {
-        const b = this.checkBta(L, 1, 'h2n');
-        const index = args.checkInteger(L, 2, 'h2n');
-        const size = args.checkInteger(L, 3, 'h2n');
-        const n = vm.toBigInt(L, 4) ?? BigInt(Math.trunc(args.checkNumber(L, 4, 'h2n')));
+        const b = this.checkBtaArg(L, 1, 'h2n');
+        const size = this.checkInt(L, 3, 'h2n');
+        const n = vm.isInteger(L, 4) ? vm.toBigInt(L, 4)! : BigInt(this.checkInt(L, 4, 'h2n'));
+        const ix = this.intRange(L, b, size);
         if (size < 1 || size > 8) throw new LuaRaise('Invalid size');
-        this.checkRange(b, index, size);
         const h = vm.heap();
-        const o = this.base(b) + index - 1;
+        const o = b.p + HEADER + ix;
         let v = BigInt.asUintN(64, n);
         for (let k = size - 1; k >= 0; k--) {
           h[o + k] = Number(v & 0xffn);
@@ -225,141 +243,123 @@ export class BytearrayLib {
     };
   }
 
-  /** Raises unless window indices index..index+n-1 all exist. */
-  private checkRange(b: BtaRef, index: number, n: number): void {
-    const len = this.winLen(b);
-    if (index < 1 || index + n - 1 > len) {
-      rangeError(n === 1 ? `index ${index} outside 1..${len}` : `${index}..${index + n - 1} outside 1..${len}`);
-    }
-  }
-
   /**
-   * Optional i, j arguments over a window of `len` bytes: negative values count from the end
-   * (-1 is the last byte); the result must satisfy 1 <= i <= len+1 and i-1 <= j <= len.
+   * n2h/h2n's index (argument 2) as Mako checks it: the allocation offset of window index
+   * `index`, which must satisfy startIx <= offset and offset + size <= window length
+   * (Mako compares with the window's length, not its end), else "Invalid range".
    */
-  private span(L: LState, ia: number, ja: number, len: number, fname: string): [number, number] {
-    const args = this.ctx.args;
-    let i = args.optInteger(L, ia, fname, 1);
-    let j = args.optInteger(L, ja, fname, len);
-    if (i < 0) i = len + i + 1;
-    if (j < 0) j = len + j + 1;
-    if (i < 1 || i > len + 1 || j < i - 1 || j > len) rangeError(`${i}..${j} outside 1..${len}`);
-    return [i, j];
+  private intRange(L: LState, b: BtaRef, size: number): number {
+    const startIx = b.ws - 1;
+    const ix = this.toInt(L, 2) + startIx - 1;
+    if (ix + size > this.winLen(b) || ix < startIx) throw new LuaRaise('Invalid range');
+    return ix;
   }
 
   /**
-   * copy(b, index, src [, srcStart [, srcEnd]]): copies as much of src[srcStart..srcEnd] as fits
-   * into the window from `index` on; returns how many bytes did not fit. The source range
-   * follows string.sub (negative counts from the end, clamped to the source).
+   * copy(b, index, src [, srcStart [, srcEnd]]) with Mako's arithmetic (derived from the
+   * reference server over a grid of arguments):
+   *   count = srcEnd < 0 ? #src + srcEnd + 1 : #src   (a positive srcEnd is ignored)
+   *   at    = index < 0 ? #b + index + 1 : index + windowStart - 1   (allocation position)
+   *   from  = srcStart < 0 ? #b + srcStart + 1 : srcStart   (negative counts from b's end)
+   * at - 1 must be within 0..#b, else "index scope"; bytes that would pass the window's
+   * length are not copied and their number is returned (the overflow). Source bytes are
+   * src[from], src[from+1], ...; positions outside the source read as 0 (Mako reads the
+   * memory there: the string's terminating NUL, then whatever follows). A negative count
+   * copies nothing (Mako crashes). A bytearray source is read from its window (Mako reads
+   * from b itself).
    */
   private copy(L: LState): number {
     const { vm } = this;
-    const args = this.ctx.args;
-    const b = this.checkBta(L, 1, 'copy');
-    const index = args.checkInteger(L, 2, 'copy');
-    const len = this.winLen(b);
-    if (index < 1 || index > len + 1) rangeError(`index ${index} outside 1..${len + 1}`);
-    let srcOff: number;
-    let srcLen: number;
+    const b = this.checkBtaArg(L, 1, 'copy');
+    let bIx = this.toInt(L, 2);
+    let from = this.optInt(L, 4, 'copy', 1);
+    const end = this.optInt(L, 5, 'copy', -1);
+    let src: Uint8Array;
     const t = vm.type(L, 3);
-    if (t === T_STRING || t === T_NUMBER) {
-      const v = vm.viewBytes(L, 3)!;
-      srcOff = v.byteOffset;
-      srcLen = v.length;
-    } else {
-      const src = this.toBta(L, 3);
-      if (!src) return args.typeError(L, 3, 'copy', 'string or bytearray');
-      srcOff = this.base(src);
-      srcLen = this.winLen(src);
+    if (t === T_USERDATA) src = this.windowView(this.checkBtaArg(L, 3, 'copy'));
+    else src = vm.viewBytes(L, 3) ?? new Uint8Array(0);
+    const slen = src.length;
+    const blen = this.winLen(b);
+    let count = end < 0 ? slen + end + 1 : slen;
+    bIx = bIx < 0 ? blen + bIx + 1 : bIx + b.ws - 1;
+    if (from < 0) from = blen + from + 1;
+    bIx--;
+    from--;
+    if (bIx < 0 || bIx > blen) rangeError('index scope');
+    let overflow = 0;
+    if (bIx + count > blen) {
+      overflow = bIx + count - blen;
+      count -= overflow;
     }
-    let i = args.optInteger(L, 4, 'copy', 1);
-    let j = args.optInteger(L, 5, 'copy', srcLen);
-    if (i < 0) i = Math.max(srcLen + i + 1, 1);
-    else if (i === 0) i = 1;
-    if (j < 0) j = srcLen + j + 1;
-    else if (j > srcLen) j = srcLen;
-    const n = i > j ? 0 : j - i + 1;
-    const room = len - index + 1;
-    const k = Math.min(n, room);
-    if (k > 0) {
-      const dst = this.base(b) + index - 1;
-      const s = srcOff + i - 1;
-      // copyWithin handles overlap (a bytearray copied onto itself).
-      vm.heap().copyWithin(dst, s, s + k);
+    if (count > 0) {
+      // Copy the source bytes out first: src may be a view of this very heap (b itself).
+      const bytes = new Uint8Array(count);
+      const lo = Math.max(0, from);
+      const hi = Math.min(slen, from + count);
+      if (lo < hi) bytes.set(src.subarray(lo, hi), lo - from);
+      vm.heap().set(bytes, b.p + HEADER + bIx);
     }
-    vm.pushInteger(L, n - k);
+    vm.pushInteger(L, overflow);
     return 1;
-  }
-
-  /** Byte values of t[1..#t] (each truncated to 8 bits). */
-  private tableBytes(L: LState, idx: number): Uint8Array {
-    const vm = this.vm;
-    const n = Number(vm.m._lua_rawlen(L, idx));
-    const out = new Uint8Array(n);
-    for (let k = 1; k <= n; k++) {
-      vm.rawGetI(L, idx, k);
-      const v = vm.toInteger(L, -1);
-      vm.pop(L, 1);
-      if (v === null) throw new LuaRaise(`ByteArray: table element ${k} is not an integer`);
-      out[k - 1] = v & 0xff;
-    }
-    return out;
   }
 
   // ---- metamethods ----------------------------------------------------------------------------
 
+  /** b[i]: the byte at window index i (a non-number index is 0: out of range). */
   private index(L: LState): number {
     const vm = this.vm;
-    const b = this.checkBta(L, 1, '__index');
-    if (vm.type(L, 2) === T_STRING) {
-      // b:tostring(), b:size() ... read the ba.bytearray functions.
-      vm.pushRef(L, this.libRef);
-      vm.m._lua_pushvalue(L, 2);
-      vm.m._lua_rawget(L, -2);
-      return 1;
-    }
-    const i = vm.toInteger(L, 2);
-    if (i === null) rangeError(`invalid index (${vm.typeName(L, 2)})`);
-    this.checkRange(b, i, 1);
-    vm.pushInteger(L, vm.heap()[this.base(b) + i - 1]!);
+    const b = this.checkBtaArg(L, 1, '__index');
+    const ix = this.toInt(L, 2) - 1;
+    if (ix < 0 || ix >= this.winLen(b)) rangeError('index scope');
+    vm.pushInteger(L, vm.heap()[this.base(b) + ix]!);
     return 1;
   }
 
+  /**
+   * b[i] = v as Mako: an integer (low 8 bits) or boolean (1/0) at i; a string, a table's
+   * values (in `next` order) or another bytearray's window written from i on, which must fit
+   * ("size" error; a table's values before the one that does not fit are written).
+   */
   private newindex(L: LState): number {
     const vm = this.vm;
-    const b = this.checkBta(L, 1, '__newindex');
-    const i = vm.toInteger(L, 2);
-    if (i === null) rangeError(`invalid index (${vm.typeName(L, 2)})`);
+    const b = this.checkBtaArg(L, 1, '__newindex');
+    let ix = this.toInt(L, 2) - 1;
+    const len = this.winLen(b);
     const t = vm.type(L, 3);
-    if (t === T_NUMBER) {
-      const v = vm.toInteger(L, 3);
-      if (v === null) this.ctx.args.argError(3, '__newindex', 'number has no integer representation');
-      this.checkRange(b, i, 1);
-      vm.heap()[this.base(b) + i - 1] = v & 0xff;
-      return 0;
+    if (ix < 0 || (ix >= len && t !== T_STRING)) rangeError('index scope');
+    const at = (k: number): number => this.base(b) + k;
+    switch (t) {
+      case T_NUMBER:
+        vm.heap()[at(ix)] = Number(BigInt.asUintN(8, vm.isInteger(L, 3) ? vm.toBigInt(L, 3)! : BigInt(this.checkInt(L, 3, '__newindex'))));
+        return 0;
+      case T_BOOLEAN:
+        vm.heap()[at(ix)] = vm.toBoolean(L, 3) ? 1 : 0;
+        return 0;
+      case T_STRING: {
+        const v = vm.viewBytes(L, 3)!;
+        if (ix + v.length > len) rangeError('size');
+        vm.heap().copyWithin(at(ix), v.byteOffset, v.byteOffset + v.length);
+        return 0;
+      }
+      case T_TABLE:
+        vm.pushNil(L);
+        while (vm.m._lua_next(L, 3)) {
+          if (ix >= len) rangeError('size');
+          vm.heap()[at(ix)] = this.toInt(L, -1) & 0xff;
+          ix++;
+          vm.pop(L, 1);
+        }
+        return 0;
+      case T_USERDATA: {
+        const o = this.toBta(L, 3);
+        if (!o) break;
+        const src = Buffer.from(this.windowView(o));
+        if (src.length > len - ix) rangeError('size');
+        vm.heap().set(src, at(ix));
+        return 0;
+      }
     }
-    if (t === T_BOOLEAN) {
-      this.checkRange(b, i, 1);
-      vm.heap()[this.base(b) + i - 1] = vm.toBoolean(L, 3) ? 1 : 0;
-      return 0;
-    }
-    let src: Uint8Array;
-    if (t === T_STRING) src = vm.viewBytes(L, 3)!;
-    else if (t === T_TABLE) src = this.tableBytes(L, 3);
-    else {
-      const o = this.toBta(L, 3);
-      if (!o) return this.ctx.args.typeError(L, 3, '__newindex', 'number, boolean, string, table or bytearray');
-      src = this.windowView(o);
-    }
-    if (src.length === 0) {
-      if (i < 1 || i > this.winLen(b) + 1) rangeError(`index ${i} outside 1..${this.winLen(b)}`);
-      return 0;
-    }
-    this.checkRange(b, i, src.length);
-    const h = vm.heap();
-    if (src.buffer === h.buffer) h.copyWithin(this.base(b) + i - 1, src.byteOffset, src.byteOffset + src.length);
-    else h.set(src, this.base(b) + i - 1);
-    return 0;
+    throw new LuaRaise(`Cannot convert ${t === T_NONE ? 'no value' : vm.typeName(L, 3)} to ByteArray`);
   }
 }
 
