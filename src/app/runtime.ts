@@ -16,6 +16,7 @@ import { installJson } from '../ba/json.js';
 import { installCrypto } from '../ba/crypto.js';
 import { IoDef, installIo, vmResourceDir } from '../ba/io.js';
 import { installPackage } from '../ba/package.js';
+import { installLuaSocketCompat } from '../ba/luasocket-compat.js';
 import { installThread } from '../ba/thread.js';
 import { installTimer } from '../ba/timer.js';
 import { installUdp } from '../ba/udp.js';
@@ -57,6 +58,7 @@ export class Runtime {
     this.ctx = new BaContext(vm, sched, log, config);
     this.onExit = onExit;
     installCore(this.ctx, { exit: (code) => void this.shutdown(code) });
+    installLuaSocketCompat(this.ctx);
     installPackage(this.ctx, { moduleRoots: [...(config.modules ?? []), join(vmResourceDir(), '.lua')] });
     this.sockets = new SocketLib(this.ctx);
     this.sockets.install(vm.L);
