@@ -28,6 +28,11 @@ import { T_TABLE, type LState } from '../vm/lua-vm.js';
 import type { BaContext } from './context.js';
 import { ioErrorOf } from '../fs/fs-op.js';
 
+/** Lua 5.4's default templates on POSIX (LUA_ROOT /usr/local/), as the Mako Server has them. */
+export const LUA_PATH_DEFAULT =
+  '/usr/local/share/lua/5.4/?.lua;/usr/local/share/lua/5.4/?/init.lua;/usr/local/lib/lua/5.4/?.lua;/usr/local/lib/lua/5.4/?/init.lua;./?.lua;./?/init.lua';
+export const LUA_CPATH_DEFAULT = '/usr/local/lib/lua/5.4/?.so;/usr/local/lib/lua/5.4/loadall.so;./?.so';
+
 /** Lua's text when it is built without dynamic library support. */
 const DLMSG = 'dynamic libraries not enabled; check your Lua installation';
 
@@ -130,13 +135,10 @@ export class PackageLib {
     vm.m._lua_pushvalue(L, -1);
     this.pkgRef = vm.ref(L);
 
-    for (const [field, env] of [
-      ['path', 'LUA_PATH'],
-      ['cpath', 'LUA_CPATH'],
+    for (const [field, env, dflt] of [
+      ['path', 'LUA_PATH', LUA_PATH_DEFAULT],
+      ['cpath', 'LUA_CPATH', LUA_CPATH_DEFAULT],
     ] as const) {
-      vm.getField(L, -1, field);
-      const dflt = vm.toStr(L, -1) ?? '';
-      vm.pop(L, 1);
       vm.pushString(L, luaPathFromEnv(process.env[env + '_5_4'] ?? process.env[env], dflt));
       vm.setField(L, -2, field);
     }

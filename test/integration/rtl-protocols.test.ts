@@ -209,3 +209,115 @@ for (const mode of ['direct', 'split', 'coalesce'] as const) {
     }
   });
 }
+
+// ---- SMQ --------------------------------------------------------------------------------------
+
+/** A small SMQ client written for the test: HTTP bootstrap, then SMQ frames. */
+class SmqClient {
+  private buf = Buffer.alloc(0);
+  private waiters: Array<() => void> = [];
+  readonly frames: Array<{ kind: number; body: Buffer }> = [];
+  closed = false;
+  private constructor(readonly sock: import('node:net').Socket) {}
+
+  static async connect(port: number): Promise<SmqClient> {
+    const net = await import('node:net');
+    const sock = net.connect(port, '127.0.0.1');
+    const c = new SmqClient(sock);
+    let head = true;
+    sock.on('data', (d: Buffer) => {
+      c.buf = Buffer.concat([c.buf, d]);
+      if (head) {
+        const end = c.buf.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        assert.match(c.buf.subarray(0, end).toString('latin1'), /^HTTP\/1\.1 200 /);
+        c.buf = c.buf.subarray(end + 4);
+        head = false;
+      }
+      while (c.buf.length >= 3 && c.buf.length >= c.buf.readUInt16BE(0)) {
+        const len = c.buf.readUInt16BE(0);
+        c.frames.push({ kind: c.buf[2]!, body: Buffer.from(c.buf.subarray(3, len)) });
+        c.buf = c.buf.subarray(len);
+      }
+      for (const w of c.waiters.splice(0)) w();
+    });
+    sock.on('close', () => {
+      c.closed = true;
+      for (const w of c.waiters.splice(0)) w();
+    });
+    sock.write('GET /smq.lsp HTTP/1.1\r\nHost: 127.0.0.1\r\nSimpleMQ: 1\r\nSendSmqHttpResponse: true\r\n\r\n');
+    const init = await c.next(1);
+    assert.equal(init.body[0], 1);
+    c.send(2, Buffer.concat([Buffer.from([1, 4]), Buffer.from('test'), Buffer.from([0])]));
+    const ack = await c.next(3);
+    assert.equal(ack.body[0], 0);
+    return c;
+  }
+
+  send(kind: number, body: Buffer): void {
+    const h = Buffer.alloc(3);
+    h.writeUInt16BE(3 + body.length, 0);
+    h[2] = kind;
+    this.sock.write(Buffer.concat([h, body]));
+  }
+
+  /** The next frame of `kind` (frames of other kinds before it are dropped). */
+  async next(kind: number): Promise<{ kind: number; body: Buffer }> {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const i = this.frames.findIndex((f) => f.kind === kind);
+      if (i >= 0) return this.frames.splice(0, i + 1)[i]!;
+      if (this.closed || Date.now() > deadline) throw new Error(`no SMQ frame of type ${kind}`);
+      await new Promise<void>((r) => {
+        this.waiters.push(r);
+        setTimeout(r, 1000);
+      });
+    }
+  }
+
+  async topic(kind: 4 | 6, name: string): Promise<number> {
+    this.send(kind, Buffer.from(name));
+    const ack = await this.next(kind + 1);
+    assert.equal(ack.body[0], 0);
+    assert.equal(ack.body.subarray(5).toString(), name);
+    return ack.body.readUInt32BE(1);
+  }
+}
+
+for (const mode of ['direct', 'split', 'coalesce'] as const) {
+  test(`SMQ over a request morphed by req2sock, with a Node SMQ client, ${mode}`, async () => {
+    const { startTestServer } = await import('../harness/app-server.js');
+    const s = await startTestServer([{ name: '', prio: 0, path: 'test/fixtures/apps/smq' }]);
+    const proxy = mode === 'direct' ? null : await rechunkProxy(s.port, mode as RechunkMode);
+    const port = proxy ? proxy.port : s.port;
+    try {
+      const a = await SmqClient.connect(port);
+      const b = await SmqClient.connect(port);
+      const tid = await a.topic(4, 'remora/smq');
+      assert.equal(await b.topic(6, 'remora/smq'), tid);
+      const payloads = [Buffer.from('hello'), Buffer.alloc(65000, 7), ...Array.from({ length: 50 }, (_, i) => Buffer.alloc(1 + ((i * 131) % 3000), i))];
+      payloads[1]!.writeUInt32BE(0xdeadbeef, 30000);
+      for (const p of payloads) {
+        const h = Buffer.alloc(12);
+        h.writeUInt32BE(tid, 0);
+        h.writeUInt32BE(99, 4);
+        b.send(8, Buffer.concat([h, p]));
+      }
+      for (const p of payloads) {
+        const m = await a.next(8);
+        assert.equal(m.body.readUInt32BE(0), tid);
+        assert.ok(m.body.subarray(12).equals(p), `payload of ${p.length} bytes`);
+      }
+      a.send(12, Buffer.alloc(0));
+      await a.next(13);
+      a.send(11, Buffer.alloc(0));
+      b.send(11, Buffer.alloc(0));
+      a.sock.destroy();
+      b.sock.destroy();
+      assert.equal(s.log.text().includes('Lua error'), false, s.log.text());
+    } finally {
+      proxy?.close();
+      s.close();
+    }
+  });
+}
