@@ -325,6 +325,85 @@ function mako.createloader(io) end
 function mako.startapp(...) end
 function mako.stopapp(...) end
 function mako.reloadapp(...) end
+---Stops the app if it runs and forgets it.
+function mako.removeapp(...) end
+---@return string[] paths of the mounted apps whose .preload has finished
+function mako.getapps() end
+---Registers (set true) or removes a function run once at shutdown, after every onunload.
+---@param func function
+---@param set boolean
+function mako.onexit(func, set) end
+---The trace log goes to this file from now on.
+---@param name string
+---@return boolean
+function mako.tracefile(name) end
+---@return false
+function mako.log(...) end
+---@param path string
+---@return string
+function mako.dos2unix(path) end
+---@return nil
+---@return string err "notimplemented"
+function mako.loadcerts(keys, certs) end
+---ba.sharkclient
+function mako.sharkclient(...) end
+---@type string
+mako.version = nil
+---@type string
+mako.date = nil
+---@type string
+mako.BAS = nil
+---@type string|nil
+mako.cfgdir = nil
+---@type string
+mako.cwd = nil
+---@type table<string, string>
+mako.env = nil
+---@type boolean
+mako.daemon = nil
+---@type ResRdr
+mako.rtldir = nil
+
+-- ---------------------------------------------------------------------------- LuaSocket compatibility
+
+sockcompat = {}
+---The arguments after the first n.
+---@param n integer
+function sockcompat.skip(n, ...) end
+---A function that calls f and returns nil, message instead of raising.
+---@param f function
+---@return function
+function sockcompat.protect(f) end
+---A try function: returns its arguments when the first is true, else calls finalizer and raises the second.
+---@param finalizer? function
+---@return function
+function sockcompat.newtry(finalizer) end
+
+mime = {}
+---@return string|nil encoded
+---@return string|nil rest
+function mime.b64(c, d) end
+---@return string|nil decoded
+---@return string|nil rest
+function mime.unb64(c, d) end
+---@return string|nil encoded
+---@return string|nil rest
+function mime.qp(c, d, marker) end
+---@return string|nil decoded
+---@return string|nil rest
+function mime.unqp(c, d) end
+---@return string|nil text
+---@return integer left
+function mime.wrp(left, c, length) end
+---@return string|nil text
+---@return integer left
+function mime.qpwrp(left, c, length) end
+---@return string|nil text
+---@return integer ctx
+function mime.eol(ctx, c, marker) end
+---@return string|nil text
+---@return integer state
+function mime.dot(state, c) end
 
 -- ---------------------------------------------------------------------------- environments
 
@@ -341,6 +420,8 @@ pathname = nil
 app = nil
 ---@type BaIo the app's IO (its directory)
 io = nil
+---@type ResRdr the app's directory object (.preload)
+dir = nil
 
 ---Writes s to the response as is (page text is compiled to _emit calls).
 ---@param s string

@@ -303,6 +303,10 @@ function BaRequest:setheader(name, value) end
 ---@param contentType string
 ---@return boolean
 function BaRequest:setcontenttype(contentType) end
+---The page is sent with this Content-Length instead of chunked.
+---@param n integer
+---@return boolean
+function BaRequest:setcontentlength(n) end
 function BaRequest:write(...) end
 function BaRequest:flush() end
 ---@return boolean
@@ -316,6 +320,22 @@ function BaRequest:senderror(code, msg) end
 function BaRequest:sendredirect(url) end
 ---Stops the page at once and closes the connection.
 function BaRequest:abort() end
+
+-- ---------------------------------------------------------------------------- the app's directory (env.dir)
+
+---An app's directory object (Mako's resource reader).
+---@class ResRdr
+local ResRdr = {}
+---@return string
+function ResRdr:baseuri() end
+---Adds header fields to every response from the app's files.
+---@param t table<string, string>
+function ResRdr:header(t) end
+---Unmounts the app.
+---@return boolean
+function ResRdr:unlink() end
+---Mounts the app (again).
+function ResRdr:insert() end
 
 -- ---------------------------------------------------------------------------- others
 

@@ -38,6 +38,10 @@ export function startCosocket(lib: SocketLib, L: LState, s: LSock, fnIdx: number
   vm.m._lua_pushvalue(L, fnIdx);
   vm.xmove(L, co, 1);
   lib.pushSock(co, s);
+  if (!s.anchorRef) {
+    vm.m._lua_pushvalue(co, -1);
+    s.anchorRef = vm.ref(co);
+  }
   for (let i = 0; i < nextra; i++) {
     vm.m._lua_pushvalue(L, extraIdx + i);
     vm.xmove(L, co, 1);
@@ -65,7 +69,11 @@ function cosocketHooks(lib: SocketLib): TaskHooks {
 
 export function cosocketEnded(lib: SocketLib, task: Task): void {
   const s = task.owner as LSock | null;
-  if (s && s.owner === task) lib.closeSock(s);
+  if (s && s.owner === task) {
+    lib.closeSock(s);
+    if (s.anchorRef) lib.ctx.vm.unref(s.anchorRef);
+    s.anchorRef = 0;
+  }
 }
 
 export function eventMethod(lib: SocketLib, L: LState): number {
