@@ -365,7 +365,7 @@ export class IoLib {
   private mkio(L: LState): number {
     const io = this.checkIo(L, 1, 'mkio');
     const name = this.ctx.args.checkString(L, 2, 'mkio');
-    return this.ioOp(
+    return this.core.run(
       L,
       'mkio',
       function* () {
@@ -377,6 +377,12 @@ export class IoLib {
       (L, path) => {
         this.pushIo(L, new IoDef(path, io.kind, io.readOnly, io.confined));
         return 1;
+      },
+      // Mako: nil and the code only.
+      (L, e) => {
+        this.vm.pushNil(L);
+        this.vm.pushString(L, ioErrorOf(e).code);
+        return 2;
       },
     );
   }
@@ -459,15 +465,11 @@ export class IoLib {
       },
       realpath: (L) => {
         // Mako: the root, "/", then the name without its leading "/", as written (no
-        // normalisation; "" gives the root with a trailing "/"). A zip IO has no disk path:
-        // "" for "", else nil.
+        // normalisation; "" gives the root with a trailing "/"). A zip or net IO has no disk
+        // path: no value at all.
         const io = this.checkIo(L, 1, 'realpath');
         const name = nameArg(L, 2, 'realpath');
-        if (io.kind === 'zip') {
-          if (name === '') vm.pushString(L, '');
-          else vm.pushNil(L);
-          return 1;
-        }
+        if (io.kind !== 'disk') return 0;
         vm.pushString(L, (io.root.endsWith('/') ? io.root : io.root + '/') + name.replace(/^\/+/, ''));
         return 1;
       },

@@ -194,8 +194,9 @@ export class PackageLib {
   private searchpath(L: LState): number {
     const { vm, args } = this.ctx;
     const fname = 'package.searchpath';
-    const name = args.checkString(L, 1, fname);
+    // Lua's C evaluates these arguments right to left: a missing path is reported first.
     const path = args.checkString(L, 2, fname);
+    const name = args.checkString(L, 1, fname);
     const sep = args.optString(L, 3, fname, '.');
     const rep = args.optString(L, 4, fname, '/');
     const r = searchPath(name, path, sep, rep);

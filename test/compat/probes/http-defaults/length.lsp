@@ -1,0 +1,1 @@
+<?lsp response:setcontentlength(5) response:write("12345") ?>

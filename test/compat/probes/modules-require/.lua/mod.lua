@@ -1,0 +1,1 @@
+return { name = "mod", source = debug.getinfo(1, "S").source }
