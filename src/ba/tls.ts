@@ -361,7 +361,11 @@ export class TlsLib {
   private relsession(L: LState): number {
     const s = this.sockets.checkSock(L, 1, 'relsession');
     const info = this.info(s);
-    if (!info) return this.sockets.nilErr(L, 'sslnotenabled');
+    // A plain socket has no session to release: false, as in BAS.
+    if (!info) {
+      this.vm.pushBoolean(L, false);
+      return 1;
+    }
     this.vm.pushBoolean(L, releaseSession(info));
     return 1;
   }
