@@ -21,6 +21,11 @@ export interface SockExt {
   /** Input is waiting that a read would return (after an outside `disable`). */
   hasData?(): boolean;
   write?(L: LState, data: Uint8Array, isText: boolean): number;
+  /**
+   * Fast path of `write` for one string at stack index 2 (no range): sends it straight from
+   * WASM memory when it can complete at once; -1 = not here, use `write`.
+   */
+  writeString?(L: LState, isText: boolean): number;
   sendto?(L: LState): number;
   setoption?(L: LState, name: string, on: boolean): number;
   addr?(peer: boolean): [string, number, boolean] | null;

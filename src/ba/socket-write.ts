@@ -5,7 +5,7 @@
  * returns once every byte is with the kernel.
  */
 import { LuaRaise } from '../vm/lua-error.js';
-import { T_BOOLEAN, T_NUMBER, T_STRING, type LState } from '../vm/lua-vm.js';
+import { T_BOOLEAN, T_NIL, T_NONE, T_NUMBER, T_STRING, type LState } from '../vm/lua-vm.js';
 import type { SocketLib } from './socket.js';
 import type { LSock } from './sock.js';
 
@@ -73,6 +73,13 @@ export function write(lib: SocketLib, L: LState): number {
         vm.pushInteger(L, conn.queued);
         return 2;
       }
+    }
+  }
+  if (custom && s.ext.writeString && vm.top(L) <= 3 && vm.type(L, 2) === T_STRING) {
+    const t3 = vm.type(L, 3);
+    if (t3 === T_NONE || t3 === T_NIL || t3 === T_BOOLEAN) {
+      const n = s.ext.writeString(L, t3 === T_BOOLEAN && vm.toBoolean(L, 3));
+      if (n >= 0) return n;
     }
   }
   const wd = writeData(lib, L, 'write');

@@ -205,6 +205,7 @@ export class WebSocketLib {
       ws: st,
       tryRead: (L: LState) => this.tryRead(st, L),
       write: (L: LState, data: Uint8Array, isText: boolean) => this.write(st, L, data, isText),
+      writeString: (L: LState, isText: boolean) => this.writeString(st, L, isText),
       onClose: () => this.onClose(st),
       hasData: () => st.pump() !== null,
       rebind: (to: LSock) => {
@@ -263,6 +264,28 @@ export class WebSocketLib {
         if (r.reply !== null) st.sendControl(st.sender.close(r.reply.code));
         return this.sockets.nilErr(L, 'socketclosed', r.code);
     }
+  }
+
+  /**
+   * The common cosocket case of `write` (a string, an "s"-mode socket with nothing queued, a
+   * server): header and payload copied from WASM memory into the run's write batch, as `write`
+   * would, without a view, a result object or closures. -1 when any of that does not hold.
+   */
+  private writeString(st: WsState, L: LState, isText: boolean): number {
+    const s = st.sock;
+    const conn = s.conn;
+    if (!s.sMode || s.closed || st.reader.closing || conn === null || conn.queued !== 0 || !conn.writable || conn.ended) return -1;
+    const { vm } = this.ctx;
+    const p = vm.strPtr(L, 2);
+    const n = vm.strLen;
+    if (p < 0 || n > st.sender.maxMessageSize) return -1;
+    const hl = st.sender.serverHeader(isText, n, frameHead);
+    if (hl === null) return -1;
+    conn.writeBatchedFrom(frameHead, 0, hl);
+    if (n > 0) conn.writeBatchedFrom(vm.heap(), p, n);
+    vm.pushBoolean(L, true);
+    vm.pushInteger(L, conn.queued);
+    return 2;
   }
 
   /** write(data [, isText]): one unfragmented frame through the §5 queue rules. */

@@ -82,10 +82,16 @@ export async function loadVmModule<M>(): Promise<LoadedVm<M>> {
   } finally {
     (WebAssembly as { instantiate: unknown }).instantiate = orig;
   }
-  const raw = Object.create(mod) as Record<string, unknown>;
   const exp = (instance as WebAssembly.Instance | null)?.exports ?? {};
+  const own: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(exp)) {
-    if (typeof v === 'function' && (k.startsWith('lua') || k === 'malloc' || k === 'free')) raw['_' + k] = v;
+    if (typeof v === 'function' && (k.startsWith('lua') || k === 'malloc' || k === 'free')) own['_' + k] = v;
   }
+  // ~160 properties added one by one would leave the object in dictionary mode (every
+  // `vm.m._lua_x` a hash lookup); an object literal with the same properties has fast ones.
+  const keys = Object.keys(own);
+  const literal = new Function('s', `return {${keys.map((k) => `${k}: s.${k}`).join(',')}};`) as (s: object) => object;
+  const raw = literal(own);
+  Object.setPrototypeOf(raw, mod); // HEAPU8, addFunction, ... from the emscripten module
   return { module: raw as M, name };
 }
