@@ -98,10 +98,11 @@ export class Sender {
   /**
    * For a server: writes the header of an unfragmented text/binary frame of `len` bytes into
    * `out` (10 bytes suffice) and returns its length; the payload follows it unchanged. Null for
-   * a client (its frames are masked). The caller checks `maxMessageSize`.
+   * a client (its frames are masked) and when messages are compressed (permessage-deflate).
+   * The caller checks `maxMessageSize`.
    */
   serverHeader(isText: boolean, len: number, out: Uint8Array): number | null {
-    if (this.masked) return null;
+    if (this.masked || this.compressing) return null;
     out[0] = 0x80 | (isText ? Opcode.Text : Opcode.Binary);
     if (len < 126) {
       out[1] = len;
