@@ -9,7 +9,8 @@
  *  - wasmoon 1.16.0's build (the npm dependency), used when the first is absent.
  * REMORA_VM=wasmoon forces the second; REMORA_VM=remora requires the first (an error if absent).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -68,8 +69,11 @@ export async function loadVmModule<M>(): Promise<LoadedVm<M>> {
     if (name === 'remora') {
       const factory = require(ownBuildPath()) as (opts: object) => Promise<object>;
       mod = await factory({
-        // Given the bytes, emscripten 3.1's loader does not try fetch() on a file path.
-        wasmBinary: readFileSync(ownBuildPath().replace(/\.cjs$/, '.wasm')),
+        // Given the bytes, emscripten 3.1's loader does not try fetch() on a file path. Read
+        // asynchronously, as wasmoon's loader does: that starts libuv's thread pool now, at
+        // startup; otherwise the first operation that needs it (say, a cosocket's first
+        // connect) waits for its threads to start, which on a loaded machine can take 100 ms.
+        wasmBinary: await readFile(ownBuildPath().replace(/\.cjs$/, '.wasm')),
         // print/printErr are never used by remora (it replaces print); keep stray output off stdout.
         print: (s: string) => process.stderr.write(s + '\n'),
         printErr: (s: string) => process.stderr.write(s + '\n'),
