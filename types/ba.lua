@@ -426,3 +426,81 @@ dir = nil
 ---Writes s to the response as is (page text is compiled to _emit calls).
 ---@param s string
 function _emit(s) end
+
+-- ---------------------------------------------------------------------------- web helpers
+
+---@class BDTz
+---@operator add(integer|table): BDTz
+---@operator sub(BDTz|integer|table): BDTz|integer
+local BDTz = {}
+---ISO 8601 text (at `offset` minutes when given).
+---@param offset? integer
+---@return string
+function BDTz:tostring(offset) end
+---Sets the display offset in minutes; returns the old one.
+---@param offset? integer
+---@return integer
+function BDTz:offset(offset) end
+---@return integer sec, integer nsec, integer offset
+function BDTz:ticks() end
+---Calendar fields (UTC, or at the offset when `local` is true).
+---@param localtime? boolean
+---@return table
+function BDTz:date(localtime) end
+
+---"NOW" [, offset], "MIN", "MAX", an ISO 8601 string, a table of fields, or sec [, nsec [, offset]];
+---optionally followed by nanoseconds or {days, hours, mins, secs, nsecs} to add.
+---@return BDTz|nil
+---@return string|nil err
+function ba.datetime(...) end
+---Seconds since the epoch of an HTTP date (0 when it is none).
+---@param s string
+---@return integer
+function ba.parsedate(s) end
+---RFC 1123 date ("Tue, 14 Nov 2023 22:13:20 GMT").
+---@param t integer
+---@return string
+function ba.encdate(t) end
+---A random AES key: 16 bytes, or 32 for any other size.
+---@param size? integer
+---@return string
+function ba.aeskey(size) end
+---Encrypts into a base64url token (Mako's format).
+---@param key string
+---@param data string
+---@param withlen? boolean default true
+---@return string
+function ba.aesencode(key, data, withlen) end
+---Decrypts a token of ba.aesencode; nothing when it is not one.
+---@param key string
+---@param token string
+---@param withlen? boolean default true
+---@return string|nil
+function ba.aesdecode(key, token, withlen) end
+---@param entropy string|integer
+function ba.rndseed(entropy) end
+---True when two address strings name the same address (IPv4-mapped IPv6 included).
+---@param a string
+---@param b string
+---@return boolean
+function ba.cmpaddr(a, b) end
+---Raw deflate (zlib format when `zlib` is true) of a string or a table of strings.
+---@param data string|string[]
+---@param zlib? boolean
+---@return string
+function ba.deflate(data, zlib) end
+---MIME type of a file extension, and whether it is known.
+---@param ext string
+---@return string type
+---@return boolean known
+function ba.mime(ext) end
+---Not supported by this runtime (raises).
+function ba.exec(...) end
+---Not supported by this runtime (raises).
+function ba.forkpty(...) end
+---Not supported by this runtime (raises).
+function ba.create.servcon(...) end
+---@type integer HTTP port of the server (0 when none)
+ba.serverport = 0
+---@type integer HTTPS port of the server (0 when none)
+ba.serversslport = 0

@@ -10,6 +10,8 @@ import { Scheduler, type TaskKind } from '../sched/scheduler.js';
 import { consoleLog, type TraceLog } from '../sched/trace-log.js';
 import { BaContext, defaultConfig, type RuntimeConfig } from '../ba/context.js';
 import { installCore } from '../ba/core.js';
+import { installDateTime } from '../ba/datetime.js';
+import { installMisc } from '../ba/misc.js';
 import { SocketLib } from '../ba/socket.js';
 import { installBytearray } from '../ba/bytearray.js';
 import { installJson } from '../ba/json.js';
@@ -65,6 +67,8 @@ export class Runtime {
     installBytearray(this.ctx);
     installJson(this.ctx);
     installCrypto(this.ctx);
+    installDateTime(this.ctx);
+    installMisc(this.ctx);
     const ioLib = installIo(this.ctx);
     // Each app's environment gets an IO rooted at the app directory (as in Mako).
     this.appHooks.push((app, L) => {

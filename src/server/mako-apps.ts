@@ -124,6 +124,13 @@ export class MakoApps {
       vm.setField(L, -2, 'sslport');
     }
     vm.pop(L, 1);
+    // ba.serverport / ba.serversslport: numbers in Mako (0 when there is no such listener).
+    this.rt.ctx.pushBa(L);
+    vm.pushInteger(L, port);
+    vm.setField(L, -2, 'serverport');
+    vm.pushInteger(L, sslport ?? 0);
+    vm.setField(L, -2, 'serversslport');
+    vm.pop(L, 1);
   }
 
   /** Loads and mounts an app (start-up and createapp). */
