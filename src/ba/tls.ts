@@ -12,7 +12,7 @@ import { LuaRaise } from '../vm/lua-error.js';
 import { T_STRING, T_TABLE, T_USERDATA, type LState, type LuaVM } from '../vm/lua-vm.js';
 import { CertKey, TlsContextDef, loadCertKey, parseCertificates, systemCaBundle } from '../net/tls-context.js';
 import { certTable } from '../net/cert-info.js';
-import { acceptTls, connectTls, releaseSession, tlsEndReason, tlsInfo, trusted } from '../net/tls-socket.js';
+import { acceptTls, connectTls, releaseSession, tlsEndReason, tlsInfo, trusted, upgradeServerTls } from '../net/tls-socket.js';
 import { SockWait, type LSock, type SocketLib } from './socket.js';
 import { ioErrorOf } from '../fs/fs-op.js';
 import type { BaContext } from './context.js';
@@ -424,7 +424,7 @@ export class TlsLib {
       t?.destroy();
       raw.destroy();
     };
-    t = connectTls(raw, c, { host: s.host, port: raw.remotePort ?? 0, alpn: alpnList(alpn) }, (err, ts) => {
+    const done = (err: string | null, ts?: tls.TLSSocket): void => {
       restore();
       if (w.done) {
         // The wait ended first (closed meanwhile, shutdown).
@@ -441,7 +441,9 @@ export class TlsLib {
         vm.pushBoolean(L, true);
         return 1;
       });
-    });
+    };
+    // A server context makes this side the TLS server (STARTTLS on an accepted connection).
+    t = c.server ? upgradeServerTls(raw, c, done) : connectTls(raw, c, { host: s.host, port: raw.remotePort ?? 0, alpn: alpnList(alpn) }, done);
     return sched.suspend(L, w, 'upgrade');
   }
 }

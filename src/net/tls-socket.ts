@@ -146,6 +146,38 @@ export function connectTls(plain: net.Socket, ctx: TlsContextDef, o: ClientOptio
 }
 
 /**
+ * Server-side STARTTLS (`sock:upgrade` with a server context, as BAS allows): the handshake on
+ * an established plain connection; `cb(null, tlsSocket)` once it completed, else `cb(err)`.
+ */
+export function upgradeServerTls(plain: net.Socket, ctx: TlsContextDef, cb: (err: string | null, s?: tls.TLSSocket) => void): tls.TLSSocket {
+  const s = new tls.TLSSocket(plain, {
+    isServer: true,
+    secureContext: ctx.secureContext(),
+    requestCert: ctx.requestClientCert,
+    rejectUnauthorized: false,
+  });
+  const info = newInfo(true, ctx, '');
+  infos.set(s, info);
+  let settled = false;
+  const fail = (e: Error | null): void => {
+    if (settled) return;
+    settled = true;
+    s.destroy();
+    plain.destroy();
+    cb(tlsErrorString(e, false));
+  };
+  s.on('error', (e: Error) => fail(e));
+  s.once('close', () => fail(null));
+  s.once('secure', () => {
+    if (settled) return;
+    settled = true;
+    capture(s, info);
+    cb(null, s);
+  });
+  return s;
+}
+
+/**
  * The server side of an accepted connection (a TLS listener's accept). The handshake must
  * complete within `handshakeTimeoutMs` (src/net/handshake-guard.ts), else the connection is
  * destroyed and the script's first read reports it.
