@@ -80,10 +80,10 @@ export async function loadApp(rt: Runtime, spec: AppSpec, hooks: AppEnvHook[] = 
   const L = vm.L;
   // env = { app = env }, setmetatable(env, { __index = _G })
   vm.newTable(L);
-  vm.m._lua_pushvalue(L, -1);
+  vm.pushValue(L, -1);
   vm.setField(L, -2, 'app');
   vm.newTable(L);
-  vm.m._lua_rawgeti(L, -1001000, 2n);
+  vm.pushGlobals(L);
   vm.setField(L, -2, '__index');
   vm.setMetatable(L, -2);
   for (const h of hooks) h(app, L);

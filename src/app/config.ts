@@ -76,7 +76,7 @@ function readValue(vm: LuaVM, L: LState, idx: number, depth = 0): unknown {
       if (depth > 8) return null;
       const out: Record<string, unknown> = {};
       vm.pushNil(L);
-      while (vm.m._lua_next(L, idx)) {
+      while (vm.next(L, idx)) {
         const k = vm.type(L, -2) === T_NUMBER ? String(vm.toNumber(L, -2)) : vm.toStr(L, -2);
         if (k !== null) out[k] = readValue(vm, L, vm.top(L), depth + 1);
         vm.pop(L, 1);
@@ -104,12 +104,12 @@ export async function loadConfig(path: string): Promise<ServerConfig> {
   vm.newTable(L); // env
   const envIdx = vm.top(L);
   vm.newTable(L);
-  vm.m._lua_rawgeti(L, -1001000, 2n); // LUA_RIDX_GLOBALS
+  vm.pushGlobals(L); // LUA_RIDX_GLOBALS
   vm.setField(L, -2, '__index');
   vm.setMetatable(L, envIdx);
-  vm.m._lua_pushvalue(L, envIdx);
-  if (!vm.m._lua_setupvalue(L, fnIdx, 1)) vm.pop(L, 1);
-  vm.m._lua_pushvalue(L, fnIdx);
+  vm.pushValue(L, envIdx);
+  if (!vm.setUpvalue(L, fnIdx, 1)) vm.pop(L, 1);
+  vm.pushValue(L, fnIdx);
   const rerr = vm.pcall(L, 0, 0);
   if (rerr) throw new ConfigError(`configuration error: ${rerr.message}`);
   const raw = readValue(vm, L, envIdx) as Record<string, unknown>;

@@ -107,7 +107,7 @@ export function installMako(rt: Runtime, info: MakoInfo): void {
     vm.pushBoolean(L, setTraceFile(name));
     return 1;
   });
-  vm.m._lua_pushvalue(L, -1);
+  vm.pushValue(L, -1);
   vm.setGlobal(L, 'mako');
 
   // Mako's start-up script puts the executable's folder first on package.cpath.
@@ -120,9 +120,9 @@ export function installMako(rt: Runtime, info: MakoInfo): void {
   // mako is on top.
   const err = vm.load(L, MAKO_LUA, '=mako');
   if (err) throw err;
-  vm.m._lua_rotate(L, -2, 1);
+  vm.rotate(L, -2, 1);
   vm.newTable(L);
-  vm.m._lua_pushvalue(L, -1);
+  vm.pushValue(L, -1);
   const runRef = vm.ref(L);
   const perr = vm.pcall(L, 2, 0);
   if (perr) throw perr;

@@ -130,7 +130,7 @@ export class Runtime {
   /** Sets the first upvalue (_ENV) of the function on top of L to the table at `envRef`. */
   setEnv(L: LState, envRef: number): void {
     this.vm.pushRef(L, envRef);
-    if (!this.vm.m._lua_setupvalue(L, -2, 1)) this.vm.pop(L, 1);
+    if (!this.vm.setUpvalue(L, -2, 1)) this.vm.pop(L, 1);
   }
 
   /** Runs a Lua file as a one-shot script. */

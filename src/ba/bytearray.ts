@@ -51,7 +51,7 @@ export class BytearrayLib {
   toBta(L: LState, i: number): BtaRef | null {
     const vm = this.vm;
     if (vm.type(L, i) !== T_USERDATA) return null;
-    const p = vm.m._lua_touserdata(L, i);
+    const p = vm.toUserdata(L, i);
     if (p === 0 || vm.readI32(p) !== BTA_MAGIC) return null;
     return { p, alloc: vm.readI32(p + 4), ws: vm.readI32(p + 8), we: vm.readI32(p + 12) };
   }
@@ -100,7 +100,7 @@ export class BytearrayLib {
     vm.newTable(L);
     for (const [name, fn] of Object.entries(this.functions())) vm.setHost(L, -1, name, fn);
     this.ctx.pushBa(L);
-    vm.m._lua_rotate(L, -2, 1);
+    vm.rotate(L, -2, 1);
     vm.setField(L, -2, 'bytearray');
     vm.pop(L, 1);
 
@@ -116,7 +116,7 @@ export class BytearrayLib {
       vm.pushBytes(L, this.windowView(this.checkBta(L, 1, 'tostring')));
       return 1;
     });
-    vm.m._lua_pushvalue(L, -1);
+    vm.pushValue(L, -1);
     this.mtRef = vm.ref(L);
     vm.pop(L, 1);
 
@@ -343,7 +343,7 @@ export class BytearrayLib {
       }
       case T_TABLE:
         vm.pushNil(L);
-        while (vm.m._lua_next(L, 3)) {
+        while (vm.next(L, 3)) {
           if (ix >= len) rangeError('size');
           vm.heap()[at(ix)] = this.toInt(L, -1) & 0xff;
           ix++;

@@ -113,7 +113,7 @@ export function installCore(ctx: BaContext, hooks: CoreHooks): void {
 
   // ba table
   vm.newTable(L);
-  vm.m._lua_pushvalue(L, -1);
+  vm.pushValue(L, -1);
   ctx.baRef = vm.ref(L);
   vm.setGlobal(L, 'ba');
 
@@ -132,7 +132,7 @@ export function installCore(ctx: BaContext, hooks: CoreHooks): void {
   };
   const err = vm.load(L, PRELUDE, '=prelude');
   if (err) throw err;
-  vm.m._lua_pushlightuserdata(L, sched.waitMarker);
+  vm.pushLightUserdata(L, sched.waitMarker);
   vm.pushHost(L, 'isroot', isRoot);
   vm.pushHost(L, 'trace', hostTrace);
   const perr = vm.pcall(L, 3, 0);

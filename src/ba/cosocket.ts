@@ -35,15 +35,15 @@ export function startCosocket(lib: SocketLib, L: LState, s: LSock, fnIdx: number
   s.owner = task;
   s.sMode = sMode || s.sMode;
   const co = task.co;
-  vm.m._lua_pushvalue(L, fnIdx);
+  vm.pushValue(L, fnIdx);
   vm.xmove(L, co, 1);
   lib.pushSock(co, s);
   if (!s.anchorRef) {
-    vm.m._lua_pushvalue(co, -1);
+    vm.pushValue(co, -1);
     s.anchorRef = vm.ref(co);
   }
   for (let i = 0; i < nextra; i++) {
-    vm.m._lua_pushvalue(L, extraIdx + i);
+    vm.pushValue(L, extraIdx + i);
     vm.xmove(L, co, 1);
   }
   sched.resume(task, 1 + nextra);

@@ -103,7 +103,7 @@ export class CryptoLib {
       }
       return 0;
     });
-    vm.m._lua_pushvalue(L, -1);
+    vm.pushValue(L, -1);
     this.hashMtRef = vm.ref(L);
     vm.pop(L, 1);
 
@@ -112,7 +112,7 @@ export class CryptoLib {
     if (vm.getField(L, -1, 'crypto') !== T_TABLE) {
       vm.pop(L, 1);
       vm.newTable(L);
-      vm.m._lua_pushvalue(L, -1);
+      vm.pushValue(L, -1);
       vm.setField(L, -3, 'crypto');
     }
     vm.setHost(L, -1, 'hash', (L) => this.hash(L));
@@ -205,12 +205,12 @@ export class CryptoLib {
     const vm = this.vm;
     const pairs: Array<[string, string]> = [];
     vm.pushNil(L);
-    while (vm.m._lua_next(L, idx)) {
+    while (vm.next(L, idx)) {
       const kt = vm.type(L, -2);
       const vt = vm.type(L, -1);
       if ((kt === T_STRING || kt === T_NUMBER) && (vt === T_STRING || vt === T_NUMBER || vt === T_BOOLEAN)) {
         // Copy the key before converting it: lua_tolstring on a number key would confuse lua_next.
-        vm.m._lua_pushvalue(L, -2);
+        vm.pushValue(L, -2);
         const k = urlencode(vm.toBytes(L, -1)!);
         vm.pop(L, 1);
         const v = vt === T_BOOLEAN ? String(vm.toBoolean(L, -1)) : urlencode(vm.toBytes(L, -1)!);
@@ -252,7 +252,7 @@ export class CryptoLib {
   private hashId(L: LState, i: number): number {
     const vm = this.vm;
     if (vm.type(L, i) !== T_USERDATA) return -1;
-    const p = vm.m._lua_touserdata(L, i);
+    const p = vm.toUserdata(L, i);
     return p && vm.readI32(p) === HASH_MAGIC ? vm.readI32(p + 4) : -1;
   }
 
@@ -272,7 +272,7 @@ export class CryptoLib {
       return 1;
     }
     st.h.update(this.checkData(L, 2, 'hash'));
-    vm.m._lua_pushvalue(L, 1);
+    vm.pushValue(L, 1);
     return 1;
   }
 }

@@ -181,7 +181,7 @@ export class IoCore {
   toFile(L: LState, i: number): FileEntry | null {
     const vm = this.ctx.vm;
     if (vm.type(L, i) !== T_USERDATA) return null;
-    const p = vm.m._lua_touserdata(L, i);
+    const p = vm.toUserdata(L, i);
     if (!p || vm.readI32(p) !== FILE_MAGIC) return null;
     return this.files[vm.readI32(p + 4)] ?? null;
   }
@@ -189,7 +189,7 @@ export class IoCore {
   /** __gc: closes a file the script forgot, in the background. */
   collect(L: LState): void {
     const vm = this.ctx.vm;
-    const p = vm.m._lua_touserdata(L, 1);
+    const p = vm.toUserdata(L, 1);
     if (!p || vm.readI32(p) !== FILE_MAGIC) return;
     const id = vm.readI32(p + 4);
     const e = this.files[id];
@@ -255,7 +255,7 @@ export function setFileMetamethods(ctx: BaContext, core: IoCore, L: LState, mtId
   });
   vm.setHost(L, mtIdx, '__tostring', (L) => {
     const e = core.toFile(L, 1);
-    vm.pushString(L, e && !e.f.closed ? `file (${addrPrefix}${vm.m._lua_touserdata(L, 1).toString(16)})` : 'file (closed)');
+    vm.pushString(L, e && !e.f.closed ? `file (${addrPrefix}${vm.toUserdata(L, 1).toString(16)})` : 'file (closed)');
     return 1;
   });
 }

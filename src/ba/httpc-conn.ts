@@ -184,7 +184,7 @@ function startTls(ctx: BaContext, sockets: SocketLib, so: net.Socket, host: stri
       // ba-support.md §9: without `shark`, the default client context, ba.sharkclient().
       ctx.pushBa(L);
       vm.getField(L, -1, 'sharkclient');
-      vm.m._lua_rotate(L, -2, 1);
+      vm.rotate(L, -2, 1);
       vm.pop(L, 1);
       if (vm.type(L, -1) === T_FUNCTION && vm.pcall(L, 0, 1) === null) vm.setField(L, -2, 'shark');
       else vm.settop(L, top + 1);

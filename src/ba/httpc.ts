@@ -106,7 +106,7 @@ export class HttpcLib {
   private toObj(L: LState, i: number): HttpcObj | null {
     const vm = this.ctx.vm;
     if (vm.type(L, i) !== T_USERDATA) return null;
-    const p = vm.m._lua_touserdata(L, i);
+    const p = vm.toUserdata(L, i);
     if (vm.readI32(p) !== HTTPC_MAGIC) return null;
     return this.objs[vm.readI32(p + 4)] ?? null;
   }
@@ -459,17 +459,17 @@ export class HttpcLib {
       if (ty !== T_STRING && ty !== T_NUMBER && ty !== T_BOOLEAN) return null;
       if (ty === T_BOOLEAN) return vm.toBoolean(L, i) ? 'true' : 'false';
       // lua_tolstring would turn a number key into a string in place and confuse lua_next.
-      vm.m._lua_pushvalue(L, i);
+      vm.pushValue(L, i);
       const b = vm.toBytes(L, -1)!.toString('latin1');
       vm.pop(L, 1);
       return b;
     };
     vm.pushNil(L);
-    while (vm.m._lua_next(L, t) !== 0) {
+    while (vm.next(L, t)) {
       const k = str(-2);
       if (k !== null) {
         if (vm.type(L, -1) === T_TABLE) {
-          const n = Number(vm.m._lua_rawlen(L, -1));
+          const n = vm.rawLen(L, -1);
           for (let i = 1; i <= n; i++) {
             vm.rawGetI(L, -1, i);
             const v = str(-1);
@@ -606,7 +606,7 @@ export class HttpcLib {
     let data = this.ctx.dataBytes(L, 2);
     if (!data) {
       if (vm.type(L, 2) === T_NONE) args.typeError(L, 2, 'write', 'string');
-      vm.m._luaL_tolstring(L, 2, 0);
+      vm.pushToString(L, 2);
       data = vm.viewBytes(L, -1)!;
     }
     if (data.length > 0) {

@@ -235,7 +235,7 @@ export class IoLib {
   toIo(L: LState, i: number): IoDef | null {
     const vm = this.vm;
     if (vm.type(L, i) !== T_USERDATA) return null;
-    const p = vm.m._lua_touserdata(L, i);
+    const p = vm.toUserdata(L, i);
     if (!p || vm.readI32(p) !== IO_MAGIC) return null;
     return this.ios[vm.readI32(p + 4)] ?? null;
   }
@@ -299,7 +299,7 @@ export class IoLib {
     vm.setField(L, -2, '__index');
     // BAS file objects print as "file (<address>)" (no 0x), Lua's as "file (0x...)".
     setFileMetamethods(this.ctx, this.core, L, -1, '');
-    vm.m._lua_pushvalue(L, -1);
+    vm.pushValue(L, -1);
     this.fileMtRef = vm.ref(L);
     vm.pop(L, 1);
 
@@ -309,13 +309,13 @@ export class IoLib {
     for (const [name, fn] of Object.entries(this.ioMethods())) vm.setHost(L, -1, name, fn);
     const err = vm.load(L, IO_LUA, '=io');
     if (err) throw err;
-    vm.m._lua_pushvalue(L, -2);
+    vm.pushValue(L, -2);
     vm.pushHost(L, 'files', (L) => this.listFn(L));
     const perr = vm.pcall(L, 2, 0);
     if (perr) throw perr;
     vm.setField(L, -2, '__index');
     vm.setHost(L, -1, '__gc', (L) => {
-      const p = vm.m._lua_touserdata(L, 1);
+      const p = vm.toUserdata(L, 1);
       if (p && vm.readI32(p) === IO_MAGIC) {
         const id = vm.readI32(p + 4);
         this.ios[id] = undefined;
@@ -325,10 +325,10 @@ export class IoLib {
     });
     vm.setHost(L, -1, '__tostring', (L) => {
       // Mako: "IO Interface: <address>" (its %p has no 0x).
-      vm.pushString(L, `IO Interface: ${vm.m._lua_touserdata(L, 1).toString(16)}`);
+      vm.pushString(L, `IO Interface: ${vm.toUserdata(L, 1).toString(16)}`);
       return 1;
     });
-    vm.m._lua_pushvalue(L, -1);
+    vm.pushValue(L, -1);
     this.ioMtRef = vm.ref(L);
     vm.pop(L, 1);
 
@@ -357,7 +357,7 @@ export class IoLib {
       return 1;
     }
     this.pushIo(L, def);
-    vm.m._lua_pushvalue(L, -1);
+    vm.pushValue(L, -1);
     vm.setField(L, -3, name);
     return 1;
   }
@@ -528,7 +528,7 @@ export class IoLib {
     const name = this.ctx.args.checkString(L, 2, 'loadfile');
     let envRef = 0;
     if (!this.ctx.args.isNoneOrNil(L, 3)) {
-      vm.m._lua_pushvalue(L, 3);
+      vm.pushValue(L, 3);
       envRef = vm.ref(L);
     }
     const release = (): void => {
@@ -549,7 +549,7 @@ export class IoLib {
         }
         if (envRef) {
           vm.pushRef(L, envRef);
-          if (!vm.m._lua_setupvalue(L, -2, 1)) vm.pop(L, 1);
+          if (!vm.setUpvalue(L, -2, 1)) vm.pop(L, 1);
         }
         release();
         return 1;

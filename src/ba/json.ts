@@ -102,7 +102,7 @@ export class JsonLib {
     vm.newTable(L);
     vm.setHost(L, -1, 'encode', (L) => this.encodeFn(L));
     vm.setHost(L, -1, 'decode', (L) => this.decodeFn(L));
-    vm.m._lua_pushlightuserdata(L, 0);
+    vm.pushLightUserdata(L, 0);
     vm.setField(L, -2, 'null');
     vm.setHost(L, -1, 'parser', (L) => this.parserFn(L));
     vm.setField(L, -2, 'json');
@@ -156,7 +156,7 @@ export class JsonLib {
         this.encodeTable(L, idx, w, depth + 1);
         return;
       case T_LIGHTUSERDATA:
-        if (vm.m._lua_touserdata(L, idx) === 0) {
+        if (vm.toUserdata(L, idx) === 0) {
           w.ascii('null');
           return;
         }
@@ -168,15 +168,14 @@ export class JsonLib {
 
   private encodeTable(L: LState, idx: number, w: ByteWriter, depth: number): void {
     const vm = this.vm;
-    const m = vm.m;
     if (depth > MAX_DEPTH) throw new EncodeError('table nested too deeply (or a cycle)');
-    if (!m._lua_checkstack(L, 4)) throw new EncodeError('out of Lua stack');
+    if (!vm.checkStack(L, 4)) throw new EncodeError('out of Lua stack');
     // Pass 1: is it a sequence 1..n with nothing else?
     let count = 0;
     let max = 0;
     let isArray = true;
     vm.pushNil(L);
-    while (m._lua_next(L, idx)) {
+    while (vm.next(L, idx)) {
       count++;
       if (isArray) {
         if (vm.type(L, -2) === T_NUMBER && vm.isInteger(L, -2)) {
@@ -205,7 +204,7 @@ export class JsonLib {
     w.byte(0x7b);
     let first = true;
     vm.pushNil(L);
-    while (m._lua_next(L, idx)) {
+    while (vm.next(L, idx)) {
       if (!first) w.byte(0x2c);
       first = false;
       const kt = vm.type(L, -2);
@@ -261,11 +260,11 @@ export class JsonLib {
     vm.setHost(L, -1, 'parse', (L) => this.parse(L));
     vm.setField(L, -2, '__index');
     vm.setHost(L, -1, '__gc', (L) => {
-      const p = vm.m._lua_touserdata(L, 1);
+      const p = vm.toUserdata(L, 1);
       if (p) this.parsers.delete(vm.readI32(p + 4));
       return 0;
     });
-    vm.m._lua_pushvalue(L, -1);
+    vm.pushValue(L, -1);
     this.parserMtRef = vm.ref(L);
     vm.pop(L, 1);
   }
@@ -290,7 +289,7 @@ export class JsonLib {
    */
   private parse(L: LState): number {
     const vm = this.vm;
-    const p = vm.m._lua_touserdata(L, 1);
+    const p = vm.toUserdata(L, 1);
     const sp = p && vm.readI32(p) === 0x4a50 ? this.parsers.get(vm.readI32(p + 4)) : undefined;
     if (!sp) return this.ctx.args.typeError(L, 1, 'parse', 'JSON parser');
     const data = this.ctx.dataBytes(L, 2);
@@ -408,8 +407,8 @@ class Decoder {
   }
 
   private pushNull(): void {
-    if (this.nullIdx) this.vm.m._lua_pushvalue(this.L, this.nullIdx);
-    else this.vm.m._lua_pushlightuserdata(this.L, 0);
+    if (this.nullIdx) this.vm.pushValue(this.L, this.nullIdx);
+    else this.vm.pushLightUserdata(this.L, 0);
   }
 
   private literal(word: string): void {
@@ -424,7 +423,7 @@ class Decoder {
 
   private enter(depth: number): void {
     if (depth > MAX_DEPTH) this.fail('nesting too deep');
-    if (!this.vm.m._lua_checkstack(this.L, 4)) this.fail('out of Lua stack');
+    if (!this.vm.checkStack(this.L, 4)) this.fail('out of Lua stack');
   }
 
   private object(depth: number): void {
@@ -445,7 +444,7 @@ class Decoder {
       this.pos++;
       this.skipWs();
       this.value(depth);
-      vm.m._lua_rawset(L, -3);
+      vm.rawSet(L, -3);
       this.skipWs();
       const c = this.s[this.pos];
       if (c === 0x2c) {

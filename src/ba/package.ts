@@ -132,7 +132,7 @@ export class PackageLib {
   install(L: LState): void {
     const { vm } = this.ctx;
     if (vm.getGlobal(L, 'package') !== T_TABLE) throw new Error('package library missing');
-    vm.m._lua_pushvalue(L, -1);
+    vm.pushValue(L, -1);
     this.pkgRef = vm.ref(L);
 
     for (const [field, env, dflt] of [
@@ -168,11 +168,11 @@ export class PackageLib {
     vm.pop(L, 2);
 
     vm.pushHost(L, 'loadfile', (L) => this.loadfile(L));
-    vm.m._lua_pushvalue(L, -1);
+    vm.pushValue(L, -1);
     vm.setGlobal(L, 'loadfile');
     const err = vm.load(L, PACKAGE_LUA, '=dofile');
     if (err) throw err;
-    vm.m._lua_rotate(L, -2, 1);
+    vm.rotate(L, -2, 1);
     vm.getGlobal(L, 'error');
     vm.getGlobal(L, 'type');
     const perr = vm.pcall(L, 3, 0);
@@ -290,8 +290,8 @@ export class PackageLib {
       return 2;
     }
     if (hasEnv) {
-      vm.m._lua_pushvalue(L, 3);
-      if (!vm.m._lua_setupvalue(L, -2, 1)) vm.pop(L, 1);
+      vm.pushValue(L, 3);
+      if (!vm.setUpvalue(L, -2, 1)) vm.pop(L, 1);
     }
     return 1;
   }

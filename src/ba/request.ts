@@ -229,20 +229,20 @@ export class RequestLib {
     vm.newMetatable(L, 'BaRequest');
     vm.newTable(L);
     for (const [name, fn] of Object.entries(this.methods())) vm.setHost(L, -1, name, fn);
-    vm.m._lua_pushvalue(L, -1);
+    vm.pushValue(L, -1);
     vm.setField(L, -3, '__index');
     vm.setHost(L, -2, '__tostring', (L) => {
       const r = this.toRequest(L, 1);
       vm.pushString(L, r ? `[request ${r.exchange.head.method} ${r.exchange.head.path}]` : '[request (ended)]');
       return 1;
     });
-    vm.m._lua_pushvalue(L, -2);
+    vm.pushValue(L, -2);
     this.mtRef = vm.ref(L);
     const methodsIdx = vm.top(L);
 
     const err = vm.load(L, REQUEST_LUA, '=request');
     if (err) throw err;
-    vm.m._lua_pushvalue(L, methodsIdx);
+    vm.pushValue(L, methodsIdx);
     vm.pushHost(L, 'cookie', (L) => {
       const r = this.checkRequest(L, 1, 'cookie');
       const name = this.ctx.args.checkString(L, 2, 'cookie');
@@ -357,12 +357,12 @@ export class RequestLib {
 
   /** Pushes the page's `_emit` and `print` bound to the request userdata at `reqIdx`. */
   pushEmit(L: LState, reqIdx: number): void {
-    this.ctx.vm.m._lua_pushvalue(L, reqIdx);
+    this.ctx.vm.pushValue(L, reqIdx);
     this.ctx.vm.pushFunction(L, this.emitFp, 1);
   }
 
   pushPrint(L: LState, reqIdx: number): void {
-    this.ctx.vm.m._lua_pushvalue(L, reqIdx);
+    this.ctx.vm.pushValue(L, reqIdx);
     this.ctx.vm.pushFunction(L, this.printFp, 1);
   }
 
@@ -556,7 +556,7 @@ export class RequestLib {
   toRequest(L: LState, i: number): LRequest | null {
     const vm = this.ctx.vm;
     if (vm.type(L, i) !== T_USERDATA) return null;
-    const p = vm.m._lua_touserdata(L, i);
+    const p = vm.toUserdata(L, i);
     if (vm.readI32(p) !== REQ_MAGIC) return null;
     return this.live.get(vm.readI32(p + 4)) ?? null;
   }
@@ -565,7 +565,7 @@ export class RequestLib {
   isRequest(L: LState, i: number): boolean {
     const vm = this.ctx.vm;
     if (vm.type(L, i) !== T_USERDATA) return false;
-    return vm.readI32(vm.m._lua_touserdata(L, i)) === REQ_MAGIC;
+    return vm.readI32(vm.toUserdata(L, i)) === REQ_MAGIC;
   }
 
   checkRequest(L: LState, i: number, fname: string): LRequest {
@@ -590,7 +590,7 @@ export class RequestLib {
     const vm = this.ctx.vm;
     const t = vm.type(L, i);
     if (t === T_STRING || t === T_NUMBER) return vm.toBytes(L, i)!;
-    vm.m._luaL_tolstring(L, i, 0);
+    vm.pushToString(L, i);
     const b = vm.toBytes(L, -1) ?? Buffer.alloc(0);
     vm.pop(L, 1);
     return b;
@@ -651,14 +651,14 @@ export class RequestLib {
           vm.newTable(L);
           for (const [name, value] of params) {
             vm.pushBytes(L, Buffer.from(name, 'latin1'));
-            if (vm.m._lua_rawget(L, -2) !== 0) {
+            if (vm.rawGet(L, -2) !== 0) {
               vm.pop(L, 1);
               continue; // first value wins, as data(name)
             }
             vm.pop(L, 1);
             vm.pushBytes(L, Buffer.from(name, 'latin1'));
             vm.pushBytes(L, Buffer.from(value, 'latin1'));
-            vm.m._lua_rawset(L, -3);
+            vm.rawSet(L, -3);
           }
           return 1;
         }
@@ -679,7 +679,7 @@ export class RequestLib {
           throw new LuaRaise('Missing content-length and not chunk encoding', 0);
         }
         r.readers.push(0);
-        vm.m._lua_pushvalue(L, 1);
+        vm.pushValue(L, 1);
         vm.pushInteger(L, size);
         vm.pushInteger(L, r.readers.length - 1);
         vm.pushFunction(L, this.rawrdrFp, 3);
@@ -823,7 +823,7 @@ export class RequestLib {
         vm.pushString(L, id);
         vm.setField(L, -2, 'sid');
         vm.setMetatable(L, -2);
-        vm.m._lua_pushvalue(L, -1);
+        vm.pushValue(L, -1);
         this.sessions.setTableRef(id, vm.ref(L));
         return 1;
       },

@@ -97,7 +97,7 @@ export function connect(lib: SocketLib, L: LState): number {
   // TLS setup needs the option table later: keep it referenced.
   let optRef = 0;
   if (tlsWanted) {
-    vm.m._lua_pushvalue(L, 3);
+    vm.pushValue(L, 3);
     optRef = vm.ref(L);
   }
   const done = (ok: net.Socket): void => {

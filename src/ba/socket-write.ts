@@ -30,7 +30,7 @@ export function writeData(lib: SocketLib, L: LState, fname: string): { data: Uin
   if (!data) {
     if (vm.top(L) < 2) args.typeError(L, 2, fname, 'string');
     // tostring(value), left on the stack so the view stays valid during this call.
-    vm.m._luaL_tolstring(L, 2, 0);
+    vm.pushToString(L, 2);
     data = vm.viewBytes(L, -1)!;
   }
   let isText = false;

@@ -51,7 +51,7 @@ export class SocketLib {
     const vm = this.ctx.vm;
     vm.pushRef(L, this.weakRef);
     if (vm.rawGetI(L, -1, s.id) === T_USERDATA) {
-      vm.m._lua_rotate(L, -2, 1);
+      vm.rotate(L, -2, 1);
       vm.pop(L, 1);
       return;
     }
@@ -62,9 +62,9 @@ export class SocketLib {
     s.ptr = p;
     vm.pushRef(L, this.mtRef);
     vm.setMetatable(L, -2);
-    vm.m._lua_pushvalue(L, -1);
+    vm.pushValue(L, -1);
     vm.rawSetI(L, -3, s.id);
-    vm.m._lua_rotate(L, -2, 1);
+    vm.rotate(L, -2, 1);
     vm.pop(L, 1);
   }
 
@@ -72,7 +72,7 @@ export class SocketLib {
   toSock(L: LState, i: number): LSock | null {
     const vm = this.ctx.vm;
     if (vm.type(L, i) !== T_USERDATA) return null;
-    const p = vm.m._lua_touserdata(L, i);
+    const p = vm.toUserdata(L, i);
     if (vm.readI32(p) !== SOCK_MAGIC) return null;
     return this.socks[vm.readI32(p + 4)] ?? null;
   }
@@ -219,9 +219,9 @@ export class SocketLib {
     vm.newMetatable(L, '_BASOCK');
     const m = this.methods();
     for (const [name, fn] of Object.entries(m)) vm.setHost(L, -1, name, fn);
-    vm.m._lua_pushvalue(L, -1);
+    vm.pushValue(L, -1);
     this.methodsRef = vm.ref(L);
-    vm.m._lua_pushvalue(L, -1);
+    vm.pushValue(L, -1);
     vm.setField(L, -2, '__index');
     vm.setHost(L, -1, '__gc', (L) => this.gc(L));
     vm.setHost(L, -1, '__close', (L) => {
@@ -230,7 +230,7 @@ export class SocketLib {
       return 0;
     });
     vm.setHost(L, -1, '__tostring', (L) => this.tostring(L));
-    vm.m._lua_pushvalue(L, -1);
+    vm.pushValue(L, -1);
     this.mtRef = vm.ref(L);
     vm.pop(L, 1);
 

@@ -124,17 +124,17 @@ class LuaIo {
     vm.setField(L, -2, '__name');
     vm.newTable(L);
     for (const [name, fn] of Object.entries(this.methods())) vm.setHost(L, -1, name, fn);
-    vm.m._lua_pushvalue(L, -1);
+    vm.pushValue(L, -1);
     vm.setField(L, -3, '__index');
     setFileMetamethods(this.ctx, this.core, L, -2);
     // Stack: metatable, methods.
-    vm.m._lua_pushvalue(L, -2);
+    vm.pushValue(L, -2);
     this.mtRef = vm.ref(L);
 
     const err = vm.load(L, LUA_IO, '=io');
     if (err) throw err;
     vm.pushHost(L, 'open', (L) => this.open(L));
-    vm.m._lua_pushvalue(L, -3);
+    vm.pushValue(L, -3);
     vm.pushHost(L, 'type', (L) => {
       const e = this.core.toFile(L, 1);
       if (!e) vm.pushNil(L);
@@ -237,7 +237,7 @@ class LuaIo {
         const data = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
         // file:write returns the file; the file object is kept in the registry while the
         // operation runs so it can be returned after a wait.
-        vm.m._lua_pushvalue(L, 1);
+        vm.pushValue(L, 1);
         const ref = vm.ref(L);
         const back = (L: LState): number => {
           vm.pushRef(L, ref);
@@ -260,7 +260,7 @@ class LuaIo {
       seek: (L) => seekFile(this.ctx, this.core, L, this.checkFile(L, 'seek'), this.fail),
       flush: (L) => {
         const f = this.checkFile(L, 'flush');
-        vm.m._lua_pushvalue(L, 1);
+        vm.pushValue(L, 1);
         const ref = vm.ref(L);
         return this.core.run(
           L,
@@ -304,14 +304,7 @@ class LuaIo {
   /** Converts a numeral with Lua's own lua_stringtonumber; pushes nil (fail) when invalid. */
   private pushNumeral(L: LState, s: string): void {
     const vm = this.vm;
-    const m = vm.m as unknown as { _lua_stringtonumber(L: number, s: number): number };
-    const bytes = Buffer.from(s, 'latin1');
-    const p = vm.m._malloc(bytes.length + 1);
-    const h = vm.heap();
-    h.set(bytes, p);
-    h[p + bytes.length] = 0;
-    const ok = m._lua_stringtonumber(L, p);
-    vm.m._free(p);
+    const ok = vm.pushNumeral(L, Buffer.from(s, 'latin1'));
     if (!ok) vm.pushNil(L);
   }
 }

@@ -114,14 +114,14 @@ export class ThreadLib {
     vm.setField(L, -2, '__index');
     vm.setHost(L, -1, '__gc', (L) => {
       // Queued jobs keep running: they are anchored by their own registry references.
-      const p = vm.m._lua_touserdata(L, 1);
+      const p = vm.toUserdata(L, 1);
       if (vm.readI32(p) === POOL_MAGIC) this.privates.delete(vm.readI32(p + 4));
       return 0;
     });
     vm.setHost(L, -1, '__tostring', (L) => {
       this.checkPool(L, 'tostring');
       // BAS's type name and the object's address.
-      vm.pushString(L, `LTHREADMGR: 0x${vm.m._lua_touserdata(L, 1).toString(16)}`);
+      vm.pushString(L, `LTHREADMGR: 0x${vm.toUserdata(L, 1).toString(16)}`);
       return 1;
     });
     this.mtRef = vm.ref(L);
@@ -159,7 +159,7 @@ export class ThreadLib {
   private checkPool(L: LState, fname: string): ThreadPool {
     const vm = this.ctx.vm;
     if (vm.type(L, 1) === T_USERDATA) {
-      const p = vm.m._lua_touserdata(L, 1);
+      const p = vm.toUserdata(L, 1);
       if (vm.readI32(p) === POOL_MAGIC) {
         const pool = this.privates.get(vm.readI32(p + 4));
         if (pool) return pool;
@@ -177,7 +177,7 @@ export class ThreadLib {
       vm.pushInteger(L, 0);
       return 1;
     }
-    vm.m._lua_pushvalue(L, fnIdx);
+    vm.pushValue(L, fnIdx);
     const fnRef = vm.ref(L);
     // Never start a job inside run (ba-support.md §2): at the earliest once the caller's Lua
     // has unwound, i.e. once it waits or ends.

@@ -115,7 +115,7 @@ export class TimerLib {
   private toTimer(L: LState, i: number): LTimer | null {
     const vm = this.ctx.vm;
     if (vm.type(L, i) !== T_USERDATA) return null;
-    const p = vm.m._lua_touserdata(L, i);
+    const p = vm.toUserdata(L, i);
     if (vm.readI32(p) !== TIMER_MAGIC) return null;
     return this.timers.get(vm.readI32(p + 4)) ?? null;
   }
@@ -143,14 +143,14 @@ export class TimerLib {
     vm.setMetatable(L, -2);
     // objs[id] = ud
     vm.pushRef(L, this.objsRef);
-    vm.m._lua_pushvalue(L, -2);
+    vm.pushValue(L, -2);
     vm.rawSetI(L, -2, t.id);
     vm.pop(L, 1);
     // fns[ud] = fn
     vm.pushRef(L, this.fnsRef);
-    vm.m._lua_pushvalue(L, -2);
-    vm.m._lua_pushvalue(L, 1);
-    vm.m._lua_rawset(L, -3);
+    vm.pushValue(L, -2);
+    vm.pushValue(L, 1);
+    vm.rawSet(L, -3);
     vm.pop(L, 1);
     return 1;
   }
@@ -165,7 +165,7 @@ export class TimerLib {
     t.interval = ms;
     t.keepref = keepref;
     if (keepref && !t.anchor) {
-      vm.m._lua_pushvalue(L, 1);
+      vm.pushValue(L, 1);
       t.anchor = vm.ref(L);
     } else if (!keepref) this.dropAnchor(t);
     if (runnow) {
@@ -282,8 +282,8 @@ export class TimerLib {
       sched.discard(task);
       return;
     }
-    vm.m._lua_rawget(co, -3);
-    vm.m._lua_rotate(co, -3, 1);
+    vm.rawGet(co, -3);
+    vm.rotate(co, -3, 1);
     vm.pop(co, 2);
     t.task = task;
     sched.resume(task, 0);

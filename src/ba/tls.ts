@@ -71,7 +71,7 @@ export class TlsLib {
   private toObj(L: LState, i: number): TlsObject | null {
     const vm = this.vm;
     if (vm.type(L, i) !== T_USERDATA) return null;
-    const p = vm.m._lua_touserdata(L, i);
+    const p = vm.toUserdata(L, i);
     if (!p || vm.readI32(p) !== TLS_MAGIC) return null;
     return this.objs[vm.readI32(p + 4)] ?? null;
   }
@@ -105,7 +105,7 @@ export class TlsLib {
       for (const [name, fn] of Object.entries(methods[kind])) vm.setHost(L, -1, name, fn);
       vm.setField(L, -2, '__index');
       vm.setHost(L, -1, '__gc', (L) => {
-        const p = vm.m._lua_touserdata(L, 1);
+        const p = vm.toUserdata(L, 1);
         if (p && vm.readI32(p) === TLS_MAGIC) {
           const id = vm.readI32(p + 4);
           if (this.objs[id]) {
@@ -117,10 +117,10 @@ export class TlsLib {
       });
       vm.setHost(L, -1, '__tostring', (L) => {
         // BAS's type names and the object's address (never anything of the key).
-        vm.pushString(L, `${TOSTRING[kind]}: 0x${vm.m._lua_touserdata(L, 1).toString(16)}`);
+        vm.pushString(L, `${TOSTRING[kind]}: 0x${vm.toUserdata(L, 1).toString(16)}`);
         return 1;
       });
-      vm.m._lua_pushvalue(L, -1);
+      vm.pushValue(L, -1);
       this.mtRefs[kind] = vm.ref(L);
       vm.pop(L, 1);
     }
@@ -130,7 +130,7 @@ export class TlsLib {
     if (vm.getField(L, -1, 'create') !== T_TABLE) {
       vm.pop(L, 1);
       vm.newTable(L);
-      vm.m._lua_pushvalue(L, -1);
+      vm.pushValue(L, -1);
       vm.setField(L, -3, 'create');
     }
     vm.setHost(L, -1, 'sharkcert', (L) => this.sharkcert(L));

@@ -338,7 +338,7 @@ export class WebSocketLib {
       if (b) data = b;
       else {
         if (t === T_TABLE) args.typeError(L, 2, 'ping', 'string');
-        vm.m._luaL_tolstring(L, 2, 0);
+        vm.pushToString(L, 2);
         data = vm.viewBytes(L, -1)!;
       }
     }

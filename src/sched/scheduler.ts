@@ -219,13 +219,13 @@ export class Scheduler {
     if (L === task.co) return this.vm.yield(L, 0);
     // A coroutine the script created: yield a marker that the scheduler-aware
     // coroutine.resume passes up to the task's root (see prelude).
-    this.vm.m._lua_pushlightuserdata(L, this.waitMarker);
+    this.vm.pushLightUserdata(L, this.waitMarker);
     return this.vm.yield(L, 1);
   }
 
   /** True when value at idx is the wait marker. */
   isWaitMarker(L: LState, idx: number): boolean {
-    return this.vm.type(L, idx) === T_LIGHTUSERDATA && this.vm.m._lua_touserdata(L, idx) === this.waitMarker;
+    return this.vm.type(L, idx) === T_LIGHTUSERDATA && this.vm.toUserdata(L, idx) === this.waitMarker;
   }
 
   /** Runs `fn` after the current Lua call chain has unwound (microtask). */

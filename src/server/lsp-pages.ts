@@ -50,7 +50,7 @@ export class LspPages {
     const { vm } = rt;
     const L = vm.L;
     vm.newTable(L);
-    vm.m._lua_rawgeti(L, -1001000, 2n); // LUA_RIDX_GLOBALS
+    vm.pushGlobals(L); // LUA_RIDX_GLOBALS
     vm.setField(L, -2, '__index');
     this.envMtRef = vm.ref(L);
   }
@@ -226,9 +226,9 @@ export class LspPages {
     vm.pushRef(co, compiled.fnRef); // 1: the page function
     vm.newTable(co, 0, 10); // 2: its environment
     this.requests.push(co, req); // 3: the request object
-    vm.m._lua_pushvalue(co, 3);
+    vm.pushValue(co, 3);
     vm.setField(co, 2, 'request');
-    vm.m._lua_pushvalue(co, 3);
+    vm.pushValue(co, 3);
     vm.setField(co, 2, 'response');
     this.requests.pushEmit(co, 3);
     vm.setField(co, 2, '_emit');
@@ -239,7 +239,7 @@ export class LspPages {
     vm.setField(co, 2, 'page');
     pushAppEnv(this.rt, co, file.app);
     vm.pushString(co, 'io');
-    vm.m._lua_rawget(co, -2);
+    vm.rawGet(co, -2);
     vm.setField(co, 2, 'io');
     vm.setField(co, 2, 'app');
     vm.pushString(co, file.pathname);

@@ -75,10 +75,10 @@ export class MakoApps {
     if (vm.getGlobal(L, 'mako') !== T_TABLE) {
       vm.pop(L, 1);
       vm.newTable(L);
-      vm.m._lua_pushvalue(L, -1);
+      vm.pushValue(L, -1);
       vm.setGlobal(L, 'mako');
     }
-    vm.m._lua_rotate(L, -2, 1);
+    vm.rotate(L, -2, 1);
     vm.setField(L, -2, 'createloader');
     vm.setHost(L, -1, 'createapp', (L) => this.createapp(L));
     vm.setHost(L, -1, 'startapp', (L) => this.startapp(L));
@@ -164,7 +164,7 @@ export class MakoApps {
       const app = this.checkDir(L);
       if (vm.type(L, 2) !== T_TABLE) this.rt.ctx.args.typeError(L, 2, 'header', 'table');
       vm.pushNil(L);
-      while (vm.m._lua_next(L, 2)) {
+      while (vm.next(L, 2)) {
         const k = vm.toStr(L, -2);
         const v = vm.toStr(L, -1);
         if (k !== null && v !== null && !/[\r\n]/.test(k + v)) app.headers.set(k, v);
@@ -198,7 +198,7 @@ export class MakoApps {
 
   private checkDir(L: LState): App {
     const { vm } = this.rt;
-    const p = vm.type(L, 1) === T_USERDATA ? vm.m._lua_touserdata(L, 1) : 0;
+    const p = vm.type(L, 1) === T_USERDATA ? vm.toUserdata(L, 1) : 0;
     const app = p && vm.readI32(p) === DIR_MAGIC ? this.dirApps[vm.readI32(p + 4)] : undefined;
     if (!app) this.rt.ctx.args.typeError(L, 1, '?', 'ResRdr');
     return app;

@@ -12,115 +12,11 @@
  */
 import { LuaArgError, LuaError, LuaRaise } from './lua-error.js';
 import { loadVmModule } from './vm-module.js';
+import { LUA_OK, LUA_REGISTRYINDEX, T_NUMBER, T_STRING, YIELD, type HostFunction, type LState, type RawModule } from './lua-raw.js';
 
-export const LUA_OK = 0;
-export const LUA_YIELD = 1;
-export const LUA_ERRRUN = 2;
-export const LUA_ERRSYNTAX = 3;
-export const LUA_REGISTRYINDEX = -1001000;
-export const LUA_MULTRET = -1;
-
-export const T_NONE = -1;
-export const T_NIL = 0;
-export const T_BOOLEAN = 1;
-export const T_LIGHTUSERDATA = 2;
-export const T_NUMBER = 3;
-export const T_STRING = 4;
-export const T_TABLE = 5;
-export const T_FUNCTION = 6;
-export const T_USERDATA = 7;
-export const T_THREAD = 8;
+export * from './lua-raw.js';
 
 const TYPE_NAMES = ['nil', 'boolean', 'userdata', 'number', 'string', 'table', 'function', 'userdata', 'thread'];
-
-/**
- * Returned by a host function to suspend its coroutine: the wrapper yields outside its try
- * block, so Lua's longjmp (a thrown `Infinity`) does not pass through a JS catch/rethrow on
- * the hot path.
- */
-export const YIELD = -1;
-
-/** A Lua state pointer (main state or coroutine). */
-export type LState = number;
-/** A host function: reads its arguments from L, pushes results, returns how many. */
-export type HostFunction = (L: LState) => number;
-
-/** The subset of the emscripten module used here. */
-export interface RawModule {
-  HEAPU8: Uint8Array;
-  HEAP32: Int32Array;
-  HEAPU32: Uint32Array;
-  HEAPF64: Float64Array;
-  addFunction(fn: (...a: number[]) => unknown, sig: string): number;
-  _malloc(n: number): number;
-  _free(p: number): void;
-  _luaL_newstate(): number;
-  _luaL_openlibs(L: number): void;
-  _luaL_loadbufferx(L: number, buf: number, sz: number, name: number, mode: number): number;
-  _luaL_ref(L: number, t: number): number;
-  _luaL_unref(L: number, t: number, ref: number): void;
-  _luaL_traceback(L: number, L1: number, msg: number, level: number): void;
-  _luaL_where(L: number, lvl: number): void;
-  _luaL_tolstring(L: number, idx: number, len: number): number;
-  _luaL_newmetatable(L: number, name: number): number;
-  _lua_gettop(L: number): number;
-  _lua_settop(L: number, idx: number): void;
-  _lua_pushvalue(L: number, idx: number): void;
-  _lua_rotate(L: number, idx: number, n: number): void;
-  _lua_copy(L: number, from: number, to: number): void;
-  _lua_checkstack(L: number, n: number): number;
-  _lua_xmove(from: number, to: number, n: number): void;
-  _lua_type(L: number, idx: number): number;
-  _lua_tolstring(L: number, idx: number, len: number): number;
-  _lua_tonumberx(L: number, idx: number, isnum: number): number;
-  _lua_tointegerx(L: number, idx: number, isnum: number): bigint;
-  _lua_toboolean(L: number, idx: number): number;
-  _lua_isinteger(L: number, idx: number): number;
-  _lua_touserdata(L: number, idx: number): number;
-  _lua_tothread(L: number, idx: number): number;
-  _lua_rawlen(L: number, idx: number): number;
-  _lua_rawequal(L: number, a: number, b: number): number;
-  _lua_pushnil(L: number): void;
-  _lua_pushnumber(L: number, n: number): void;
-  _lua_pushinteger(L: number, n: bigint): void;
-  _lua_pushlstring(L: number, s: number, len: number): number;
-  _lua_pushboolean(L: number, b: number): void;
-  _lua_pushcclosure(L: number, fn: number, n: number): void;
-  _lua_pushlightuserdata(L: number, p: number): void;
-  _lua_pushthread(L: number): number;
-  _lua_createtable(L: number, narr: number, nrec: number): void;
-  _lua_newuserdatauv(L: number, size: number, nuv: number): number;
-  _lua_getfield(L: number, idx: number, k: number): number;
-  _lua_setfield(L: number, idx: number, k: number): void;
-  _lua_getglobal(L: number, name: number): number;
-  _lua_setglobal(L: number, name: number): void;
-  _lua_rawget(L: number, idx: number): number;
-  _lua_rawset(L: number, idx: number): void;
-  _lua_rawgeti(L: number, idx: number, n: bigint): number;
-  _lua_rawseti(L: number, idx: number, n: bigint): void;
-  _lua_gettable(L: number, idx: number): number;
-  _lua_settable(L: number, idx: number): void;
-  _lua_next(L: number, idx: number): number;
-  _lua_getmetatable(L: number, idx: number): number;
-  _lua_setmetatable(L: number, idx: number): number;
-  _lua_newthread(L: number): number;
-  _lua_resume(L: number, from: number, nargs: number, nres: number): number;
-  _lua_yieldk(L: number, nres: number, ctx: number, k: number): number;
-  /** remora's own build only: yields by returning when it can (vm-module.ts). */
-  _lua_hostyield?: (L: number, nres: number) => number;
-  _lua_isyieldable(L: number): number;
-  _lua_status(L: number): number;
-  _lua_error(L: number): number;
-  _lua_callk(L: number, nargs: number, nres: number, ctx: number, k: number): void;
-  _lua_pcallk(L: number, nargs: number, nres: number, msgh: number, ctx: number, k: number): number;
-  _lua_sethook(L: number, f: number, mask: number, count: number): void;
-  _lua_concat(L: number, n: number): void;
-  _lua_closeslot(L: number, idx: number): void;
-  _lua_resetthread(L: number): number;
-  _lua_setupvalue(L: number, f: number, n: number): number;
-  _lua_getstack(L: number, level: number, ar: number): number;
-  _lua_getinfo(L: number, what: number, ar: number): number;
-}
 
 const utf8 = new TextDecoder('utf-8');
 /** BigInt(n) allocates; small counts (queue sizes, lengths) are pushed from this table. */
@@ -456,6 +352,75 @@ export class LuaVM {
 
   rawSetI(L: LState, idx: number, n: number): void {
     this.m._lua_rawseti(L, idx, BigInt(n));
+  }
+
+  /** t[k] without metamethods: t at idx, k on top (replaced by the value); returns its type. */
+  rawGet(L: LState, idx: number): number {
+    return this.m._lua_rawget(L, idx);
+  }
+
+  /** t[k] = v without metamethods: t at idx, k and v on top (both popped). */
+  rawSet(L: LState, idx: number): void {
+    this.m._lua_rawset(L, idx);
+  }
+
+  /** The length of the value at idx without metamethods (#t of a sequence). */
+  rawLen(L: LState, idx: number): number {
+    return Number(this.m._lua_rawlen(L, idx));
+  }
+
+  /** lua_next: the key on top is replaced by the next key and its value; false at the end. */
+  next(L: LState, idx: number): boolean {
+    return this.m._lua_next(L, idx) !== 0;
+  }
+
+  pushValue(L: LState, idx: number): void {
+    this.m._lua_pushvalue(L, idx);
+  }
+
+  /** Rotates the stack from idx to the top by n places (n = 1 moves the top value to idx). */
+  rotate(L: LState, idx: number, n: number): void {
+    this.m._lua_rotate(L, idx, n);
+  }
+
+  /** Makes room for n more values; false when the stack cannot grow. */
+  checkStack(L: LState, n: number): boolean {
+    return this.m._lua_checkstack(L, n) !== 0;
+  }
+
+  /** The userdata block address of the value at idx (0 when it is no userdata). */
+  toUserdata(L: LState, idx: number): number {
+    return this.m._lua_touserdata(L, idx);
+  }
+
+  pushLightUserdata(L: LState, p: number): void {
+    this.m._lua_pushlightuserdata(L, p);
+  }
+
+  /** Pushes tostring(value at idx) as Lua's tostring makes it (__tostring, __name). */
+  pushToString(L: LState, idx: number): void {
+    this.m._luaL_tolstring(L, idx, 0);
+  }
+
+  /** Pushes the global table (the registry's LUA_RIDX_GLOBALS). */
+  pushGlobals(L: LState): void {
+    this.m._lua_rawgeti(L, LUA_REGISTRYINDEX, 2n);
+  }
+
+  /** Pops the top value into upvalue n of the function at idx; false (nothing popped) when there is none. */
+  setUpvalue(L: LState, idx: number, n: number): boolean {
+    return this.m._lua_setupvalue(L, idx, n) !== 0;
+  }
+
+  /** Pushes the number a numeral converts to with Lua's own rules; false (nothing pushed) when invalid. */
+  pushNumeral(L: LState, numeral: Uint8Array): boolean {
+    const p = this.m._malloc(numeral.length + 1);
+    const h = this.heap();
+    h.set(numeral, p);
+    h[p + numeral.length] = 0;
+    const ok = this.m._lua_stringtonumber(L, p);
+    this.m._free(p);
+    return ok !== 0;
   }
 
   pop(L: LState, n = 1): void {
