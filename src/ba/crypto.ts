@@ -5,10 +5,11 @@
  */
 import { createHash, createHmac, randomBytes, randomInt, type Hash, type Hmac } from 'node:crypto';
 import { LuaRaise } from '../vm/lua-error.js';
-import { T_BOOLEAN, T_NUMBER, T_STRING, T_TABLE, T_USERDATA, type LState, type LuaVM } from '../vm/lua-vm.js';
+import { T_BOOLEAN, T_NUMBER, T_STRING, T_TABLE, type LState, type LuaVM } from '../vm/lua-vm.js';
+import { HandleTable } from '../vm/handles.js';
 import type { BaContext } from './context.js';
 
-const HASH_MAGIC = 0x48_41_53_48; // "HASH"
+const HASH_TAG = 0x48_41_53_48; // "HASH"
 const ALGOS = ['md5', 'sha1', 'sha256', 'sha384', 'sha512'] as const;
 /** Largest ba.rndbs request (keeps a typo from allocating gigabytes). */
 const MAX_RNDBS = 64 * 1024 * 1024;
@@ -79,11 +80,11 @@ function randomBelow(range: bigint): bigint {
 }
 
 export class CryptoLib {
-  private readonly hashes: Array<HashState | undefined> = [];
-  private freeIds: number[] = [];
-  private hashMtRef = 0;
+  private readonly hashes: HandleTable<HashState>;
 
-  constructor(readonly ctx: BaContext) {}
+  constructor(readonly ctx: BaContext) {
+    this.hashes = new HandleTable(ctx.vm, HASH_TAG);
+  }
 
   private get vm(): LuaVM {
     return this.ctx.vm;
@@ -96,15 +97,11 @@ export class CryptoLib {
     vm.newMetatable(L, 'BaHash');
     vm.setHost(L, -1, '__call', (L) => this.call(L));
     vm.setHost(L, -1, '__gc', (L) => {
-      const id = this.hashId(L, 1);
-      if (id >= 0) {
-        this.hashes[id] = undefined;
-        this.freeIds.push(id);
-      }
+      this.hashes.release(this.hashes.idAt(L, 1));
       return 0;
     });
     vm.pushValue(L, -1);
-    this.hashMtRef = vm.ref(L);
+    this.hashes.mtRef = vm.ref(L);
     vm.pop(L, 1);
 
     this.ctx.pushBa(L);
@@ -225,7 +222,6 @@ export class CryptoLib {
   // ---- ba.crypto.hash -------------------------------------------------------------------------
 
   private hash(L: LState): number {
-    const vm = this.vm;
     const args = this.ctx.args;
     const algo = args.checkString(L, 1, 'hash');
     let h: Hash | Hmac;
@@ -239,27 +235,14 @@ export class CryptoLib {
     } else {
       return args.argError(1, 'hash', `invalid option '${algo}'`);
     }
-    const id = this.freeIds.pop() ?? this.hashes.length;
-    this.hashes[id] = { h };
-    const p = vm.newUserdata(L, 8);
-    vm.writeI32(p, HASH_MAGIC);
-    vm.writeI32(p + 4, id);
-    vm.pushRef(L, this.hashMtRef);
-    vm.setMetatable(L, -2);
+    this.hashes.push(L, this.hashes.add({ h }));
     return 1;
-  }
-
-  private hashId(L: LState, i: number): number {
-    const vm = this.vm;
-    if (vm.type(L, i) !== T_USERDATA) return -1;
-    const p = vm.toUserdata(L, i);
-    return p && vm.readI32(p) === HASH_MAGIC ? vm.readI32(p + 4) : -1;
   }
 
   /** h(data) → h;  h(true [, "binary"|"hex"|"b64"]) → digest. */
   private call(L: LState): number {
     const vm = this.vm;
-    const st = this.hashes[this.hashId(L, 1)];
+    const st = this.hashes.at(L, 1);
     if (!st) return this.ctx.args.typeError(L, 1, 'hash', 'hash object');
     if (!st.h) throw new LuaRaise('hash object already finalized');
     if (vm.type(L, 2) === T_BOOLEAN && vm.toBoolean(L, 2)) {

@@ -11,13 +11,14 @@
  */
 import fs from 'node:fs';
 import { LuaRaise } from '../vm/lua-error.js';
-import { T_NUMBER, T_USERDATA, type LState } from '../vm/lua-vm.js';
+import { T_NUMBER, type LState } from '../vm/lua-vm.js';
 import type { Task, Waiter } from '../sched/scheduler.js';
 import { finishAsync, finishSync, runAsync, runSync, start, type FsOp, type Step } from '../fs/fs-op.js';
 import { LFile, closeFile, flushWrites, seek, type Whence } from '../fs/buffered-file.js';
+import { HandleTable } from '../vm/handles.js';
 import type { BaContext } from './context.js';
 
-const FILE_MAGIC = 0x46_49_4c_45; // "FILE"
+const FILE_TAG = 0x46_49_4c_45; // "FILE"
 
 /** Pushes an operation's results onto L; returns how many. */
 export type Pusher<T> = (L: LState, v: T) => number;
@@ -36,10 +37,10 @@ export interface FileEntry {
 }
 
 export class IoCore {
-  private readonly files: Array<FileEntry | undefined> = [];
-  private freeIds: number[] = [];
+  private readonly files: HandleTable<FileEntry>;
 
   constructor(readonly ctx: BaContext) {
+    this.files = new HandleTable(ctx.vm, FILE_TAG);
     ctx.shutdownHooks.push(() => this.closeAll());
   }
 
@@ -167,35 +168,20 @@ export class IoCore {
 
   /** Pushes a new userdata for `f` with the metatable at registry ref `mt`. */
   pushFile(L: LState, f: LFile, mt: number): void {
-    const vm = this.ctx.vm;
-    const id = this.freeIds.pop() ?? this.files.length;
-    this.files[id] = { f, mt };
-    const p = vm.newUserdata(L, 8);
-    vm.writeI32(p, FILE_MAGIC);
-    vm.writeI32(p + 4, id);
-    vm.pushRef(L, mt);
-    vm.setMetatable(L, -2);
+    this.files.push(L, this.files.add({ f, mt }), mt);
   }
 
   /** The file object at index i (either kind), or null. */
   toFile(L: LState, i: number): FileEntry | null {
-    const vm = this.ctx.vm;
-    if (vm.type(L, i) !== T_USERDATA) return null;
-    const p = vm.toUserdata(L, i);
-    if (!p || vm.readI32(p) !== FILE_MAGIC) return null;
-    return this.files[vm.readI32(p + 4)] ?? null;
+    return this.files.at(L, i);
   }
 
   /** __gc: closes a file the script forgot, in the background. */
   collect(L: LState): void {
-    const vm = this.ctx.vm;
-    const p = vm.toUserdata(L, 1);
-    if (!p || vm.readI32(p) !== FILE_MAGIC) return;
-    const id = vm.readI32(p + 4);
-    const e = this.files[id];
+    const id = this.files.idAt(L, 1);
+    const e = this.files.get(id);
     if (!e) return;
-    this.files[id] = undefined;
-    this.freeIds.push(id);
+    this.files.release(id);
     const f = e.f;
     if (f.closed) return;
     const bg = (): void => runAsync(closeFile(f), () => {});
@@ -205,7 +191,7 @@ export class IoCore {
 
   /** Runtime shutdown: write out buffered data and close every open file. */
   private closeAll(): void {
-    for (const e of this.files) {
+    for (const e of this.files.values()) {
       if (!e || e.f.closed) continue;
       const f = e.f;
       if (f.busy) {

@@ -24,19 +24,18 @@ import { basicAuth, encodeQuery, parseClientUrl, requestHead, withQuery } from '
 import { clientUpgradeHeaders, newClientKey } from '../ws/handshake.js';
 import { CLIENT_OFFER } from '../ws/permessage-deflate.js';
 import { SockWait, type SocketLib } from './socket.js';
+import { HandleTable } from '../vm/handles.js';
 import type { BaContext } from './context.js';
 import { HttpcObj, connectHttpc, type CreateOptions } from './httpc-conn.js';
 import type { HttpcHandoff, WebSocketLib } from './websocket.js';
 import { HTTP_WRAPPER_LUA } from './http-wrapper.js';
 
-const HTTPC_MAGIC = 0x4874c1;
+const HTTPC_TAG = 0x4874c1;
 /** `h:read()` without a size returns at most this much. */
 const DEFAULT_READ = 65536;
 
 export class HttpcLib {
-  private readonly objs: Array<HttpcObj | undefined> = [];
-  private freeIds: number[] = [];
-  private mtRef = 0;
+  private readonly objs: HandleTable<HttpcObj>;
   private moduleRef = 0;
   /** Lua helper: iterator over a {{name, value}, ...} table. */
   private pairsIterRef = 0;
@@ -45,9 +44,10 @@ export class HttpcLib {
     readonly ctx: BaContext,
     readonly sockets: SocketLib,
   ) {
+    this.objs = new HandleTable(ctx.vm, HTTPC_TAG);
     // Shutdown and runtime disposal close every client connection.
     ctx.shutdownHooks.push(() => {
-      for (const h of this.objs) if (h) this.closeObj(h);
+      for (const h of this.objs.values()) this.closeObj(h);
     });
   }
 
@@ -75,7 +75,7 @@ export class HttpcLib {
       vm.pushString(L, `httpc: ${h.closed ? 'closed' : h.conn ? h.origin : 'not connected'}`);
       return 1;
     });
-    this.mtRef = vm.ref(L);
+    this.objs.mtRef = vm.ref(L);
 
     const e = vm.load(L, 'local t = ... local i = 0 return function() i = i + 1 local p = t[i] if p then return p[1], p[2] end end', '=headerpairs');
     if (e) throw e;
@@ -104,11 +104,7 @@ export class HttpcLib {
   // ---- objects ------------------------------------------------------------------------------
 
   private toObj(L: LState, i: number): HttpcObj | null {
-    const vm = this.ctx.vm;
-    if (vm.type(L, i) !== T_USERDATA) return null;
-    const p = vm.toUserdata(L, i);
-    if (vm.readI32(p) !== HTTPC_MAGIC) return null;
-    return this.objs[vm.readI32(p + 4)] ?? null;
+    return this.objs.at(L, i);
   }
 
   private checkObj(L: LState, i: number, fname: string): HttpcObj {
@@ -118,10 +114,9 @@ export class HttpcLib {
   }
 
   private release(h: HttpcObj): void {
-    if (this.objs[h.id] === h) {
-      this.objs[h.id] = undefined;
+    if (this.objs.get(h.id) === h) {
+      this.objs.release(h.id);
       if (h.opts.sharkRef) this.ctx.vm.unref(h.opts.sharkRef);
-      this.freeIds.push(h.id);
     }
   }
 
@@ -161,14 +156,8 @@ export class HttpcLib {
       if (vm.type(L, -1) === T_USERDATA) o.sharkRef = vm.ref(L);
       else vm.pop(L, 1);
     }
-    const id = this.freeIds.pop() ?? this.objs.length;
-    const h = new HttpcObj(id, o);
-    this.objs[id] = h;
-    const p = vm.newUserdata(L, 8);
-    vm.writeI32(p, HTTPC_MAGIC);
-    vm.writeI32(p + 4, id);
-    vm.pushRef(L, this.mtRef);
-    vm.setMetatable(L, -2);
+    const h = this.objs.create((id) => new HttpcObj(id, o));
+    this.objs.push(L, h.id);
     return 1;
   }
 

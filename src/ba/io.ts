@@ -19,13 +19,14 @@ import { basename, dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LuaRaise } from '../vm/lua-error.js';
 import { T_NUMBER, T_STRING, T_USERDATA, type LState, type LuaVM } from '../vm/lua-vm.js';
+import { HandleTable } from '../vm/handles.js';
 import type { BaContext } from './context.js';
 import { IoError, fetchUrl, ioErrorOf, mkdir, readFile, readdir, rename, rmdir, runAsync, stat, unlink, write, type FsOp } from '../fs/fs-op.js';
 import { LFile, closeFile, flushWrites, openFile, openFlags, readAll, readBytes, seek, writeData } from '../fs/buffered-file.js';
 import { IoCore, seekFile, setFileMetamethods } from './file.js';
 import { installLuaIo } from './std-io.js';
 
-const IO_MAGIC = 0x49_4f_49_4f; // "IOIO"
+const IO_TAG = 0x49_4f_49_4f; // "IOIO"
 /** f:read() without arguments returns blocks of this size (BAS). */
 const READ_BLOCK = 1024;
 
@@ -204,15 +205,14 @@ end
 
 export class IoLib {
   readonly core: IoCore;
-  private readonly ios: Array<IoDef | undefined> = [];
-  private freeIds: number[] = [];
-  private ioMtRef = 0;
+  private readonly ios: HandleTable<IoDef>;
   private fileMtRef = 0;
   /** Registry ref of a table name -> IO userdata for ba.openio (one object per name). */
   private namedRef = 0;
 
   constructor(readonly ctx: BaContext) {
     this.core = new IoCore(ctx);
+    this.ios = new HandleTable(ctx.vm, IO_TAG);
   }
 
   private get vm(): LuaVM {
@@ -222,22 +222,11 @@ export class IoLib {
   // ---- IO objects -------------------------------------------------------------------------------
 
   pushIo(L: LState, def: IoDef): void {
-    const vm = this.vm;
-    const id = this.freeIds.pop() ?? this.ios.length;
-    this.ios[id] = def;
-    const p = vm.newUserdata(L, 8);
-    vm.writeI32(p, IO_MAGIC);
-    vm.writeI32(p + 4, id);
-    vm.pushRef(L, this.ioMtRef);
-    vm.setMetatable(L, -2);
+    this.ios.push(L, this.ios.add(def));
   }
 
   toIo(L: LState, i: number): IoDef | null {
-    const vm = this.vm;
-    if (vm.type(L, i) !== T_USERDATA) return null;
-    const p = vm.toUserdata(L, i);
-    if (!p || vm.readI32(p) !== IO_MAGIC) return null;
-    return this.ios[vm.readI32(p + 4)] ?? null;
+    return this.ios.at(L, i);
   }
 
   private checkIo(L: LState, i: number, fname: string): IoDef {
@@ -315,12 +304,7 @@ export class IoLib {
     if (perr) throw perr;
     vm.setField(L, -2, '__index');
     vm.setHost(L, -1, '__gc', (L) => {
-      const p = vm.toUserdata(L, 1);
-      if (p && vm.readI32(p) === IO_MAGIC) {
-        const id = vm.readI32(p + 4);
-        this.ios[id] = undefined;
-        this.freeIds.push(id);
-      }
+      this.ios.release(this.ios.idAt(L, 1));
       return 0;
     });
     vm.setHost(L, -1, '__tostring', (L) => {
@@ -329,7 +313,7 @@ export class IoLib {
       return 1;
     });
     vm.pushValue(L, -1);
-    this.ioMtRef = vm.ref(L);
+    this.ios.mtRef = vm.ref(L);
     vm.pop(L, 1);
 
     vm.newTable(L);

@@ -24,7 +24,10 @@ import {
   type LState,
   type LuaVM,
 } from '../vm/lua-vm.js';
+import { HandleTable } from '../vm/handles.js';
 import type { BaContext } from './context.js';
+
+const PARSER_TAG = 0x4a50; // "JP"
 import { DecodeError, Decoder, MAX_DEPTH } from './json-decode.js';
 
 
@@ -87,7 +90,9 @@ export function formatFloat(n: number): string {
 }
 
 export class JsonLib {
-  constructor(readonly ctx: BaContext) {}
+  constructor(readonly ctx: BaContext) {
+    this.parsers = new HandleTable(ctx.vm, PARSER_TAG);
+  }
 
   private get vm(): LuaVM {
     return this.ctx.vm;
@@ -246,9 +251,7 @@ export class JsonLib {
 
   // ---- streaming parser ---------------------------------------------------------------------
 
-  private parsers = new Map<number, StreamSplitter>();
-  private nextParser = 1;
-  private parserMtRef = 0;
+  private readonly parsers: HandleTable<StreamSplitter>;
 
   private installParserMeta(L: LState): void {
     const vm = this.vm;
@@ -257,24 +260,16 @@ export class JsonLib {
     vm.setHost(L, -1, 'parse', (L) => this.parse(L));
     vm.setField(L, -2, '__index');
     vm.setHost(L, -1, '__gc', (L) => {
-      const p = vm.toUserdata(L, 1);
-      if (p) this.parsers.delete(vm.readI32(p + 4));
+      this.parsers.release(this.parsers.idAt(L, 1));
       return 0;
     });
     vm.pushValue(L, -1);
-    this.parserMtRef = vm.ref(L);
+    this.parsers.mtRef = vm.ref(L);
     vm.pop(L, 1);
   }
 
   private parserFn(L: LState): number {
-    const vm = this.vm;
-    const id = this.nextParser++;
-    this.parsers.set(id, new StreamSplitter());
-    const p = vm.newUserdata(L, 8);
-    vm.writeI32(p, 0x4a50); // "JP"
-    vm.writeI32(p + 4, id);
-    vm.pushRef(L, this.parserMtRef);
-    vm.setMetatable(L, -2);
+    this.parsers.push(L, this.parsers.add(new StreamSplitter()));
     return 1;
   }
 
@@ -286,8 +281,7 @@ export class JsonLib {
    */
   private parse(L: LState): number {
     const vm = this.vm;
-    const p = vm.toUserdata(L, 1);
-    const sp = p && vm.readI32(p) === 0x4a50 ? this.parsers.get(vm.readI32(p + 4)) : undefined;
+    const sp = this.parsers.at(L, 1);
     if (!sp) return this.ctx.args.typeError(L, 1, 'parse', 'JSON parser');
     const data = this.ctx.dataBytes(L, 2);
     if (!data) return this.ctx.args.typeError(L, 2, 'parse', 'string');

@@ -8,13 +8,14 @@ import net from 'node:net';
 import type { HttpExchange } from '../http/http-connection.js';
 import { decodeRequestParams, type FormParams } from '../http/form-decoder.js';
 import { LuaRaise } from '../vm/lua-error.js';
-import { LUA_REGISTRYINDEX, T_NIL, T_NUMBER, T_STRING, T_USERDATA, type LState } from '../vm/lua-vm.js';
+import { LUA_REGISTRYINDEX, T_NIL, T_NUMBER, T_STRING, type LState } from '../vm/lua-vm.js';
 import type { Task, Waiter } from '../sched/scheduler.js';
 import type { BodyStream } from '../http/body-stream.js';
 import { MultipartParser, multipartBoundary, type MultipartEvent } from '../http/multipart-parser.js';
+import { HandleTable } from '../vm/handles.js';
 import type { BaContext } from './context.js';
 
-const REQ_MAGIC = 0x7e9e57;
+const REQ_TAG = 0x7e9e57;
 /** lua_upvalueindex(1): the request userdata bound to a page's `print` and `_emit`. */
 const UPVALUE_1 = LUA_REGISTRYINDEX - 1;
 const UPVALUE_2 = LUA_REGISTRYINDEX - 2;
@@ -211,9 +212,8 @@ export interface SessionOps {
 }
 
 export class RequestLib {
-  private readonly live = new Map<number, LRequest>();
-  private nextId = 1;
-  private mtRef = 0;
+  /** Live requests; a request userdata kept after its page ended never reaches a newer one. */
+  private readonly live: HandleTable<LRequest>;
   /** Registry ref of the session method table (S in REQUEST_LUA). */
   private sessionMethodsRef = 0;
   /** Host function pointers for a page's print and _emit (bound to a request by upvalue). */
@@ -222,7 +222,9 @@ export class RequestLib {
   private rawrdrFp = 0;
   sessions: SessionOps | null = null;
 
-  constructor(readonly ctx: BaContext) {}
+  constructor(readonly ctx: BaContext) {
+    this.live = new HandleTable(ctx.vm, REQ_TAG, { reuseIds: false });
+  }
 
   install(L: LState): void {
     const { vm } = this.ctx;
@@ -237,7 +239,7 @@ export class RequestLib {
       return 1;
     });
     vm.pushValue(L, -2);
-    this.mtRef = vm.ref(L);
+    this.live.mtRef = vm.ref(L);
     const methodsIdx = vm.top(L);
 
     const err = vm.load(L, REQUEST_LUA, '=request');
@@ -333,26 +335,17 @@ export class RequestLib {
 
   /** Creates the request object for an exchange (not yet pushed). */
   create(exchange: HttpExchange, auth: RequestAuth | null): LRequest {
-    const id = this.nextId++;
-    if (this.nextId > 0x7fffffff) this.nextId = 1;
-    const r = new LRequest(id, exchange, auth);
-    this.live.set(id, r);
-    return r;
+    return this.live.create((id) => new LRequest(id, exchange, auth));
   }
 
   /** The page ended: the Lua object no longer reaches the exchange. */
   release(r: LRequest): void {
     r.live = false;
-    this.live.delete(r.id);
+    this.live.release(r.id, r);
   }
 
   push(L: LState, r: LRequest): void {
-    const vm = this.ctx.vm;
-    const p = vm.newUserdata(L, 8);
-    vm.writeI32(p, REQ_MAGIC);
-    vm.writeI32(p + 4, r.id);
-    vm.pushRef(L, this.mtRef);
-    vm.setMetatable(L, -2);
+    this.live.push(L, r.id);
   }
 
   /** Pushes the page's `_emit` and `print` bound to the request userdata at `reqIdx`. */
@@ -554,18 +547,12 @@ export class RequestLib {
 
   /** The live request at stack index i, or null (not a request, or its page has ended). */
   toRequest(L: LState, i: number): LRequest | null {
-    const vm = this.ctx.vm;
-    if (vm.type(L, i) !== T_USERDATA) return null;
-    const p = vm.toUserdata(L, i);
-    if (vm.readI32(p) !== REQ_MAGIC) return null;
-    return this.live.get(vm.readI32(p + 4)) ?? null;
+    return this.live.at(L, i);
   }
 
   /** True when the value at i is a request object, live or not. */
   isRequest(L: LState, i: number): boolean {
-    const vm = this.ctx.vm;
-    if (vm.type(L, i) !== T_USERDATA) return false;
-    return vm.readI32(vm.toUserdata(L, i)) === REQ_MAGIC;
+    return this.live.is(L, i);
   }
 
   checkRequest(L: LState, i: number, fname: string): LRequest {

@@ -12,6 +12,7 @@ import { isIPv6, resolveHost } from '../net/resolve.js';
 import { LuaRaise } from '../vm/lua-error.js';
 import { T_BOOLEAN, T_USERDATA, type LState } from '../vm/lua-vm.js';
 import type { Task } from '../sched/scheduler.js';
+import { HandleTable } from '../vm/handles.js';
 import type { BaContext } from './context.js';
 import { LSock, NO_PENDING, SockWait, sockCount, type SockKind } from './sock.js';
 import { accept, bind, connect, convertible, readOpts, toip, type SockOpts } from './socket-connect.js';
@@ -22,28 +23,24 @@ import { numberFunctions } from './socket-numbers.js';
 
 export { LSock, SockWait, type SockExt, type SockKind } from './sock.js';
 
-const SOCK_MAGIC = 0x50c4e7;
+const SOCK_TAG = 0x50c4e7;
 
 export class SocketLib {
-  private readonly socks: Array<LSock | undefined> = [];
-  private freeIds: number[] = [];
-  private mtRef = 0;
+  private readonly socks: HandleTable<LSock>;
   /** Registry ref of a weak-valued table id -> userdata, to push existing objects. */
   private weakRef = 0;
   /** Registry ref of the method table (`__index`), for other modules to extend. */
   methodsRef = 0;
 
   constructor(readonly ctx: BaContext) {
+    this.socks = new HandleTable(ctx.vm, SOCK_TAG);
     ctx.sched.afterRun.push(flushWriteBatches);
   }
 
   // ---- object registry ----------------------------------------------------------------------
 
   newSock(kind: SockKind): LSock {
-    const id = this.freeIds.pop() ?? this.socks.length;
-    const s = new LSock(id, kind);
-    this.socks[id] = s;
-    return s;
+    return this.socks.create((id) => new LSock(id, kind));
   }
 
   /** Pushes the userdata for `s`, creating it on first use. */
@@ -56,12 +53,7 @@ export class SocketLib {
       return;
     }
     vm.pop(L, 1);
-    const p = vm.newUserdata(L, 8);
-    vm.writeI32(p, SOCK_MAGIC);
-    vm.writeI32(p + 4, s.id);
-    s.ptr = p;
-    vm.pushRef(L, this.mtRef);
-    vm.setMetatable(L, -2);
+    s.ptr = this.socks.push(L, s.id);
     vm.pushValue(L, -1);
     vm.rawSetI(L, -3, s.id);
     vm.rotate(L, -2, 1);
@@ -70,11 +62,7 @@ export class SocketLib {
 
   /** The socket at stack index i, or null. */
   toSock(L: LState, i: number): LSock | null {
-    const vm = this.ctx.vm;
-    if (vm.type(L, i) !== T_USERDATA) return null;
-    const p = vm.toUserdata(L, i);
-    if (vm.readI32(p) !== SOCK_MAGIC) return null;
-    return this.socks[vm.readI32(p + 4)] ?? null;
+    return this.socks.at(L, i);
   }
 
   checkSock(L: LState, i: number, fname: string): LSock {
@@ -85,15 +73,12 @@ export class SocketLib {
   }
 
   private release(s: LSock): void {
-    if (this.socks[s.id] === s) {
-      this.socks[s.id] = undefined;
-      this.freeIds.push(s.id);
-    }
+    this.socks.release(s.id, s);
   }
 
   /** Closes every socket object (runtime disposal). */
   closeAll(): void {
-    for (const s of this.socks) if (s && !s.closed) {
+    for (const s of this.socks.values()) if (!s.closed) {
       s.reader = null;
       s.owner = null;
       this.closeSock(s);
@@ -231,7 +216,7 @@ export class SocketLib {
     });
     vm.setHost(L, -1, '__tostring', (L) => this.tostring(L));
     vm.pushValue(L, -1);
-    this.mtRef = vm.ref(L);
+    this.socks.mtRef = vm.ref(L);
     vm.pop(L, 1);
 
     // ba.socket

@@ -6,11 +6,12 @@
  * the caller waits or ends), at most `size` jobs are in progress at once, and a job that waits
  * in a "blocking" call keeps its slot. `ba.thread.create()` makes a private pool of one slot.
  */
-import { T_USERDATA, type LState } from '../vm/lua-vm.js';
+import type { LState } from '../vm/lua-vm.js';
 import type { Task } from '../sched/scheduler.js';
+import { HandleTable } from '../vm/handles.js';
 import type { BaContext } from './context.js';
 
-const POOL_MAGIC = 0x7a11ed;
+const POOL_TAG = 0x7a11ed;
 /** `configure(n)` only grows the pool, and only for n < 20 (ba-support.md §2). */
 const MAX_POOL_SIZE = 19;
 
@@ -94,13 +95,12 @@ export class ThreadPool {
 export class ThreadLib {
   readonly shared: ThreadPool;
   /** Private pools of `ba.thread.create()` objects, by id. */
-  private readonly privates = new Map<number, ThreadPool>();
-  private nextId = 1;
-  private mtRef = 0;
+  private readonly privates: HandleTable<ThreadPool>;
   private stopped = false;
 
   constructor(readonly ctx: BaContext) {
     this.shared = new ThreadPool(0, Math.max(1, ctx.config.threadcnt), (fn) => ctx.sched.post(fn));
+    this.privates = new HandleTable(ctx.vm, POOL_TAG, { reuseIds: false });
     ctx.shutdownHooks.push(() => this.stop());
   }
 
@@ -114,8 +114,7 @@ export class ThreadLib {
     vm.setField(L, -2, '__index');
     vm.setHost(L, -1, '__gc', (L) => {
       // Queued jobs keep running: they are anchored by their own registry references.
-      const p = vm.toUserdata(L, 1);
-      if (vm.readI32(p) === POOL_MAGIC) this.privates.delete(vm.readI32(p + 4));
+      this.privates.release(this.privates.idAt(L, 1));
       return 0;
     });
     vm.setHost(L, -1, '__tostring', (L) => {
@@ -124,19 +123,14 @@ export class ThreadLib {
       vm.pushString(L, `LTHREADMGR: 0x${vm.toUserdata(L, 1).toString(16)}`);
       return 1;
     });
-    this.mtRef = vm.ref(L);
+    this.privates.mtRef = vm.ref(L);
 
     this.ctx.pushBa(L);
     vm.newTable(L);
     vm.setHost(L, -1, 'run', (L) => this.run(this.shared, L, 1, 'run'));
     vm.setHost(L, -1, 'create', (L) => {
-      const pool = new ThreadPool(this.nextId++, 1, (fn) => this.ctx.sched.post(fn));
-      this.privates.set(pool.id, pool);
-      const p = vm.newUserdata(L, 8);
-      vm.writeI32(p, POOL_MAGIC);
-      vm.writeI32(p + 4, pool.id);
-      vm.pushRef(L, this.mtRef);
-      vm.setMetatable(L, -2);
+      const pool = this.privates.create((id) => new ThreadPool(id, 1, (fn) => this.ctx.sched.post(fn)));
+      this.privates.push(L, pool.id);
       return 1;
     });
     vm.setHost(L, -1, 'configure', (L) => {
@@ -157,14 +151,8 @@ export class ThreadLib {
   }
 
   private checkPool(L: LState, fname: string): ThreadPool {
-    const vm = this.ctx.vm;
-    if (vm.type(L, 1) === T_USERDATA) {
-      const p = vm.toUserdata(L, 1);
-      if (vm.readI32(p) === POOL_MAGIC) {
-        const pool = this.privates.get(vm.readI32(p + 4));
-        if (pool) return pool;
-      }
-    }
+    const pool = this.privates.at(L, 1);
+    if (pool) return pool;
     this.ctx.args.typeError(L, 1, fname, 'ba.thread');
   }
 

@@ -21,9 +21,10 @@
 import { LuaRaise } from '../vm/lua-error.js';
 import { T_BOOLEAN, T_USERDATA, type LState } from '../vm/lua-vm.js';
 import type { Task } from '../sched/scheduler.js';
+import { HandleTable } from '../vm/handles.js';
 import type { BaContext } from './context.js';
 
-const TIMER_MAGIC = 0x71e3e4;
+const TIMER_TAG = 0x71e3e4;
 
 class LTimer {
   /** The pending expiry, when armed. */
@@ -51,15 +52,14 @@ class LTimer {
 }
 
 export class TimerLib {
-  private readonly timers = new Map<number, LTimer>();
-  private nextId = 1;
-  private mtRef = 0;
+  private readonly timers: HandleTable<LTimer>;
   /** Registry ref of a weak-valued table id -> userdata. */
   private objsRef = 0;
   /** Registry ref of an ephemeron table userdata -> fn. */
   private fnsRef = 0;
 
   constructor(readonly ctx: BaContext) {
+    this.timers = new HandleTable(ctx.vm, TIMER_TAG);
     ctx.shutdownHooks.push(() => this.clearAll());
   }
 
@@ -95,7 +95,7 @@ export class TimerLib {
       vm.pushString(L, `[Timer 0x${(t?.id ?? 0).toString(16)} ${t?.armed ? 'armed' : 'stopped'}]`);
       return 1;
     });
-    this.mtRef = vm.ref(L);
+    this.timers.mtRef = vm.ref(L);
 
     this.ctx.pushBa(L);
     vm.setHost(L, -1, 'timer', (L) => this.create(L));
@@ -113,11 +113,7 @@ export class TimerLib {
   }
 
   private toTimer(L: LState, i: number): LTimer | null {
-    const vm = this.ctx.vm;
-    if (vm.type(L, i) !== T_USERDATA) return null;
-    const p = vm.toUserdata(L, i);
-    if (vm.readI32(p) !== TIMER_MAGIC) return null;
-    return this.timers.get(vm.readI32(p + 4)) ?? null;
+    return this.timers.at(L, i);
   }
 
   /** The timer at index 1; raises the callback's error if it failed before (§3). */
@@ -134,13 +130,8 @@ export class TimerLib {
   private create(L: LState): number {
     const { vm, args } = this.ctx;
     args.checkFunction(L, 1, 'timer');
-    const t = new LTimer(this.nextId++);
-    this.timers.set(t.id, t);
-    const p = vm.newUserdata(L, 8);
-    vm.writeI32(p, TIMER_MAGIC);
-    vm.writeI32(p + 4, t.id);
-    vm.pushRef(L, this.mtRef);
-    vm.setMetatable(L, -2);
+    const t = this.timers.create((id) => new LTimer(id));
+    this.timers.push(L, t.id);
     // objs[id] = ud
     vm.pushRef(L, this.objsRef);
     vm.pushValue(L, -2);
@@ -317,7 +308,7 @@ export class TimerLib {
     this.dropAnchor(t);
     if (t.task && t.parked) this.ctx.sched.discard(t.task);
     t.task = null;
-    this.timers.delete(t.id);
+    this.timers.release(t.id, t);
   }
 
   /** Shutdown and disposal: no timer fires any more. */

@@ -9,15 +9,16 @@ import { readFileSync } from 'node:fs';
 import type net from 'node:net';
 import type tls from 'node:tls';
 import { LuaRaise } from '../vm/lua-error.js';
-import { T_STRING, T_TABLE, T_USERDATA, type LState, type LuaVM } from '../vm/lua-vm.js';
+import { T_STRING, T_TABLE, type LState, type LuaVM } from '../vm/lua-vm.js';
 import { CertKey, TlsContextDef, loadCertKey, parseCertificates, systemCaBundle } from '../net/tls-context.js';
 import { certTable } from '../net/cert-info.js';
 import { acceptTls, connectTls, releaseSession, tlsEndReason, tlsInfo, trusted, upgradeServerTls } from '../net/tls-socket.js';
 import { SockWait, type LSock, type SocketLib } from './socket.js';
 import { ioErrorOf } from '../fs/fs-op.js';
+import { HandleTable } from '../vm/handles.js';
 import type { BaContext } from './context.js';
 
-const TLS_MAGIC = 0x54_4c_53_4f; // "TLSO"
+const TLS_TAG = 0x54_4c_53_4f; // "TLSO"
 
 /** A CA store (ba.create.certstore): PEM certificates collected with addcert. */
 class CertStore {
@@ -39,8 +40,7 @@ const DN_FIELDS = ['commonname', 'countryname', 'locality', 'organization', 'pro
 const TOSTRING = { cert: 'SHARKCERT', ctx: 'BASHARKSSL', store: 'BACERTSTORE' } as const;
 
 export class TlsLib {
-  private readonly objs: Array<TlsObject | undefined> = [];
-  private freeIds: number[] = [];
+  private readonly objs: HandleTable<TlsObject>;
   private readonly mtRefs: Record<TlsObject['kind'], number> = { cert: 0, ctx: 0, store: 0 };
   /** Registry ref of the ba.sharkclient() object, created on first use. */
   private clientRef = 0;
@@ -49,7 +49,9 @@ export class TlsLib {
     readonly ctx: BaContext,
     readonly sockets: SocketLib,
     readonly ios: IoResolver,
-  ) {}
+  ) {
+    this.objs = new HandleTable(ctx.vm, TLS_TAG);
+  }
 
   private get vm(): LuaVM {
     return this.ctx.vm;
@@ -58,22 +60,11 @@ export class TlsLib {
   // ---- TLS object userdata -----------------------------------------------------------------
 
   private push(L: LState, o: TlsObject): void {
-    const vm = this.vm;
-    const id = this.freeIds.pop() ?? this.objs.length;
-    this.objs[id] = o;
-    const p = vm.newUserdata(L, 8);
-    vm.writeI32(p, TLS_MAGIC);
-    vm.writeI32(p + 4, id);
-    vm.pushRef(L, this.mtRefs[o.kind]);
-    vm.setMetatable(L, -2);
+    this.objs.push(L, this.objs.add(o), this.mtRefs[o.kind]);
   }
 
   private toObj(L: LState, i: number): TlsObject | null {
-    const vm = this.vm;
-    if (vm.type(L, i) !== T_USERDATA) return null;
-    const p = vm.toUserdata(L, i);
-    if (!p || vm.readI32(p) !== TLS_MAGIC) return null;
-    return this.objs[vm.readI32(p + 4)] ?? null;
+    return this.objs.at(L, i);
   }
 
   private checkCtx(L: LState, i: number, fname: string): TlsContextDef {
@@ -105,14 +96,7 @@ export class TlsLib {
       for (const [name, fn] of Object.entries(methods[kind])) vm.setHost(L, -1, name, fn);
       vm.setField(L, -2, '__index');
       vm.setHost(L, -1, '__gc', (L) => {
-        const p = vm.toUserdata(L, 1);
-        if (p && vm.readI32(p) === TLS_MAGIC) {
-          const id = vm.readI32(p + 4);
-          if (this.objs[id]) {
-            this.objs[id] = undefined;
-            this.freeIds.push(id);
-          }
-        }
+        this.objs.release(this.objs.idAt(L, 1));
         return 0;
       });
       vm.setHost(L, -1, '__tostring', (L) => {

@@ -1,0 +1,149 @@
+/**
+ * Lua-visible host objects (sockets, timers, files, hashes, ...): the one way a JavaScript
+ * object is handed to Lua. Lua holds a full userdata whose block starts with the kind's tag and
+ * the object's id; the table maps ids back to objects and reuses the ids of collected ones.
+ * The tag makes a userdata of another kind (or a forged one) read as "not this kind".
+ *
+ * Block layout: [tag: i32][id: i32][extra bytes the kind asked for].
+ *
+ * Ids are reused once released, unless the kind says `reuseIds: false`: then a userdata that
+ * outlives its object (a request object kept after its page ended) never reaches a newer one.
+ */
+import { T_USERDATA, type LState } from './lua-raw.js';
+import type { LuaVM } from './lua-vm.js';
+
+/**
+ * The address of the userdata block at stack index i when it starts with `tag`, else 0. Kinds
+ * whose data lives in the block itself (a bytearray's bytes) use this directly.
+ */
+export function taggedBlock(vm: LuaVM, L: LState, i: number, tag: number): number {
+  if (vm.type(L, i) !== T_USERDATA) return 0;
+  const p = vm.toUserdata(L, i);
+  return p && vm.readI32(p) === tag ? p : 0;
+}
+
+/** Pushes a new userdata of `size` bytes starting with `tag`, with the metatable at `mtRef`. */
+export function newTaggedBlock(vm: LuaVM, L: LState, tag: number, size: number, mtRef: number): number {
+  const p = vm.newUserdata(L, size);
+  vm.writeI32(p, tag);
+  if (mtRef) {
+    vm.pushRef(L, mtRef);
+    vm.setMetatable(L, -2);
+  }
+  return p;
+}
+
+export interface HandleOptions {
+  /** Bytes after the id that the kind keeps in the block itself. */
+  extraBytes?: number;
+  /** Reuse released ids (default true). */
+  reuseIds?: boolean;
+}
+
+export class HandleTable<T> {
+  /** Objects by id when ids are reused (dense). */
+  private readonly objs: Array<T | undefined> = [];
+  private readonly free: number[] = [];
+  /** Objects by id when ids are not reused (sparse), and the next id. */
+  private readonly byId: Map<number, T> | null;
+  private nextId = 1;
+  private readonly extraBytes: number;
+  /** Registry reference of the kind's metatable; set once the metatable exists. */
+  mtRef = 0;
+
+  constructor(
+    private readonly vm: LuaVM,
+    /** A number no other kind uses (four ASCII letters, say). */
+    readonly tag: number,
+    opts: HandleOptions = {},
+  ) {
+    this.extraBytes = opts.extraBytes ?? 0;
+    this.byId = opts.reuseIds === false ? new Map() : null;
+  }
+
+  private newId(): number {
+    if (!this.byId) return this.free.pop() ?? this.objs.length;
+    const id = this.nextId++;
+    if (this.nextId > 0x7fffffff) this.nextId = 1;
+    return id;
+  }
+
+  private store(id: number, obj: T): void {
+    if (this.byId) this.byId.set(id, obj);
+    else this.objs[id] = obj;
+  }
+
+  /** Stores `obj` under a new id. */
+  add(obj: T): number {
+    const id = this.newId();
+    this.store(id, obj);
+    return id;
+  }
+
+  /** Makes the object with its new id (for objects that keep their id) and stores it. */
+  create<U extends T>(make: (id: number) => U): U {
+    const id = this.newId();
+    const obj = make(id);
+    this.store(id, obj);
+    return obj;
+  }
+
+  /**
+   * Pushes a new userdata for the object with this id, with the kind's metatable (or the one
+   * at registry ref `mtRef`); returns the block's address (the extra bytes start at +8).
+   */
+  push(L: LState, id: number, mtRef = this.mtRef): number {
+    const p = newTaggedBlock(this.vm, L, this.tag, 8 + this.extraBytes, mtRef);
+    this.vm.writeI32(p + 4, id);
+    return p;
+  }
+
+  /** The id of the handle at stack index i, or -1 when the value is no handle of this kind. */
+  idAt(L: LState, i: number): number {
+    const p = taggedBlock(this.vm, L, i, this.tag);
+    return p ? this.vm.readI32(p + 4) : -1;
+  }
+
+  /** The object of the handle at stack index i, or null. */
+  at(L: LState, i: number): T | null {
+    const id = this.idAt(L, i);
+    if (id < 0) return null;
+    return (this.byId ? this.byId.get(id) : this.objs[id]) ?? null;
+  }
+
+  /** True when the value at stack index i is a handle of this kind (live or released). */
+  is(L: LState, i: number): boolean {
+    return this.idAt(L, i) >= 0;
+  }
+
+  get(id: number): T | undefined {
+    return this.byId ? this.byId.get(id) : this.objs[id];
+  }
+
+  /**
+   * Forgets the object with this id (its userdata was collected, or it was closed for good);
+   * the id is reused. With `obj`, only when that object is still the one stored.
+   */
+  release(id: number, obj?: T): void {
+    const cur = this.get(id);
+    if (cur === undefined || (obj !== undefined && cur !== obj)) return;
+    if (this.byId) {
+      this.byId.delete(id);
+      return;
+    }
+    this.objs[id] = undefined;
+    this.free.push(id);
+  }
+
+  /** Every live object. */
+  *values(): IterableIterator<T> {
+    if (this.byId) yield* this.byId.values();
+    else for (const o of this.objs) if (o !== undefined) yield o;
+  }
+
+  /** Number of live objects. */
+  get size(): number {
+    if (this.byId) return this.byId.size;
+    return this.objs.length - this.free.length;
+  }
+}
