@@ -5,8 +5,6 @@
  * resume it.
  */
 import { clampTimeout } from './args.js';
-import net from 'node:net';
-import tls from 'node:tls';
 import { LuaRaise } from '../vm/lua-error.js';
 import { T_FUNCTION, type LState } from '../vm/lua-vm.js';
 import { TcpConn } from '../net/tcp-conn.js';
@@ -15,6 +13,8 @@ import { ResponseHeadParser } from '../http/response-head-parser.js';
 import { basicAuth, type ClientUrl } from '../http/client-request.js';
 import type { Exchange } from '../http/client-exchange.js';
 import { SockWait, type SocketLib } from './socket.js';
+import { dialTcp, type NetSocket, type TLSSocket } from '../net/tcp-dial.js';
+import { connectDefaultTls } from '../net/tls-socket.js';
 import type { BaContext } from './context.js';
 
 /** Connect (and TLS handshake) limit when the script set no `h:timeout`. */
@@ -46,7 +46,7 @@ export class HttpcObj {
   /** Closed by h:close() or taken by http2sock. */
   closed = false;
   /** TLS socket of the current connection, if any. */
-  tlsSock: tls.TLSSocket | null = null;
+  tlsSock: TLSSocket | null = null;
   /** Why the last connect failed: status()/read() report it, as BAS does ("cannotconnect"). */
   connectError: string | null = null;
   constructor(
@@ -79,7 +79,7 @@ export function connectHttpc(
   url: ClientUrl,
   trusted: boolean,
   sharkRef: number,
-  attach: (conn: TcpConn, tlsSock: tls.TLSSocket | null) => void,
+  attach: (conn: TcpConn, tlsSock: TLSSocket | null) => void,
   then: (L: LState) => number,
 ): number {
   const { vm, sched } = ctx;
@@ -87,7 +87,7 @@ export function connectHttpc(
   if (!task) throw new LuaRaise('httpc: no coroutine to suspend');
   const w = new SockWait('connect', task, null);
   h.busy = true;
-  let sock: net.Socket | null = null;
+  let sock: NetSocket | null = null;
   const release = (): void => {
     if (sharkRef) vm.unref(sharkRef);
     sharkRef = 0;
@@ -113,7 +113,7 @@ export function connectHttpc(
   const dialHost = o.proxy ?? url.host;
   const dialPort = o.proxy !== undefined ? o.proxyport : url.port;
 
-  const established = (so: net.Socket): void => {
+  const established = (so: NetSocket): void => {
     if (w.done) {
       so.destroy();
       return;
@@ -129,7 +129,7 @@ export function connectHttpc(
       done(ts, ts);
     });
   };
-  const done = (so: net.Socket, ts: tls.TLSSocket | null): void => {
+  const done = (so: NetSocket, ts: TLSSocket | null): void => {
     release();
     so.removeAllListeners('error');
     const conn = new TcpConn(so);
@@ -141,9 +141,7 @@ export function connectHttpc(
   };
   const start = (ip: string): void => {
     if (w.done) return;
-    const opts: net.TcpNetConnectOpts = { host: ip, port: dialPort, allowHalfOpen: true };
-    if (o.intf) opts.localAddress = o.intf;
-    const so = net.connect(opts);
+    const so = dialTcp(ip, dialPort, o.intf);
     sock = so;
     so.setNoDelay(true);
     so.once('error', () => fail('cannotconnect'));
@@ -168,7 +166,7 @@ export function connectHttpc(
 }
 
 /** TLS over `so`: the TLS module's hook when installed (shark contexts), else node:tls. */
-function startTls(ctx: BaContext, sockets: SocketLib, so: net.Socket, host: string, sharkRef: number, cb: (err: string | null, ts?: tls.TLSSocket) => void): void {
+function startTls(ctx: BaContext, sockets: SocketLib, so: NetSocket, host: string, sharkRef: number, cb: (err: string | null, ts?: TLSSocket) => void): void {
   const { vm } = ctx;
   const hook = sockets.tlsConnect;
   if (hook) {
@@ -190,18 +188,13 @@ function startTls(ctx: BaContext, sockets: SocketLib, so: net.Socket, host: stri
       else vm.settop(L, top + 1);
     }
     try {
-      hook(L, top + 1, so, host, (err, ts) => cb(err, ts as tls.TLSSocket | undefined));
+      hook(L, top + 1, so, host, (err, ts) => cb(err, ts as TLSSocket | undefined));
     } finally {
       vm.settop(L, top);
     }
     return;
   }
-  const ts = tls.connect({ socket: so, servername: net.isIP(host) ? undefined : host, rejectUnauthorized: false });
-  ts.once('secureConnect', () => {
-    ts.removeAllListeners('error');
-    cb(null, ts);
-  });
-  ts.once('error', () => cb('sslhandshake'));
+  connectDefaultTls(so, host, cb);
 }
 
 /** Parses a CONNECT response head for net/proxy-connect. */

@@ -6,8 +6,8 @@
  * A WebSocket upgrade request becomes a WebSocket server socket (src/ba/websocket.ts answers
  * the 101 handshake itself); `raw` or any other request becomes a plain TCP socket.
  */
-import type net from 'node:net';
 import { T_TABLE, type LState } from '../vm/lua-vm.js';
+import type { NetSocket } from '../net/tcp-dial.js';
 import type { BaContext } from './context.js';
 import type { SocketLib } from './socket.js';
 import type { RequestLib } from './request.js';
@@ -15,7 +15,7 @@ import { wsServerSocket } from './websocket.js';
 
 export interface Req2SockOptions {
   /** Hands a socket back to the HTTP server, `pushback` parsed as the next request's start. */
-  giveBack(socket: net.Socket, pushback: Buffer): void;
+  giveBack(socket: NetSocket, pushback: Buffer): void;
 }
 
 export function installReq2Sock(ctx: BaContext, sockets: SocketLib, requests: RequestLib, opts: Req2SockOptions): void {
@@ -57,7 +57,7 @@ export function installReq2Sock(ctx: BaContext, sockets: SocketLib, requests: Re
     const s = sockets.newSock('tcp');
     s.hadNet = true;
     sockets.attachConn(s, socket);
-    if ((socket as net.Socket & { encrypted?: boolean }).encrypted) s.ext.tlsServer = true;
+    if ((socket as NetSocket & { encrypted?: boolean }).encrypted) s.ext.tlsServer = true;
     // takeOver() paused the socket; the TcpConn reads (with its own back-pressure) from now on.
     socket.resume();
     sockets.pushSock(L, s);

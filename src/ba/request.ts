@@ -4,7 +4,6 @@
  * src/http's; this file is only what Lua sees of it. The page runner (src/server/lsp-pages.ts)
  * creates one per request with `RequestLib.create` and releases it when the page ends.
  */
-import net from 'node:net';
 import type { HttpExchange } from '../http/http-connection.js';
 import { decodeRequestParams, type FormParams } from '../http/form-decoder.js';
 import { LuaRaise } from '../vm/lua-error.js';
@@ -13,6 +12,8 @@ import type { Task, Waiter } from '../sched/scheduler.js';
 import type { BodyStream } from '../http/body-stream.js';
 import { MultipartParser, multipartBoundary, type MultipartEvent } from '../http/multipart-parser.js';
 import { HandleTable } from '../vm/handles.js';
+import type { NetSocket } from '../net/tcp-dial.js';
+import { isIPv4, isIPv6 } from '../net/resolve.js';
 import type { BaContext } from './context.js';
 
 const REQ_TAG = 0x7e9e57;
@@ -117,19 +118,19 @@ export class LRequest {
     let host = h.headers.get('host');
     if (!host) {
       const [ip, port] = addrOf(this.exchange.socket, false) ?? ['localhost', 0];
-      host = net.isIPv6(ip) ? `[${ip}]:${port}` : `${ip}:${port}`;
+      host = isIPv6(ip) ? `[${ip}]:${port}` : `${ip}:${port}`;
     }
     return `${scheme}://${host}${h.path}`;
   }
 }
 
 /** ip, port, isIPv6 of one side of a socket; IPv4-mapped IPv6 addresses are shown as IPv4. */
-export function addrOf(so: net.Socket, peer: boolean): [string, number, boolean] | null {
+export function addrOf(so: NetSocket, peer: boolean): [string, number, boolean] | null {
   let ip = peer ? so.remoteAddress : so.localAddress;
   const port = peer ? so.remotePort : so.localPort;
   if (!ip || port === undefined) return null;
-  if (ip.startsWith('::ffff:') && net.isIPv4(ip.slice(7))) ip = ip.slice(7);
-  return [ip, port, net.isIPv6(ip)];
+  if (ip.startsWith('::ffff:') && isIPv4(ip.slice(7))) ip = ip.slice(7);
+  return [ip, port, isIPv6(ip)];
 }
 
 /** Cookies of a request as name -> value (first occurrence wins). */

@@ -2,7 +2,7 @@
  * A Lua socket object of `ba.socket` (TCP, listening, UDP, WebSocket, or event-only) and one
  * wait of a coroutine on it. The Lua face is in socket.ts and its socket-*.ts siblings.
  */
-import type net from 'node:net';
+import type { NetServer, NetSocket } from '../net/tcp-dial.js';
 import type { TcpConn } from '../net/tcp-conn.js';
 import type { LState } from '../vm/lua-vm.js';
 import type { Task, Waiter } from '../sched/scheduler.js';
@@ -37,7 +37,7 @@ export interface SockExt {
   /** Listener: records its TLS context once listening. */
   tls?(s: LSock): void;
   /** Listener: wraps an accepted plain socket in TLS. */
-  tlsAccept?(so: net.Socket): net.Socket;
+  tlsAccept?(so: NetSocket): NetSocket;
   /** Accepted TLS socket whose handshake is lazy. */
   tlsServer?: boolean;
   /** Protocol state of the plug-in (UDP socket, WebSocket state, ...). */
@@ -75,7 +75,7 @@ export class SockWait implements Waiter {
 }
 
 /** The shared empty `pending` list of sockets that never had one (never pushed to). */
-export const NO_PENDING: net.Socket[] = [];
+export const NO_PENDING: NetSocket[] = [];
 
 /** ba.socket.stat(): sockets created, and sockets not yet closed. */
 export const sockCount = { total: 0, active: 0 };
@@ -90,9 +90,9 @@ export class LSock {
    */
   anchorRef = 0;
   conn: TcpConn | null = null;
-  server: net.Server | null = null;
+  server: NetServer | null = null;
   /** Accepted connections not yet taken (listen sockets); NO_PENDING until the first. */
-  pending: net.Socket[] = NO_PENDING;
+  pending: NetSocket[] = NO_PENDING;
   owner: Task | null = null;
   sMode = false;
   closed = false;

@@ -4,8 +4,9 @@
  * network event resumes it with the results.
  */
 import { clampTimeout } from './args.js';
-import net from 'node:net';
 import { listenNow } from '../net/listen-now.js';
+import { dialTcp, type NetSocket } from '../net/tcp-dial.js';
+import { createTcpListener } from '../net/tcp-listen.js';
 import { LuaRaise } from '../vm/lua-error.js';
 import { T_NIL, T_TABLE, T_USERDATA, type LState } from '../vm/lua-vm.js';
 import type { SocketLib } from './socket.js';
@@ -85,7 +86,7 @@ export function connect(lib: SocketLib, L: LState): number {
   const target = conv ?? null;
   if (target) target.hadNet = true;
   const w = lib.newWait('connect', target, 'connect');
-  let sock: net.Socket | null = null;
+  let sock: NetSocket | null = null;
   const fail = (err: string, text?: string): void => {
     sock?.destroy();
     if (optRef) vm.unref(optRef);
@@ -100,7 +101,7 @@ export function connect(lib: SocketLib, L: LState): number {
     vm.pushValue(L, 3);
     optRef = vm.ref(L);
   }
-  const done = (ok: net.Socket): void => {
+  const done = (ok: NetSocket): void => {
     if (optRef) vm.unref(optRef);
     optRef = 0;
     lib.complete(w, (L) => {
@@ -116,9 +117,7 @@ export function connect(lib: SocketLib, L: LState): number {
   };
   const start = (ip: string): void => {
     if (w.done) return;
-    const o: net.NetConnectOpts = { host: ip, port, allowHalfOpen: true };
-    if (opt.intf) (o as net.TcpNetConnectOpts).localAddress = opt.intf;
-    const so = net.connect(o);
+    const so = dialTcp(ip, port, opt.intf);
     sock = so;
     so.once('error', () => fail('cannotconnect'));
     so.once('connect', () => {
@@ -162,10 +161,10 @@ export function bind(lib: SocketLib, L: LState): number {
   if (conv === null) return lib.nilErr(L, 'incorrectuse');
   const s = conv ?? lib.newSock('listen');
   s.hadNet = true;
-  const server = net.createServer({ allowHalfOpen: true });
+  const server = createTcpListener();
   const host = opt.intf ?? (opt.ipv6 ? '::' : '0.0.0.0');
   let settled = false;
-  const onConn = (so: net.Socket): void => {
+  const onConn = (so: NetSocket): void => {
     if (s.closed) {
       so.destroy();
       return;

@@ -4,7 +4,7 @@
  * suspends, and the connection's readable event resumes it (style: one suspension contract).
  */
 import { clampTimeout } from './args.js';
-import type net from 'node:net';
+import type { NetSocket } from '../net/tcp-dial.js';
 import { TcpConn } from '../net/tcp-conn.js';
 import { LuaRaise } from '../vm/lua-error.js';
 import { T_BOOLEAN, T_NUMBER, type LState } from '../vm/lua-vm.js';
@@ -12,7 +12,7 @@ import type { SocketLib } from './socket.js';
 import type { LSock } from './sock.js';
 
 /** Gives `s` a connection and wires its read events. */
-export function attachConn(lib: SocketLib, s: LSock, so: net.Socket): void {
+export function attachConn(lib: SocketLib, s: LSock, so: NetSocket): void {
   // Writes leave in batches, one per Lua run; Nagle's algorithm would only add delayed-ACK
   // stalls between them (setoption("tcp-nodelay", false) turns it back on).
   so.setNoDelay(true);

@@ -6,13 +6,13 @@
  * Every method either completes at once or registers a waiter and suspends the calling
  * coroutine (style.md item 3). Reads and writes that can complete at once never yield.
  */
-import type net from 'node:net';
 import { flushWriteBatches, type TcpConn } from '../net/tcp-conn.js';
 import { isIPv6, resolveHost } from '../net/resolve.js';
 import { LuaRaise } from '../vm/lua-error.js';
 import { T_BOOLEAN, T_USERDATA, type LState } from '../vm/lua-vm.js';
 import type { Task } from '../sched/scheduler.js';
 import { HandleTable } from '../vm/handles.js';
+import type { NetSocket } from '../net/tcp-dial.js';
 import type { BaContext } from './context.js';
 import { LSock, NO_PENDING, SockWait, sockCount, type SockKind } from './sock.js';
 import { accept, bind, connect, convertible, readOpts, toip, type SockOpts } from './socket-connect.js';
@@ -338,7 +338,7 @@ export class SocketLib {
     return convertible(this);
   }
 
-  attachConn(s: LSock, so: net.Socket): void {
+  attachConn(s: LSock, so: NetSocket): void {
     attachConn(this, s, so);
   }
 
@@ -368,7 +368,7 @@ export class SocketLib {
 
   /** Hook for TLS: wraps a connected plain socket; calls back with an error string or null. */
   tlsConnect:
-    | ((L: LState, optIdx: number, plain: net.Socket, host: string, cb: (err: string | null, sock?: net.Socket) => void) => void)
+    | ((L: LState, optIdx: number, plain: NetSocket, host: string, cb: (err: string | null, sock?: NetSocket) => void) => void)
     | null = null;
 
   /** Where `pushSink` pushes (set just before each readInto). */
@@ -378,11 +378,11 @@ export class SocketLib {
   };
 
   /** Hook for TLS listeners: records the server context on s (s.ext.tls). */
-  tlsListen: ((L: LState, optIdx: number) => ((so: net.Socket) => net.Socket) | null) | null = null;
+  tlsListen: ((L: LState, optIdx: number) => ((so: NetSocket) => NetSocket) | null) | null = null;
   /** Hook for TLS: the read error of a TLS connection that ended (alerts, close_notify); null = plain. */
   tlsEndReason: ((conn: TcpConn) => string | null) | null = null;
   /** Hook for TLS listeners: wraps an accepted plain socket. */
-  tlsAccept: ((s: LSock, so: net.Socket) => net.Socket) | null = null;
+  tlsAccept: ((s: LSock, so: NetSocket) => NetSocket) | null = null;
 
   // ---- methods (§3) ---------------------------------------------------------------------------
 

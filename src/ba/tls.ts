@@ -6,8 +6,6 @@
  * in src/net/tls-*.ts and src/net/cert-info.ts; docs/api/ba.tls.md is the reference.
  */
 import { readFileSync } from 'node:fs';
-import type net from 'node:net';
-import type tls from 'node:tls';
 import { LuaRaise } from '../vm/lua-error.js';
 import { T_STRING, T_TABLE, type LState, type LuaVM } from '../vm/lua-vm.js';
 import { CertKey, TlsContextDef, loadCertKey, parseCertificates, systemCaBundle } from '../net/tls-context.js';
@@ -16,6 +14,7 @@ import { acceptTls, connectTls, releaseSession, tlsEndReason, tlsInfo, trusted, 
 import { SockWait, type LSock, type SocketLib } from './socket.js';
 import { ioErrorOf } from '../fs/fs-op.js';
 import { HandleTable } from '../vm/handles.js';
+import type { NetSocket, TLSSocket } from '../net/tcp-dial.js';
 import type { BaContext } from './context.js';
 
 const TLS_TAG = 0x54_4c_53_4f; // "TLSO"
@@ -148,7 +147,7 @@ export class TlsLib {
       if (!c) throw new LuaRaise("bad argument #2 to 'bind' (shark: SharkSSL object expected)");
       // BAS raises this for a listener given a client context.
       if (!c.server) throw new LuaRaise('SharkSSL not a server type');
-      return (so: net.Socket): net.Socket => acceptTls(so, c, this.ctx.config.handshakeTimeoutMs);
+      return (so: NetSocket): NetSocket => acceptTls(so, c, this.ctx.config.handshakeTimeoutMs);
     };
     s.tlsEndReason = (conn) => tlsEndReason(conn.sock, conn.ended ?? 'eof', conn.endError);
   }
@@ -390,7 +389,7 @@ export class TlsLib {
     }
     const w = new SockWait('upgrade', cur, s);
     s.reader = w;
-    let t: tls.TLSSocket | null = null;
+    let t: TLSSocket | null = null;
     // closeSock() while waiting: the detached conn no longer owns the socket, this hook does.
     const prevOnClose = s.ext.onClose;
     const restore = (): void => {

@@ -7,11 +7,11 @@
  * cosocket attached with `s:event(fn)`; and a `ba.socket.event` coroutine whose own object
  * `udpcon` converts, which then has "s"-mode (queued) writes.
  */
-import net from 'node:net';
 import { LuaRaise } from '../vm/lua-error.js';
 import { T_NUMBER, T_STRING, type LState } from '../vm/lua-vm.js';
 import { UdpSocket, osError } from '../net/udp-socket.js';
 import { SockWait, type LSock, type SocketLib } from './socket.js';
+import { ipVersion, isIPv4, isIPv6 } from '../net/resolve.js';
 import type { BaContext } from './context.js';
 
 /** Above this many queued bytes a cosocket writer waits for the queue to empty (§5). */
@@ -111,7 +111,7 @@ export class UdpLib {
     };
     const start = (ip: string | null): void => {
       if (w.done) return;
-      const v6 = opt.ipv6 || (ip !== null && net.isIPv6(ip)) || (opt.intf !== undefined && net.isIPv6(opt.intf));
+      const v6 = opt.ipv6 || (ip !== null && isIPv6(ip)) || (opt.intf !== undefined && isIPv6(opt.intf));
       const so = new UdpSocket(v6);
       u = so;
       if (lazy) {
@@ -124,7 +124,7 @@ export class UdpLib {
         if (w.done) return so.close();
         if (err) return fail('bind');
         if (ip === null) return ready();
-        so.connect(peerPort, v6 && net.isIPv4(ip) ? `::ffff:${ip}` : ip, (err) => {
+        so.connect(peerPort, v6 && isIPv4(ip) ? `::ffff:${ip}` : ip, (err) => {
           if (w.done) return so.close();
           if (err) fail('cannotconnect');
           else ready();
@@ -242,7 +242,7 @@ export class UdpLib {
       return sockets.nilErr(L, 'socketwritefailed');
     }
     // A dual-stack IPv6 socket reaches IPv4 peers through mapped addresses.
-    const target = (ip: string): string => (u.ipv6 && net.isIPv4(ip) ? `::ffff:${ip}` : ip);
+    const target = (ip: string): string => (u.ipv6 && isIPv4(ip) ? `::ffff:${ip}` : ip);
     const task = sched.current;
     if (!task) throw new LuaRaise('sendto: no coroutine to suspend');
     const w = new SockWait('write', task, null);
@@ -283,7 +283,7 @@ export class UdpLib {
   private destination(u: UdpSocket, ip: string, port: number): { ip: string; port: number } | null | false {
     if (!u.connected) return { ip, port };
     const peer = u.remoteAddress();
-    if (peer && peer.port === port && (peer.address === ip || net.isIP(ip) === 0)) return null;
+    if (peer && peer.port === port && (peer.address === ip || ipVersion(ip) === 0)) return null;
     return false;
   }
 

@@ -15,7 +15,6 @@
  * waiting read is completed only when a whole result is there (a frame may arrive in many TCP
  * segments), so `sockets.onReadable` is called only when the read can complete.
  */
-import type net from 'node:net';
 import { LuaRaise } from '../vm/lua-error.js';
 import { T_NIL, T_NONE, T_TABLE, type LState } from '../vm/lua-vm.js';
 import type { TcpConn } from '../net/tcp-conn.js';
@@ -24,6 +23,7 @@ import { Sender } from '../ws/sender.js';
 import { serverHandshakeResponse, verifyServerAccept } from '../ws/handshake.js';
 import { Deflater, Inflater, acceptClientAnswer, negotiateServer, type DeflateParams } from '../ws/permessage-deflate.js';
 import type { LSock, SocketLib } from './socket.js';
+import type { NetSocket } from '../net/tcp-dial.js';
 import type { BaContext } from './context.js';
 
 /** Largest slice moved from the TCP buffer into the frame parser at once. */
@@ -401,7 +401,7 @@ export class WebSocketLib {
    * the 101 answer of server.md §6 for `key`, feeds `pending` (bytes read past the request head)
    * to the frame parser and returns a blocking-mode socket. `so` may be paused; it is resumed.
    */
-  serverSocket(so: net.Socket, pending: Buffer, key: string, ext?: WsServerExtensions): LSock {
+  serverSocket(so: NetSocket, pending: Buffer, key: string, ext?: WsServerExtensions): LSock {
     const sockets = this.sockets;
     const agreed = ext?.deflate ? negotiateServer(ext.offer) : null;
     so.write(serverHandshakeResponse({ key, extensions: agreed?.response }));
@@ -438,7 +438,7 @@ export function installWebSocket(ctx: BaContext, sockets: SocketLib): WebSocketL
  * listeners removed, possibly paused) and returns a blocking-mode server WebSocket whose frame
  * parser starts with `pending`. Push it with `sockets.pushSock(L, s)`.
  */
-export function wsServerSocket(ctx: BaContext, sockets: SocketLib, so: net.Socket, pending: Buffer, key: string, ext?: WsServerExtensions): LSock {
+export function wsServerSocket(ctx: BaContext, sockets: SocketLib, so: NetSocket, pending: Buffer, key: string, ext?: WsServerExtensions): LSock {
   let lib = libs.get(sockets);
   if (!lib) {
     lib = new WebSocketLib(ctx, sockets);

@@ -33,6 +33,16 @@ export function isIPv6(ip: string): boolean {
   return net.isIPv6(ip);
 }
 
+/** True for an IPv4 address literal. */
+export function isIPv4(ip: string): boolean {
+  return net.isIPv4(ip);
+}
+
+/** 4 or 6 for an address literal, 0 for anything else. */
+export function ipVersion(s: string): number {
+  return net.isIP(s);
+}
+
 /** A resolver error as the text BAS passes on (getaddrinfo's message). */
 function resolverText(err: NodeJS.ErrnoException): string {
   switch (err.code) {

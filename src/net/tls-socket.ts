@@ -220,3 +220,17 @@ export function releaseSession(info: TlsInfo): boolean {
   if (!info.ctx || !info.sessionKey) return false;
   return info.ctx.sessions.delete(info.sessionKey);
 }
+
+/**
+ * TLS client over a connected plain socket with Node's default context and no certificate
+ * check (the caller decides on trust); calls back with the socket or "sslhandshake".
+ */
+export function connectDefaultTls(plain: net.Socket, host: string, cb: (err: string | null, s?: tls.TLSSocket) => void): tls.TLSSocket {
+  const ts = tls.connect({ socket: plain, servername: net.isIP(host) ? undefined : host, rejectUnauthorized: false });
+  ts.once('secureConnect', () => {
+    ts.removeAllListeners('error');
+    cb(null, ts);
+  });
+  ts.once('error', () => cb('sslhandshake'));
+  return ts;
+}
