@@ -5,7 +5,7 @@
  */
 import { LuaRaise } from '../vm/lua-error.js';
 import { T_BOOLEAN, T_NUMBER, type LState } from '../vm/lua-vm.js';
-import type { Waiter } from '../sched/scheduler.js';
+import { Wait } from '../sched/waiter.js';
 import type { BaContext } from './context.js';
 
 /** Lua half of the coroutine wrappers and trace (runs once at start-up). */
@@ -159,8 +159,10 @@ export function installCore(ctx: BaContext, hooks: CoreHooks): void {
     if (t === T_NUMBER) code = vm.toInteger(L, 1) ?? 0;
     else if (t === T_BOOLEAN) code = vm.toBoolean(L, 1) ? 0 : 1;
     hooks.exit(code);
-    const forever: Waiter = { state: 'exit', abort() {} };
-    return sched.suspend(L, forever, 'os.exit');
+    // Waits for good: the runtime is shutting down.
+    const task = sched.current;
+    if (!task) throw new LuaRaise('os.exit must run in a coroutine of the runtime');
+    return sched.suspend(L, new Wait('exit', task), 'os.exit');
   });
   // The real environment (wasmoon's is emscripten's fake one).
   vm.setHost(L, -1, 'getenv', (L) => {
@@ -181,17 +183,8 @@ export function installCore(ctx: BaContext, hooks: CoreHooks): void {
       warnedSleep = true;
       log.write('ba.sleep called in a cosocket: in BAS this blocks the socket dispatcher; here only this coroutine waits\n');
     }
-    let timer: NodeJS.Timeout | null = null;
-    const w: Waiter = {
-      state: 'sleep',
-      abort() {
-        if (timer) clearTimeout(timer);
-      },
-    };
-    timer = setTimeout(() => {
-      timer = null;
-      if (task.waiting === w) sched.resume(task, 0);
-    }, ms);
+    const w = new Wait('sleep', task);
+    w.timer = setTimeout(() => w.complete(() => 0), ms);
     return sched.suspend(L, w, 'ba.sleep');
   });
   vm.setHost(L, -1, 'clock', (L) => {

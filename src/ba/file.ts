@@ -12,7 +12,8 @@
 import fs from 'node:fs';
 import { LuaRaise } from '../vm/lua-error.js';
 import { T_NUMBER, type LState } from '../vm/lua-vm.js';
-import type { Task, Waiter } from '../sched/scheduler.js';
+import type { Task } from '../sched/scheduler.js';
+import { Wait } from '../sched/waiter.js';
 import { finishAsync, finishSync, runAsync, runSync, start, type FsOp, type Step } from '../fs/fs-op.js';
 import { LFile, closeFile, flushWrites, seek, type Whence } from '../fs/buffered-file.js';
 import { HandleTable } from '../vm/handles.js';
@@ -22,13 +23,6 @@ const FILE_TAG = 0x46_49_4c_45; // "FILE"
 
 /** Pushes an operation's results onto L; returns how many. */
 export type Pusher<T> = (L: LState, v: T) => number;
-
-class IoWait implements Waiter {
-  readonly state = 'io';
-  abort(): void {
-    // The request itself cannot be cancelled; its completion notices the task moved on.
-  }
-}
 
 export interface FileEntry {
   f: LFile;
@@ -69,7 +63,8 @@ export class IoCore {
     if (file && file.busy) {
       if (!this.canWait(L)) throw new LuaRaise(`${what}: file is in use by another coroutine`);
       const task = sched.current!;
-      const w = new IoWait();
+      // The request itself cannot be cancelled; its completion notices the task moved on.
+      const w = new Wait('io', task);
       file.queue.push(() => this.startQueued(task, w, make, ok, fail, file, abandon));
       return sched.suspend(L, w, what);
     }
@@ -92,7 +87,7 @@ export class IoCore {
       return ok(L, v);
     }
     const task = sched.current!;
-    const w = new IoWait();
+    const w = new Wait('io', task);
     if (file) file.busy = true;
     finishAsync(g, s.req, (err, v) => this.complete(task, w, err, v as T, ok, fail, file, abandon));
     return sched.suspend(L, w, what);
@@ -100,7 +95,7 @@ export class IoCore {
 
   private startQueued<T>(
     task: Task,
-    w: IoWait,
+    w: Wait,
     make: () => FsOp<T>,
     ok: Pusher<T>,
     fail: Pusher<unknown>,
@@ -108,7 +103,7 @@ export class IoCore {
     abandon?: (v: T) => void,
   ): void {
     file.busy = true;
-    if (task.done || task.waiting !== w) {
+    if (!w.live) {
       // Never started: `abandon` gets no result (undefined).
       this.complete(task, w, null, undefined as T, ok, fail, file, abandon);
       return;
@@ -128,7 +123,7 @@ export class IoCore {
 
   private complete<T>(
     task: Task,
-    w: IoWait,
+    w: Wait,
     err: unknown,
     v: T,
     ok: Pusher<T>,
@@ -144,7 +139,7 @@ export class IoCore {
         // next call queues behind it (FIFO).
         file.queue.shift()?.();
       }
-      if (task.done || task.waiting !== w) {
+      if (!w.live) {
         if (!err && abandon) abandon(v);
         return;
       }

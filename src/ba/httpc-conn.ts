@@ -12,9 +12,10 @@ import { httpConnect, socks5Connect, type HeadStatusParser } from '../net/proxy-
 import { ResponseHeadParser } from '../http/response-head-parser.js';
 import { basicAuth, type ClientUrl } from '../http/client-request.js';
 import type { Exchange } from '../http/client-exchange.js';
-import { SockWait, type SocketLib } from './socket.js';
+import type { SocketLib } from './socket.js';
 import { dialTcp, type NetSocket, type TLSSocket } from '../net/tcp-dial.js';
 import { connectDefaultTls } from '../net/tls-socket.js';
+import { Wait } from '../sched/waiter.js';
 import type { BaContext } from './context.js';
 
 /** Connect (and TLS handshake) limit when the script set no `h:timeout`. */
@@ -85,7 +86,7 @@ export function connectHttpc(
   const { vm, sched } = ctx;
   const task = sched.current;
   if (!task) throw new LuaRaise('httpc: no coroutine to suspend');
-  const w = new SockWait('connect', task, null);
+  const w = new Wait('connect', task);
   h.busy = true;
   let sock: NetSocket | null = null;
   const release = (): void => {
@@ -99,7 +100,7 @@ export function connectHttpc(
     release();
     h.busy = false;
     h.connectError = err;
-    sockets.complete(w, (L) => sockets.nilErr(L, err));
+    w.complete((L) => sockets.nilErr(L, err));
   };
   w.timer = setTimeout(() => fail('timeout'), h.timeoutMs > 0 ? clampTimeout(h.timeoutMs) : DEFAULT_CONNECT_TIMEOUT);
   w.onAbort = () => {
@@ -137,7 +138,7 @@ export function connectHttpc(
     so.resume();
     attach(conn, ts);
     h.busy = false;
-    sockets.complete(w, then);
+    w.complete(then);
   };
   const start = (ip: string): void => {
     if (w.done) return;

@@ -23,8 +23,9 @@ import { fieldValues, finishRequest, parseHead, pumpBody, takeBody, type Exchang
 import { basicAuth, encodeQuery, parseClientUrl, requestHead, withQuery } from '../http/client-request.js';
 import { clientUpgradeHeaders, newClientKey } from '../ws/handshake.js';
 import { CLIENT_OFFER } from '../ws/permessage-deflate.js';
-import { SockWait, type SocketLib } from './socket.js';
+import type { SocketLib } from './socket.js';
 import { HandleTable } from '../vm/handles.js';
+import { Wait } from '../sched/waiter.js';
 import type { BaContext } from './context.js';
 import { HttpcObj, connectHttpc, type CreateOptions } from './httpc-conn.js';
 import type { HttpcHandoff, WebSocketLib } from './websocket.js';
@@ -173,12 +174,12 @@ export class HttpcLib {
     const conn = h.conn!;
     const task = this.ctx.sched.current;
     if (!task) throw new LuaRaise('httpc: no coroutine to suspend');
-    const w = new SockWait(state, task, null);
+    const w = new Wait(state, task);
     h.busy = true;
     const finish = (push: (L: LState) => number): void => {
       h.busy = false;
       if (conn.onReadable === onReadable) conn.onReadable = null;
-      this.sockets.complete(w, push);
+      w.complete(push);
     };
     const onReadable = (): void => {
       if (w.done) return;
@@ -200,11 +201,11 @@ export class HttpcLib {
     if (conn.queued === 0 && conn.writable) return done(L);
     const task = this.ctx.sched.current;
     if (!task) throw new LuaRaise('httpc: no coroutine to suspend');
-    const w = new SockWait('write', task, null);
+    const w = new Wait('write', task);
     h.busy = true;
     const cb = (ok: boolean): void => {
       h.busy = false;
-      this.sockets.complete(w, ok ? done : (L) => this.sockets.nilErr(L, 'socketwritefailed'));
+      w.complete(ok ? done : (L) => this.sockets.nilErr(L, 'socketwritefailed'));
     };
     w.onAbort = () => {
       h.busy = false;

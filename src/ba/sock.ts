@@ -5,7 +5,8 @@
 import type { NetServer, NetSocket } from '../net/tcp-dial.js';
 import type { TcpConn } from '../net/tcp-conn.js';
 import type { LState } from '../vm/lua-vm.js';
-import type { Task, Waiter } from '../sched/scheduler.js';
+import type { Task } from '../sched/scheduler.js';
+import { Wait } from '../sched/waiter.js';
 
 export type SockKind = 'event' | 'tcp' | 'listen' | 'udp' | 'ws';
 
@@ -44,33 +45,19 @@ export interface SockExt {
   [key: string]: unknown;
 }
 
-/** One wait of a coroutine on a socket. */
-export class SockWait implements Waiter {
-  timer: NodeJS.Timeout | null = null;
-  done = false;
+/** A wait of a coroutine on a socket: completing it frees the socket's reader slot. */
+export class SockWait extends Wait {
   /** UDP: the read asked for the sender's address. */
   recvfrom = false;
-  onAbort: (() => void) | null = null;
-  /** Registered as `sock.reader` (waitOn): an abort unregisters it. */
-  isReader = false;
   constructor(
-    readonly state: string,
-    readonly task: Task,
+    state: string,
+    task: Task,
     readonly sock: LSock | null,
-  ) {}
-  abort(): void {
-    this.done = true;
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
-    if (this.isReader) {
-      this.isReader = false;
-      if (this.sock && this.sock.reader === this) this.sock.reader = null;
-    }
-    const f = this.onAbort;
-    this.onAbort = null;
-    f?.();
+  ) {
+    super(state, task);
+  }
+  protected override detach(): void {
+    if (this.sock && this.sock.reader === this) this.sock.reader = null;
   }
 }
 

@@ -10,7 +10,8 @@ import { createTcpListener } from '../net/tcp-listen.js';
 import { LuaRaise } from '../vm/lua-error.js';
 import { T_NIL, T_TABLE, T_USERDATA, type LState } from '../vm/lua-vm.js';
 import type { SocketLib } from './socket.js';
-import { NO_PENDING, sockCount, type LSock, type SockWait } from './sock.js';
+import { NO_PENDING, sockCount, type LSock } from './sock.js';
+import type { Wait } from '../sched/waiter.js';
 
 /** Options common to connect/bind/udpcon (§1); a non-table is ignored. */
 /** Options common to connect/bind/udpcon (§1). */
@@ -91,7 +92,7 @@ export function connect(lib: SocketLib, L: LState): number {
     sock?.destroy();
     if (optRef) vm.unref(optRef);
     optRef = 0;
-    lib.complete(w, (L) => lib.nilErr(L, err, text));
+    w.complete((L) => lib.nilErr(L, err, text));
   };
   w.timer = setTimeout(() => fail('timeout'), clampTimeout(timeout));
   const tlsWanted = opt.shark;
@@ -104,7 +105,7 @@ export function connect(lib: SocketLib, L: LState): number {
   const done = (ok: NetSocket): void => {
     if (optRef) vm.unref(optRef);
     optRef = 0;
-    lib.complete(w, (L) => {
+    w.complete((L) => {
       const s = target ?? lib.newSock('tcp');
       s.kind = 'tcp';
       s.host = host;
@@ -172,9 +173,9 @@ export function bind(lib: SocketLib, L: LState): number {
     if (s.pending === NO_PENDING) s.pending = [];
     s.pending.push(so);
     const r = s.reader;
-    if (r && r.state === 'accept') lib.complete(r, (L) => acceptNow(lib, s, L));
+    if (r && r.state === 'accept') r.complete((L) => acceptNow(lib, s, L));
   };
-  const finish = (ok: boolean, L2: LState | null, w: SockWait | null): number => {
+  const finish = (ok: boolean, L2: LState | null, w: Wait | null): number => {
     if (ok) {
       s.kind = 'listen';
       s.server = server;
@@ -191,12 +192,12 @@ export function bind(lib: SocketLib, L: LState): number {
       return 1;
     };
     if (w) {
-      lib.complete(w, push);
+      w.complete(push);
       return 0;
     }
     return push(L2!);
   };
-  let wait: SockWait | null = null;
+  let wait: Wait | null = null;
   server.once('error', () => {
     if (settled) return;
     settled = true;
@@ -242,7 +243,7 @@ export function toip(lib: SocketLib, L: LState): number {
   const ipv6 = vm.toBoolean(L, 2);
   const w = lib.newWait('toip', null, 'toip');
   const ip = lib.resolve(name, ipv6, (err, ip) => {
-    lib.complete(w, (L) => {
+    w.complete((L) => {
       if (err) return lib.nilErr(L, 'cannotresolve');
       vm.pushString(L, ip);
       return 1;

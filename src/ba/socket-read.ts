@@ -9,7 +9,7 @@ import { TcpConn } from '../net/tcp-conn.js';
 import { LuaRaise } from '../vm/lua-error.js';
 import { T_BOOLEAN, T_NUMBER, type LState } from '../vm/lua-vm.js';
 import type { SocketLib } from './socket.js';
-import type { LSock } from './sock.js';
+import type { LSock, SockWait } from './sock.js';
 
 /** Gives `s` a connection and wires its read events. */
 export function attachConn(lib: SocketLib, s: LSock, so: NetSocket): void {
@@ -40,17 +40,11 @@ export function onReadable(lib: SocketLib, s: LSock): void {
   if (!r || r.state !== 'read' || s.disabled === 'outside') return;
   const sched = lib.ctx.sched;
   if (sched.current || r.done || r.timer) {
-    lib.complete(r, (L) => readNow(lib, s, L, r.recvfrom));
+    r.complete((L) => readNow(lib, s, L, r.recvfrom));
     return;
   }
-  // complete() without its two closures: the path of every message a cosocket waits for.
-  r.done = true;
-  s.reader = null;
-  r.onAbort = null;
-  r.isReader = false;
-  const task = r.task;
-  if (task.done || task.waiting !== r) return;
-  sched.resume(task, readNow(lib, s, task.co, r.recvfrom));
+  // complete() without its closures: the path of every message a cosocket waits for.
+  if (r.settle()) sched.resume(r.task, readNow(lib, s, r.task.co, r.recvfrom));
 }
 
 /**
@@ -100,7 +94,7 @@ export function read(lib: SocketLib, L: LState): number {
     // A socket-less cosocket: read(ms) sleeps (§2.4); read() acts as on a closed socket.
     if (ms === null) return deadRead(lib, L, s);
     const w = lib.newWait('read', s, 'read');
-    w.timer = setTimeout(() => lib.complete(w, (L) => lib.nilErr(L, 'timeout')), clampTimeout(ms));
+    w.timer = setTimeout(() => w.complete((L) => lib.nilErr(L, 'timeout')), clampTimeout(ms));
     return lib.waitOn(L, s, w, 'read');
   }
   if (s.closed) {
@@ -113,10 +107,10 @@ export function read(lib: SocketLib, L: LState): number {
     if (n >= 0) return n;
   }
   if (s.reader) throw new LuaRaise('Invalid op: another coroutine is already reading this socket');
-  const w = lib.newWait('read', s, 'read');
+  const w = lib.newWait('read', s, 'read') as SockWait;
   w.recvfrom = recvfrom;
   if (ms !== null) {
-    w.timer = setTimeout(() => lib.complete(w, (L) => {
+    w.timer = setTimeout(() => w.complete((L) => {
       const custom = s.ext.onTimeout;
       return custom ? custom(L) : lib.nilErr(L, 'timeout');
     }), clampTimeout(ms));

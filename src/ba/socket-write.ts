@@ -155,7 +155,7 @@ export function waitDrain(lib: SocketLib, L: LState, s: LSock, state: string, sy
   const conn = s.conn!;
   const w = lib.newWait(state, null, 'write');
   const cb = (ok: boolean): void => {
-    lib.complete(w, (L) => {
+    w.complete((L) => {
       if (ok) {
         lib.ctx.vm.pushBoolean(L, true);
         return 1;

@@ -15,6 +15,7 @@ import { HandleTable } from '../vm/handles.js';
 import type { NetSocket } from '../net/tcp-dial.js';
 import type { BaContext } from './context.js';
 import { LSock, NO_PENDING, SockWait, sockCount, type SockKind } from './sock.js';
+import { Wait } from '../sched/waiter.js';
 import { accept, bind, connect, convertible, readOpts, toip, type SockOpts } from './socket-connect.js';
 import { attachConn, deadRead, onReadable, read, readNow } from './socket-read.js';
 import { write, writeBytes } from './socket-write.js';
@@ -102,45 +103,23 @@ export class SocketLib {
     return this.ctx.sched.current;
   }
 
-  /** Completes a wait: `push` runs on the waiting coroutine when it is resumed. */
-  complete(w: SockWait, push: (L: LState) => number, nested = false): void {
-    if (w.done) return;
-    w.done = true;
-    if (w.timer) {
-      clearTimeout(w.timer);
-      w.timer = null;
-    }
-    if (w.sock && w.sock.reader === w) w.sock.reader = null;
-    w.onAbort = null;
-    w.isReader = false;
-    const sched = this.ctx.sched;
-    const run = (): void => {
-      const task = w.task;
-      if (task.done || task.waiting !== w) return;
-      const n = push(task.co);
-      sched.resume(task, n);
-    };
-    // Never resume from inside another coroutine's host call (defer until Lua has unwound),
-    // except where BAS does: close() from outside runs the closed cosocket at once.
-    if (sched.current && !(nested && sched.current !== w.task)) sched.post(run);
-    else run();
-  }
-
-  /** Registers `w` as the reader of `s` and suspends. */
-  waitOn(L: LState, s: LSock | null, w: SockWait, what: string): number {
-    if (s) {
-      s.reader = w;
-      // (no onAbort closure per wait: SockWait.abort unregisters a reader itself)
-      w.onAbort = null;
-      w.isReader = true;
-    }
+  /** With a socket: registers `w` (made by newWait for it) as the reader of `s`. Suspends. */
+  waitOn(L: LState, s: LSock | null, w: Wait, what: string): number {
+    // (no onAbort closure per wait: a SockWait leaves its socket's reader slot itself)
+    if (s) s.reader = w as SockWait;
     return this.ctx.sched.suspend(L, w, what);
   }
 
-  newWait(state: string, s: LSock | null, what: string): SockWait {
+  /** A wait of the running task; on socket `s`, one that frees s's reader slot when it completes. */
+  newWait(state: string, s: LSock | null, what: string): Wait {
     const task = this.current;
     if (!task) throw new LuaRaise(`${what}: no coroutine to suspend`);
-    return new SockWait(state, task, s);
+    return s ? new SockWait(state, task, s) : new Wait(state, task);
+  }
+
+  /** Completes a wait (the same as `w.complete(push, nested)`). */
+  complete(w: Wait, push: (L: LState) => number, nested = false): void {
+    w.complete(push, nested);
   }
 
   // ---- closing ------------------------------------------------------------------------------

@@ -415,7 +415,7 @@ export class TlsLib {
         raw.destroy();
         return;
       }
-      sockets.complete(w, (L) => {
+      w.complete((L) => {
         if (err || !ts) {
           sockets.closeSock(s);
           return sockets.nilErr(L, err ?? 'sslhandshake');

@@ -12,6 +12,7 @@ import { T_NUMBER, T_STRING, type LState } from '../vm/lua-vm.js';
 import { UdpSocket, osError } from '../net/udp-socket.js';
 import { SockWait, type LSock, type SocketLib } from './socket.js';
 import { ipVersion, isIPv4, isIPv6 } from '../net/resolve.js';
+import { Wait } from '../sched/waiter.js';
 import type { BaContext } from './context.js';
 
 /** Above this many queued bytes a cosocket writer waits for the queue to empty (§5). */
@@ -71,11 +72,12 @@ export class UdpLib {
     if (conv === null) return sockets.nilErr(L, 'incorrectuse');
     const task = sched.current;
     if (!task) throw new LuaRaise('udpcon: no coroutine to suspend');
-    const w = new SockWait('connect', task, conv ?? null);
+    const sw = conv ? new SockWait('connect', task, conv) : null;
+    const w = sw ?? new Wait('connect', task);
     let u: UdpSocket | null = null;
     if (conv) {
       conv.hadNet = true;
-      conv.reader = w;
+      conv.reader = sw;
     }
     w.onAbort = () => {
       if (conv && conv.reader === w) conv.reader = null;
@@ -89,7 +91,7 @@ export class UdpLib {
       if (synchronous) {
         w.done = true;
         syncResult = push;
-      } else sockets.complete(w, push);
+      } else w.complete(push);
     };
     const fail = (err: string, text?: string): void => {
       u?.close();
@@ -245,20 +247,20 @@ export class UdpLib {
     const target = (ip: string): string => (u.ipv6 && isIPv4(ip) ? `::ffff:${ip}` : ip);
     const task = sched.current;
     if (!task) throw new LuaRaise('sendto: no coroutine to suspend');
-    const w = new SockWait('write', task, null);
+    const w = new Wait('write', task);
     const ip = sockets.resolve(host, u.ipv6, (err, ip, text) => {
       if (w.done) return;
       if (err) {
-        sockets.complete(w, (L) => sockets.nilErr(L, 'gethostbyname', text));
+        w.complete((L) => sockets.nilErr(L, 'gethostbyname', text));
         return;
       }
       if (s.closed) {
-        sockets.complete(w, (L) => sockets.nilErr(L, 'socketwritefailed'));
+        w.complete((L) => sockets.nilErr(L, 'socketwritefailed'));
         return;
       }
       const to = this.destination(u, target(ip), port);
       const cb = (err: Error | null): void => {
-        sockets.complete(w, (L) => {
+        w.complete((L) => {
           if (err) return sockets.nilErr(L, 'socketwritefailed');
           vm.pushBoolean(L, true);
           return 1;
@@ -320,9 +322,9 @@ export class UdpLib {
     }
     // Synchronous: true once the kernel has the datagram (§5).
     if (!cur) throw new LuaRaise('write: no coroutine to suspend');
-    const w = new SockWait('write', cur, null);
+    const w = new Wait('write', cur);
     out((err) => {
-      sockets.complete(w, (L) => {
+      w.complete((L) => {
         if (!err) {
           vm.pushBoolean(L, true);
           return 1;
@@ -337,9 +339,9 @@ export class UdpLib {
   /** A cosocket writer waits until nothing is queued (§5 rule 2). */
   private waitDrain(st: UdpState, L: LState): number {
     const { vm, sched } = this.ctx;
-    const w = new SockWait('write', sched.current!, null);
+    const w = new Wait('write', sched.current!);
     const cb = (ok: boolean): void => {
-      this.sockets.complete(w, (L) => {
+      w.complete((L) => {
         if (!ok) return this.sockets.nilErr(L, 'socketclosed');
         vm.pushBoolean(L, true);
         return 1;

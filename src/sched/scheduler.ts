@@ -5,7 +5,7 @@
  * the event that completes the wait pushes the results onto the task's coroutine and calls
  * `resume`.
  *
- * One suspension contract (style.md item 3): a host function either completes at once or
+ * One suspension contract (waiter.ts): a host function either completes at once or
  * registers a waiter and returns `sched.suspend(L, waiter)`. Yields are the expensive path
  * (~2.4 µs, a thrown longjmp in WASM), so callers must complete without suspending whenever
  * the answer is already there.
@@ -13,15 +13,11 @@
 import { LuaError, LuaRaise } from '../vm/lua-error.js';
 import { LUA_OK, LUA_YIELD, LuaVM, T_LIGHTUSERDATA, type LState } from '../vm/lua-vm.js';
 import type { TraceLog } from './trace-log.js';
+import type { Waiter } from './waiter.js';
 
 export type TaskKind = 'cosocket' | 'job' | 'timer' | 'preload' | 'script' | 'page' | 'startup';
 
-/** What a suspended task waits for. `state` is what `sock:state()` reports while waiting. */
-export interface Waiter {
-  readonly state: string;
-  /** Detaches the waiter from its event source (timer cleared, socket reader removed). */
-  abort(): void;
-}
+export type { Waiter } from './waiter.js';
 
 export interface TaskHooks {
   /** The function returned; its `nres` results are on the task's coroutine. */
@@ -50,6 +46,7 @@ export class Task {
     readonly co: LState,
     readonly ref: number,
     readonly hooks: TaskHooks,
+    readonly sched: Scheduler,
   ) {}
 }
 
@@ -104,7 +101,7 @@ export class Scheduler {
    */
   create(kind: TaskKind, hooks: TaskHooks = {}): Task {
     const { co, ref } = this.vm.newThread();
-    const task = new Task(kind, co, ref, hooks);
+    const task = new Task(kind, co, ref, hooks, this);
     this.tasks.set(co, task);
     return task;
   }

@@ -5,11 +5,10 @@
  * `.preload` runs, so `require"x"` finds `<app>/.lua/x.lua` (in Mako an app calls
  * `mako.createloader(io)` for that).
  */
-import { LuaRaise } from '../vm/lua-error.js';
 import { T_TABLE, T_USERDATA, type LState } from '../vm/lua-vm.js';
 
 const DIR_MAGIC = 0x44_49_52_31; // "DIR1"
-import type { Waiter } from '../sched/scheduler.js';
+import { Wait } from '../sched/waiter.js';
 import type { Runtime } from '../app/runtime.js';
 import { App, AppError, loadApp } from '../app/app-loader.js';
 import type { AppSpec } from '../app/config.js';
@@ -216,19 +215,8 @@ export class MakoApps {
   /** Runs `work` while the calling coroutine waits; resumes it with what `done` pushes. */
   private wait(L: LState, what: string, work: () => Promise<(L: LState) => number>): number {
     const { sched } = this.rt;
-    const task = sched.current;
-    if (!task) throw new LuaRaise(`${what}: no coroutine to suspend`);
-    let active = true;
-    const w: Waiter = {
-      state: what,
-      abort() {
-        active = false;
-      },
-    };
-    const finish = (push: (L: LState) => number): void => {
-      if (!active || task.done || task.waiting !== w) return;
-      sched.resume(task, push(task.co));
-    };
+    const w = Wait.of(sched, what, what);
+    const finish = (push: (L: LState) => number): void => w.complete(push);
     work().then(finish, (e: unknown) =>
       finish((L) => {
         this.rt.vm.pushNil(L);
