@@ -15,8 +15,11 @@ export type SockKind = 'event' | 'tcp' | 'listen' | 'udp' | 'ws';
  * sockets change the TCP behaviour of this file. Each is optional; absent = TCP.
  */
 export interface SockExt {
-  /** Pushes one read result onto L if one is available now; returns the count or -1. */
-  tryRead?(L: LState, recvfrom: boolean): number;
+  /**
+   * `sock:read` on this kind (UDP: udp.ts, WebSocket: websocket.ts): pushes one read result
+   * onto L if one is available now; returns the count, or -1 to wait.
+   */
+  read?(L: LState, recvfrom: boolean): number;
   /** A read timeout fired: push its results. */
   onTimeout?(L: LState): number;
   /** Input is waiting that a read would return (after an outside `disable`). */

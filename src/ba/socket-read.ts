@@ -1,7 +1,8 @@
 /**
- * `sock:read` on a TCP socket and the read events of its connection. A read returns data that
- * is already buffered without yielding; otherwise it registers the socket's reader and
- * suspends, and the connection's readable event resumes it (style: one suspension contract).
+ * `sock:read` for every socket object, and the read events of a TCP connection. A read
+ * returns data that is already buffered without yielding; otherwise it registers the socket's
+ * reader and suspends, and the readable event completes the wait (sched/waiter.ts). UDP and
+ * WebSocket sockets answer through their `ext.read` (`sock:read` in udp.ts, websocket.ts).
  */
 import { clampTimeout } from './args.js';
 import type { NetSocket } from '../net/tcp-dial.js';
@@ -52,7 +53,7 @@ export function onReadable(lib: SocketLib, s: LSock): void {
  * returns -1 when it would have to wait.
  */
 export function readNow(lib: SocketLib, s: LSock, L: LState, recvfrom = false): number {
-  const custom = s.ext.tryRead;
+  const custom = s.ext.read;
   if (custom) return custom(L, recvfrom);
   const conn = s.conn;
   if (!conn) return lib.nilErr(L, 'socketreadfailed');
@@ -98,7 +99,7 @@ export function read(lib: SocketLib, L: LState): number {
     return lib.waitOn(L, s, w, 'read');
   }
   if (s.closed) {
-    const custom = s.ext.tryRead;
+    const custom = s.ext.read;
     if (custom && s.kind === 'udp') return custom(L, recvfrom);
     return deadRead(lib, L, s);
   }

@@ -423,18 +423,8 @@ export class SocketLib {
         if (custom) return custom(L);
         throw new LuaRaise('Invalid op: Not a DGRAM socket');
       },
-      upgrade: (L) => this.sslNotEnabled(L, 'upgrade'),
-      trusted: (L) => this.sslNotEnabled(L, 'trusted'),
-      certificate: (L) => this.sslNotEnabled(L, 'certificate'),
-      cipher: (L) => this.sslNotEnabled(L, 'cipher'),
-      isresumed: (L) => this.sslNotEnabled(L, 'isresumed'),
-      relsession: (L) => this.sslNotEnabled(L, 'relsession'),
+      // upgrade, trusted, certificate, cipher, isresumed, relsession: tls.ts (every socket).
     };
-  }
-
-  private sslNotEnabled(L: LState, fname: string): number {
-    this.checkSock(L, 1, fname);
-    return this.nilErr(L, 'sslnotenabled');
   }
 
   private name(L: LState, peer: boolean): number {

@@ -126,7 +126,7 @@ export class TlsLib {
     vm.setHost(L, -1, 'sharkclient', (L) => this.sharkclient(L));
     vm.pop(L, 1);
 
-    // Socket methods (replacing the plain-socket versions, which keep their answer).
+    // The TLS methods of every socket object (a plain socket answers nil, "sslnotenabled").
     const s = this.sockets;
     s.addMethod(L, 'upgrade', (L) => this.upgrade(L));
     s.addMethod(L, 'trusted', (L) => this.trusted(L));

@@ -1,7 +1,7 @@
 /**
  * UDP for `ba.socket` (shared/spec/ba-socket.md §2.3, §3.4, §7): `ba.socket.udpcon` and the
  * UDP behaviour of the socket methods, plugged into SocketLib through the per-socket hooks in
- * `LSock.ext` (tryRead, write, sendto, setoption, addr, udpClose, onTimeout, hasData, rebind).
+ * `LSock.ext` (read, write, sendto, setoption, addr, udpClose, onTimeout, hasData, rebind).
  *
  * Modes are those of TCP: a blocking socket (any context, only the caller waits [D5]); a
  * cosocket attached with `s:event(fn)`; and a `ba.socket.event` coroutine whose own object
@@ -154,7 +154,7 @@ export class UdpLib {
     const st: UdpState = { sock: s, u, sticky: false, dontroute: false };
     s.ext = {
       udp: u,
-      tryRead: (L: LState, recvfrom: boolean) => this.tryRead(st, L, recvfrom),
+      read: (L: LState, recvfrom: boolean) => this.read(st, L, recvfrom),
       onTimeout: (L: LState) => this.sockets.nilErr(L, 'timeout'),
       hasData: () => u.available > 0 || u.error !== null,
       write: (L: LState, data: Uint8Array) => this.write(st, L, data),
@@ -173,10 +173,10 @@ export class UdpLib {
   }
 
   /**
-   * One datagram, or -1 to wait (§7). The recvfrom form (`data, ip, port, isIPv6`) is for
+   * `sock:read` on a UDP socket: one datagram, or -1 to wait. The recvfrom form (`data, ip, port, isIPv6`) is for
    * cosocket reads only; a blocking read ignores the flag.
    */
-  private tryRead(st: UdpState, L: LState, recvfrom: boolean): number {
+  private read(st: UdpState, L: LState, recvfrom: boolean): number {
     const { vm } = this.ctx;
     const s = st.sock;
     if (s.closed) return this.sockets.deadRead(L, s);

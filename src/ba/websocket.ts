@@ -1,7 +1,7 @@
 /**
  * WebSocket sockets for `ba.socket` (shared/spec/ba-socket.md §9, server.md §6–7,
  * compat-decisions D1–D3): a socket object of kind 'ws' over a TcpConn, plugged into SocketLib
- * through the per-socket hooks in `LSock.ext` (tryRead, write, onClose, hasData, rebind). The
+ * through the per-socket hooks in `LSock.ext` (read, write, onClose, hasData, rebind). The
  * frame codec is src/ws/ (no Lua); this file maps its results to Lua values and its frames to
  * the write queue.
  *
@@ -203,7 +203,7 @@ export class WebSocketLib {
     // Merged, not replaced: a TLS layer may keep its own hooks (certificate, cipher) here.
     Object.assign(s.ext, {
       ws: st,
-      tryRead: (L: LState) => this.tryRead(st, L),
+      read: (L: LState) => this.read(st, L),
       write: (L: LState, data: Uint8Array, isText: boolean) => this.write(st, L, data, isText),
       writeString: (L: LState, isText: boolean) => this.writeString(st, L, isText),
       onClose: () => this.onClose(st),
@@ -230,8 +230,8 @@ export class WebSocketLib {
     };
   }
 
-  /** A read on an open WebSocket: the §9 table. */
-  private tryRead(st: WsState, L: LState): number {
+  /** `sock:read` on an open WebSocket: one message (or a piece of a long one), or -1 to wait. */
+  private read(st: WsState, L: LState): number {
     const { vm } = this.ctx;
     const s = st.sock;
     if (s.closed) return this.sockets.deadRead(L, s);
