@@ -9,6 +9,7 @@ import { decodeRequestParams, type FormParams } from '../http/form-decoder.js';
 import { LuaRaise } from '../vm/lua-error.js';
 import { LUA_REGISTRYINDEX, T_NIL, T_NUMBER, T_STRING, type LState } from '../vm/lua-vm.js';
 import type { Task, Waiter } from '../sched/scheduler.js';
+import { Wait } from '../sched/waiter.js';
 import type { BodyStream } from '../http/body-stream.js';
 import { MultipartParser, multipartBoundary, type MultipartEvent } from '../http/multipart-parser.js';
 import { HandleTable } from '../vm/handles.js';
@@ -487,21 +488,17 @@ export class RequestLib {
     const now = stream.read(size);
     if (now !== undefined) return push(L, now);
     const task = sched.current;
-    let live = true;
-    const w: Waiter = {
-      state: 'read',
-      abort: () => {
-        live = false;
-      },
-    };
+    if (!task) throw new LuaRaise('rawrdr must run in a coroutine of the runtime');
+    const w = new Wait('read', task);
+    // A readable event without a whole piece waits again; the wait completes with a piece.
     const wait = (): void =>
       stream.onReadable(() => {
-        if (!live || !task || task.done || task.waiting !== w) return;
+        if (w.done || !w.live) return;
         const deliver = (): void => {
-          if (!live || task.done || task.waiting !== w) return;
+          if (w.done || !w.live) return;
           const v = r.live && !r.taken ? stream.read(size) : null;
           if (v === undefined) wait();
-          else sched.resume(task, push(task.co, v));
+          else w.complete((co) => push(co, v));
         };
         // Never resume in the middle of running Lua.
         if (sched.current) sched.post(deliver);

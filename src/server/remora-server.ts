@@ -10,8 +10,8 @@ import { Runtime } from '../app/runtime.js';
 import { defaultServerConfig, loadConfig, type AppSpec, type ServerConfig } from '../app/config.js';
 import { installMako } from '../app/mako.js';
 import { consoleLog, type TraceLog } from '../sched/trace-log.js';
-import type { Waiter } from '../sched/scheduler.js';
-import { LuaError } from '../vm/lua-error.js';
+import { Wait } from '../sched/waiter.js';
+import { LuaError, LuaRaise } from '../vm/lua-error.js';
 import { luaToJs, pushJs, type LuaValue } from '../vm/lua-values.js';
 import { startAppServer, type AppServer } from './app-server.js';
 
@@ -199,17 +199,10 @@ export function registerLuaFunction(rt: Runtime, name: string, fn: LuaCallable):
       return 2;
     }
     const task = sched.current;
-    let live = true;
-    const w: Waiter = {
-      state: 'wait',
-      abort() {
-        live = false;
-      },
-    };
-    const settle = (ok: boolean, v: unknown): void => {
-      if (!live || !task || task.done || task.waiting !== w) return;
-      const deliver = (): void => {
-        const co = task.co;
+    if (!task) throw new LuaRaise(`${name} must run in a coroutine of the runtime`);
+    const w = new Wait('wait', task);
+    const settle = (ok: boolean, v: unknown): void =>
+      w.complete((co) => {
         try {
           vm.pushBoolean(co, ok);
           if (ok) pushJs(vm, co, v);
@@ -219,11 +212,8 @@ export function registerLuaFunction(rt: Runtime, name: string, fn: LuaCallable):
           vm.pushBoolean(co, false);
           vm.pushString(co, (e as Error).message);
         }
-        sched.resume(task, 2);
-      };
-      if (sched.current) sched.post(deliver);
-      else deliver();
-    };
+        return 2;
+      });
     result.then(
       (v) => settle(true, v),
       (e) => settle(false, e),
