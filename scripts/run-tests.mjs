@@ -1,6 +1,6 @@
 // Runs every compiled test file (dist/test/**/*.test.js) with node's test runner, then the Lua
 // blocks and the seed examples once more with a peer that sends one byte at a time and with
-// the handle-leak check on (style.md item 10).
+// the handle-leak check on.
 // Usage: node scripts/run-tests.mjs [filter-substring ...]   (a filter skips the second pass)
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';

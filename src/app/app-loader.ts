@@ -1,5 +1,5 @@
 /**
- * Apps (server.md §3): a directory mounted at a URL name, with a `.preload` script run in the
+ * Apps: a directory mounted at a URL name, with a `.preload` script run in the
  * app's own environment (`io`, `dir`, `app`; `__index` to `_G`) and an optional `onunload`
  * function called at shutdown.
  */

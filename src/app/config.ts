@@ -1,5 +1,5 @@
 /**
- * The configuration file (server.md §2): a Lua chunk whose global assignments are the
+ * The configuration file: a Lua chunk whose global assignments are the
  * settings. It runs in a throw-away VM with no `ba` library, so a config file cannot start
  * sockets; unknown keys are kept and ignored.
  */

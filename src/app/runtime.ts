@@ -147,7 +147,7 @@ export class Runtime {
   }
 
   /**
-   * Graceful shutdown (server.md §8): onunload of each unit (most recent first), then every
+   * Graceful shutdown: onunload of each unit (most recent first), then every
    * waiting cosocket gets nil,"sysshutdown", then exit with `code`.
    */
   shutdown(code = 0): Promise<void> {

@@ -1,5 +1,5 @@
 /**
- * `ba.bytearray` (ba-support.md §1): mutable byte buffers with a movable window.
+ * `ba.bytearray`: mutable byte buffers with a movable window.
  *
  * The bytes live inside the Lua userdata itself, so Lua's garbage collector accounts for them
  * and frees them, and a socket can send a window straight out of WASM memory without an
@@ -18,7 +18,7 @@ import type { BaContext } from './context.js';
 
 const BTA_TAG = 0x42_54_41_31; // "BTA1"
 const HEADER = 16;
-/** Largest allocation; WASM memory is capped at 2 GiB anyway (lua-vm.md pitfall 7). */
+/** Largest allocation; WASM memory is capped at 2 GiB anyway (one WASM instance). */
 const MAX_SIZE = 0x4000_0000;
 
 /** A bytearray seen from TypeScript: its userdata address and current geometry. */
@@ -103,7 +103,7 @@ export class BytearrayLib {
     vm.setField(L, -2, 'bytearray');
     vm.pop(L, 1);
 
-    // Metatable name "BTA" as in BAS (§1).
+    // Metatable name "BTA" as in BAS.
     vm.newMetatable(L, 'BTA');
     vm.setHost(L, -1, '__index', (L) => this.index(L));
     vm.setHost(L, -1, '__newindex', (L) => this.newindex(L));
@@ -119,7 +119,7 @@ export class BytearrayLib {
     this.mtRef = vm.ref(L);
     vm.pop(L, 1);
 
-    // Sockets send a bytearray's window (ba-socket.md §5).
+    // Sockets send a bytearray's window.
     this.ctx.extraBytes.push((L, idx) => {
       const b = this.toBta(L, idx);
       return b ? this.windowView(b) : null;

@@ -1,7 +1,7 @@
 /**
  * Globals and small `ba.*` functions every context needs: `trace`, `tracep`, `print`,
  * `ba.sleep`, `ba.clock`, `ba.version`, the scheduler-aware `coroutine` functions, and the
- * replacements of stdlib calls that would block or kill the host (compat-decisions.md D6).
+ * replacements of stdlib calls that would block or kill the host (docs/compat.md).
  */
 import { LuaRaise } from '../vm/lua-error.js';
 import { T_BOOLEAN, T_NUMBER, type LState } from '../vm/lua-vm.js';
@@ -15,7 +15,7 @@ local co_resume, co_yield, co_create, co_status = coroutine.resume, coroutine.yi
 local select, error, getinfo = select, error, debug.getinfo
 
 -- A coroutine created by the script that waits on the host yields 'marker'; pass the wait up
--- to the runtime's coroutine and hand the results back down (shared/notes/lua-vm.md).
+-- to the runtime's coroutine and hand the results back down.
 local function pass(co, ok, ...)
   if ok and select('#', ...) == 1 and (...) == marker and co_status(co) == 'suspended' then
     return pass(co, co_resume(co, co_yield(marker)))

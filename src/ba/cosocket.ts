@@ -13,7 +13,7 @@ export function eventFn(lib: SocketLib, L: LState): number {
   const { vm, args } = lib.ctx;
   args.checkFunction(L, 1, 'event');
   const s = lib.newSock('event');
-  s.dead = 1; // read() without a time behaves as on a closed socket (§2.4)
+  s.dead = 1; // read() without a time behaves as on a closed socket
   const nargs = vm.top(L) - 1;
   const task = startCosocket(lib, L, s, 1, nargs, true);
   if (task.done) {
@@ -88,7 +88,7 @@ export function eventMethod(lib: SocketLib, L: LState): number {
   const nextra = Math.max(0, vm.top(L) - 3);
   let target = s;
   if (s.owner && s.owner === cur) {
-    // Called from the own coroutine: the connection moves to a new object (§3.1).
+    // Called from the own coroutine: the connection moves to a new object.
     target = lib.newSock(s.kind);
     moveNet(lib, s, target);
     lib.closeSock(s);
@@ -150,7 +150,7 @@ export function enable(lib: SocketLib, L: LState): number {
     w.done = true;
     s.disabled = null;
     const n = vm.top(L) - 1;
-    // Runs the coroutine now, before enable returns (§6).
+    // Runs the coroutine now, before enable returns.
     vm.xmove(L, o.co, n);
     sched.resume(o, n);
     vm.pushBoolean(L, !o.done);

@@ -1,5 +1,5 @@
 /**
- * Random numbers, encodings and hashing (ba-support.md §5): `ba.crypto.hash`, `ba.rnd`,
+ * Random numbers, encodings and hashing: `ba.crypto.hash`, `ba.rnd`,
  * `ba.rnds`, `ba.rndbs`, `ba.b64encode`/`b64decode`, `ba.b64urlencode`/`b64urldecode`,
  * `ba.urlencode`/`urldecode`. Random values come from node:crypto (a CSPRNG).
  */

@@ -1,11 +1,11 @@
 /**
  * What `ba.openio` IO objects and the standard `io` library replacement share: running an
- * fs-op for a Lua call (one suspension contract, style.md item 3) and the registry of open
+ * fs-op for a Lua call (one suspension contract) and the registry of open
  * file objects.
  *
  * `run` completes at once when the operation needs no request (data already buffered);
  * otherwise it suspends only the calling coroutine and resumes it from the libuv callback
- * (compat-decisions.md D5). Where Lua cannot yield (metamethods, `require` searchers,
+ * (docs/compat.md). Where Lua cannot yield (metamethods, `require` searchers,
  * table.sort comparators, the main state) it performs the requests synchronously instead.
  * Operations on one file are serialized: a second coroutine queues behind the first.
  */

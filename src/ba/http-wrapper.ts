@@ -1,5 +1,5 @@
 /**
- * `require"http"` (ba-support.md §9): a Lua wrapper around an httpc object with the same
+ * `require"http"`: a Lua wrapper around an httpc object with the same
  * methods, following redirects inside `status()`, `read()`, `header()` and `headerpairs()`.
  * Its field `raw` is the httpc object (ba.socket.http2sock accepts either). Loaded as the
  * `package.preload.http` function by src/ba/httpc.ts.

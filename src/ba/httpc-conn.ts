@@ -180,7 +180,7 @@ function startTls(ctx: BaContext, sockets: SocketLib, so: NetSocket, host: strin
       vm.pushRef(L, sharkRef);
       vm.setField(L, -2, 'shark');
     } else {
-      // ba-support.md §9: without `shark`, the default client context, ba.sharkclient().
+      // As BAS: without `shark`, the default client context, ba.sharkclient().
       ctx.pushBa(L);
       vm.getField(L, -1, 'sharkclient');
       vm.rotate(L, -2, 1);

@@ -1,18 +1,17 @@
 /**
- * The HTTP client: `require"httpc"` (ba-support.md §9) and the `require"http"` wrapper that
+ * The HTTP client: `require"httpc"` and the `require"http"` wrapper that
  * follows redirects, both registered in `package.preload`. One httpc object is one HTTP/1.1
  * client connection (kept alive between requests to the same origin when `persistent`), used by
  * one coroutine at a time; every call that talks to the network suspends only the calling
- * coroutine (compat-decisions D5).
+ * coroutine (docs/compat.md).
  *
- * Requests to ws:// and wss:// URLs send the WebSocket upgrade (random key, D1); after the 101
+ * Requests to ws:// and wss:// URLs send the WebSocket upgrade (a random key, docs/compat.md); after the 101
  * `ba.socket.http2sock(h)` (src/ba/websocket.ts) takes the connection over through `handoff`.
  *
  * TLS (https, wss): through SocketLib's `tlsConnect` hook when the TLS module (src/ba/tls.ts)
  * has installed one, so `shark` contexts work as for `ba.socket.connect`; without it, node:tls
  * with its defaults. Proxies: HTTP (absolute-form requests, CONNECT tunnels for TLS or with
- * `proxycon`) and SOCKS5 (`socks = true`), with the `prx…`/`proxyauth` errors of
- * ba-socket.md §10.
+ * `proxycon`) and SOCKS5 (`socks = true`), with BAS's `prx…`/`proxyauth` errors.
  */
 import { clampTimeout } from './args.js';
 import { isIPv6 } from '../net/resolve.js';
@@ -338,7 +337,7 @@ export class HttpcLib {
     let wsKey: string | null = null;
     const wsDeflate = isWs && args.optField(L, 2, 'deflate').bool === true;
     if (isWs) {
-      // ba-support.md §9: Upgrade, Connection, Sec-WebSocket-Version 13, a random key (D1), no Origin.
+      // Upgrade, Connection, Sec-WebSocket-Version 13, a random key (docs/compat.md), no Origin.
       wsKey = newClientKey();
       const upgrade = clientUpgradeHeaders(wsKey);
       // Option `deflate`: offer permessage-deflate (RFC 7692); the script's own offer is replaced.
@@ -568,7 +567,7 @@ export class HttpcLib {
       else args.argError(2, 'read', 'invalid format');
     } else if (t !== T_NONE && t !== T_NIL) max = Math.max(1, args.checkInteger(L, 2, 'read'));
     return this.withHead(L, h, 'read', (ex) => {
-      // ba-support.md §9: the body of an error response reads as nil.
+      // As in BAS, the body of an error response reads as nil.
       if (ex.head!.status >= 400 || ex.head!.status === 101) return (L) => (vm.pushNil(L), 1);
       const err = pumpBody(h.conn!, ex);
       if (err) {

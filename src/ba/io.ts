@@ -1,5 +1,5 @@
 /**
- * IO objects (ba-support.md §6): `ba.openio(name)`, `ba.mkio(io, path)`, the IO methods
+ * IO objects: `ba.openio(name)`, `ba.mkio(io, path)`, the IO methods
  * (`open`, `stat`, `files`, `mkdir`, `rmdir`, `remove`, `rename`, `realpath`, `resourcetype`,
  * `loadfile`, `dofile`) and BAS file objects, whose `read()` without an argument returns the
  * next block of up to 1024 bytes (there is no line mode). Each app gets an IO rooted at its

@@ -121,7 +121,7 @@ export class Decoder {
       this.pos++;
       this.skipWs();
       this.value(depth);
-      vm.m._lua_rawset(L, -3);
+      vm.rawSet(L, -3);
       this.skipWs();
       const c = this.s[this.pos];
       if (c === 0x2c) {

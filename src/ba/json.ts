@@ -1,5 +1,5 @@
 /**
- * `ba.json` (ba-support.md §5): encode Lua values as JSON text and decode JSON text into Lua
+ * `ba.json`: encode Lua values as JSON text and decode JSON text into Lua
  * values, working on the Lua stack directly and on bytes, so Lua strings (binary) survive a
  * round trip unchanged.
  *

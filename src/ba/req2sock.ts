@@ -77,7 +77,7 @@ export function installReq2Sock(ctx: BaContext, sockets: SocketLib, requests: Re
     conn.flush();
     const rest = conn.detach();
     s.conn = null;
-    // Unusable afterwards (server.md §6); a coroutine waiting on it gets nil, "socketclosed".
+    // Unusable afterwards; a coroutine waiting on it gets nil, "socketclosed".
     sockets.closeSock(s);
     opts.giveBack(conn.sock, Buffer.concat([pushback, rest]));
     return 0;

@@ -1,5 +1,5 @@
 /**
- * The LSP `request`/`response` object (server.md §5): one userdata per page request, the same
+ * The LSP `request`/`response` object: one userdata per page request, the same
  * object under both names, with BAS's method names. The HTTP side (parsing, framing) is
  * src/http's; this file is only what Lua sees of it. The page runner (src/server/lsp-pages.ts)
  * creates one per request with `RequestLib.create` and releases it when the page ends.
@@ -112,7 +112,7 @@ export class LRequest {
     return this.paramsCache;
   }
 
-  /** Absolute URL without the query (server.md §5 `url()`). */
+  /** Absolute URL without the query (`request:url()`). */
   url(): string {
     const h = this.exchange.head;
     const scheme = this.exchange.secure ? 'https' : 'http';
@@ -607,7 +607,7 @@ export class RequestLib {
     return 3;
   }
 
-  /** Methods of the request/response object (server.md §5). */
+  /** Methods of the request/response object. */
   private methods(): Record<string, (L: LState) => number> {
     const { vm, args } = this.ctx;
     const out = (L: LState, fname: string): LRequest | null => {

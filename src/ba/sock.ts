@@ -86,7 +86,7 @@ export class LSock {
   owner: Task | null = null;
   sMode = false;
   closed = false;
-  /** Dead-socket protocol (§4): reads after close. 1 = next read fails once more, 2 = raise. */
+  /** Dead-socket protocol: reads after close. 1 = next read fails once more, 2 = raise. */
   dead = 0;
   /** The object has (or had) a network socket: connect/bind inside its coroutine refused. */
   hadNet = false;

@@ -13,8 +13,8 @@ import type { SocketLib } from './socket.js';
 import { NO_PENDING, sockCount, type LSock } from './sock.js';
 import type { Wait } from '../sched/waiter.js';
 
-/** Options common to connect/bind/udpcon (§1); a non-table is ignored. */
-/** Options common to connect/bind/udpcon (§1). */
+/** Options common to connect/bind/udpcon; a non-table is ignored. */
+/** Options common to connect/bind/udpcon. */
 export interface SockOpts {
   intf?: string;
   ipv6: boolean;

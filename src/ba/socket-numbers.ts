@@ -44,7 +44,7 @@ export function numberFunctions(ctx: BaContext): Record<string, (L: LState) => n
   };
 }
 
-/** ba.socket.n2h (§2.5): sizes 1-7 unsigned, 8 two's complement. */
+/** ba.socket.n2h: sizes 1-7 unsigned, 8 two's complement. */
 export function n2h(size: number, str: Uint8Array, offset = 1): number | bigint {
   if (size < 1 || size > 8) throw new LuaRaise('Invalid size');
   if (offset < 1 || offset - 1 + size > str.length) throw new LuaRaise('Invalid offset');
@@ -54,7 +54,7 @@ export function n2h(size: number, str: Uint8Array, offset = 1): number | bigint 
   return v;
 }
 
-/** ba.socket.h2n (§2.5): the low `size` bytes of the 64-bit value, big-endian. */
+/** ba.socket.h2n: the low `size` bytes of the 64-bit value, big-endian. */
 export function h2n(size: number, n: bigint): Buffer {
   if (size < 1 || size > 8) throw new LuaRaise('Invalid size');
   const b = Buffer.alloc(size);

@@ -68,7 +68,7 @@ export function readNow(lib: SocketLib, s: LSock, L: LState, recvfrom = false): 
   return -1;
 }
 
-/** Reads on a closed socket: once more nil,"socketreadfailed", then raise (§4). */
+/** Reads on a closed socket: once more nil,"socketreadfailed", then raise. */
 export function deadRead(lib: SocketLib, L: LState, s: LSock): number {
   if (s.dead < 2) {
     s.dead = 2;
@@ -92,7 +92,7 @@ export function read(lib: SocketLib, L: LState): number {
     if (vm.type(L, 3) === T_BOOLEAN) recvfrom = vm.toBoolean(L, 3);
   } else if (t2 === T_BOOLEAN) recvfrom = vm.toBoolean(L, 2);
   if (s.kind === 'event' && !s.closed) {
-    // A socket-less cosocket: read(ms) sleeps (§2.4); read() acts as on a closed socket.
+    // A socket-less cosocket: read(ms) sleeps; read() acts as on a closed socket.
     if (ms === null) return deadRead(lib, L, s);
     const w = lib.newWait('read', s, 'read');
     w.timer = setTimeout(() => w.complete((L) => lib.nilErr(L, 'timeout')), clampTimeout(ms));

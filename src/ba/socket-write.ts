@@ -9,7 +9,7 @@ import { T_BOOLEAN, T_NIL, T_NONE, T_NUMBER, T_STRING, type LState } from '../vm
 import type { SocketLib } from './socket.js';
 import type { LSock } from './sock.js';
 
-/** Above this many queued bytes a cosocket writer waits for the queue to empty (§5). */
+/** Above this many queued bytes a cosocket writer waits for the queue to empty. */
 const COSOCKET_WRITE_THRESHOLD = 1400;
 
 /**
@@ -93,7 +93,7 @@ export function write(lib: SocketLib, L: LState): number {
 }
 
 /**
- * Sends bytes on a stream socket with the queue rules of §5. `data` may be a view into WASM
+ * Sends bytes on a stream socket with BAS's queue rules. `data` may be a view into WASM
  * memory; it is copied before Node keeps it. A `frame` hook sends `data` its own way (as a
  * WebSocket frame) and must copy whatever it keeps past the call.
  */
@@ -139,7 +139,7 @@ export function writeBytes(lib: SocketLib, L: LState, s: LSock, data: Uint8Array
     vm.pushInteger(L, conn.queued);
     return 2;
   }
-  // Synchronous write: true once every byte is with the kernel (§5); otherwise the writer
+  // Synchronous write: true once every byte is with the kernel; otherwise the writer
   // waits for the queue to drain. (Not batched: a close right after must not find the
   // bytes still queued.)
   send();

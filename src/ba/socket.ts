@@ -1,10 +1,9 @@
 /**
  * `ba.socket`: what Lua sees of TCP sockets (and the hooks UDP, TLS and WebSocket sockets plug
- * into). Behaviour, return values and error strings follow shared/spec/ba-socket.md; section
- * numbers below refer to it.
+ * into). Behaviour, return values and error strings are BAS's.
  *
  * Every method either completes at once or registers a waiter and suspends the calling
- * coroutine (style.md item 3). Reads and writes that can complete at once never yield.
+ * coroutine. Reads and writes that can complete at once never yield.
  */
 import { flushWriteBatches, type TcpConn } from '../net/tcp-conn.js';
 import { isIPv6, resolveHost } from '../net/resolve.js';
@@ -179,7 +178,7 @@ export class SocketLib {
     this.weakRef = vm.ref(L);
 
     // One metatable that holds every method and is its own __index, named "_BASOCK", as in
-    // BAS: `pairs(getmetatable(sock))` lists the methods, and scripts may add their own (§1).
+    // BAS: `pairs(getmetatable(sock))` lists the methods, and scripts may add their own.
     vm.newMetatable(L, '_BASOCK');
     const m = this.methods();
     for (const [name, fn] of Object.entries(m)) vm.setHost(L, -1, name, fn);
@@ -276,7 +275,7 @@ export class SocketLib {
     return null;
   }
 
-  // ---- module functions (§2) ------------------------------------------------------------------
+  // ---- module functions ------------------------------------------------------------------
 
   private functions(): Record<string, (L: LState) => number> {
     const { vm } = this.ctx;
@@ -363,7 +362,7 @@ export class SocketLib {
   /** Hook for TLS listeners: wraps an accepted plain socket. */
   tlsAccept: ((s: LSock, so: NetSocket) => NetSocket) | null = null;
 
-  // ---- methods (§3) ---------------------------------------------------------------------------
+  // ---- methods ---------------------------------------------------------------------------
 
   private methods(): Record<string, (L: LState) => number> {
     const { vm, args } = this.ctx;

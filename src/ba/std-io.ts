@@ -2,7 +2,7 @@
  * Host-backed replacements for the standard Lua `io.open`, `io.lines(filename)`, `io.type`,
  * `io.close`, `os.remove` and `os.rename`. wasmoon's own versions work on emscripten's in-memory file system, which
  * scripts cannot tell apart from the real one until their data vanishes
- * (shared/notes/lua-vm.md pitfall 6). These open real files (paths relative to the process's
+ * (the VM's own io library reads a virtual in-memory file system). These open real files (paths relative to the process's
  * working directory, no IO sandbox) and behave like Lua 5.4's: `read` formats "n", "l", "L",
  * "a" and counts, `write` returns the file, errors are `nil, message, errno`.
  * File operations suspend only the calling coroutine (file.ts). docs/compat.md lists what

@@ -1,6 +1,6 @@
 /**
- * `ba.thread`: the Lua thread pool (shared/spec/ba-support.md §2) as FIFO queues of jobs, each
- * job a coroutine of the dispatcher (compat-decisions.md D5).
+ * `ba.thread`: the Lua thread pool as FIFO queues of jobs, each
+ * job a coroutine of the dispatcher (docs/compat.md).
  *
  * What a script can observe is kept: jobs start in FIFO order, never inside `run` (only after
  * the caller waits or ends), at most `size` jobs are in progress at once, and a job that waits
@@ -12,7 +12,7 @@ import { HandleTable } from '../vm/handles.js';
 import type { BaContext } from './context.js';
 
 const POOL_TAG = 0x7a11ed;
-/** `configure(n)` only grows the pool, and only for n < 20 (ba-support.md §2). */
+/** `configure(n)` only grows the pool, and only for n < 20. */
 const MAX_POOL_SIZE = 19;
 
 /** A queued job: starts its task when the pool has a free slot. */
@@ -28,7 +28,7 @@ export interface PoolJob {
 
 /**
  * One FIFO job queue with a fixed number of slots: `ba.thread` pools, and the LSP page slots
- * (`commandcnt`, server.md §4), which use the same queue so both keep FIFO order and never start
+ * (`commandcnt`), which use the same queue so both keep FIFO order and never start
  * a job inside the call that queued it.
  */
 export class ThreadPool {
@@ -167,7 +167,7 @@ export class ThreadLib {
     }
     vm.pushValue(L, fnIdx);
     const fnRef = vm.ref(L);
-    // Never start a job inside run (ba-support.md §2): at the earliest once the caller's Lua
+    // Never start a job inside run: at the earliest once the caller's Lua
     // has unwound, i.e. once it waits or ends.
     const waiting = pool.enqueue({ start: (p) => this.start(p, fnRef), drop: () => vm.unref(fnRef) });
     vm.pushInteger(L, waiting);
@@ -179,7 +179,7 @@ export class ThreadLib {
     const task = sched.create('job', {
       onEnd: (t) => pool.finished(t),
       onError: (t, err) => {
-        // "-------- Lua error: " with the traceback; the pool goes on (ba-support.md §2).
+        // "-------- Lua error: " with the traceback; the pool goes on.
         sched.traceError('job', err);
         pool.finished(t);
       },

@@ -1,5 +1,5 @@
 /**
- * `ba.timer` (shared/spec/ba-support.md §3): `t = ba.timer(fn)`, `t:set(ms [, keepref
+ * `ba.timer`: `t = ba.timer(fn)`, `t:set(ms [, keepref
  * [, runnow]])`, `t:reset(ms)`, `t:cancel()`, `__close`.
  *
  * Each expiry runs `fn` as a 'timer' task of the dispatcher. The callback protocol:
@@ -116,7 +116,7 @@ export class TimerLib {
     return this.timers.at(L, i);
   }
 
-  /** The timer at index 1; raises the callback's error if it failed before (§3). */
+  /** The timer at index 1; raises the callback's error if it failed before. */
   private checkLive(L: LState, fname: string): LTimer {
     const t = this.toTimer(L, 1);
     if (!t) this.ctx.args.typeError(L, 1, fname, 'ba.timer');

@@ -1,8 +1,8 @@
 /**
  * What Lua sees of TLS (SharkSSL in BAS): `ba.create.sharkcert`, `ba.create.sharkssl`,
- * `ba.create.certstore`, `ba.sharkclient()` (ba-support.md §8), TLS for `ba.socket.connect` and
+ * `ba.create.certstore`, `ba.sharkclient()`, TLS for `ba.socket.connect` and
  * `ba.socket.bind` through SocketLib's hooks, and the socket methods `upgrade`, `trusted`,
- * `certificate`, `cipher`, `isresumed`, `relsession` (ba-socket.md §8). The network side lives
+ * `certificate`, `cipher`, `isresumed`, `relsession`. The network side lives
  * in src/net/tls-*.ts and src/net/cert-info.ts; docs/api/ba.tls.md is the reference.
  */
 import { readFileSync } from 'node:fs';
@@ -31,7 +31,7 @@ export interface IoResolver {
   toIo(L: LState, i: number): { resolve(name: string): string } | null;
 }
 
-/** Metatable names, one per kind of TLS object (ba-socket.md §1: open to scripts). */
+/** Metatable names, one per kind of TLS object (open to scripts, as in BAS). */
 const MT = { cert: 'SharkCert', ctx: 'SharkSsl', store: 'SharkCertStore' } as const;
 /** The distinguished-name fields of sock:certificate()'s subject and issuer tables (BAS's). */
 const DN_FIELDS = ['commonname', 'countryname', 'locality', 'organization', 'province', 'unit'] as const;
@@ -265,7 +265,7 @@ export class TlsLib {
     return 1;
   }
 
-  // ---- socket methods (ba-socket.md §8) -------------------------------------------------------
+  // ---- socket methods -------------------------------------------------------
 
   /** The TLS state of a socket's connection, or null (plain, closed before it had one, UDP). */
   private info(s: LSock): ReturnType<typeof tlsInfo> {
@@ -326,7 +326,7 @@ export class TlsLib {
     const s = this.sockets.checkSock(L, 1, 'cipher');
     const info = this.info(s);
     if (!info) return this.sockets.nilErr(L, 'sslnotenabled');
-    // An accepted socket whose handshake has not completed yet (ba-socket.md §8).
+    // An accepted socket whose handshake has not completed yet.
     const [name, proto] = info.cipher ?? ['UNKNOWN', 'TLS_1_2'];
     vm.pushString(L, name);
     vm.pushString(L, proto);

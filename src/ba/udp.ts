@@ -1,5 +1,5 @@
 /**
- * UDP for `ba.socket` (shared/spec/ba-socket.md §2.3, §3.4, §7): `ba.socket.udpcon` and the
+ * UDP for `ba.socket`: `ba.socket.udpcon` and the
  * UDP behaviour of the socket methods, plugged into SocketLib through the per-socket hooks in
  * `LSock.ext` (read, write, sendto, setoption, addr, udpClose, onTimeout, hasData, rebind).
  *
@@ -15,15 +15,15 @@ import { ipVersion, isIPv4, isIPv6 } from '../net/resolve.js';
 import { Wait } from '../sched/waiter.js';
 import type { BaContext } from './context.js';
 
-/** Above this many queued bytes a cosocket writer waits for the queue to empty (§5). */
+/** Above this many queued bytes a cosocket writer waits for the queue to empty. */
 const COSOCKET_WRITE_THRESHOLD = 1400;
 
 /** The Lua-side state of one UDP socket object. */
 interface UdpState {
-  /** The object that owns the socket (changes when `s:event` moves it, §3.1). */
+  /** The object that owns the socket (changes when `s:event` moves it). */
   sock: LSock;
   readonly u: UdpSocket;
-  /** recvfrom flag of the last `read(..., true)`; kept when that read timed out (§7 quirk). */
+  /** recvfrom flag of the last `read(..., true)`; kept when that read timed out (a BAS quirk). */
   sticky: boolean;
   /** SO_DONTROUTE as set by the script (node:dgram cannot apply it; see docs/compat.md). */
   dontroute: boolean;
@@ -41,7 +41,7 @@ export class UdpLib {
 
   /**
    * `udpcon(host, port [, opt])` connected (empty host: bind only), `udpcon(port [, opt])`
-   * bound, `udpcon([opt])` connectionless (§2.3). Binding is asynchronous in Node, so the
+   * bound, `udpcon([opt])` connectionless. Binding is asynchronous in Node, so the
    * caller always waits for it; inside a `ba.socket.event` coroutine the own object is
    * converted and returned.
    */
@@ -182,12 +182,12 @@ export class UdpLib {
     if (s.closed) return this.sockets.deadRead(L, s);
     const cosocket = s.owner !== null && !s.owner.done;
     // BAS keeps the flag on the socket until a datagram is returned, so after a timed-out
-    // read(ms, true) a plain read() still returns the address values (§7 quirk).
+    // read(ms, true) a plain read() still returns the address values (a BAS quirk).
     if (cosocket && recvfrom) st.sticky = true;
     const d = st.u.read();
     if (!d) {
       if (st.u.error) {
-        // An ICMP error on a connected socket: the read fails and closes it (§4 step 1).
+        // An ICMP error on a connected socket: the read fails and closes it (as BAS does).
         this.sockets.closeSock(s);
         return this.sockets.nilErr(L, 'socketreadfailed');
       }
@@ -203,7 +203,7 @@ export class UdpLib {
     return 4;
   }
 
-  /** `write` (§5, §7): connected sockets only; a connectionless socket fails and closes. */
+  /** `write`: connected sockets only; a connectionless socket fails and closes. */
   private write(st: UdpState, L: LState, data: Uint8Array): number {
     const s = st.sock;
     if (data.length === 0) {
@@ -290,7 +290,7 @@ export class UdpLib {
   }
 
   /**
-   * Sends one datagram with the write rules of §5: "s" mode queues and returns
+   * Sends one datagram with BAS's write rules: "s" mode queues and returns
    * `true, queued` (`nil, queued` for a non-cosocket writer at the queue limit); otherwise the
    * caller waits until the kernel has the datagram.
    */
@@ -320,7 +320,7 @@ export class UdpLib {
       vm.pushBoolean(L, true);
       return 1;
     }
-    // Synchronous: true once the kernel has the datagram (§5).
+    // Synchronous: true once the kernel has the datagram.
     if (!cur) throw new LuaRaise('write: no coroutine to suspend');
     const w = new Wait('write', cur);
     out((err) => {
@@ -336,7 +336,7 @@ export class UdpLib {
     return sched.suspend(L, w, 'write');
   }
 
-  /** A cosocket writer waits until nothing is queued (§5 rule 2). */
+  /** A cosocket writer waits until nothing is queued. */
   private waitDrain(st: UdpState, L: LState): number {
     const { vm, sched } = this.ctx;
     const w = new Wait('write', sched.current!);
@@ -352,7 +352,7 @@ export class UdpLib {
     return sched.suspend(L, w, 'write');
   }
 
-  /** UDP options (§3.4): broadcast, dontroute, ip-membership; OS errors → nil, text, errno. */
+  /** UDP options: broadcast, dontroute, ip-membership; OS errors → nil, text, errno. */
   private setoption(st: UdpState, L: LState, name: string, on: boolean): number {
     const { vm, args } = this.ctx;
     const sockets = this.sockets;

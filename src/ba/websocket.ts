@@ -1,14 +1,12 @@
 /**
- * WebSocket sockets for `ba.socket` (shared/spec/ba-socket.md §9, server.md §6–7,
- * compat-decisions D1–D3): a socket object of kind 'ws' over a TcpConn, plugged into SocketLib
+ * WebSocket sockets for `ba.socket`: a socket object of kind 'ws' over a TcpConn, plugged into SocketLib
  * through the per-socket hooks in `LSock.ext` (read, write, onClose, hasData, rebind). The
  * frame codec is src/ws/ (no Lua); this file maps its results to Lua values and its frames to
  * the write queue.
  *
- * Modes are those of TCP (§9: "the same three modes and the same queue rules"): data frames go
+ * Modes are those of TCP (as in BAS: the same three modes and the same queue rules): data frames go
  * through `SocketLib.writeBytes` with its frame hook, so blocking, "r"-mode and "s"-mode sockets
- * keep the §5 queue rules; pongs and close replies are written straight away, never waiting
- * (§5 item 3).
+ * keep the TCP queue rules; pongs and close replies are written straight away, never waiting
  *
  * Reads: received bytes stay in the TcpConn (whose read buffer pauses the socket at its high
  * water mark) until a read wants them; only then are they moved into the MessageReader. A
@@ -28,7 +26,7 @@ import type { BaContext } from './context.js';
 
 /** Largest slice moved from the TCP buffer into the frame parser at once. */
 const PUMP_CHUNK = 256 * 1024;
-/** Default ping payload (ba-socket.md §3). */
+/** Default ping payload. */
 const DEFAULT_PING = Buffer.from('BAS');
 
 /** What `read` reports once the TCP connection has ended and no result is left. */
@@ -50,7 +48,7 @@ export class WsState {
   private readonly inflater: Inflater | null = null;
 
   constructor(
-    /** The object that owns the connection (changes when `s:event` moves it, §3.1). */
+    /** The object that owns the connection (changes when `s:event` moves it). */
     public sock: LSock,
     readonly isServer: boolean,
     maxMessageSize: number,
@@ -185,14 +183,14 @@ export class WebSocketLib {
 
   install(L: LState): void {
     const { sockets } = this;
-    // sock:ping([data="BAS"]) replaces the "Not WS" stub for every socket (§3).
+    // sock:ping([data="BAS"]) replaces the "Not WS" stub for every socket.
     sockets.addMethod(L, 'ping', (L) => this.ping(L));
     sockets.addFunction(L, 'http2sock', (L) => this.http2sock(L));
   }
 
   /**
    * Makes `s` (with `s.conn` set) a WebSocket of the given side: reads, writes, ping, close
-   * behave as §9 says from now on.
+   * behave as a BAS WebSocket from now on.
    */
   attach(s: LSock, isServer: boolean, deflate: DeflateParams | null = null): WsState {
     const st = new WsState(s, isServer, this.ctx.config.wsmaxsize, deflate);
@@ -239,7 +237,7 @@ export class WebSocketLib {
     if (r === null) return -1;
     st.pending = null;
     if (r === 'ended') {
-      // TCP gone: the dead-socket protocol of §4 (this read closes the socket).
+      // TCP gone: the dead-socket protocol (this read closes the socket).
       const conn = s.conn;
       const err = conn?.ended === 'closenotify' ? 'sslclosenotify' : 'socketreadfailed';
       st.reader.markCloseSent(); // no close frame to a peer that is gone
@@ -260,7 +258,7 @@ export class WebSocketLib {
         return 4;
       case 'closed':
         // The peer's close is echoed, a violation answered with its code (D3); the library
-        // does not close TCP itself (§9).
+        // does not close TCP itself.
         if (r.reply !== null) st.sendControl(st.sender.close(r.reply.code));
         return this.sockets.nilErr(L, 'socketclosed', r.code);
     }
@@ -314,7 +312,7 @@ export class WebSocketLib {
     });
   }
 
-  /** close() on a WebSocket: a close frame with 1000 first, unless one was sent (§3.3, §9). */
+  /** close() on a WebSocket: a close frame with 1000 first, unless one was sent. */
   private onClose(st: WsState): void {
     const { reader } = st;
     if (!reader.closing) {
@@ -348,7 +346,7 @@ export class WebSocketLib {
   }
 
   /**
-   * `ba.socket.http2sock(h)` (server.md §7): `h` is an httpc object or the `require"http"`
+   * `ba.socket.http2sock(h)`: `h` is an httpc object or the `require"http"`
    * wrapper (its `.raw`). A live connection with a received response is required; a
    * `Sec-WebSocket-Accept` must be the full value for the key sent (D1). Without that header
    * the connection becomes a plain socket, with the bytes already buffered as second value.
@@ -398,7 +396,7 @@ export class WebSocketLib {
 
   /**
    * A server WebSocket over a connection taken from the HTTP server (ba.socket.req2sock): writes
-   * the 101 answer of server.md §6 for `key`, feeds `pending` (bytes read past the request head)
+   * the 101 answer for `key`, feeds `pending` (bytes read past the request head)
    * to the frame parser and returns a blocking-mode socket. `so` may be paused; it is resumed.
    */
   serverSocket(so: NetSocket, pending: Buffer, key: string, ext?: WsServerExtensions): LSock {

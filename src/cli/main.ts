@@ -140,7 +140,7 @@ async function main(): Promise<void> {
   }
 
   // Listeners first (mako.port is known to .preload), then the apps from the configuration
-  // and the -l options in order; requests wait until every .preload has finished (server.md §3).
+  // and the -l options in order; requests wait until every .preload has finished.
   try {
     const server = await startAppServer(rt, config, apps, {}, (line) => process.stderr.write(line));
     await server.ready;

@@ -5,7 +5,7 @@
  * their results. `runAsync` performs each request with Node's callback API (the libuv thread
  * pool), so the event loop never waits on a disk; `runSync` performs them with the *Sync
  * calls. The Lua bindings use the async form and suspend only the calling coroutine
- * (compat-decisions.md D5); they fall back to the sync form where Lua cannot yield (inside a
+ * (docs/compat.md); they fall back to the sync form where Lua cannot yield (inside a
  * metamethod, a `require` searcher or a table.sort comparator, or on the main state), which
  * is also what BAS does everywhere.
  *

@@ -1,6 +1,6 @@
 /**
  * Decoder for the chunked transfer coding of a request body (RFC 9112 §7.1), a byte-level
- * state machine (style.md item 2) that accepts any chunking of its input and stops right after
+ * state machine that accepts any chunking of its input and stops right after
  * the final CRLF, so a pipelined request that follows stays with the caller.
  *
  * Unlike the head parser it insists on CRLF everywhere: disagreement with a front proxy about a

@@ -1,5 +1,5 @@
 /**
- * The request side of the HTTP client (`require"httpc"`, ba-support.md §9), without Lua or
+ * The request side of the HTTP client (`require"httpc"`), without Lua or
  * sockets: URL parsing for http/https/ws/wss, query encoding and the request head.
  * Strings are byte strings (latin1, one char per byte), as in src/http.
  */

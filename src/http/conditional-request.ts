@@ -78,7 +78,7 @@ export type RangeResult = { kind: 'full' } | { kind: 'partial'; start: number; e
 /**
  * One "bytes=" range of a file of `size` bytes; `end` is exclusive. A multi-range or
  * malformed Range is ignored (RFC 9110 §14.2 allows that), as is one whose If-Range does not
- * match: a weak ETag never does (§13.1.5), a date must equal Last-Modified.
+ * match: a weak ETag never does, a date must equal Last-Modified.
  */
 export function evaluateRange(headers: HeaderList, size: number, etag: string, mtimeMs: number): RangeResult {
   const range = headers.get('range');

@@ -1,6 +1,6 @@
 /**
  * application/x-www-form-urlencoded decoding (WHATWG URL §5.1), for query strings and form
- * bodies behind request:data() (server.md §5). Names and values are byte strings (one char per
+ * bodies behind request:data(). Names and values are byte strings (one char per
  * byte, latin1) so UTF-8 or any other bytes a browser sent reach Lua unchanged; see
  * header-list.ts for the convention.
  */
@@ -65,7 +65,7 @@ function decodeComponent(s: string): string {
 }
 
 /**
- * The parameters behind request:data() (server.md §5): the query string's, then those of an
+ * The parameters behind request:data(): the query string's, then those of an
  * application/x-www-form-urlencoded body. Other body types are the page's business.
  */
 export function decodeRequestParams(query: string | null, contentType: string | undefined, body: Uint8Array): FormParams {

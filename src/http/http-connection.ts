@@ -4,13 +4,13 @@
  * and processes pipelined requests one after the other.
  *
  * It works on the raw socket, not on node:http, because a page may take the connection over
- * (ba.socket.req2sock, server.md §6) — takeOver() returns the socket plus the bytes already
+ * (ba.socket.req2sock) — takeOver() returns the socket plus the bytes already
  * read past the request head — and give it back later (ba.socket.sock2req): a new
  * HttpConnection on that socket, with the pushback bytes parsed as the start of the next
  * request.
  *
  * A peer's malformed request is answered with its error status and closes this connection
- * only (style.md item 5).
+ * only.
  */
 import type { Socket } from 'node:net';
 import { createBodyDecoder, type BodyDecoder } from './body-decoder.js';

@@ -1,6 +1,6 @@
 /**
  * The one error type of src/http: a peer's malformed or oversized request, carrying the status
- * the connection answers with before it closes (style.md item 5: bad input closes that
+ * the connection answers with before it closes (: bad input closes that
  * connection only) and a stable code that tests and logs can match on.
  */
 

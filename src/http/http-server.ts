@@ -1,6 +1,6 @@
 /**
  * Serves HTTP on a listening net.Server or tls.Server: one HttpConnection per accepted
- * connection, and the bookkeeping shutdown needs (server.md §8). Which port, how many
+ * connection, and the bookkeeping shutdown needs. Which port, how many
  * connections (conncnt, via server.maxConnections) and TLS credentials are the caller's.
  */
 import type { Server, Socket } from 'node:net';

@@ -1,5 +1,5 @@
 /**
- * Compiles a Lua Server Page into a Lua chunk (server.md §5).
+ * Compiles a Lua Server Page into a Lua chunk.
  *
  *   text            ->  _emit("text");          (byte-exact, escaped)
  *   <?lsp code ?>   ->   code                    (verbatim)
@@ -81,7 +81,7 @@ export function compileLsp(page: Uint8Array | string): Buffer {
   return out.finish();
 }
 
-/** 1 for LF, 2 for CRLF, else 0: the newline §5 drops after `?>` and at the start. */
+/** 1 for LF, 2 for CRLF, else 0: the newline an LSP page drops after `?>` and at the start. */
 function newlineLength(src: Buffer, at: number): number {
   if (src[at] === LF) return 1;
   if (src[at] === CR && src[at + 1] === LF) return 2;
@@ -333,7 +333,7 @@ class ChunkWriter {
     this.sink.ascii(' ');
   }
 
-  /** `<?lsp= expr ?>`: emits tostring(expr) (server.md §5). */
+  /** `<?lsp= expr ?>`: emits tostring(expr). */
   expression(from: number, to: number): void {
     this.sink.ascii('_emit(tostring(');
     this.copyCode(from, to);

@@ -1,11 +1,11 @@
 /**
  * Incremental HTTP/1.1 request-head parser (RFC 9112 §2–§7), an explicit state machine in the
- * manner of style.md item 2: it takes whatever chunks the socket delivers — one byte at a time
+ * manner of: it takes whatever chunks the socket delivers — one byte at a time
  * included — keeps the unfinished line, and returns early when bytes are missing.
  *
  * It parses the head only. On success it reports how many bytes of the last chunk belong to the
  * head; the rest is the body, a pipelined next request, or, after a page calls
- * ba.socket.req2sock, bytes that belong to the page's new socket (server.md §6). That is why
+ * ba.socket.req2sock, bytes that belong to the page's new socket. That is why
  * the server runs on raw net.Socket and not on node:http.
  *
  * Strings produced here are byte strings (one char per byte, latin1); see header-list.ts.
@@ -368,7 +368,7 @@ export class RequestParser {
       }
       const codings = listTokens(te);
       const chunkedCount = codings.filter((c) => c === 'chunked').length;
-      // chunked must be last (else the length is unknowable, §6.3 item 4) and appear once (§6.1).
+      // chunked must be last (else the length is unknowable, RFC 9112 §6.3 item 4) and appear once.
       if (codings.length === 0 || codings[codings.length - 1] !== 'chunked' || chunkedCount !== 1) {
         throw this.abort(new HttpError(400, 'BAD_TRANSFER_ENCODING', 'peer sent a Transfer-Encoding not ending in a single chunked'));
       }

@@ -1,6 +1,6 @@
 /**
  * Incremental parser of an HTTP/1.x response head (RFC 9112 §4, §5) for the HTTP client
- * (`require"httpc"`, ba-support.md §9). A state machine over bytes (style.md item 2): it never
+ * (`require"httpc"`). A state machine over bytes: it never
  * assumes the head arrives in one chunk, returns early when bytes are missing, and stops right
  * after the empty line so the body (or, after a 101, the upgraded protocol) stays with the caller.
  *

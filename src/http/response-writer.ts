@@ -1,6 +1,6 @@
 /**
  * One HTTP response on a raw connection: the object behind request/response's setstatus,
- * setheader, write, flush, senderror and sendredirect (server.md §5), without Lua.
+ * setheader, write, flush, senderror and sendredirect, without Lua.
  *
  * Output is buffered. If the response ends before anything was flushed, it goes out with a
  * Content-Length and the connection can be kept alive. Once a page flushes (or the buffer
@@ -136,7 +136,7 @@ export class ResponseWriter {
     return true;
   }
 
-  /** Sends the head if not yet sent, then the buffered body (server.md §5 `flush`). */
+  /** Sends the head if not yet sent, then the buffered body (`response:flush()`). */
   flush(): void {
     if (this.finished) return;
     this.batch = [];
@@ -179,7 +179,7 @@ export class ResponseWriter {
   }
 
   /**
-   * The connection leaves HTTP (ba.socket.req2sock, server.md §6): unflushed output is
+   * The connection leaves HTTP (ba.socket.req2sock): unflushed output is
    * discarded and nothing more is written, not even the end of a chunked body.
    */
   detach(): void {

@@ -1,12 +1,12 @@
 /**
- * Maps a URL path onto a file below an app's root without ever leaving it (server.md §4).
+ * Maps a URL path onto a file below an app's root without ever leaving it.
  *
  * Checks, in order:
  *  1. syntax, on the encoded path: starts with "/", no backslash, escapes well-formed;
  *  2. each segment is decoded on its own, so "%2F" cannot create a separator; decoded
  *     segments may not contain NUL, "/", "\" or other control bytes, and must be UTF-8;
  *  3. no segment may begin with "." — this refuses ".", ".." (also as %2e%2e) and hidden
- *     names such as .preload and .lua/ that server.md §4 says are never served;
+ *     names such as .preload and .lua/ that are never served;
  *  4. on disk, realpath must stay inside the root's realpath (symlinks pointing out are
  *     refused), and the resolved path may not pass through a hidden name either.
  * Refusals are 400 for malformed input and 404 for everything that must look absent.

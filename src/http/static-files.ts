@@ -1,5 +1,5 @@
 /**
- * Static files and page lookup for one app directory (server.md §4): maps a URL path to a
+ * Static files and page lookup for one app directory: maps a URL path to a
  * file, a page (.lsp, executed elsewhere), a redirect or an error, and computes the status
  * and header fields of a static response. Sending the bytes is left to the connection, which
  * can stream the file instead of holding it in memory.
@@ -12,7 +12,7 @@ import type { HeaderList } from './header-list.js';
 import { mimeType } from './mime-types.js';
 import { realPathInRoot, resolveSafePath } from './safe-path.js';
 
-/** A directory URL serves the first of these that exists (server.md §4). */
+/** A directory URL serves the first of these that exists. */
 export const INDEX_FILES: readonly string[] = ['index.lsp', 'index.html'];
 
 export type StaticLookup =

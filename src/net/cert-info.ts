@@ -1,6 +1,6 @@
 /**
  * What scripts learn about a peer certificate, without Lua: the `sock:certificate()` table,
- * the four outcomes of `sock:trusted([name])` and SharkSSL-style cipher names (ba-socket.md §8).
+ * the four outcomes of `sock:trusted([name])` and SharkSSL-style cipher names.
  */
 import net from 'node:net';
 import { X509Certificate } from 'node:crypto';
@@ -118,7 +118,7 @@ export interface TrustInput {
 }
 
 /**
- * ba-socket.md §8: true when the chain is trusted, the name matches and the dates are good;
+ * BAS's sock:trusted(): true when the chain is trusted, the name matches and the dates are good;
  * otherwise "certcn" (trusted, name matches, dates bad), "cert" (trusted, name mismatch),
  * "cn" (name matches, not trusted), "none" (neither).
  */

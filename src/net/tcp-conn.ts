@@ -8,7 +8,7 @@
  * `onReadable`, called when data, EOF or an error arrives.
  *
  * Write side: Node hands bytes to the kernel synchronously when it can; what it could not is
- * `writableLength` (the "queued" bytes of ba-socket.md §5). Drain waiters are told when that
+ * `writableLength` (the "queued" bytes `sock:write` reports). Drain waiters are told when that
  * reaches zero.
  */
 import type { Socket } from 'node:net';
@@ -176,7 +176,7 @@ export class TcpConn {
   }
 
   /**
-   * Gives the socket back to another owner (ba.socket.sock2req, server.md §6): removes our
+   * Gives the socket back to another owner (ba.socket.sock2req): removes our
    * listeners and returns every byte buffered but not yet read. This object is closed for
    * reading and writing afterwards, without touching the socket.
    */

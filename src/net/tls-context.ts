@@ -1,6 +1,6 @@
 /**
  * TLS contexts without Lua: certificate/key pairs loaded from PEM, CA lists, and the
- * `node:tls` secure context a SharkSSL object stands for (ba-support.md §8).
+ * `node:tls` secure context a SharkSSL object stands for.
  *
  * Security defaults (issue 4 item 6, docs/api/ba.tls.md): TLS 1.2 and 1.3 only; TLS 1.2 offers
  * only ECDHE key exchange with AEAD ciphers (AES-GCM, ChaCha20-Poly1305), TLS 1.3 its three

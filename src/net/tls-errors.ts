@@ -1,5 +1,5 @@
 /**
- * node:tls / OpenSSL errors -> the TLS error strings of ba-socket.md §10: "sslalertrecv",
+ * node:tls / OpenSSL errors -> BAS's TLS error strings: "sslalertrecv",
  * "sslhandshake", "sslcryptoerr", "sslnottrusted" (and "socketreadfailed" for a plain TCP
  * failure after the handshake). Every failure closes only the connection it happened on.
  */

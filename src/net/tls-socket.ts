@@ -1,7 +1,7 @@
 /**
  * TLS connections without Lua: the client side (connect and STARTTLS upgrade) and the server
  * side of an accepted connection, over a connected plain `net.Socket`, plus what the socket
- * methods of ba-socket.md §8 ask about a connection once its handshake is done.
+ * socket methods (trusted, certificate, cipher, isresumed) ask about a connection once its handshake is done.
  *
  * The client never rejects a peer certificate during the handshake (`rejectUnauthorized:
  * false`): as with SharkSSL, the script decides with `sock:trusted()`. What it needs for that

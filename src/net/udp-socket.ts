@@ -306,7 +306,7 @@ export class UdpSocket {
     this.head = 0;
     this.queuedBytes = 0;
     this.notifyDrain(false);
-    // A datagram `send` accepted counts as sent (ba-socket.md §5 reports it as not queued):
+    // A datagram `send` accepted counts as sent (BAS reports it as not queued):
     // node:dgram may still hold it for an address lookup, so the handle closes after it.
     if (this.inflight === 0) this.release();
   }

@@ -247,7 +247,7 @@ export class Scheduler {
     }
   }
 
-  /** Resumes every waiting task with `nil, "sysshutdown"` (server.md §8 step 2). */
+  /** Resumes every waiting task with `nil, "sysshutdown"` (the first step of shutdown). */
   shutdownWaiters(): void {
     this.shuttingDown = true;
     for (const task of [...this.tasks.values()]) {

@@ -1,5 +1,5 @@
 /**
- * Start-up of the app server (server.md §3): open the listeners, fill in `mako`, load the apps
+ * Start-up of the app server: open the listeners, fill in `mako`, load the apps
  * (configuration's first, then -l, each .preload to completion), then let requests through.
  * Used by the `remora` command and by tests that run the server in-process.
  */
@@ -31,7 +31,7 @@ export async function startAppServer(
   const auth = parseAuthConfig(config.raw);
   let markReady!: () => void;
   const ready = new Promise<void>((r) => (markReady = r));
-  // The HTTPS listener on sslport (server.md §2) with the TLS module's defaults.
+  // The HTTPS listener on sslport with the TLS module's defaults.
   setHttpsListenerFactory(createHttpsServer);
   const num = (k: string): number | undefined => (typeof config.raw[k] === 'number' ? (config.raw[k] as number) : undefined);
   const http = await HttpServer.start(rt, {

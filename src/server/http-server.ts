@@ -1,5 +1,5 @@
 /**
- * The app server's HTTP/1.1 listener (server.md §2, §4): opens `port` (falling back to the
+ * The app server's HTTP/1.1 listener: opens `port` (falling back to the
  * first free port of 9357–9370), serves every connection with src/http's HttpConnection and a
  * pipeline of small stages (access log, start-up gate, auth, routing, static files, LSP pages),
  * limits connections to `conncnt`, and installs `ba.socket.req2sock`/`sock2req`.

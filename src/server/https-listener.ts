@@ -1,5 +1,5 @@
 /**
- * The app server's HTTPS listener (server.md §2 `sslport`, `sslhost`, `certfile`, `keyfile`):
+ * The app server's HTTPS listener (configuration `sslport`, `sslhost`, `certfile`, `keyfile`):
  * a `node:tls` server with the TLS module's listener settings (src/net/tls-context.ts), so it
  * has the same security defaults as every `ba.create.sharkssl` listener — TLS 1.2 and 1.3
  * only, ECDHE with AEAD ciphers, the server's order (docs/api/ba.tls.md). The HTTP server

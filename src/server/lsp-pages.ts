@@ -1,5 +1,5 @@
 /**
- * Running Lua Server Pages (server.md §4, §5): each page is compiled once (src/http's
+ * Running Lua Server Pages: each page is compiled once (src/http's
  * compiler) and recompiled when its file changes; each request runs the page as its own
  * coroutine ('page' task) in a fresh environment, at most `commandcnt` at once (the thread
  * pool's FIFO slot queue, ba/thread.ts). A Lua error is traced and answered with 500 if
@@ -35,7 +35,7 @@ export class LspPages {
   private readonly compiled = new Map<string, CompiledPage>();
   /** Registry refs of each page's persistent `page` table, by file path (kept across recompiles). */
   private readonly pageTables = new Map<string, number>();
-  /** Metatable of page environments: unknown globals come from _G, not the app (server.md §5). */
+  /** Metatable of page environments: unknown globals come from _G, not the app. */
   private readonly envMtRef: number;
 
   constructor(

@@ -1,5 +1,5 @@
 /**
- * The `mako` members that need the app server (server.md §3): `createloader`, and
+ * The `mako` members that need the app server: `createloader`, and
  * `createapp`/`startapp`/`stopapp`/`reloadapp` (minimal: load, unmount, remount, reload an app
  * directory at run time). Every app also gets a loader for its own `.lua` directory before its
  * `.preload` runs, so `require"x"` finds `<app>/.lua/x.lua` (in Mako an app calls

@@ -1,5 +1,5 @@
 /**
- * Which apps serve which URLs (server.md §1, §4): an app named "x" is mounted at /x/, the
+ * Which apps serve which URLs: an app named "x" is mounted at /x/, the
  * unnamed app at /. For a request, apps mounted at its first path segment are searched before
  * root apps; among apps at the same URL the higher `prio` comes first, then load order. The
  * first app that has the file serves it.

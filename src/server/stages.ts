@@ -1,5 +1,5 @@
 /**
- * The HTTP request pipeline as small composable stages (style.md item 7): each stage gets the
+ * The HTTP request pipeline as small composable stages: each stage gets the
  * request context and `next`, and either answers or calls `next()`. The server composes
  * logging, start-up gate, authentication, routing, static files and LSP pages; an app server
  * embedding remora can add its own.
@@ -79,7 +79,7 @@ export function compose(stages: readonly Stage[]): HttpHandler {
   };
 }
 
-/** Holds requests until start-up (every .preload) has finished (server.md §3 step 3). */
+/** Holds requests until start-up (every .preload) has finished. */
 export function startupGate(ready: Promise<void>): Stage {
   let open = false;
   void ready.then(() => (open = true));

@@ -1,5 +1,5 @@
 /**
- * Static files (server.md §4): anything routing found that is not a page is sent as is, with
+ * Static files: anything routing found that is not a page is sent as is, with
  * conditional requests, ranges and MIME types (src/http/send-file.ts).
  */
 import { sendFile } from '../http/send-file.js';

@@ -3,7 +3,7 @@
  * `HEAPU8`); vm-module.ts picks the build (remora's own, or wasmoon 1.16.0's). This is the only
  * folder that loads a VM; swapping it touches src/vm/ alone.
  *
- * Facts this file relies on (shared/notes/lua-vm.md):
+ * Facts this file relies on:
  *  - lua_Integer parameters and results are BigInt (WASM_BIGINT build).
  *  - Lua's longjmp (errors and yields) is `throw Infinity` through JS frames; a JS exception
  *    escaping a host function corrupts the coroutine, so every host function goes through

@@ -11,7 +11,7 @@ export const CloseCode = {
   ProtocolError: 1002,
   /** §7.4.1: a text message (or close reason) that is not UTF-8. */
   InvalidPayload: 1007,
-  /** §7.4.1: a message above `wsmaxsize` (compat-decisions D2). */
+  /** §7.4.1: a message above `wsmaxsize` (docs/compat.md). */
   MessageTooBig: 1009,
 } as const;
 
@@ -21,7 +21,7 @@ export const CloseCode = {
  * are for reporting only and "MUST NOT be set as a status code in a Close control frame";
  * 1016–2999 are unassigned; 3000–4999 belong to libraries and applications; everything else is
  * outside the defined range. A close frame carrying any other code is answered with 1002
- * (compat-decisions D3).
+ * (docs/compat.md).
  */
 export function isValidWireCloseCode(code: number): boolean {
   if (!Number.isInteger(code)) return false;

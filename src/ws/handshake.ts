@@ -1,6 +1,6 @@
 /**
- * The opening handshake (RFC 6455 §4): the server's 101 answer (server.md §6), the client's
- * upgrade request (ba-support.md §9) and the client's check of the answer (server.md §7).
+ * The opening handshake (RFC 6455 §4): the server's 101 answer, the client's
+ * upgrade request and the client's check of the answer.
  * Text only; the HTTP layers send and parse it.
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -8,7 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 /** RFC 6455 §1.3: the GUID appended to the key before hashing. */
 export const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
-/** The `Server` header BAS sends (server.md §6). */
+/** The `Server` header BAS sends. */
 export const DEFAULT_SERVER_HEADER = 'BarracudaServer.com (Posix)';
 
 /** `Sec-WebSocket-Accept` for a `Sec-WebSocket-Key` (RFC 6455 §4.2.2 item 5.4). */
@@ -20,7 +20,7 @@ export function acceptKey(key: string): string {
 
 /**
  * A fresh `Sec-WebSocket-Key`: 16 random bytes, base64 (24 characters). RFC 6455 §4.1 requires
- * a new random key per connection (compat-decisions D1: BAS sent a constant one).
+ * a new random key per connection (docs/compat.md: BAS sent a constant one).
  */
 export function newClientKey(): string {
   return randomBytes(16).toString('base64');
@@ -59,9 +59,8 @@ export function serverHandshakeResponse(options: ServerResponseOptions): string 
 }
 
 /**
- * The headers that turn a GET into a WebSocket upgrade request (RFC 6455 §4.1, ba-support.md
- * §9), for an HTTP client that builds the rest of the request itself. No `Origin`: it is for
- * browsers (§4.1 item 8).
+ * The headers that turn a GET into a WebSocket upgrade request (RFC 6455 §4.1), for an HTTP client that builds the rest of the request itself. No `Origin`: it is for
+ * browsers (RFC 6455 §4.1 item 8).
  */
 export function clientUpgradeHeaders(key: string): Record<string, string> {
   return {
@@ -100,7 +99,7 @@ export function clientUpgradeRequest(options: ClientRequestOptions): string {
 
 /**
  * Whether the server's `Sec-WebSocket-Accept` is the full value computed from the key this client
- * sent (RFC 6455 §4.1, client requirement 4; compat-decisions D1: BAS only checked a prefix).
+ * sent (RFC 6455 §4.1, client requirement 4; docs/compat.md: BAS only checked a prefix).
  * `accept` is the header as an HTTP parser gives it: missing, one value, or repeated values
  * (never valid).
  */

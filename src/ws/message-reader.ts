@@ -1,12 +1,12 @@
 /**
- * What one Lua `read` on a WebSocket returns (ba-socket.md §9, compat-decisions D2, D3), without
+ * What one Lua `read` on a WebSocket returns, without
  * any Lua: the socket layer converts a ReadResult into Lua values.
  *
  * `read(maxsize)` is also the availability check: it returns a result when one is complete now
  * and null when the socket must wait for more bytes. A null costs nothing and loses nothing:
  * parsing progress and payload bytes already received stay here for the next call, so the socket
  * layer simply calls `read` again after each `push`, and suspends the Lua reader only on null
- * (style.md item 3: never yield when the answer is already there).
+ * (: never yield when the answer is already there).
  *
  * Copies: a message that arrives in one chunk is returned as a subarray of that chunk (the only
  * copy is the one into a Lua string); a message or piece that spans chunks is copied once.
@@ -34,13 +34,13 @@ import { DEFAULT_MAX_MESSAGE_SIZE, Receiver, type DataFrameEvent, type ReceiverO
 import type { Inflater } from './permessage-deflate.js';
 import { Utf8Validator } from './utf8-validator.js';
 
-/** Default read chunk (`maxsize`, ba-socket.md §3). */
+/** Default read chunk (`sock:maxsize()`). */
 export const DEFAULT_READ_CHUNK = 8192;
 
 export interface MessageReaderOptions extends ReceiverOptions {
   /**
    * Called synchronously from `read` with the complete payload of each ping, so the socket layer
-   * can queue a pong with the same payload (RFC 6455 §5.5.2; ba-socket.md §5 item 3: queued
+   * can queue a pong with the same payload (RFC 6455 §5.5.2; as in BAS, queued
    * without waiting). `payload` may be a subarray of a received chunk; copy it to keep it.
    */
   readonly onPing?: (payload: Buffer) => void;
@@ -192,8 +192,8 @@ export class MessageReader {
         case 'pong':
           continue;
         case 'close':
-          // ba-socket.md §9: a close without a code reads as 1000; the reply echoes the peer's
-          // code, or is empty when the peer sent none (compat-decisions D3, RFC 6455 §5.5.1).
+          // As in BAS, a close without a code reads as 1000; the reply echoes the peer's
+          // code, or is empty when the peer sent none (docs/compat.md, RFC 6455 §5.5.1).
           return this.closed(ev.code ?? CloseCode.Normal, ev.code, ev.reason, true);
         case 'error':
           return this.closed(ev.code, ev.code, ev.reason, this.receiver.finished);

@@ -15,7 +15,7 @@ export function isControlOpcode(opcode: number): boolean {
   return (opcode & 0x8) !== 0;
 }
 
-/** Whether the opcode is one RFC 6455 defines; 0x3–0x7 and 0xB–0xF are reserved (§5.2). */
+/** Whether the opcode is one RFC 6455 defines; 0x3–0x7 and 0xB–0xF are reserved. */
 export function isKnownOpcode(opcode: number): boolean {
   return opcode <= 0x2 || (opcode >= 0x8 && opcode <= 0xa);
 }

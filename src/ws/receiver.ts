@@ -1,6 +1,6 @@
 /**
- * The WebSocket frame parser: an explicit state machine over a queue of TCP chunks (style.md
- * item 2). It never assumes that a header, a payload or a frame arrives in one chunk: every state
+ * The WebSocket frame parser: an explicit state machine over a queue of TCP chunks. It
+ * never assumes that a header, a payload or a frame arrives in one chunk: every state
  * returns early when the bytes it needs are not there yet and resumes on the next call.
  *
  * It is pull-based: `push` only queues bytes, `next` parses just far enough to produce one event.
@@ -8,8 +8,7 @@
  * hand out a long frame piece by piece as the bytes arrive without the parser buffering anything.
  *
  * Everything RFC 6455 requires of a received frame is checked here; each violation is reported
- * once, as an `error` event carrying the close code to send (ba-socket.md §9, compat-decisions
- * D2, D3). After that the parser keeps reading frames only to find the peer's close frame
+ * once, as an `error` event carrying the close code to send. After that the parser keeps reading frames only to find the peer's close frame
  * (RFC 6455 §7.1.1: after sending a close, wait for the peer's), discarding everything else.
  *
  * Received chunks are unmasked in place: `push` takes ownership of them.
@@ -20,7 +19,7 @@ import { applyMask } from './mask.js';
 import { MAX_CONTROL_PAYLOAD, Opcode, isControlOpcode, isKnownOpcode } from './opcode.js';
 import { Utf8Validator, isValidUtf8 } from './utf8-validator.js';
 
-/** Default largest message, `wsmaxsize` in server.md §2 (compat-decisions D2). */
+/** Default largest message, the `wsmaxsize` setting (docs/compat.md D2). */
 export const DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024;
 
 export interface ReceiverOptions {
@@ -78,7 +77,7 @@ export interface CloseFrameEvent {
   readonly reason: string;
 }
 
-/** The peer broke the protocol; `code` is the close code to send (ba-socket.md §9). */
+/** The peer broke the protocol; `code` is the close code to send. */
 export interface ProtocolErrorEvent {
   readonly type: 'error';
   readonly code: number;
@@ -134,7 +133,7 @@ export class Receiver {
   private remaining = 0;
 
   // Current message.
-  /** Opcode of a fragmented message in progress (text or binary), 0 when none (§5.4). */
+  /** Opcode of a fragmented message in progress (text or binary), 0 when none. */
   private fragmentedOpcode = 0;
   private messageText = false;
   private messageFirst = false;
@@ -171,7 +170,7 @@ export class Receiver {
   /**
    * Tells the parser that this side has sent a close frame for its own reasons: from now on data
    * frames, pings and pongs are discarded and only the peer's close frame is reported
-   * (RFC 6455 §1.4, ba-socket.md §9).
+   * (RFC 6455 §1.4).
    */
   markCloseSent(): void {
     if (this.discarding) return;
@@ -246,7 +245,7 @@ export class Receiver {
           return this.dataPayload(limit);
         case State.Control: {
           if (queue.length < this.remaining) return null;
-          // Control frames are answered only once complete (compat-decisions D3: a ping that
+          // Control frames are answered only once complete (docs/compat.md: a ping that
           // arrived in several TCP pieces is answered with its whole payload).
           const data = queue.take(this.remaining);
           if (this.masked) applyMask(data, this.mask, 0);
@@ -312,7 +311,7 @@ export class Receiver {
     return null;
   }
 
-  /** Frame rules of ba-socket.md §9 in the order RFC 6455 §5.2 presents the header fields. */
+  /** Frame rules in the order RFC 6455 §5.2 presents the header fields. */
   private checkHeader(): ProtocolErrorEvent | null {
     const op = this.opcode;
     const len = this.payloadLength;
@@ -327,7 +326,7 @@ export class Receiver {
     if (!isKnownOpcode(op)) return this.fail(CloseCode.ProtocolError, `the peer sent reserved opcode 0x${op.toString(16)}`);
     if (isControlOpcode(op)) {
       // §5.5: "All control frames MUST have a payload length of 125 bytes or less and MUST NOT
-      // be fragmented." (compat-decisions D3)
+      // be fragmented." (docs/compat.md)
       if (!this.fin) return this.fail(CloseCode.ProtocolError, 'the peer sent a fragmented control frame');
       if (len > MAX_CONTROL_PAYLOAD) return this.fail(CloseCode.ProtocolError, 'the peer sent a control frame longer than 125 bytes');
     } else if (op === Opcode.Continuation) {
@@ -338,7 +337,7 @@ export class Receiver {
       return this.fail(CloseCode.ProtocolError, 'the peer started a new message inside a fragmented message');
     }
     // §5.1: a server MUST close on an unmasked frame, a client on a masked one. An unmasked
-    // empty frame carries nothing to unmask and is let through (ba-socket.md §9).
+    // empty frame carries nothing to unmask and is let through.
     if (this.isServer) {
       if (!this.masked && len > 0) return this.fail(CloseCode.ProtocolError, 'the client sent an unmasked frame');
     } else if (this.masked) {
@@ -346,7 +345,7 @@ export class Receiver {
     }
     if (!isControlOpcode(op)) {
       const total = (op === Opcode.Continuation ? this.messageSize : 0) + len;
-      // §7.4.1 code 1009; the limit is wsmaxsize (compat-decisions D2). Checked on the header
+      // §7.4.1 code 1009; the limit is wsmaxsize (docs/compat.md). Checked on the header
       // so that an oversized message is refused before any of it is buffered.
       if (total > this.maxMessageSize) return this.fail(CloseCode.MessageTooBig, `the peer sent a message longer than ${this.maxMessageSize} bytes`);
     }

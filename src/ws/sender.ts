@@ -1,8 +1,8 @@
 /**
  * Frame encoding (RFC 6455 §5.2): every message goes out as one unfragmented frame with the
- * smallest length encoding (ba-socket.md §9). Client frames are masked with a fresh random key
- * per frame (RFC 6455 §5.3, compat-decisions D1: BAS used a constant key); server frames are not
- * masked (§5.1).
+ * smallest length encoding. Client frames are masked with a fresh random key
+ * per frame (RFC 6455 §5.3, docs/compat.md: BAS used a constant key); server frames are not
+ * masked.
  *
  * Each method returns the bytes of one frame as one or two buffers, ready for one `writev`
  * (or `cork`, `write`..., `uncork`): a single buffer when the payload is small or masked (masking
@@ -19,7 +19,7 @@ import type { Deflater } from './permessage-deflate.js';
 export interface SenderOptions {
   /** This side is the server: frames go out unmasked. The client masks every frame. */
   readonly isServer: boolean;
-  /** Largest message accepted by `message` (wsmaxsize, compat-decisions D2). */
+  /** Largest message accepted by `message` (wsmaxsize, docs/compat.md). */
   readonly maxMessageSize?: number;
   /**
    * permessage-deflate was negotiated (RFC 7692) and this side may compress: non-empty data
@@ -30,7 +30,7 @@ export interface SenderOptions {
 
 /**
  * A payload too long for its frame. The message is exactly the Lua error BAS raises:
- * "Max len 0x1000000" for a message (limit in upper-case hex, ba-socket.md §9) and
+ * "Max len 0x1000000" for a message (limit in upper-case hex, as BAS words it) and
  * "Max len 125" for a ping or pong.
  */
 export class FrameTooLargeError extends RangeError {
@@ -81,8 +81,8 @@ export class Sender {
   }
 
   /**
-   * One text or binary message. Text bytes are not checked (ba-socket.md §9). An empty payload
-   * is a valid, empty message (compat-decisions D2). Throws FrameTooLargeError above
+   * One text or binary message. Text bytes are not checked. An empty payload
+   * is a valid, empty message (docs/compat.md). Throws FrameTooLargeError above
    * `maxMessageSize`.
    */
   message(payload: Uint8Array, isText: boolean): Buffer[] {
@@ -137,7 +137,7 @@ export class Sender {
   /**
    * A close frame (RFC 6455 §5.5.1): empty when `code` is null or undefined, else the code in
    * network byte order followed by the UTF-8 `reason`. Throws a RangeError for a code that may
-   * not be sent (§7.4) or a body above 125 bytes: both are bugs in the caller.
+   * not be sent or a body above 125 bytes: both are bugs in the caller.
    */
   close(code?: number | null, reason = ''): Buffer[] {
     if (code === null || code === undefined) {
@@ -155,7 +155,7 @@ export class Sender {
     return this.frame(Opcode.Close, body);
   }
 
-  /** A close frame with status 1000, what `sock:close()` sends (ba-socket.md §3.3). */
+  /** A close frame with status 1000, what `sock:close()` sends. */
   normalClose(): Buffer[] {
     return this.close(CloseCode.Normal);
   }

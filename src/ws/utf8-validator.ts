@@ -2,9 +2,9 @@
  * Streaming UTF-8 validation for WebSocket text messages.
  *
  * RFC 6455 §5.6 and §8.1: a text message must be valid UTF-8 as a whole, but its bytes arrive in
- * arbitrary TCP chunks and fragments (§5.4), so a multi-byte character may be split anywhere.
+ * arbitrary TCP chunks and fragments, so a multi-byte character may be split anywhere.
  * The validator keeps the state of an unfinished character between calls and fails as soon as a
- * byte cannot belong to valid UTF-8, so a bad message is rejected with 1007 (§7.4.1) without
+ * byte cannot belong to valid UTF-8, so a bad message is rejected with 1007 without
  * waiting for its end.
  *
  * Validity follows RFC 3629 §4 (the table of well-formed byte sequences): no overlong forms, no

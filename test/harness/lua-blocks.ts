@@ -1,5 +1,5 @@
 /**
- * Data-driven Lua blocks (style.md item 9, after lua-nginx-module's t/*.t files).
+ * Data-driven Lua blocks (, after lua-nginx-module's t/*.t files).
  *
  * A file in test/lua/*.blocks holds blocks:
  *

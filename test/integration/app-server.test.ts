@@ -1,4 +1,4 @@
-// The app server in-process: LSP environment and request methods (server.md §5), errors,
+// The app server in-process: LSP environment and request methods, errors,
 // recompiling, app mounts and priorities, .preload/.lua hidden, commandcnt, sessions.
 import test from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,7 +9,7 @@ import { copyApp, request, startTestServer, waitFor, RawClient } from '../harnes
 const BASIC = 'test/fixtures/apps/basic';
 const SECOND = 'test/fixtures/apps/second';
 
-test('LSP page environment (server.md §5)', async () => {
+test('LSP page environment', async () => {
   const s = await startTestServer([{ name: '', prio: 0, path: BASIC }]);
   try {
     const r1 = await request(s.port, '/env.lsp');

@@ -1,5 +1,5 @@
 // The real `remora` command serving HTTP (node dist/src/cli/main.js): -p, mako.port, onunload
-// and sysshutdown on SIGTERM, os.exit(3) from a page (server.md §8, D6).
+// and sysshutdown on SIGTERM, os.exit(3) from a page.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from '../harness/app-server.js';

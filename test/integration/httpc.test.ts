@@ -1,4 +1,4 @@
-// require"httpc" / require"http" against real peers (ba-support.md §9): node:http servers,
+// require"httpc" / require"http" against real peers: node:http servers,
 // redirects, keep-alive, an HTTP forward proxy with CONNECT, a SOCKS5 proxy, and https/wss
 // through the TLS module (certificates made by openssl at test time).
 import test from 'node:test';

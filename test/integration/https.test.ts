@@ -1,4 +1,4 @@
-// The app server's HTTPS listener through the real `remora` command (server.md §2 sslport,
+// The app server's HTTPS listener through the real `remora` command (sslport,
 // sslhost, certfile, keyfile; issue 5 item 1): pages and static files to curl over HTTPS,
 // protocol versions seen by openssl s_client, mako.sslport, the fallback range, req2sock on an
 // HTTPS request giving a TLS socket, and start-up errors for a bad certificate or key.
@@ -216,7 +216,7 @@ test('a WebSocket over HTTPS (wss://): req2sock answers the upgrade on the TLS c
       }),
     );
     ws.send('hi');
-    // Below the read chunk (8192): echoed whole, not in pieces (compat-decisions D2).
+    // Below the read chunk (8192): echoed whole, not in pieces (docs/compat.md).
     ws.send('x'.repeat(5000));
     await done;
     assert.equal(got[0], 'echo hi');

@@ -1,4 +1,4 @@
-// The cost contract of a page request (style.md item 3, issue 5 benchmark): a compiled page
+// The cost contract of a page request (, issue 5 benchmark): a compiled page
 // that never waits runs in exactly one resume of its coroutine, on keep-alive connections and
 // with several requests at once; a page that waits costs one more resume per wait. Counted on
 // the scheduler of an in-process server.

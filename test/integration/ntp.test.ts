@@ -1,6 +1,6 @@
 // The seed document's NTP clients (test/fixtures/seed/ntp-client*.lua, Lua text unchanged;
 // only "pool.ntp.org",123 is substituted) run in a ba.thread job against a local NTP
-// responder on loopback (ba-socket.md §7: connected UDP as a blocking socket).
+// responder on loopback (connected UDP as a blocking socket).
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';

@@ -1,4 +1,4 @@
-// ba.socket.req2sock / sock2req over real connections (server.md §6): raw sockets in the three
+// ba.socket.req2sock / sock2req over real connections: raw sockets in the three
 // modes, pending bytes, flushed vs unflushed output, give-back with pushback, WebSocket
 // upgrade, and authentication of pages and WebSocket requests (form login cookie).
 import test from 'node:test';

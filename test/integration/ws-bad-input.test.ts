@@ -1,4 +1,4 @@
-// A peer's bad input closes that WebSocket only (style.md item 5, issue 7): while 100 `ws`
+// A peer's bad input closes that WebSocket only (, issue 7): while 100 `ws`
 // clients keep echoing through a remora server, raw clients send an unmasked frame, an oversized
 // 64-bit length, invalid UTF-8, a truncated close frame, and one stops reading while the server
 // writes. Each bad connection gets its close code (or is stalled alone); the 100 keep echoing.

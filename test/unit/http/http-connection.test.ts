@@ -1,5 +1,5 @@
 /**
- * HTTP connections over real loopback sockets (style.md item 10): keep-alive, pipelining,
+ * HTTP connections over real loopback sockets: keep-alive, pipelining,
  * one-byte dribbling, bodies, errors, takeover with pending bytes and give-back with pushback.
  */
 import test from 'node:test';

@@ -1,5 +1,5 @@
 /**
- * LSP compiler (server.md §5): byte-exact generated chunks, rendering through a real Lua 5.4
+ * LSP compiler: byte-exact generated chunks, rendering through a real Lua 5.4
  * (wasmoon's high-level API, used only in this test), and line-number preservation.
  *
  * wasmoon's high-level API passes strings through C strings, so NUL and invalid UTF-8 are
@@ -90,7 +90,7 @@ test('accepts a string page as UTF-8', () => {
   assert.equal(compileLsp('é✓').toString('utf8'), '_emit("é✓");');
 });
 
-test('pages render as server.md §5 says', async (t) => {
+test('pages render as BAS renders them', async (t) => {
   const cases: Array<[string, string, string]> = [
     ['acceptance: local and expression', '<?lsp local x=42 ?>A<?lsp= x ?>B', 'A42B'],
     ['acceptance: newline after ?>', '<?lsp x=1 ?>\nA', 'A'],

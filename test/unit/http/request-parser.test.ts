@@ -1,6 +1,6 @@
 /**
  * Request-head parser: every request is parsed whole, one byte at a time and in random
- * pieces (style.md item 2), and all three must agree.
+ * pieces, and all three must agree.
  */
 import test from 'node:test';
 import assert from 'node:assert/strict';

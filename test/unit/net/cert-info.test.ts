@@ -55,7 +55,7 @@ test('chainsToAnchor ignores dates but not signatures', () => {
   assert.equal(chainsToAnchor(cert('server'), [], [cert('client')]), false);
 });
 
-test('trustOutcome: the four outcomes of ba-socket.md §8', () => {
+test('trustOutcome: the four outcomes of sock:trusted()', () => {
   const ca = cert('ca');
   const chain = [cert('server'), ca];
   assert.equal(trustOutcome({ chain, verifyError: null, anchors: [ca], name: 'localhost' }), true);

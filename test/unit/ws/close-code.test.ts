@@ -6,7 +6,7 @@ test('close-code: the codes this library uses', () => {
   assert.deepEqual(CloseCode, { Normal: 1000, ProtocolError: 1002, InvalidPayload: 1007, MessageTooBig: 1009 });
 });
 
-test('close-code: codes allowed on the wire (RFC 6455 §7.4, compat-decisions D3)', () => {
+test('close-code: codes allowed on the wire (RFC 6455 §7.4, docs/compat.md)', () => {
   for (const code of [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999, 4000, 4999]) {
     assert.equal(isValidWireCloseCode(code), true, String(code));
   }

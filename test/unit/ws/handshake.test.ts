@@ -19,7 +19,7 @@ test('handshake: accept value of the RFC 6455 §1.3 example key', () => {
   assert.equal(WEBSOCKET_GUID, '258EAFA5-E914-47DA-95CA-C5AB0DC85B11');
 });
 
-test("handshake: accept value of BAS's constant client key (compat-decisions D1)", () => {
+test("handshake: accept value of BAS's constant client key (docs/compat.md)", () => {
   assert.equal(acceptKey('QmFycmFjdWRhLVNlcnZlcg=='), 'F32op7sH5jhB34YlRuxrxXRPS+s=');
 });
 
@@ -35,7 +35,7 @@ test('handshake: client keys are 16 random bytes in base64, different per connec
   assert.equal(keys.size, 100);
 });
 
-test('handshake: server 101 response, exactly as server.md §6', () => {
+test('handshake: server 101 response, exactly as BAS sends it', () => {
   const date = new Date(Date.UTC(2024, 0, 2, 3, 4, 5));
   assert.equal(
     serverHandshakeResponse({ key: 'dGhlIHNhbXBsZSBub25jZQ==', date }),
@@ -64,7 +64,7 @@ test('handshake: server response with another Server name and the current date; 
   assert.equal(head.indexOf('\r\n\r\n'), head.length - 4, 'one empty line, at the end');
 });
 
-test('handshake: client upgrade headers (ba-support.md §9), no Origin', () => {
+test('handshake: client upgrade headers, no Origin', () => {
   assert.deepEqual(clientUpgradeHeaders('k'), {
     Upgrade: 'websocket',
     Connection: 'Upgrade',

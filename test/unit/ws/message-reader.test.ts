@@ -154,7 +154,7 @@ for (const s of SCENARIOS) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Long messages in pieces (ba-socket.md §9; acceptance.md "WebSocket server").
+// Long messages in pieces.
 
 /** Checks the piece invariants and returns the reassembled message. */
 function checkPieces(results: ReadResult[], frameLen: number, isText: boolean, maxsize = DEFAULT_READ_CHUNK): Buffer {

@@ -247,7 +247,7 @@ test('receiver: bufferedAmount counts bytes not parsed yet', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// Violations (ba-socket.md §9 table, compat-decisions D2, D3).
+// Violations (docs/compat.md D2, D3).
 
 interface Violation {
   name: string;
@@ -364,7 +364,7 @@ for (const v of VIOLATIONS) {
   }
 }
 
-test('receiver: an unmasked empty frame from a client is let through (ba-socket.md §9)', () => {
+test('receiver: an unmasked empty frame from a client is let through', () => {
   const rx = new Receiver({ isServer: true });
   assert.deepEqual(collect(rx, [frame({ opcode: OP.text }), frame({ opcode: OP.close })]), [msg('', true), { type: 'close', code: null, reason: '' }]);
 });
