@@ -31,7 +31,8 @@
  * A block ends when Lua calls done(), else when the script has ended and every peer
  * connection has finished its steps. REMORA_SLOW_PEER=1 makes `send` dribble one byte at a
  * time. REMORA_LEAK_CHECK=1 fails a block that leaves sockets, servers, timers or file
- * handles open after the runtime is disposed.
+ * handles open after the runtime is disposed, or more than REMORA_LUA_LEAK_KIB (32) KiB of Lua
+ * memory behind once its objects are collected. Unknown sections and peer modes are errors.
  */
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
@@ -57,6 +58,10 @@ export interface Block {
   timeoutMs: number;
 }
 
+/** The sections a block may have, and the peer modes `--- peer` accepts. */
+const SECTIONS = ['lua', 'out', 'peer', 'config', 'skip', 'timeout'];
+const PEER_MODES = ['listen', 'connect', 'blackhole', 'tls-listen', 'tls-connect'];
+
 export function parseBlocks(file: string): Block[] {
   const text = readFileSync(file, 'utf8');
   const blocks: Block[] = [];
@@ -72,9 +77,14 @@ export function parseBlocks(file: string): Block[] {
     if (!cur) continue;
     if (line.startsWith('--- ')) {
       const [kw, ...rest] = line.slice(4).trim().split(/\s+/);
+      if (!SECTIONS.includes(kw!)) throw new Error(`${file}: block "${cur.name}": unknown section "--- ${kw}"`);
       section = kw!;
-      if (kw === 'peer') cur.peerMode = rest[0] === 'connect' ? 'connect' : rest[0] === 'blackhole' ? 'blackhole' : 'listen';
-      if (kw === 'peer' && (rest[0] === 'tls-listen' || rest[0] === 'tls-connect')) [cur.peerMode, cur.peerArg] = [rest[0], rest[1]];
+      if (kw === 'peer') {
+        const mode = rest[0] ?? 'listen';
+        if (!PEER_MODES.includes(mode)) throw new Error(`${file}: block "${cur.name}": unknown peer mode "${mode}"`);
+        cur.peerMode = mode as Block['peerMode'];
+        if (mode === 'tls-listen' || mode === 'tls-connect') cur.peerArg = rest[1];
+      }
       if (kw === 'config') {
         for (const kv of rest) {
           const [k, v] = kv.split('=');
@@ -336,6 +346,22 @@ export interface BlockResult {
   peerErrors: string[];
 }
 
+/** Lua memory (KiB, after a full collection) a block may leave behind (REMORA_LEAK_CHECK=1). */
+const LUA_LEAK_KIB = Number(process.env.REMORA_LUA_LEAK_KIB ?? 32);
+
+/** Lua memory in use after a full collection, in KiB. */
+function luaMemoryKiB(rt: Runtime): number {
+  const { vm } = rt;
+  const L = vm.L;
+  const err = vm.load(L, 'collectgarbage() collectgarbage() return collectgarbage("count")', '=leakcheck');
+  if (err) throw err;
+  const perr = vm.pcall(L, 0, 1);
+  if (perr) throw perr;
+  const kib = vm.toNumber(L, -1) ?? 0;
+  vm.pop(L, 1);
+  return kib;
+}
+
 /** Handles that a block must not leave behind (REMORA_LEAK_CHECK=1). */
 const LEAK_TYPES = ['TCPSocketWrap', 'TCPServerWrap', 'TLSWrap', 'UDPWrap', 'Timeout', 'FSReqPromise', 'FileHandle'];
 
@@ -365,6 +391,7 @@ export async function runBlock(b: Block, slow = false): Promise<BlockResult> {
   const donePromise = new Promise<void>((r) => (doneResolve = r));
   // os.exit / shutdown ends the block like done() does.
   const rt = await Runtime.create({ log, config: b.config, onExit: () => doneResolve() });
+  const luaBefore = leakCheck ? luaMemoryKiB(rt) : 0;
   const deadline = Date.now() + b.timeoutMs;
   const peerRuns: Promise<void>[] = [];
   const peerErrors: string[] = [];
@@ -465,6 +492,10 @@ export async function runBlock(b: Block, slow = false): Promise<BlockResult> {
   if (leakCheck) {
     vm.exec('collectgarbage() collectgarbage()', '=leakcheck');
     await sleep(20);
+    // Lua memory the block left behind once its objects are collected: coroutines, sockets,
+    // timers or registry references that were never released.
+    const grown = luaMemoryKiB(rt) - luaBefore;
+    if (grown > LUA_LEAK_KIB) peerErrors.push(`Lua memory grew by ${Math.round(grown)} KiB after the block`);
   }
   rt.dispose();
   for (const c of conns) c.destroy();
