@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { LuaRaise } from '../vm/lua-error.js';
 import { T_NUMBER, T_STRING, T_USERDATA, type LState, type LuaVM } from '../vm/lua-vm.js';
 import { HandleTable } from '../vm/handles.js';
+import { pushRecord } from '../vm/lua-values.js';
 import type { BaContext } from './context.js';
 import { IoError, fetchUrl, ioErrorOf, mkdir, readFile, readdir, rename, rmdir, runAsync, stat, unlink, write, type FsOp } from '../fs/fs-op.js';
 import { LFile, closeFile, flushWrites, openFile, openFlags, readAll, readBytes, seek, writeData } from '../fs/buffered-file.js';
@@ -411,17 +412,13 @@ export class IoLib {
           'stat',
           () => (io.kind === 'net' ? statUrl(io.resolve(name)) : stat(io.resolve(name))),
           (L, st) => {
-            vm.newTable(L, 0, 5);
-            vm.pushString(L, name.replace(/\/+$/, '') === '' ? '' : basename(name.replace(/\/+$/, '')));
-            vm.setField(L, -2, 'name');
-            vm.pushString(L, st.isDirectory() ? 'directory' : st.isFile() ? 'regular' : 'other');
-            vm.setField(L, -2, 'type');
-            vm.pushInteger(L, st.size);
-            vm.setField(L, -2, 'size');
-            vm.pushInteger(L, Math.floor(st.mtimeMs / 1000));
-            vm.setField(L, -2, 'mtime');
-            vm.pushBoolean(L, st.isDirectory());
-            vm.setField(L, -2, 'isdir');
+            pushRecord(vm, L, {
+              name: name.replace(/\/+$/, '') === '' ? '' : basename(name.replace(/\/+$/, '')),
+              type: st.isDirectory() ? 'directory' : st.isFile() ? 'regular' : 'other',
+              size: st.size,
+              mtime: Math.floor(st.mtimeMs / 1000),
+              isdir: st.isDirectory(),
+            });
             return 1;
           },
         );
@@ -481,15 +478,7 @@ export class IoLib {
       (L, list) => {
         vm.newTable(L, list.length);
         list.forEach((e, k) => {
-          vm.newTable(L, 0, 4);
-          vm.pushString(L, e.name);
-          vm.setField(L, -2, 'name');
-          vm.pushBoolean(L, e.isdir);
-          vm.setField(L, -2, 'isdir');
-          vm.pushInteger(L, e.mtime);
-          vm.setField(L, -2, 'mtime');
-          vm.pushInteger(L, e.size);
-          vm.setField(L, -2, 'size');
+          pushRecord(vm, L, { name: e.name, isdir: e.isdir, mtime: e.mtime, size: e.size });
           vm.rawSetI(L, -2, k + 1);
         });
         return 1;

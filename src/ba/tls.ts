@@ -14,6 +14,7 @@ import { acceptTls, connectTls, releaseSession, tlsEndReason, tlsInfo, trusted, 
 import { SockWait, type LSock, type SocketLib } from './socket.js';
 import { ioErrorOf } from '../fs/fs-op.js';
 import { HandleTable } from '../vm/handles.js';
+import { pushRecord } from '../vm/lua-values.js';
 import type { NetSocket, TLSSocket } from '../net/tcp-dial.js';
 import type { BaContext } from './context.js';
 
@@ -299,25 +300,8 @@ export class TlsLib {
     // Exactly BAS's table: subject and issuer with its six DN fields ("" when absent),
     // san (DNS names and IP addresses), tzfrom and tzto.
     const t = certTable(leaf);
-    vm.newTable(L);
-    for (const k of ['subject', 'issuer'] as const) {
-      vm.newTable(L);
-      for (const f of DN_FIELDS) {
-        vm.pushString(L, t[k][f] ?? '');
-        vm.setField(L, -2, f);
-      }
-      vm.setField(L, -2, k);
-    }
-    for (const k of ['tzfrom', 'tzto'] as const) {
-      vm.pushString(L, t[k]);
-      vm.setField(L, -2, k);
-    }
-    vm.newTable(L);
-    t.subjectaltnames.forEach((n, i) => {
-      vm.pushString(L, n);
-      vm.rawSetI(L, -2, i + 1);
-    });
-    vm.setField(L, -2, 'san');
+    const dn = (x: Partial<Record<string, string>>): Record<string, string> => Object.fromEntries(DN_FIELDS.map((f) => [f, x[f] ?? '']));
+    pushRecord(vm, L, { subject: dn(t.subject), issuer: dn(t.issuer), tzfrom: t.tzfrom, tzto: t.tzto, san: t.subjectaltnames });
     return 1;
   }
 

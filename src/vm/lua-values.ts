@@ -34,7 +34,7 @@ export function luaToJs(vm: LuaVM, L: LState, idx: number, depth = 0): LuaValue 
     case T_TABLE: {
       if (depth >= MAX_DEPTH) throw new LuaValueError(`tables nested deeper than ${MAX_DEPTH} (or a cycle) cannot be passed to JavaScript`);
       const abs = idx < 0 ? vm.top(L) + idx + 1 : idx;
-      vm.m._lua_checkstack(L, 3);
+      vm.checkStack(L, 3);
       const entries: [string | number, LuaValue][] = [];
       vm.pushNil(L);
       while (vm.m._lua_next(L, abs)) {
@@ -70,9 +70,21 @@ export function luaToJs(vm: LuaVM, L: LState, idx: number, depth = 0): LuaValue 
   }
 }
 
+/** A field value of a record pushed with pushRecord (undefined: the field is left out). */
+export type RecordValue = string | number | bigint | boolean | Uint8Array | null | undefined | RecordValue[] | { [key: string]: RecordValue };
+
+/**
+ * Pushes a new table with the fields of `rec`, each as pushJs pushes it: the one way a
+ * result record (a stat, a directory entry, a certificate) reaches Lua, instead of a
+ * newTable/push/setField sequence per field. Integral numbers become integers.
+ */
+export function pushRecord(vm: LuaVM, L: LState, rec: { [key: string]: RecordValue }): void {
+  pushJs(vm, L, rec);
+}
+
 /** Pushes a JavaScript value as Lua (the reverse of luaToJs; a Uint8Array becomes a string). */
 export function pushJs(vm: LuaVM, L: LState, v: unknown, depth = 0): void {
-  vm.m._lua_checkstack(L, 3);
+  vm.checkStack(L, 3);
   if (v === null || v === undefined) vm.pushNil(L);
   else if (typeof v === 'boolean') vm.pushBoolean(L, v);
   else if (typeof v === 'number') {
