@@ -8,7 +8,7 @@ import type { HttpExchange } from '../http/http-connection.js';
 import { decodeRequestParams, type FormParams } from '../http/form-decoder.js';
 import { LuaRaise } from '../vm/lua-error.js';
 import { LUA_REGISTRYINDEX, T_NIL, T_NUMBER, T_STRING, type LState } from '../vm/lua-vm.js';
-import type { Task, Waiter } from '../sched/scheduler.js';
+import type { Task } from '../sched/scheduler.js';
 import { Wait } from '../sched/waiter.js';
 import type { BodyStream } from '../http/body-stream.js';
 import { MultipartParser, multipartBoundary, type MultipartEvent } from '../http/multipart-parser.js';
@@ -445,21 +445,16 @@ export class RequestLib {
     if (now !== 'wait') return pushEvent(L, now);
     const stream = r.exchange.bodyStream!;
     const task = sched.current;
-    let live = true;
-    const w: Waiter = {
-      state: 'read',
-      abort: () => {
-        live = false;
-      },
-    };
+    if (!task) throw new LuaRaise('multipart must run in a coroutine of the runtime');
+    const w = new Wait('read', task);
     const wait = (): void =>
       stream.onReadable(() => {
-        if (!live || !task || task.done || task.waiting !== w) return;
+        if (w.done || !w.live) return;
         const deliver = (): void => {
-          if (!live || task.done || task.waiting !== w) return;
+          if (w.done || !w.live) return;
           const v = advance();
           if (v === 'wait') wait();
-          else sched.resume(task, pushEvent(task.co, v));
+          else w.complete((co) => pushEvent(co, v));
         };
         if (sched.current) sched.post(deliver);
         else deliver();
@@ -521,22 +516,15 @@ export class RequestLib {
     const sched = this.ctx.sched;
     const task = sched.current;
     if (!task || task.done || !this.ctx.vm.isYieldable(L)) return 0;
+    const w = new Wait('write', task);
     const done = (): void => {
       so.off('drain', done);
       so.off('close', done);
-      const go = (): void => {
-        if (task.waiting === w) sched.resume(task, 0);
-      };
-      // Never resume in the middle of running Lua.
-      if (sched.current) sched.post(go);
-      else go();
+      w.complete(() => 0);
     };
-    const w: Waiter = {
-      state: 'write',
-      abort: () => {
-        so.off('drain', done);
-        so.off('close', done);
-      },
+    w.onAbort = () => {
+      so.off('drain', done);
+      so.off('close', done);
     };
     so.on('drain', done);
     so.on('close', done);
