@@ -1,0 +1,153 @@
+/**
+ * Reading a request body in pieces: `request:rawrdr`'s reader over a streamed body and
+ * `request:multipart`'s callbacks. Each answers at once when the next piece is buffered and
+ * otherwise waits (sched/waiter.ts) until the body stream has more.
+ */
+import { LuaRaise } from '../vm/lua-error.js';
+import { T_NIL, type LState } from '../vm/lua-vm.js';
+import { Wait } from '../sched/waiter.js';
+import type { BodyStream } from '../http/body-stream.js';
+import { MultipartParser, multipartBoundary, type MultipartEvent } from '../http/multipart-parser.js';
+import type { LRequest, RequestLib } from './request.js';
+
+/** request:multipart's checks (Mako's messages) and set-up. */
+export function mpStart(lib: RequestLib, L: LState): number {
+  const { vm, args, log } = lib.ctx;
+  const r = lib.checkRequest(L, 1, 'multipart');
+  args.checkTable(L, 2, 'multipart');
+  const size = args.optInteger(L, 3, 'multipart', 8192);
+  vm.getField(L, 2, 'beginfile');
+  vm.getField(L, 2, 'filedata');
+  const hasBegin = vm.type(L, -2) !== T_NIL;
+  const hasData = vm.type(L, -1) !== T_NIL;
+  vm.pop(L, 2);
+  if (hasBegin !== hasData) throw new LuaRaise('beginfile and filedata mismatch', 0);
+  const boundary = multipartBoundary(r.exchange.head.headers.get('content-type'));
+  if (!boundary) {
+    // Mako writes this line and drops the connection without an answer; so does remora.
+    log.write('MultipartUpload::start not multipart\n');
+    if (r.onAbort) {
+      const stop = r.onAbort;
+      r.onAbort = null;
+      stop();
+    }
+    return lib.ctx.sched.suspend(L, { state: 'abort', abort() {} }, 'multipart');
+  }
+  r.multipart = { parser: new MultipartParser(boundary), events: [], pos: 0, size: Math.max(1, size) };
+  return 0;
+}
+
+/** The next multipart event as (kind, a, b, c), reading more of the body when none is queued. */
+export function mpNext(lib: RequestLib, L: LState): number {
+  const { vm, sched } = lib.ctx;
+  const r = lib.checkRequest(L, 1, 'multipart');
+  const mp = r.multipart;
+  if (!mp) throw new LuaRaise('multipart: not started');
+  const pushEvent = (co: LState, e: MultipartEvent | { kind: 'error'; msg: string }): number => {
+    vm.pushString(co, e.kind);
+    switch (e.kind) {
+      case 'field':
+        vm.pushBytes(co, Buffer.from(e.name, 'utf8'));
+        vm.pushBytes(co, e.value);
+        return 3;
+      case 'file':
+        vm.pushBytes(co, Buffer.from(e.name, 'utf8'));
+        vm.pushBytes(co, Buffer.from(e.filename, 'utf8'));
+        if (e.contentType === null) vm.pushNil(co);
+        else vm.pushString(co, e.contentType);
+        return 4;
+      case 'data':
+        vm.pushBytes(co, e.data);
+        return 2;
+      case 'error':
+        vm.pushString(co, e.msg);
+        return 2;
+      default:
+        return 1;
+    }
+  };
+  // Feeds body bytes until an event is queued; 'wait' when a streamed body has none yet.
+  const advance = (): MultipartEvent | { kind: 'error'; msg: string } | 'wait' => {
+    for (;;) {
+      const e = mp.events.shift();
+      if (e) return e;
+      if (mp.parser.error) return { kind: 'error', msg: mp.parser.error };
+      if (mp.parser.done) return { kind: 'error', msg: 'multipart body already read' };
+      const stream = r.exchange.bodyStream;
+      let piece: Buffer | null | Error | undefined;
+      if (stream) piece = r.live && !r.taken ? stream.read(Math.max(mp.size, 65536)) : new Error('socketclosed');
+      else {
+        const body = r.exchange.body;
+        piece = mp.pos < body.length ? body.subarray(mp.pos, mp.pos + 65536) : null;
+        if (piece) mp.pos += piece.length;
+      }
+      if (piece === undefined) return 'wait';
+      if (piece instanceof Error) return { kind: 'error', msg: piece.message };
+      if (piece === null) {
+        const err = mp.parser.finish();
+        return { kind: 'error', msg: err ?? 'multipart body ended' };
+      }
+      mp.events.push(...mp.parser.feed(piece));
+    }
+  };
+  const now = advance();
+  if (now !== 'wait') return pushEvent(L, now);
+  const stream = r.exchange.bodyStream!;
+  const task = sched.current;
+  if (!task) throw new LuaRaise('multipart must run in a coroutine of the runtime');
+  const w = new Wait('read', task);
+  const wait = (): void =>
+    stream.onReadable(() => {
+      if (w.done || !w.live) return;
+      const deliver = (): void => {
+        if (w.done || !w.live) return;
+        const v = advance();
+        if (v === 'wait') wait();
+        else w.complete((co) => pushEvent(co, v));
+      };
+      if (sched.current) sched.post(deliver);
+      else deliver();
+    });
+  wait();
+  return sched.suspend(L, w, 'multipart');
+}
+
+/**
+ * A reader's call on a streamed body (large or chunked): the next piece, waiting for it when
+ * none has arrived; nil at the end; nil, err when the body cannot be read to its end
+ * ("socketreadfailed": the client went away before sending all of it).
+ */
+export function readStream(lib: RequestLib, L: LState, r: LRequest, stream: BodyStream, size: number): number {
+  const { vm, sched } = lib.ctx;
+  const push = (co: LState, v: Buffer | null | Error): number => {
+    if (v instanceof Error) {
+      vm.pushNil(co);
+      vm.pushString(co, v.message);
+      return 2;
+    }
+    if (v === null) vm.pushNil(co);
+    else vm.pushBytes(co, v);
+    return 1;
+  };
+  const now = stream.read(size);
+  if (now !== undefined) return push(L, now);
+  const task = sched.current;
+  if (!task) throw new LuaRaise('rawrdr must run in a coroutine of the runtime');
+  const w = new Wait('read', task);
+  // A readable event without a whole piece waits again; the wait completes with a piece.
+  const wait = (): void =>
+    stream.onReadable(() => {
+      if (w.done || !w.live) return;
+      const deliver = (): void => {
+        if (w.done || !w.live) return;
+        const v = r.live && !r.taken ? stream.read(size) : null;
+        if (v === undefined) wait();
+        else w.complete((co) => push(co, v));
+      };
+      // Never resume in the middle of running Lua.
+      if (sched.current) sched.post(deliver);
+      else deliver();
+    });
+  wait();
+  return sched.suspend(L, w, 'rawrdr');
+}
