@@ -1,7 +1,7 @@
 /**
- * `ba.socket.req2sock(request [, raw | options])` and `ba.socket.sock2req(sock [, pushback])`
- * (server.md §6): an HTTP request's connection becomes a socket object, and a raw socket's
- * connection goes back to the HTTP server as a keep-alive connection.
+ * `ba.socket.req2sock(request [, raw | options])` and `ba.socket.sock2req(sock [, pushback])`:
+ * an HTTP request's connection becomes a socket object, and a raw socket's connection goes
+ * back to the HTTP server as a keep-alive connection.
  *
  * A WebSocket upgrade request becomes a WebSocket server socket (src/ba/websocket.ts answers
  * the 101 handshake itself); `raw` or any other request becomes a plain TCP socket.

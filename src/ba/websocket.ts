@@ -68,7 +68,7 @@ export class WsState {
       isServer,
       maxMessageSize,
       inflater: this.inflater ?? undefined,
-      // RFC 6455 §5.5.2 / ba-socket.md §5 item 3: the pong is queued without waiting. A peer
+      // RFC 6455 §5.5.2, and as in BAS: the pong is queued without waiting. A peer
       // that floods pings and never reads would grow the queue without bound (issue 14):
       // while more than PONG_QUEUE_LIMIT bytes wait, pongs are dropped (RFC 6455 §5.5.3 lets
       // an endpoint answer only the most recent ping).
@@ -150,7 +150,7 @@ export interface WsServerExtensions {
   readonly deflate: boolean;
 }
 
-/** What ba.socket.http2sock needs from an httpc object (server.md §7). */
+/** What ba.socket.http2sock needs from an httpc object. */
 export interface HttpcHandoff {
   /** The `Sec-WebSocket-Key` sent by a ws:// or wss:// request, else null. */
   readonly wsKey: string | null;

@@ -38,7 +38,7 @@ export interface ServerResponseOptions {
 }
 
 /**
- * The complete 101 response head, ending with the empty line (server.md §6). Only these headers:
+ * The complete 101 response head, ending with the empty line. Only these headers:
  * headers the page set are discarded, and no subprotocol is negotiated, so a requested
  * `Sec-WebSocket-Protocol` is not echoed. The only extension is permessage-deflate, when the
  * app enabled it.

@@ -176,7 +176,7 @@ export class MessageReader {
         this.mode === Mode.Idle ? maxsize : this.mode === Mode.Pieces ? maxsize - this.partsLen : Infinity;
       const ev = receiver.next(limit);
       if (ev === null) {
-        // A long frame's bytes go out as they arrive (ba-socket.md §9).
+        // A long frame's bytes go out as they arrive, as BAS returns them.
         if (this.mode === Mode.Pieces && this.partsLen > 0) return this.piece(maxsize);
         return null;
       }
