@@ -12,6 +12,7 @@
  */
 import { LuaArgError, LuaError, LuaRaise } from './lua-error.js';
 import { loadVmModule } from './vm-module.js';
+import { argErrorMessage } from './arg-error.js';
 import { LUA_OK, LUA_REGISTRYINDEX, T_NUMBER, T_STRING, YIELD, type HostFunction, type LState, type RawModule } from './lua-raw.js';
 
 export * from './lua-raw.js';
@@ -378,6 +379,10 @@ export class LuaVM {
     this.m._lua_pushvalue(L, idx);
   }
 
+  pushLightUserdata(L: LState, p: number): void {
+    this.m._lua_pushlightuserdata(L, p);
+  }
+
   /** Rotates the stack from idx to the top by n places (n = 1 moves the top value to idx). */
   rotate(L: LState, idx: number, n: number): void {
     this.m._lua_rotate(L, idx, n);
@@ -391,10 +396,6 @@ export class LuaVM {
   /** The userdata block address of the value at idx (0 when it is no userdata). */
   toUserdata(L: LState, idx: number): number {
     return this.m._lua_touserdata(L, idx);
-  }
-
-  pushLightUserdata(L: LState, p: number): void {
-    this.m._lua_pushlightuserdata(L, p);
   }
 
   /** Pushes tostring(value at idx) as Lua's tostring makes it (__tostring, __name). */
@@ -415,12 +416,13 @@ export class LuaVM {
   /** Pushes the number a numeral converts to with Lua's own rules; false (nothing pushed) when invalid. */
   pushNumeral(L: LState, numeral: Uint8Array): boolean {
     const p = this.m._malloc(numeral.length + 1);
-    const h = this.heap();
-    h.set(numeral, p);
-    h[p + numeral.length] = 0;
-    const ok = this.m._lua_stringtonumber(L, p);
-    this.m._free(p);
-    return ok !== 0;
+    this.heap().set(numeral, p);
+    this.heap()[p + numeral.length] = 0;
+    try {
+      return this.m._lua_stringtonumber(L, p) !== 0;
+    } finally {
+      this.m._free(p);
+    }
   }
 
   pop(L: LState, n = 1): void {
@@ -493,41 +495,9 @@ export class LuaVM {
     this.setField(L, a, name);
   }
 
-  /**
-   * luaL_argerror's wording for argument `n` of the running host function: the name and kind
-   * of the call come from the caller's debug info ('?' when it has none, as for `pcall(f, ...)`),
-   * and a method call does not count self.
-   */
-  private argErrorMessage(L: LState, err: LuaArgError): string {
-    // lua_Debug on wasm32: name at offset 4, namewhat at 8; 108 bytes in all (LUA_IDSIZE 60).
-    const ar = this.m._malloc(128);
-    try {
-      let n = err.arg;
-      if (!this.m._lua_getstack(L, 0, ar)) return `bad argument #${n} (${err.detail})`;
-      this.m._lua_getinfo(L, this.cstr('n'), ar);
-      const np = this.readU32(ar + 4);
-      const wp = this.readU32(ar + 8);
-      const name = np ? this.cString(np) : '?';
-      if (wp && this.cString(wp) === 'method') {
-        n--;
-        if (n === 0) return `calling '${name}' on bad self (${err.detail})`;
-      }
-      return `bad argument #${n} to '${name}' (${err.detail})`;
-    } finally {
-      this.m._free(ar);
-    }
-  }
-
-  private cString(p: number): string {
-    const h = this.heap();
-    let e = p;
-    while (h[e] !== 0) e++;
-    return utf8.decode(h.subarray(p, e));
-  }
-
   private raiseFromJs(L: LState, err: unknown, name: string): number {
     if (err instanceof LuaArgError) {
-      const msg = this.argErrorMessage(L, err);
+      const msg = argErrorMessage(this, L, err);
       this.m._luaL_where(L, 1);
       this.pushString(L, msg);
       this.m._lua_concat(L, 2);
