@@ -671,21 +671,6 @@ export class LuaVM {
     this.m._lua_setmetatable(L, idx);
   }
 
-  /** Address of the block of the full userdata at `i` (0 when it is not one). */
-  toUserdata(L: LState, i: number): number {
-    return this.m._lua_touserdata(L, i);
-  }
-
-  /** Pushes a copy of the value at `i`. */
-  pushValue(L: LState, i: number): void {
-    this.m._lua_pushvalue(L, i);
-  }
-
-  /** Raw length of the value at `i` (#t without __len). */
-  rawLen(L: LState, i: number): number {
-    return Number(this.m._lua_rawlen(L, i));
-  }
-
   /** Removes the value at `i`, shifting the ones above it down. */
   remove(L: LState, i: number): void {
     this.m._lua_rotate(L, i, -1);
