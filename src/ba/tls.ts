@@ -391,7 +391,7 @@ export class TlsLib {
       t?.destroy();
       raw.destroy();
     };
-    const done = (err: string | null, ts?: tls.TLSSocket): void => {
+    const done = (err: string | null, ts?: TLSSocket): void => {
       restore();
       if (w.done) {
         // The wait ended first (closed meanwhile, shutdown).
