@@ -247,17 +247,30 @@ export class Scheduler {
     }
   }
 
-  /** Resumes every waiting task with `nil, "sysshutdown"` (the first step of shutdown). */
-  shutdownWaiters(): void {
+  /**
+   * Resumes every waiting cosocket with `nil, "sysshutdown"` (the first step of shutdown), as BAS
+   * does: `closeSockets` runs first, after the waits were taken back, so a cosocket that runs
+   * on finds its sockets closed (its next read is `nil, "socketreadfailed"`) and runs to its
+   * end or its next wait. A thread job waiting on a socket or HTTP client call gets
+   * `nil, "socketreadfailed"` (`"socketwritefailed"` in a write); other waits are dropped.
+   */
+  shutdownWaiters(closeSockets?: () => void): void {
     this.shuttingDown = true;
+    const resume: Array<[Task, string]> = [];
     for (const task of [...this.tasks.values()]) {
       if (task.done || !task.waiting) continue;
       const w = task.waiting;
+      const state = (w as { state?: string }).state ?? '';
       w.abort();
       task.waiting = null;
-      if (task.kind !== 'cosocket') continue;
+      if (task.kind === 'cosocket') resume.push([task, 'sysshutdown']);
+      else if (task.kind === 'job' && state !== 'sleep' && state !== '') resume.push([task, state === 'write' ? 'socketwritefailed' : 'socketreadfailed']);
+    }
+    closeSockets?.();
+    for (const [task, err] of resume) {
+      if (task.done || task.waiting) continue;
       this.vm.pushNil(task.co);
-      this.vm.pushString(task.co, 'sysshutdown');
+      this.vm.pushString(task.co, err);
       this.resume(task, 2);
     }
   }
