@@ -187,7 +187,7 @@ export class Runtime {
       unloading = '';
       if (exited) return;
       for (const h of this.ctx.shutdownHooks) h();
-      this.sched.shutdownWaiters(() => this.sockets.closeAll());
+      this.sched.shutdownWaiters(() => this.sockets.closeAll(true));
       exit();
     })();
     return this.shuttingDown;

@@ -77,10 +77,11 @@ export class SocketLib {
   }
 
   /** Closes every socket object (runtime disposal). */
-  closeAll(): void {
+  /** Closes every socket; `keepOwners` (shutdown): cosockets keep running on their objects. */
+  closeAll(keepOwners = false): void {
     for (const s of this.socks.values()) if (!s.closed) {
       s.reader = null;
-      s.owner = null;
+      if (!keepOwners) s.owner = null;
       this.closeSock(s);
       s.conn?.destroy();
     }
