@@ -13,10 +13,9 @@
  */
 import { LuaRaise } from '../vm/lua-error.js';
 import { T_BOOLEAN, T_NONE, T_NUMBER, T_STRING, T_TABLE, T_USERDATA, type LState, type LuaVM } from '../vm/lua-vm.js';
-import { newTaggedBlock, taggedBlock } from '../vm/handles.js';
+import { newTaggedBlock, taggedBlock, HandleTag } from '../vm/handles.js';
 import type { BaContext } from './context.js';
 
-const BTA_TAG = 0x42_54_41_31; // "BTA1"
 const HEADER = 16;
 /** Largest allocation; WASM memory is capped at 2 GiB anyway (one WASM instance). */
 const MAX_SIZE = 0x4000_0000;
@@ -51,7 +50,7 @@ export class BytearrayLib {
   /** The bytearray at stack index i, or null. */
   toBta(L: LState, i: number): BtaRef | null {
     const vm = this.vm;
-    const p = taggedBlock(vm, L, i, BTA_TAG);
+    const p = taggedBlock(vm, L, i, HandleTag.bytearray);
     if (p === 0) return null;
     return { p, alloc: vm.readI32(p + 4), ws: vm.readI32(p + 8), we: vm.readI32(p + 12) };
   }
@@ -80,7 +79,7 @@ export class BytearrayLib {
   /** Creates a bytearray of `n` bytes (zeroed unless `fill` is given) and pushes it. */
   push(L: LState, n: number, fill?: Uint8Array): BtaRef {
     const vm = this.vm;
-    const p = newTaggedBlock(vm, L, BTA_TAG, HEADER + n, 0);
+    const p = newTaggedBlock(vm, L, HandleTag.bytearray, HEADER + n, 0);
     vm.writeI32(p + 4, n);
     vm.writeI32(p + 8, 1);
     vm.writeI32(p + 12, n);

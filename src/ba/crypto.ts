@@ -6,10 +6,9 @@
 import { createHash, createHmac, randomBytes, randomInt, type Hash, type Hmac } from 'node:crypto';
 import { LuaRaise } from '../vm/lua-error.js';
 import { T_BOOLEAN, T_NUMBER, T_STRING, T_TABLE, type LState, type LuaVM } from '../vm/lua-vm.js';
-import { HandleTable } from '../vm/handles.js';
+import { HandleTable, HandleTag } from '../vm/handles.js';
 import type { BaContext } from './context.js';
 
-const HASH_TAG = 0x48_41_53_48; // "HASH"
 const ALGOS = ['md5', 'sha1', 'sha256', 'sha384', 'sha512'] as const;
 /** Largest ba.rndbs request (keeps a typo from allocating gigabytes). */
 const MAX_RNDBS = 64 * 1024 * 1024;
@@ -83,7 +82,7 @@ export class CryptoLib {
   private readonly hashes: HandleTable<HashState>;
 
   constructor(readonly ctx: BaContext) {
-    this.hashes = new HandleTable(ctx.vm, HASH_TAG);
+    this.hashes = new HandleTable(ctx.vm, HandleTag.hash);
   }
 
   private get vm(): LuaVM {

@@ -8,10 +8,10 @@
  */
 import { LuaRaise } from '../vm/lua-error.js';
 import { T_BOOLEAN, T_NIL, T_STRING, T_TABLE, T_USERDATA, type LState, type LuaVM } from '../vm/lua-vm.js';
+import { HandleTag, newTaggedBlock, taggedBlock } from '../vm/handles.js';
 import type { BaContext } from './context.js';
 
 const MT = 'BDTz';
-const MAGIC = 0x42_44_54_7a;
 const BILLION = 1_000_000_000;
 const MIN_SEC = -62135596800; // 0001-01-01T00:00:00Z
 const MAX_SEC = 253402300799; // 9999-12-31T23:59:59Z
@@ -111,7 +111,16 @@ function cmp(a: DateTime, b: DateTime): number {
   return a.sec !== b.sec ? (a.sec < b.sec ? -1 : 1) : a.nsec !== b.nsec ? (a.nsec < b.nsec ? -1 : 1) : 0;
 }
 
+/**
+ * The object is a tagged block holding the time itself: [tag][sec low][sec high][nsec][offset];
+ * `D` is where the time starts.
+ */
+const D = 4;
+const SIZE = D + 16;
+
 export class DateTimeLib {
+  private mtRef = 0;
+
   constructor(readonly ctx: BaContext) {}
 
   private get vm(): LuaVM {
@@ -181,7 +190,7 @@ export class DateTimeLib {
       set('offset', t.offset);
       return 1;
     });
-    vm.pop(L, 1);
+    this.mtRef = vm.ref(L);
 
     this.ctx.pushBa(L);
     vm.setHost(L, -1, 'datetime', (L) => this.create(L));
@@ -190,12 +199,7 @@ export class DateTimeLib {
 
   /** Pushes a new datetime object. */
   push(L: LState, t: DateTime): void {
-    const vm = this.vm;
-    const p = vm.newUserdata(L, 20);
-    this.write(p, t);
-    vm.writeI32(p + 16, MAGIC);
-    vm.newMetatable(L, MT);
-    vm.setMetatable(L, -2);
+    this.write(newTaggedBlock(this.vm, L, HandleTag.datetime, SIZE, this.mtRef) + D, t);
   }
 
   private write(p: number, t: DateTime): void {
@@ -214,10 +218,9 @@ export class DateTimeLib {
   }
 
   private ptr(L: LState, i: number): number {
-    const vm = this.vm;
-    const p = vm.type(L, i) === T_USERDATA ? vm.toUserdata(L, i) : 0;
-    if (!p || vm.readI32(p + 16) !== MAGIC) this.ctx.args.typeError(L, i, 'ba.datetime', MT);
-    return p;
+    const p = taggedBlock(this.vm, L, i, HandleTag.datetime);
+    if (!p) this.ctx.args.typeError(L, i, 'ba.datetime', MT);
+    return p + D;
   }
 
   check(L: LState, i: number): DateTime {

@@ -16,10 +16,9 @@ import type { Task } from '../sched/scheduler.js';
 import { Wait } from '../sched/waiter.js';
 import { finishAsync, finishSync, runAsync, runSync, start, type FsOp, type Step } from '../fs/fs-op.js';
 import { LFile, closeFile, flushWrites, seek, type Whence } from '../fs/buffered-file.js';
-import { HandleTable } from '../vm/handles.js';
+import { HandleTable, HandleTag } from '../vm/handles.js';
 import type { BaContext } from './context.js';
 
-const FILE_TAG = 0x46_49_4c_45; // "FILE"
 
 /** Pushes an operation's results onto L; returns how many. */
 export type Pusher<T> = (L: LState, v: T) => number;
@@ -34,7 +33,7 @@ export class IoCore {
   private readonly files: HandleTable<FileEntry>;
 
   constructor(readonly ctx: BaContext) {
-    this.files = new HandleTable(ctx.vm, FILE_TAG);
+    this.files = new HandleTable(ctx.vm, HandleTag.file);
     ctx.shutdownHooks.push(() => this.closeAll());
   }
 

@@ -23,14 +23,13 @@ import { basicAuth, encodeQuery, parseClientUrl, requestHead, withQuery } from '
 import { clientUpgradeHeaders, newClientKey } from '../ws/handshake.js';
 import { CLIENT_OFFER } from '../ws/permessage-deflate.js';
 import type { SocketLib } from './socket.js';
-import { HandleTable } from '../vm/handles.js';
+import { HandleTable, HandleTag } from '../vm/handles.js';
 import { Wait } from '../sched/waiter.js';
 import type { BaContext } from './context.js';
 import { HttpcObj, connectHttpc, type CreateOptions } from './httpc-conn.js';
 import type { HttpcHandoff, WebSocketLib } from './websocket.js';
 import { HTTP_WRAPPER_LUA } from './http-wrapper.js';
 
-const HTTPC_TAG = 0x4874c1;
 /** `h:read()` without a size returns at most this much. */
 const DEFAULT_READ = 65536;
 
@@ -44,7 +43,7 @@ export class HttpcLib {
     readonly ctx: BaContext,
     readonly sockets: SocketLib,
   ) {
-    this.objs = new HandleTable(ctx.vm, HTTPC_TAG);
+    this.objs = new HandleTable(ctx.vm, HandleTag.httpc);
     // Shutdown and runtime disposal close every client connection.
     ctx.shutdownHooks.push(() => {
       for (const h of this.objs.values()) this.closeObj(h);

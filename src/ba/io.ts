@@ -19,7 +19,7 @@ import { basename, dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LuaRaise } from '../vm/lua-error.js';
 import { T_NUMBER, T_STRING, T_USERDATA, type LState, type LuaVM } from '../vm/lua-vm.js';
-import { HandleTable } from '../vm/handles.js';
+import { HandleTable, HandleTag } from '../vm/handles.js';
 import { pushRecord } from '../vm/lua-values.js';
 import type { BaContext } from './context.js';
 import { IoError, fetchUrl, ioErrorOf, mkdir, readFile, readdir, rename, rmdir, runAsync, stat, unlink, write, type FsOp } from '../fs/fs-op.js';
@@ -27,7 +27,6 @@ import { LFile, closeFile, flushWrites, openFile, openFlags, readAll, readBytes,
 import { IoCore, seekFile, setFileMetamethods } from './file.js';
 import { installLuaIo } from './std-io.js';
 
-const IO_TAG = 0x49_4f_49_4f; // "IOIO"
 /** f:read() without arguments returns blocks of this size (BAS). */
 const READ_BLOCK = 1024;
 
@@ -213,7 +212,7 @@ export class IoLib {
 
   constructor(readonly ctx: BaContext) {
     this.core = new IoCore(ctx);
-    this.ios = new HandleTable(ctx.vm, IO_TAG);
+    this.ios = new HandleTable(ctx.vm, HandleTag.io);
   }
 
   private get vm(): LuaVM {

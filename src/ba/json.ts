@@ -24,10 +24,9 @@ import {
   type LState,
   type LuaVM,
 } from '../vm/lua-vm.js';
-import { HandleTable } from '../vm/handles.js';
+import { HandleTable, HandleTag } from '../vm/handles.js';
 import type { BaContext } from './context.js';
 
-const PARSER_TAG = 0x4a50; // "JP"
 import { DecodeError, Decoder, MAX_DEPTH } from './json-decode.js';
 
 
@@ -91,7 +90,7 @@ export function formatFloat(n: number): string {
 
 export class JsonLib {
   constructor(readonly ctx: BaContext) {
-    this.parsers = new HandleTable(ctx.vm, PARSER_TAG);
+    this.parsers = new HandleTable(ctx.vm, HandleTag.jsonParser);
   }
 
   private get vm(): LuaVM {

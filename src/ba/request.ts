@@ -11,13 +11,12 @@ import { LUA_REGISTRYINDEX, T_NUMBER, T_STRING, type LState } from '../vm/lua-vm
 import type { Task } from '../sched/scheduler.js';
 import { Wait } from '../sched/waiter.js';
 import { MultipartParser, type MultipartEvent } from '../http/multipart-parser.js';
-import { HandleTable } from '../vm/handles.js';
+import { HandleTable, HandleTag } from '../vm/handles.js';
 import { mpNext, mpStart, readStream } from './request-body.js';
 import type { NetSocket } from '../net/tcp-dial.js';
 import { isIPv4, isIPv6 } from '../net/resolve.js';
 import type { BaContext } from './context.js';
 
-const REQ_TAG = 0x7e9e57;
 /** lua_upvalueindex(1): the request userdata bound to a page's `print` and `_emit`. */
 const UPVALUE_1 = LUA_REGISTRYINDEX - 1;
 const UPVALUE_2 = LUA_REGISTRYINDEX - 2;
@@ -225,7 +224,7 @@ export class RequestLib {
   sessions: SessionOps | null = null;
 
   constructor(readonly ctx: BaContext) {
-    this.live = new HandleTable(ctx.vm, REQ_TAG, { reuseIds: false });
+    this.live = new HandleTable(ctx.vm, HandleTag.request, { reuseIds: false });
   }
 
   install(L: LState): void {

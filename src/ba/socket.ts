@@ -10,7 +10,7 @@ import { isIPv6, resolveHost } from '../net/resolve.js';
 import { LuaRaise } from '../vm/lua-error.js';
 import { T_BOOLEAN, T_USERDATA, type LState } from '../vm/lua-vm.js';
 import type { Task } from '../sched/scheduler.js';
-import { HandleTable } from '../vm/handles.js';
+import { HandleTable, HandleTag } from '../vm/handles.js';
 import type { NetSocket } from '../net/tcp-dial.js';
 import type { BaContext } from './context.js';
 import { LSock, NO_PENDING, SockWait, sockCount, type SockKind } from './sock.js';
@@ -23,7 +23,6 @@ import { numberFunctions } from './socket-numbers.js';
 
 export { LSock, SockWait, type SockExt, type SockKind } from './sock.js';
 
-const SOCK_TAG = 0x50c4e7;
 
 export class SocketLib {
   private readonly socks: HandleTable<LSock>;
@@ -33,7 +32,7 @@ export class SocketLib {
   methodsRef = 0;
 
   constructor(readonly ctx: BaContext) {
-    this.socks = new HandleTable(ctx.vm, SOCK_TAG);
+    this.socks = new HandleTable(ctx.vm, HandleTag.socket);
     ctx.sched.afterRun.push(flushWriteBatches);
   }
 

@@ -8,10 +8,9 @@
  */
 import type { LState } from '../vm/lua-vm.js';
 import type { Task } from '../sched/scheduler.js';
-import { HandleTable } from '../vm/handles.js';
+import { HandleTable, HandleTag } from '../vm/handles.js';
 import type { BaContext } from './context.js';
 
-const POOL_TAG = 0x7a11ed;
 /** `configure(n)` only grows the pool, and only for n < 20. */
 const MAX_POOL_SIZE = 19;
 
@@ -100,7 +99,7 @@ export class ThreadLib {
 
   constructor(readonly ctx: BaContext) {
     this.shared = new ThreadPool(0, Math.max(1, ctx.config.threadcnt), (fn) => ctx.sched.post(fn));
-    this.privates = new HandleTable(ctx.vm, POOL_TAG, { reuseIds: false });
+    this.privates = new HandleTable(ctx.vm, HandleTag.threadPool, { reuseIds: false });
     ctx.shutdownHooks.push(() => this.stop());
   }
 

@@ -21,10 +21,9 @@
 import { LuaRaise } from '../vm/lua-error.js';
 import { T_BOOLEAN, T_USERDATA, type LState } from '../vm/lua-vm.js';
 import type { Task } from '../sched/scheduler.js';
-import { HandleTable } from '../vm/handles.js';
+import { HandleTable, HandleTag } from '../vm/handles.js';
 import type { BaContext } from './context.js';
 
-const TIMER_TAG = 0x71e3e4;
 
 class LTimer {
   /** The pending expiry, when armed. */
@@ -59,7 +58,7 @@ export class TimerLib {
   private fnsRef = 0;
 
   constructor(readonly ctx: BaContext) {
-    this.timers = new HandleTable(ctx.vm, TIMER_TAG);
+    this.timers = new HandleTable(ctx.vm, HandleTag.timer);
     ctx.shutdownHooks.push(() => this.clearAll());
   }
 

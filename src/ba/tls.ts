@@ -13,12 +13,11 @@ import { certTable } from '../net/cert-info.js';
 import { acceptTls, connectTls, releaseSession, tlsEndReason, tlsInfo, trusted, upgradeServerTls } from '../net/tls-socket.js';
 import { SockWait, type LSock, type SocketLib } from './socket.js';
 import { ioErrorOf } from '../fs/fs-op.js';
-import { HandleTable } from '../vm/handles.js';
+import { HandleTable, HandleTag } from '../vm/handles.js';
 import { pushRecord } from '../vm/lua-values.js';
 import type { NetSocket, TLSSocket } from '../net/tcp-dial.js';
 import type { BaContext } from './context.js';
 
-const TLS_TAG = 0x54_4c_53_4f; // "TLSO"
 
 /** A CA store (ba.create.certstore): PEM certificates collected with addcert. */
 class CertStore {
@@ -50,7 +49,7 @@ export class TlsLib {
     readonly sockets: SocketLib,
     readonly ios: IoResolver,
   ) {
-    this.objs = new HandleTable(ctx.vm, TLS_TAG);
+    this.objs = new HandleTable(ctx.vm, HandleTag.tls);
   }
 
   private get vm(): LuaVM {

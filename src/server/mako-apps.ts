@@ -5,9 +5,8 @@
  * `.preload` runs, so `require"x"` finds `<app>/.lua/x.lua` (in Mako an app calls
  * `mako.createloader(io)` for that).
  */
-import { T_TABLE, T_USERDATA, type LState } from '../vm/lua-vm.js';
-
-const DIR_MAGIC = 0x44_49_52_31; // "DIR1"
+import { T_TABLE, type LState } from '../vm/lua-vm.js';
+import { HandleTable, HandleTag } from '../vm/handles.js';
 import { Wait } from '../sched/waiter.js';
 import type { Runtime } from '../app/runtime.js';
 import { App, AppError, loadApp } from '../app/app-loader.js';
@@ -145,13 +144,14 @@ export class MakoApps {
   /**
    * `dir`, the app's directory object (in Mako a resource reader, userdata): `baseuri()`,
    * `header(t)` (fields added to every response of the app), `unlink()` / `insert()` (unmount,
-   * mount again). Apps by id; the userdata holds [magic, id].
+   * mount again). One handle per app, kept for the server's life.
    */
-  private readonly dirApps: App[] = [];
-  private dirMtRef = 0;
+  private dirs: HandleTable<App> | null = null;
+  private readonly dirIds = new Map<App, number>();
 
   private installDirs(L: LState): void {
     const { vm } = this.rt;
+    this.dirs = new HandleTable<App>(vm, HandleTag.appDir);
     vm.newMetatable(L, 'ResRdr');
     vm.newTable(L);
     vm.setHost(L, -1, 'baseuri', (L) => {
@@ -181,24 +181,21 @@ export class MakoApps {
       return 0;
     });
     vm.setField(L, -2, '__index');
-    this.dirMtRef = vm.ref(L);
+    this.dirs.mtRef = vm.ref(L);
   }
 
   private pushDir(L: LState, app: App): void {
-    const { vm } = this.rt;
-    let id = this.dirApps.indexOf(app);
-    if (id < 0) id = this.dirApps.push(app) - 1;
-    const p = vm.newUserdata(L, 8);
-    vm.writeI32(p, DIR_MAGIC);
-    vm.writeI32(p + 4, id);
-    vm.pushRef(L, this.dirMtRef);
-    vm.setMetatable(L, -2);
+    const dirs = this.dirs!;
+    let id = this.dirIds.get(app);
+    if (id === undefined) {
+      id = dirs.add(app);
+      this.dirIds.set(app, id);
+    }
+    dirs.push(L, id);
   }
 
   private checkDir(L: LState): App {
-    const { vm } = this.rt;
-    const p = vm.type(L, 1) === T_USERDATA ? vm.toUserdata(L, 1) : 0;
-    const app = p && vm.readI32(p) === DIR_MAGIC ? this.dirApps[vm.readI32(p + 4)] : undefined;
+    const app = this.dirs!.at(L, 1);
     if (!app) this.rt.ctx.args.typeError(L, 1, '?', 'ResRdr');
     return app;
   }

@@ -13,6 +13,27 @@ import { T_USERDATA, type LState } from './lua-raw.js';
 import type { LuaVM } from './lua-vm.js';
 
 /**
+ * The tag of every kind of Lua-visible host object, in one list so no two kinds share one (a
+ * unit test checks). Kinds that keep their data in the block itself (bytearray, datetime) use
+ * `taggedBlock`/`newTaggedBlock`; the others a `HandleTable`.
+ */
+export const HandleTag = {
+  socket: 0x50c4e7,
+  timer: 0x71e3e4,
+  request: 0x7e9e57,
+  httpc: 0x4874c1,
+  threadPool: 0x7a11ed,
+  jsonParser: 0x4a50, // "JP"
+  tls: 0x54_4c_53_4f, // "TLSO"
+  io: 0x49_4f_49_4f, // "IOIO"
+  file: 0x46_49_4c_45, // "FILE"
+  hash: 0x48_41_53_48, // "HASH"
+  bytearray: 0x42_54_41_31, // "BTA1"
+  datetime: 0x42_44_54_7a, // "BDTz"
+  appDir: 0x44_49_52_31, // "DIR1"
+} as const;
+
+/**
  * The address of the userdata block at stack index i when it starts with `tag`, else 0. Kinds
  * whose data lives in the block itself (a bytearray's bytes) use this directly.
  */

@@ -1,8 +1,8 @@
 // The layering of src/ (docs/internals/architecture.md), checked by reading the source files:
 // every import points to the same folder or to one the importer's folder may use, there is no
 // import cycle between files (type-only imports are erased by the compiler and do not count),
-// sockets are opened only below src/ba/, only src/vm/ calls the raw `_lua_*` exports, and no
-// file in src/ is over 700 lines.
+// sockets are opened only below src/ba/, only src/vm/ calls the raw `_lua_*` exports and makes
+// userdata blocks, and no file in src/ is over 700 lines.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
@@ -111,6 +111,15 @@ test('layers: the raw _lua_* exports are used only in src/vm/', () => {
     if (folderOf(f) === 'vm') continue;
     const n = text.get(f)!.match(/\b_luaL?_[a-z]/g)?.length ?? 0;
     if (n > 0) bad.push(`${rel(f)}: ${n}`);
+  }
+  assert.deepEqual(bad, []);
+});
+
+test('layers: userdata blocks are made only in src/vm/ (a tagged block or a HandleTable, tags in HandleTag)', () => {
+  const bad: string[] = [];
+  for (const f of files) {
+    if (folderOf(f) === 'vm') continue;
+    if (/\bnewUserdata\(/.test(text.get(f)!)) bad.push(rel(f));
   }
   assert.deepEqual(bad, []);
 });

@@ -1,7 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { LuaVM } from '../../../src/vm/lua-vm.js';
-import { HandleTable, newTaggedBlock, taggedBlock } from '../../../src/vm/handles.js';
+import { HandleTable, HandleTag, newTaggedBlock, taggedBlock } from '../../../src/vm/handles.js';
 
 test('handles: push, at, release and id reuse', async () => {
   const vm = await LuaVM.create();
@@ -74,4 +74,9 @@ test('handles: the metatable is set on push; tagged blocks keep their bytes', as
   assert.equal(taggedBlock(vm, L, -1, 0x4d4d4d4d), 0);
   assert.equal(taggedBlock(vm, L, -2, 0x4d4d4d4d), p);
   vm.pop(L, 2);
+});
+
+test('handles: every kind has its own tag', () => {
+  const tags = Object.values(HandleTag);
+  assert.equal(new Set(tags).size, tags.length);
 });
