@@ -11,7 +11,7 @@
  * the answer is already there.
  */
 import { LuaError, LuaRaise } from '../vm/lua-error.js';
-import { LUA_OK, LUA_YIELD, LuaVM, T_LIGHTUSERDATA, type LState } from '../vm/lua-vm.js';
+import { LUA_OK, LUA_REGISTRYINDEX, LUA_YIELD, LuaVM, T_LIGHTUSERDATA, type LState } from '../vm/lua-vm.js';
 import type { TraceLog } from './trace-log.js';
 import type { Waiter } from './waiter.js';
 
@@ -85,6 +85,12 @@ export class Scheduler {
     private readonly opts: SchedulerOptions,
   ) {
     if (opts.cpuBudgetMs > 0) vm.setCountHook(10000, (L) => this.onHook(L));
+    // remora's own VM build calls this from Lua's C library (pattern matching, string.rep,
+    // table.concat) every 65536 steps: the count hook does not run there. wasmoon's never does.
+    vm.setHost(vm.L, LUA_REGISTRYINDEX, 'remora.cpucheck', () => {
+      this.checkBudget();
+      return 0;
+    });
   }
 
   get activeTasks(): number {

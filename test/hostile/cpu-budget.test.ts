@@ -3,6 +3,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { get, startServer, until, whileProbing } from './harness.js';
+import { chosenVm } from '../../src/vm/vm-module.js';
 
 test('ba.json.decode of a huge array stops at the CPU budget, even under pcall; the server goes on', async () => {
   const page = `<?lsp
@@ -19,6 +20,54 @@ while true do end
     });
     assert.ok(await until(() => /decode:\tfalse\tCPU budget exceeded/.test(srv.out()), 5000), srv.out());
     assert.match(srv.out(), /Lua error in LSP page: .*CPU budget exceeded/);
+  } finally {
+    await srv.stop();
+  }
+});
+
+// Issue 14 item 5: the budget inside Lua's C library. Only remora's own VM build checks it
+// there (docs/compat.md D7); on wasmoon's these tests are skipped.
+const ownVm = process.env.REMORA_VM !== 'wasmoon' && chosenVm() === 'remora';
+const PATHOLOGICAL = 'string.find(string.rep("a", 80), string.rep("a-", 8) .. "b")';
+
+test('a pathological pattern in a page stops at the CPU budget; the server goes on', { skip: !ownVm && "wasmoon's VM: C pattern matching is not covered" }, async () => {
+  const page = `<?lsp local r = ${PATHOLOGICAL} ?>done`;
+  const srv = await startServer({ 'pat.lsp': page }, 'cpubudget = 300');
+  try {
+    await whileProbing(srv.port, async () => {
+      const r = await get(srv.port, '/pat.lsp');
+      assert.equal(r.status, 500);
+    });
+    assert.match(srv.out(), /Lua error in LSP page: .*CPU budget exceeded/);
+    assert.match(srv.out(), /pat\.lsp:1/);
+  } finally {
+    await srv.stop();
+  }
+});
+
+test('a pathological pattern, a huge string.rep and table.concat in cosockets stop at the budget, even under pcall', { skip: !ownVm && "wasmoon's VM: Lua's C library is not covered" }, async () => {
+  const page = `<?lsp
+ba.socket.event(function() local r = ${PATHOLOGICAL} trace("pattern ended") end)
+ba.socket.event(function()
+  local ok, err = pcall(string.rep, "x", 1500000000)
+  trace("rep:", ok, err)
+  while true do end
+end)
+ba.socket.event(function()
+  local t = {} for i = 1, 3000000 do t[i] = "x" end
+  local ok, err = pcall(table.concat, t)
+  trace("concat:", ok, err)
+end)
+?>started`;
+  const srv = await startServer({ 'co.lsp': page }, 'cpubudget = 300');
+  try {
+    await whileProbing(srv.port, async () => {
+      const r = await get(srv.port, '/co.lsp');
+      assert.equal(r.status, 200);
+      assert.ok(await until(() => (srv.out().match(/CPU budget exceeded/g) ?? []).length >= 3, 60_000), srv.out());
+    });
+    assert.doesNotMatch(srv.out(), /pattern ended/);
+    assert.match(srv.out(), /rep:\tfalse\tCPU budget exceeded/);
   } finally {
     await srv.stop();
   }
