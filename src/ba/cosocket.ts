@@ -144,6 +144,8 @@ export function enable(lib: SocketLib, L: LState): number {
   const { vm, sched } = lib.ctx;
   const s = lib.checkSock(L, 1, 'enable');
   const o = s.owner;
+  // As disable: a socket no cosocket owns raises in BAS.
+  if (!o || o.done) throw new LuaRaise('Sock not async');
   if (s.disabled === 'self' && o && !o.done && o.waiting) {
     if (s.kind !== 'event' && (s.closed || s.conn?.ended)) return lib.nilErr(L, 'socketclosed');
     const w = o.waiting as SockWait;

@@ -128,8 +128,12 @@ export class CryptoLib {
         return 1;
       },
       rnds: (L) => {
-        const n = args.checkInteger(L, 1, 'rnds');
-        if (n < 1 || n > 8) args.argError(1, 'rnds', 'size must be 1..8');
+        // As in BAS: a size below 1 gives 0, a size above 8 counts as 8.
+        const n = Math.min(8, args.checkInteger(L, 1, 'rnds'));
+        if (n < 1) {
+          vm.pushInteger(L, 0);
+          return 1;
+        }
         let v = BigInt('0x' + randomBytes(n).toString('hex'));
         // Like n2h: sizes 1-7 unsigned, 8 a full two's-complement integer.
         if (n === 8) v = BigInt.asIntN(64, v);

@@ -387,7 +387,8 @@ export class SocketLib {
       },
       maxsize: (L) => {
         const s = this.checkSock(L, 1, 'maxsize');
-        const n = args.checkInteger(L, 2, 'maxsize');
+        // Without a size Mako answers false, as for a size out of range.
+        const n = args.isNoneOrNil(L, 2) ? 0 : args.checkInteger(L, 2, 'maxsize');
         const ok = n > 256 && n <= 8192;
         if (ok) s.maxSize = n;
         vm.pushBoolean(L, ok);

@@ -349,6 +349,8 @@ export class TlsLib {
     const c = this.checkCtx(L, 2, 'upgrade');
     const alpn = args.isNoneOrNil(L, 3) ? undefined : args.checkString(L, 3, 'upgrade');
     const conn = s.conn;
+    // A UDP socket: BAS tries the handshake and fails writing it.
+    if (s.kind === 'udp' && !s.closed) return sockets.nilErr(L, 'socketwritefailed');
     if (s.closed || !conn || s.kind !== 'tcp' || this.info(s)) {
       vm.pushBoolean(L, false);
       return 1;
