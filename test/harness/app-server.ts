@@ -58,7 +58,7 @@ export interface Reply {
 }
 
 /** One request with node:http (a fresh connection, no keep-alive agent). */
-export function request(port: number, path: string, opts: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Reply> {
+export function request(port: number, path: string, opts: { method?: string; headers?: Record<string, string>; body?: string; timeoutMs?: number } = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = http.request({ host: '127.0.0.1', port, path, method: opts.method ?? 'GET', headers: opts.headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
@@ -67,7 +67,7 @@ export function request(port: number, path: string, opts: { method?: string; hea
       res.on('error', reject);
     });
     req.on('error', reject);
-    req.setTimeout(10_000, () => req.destroy(new Error(`timeout: ${path}`)));
+    req.setTimeout(opts.timeoutMs ?? 10_000, () => req.destroy(new Error(`timeout: ${path}`)));
     req.end(opts.body);
   });
 }
