@@ -53,6 +53,8 @@ export class Task {
 export interface SchedulerOptions {
   /** CPU budget of one resume, in ms; 0 disables the check. */
   cpuBudgetMs: number;
+  /** The VM failed its self-check after a trap (default: SIGTERM to this process, a graceful shutdown). */
+  onBroken?: (why: string) => void;
 }
 
 const ERROR_LABEL: Record<TaskKind, string> = {
@@ -125,11 +127,22 @@ export class Scheduler {
     task.waiting = null;
     if (this.depth++ === 0) this.sliceStart = performance.now();
     let st: number;
+    const sp = vm.stackSave();
     try {
       st = vm.resume(task.co, nargs);
-    } finally {
+    } catch (e) {
+      if (!(e instanceof WebAssembly.RuntimeError)) throw e;
+      // A WASM trap (malformed bytecode, a VM bug): contain it (issue 14).
+      vm.stackRestore(sp);
       this.current = prev;
-      if (--this.depth === 0) for (const f of this.afterRun) f();
+      --this.depth;
+      this.onTrap(task, e);
+      return;
+    } finally {
+      if (this.current === task) {
+        this.current = prev;
+        if (--this.depth === 0) for (const f of this.afterRun) f();
+      }
     }
     const nres = vm.lastResults;
     if (st === LUA_YIELD) {
@@ -164,6 +177,25 @@ export class Scheduler {
       // error({...}) carries no position: take the innermost Lua frame's from the traceback.
       const msg = isText ? vm.toStr(task.co, -1)! : `${/^\t([^[\t].*?:\d+): /m.exec(tb)?.[1]?.concat(': ') ?? ''}(error object is a ${vm.typeName(task.co, -1)} value)`;
       this.fail(task, new LuaError(msg, tb));
+    }
+  }
+
+  /**
+   * After a trap during `task`'s resume (the C stack pointer is already restored): the task
+   * fails with a traced error and is released, then a full GC and a self-check run; if the
+   * VM is broken, `onBroken` (the runtime's graceful shutdown) is told why.
+   */
+  private onTrap(task: Task, e: WebAssembly.RuntimeError): void {
+    if (this.depth === 0) for (const f of this.afterRun) f();
+    try {
+      this.fail(task, new LuaError(`WASM trap in the Lua VM: ${e.message}`, ''));
+    } catch {
+      // the trace of a broken coroutine; the self-check decides
+    }
+    if (!this.vm.selfCheck()) {
+      const why = `the Lua VM failed its self-check after a WASM trap (${e.message})`;
+      this.log.write(`${why}: shutting down\n`);
+      (this.opts.onBroken ?? (() => process.kill(process.pid, 'SIGTERM')))(why);
     }
   }
 

@@ -89,7 +89,7 @@ export async function loadVmModule<M>(): Promise<LoadedVm<M>> {
   const exp = (instance as WebAssembly.Instance | null)?.exports ?? {};
   const own: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(exp)) {
-    if (typeof v === 'function' && (k.startsWith('lua') || k === 'malloc' || k === 'free')) own['_' + k] = v;
+    if (typeof v === 'function' && (k.startsWith('lua') || k === 'malloc' || k === 'free' || k === 'stackSave' || k === 'stackRestore')) own['_' + k] = v;
   }
   // ~160 properties added one by one would leave the object in dictionary mode (every
   // `vm.m._lua_x` a hash lookup); an object literal with the same properties has fast ones.
