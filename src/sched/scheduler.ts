@@ -12,6 +12,7 @@
  */
 import { LuaError, LuaRaise } from '../vm/lua-error.js';
 import { LUA_OK, LUA_REGISTRYINDEX, LUA_YIELD, LuaVM, T_LIGHTUSERDATA, type LState } from '../vm/lua-vm.js';
+import { selfCheck, stackRestore, stackSave } from '../vm/trap.js';
 import type { TraceLog } from './trace-log.js';
 import type { Waiter } from './waiter.js';
 
@@ -127,13 +128,13 @@ export class Scheduler {
     task.waiting = null;
     if (this.depth++ === 0) this.sliceStart = performance.now();
     let st: number;
-    const sp = vm.stackSave();
+    const sp = stackSave(vm);
     try {
       st = vm.resume(task.co, nargs);
     } catch (e) {
       if (!(e instanceof WebAssembly.RuntimeError)) throw e;
       // A WASM trap (malformed bytecode, a VM bug): contain it (issue 14).
-      vm.stackRestore(sp);
+      stackRestore(vm, sp);
       this.current = prev;
       --this.depth;
       this.onTrap(task, e);
@@ -192,7 +193,7 @@ export class Scheduler {
     } catch {
       // the trace of a broken coroutine; the self-check decides
     }
-    if (!this.vm.selfCheck()) {
+    if (!selfCheck(this.vm)) {
       const why = `the Lua VM failed its self-check after a WASM trap (${e.message})`;
       this.log.write(`${why}: shutting down\n`);
       (this.opts.onBroken ?? (() => process.kill(process.pid, 'SIGTERM')))(why);

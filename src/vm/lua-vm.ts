@@ -134,36 +134,6 @@ export class LuaVM {
     return vm;
   }
 
-  /**
-   * The WASM C stack pointer (both builds export emscripten's stackSave/stackRestore). A trap
-   * (WebAssembly.RuntimeError) skips every epilogue between it and the JS caller: the caller
-   * restores the pointer it saved before the call (issue 14).
-   */
-  stackSave(): number {
-    return (this.m as unknown as { _stackSave(): number })._stackSave();
-  }
-
-  stackRestore(sp: number): void {
-    (this.m as unknown as { _stackRestore(sp: number): void })._stackRestore(sp);
-  }
-
-  /** A full garbage collection, then a tiny chunk run and its result compared: false if the VM is broken. */
-  selfCheck(): boolean {
-    const m = this.m as unknown as { _lua_gettop(L: LState): number; _lua_gc(L: LState, what: number, va: number): number };
-    try {
-      const top = m._lua_gettop(this.L);
-      m._lua_gc(this.L, 2, 0); // LUA_GCCOLLECT
-      const e = this.load(this.L, 'local t = {} for i = 1, 100 do t[i] = i * i end return table.concat(t, ",", 98) .. string.format("%d", #t)', '=selfcheck');
-      if (e) return false;
-      if (this.pcall(this.L, 0, 1)) return false;
-      const r = this.toStr(this.L, -1);
-      this.m._lua_settop(this.L, top);
-      return r === '9604,9801,10000100';
-    } catch {
-      return false;
-    }
-  }
-
   /** Which build runs: 'remora' (host yields return) or 'wasmoon' (they longjmp). */
   vmName: 'remora' | 'wasmoon' = 'wasmoon';
 
