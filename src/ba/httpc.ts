@@ -235,9 +235,9 @@ export class HttpcLib {
       },
       timeout: (L) => {
         const h = this.checkObj(L, 1, 'timeout');
-        const prev = h.timeoutMs;
         if (!this.ctx.args.isNoneOrNil(L, 2)) h.timeoutMs = Math.max(0, this.ctx.args.checkInteger(L, 2, 'timeout'));
-        vm.pushInteger(L, prev);
+        // As in BAS: true, not the previous value.
+        vm.pushBoolean(L, true);
         return 1;
       },
       peername: (L) => this.name(L, true),
