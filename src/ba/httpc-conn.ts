@@ -4,6 +4,7 @@
  * https/wss. Opening suspends only the calling coroutine; the connect, proxy and TLS events
  * resume it.
  */
+import { layerError, type BaError } from './errors.js';
 import { clampTimeout } from './args.js';
 import { LuaRaise } from '../vm/lua-error.js';
 import { T_FUNCTION, type LState } from '../vm/lua-vm.js';
@@ -49,7 +50,7 @@ export class HttpcObj {
   /** TLS socket of the current connection, if any. */
   tlsSock: TLSSocket | null = null;
   /** Why the last connect failed: status()/read() report it, as BAS does ("cannotconnect"). */
-  connectError: string | null = null;
+  connectError: BaError | null = null;
   constructor(
     readonly id: number,
     readonly opts: CreateOptions,
@@ -95,7 +96,7 @@ export function connectHttpc(
   };
   h.connectError = null;
   // BAS returns the error alone (no resolver text) and repeats it for status() and read().
-  const fail = (err: string): void => {
+  const fail = (err: BaError): void => {
     sock?.destroy();
     release();
     h.busy = false;
@@ -125,7 +126,7 @@ export function connectHttpc(
         ts?.destroy();
         return;
       }
-      if (err || !ts) return fail(err ?? 'sslhandshake');
+      if (err || !ts) return fail(err ? layerError(err) : 'sslhandshake');
       if (trusted && !ts.authorized) return fail('sslnottrusted');
       done(ts, ts);
     });
@@ -152,9 +153,9 @@ export function connectHttpc(
         return;
       }
       if (o.socks && o.proxy !== undefined) {
-        socks5Connect(so, url.host, url.port, o.proxyuser, o.proxypass, (err) => (err ? fail(err) : established(so)));
+        socks5Connect(so, url.host, url.port, o.proxyuser, o.proxypass, (err) => (err ? fail(layerError(err)) : established(so)));
       } else if (tunnel) {
-        httpConnect(so, url.host, url.port, o.proxyuser !== undefined ? basicAuth(o.proxyuser, o.proxypass ?? '') : undefined, connectHeadParser(), (err) => (err ? fail(err) : established(so)));
+        httpConnect(so, url.host, url.port, o.proxyuser !== undefined ? basicAuth(o.proxyuser, o.proxypass ?? '') : undefined, connectHeadParser(), (err) => (err ? fail(layerError(err)) : established(so)));
       } else established(so);
     });
   };

@@ -13,6 +13,7 @@
  * with its defaults. Proxies: HTTP (absolute-form requests, CONNECT tunnels for TLS or with
  * `proxycon`) and SOCKS5 (`socks = true`), with BAS's `prx…`/`proxyauth` errors.
  */
+import { layerError } from './errors.js';
 import { clampTimeout } from './args.js';
 import { isIPv6 } from '../net/resolve.js';
 import { LuaRaise } from '../vm/lua-error.js';
@@ -492,7 +493,7 @@ export class HttpcLib {
         if (r !== true) {
           h.ex = null;
           h.dropConn();
-          return (L) => this.sockets.nilErr(L, r);
+          return (L) => this.sockets.nilErr(L, layerError(r));
         }
       }
       return then(ex);
@@ -571,7 +572,7 @@ export class HttpcLib {
       const err = pumpBody(h.conn!, ex);
       if (err) {
         h.dropConn();
-        return (L) => this.sockets.nilErr(L, err);
+        return (L) => this.sockets.nilErr(L, layerError(err));
       }
       if (all ? !ex.bodyDone : ex.pendingLen === 0 && !ex.bodyDone) return null;
       if (ex.pendingLen === 0) return (L) => (vm.pushNil(L), 1);

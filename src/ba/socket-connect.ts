@@ -3,6 +3,7 @@
  * sockets. Each either completes at once or registers a waiter and suspends the caller; the
  * network event resumes it with the results.
  */
+import { layerError, type BaError } from './errors.js';
 import { clampTimeout } from './args.js';
 import { listenNow } from '../net/listen-now.js';
 import { dialTcp, type NetSocket } from '../net/tcp-dial.js';
@@ -88,7 +89,7 @@ export function connect(lib: SocketLib, L: LState): number {
   if (target) target.hadNet = true;
   const w = lib.newWait('connect', target, 'connect');
   let sock: NetSocket | null = null;
-  const fail = (err: string, text?: string): void => {
+  const fail = (err: BaError, text?: string): void => {
     sock?.destroy();
     if (optRef) vm.unref(optRef);
     optRef = 0;
@@ -133,7 +134,7 @@ export function connect(lib: SocketLib, L: LState): number {
       // The hook reads the option table before it returns: pop it right away, not when
       // the handshake ends (other code uses the main state meanwhile).
       lib.tlsConnect(LL, vm.top(LL), so, host, (err, tsock) => {
-        if (err || !tsock) fail(err ?? 'sslhandshake');
+        if (err || !tsock) fail(err ? layerError(err) : 'sslhandshake');
         else done(tsock);
       });
       vm.pop(LL, 1);

@@ -11,6 +11,7 @@ import { LuaRaise } from '../vm/lua-error.js';
 import { T_BOOLEAN, T_USERDATA, type LState } from '../vm/lua-vm.js';
 import type { Task } from '../sched/scheduler.js';
 import { HandleTable, HandleTag } from '../vm/handles.js';
+import type { BaError } from './errors.js';
 import type { NetSocket } from '../net/tcp-dial.js';
 import type { BaContext } from './context.js';
 import { LSock, NO_PENDING, SockWait, sockCount, type SockKind } from './sock.js';
@@ -88,7 +89,12 @@ export class SocketLib {
 
   // ---- small helpers ------------------------------------------------------------------------
 
-  nilErr(L: LState, err: string, extra?: string | number): number {
+  nilErr(L: LState, err: BaError, extra?: string | number): number {
+    return this.nilSysErr(L, err, extra);
+  }
+
+  /** `nil, message [, errno or text]` for an error reported as the system gives it. */
+  nilSysErr(L: LState, err: string, extra?: string | number): number {
     const vm = this.ctx.vm;
     vm.pushNil(L);
     vm.pushString(L, err);
@@ -301,8 +307,9 @@ export class SocketLib {
   }
 
   /** Resolves a host name; IP literals resolve at once. */
-  resolve(host: string, ipv6: boolean, cb: (err: string | null, ip: string, text?: string) => void): string | null {
-    return resolveHost(host, ipv6, cb);
+  resolve(host: string, ipv6: boolean, cb: (err: BaError | null, ip: string, text?: string) => void): string | null {
+    // net/resolve.ts reports only "cannotresolve" / "gethostbyname".
+    return resolveHost(host, ipv6, cb as (err: string | null, ip: string, text?: string) => void);
   }
 
   // ---- entry points of the socket-*.ts files, for UDP/TLS/WebSocket/HTTP modules ---------------
@@ -358,7 +365,7 @@ export class SocketLib {
   /** Hook for TLS listeners: records the server context on s (s.ext.tls). */
   tlsListen: ((L: LState, optIdx: number) => ((so: NetSocket) => NetSocket) | null) | null = null;
   /** Hook for TLS: the read error of a TLS connection that ended (alerts, close_notify); null = plain. */
-  tlsEndReason: ((conn: TcpConn) => string | null) | null = null;
+  tlsEndReason: ((conn: TcpConn) => BaError | null) | null = null;
   /** Hook for TLS listeners: wraps an accepted plain socket. */
   tlsAccept: ((s: LSock, so: NetSocket) => NetSocket) | null = null;
 
@@ -455,7 +462,7 @@ export class SocketLib {
       return 1;
     }
     const so = s.conn?.sock;
-    if (!so || s.closed) return this.nilErr(L, 'Bad file descriptor', 9);
+    if (!so || s.closed) return this.nilSysErr(L, 'Bad file descriptor', 9);
     if (name === 'tcp-nodelay') so.setNoDelay(on);
     else {
       const idle = vm.toInteger(L, 4);

@@ -5,6 +5,7 @@
  * `certificate`, `cipher`, `isresumed`, `relsession`. The network side lives
  * in src/net/tls-*.ts and src/net/cert-info.ts; docs/api/ba.tls.md is the reference.
  */
+import { layerError } from './errors.js';
 import { readFileSync } from 'node:fs';
 import { LuaRaise } from '../vm/lua-error.js';
 import { T_STRING, T_TABLE, type LState, type LuaVM } from '../vm/lua-vm.js';
@@ -149,7 +150,10 @@ export class TlsLib {
       if (!c.server) throw new LuaRaise('SharkSSL not a server type');
       return (so: NetSocket): NetSocket => acceptTls(so, c, this.ctx.config.handshakeTimeoutMs);
     };
-    s.tlsEndReason = (conn) => tlsEndReason(conn.sock, conn.ended ?? 'eof', conn.endError);
+    s.tlsEndReason = (conn) => {
+      const r = tlsEndReason(conn.sock, conn.ended ?? 'eof', conn.endError);
+      return r === null ? null : layerError(r);
+    };
   }
 
   // ---- ba.create.sharkcert ------------------------------------------------------------------
@@ -168,9 +172,9 @@ export class TlsLib {
     const password = args.isNoneOrNil(L, base + 2) ? undefined : args.checkString(L, base + 2, 'sharkcert');
     // A missing file is nil, "notfound" as in BAS.
     const certText = this.pemOrFile(io, certArg);
-    if (typeof certText !== 'string') return certText.code === 'enoent' ? this.sockets.nilErr(L, 'notfound') : this.sockets.nilErr(L, certText.code, certText.message);
+    if (typeof certText !== 'string') return certText.code === 'enoent' ? this.sockets.nilErr(L, 'notfound') : this.sockets.nilSysErr(L, certText.code, certText.message);
     const keyText = this.pemOrFile(io, keyArg);
-    if (typeof keyText !== 'string') return keyText.code === 'enoent' ? this.sockets.nilErr(L, 'notfound') : this.sockets.nilErr(L, keyText.code, keyText.message);
+    if (typeof keyText !== 'string') return keyText.code === 'enoent' ? this.sockets.nilErr(L, 'notfound') : this.sockets.nilSysErr(L, keyText.code, keyText.message);
     const r = loadCertKey(certText, keyText, password);
     if (typeof r === 'string') return this.sockets.nilErr(L, r);
     this.push(L, { kind: 'cert', cert: r });
@@ -209,7 +213,7 @@ export class TlsLib {
       if (o && o.kind === 'store') ca = [...o.store.pems];
       else if (vm.type(L, caIdx) === T_STRING) {
         const text = this.pemOrFile(null, vm.toStr(L, caIdx)!);
-        if (typeof text !== 'string') return this.sockets.nilErr(L, text.code, text.message);
+        if (typeof text !== 'string') return this.sockets.nilSysErr(L, text.code, text.message);
         ca = parseCertificates(text).map((c) => c.toString());
         if (ca.length === 0) return this.sockets.nilErr(L, 'pem_cert_unrecognized_format');
       } else args.typeError(L, caIdx, 'sharkssl', 'certstore or string');
@@ -242,7 +246,7 @@ export class TlsLib {
     const io = this.ios.toIo(L, 2);
     const name = args.checkString(L, io ? 3 : 2, 'addcert');
     const text = this.pemOrFile(io, name);
-    if (typeof text !== 'string') return this.sockets.nilErr(L, text.code, text.message);
+    if (typeof text !== 'string') return this.sockets.nilSysErr(L, text.code, text.message);
     const certs = parseCertificates(text);
     if (certs.length === 0) return this.sockets.nilErr(L, 'pem_cert_unrecognized_format');
     for (const c of certs) o.store.pems.push(c.toString());
@@ -403,7 +407,7 @@ export class TlsLib {
       w.complete((L) => {
         if (err || !ts) {
           sockets.closeSock(s);
-          return sockets.nilErr(L, err ?? 'sslhandshake');
+          return sockets.nilErr(L, err ? layerError(err) : 'sslhandshake');
         }
         sockets.attachConn(s, ts);
         vm.pushBoolean(L, true);

@@ -7,6 +7,7 @@
  * cosocket attached with `s:event(fn)`; and a `ba.socket.event` coroutine whose own object
  * `udpcon` converts, which then has "s"-mode (queued) writes.
  */
+import type { BaError } from './errors.js';
 import { LuaRaise } from '../vm/lua-error.js';
 import { T_NUMBER, T_STRING, type LState } from '../vm/lua-vm.js';
 import { UdpSocket, osError } from '../net/udp-socket.js';
@@ -93,7 +94,7 @@ export class UdpLib {
         syncResult = push;
       } else w.complete(push);
     };
-    const fail = (err: string, text?: string): void => {
+    const fail = (err: BaError, text?: string): void => {
       u?.close();
       finish((L) => sockets.nilErr(L, err, text));
     };
@@ -359,7 +360,7 @@ export class UdpLib {
     if (!['broadcast', 'dontroute', 'ip-membership', 'keepalive', 'tcp-nodelay'].includes(name)) {
       throw new LuaRaise(`Unknown option '${name}'`);
     }
-    if (st.sock.closed) return sockets.nilErr(L, 'Bad file descriptor', 9);
+    if (st.sock.closed) return sockets.nilSysErr(L, 'Bad file descriptor', 9);
     try {
       st.u.ensureBound();
       switch (name) {
@@ -377,7 +378,7 @@ export class UdpLib {
         }
         case 'tcp-nodelay':
           // setsockopt(IPPROTO_TCP) on a datagram socket: ENOPROTOOPT, as BAS gets it.
-          return sockets.nilErr(L, 'Protocol not available', 92);
+          return sockets.nilSysErr(L, 'Protocol not available', 92);
         default:
           // keepalive: SO_KEEPALIVE is accepted by UDP sockets and has no effect.
           break;
@@ -385,7 +386,7 @@ export class UdpLib {
     } catch (e) {
       if (e instanceof LuaRaise) throw e;
       const oe = osError(e);
-      return sockets.nilErr(L, oe.message, oe.errno);
+      return sockets.nilSysErr(L, oe.message, oe.errno);
     }
     vm.pushBoolean(L, true);
     return 1;

@@ -59,7 +59,7 @@ export function installWsBridge(rt: Runtime): void {
       const m = /\r\nSec-WebSocket-Key:[ \t]*([^\r\n]*?)[ \t]*(\r\n|$)/i.exec(head);
       if (!m) {
         so.destroy();
-        return (L) => sockets.nilErr(L, 'nokey');
+        return (L) => sockets.nilSysErr(L, 'nokey');
       }
       const ws = wsServerSocket(ctx, sockets, so, Buffer.from(buf.subarray(end + 4)), m[1]!);
       return (L) => {
