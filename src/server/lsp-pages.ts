@@ -2,13 +2,13 @@
  * Running Lua Server Pages: each page is compiled once (src/http's
  * compiler) and recompiled when its file changes; each request runs the page as its own
  * coroutine ('page' task) in a fresh environment, at most `commandcnt` at once (the thread
- * pool's FIFO slot queue, ba/thread.ts). A Lua error is traced and answered with 500 if
+ * pool's FIFO slot queue, sched/thread-pool.ts). A Lua error is traced and answered with 500 if
  * nothing was sent yet; the server keeps serving.
  */
 import { readFile } from 'node:fs/promises';
 import { relative, isAbsolute } from 'node:path';
 import { compileLsp, LspSyntaxError } from '../http/lsp-compiler.js';
-import { ThreadPool } from '../ba/thread.js';
+import { ThreadPool } from '../sched/thread-pool.js';
 import type { RequestLib } from '../ba/request.js';
 import { LuaError } from '../vm/lua-error.js';
 import type { Task } from '../sched/scheduler.js';
