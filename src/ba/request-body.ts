@@ -39,7 +39,7 @@ export function mpStart(lib: RequestLib, L: LState): number {
 
 /** The next multipart event as (kind, a, b, c), reading more of the body when none is queued. */
 export function mpNext(lib: RequestLib, L: LState): number {
-  const { vm, sched } = lib.ctx;
+  const { vm } = lib.ctx;
   const r = lib.checkRequest(L, 1, 'multipart');
   const mp = r.multipart;
   if (!mp) throw new LuaRaise('multipart: not started');
@@ -92,24 +92,38 @@ export function mpNext(lib: RequestLib, L: LState): number {
   };
   const now = advance();
   if (now !== 'wait') return pushEvent(L, now);
-  const stream = r.exchange.bodyStream!;
+  return suspendUntil(lib, L, r.exchange.bodyStream!, 'multipart', () => {
+    const v = advance();
+    return v === 'wait' ? PENDING : v;
+  }, pushEvent);
+}
+
+const PENDING = Symbol('pending');
+
+/**
+ * Suspends the calling coroutine until take() has a value (PENDING: not yet), trying again at
+ * each readable event of the stream; the value is pushed by push when the coroutine resumes.
+ */
+function suspendUntil<V>(lib: RequestLib, L: LState, stream: BodyStream, what: string, take: () => V | typeof PENDING, push: (co: LState, v: V) => number): number {
+  const { sched } = lib.ctx;
   const task = sched.current;
-  if (!task) throw new LuaRaise('multipart must run in a coroutine of the runtime');
+  if (!task) throw new LuaRaise(`${what} must run in a coroutine of the runtime`);
   const w = new Wait('read', task);
   const wait = (): void =>
     stream.onReadable(() => {
       if (w.done || !w.live) return;
       const deliver = (): void => {
         if (w.done || !w.live) return;
-        const v = advance();
-        if (v === 'wait') wait();
-        else w.complete((co) => pushEvent(co, v));
+        const v = take();
+        if (v === PENDING) wait();
+        else w.complete((co) => push(co, v));
       };
+      // Never resume in the middle of running Lua.
       if (sched.current) sched.post(deliver);
       else deliver();
     });
   wait();
-  return sched.suspend(L, w, 'multipart');
+  return sched.suspend(L, w, what);
 }
 
 /**
@@ -118,7 +132,7 @@ export function mpNext(lib: RequestLib, L: LState): number {
  * ("socketreadfailed": the client went away before sending all of it).
  */
 export function readStream(lib: RequestLib, L: LState, r: LRequest, stream: BodyStream, size: number): number {
-  const { vm, sched } = lib.ctx;
+  const { vm } = lib.ctx;
   const push = (co: LState, v: Buffer | null | Error): number => {
     if (v instanceof Error) {
       vm.pushNil(co);
@@ -131,23 +145,9 @@ export function readStream(lib: RequestLib, L: LState, r: LRequest, stream: Body
   };
   const now = stream.read(size);
   if (now !== undefined) return push(L, now);
-  const task = sched.current;
-  if (!task) throw new LuaRaise('rawrdr must run in a coroutine of the runtime');
-  const w = new Wait('read', task);
   // A readable event without a whole piece waits again; the wait completes with a piece.
-  const wait = (): void =>
-    stream.onReadable(() => {
-      if (w.done || !w.live) return;
-      const deliver = (): void => {
-        if (w.done || !w.live) return;
-        const v = r.live && !r.taken ? stream.read(size) : null;
-        if (v === undefined) wait();
-        else w.complete((co) => push(co, v));
-      };
-      // Never resume in the middle of running Lua.
-      if (sched.current) sched.post(deliver);
-      else deliver();
-    });
-  wait();
-  return sched.suspend(L, w, 'rawrdr');
+  return suspendUntil(lib, L, stream, 'rawrdr', () => {
+    const v = r.live && !r.taken ? stream.read(size) : null;
+    return v === undefined ? PENDING : v;
+  }, push);
 }
