@@ -7,7 +7,8 @@
 // emscripten turns into a thrown JS exception); src/vm/native/host-yield.c says how.
 // The patch also calls the host's CPU-budget check (registry field "remora.cpucheck") every
 // 65536 steps of lstrlib's pattern matcher and copies of string.rep, and every 65536 pieces of
-// table.concat: Lua's count hook does not run inside C functions.
+// table.concat, and every 65536 tokens of the lexer (load of a huge source): Lua's count hook
+// does not run inside C functions.
 // Nothing of Lua's sources or of the build output is in the repository.
 //
 // Needs: emcc (Debian: apt-get install emscripten) and the Lua sources, fetched with

@@ -44,6 +44,8 @@ export class App implements Unloadable {
     readonly name: string,
     readonly prio: number,
     readonly path: string,
+    /** The app's CPU budget in ms (config `apps` entry `cpubudget`); undefined = the global one. */
+    readonly cpuBudgetMs?: number,
   ) {}
 
   /** Calls `onunload` if the app defined one. */
@@ -59,7 +61,7 @@ export class App implements Unloadable {
     await r.run('local env = ... return env.onunload()', '=onunload', 'preload', 0, (L) => {
       vm.pushRef(L, this.envRef);
       return 1;
-    });
+    }, this.cpuBudgetMs);
   }
 
   rt: Runtime | null = null;
@@ -74,7 +76,7 @@ export async function loadApp(rt: Runtime, spec: AppSpec, hooks: AppEnvHook[] = 
     throw new AppError(`app directory not found: ${spec.path}`);
   }
   if (!st.isDirectory()) throw new AppError(`app path is not a directory: ${spec.path}`);
-  const app = new App(spec.name, spec.prio, dir);
+  const app = new App(spec.name, spec.prio, dir, spec.cpubudget);
   app.rt = rt;
   const { vm } = rt;
   const L = vm.L;
@@ -96,7 +98,7 @@ export async function loadApp(rt: Runtime, spec: AppSpec, hooks: AppEnvHook[] = 
     const rel = '.preload';
     // Runtime errors are traced by run() (chunk:line and traceback); a syntax error is traced
     // here. Either way the app is dropped and the server goes on with the next one.
-    const err = await rt.run(src, '@' + rel, 'preload', app.envRef).catch((e: Error) => {
+    const err = await rt.run(src, '@' + rel, 'preload', app.envRef, undefined, app.cpuBudgetMs).catch((e: Error) => {
       rt.log.write(`-------- Lua error: ${e.message}\n`);
       return e;
     });

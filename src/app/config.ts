@@ -11,6 +11,8 @@ export interface AppSpec {
   name: string;
   prio: number;
   path: string;
+  /** The app's own CPU budget in ms (config `apps = {{..., cpubudget = n}}`); else the global one. */
+  cpubudget?: number;
 }
 
 export interface ServerConfig {
@@ -54,7 +56,7 @@ export const defaultServerConfig = (): ServerConfig => ({
   threadcnt: 3,
   wsmaxsize: 16 * 1024 * 1024,
   wsdeflate: false,
-  cpubudget: 10_000,
+  cpubudget: 1_000,
   workers: 1,
   maxworkers: 0,
   modules: [],
@@ -149,7 +151,14 @@ function toServerConfig(raw: Record<string, unknown>, path: string): ServerConfi
     for (const a of Object.values(apps as Record<string, unknown>)) {
       const app = a as Record<string, unknown>;
       if (typeof app !== 'object' || typeof app.path !== 'string') throw new ConfigError(`configuration error: ${path}: each app needs a 'path' string`);
-      c.apps.push({ name: typeof app.name === 'string' ? app.name : '', prio: typeof app.prio === 'number' ? app.prio : 0, path: app.path });
+      if (app.cpubudget !== undefined && (typeof app.cpubudget !== 'number' || !(app.cpubudget >= 0) || !Number.isFinite(app.cpubudget)))
+        throw new ConfigError(`configuration error: ${path}: an app's 'cpubudget' must be a number >= 0`);
+      c.apps.push({
+        name: typeof app.name === 'string' ? app.name : '',
+        prio: typeof app.prio === 'number' ? app.prio : 0,
+        path: app.path,
+        ...(app.cpubudget !== undefined ? { cpubudget: app.cpubudget as number } : {}),
+      });
     }
   }
   return c;

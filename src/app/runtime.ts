@@ -107,6 +107,8 @@ export class Runtime {
     kind: TaskKind = 'script',
     envRef = 0,
     pushArgs?: (L: LState) => number,
+    /** The task's own CPU budget (an app's); undefined = inherit / global. */
+    budgetMs?: number,
   ): Promise<LuaError | null> {
     const { vm, sched } = this;
     return new Promise((resolve, reject) => {
@@ -117,6 +119,7 @@ export class Runtime {
           resolve(err);
         },
       });
+      if (budgetMs !== undefined) task.budgetMs = budgetMs;
       const lerr = vm.load(task.co, source, chunkname);
       if (lerr) {
         reject(lerr);

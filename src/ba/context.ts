@@ -37,7 +37,7 @@ export interface RuntimeConfig {
 export const defaultConfig: RuntimeConfig = {
   threadcnt: 3,
   wsmaxsize: 16 * 1024 * 1024,
-  cpuBudgetMs: 10_000,
+  cpuBudgetMs: 1_000,
 };
 
 export class BaContext {

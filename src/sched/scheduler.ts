@@ -41,6 +41,12 @@ export class Task {
   userYield = false;
   /** Free slot for the owner of the task (socket, timer, job). */
   owner: unknown = null;
+  /**
+   * This task's CPU budget in ms (0 = unlimited), or undefined for the scheduler's global one.
+   * A task inherits it from the task that created it, so an app's budget covers its pages,
+   * cosockets, timers and jobs alike.
+   */
+  budgetMs: number | undefined = undefined;
 
   constructor(
     readonly kind: TaskKind,
@@ -87,7 +93,8 @@ export class Scheduler {
     readonly log: TraceLog,
     private readonly opts: SchedulerOptions,
   ) {
-    if (opts.cpuBudgetMs > 0) vm.setCountHook(10000, (L) => this.onHook(L));
+    // Always installed: an app may have a budget of its own when the global one is 0.
+    vm.setCountHook(10000, (L) => this.onHook(L));
     // remora's own VM build calls this from Lua's C library (pattern matching, string.rep,
     // table.concat) every 65536 steps: the count hook does not run there. wasmoon's never does.
     vm.setHost(vm.L, LUA_REGISTRYINDEX, 'remora.cpucheck', () => {
@@ -111,6 +118,7 @@ export class Scheduler {
   create(kind: TaskKind, hooks: TaskHooks = {}): Task {
     const { co, ref } = this.vm.newThread();
     const task = new Task(kind, co, ref, hooks, this);
+    task.budgetMs = this.current?.budgetMs;
     this.tasks.set(co, task);
     return task;
   }
@@ -333,14 +341,19 @@ export class Scheduler {
    */
   checkBudget(): void {
     const task = this.current;
-    if (!task || this.opts.cpuBudgetMs <= 0 || performance.now() - this.sliceStart <= this.opts.cpuBudgetMs) return;
+    if (!task || !this.overBudget(task)) return;
     task.killed = true;
     throw new LuaRaise('CPU budget exceeded');
   }
 
+  private overBudget(task: Task): boolean {
+    const ms = task.budgetMs ?? this.opts.cpuBudgetMs;
+    return ms > 0 && performance.now() - this.sliceStart > ms;
+  }
+
   private onHook(L: LState): number | void {
     const task = this.current;
-    if (!task || performance.now() - this.sliceStart <= this.opts.cpuBudgetMs) return;
+    if (!task || !this.overBudget(task)) return;
     // Give whatever continues after this task a fresh budget.
     this.sliceStart = performance.now();
     if (L === task.co && this.vm.isYieldable(L)) {

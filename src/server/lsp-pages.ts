@@ -214,6 +214,7 @@ export class LspPages {
       },
     });
     task.owner = req;
+    if (file.app.cpuBudgetMs !== undefined) task.budgetMs = file.app.cpuBudgetMs;
     req.task = task;
     req.onAbort = () => {
       sched.post(() => {

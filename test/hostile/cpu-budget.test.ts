@@ -4,6 +4,9 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { get, startServer, until, whileProbing } from './harness.js';
 import { chosenVm } from '../../src/vm/vm-module.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 test('ba.json.decode of a huge array stops at the CPU budget, even under pcall; the server goes on', async () => {
   const page = `<?lsp
@@ -71,5 +74,55 @@ end)
     assert.match(srv.out(), /rep:\tfalse\tCPU budget exceeded/);
   } finally {
     await srv.stop();
+  }
+});
+
+test('load() of a huge source stops at the CPU budget; the server goes on', { skip: !ownVm && "wasmoon's VM: Lua's parser is not covered" }, async () => {
+  // about 15 million tokens: string.rep makes it within the budget, the parse does not
+  const page = `<?lsp
+local src = string.rep("x=1 ", 5000000)
+local f, err = load(src)
+trace("load:", f, err)
+while true do end
+?>`;
+  const srv = await startServer({ 'big.lsp': page }, 'cpubudget = 300');
+  try {
+    await whileProbing(srv.port, async () => {
+      const r = await get(srv.port, '/big.lsp');
+      assert.equal(r.status, 500);
+    });
+    assert.ok(await until(() => /load:\tnil\t.*CPU budget exceeded/.test(srv.out()), 5000), srv.out());
+    assert.match(srv.out(), /Lua error in LSP page: .*CPU budget exceeded/);
+  } finally {
+    await srv.stop();
+  }
+});
+
+test('an app has its own CPU budget; its pages and the cosockets they start inherit it', async () => {
+  const appDir = mkdtempSync(join(tmpdir(), 'remora-budget-app-'));
+  writeFileSync(join(appDir, 'spin.lsp'), `<?lsp
+ba.socket.event(function() trace("cosocket spins") while true do end end)
+while true do end
+?>`);
+  try {
+    // global budget off, the app's 200 ms
+    const conf = `cpubudget = 0\napps = { { name = "slow", path = ${JSON.stringify(appDir)}, cpubudget = 200 } }`;
+    const srv = await startServer({ 'count.lsp': '<?lsp local n = 0 for i = 1, 3e7 do n = n + 1 end ?><?lsp=n?>' }, conf);
+    try {
+      await whileProbing(srv.port, async () => {
+        const r = await get(srv.port, '/slow/spin.lsp');
+        assert.equal(r.status, 500);
+        assert.ok(await until(() => /Lua error in Cosocket: .*CPU budget exceeded/.test(srv.out()), 10_000), srv.out());
+        // the root app has no budget: a long loop runs to its end
+        const c = await get(srv.port, '/count.lsp', 120_000);
+        assert.equal(c.status, 200);
+        assert.equal(c.body, '30000000');
+      });
+      assert.match(srv.out(), /Lua error in LSP page: .*CPU budget exceeded/);
+    } finally {
+      await srv.stop();
+    }
+  } finally {
+    rmSync(appDir, { recursive: true, force: true });
   }
 });
