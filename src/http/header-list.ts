@@ -86,6 +86,16 @@ export class HeaderList implements Iterable<[string, string]> {
     this.values.length = 0;
   }
 
+  /** Name (as sent) of the i-th field; with valueAt(), iteration without allocation. */
+  nameAt(i: number): string {
+    return this.names[i]!;
+  }
+
+  /** Value of the i-th field (0 <= i < size). */
+  valueAt(i: number): string {
+    return this.values[i]!;
+  }
+
   /** [name as sent, value] pairs in order. */
   entries(): Array<[string, string]> {
     return this.names.map((n, i): [string, string] => [n, this.values[i]]);

@@ -73,6 +73,34 @@ export interface HttpExchange {
 
 export type HttpHandler = (exchange: HttpExchange) => void | Promise<void>;
 
+const EMPTY = Buffer.alloc(0);
+
+/** The HttpExchange of one request: a class, so that a request costs no closures. */
+class Exchange implements HttpExchange {
+  readonly secure: boolean;
+  constructor(
+    private readonly conn: HttpConnection,
+    readonly head: RequestHead,
+    readonly body: Buffer,
+    readonly bodyStream: BodyStream | null,
+    readonly response: ResponseWriter,
+  ) {
+    this.secure = (conn.socket as Socket & { encrypted?: boolean }).encrypted === true;
+  }
+
+  get socket(): Socket {
+    return this.conn.socket;
+  }
+
+  get closed(): boolean {
+    return this.conn.closed;
+  }
+
+  takeOver(): { socket: Socket; pending: Buffer } | null {
+    return this.conn.takeOver(this.response);
+  }
+}
+
 const enum State {
   Head,
   Body,
@@ -358,30 +386,16 @@ export class HttpConnection implements PolicyConn {
   private runHandler(): void {
     if (this.state !== State.Handling) return; // closed meanwhile
     const head = this.head as RequestHead;
-    const socket = this.socket;
-    const conn = this;
-    const response = new ResponseWriter((b) => this.write(b), {
+    const response = new ResponseWriter(this.sink, {
       method: head.method,
       versionMinor: head.versionMinor,
       keepAlive: head.keepAlive && !head.upgrade,
       server: this.options.server,
     });
-    const body = this.body.length === 1 ? this.body[0] : Buffer.concat(this.body);
-    this.body = [];
-    const bodyStream = this.stream;
-    const exchange: HttpExchange = {
-      head,
-      body,
-      bodyStream,
-      response,
-      socket,
-      secure: (socket as Socket & { encrypted?: boolean }).encrypted === true,
-      get closed() {
-        return conn.closed;
-      },
-      takeOver: () => this.takeOver(response),
-    };
-    if (bodyStream) this.pumpStream();
+    const body = this.body.length === 0 ? EMPTY : this.body.length === 1 ? this.body[0]! : Buffer.concat(this.body);
+    if (this.body.length > 0) this.body = [];
+    const exchange = new Exchange(this, head, body, this.stream, response);
+    if (exchange.bodyStream) this.pumpStream();
     let result: void | Promise<void>;
     try {
       result = this.handler(exchange);
@@ -402,6 +416,9 @@ export class HttpConnection implements PolicyConn {
   private write(b: Buffer): void {
     if (!this.socket.destroyed && this.socket.writable) this.socket.write(b);
   }
+
+  /** Where every response of this connection writes (one function for all of them). */
+  private readonly sink = (b: Buffer): void => this.write(b);
 
   private handlerFailed(e: unknown, response: ResponseWriter): void {
     const err = e instanceof Error ? e : new Error(String(e));
@@ -468,7 +485,8 @@ export class HttpConnection implements PolicyConn {
   /** True while the next request waits for the previous response to drain. */
   private drainWait = false;
 
-  private takeOver(response: ResponseWriter): { socket: Socket; pending: Buffer } | null {
+  /** @internal (Exchange) */
+  takeOver(response: ResponseWriter): { socket: Socket; pending: Buffer } | null {
     if (this.state !== State.Handling || this.socket.destroyed) return null;
     response.detach();
     const s = this.socket;
@@ -492,7 +510,7 @@ export class HttpConnection implements PolicyConn {
   private reject(error: HttpError): void {
     this.options.onError?.(error);
     const head = this.head;
-    const response = new ResponseWriter((b) => this.write(b), {
+    const response = new ResponseWriter(this.sink, {
       method: head?.method ?? 'GET',
       versionMinor: head?.versionMinor ?? 1,
       keepAlive: false,

@@ -2,21 +2,35 @@
  * Serializes a response's status line and header section (RFC 9112 §4, §5), refusing header
  * names and values that would let a script split the response (CR/LF injection).
  */
+import { HeaderList } from './header-list.js';
 import { statusText } from './status-text.js';
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // VCHAR, SP, HTAB and obs-text; no CR, LF, NUL or other controls (RFC 9110 §5.5).
 // eslint-disable-next-line no-control-regex
 const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
 
+/** tchar (RFC 9110 §5.6.2) by char code below 128: ! # $ % & ' * + - . ^ _ ` | ~ DIGIT ALPHA. */
+const TCHAR = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") TCHAR[c.charCodeAt(0)] = 1;
+
+// Both checks run for every header of every response: a loop over char codes, no regex.
 export function isHeaderName(name: string): boolean {
-  return TOKEN.test(name);
+  const n = name.length;
+  if (n === 0) return false;
+  for (let i = 0; i < n; i++) {
+    const c = name.charCodeAt(i);
+    if (c >= 128 || TCHAR[c] === 0) return false;
+  }
+  return true;
 }
 
 /** True for a value that may be sent as is; a byte string (chars above U+00FF are refused). */
 export function isHeaderValue(value: string): boolean {
-  // eslint-disable-next-line no-control-regex
-  return !BAD_VALUE.test(value) && !/[^\x00-\xff]/.test(value);
+  for (let i = 0, n = value.length; i < n; i++) {
+    const c = value.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09) || c === 0x7f || c > 0xff) return false;
+  }
+  return true;
 }
 
 /** Throws a TypeError naming the culprit when a header cannot be sent. */
@@ -30,15 +44,29 @@ export function checkHeader(name: string, value: string): void {
  * RFC 9110 §2.5 has a server send its own highest version; callers avoid 1.1-only framing.
  */
 export function serializeResponseHead(status: number, reason: string | undefined, headers: Iterable<readonly [string, string]>): Buffer {
+  // latin1: header strings are byte strings (header-list.ts).
+  return Buffer.from(responseHeadText(status, reason, headers), 'latin1');
+}
+
+/** The same head as a byte string (one char per byte), for a caller that copies it into its own buffer. */
+export function responseHeadText(status: number, reason: string | undefined, headers: Iterable<readonly [string, string]>): string {
   if (!Number.isInteger(status) || status < 100 || status > 999) throw new RangeError(`invalid HTTP status ${status}`);
   const phrase = reason ?? statusText(status);
   if (BAD_VALUE.test(phrase)) throw new TypeError('invalid reason phrase');
   let text = `HTTP/1.1 ${status} ${phrase}\r\n`;
-  for (const [name, value] of headers) {
-    checkHeader(name, value);
-    text += `${name}: ${value}\r\n`;
+  if (headers instanceof HeaderList) {
+    // Indexed: no [name, value] array per field.
+    for (let i = 0, n = headers.size; i < n; i++) {
+      const name = headers.nameAt(i);
+      const value = headers.valueAt(i);
+      checkHeader(name, value);
+      text += name + ': ' + value + '\r\n';
+    }
+  } else {
+    for (const [name, value] of headers) {
+      checkHeader(name, value);
+      text += `${name}: ${value}\r\n`;
+    }
   }
-  text += '\r\n';
-  // latin1: header strings are byte strings (header-list.ts).
-  return Buffer.from(text, 'latin1');
+  return text + '\r\n';
 }

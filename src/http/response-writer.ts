@@ -13,7 +13,7 @@
 import { errorPage, escapeHtml } from './error-page.js';
 import { HeaderList } from './header-list.js';
 import { httpDate } from './http-date.js';
-import { checkHeader, serializeResponseHead } from './response-head.js';
+import { checkHeader, responseHeadText, serializeResponseHead } from './response-head.js';
 
 /** Where the bytes go; normally the socket's write. */
 export type ResponseSink = (chunk: Buffer) => void;
@@ -37,7 +37,6 @@ type Phase = 'buffering' | 'streaming' | 'ended' | 'detached';
 type Framing = 'length' | 'chunked' | 'close' | 'none';
 
 const CRLF = Buffer.from('\r\n', 'latin1');
-const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
 /** Up to this many bytes, a response's pieces are copied into one buffer for one write. */
 const COALESCE_LIMIT = 16 * 1024;
 
@@ -64,8 +63,11 @@ export class ResponseWriter {
   private pendingBytes = 0;
   private keep: boolean;
   private readonly bufferSize: number;
-  /** While flush()/end() run: their output, handed to the sink as one piece (see out()). */
-  private batch: Buffer[] | null = null;
+  /**
+   * While flush()/end() run: their output, handed to the sink as one piece (see out()).
+   * Strings are byte strings (head, chunk framing), copied into that piece as latin1.
+   */
+  private batch: Array<Buffer | string> | null = null;
 
   constructor(
     private readonly sink: ResponseSink,
@@ -159,7 +161,7 @@ export class ResponseWriter {
     try {
       if (this.phase === 'buffering') this.sendHead(true);
       this.sendBody();
-      if (this.framing === 'chunked') this.out(LAST_CHUNK);
+      if (this.framing === 'chunked') this.out('0\r\n\r\n');
     } catch (e) {
       this.batch = null;
       throw e;
@@ -273,14 +275,14 @@ export class ResponseWriter {
     if (!h.has('Date')) h.set('Date', httpDate(this.options.now ? this.options.now() : new Date()));
     if (this.options.server !== undefined && !h.has('Server')) h.set('Server', this.options.server);
 
-    this.out(serializeResponseHead(status, this.reason, h));
+    this.out(responseHeadText(status, this.reason, h));
     this.phase = 'streaming';
   }
 
   /** Output of flush()/end(): collected while they run, else straight to the sink. */
-  private out(b: Buffer): void {
+  private out(b: Buffer | string): void {
     if (this.batch) this.batch.push(b);
-    else this.sink(b);
+    else this.sink(typeof b === 'string' ? Buffer.from(b, 'latin1') : b);
   }
 
   /**
@@ -291,15 +293,24 @@ export class ResponseWriter {
     const parts = this.batch;
     this.batch = null;
     if (!parts || parts.length === 0) return;
-    if (parts.length === 1) {
-      this.sink(parts[0]!);
-      return;
-    }
     let total = 0;
     for (const p of parts) total += p.length;
-    if (total <= COALESCE_LIMIT) this.sink(Buffer.concat(parts, total));
-    // Large: piece by piece, as without batching, rather than copying the body.
-    else for (const p of parts) this.sink(p);
+    if (parts.length === 1 || total > COALESCE_LIMIT) {
+      // Large: piece by piece, as without batching, rather than copying the body.
+      for (const p of parts) this.sink(typeof p === 'string' ? Buffer.from(p, 'latin1') : p);
+      return;
+    }
+    // Small: one buffer (from Node's pool), written once; no intermediate Buffers.
+    const buf = Buffer.allocUnsafe(total);
+    let at = 0;
+    for (const p of parts) {
+      if (typeof p === 'string') at += buf.write(p, at, 'latin1');
+      else {
+        buf.set(p, at);
+        at += p.length;
+      }
+    }
+    this.sink(buf);
   }
 
   private sendBody(): void {
@@ -318,7 +329,13 @@ export class ResponseWriter {
       if (body.length === 0) return;
       this.out(body);
     } else if (this.framing === 'chunked') {
-      this.out(Buffer.concat([Buffer.from(body.length.toString(16) + '\r\n', 'latin1'), body, CRLF]));
+      const size = body.length.toString(16) + '\r\n';
+      if (this.batch && body.length <= COALESCE_LIMIT) {
+        // Copied once, with the rest of the batch (sendBatch).
+        this.out(size);
+        this.out(body);
+        this.out('\r\n');
+      } else this.out(Buffer.concat([Buffer.from(size, 'latin1'), body, CRLF]));
     } else {
       this.out(body);
     }

@@ -97,6 +97,6 @@ function decide(rc: RequestContext, next: Next, app: App, r: StaticLookup): type
     return;
   }
   rc.file = { app, path: r.path, stat: r.stat, isLsp: r.isLsp, pathname: r.pathname };
-  for (const [name, value] of app.headers) response.setHeader(name, value);
+  app.headers.forEach((value, name) => response.setHeader(name, value)); // no [name, value] array per field
   return next();
 }
