@@ -18,6 +18,7 @@ import { installJson } from '../ba/json.js';
 import { installCrypto } from '../ba/crypto.js';
 import { IoDef, installIo, vmResourceDir } from '../ba/io.js';
 import { installPackage } from '../ba/package.js';
+import { installOpcuaNs0 } from '../ba/opcua-ns0.js';
 import { installLuaSocketCompat } from '../ba/luasocket-compat.js';
 import { installThread } from '../ba/thread.js';
 import { installTimer } from '../ba/timer.js';
@@ -62,6 +63,7 @@ export class Runtime {
     installCore(this.ctx, { exit: (code) => void this.shutdown(code) });
     installLuaSocketCompat(this.ctx);
     installPackage(this.ctx, { moduleRoots: [...(config.modules ?? []), join(vmResourceDir(), '.lua')] });
+    installOpcuaNs0(this.ctx);
     this.sockets = new SocketLib(this.ctx);
     this.sockets.install(vm.L);
     installBytearray(this.ctx);

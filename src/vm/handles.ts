@@ -31,6 +31,7 @@ export const HandleTag = {
   bytearray: 0x42_54_41_31, // "BTA1"
   datetime: 0x42_44_54_7a, // "BDTz"
   appDir: 0x44_49_52_31, // "DIR1"
+  opcuaNodes: 0x4f_50_55_41, // "OPUA"
 } as const;
 
 /**

@@ -1,0 +1,184 @@
+// opcua_ns0: the generator against the OPC Foundation nodeset node-opcua-nodesets ships
+// (counts, a sample of nodes as the Mako Server's built-in module has them), and the Lua
+// module built from it (shape, fresh tables per access, pairs order).
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { Attr, encodeNs0, loadNodeSet, parseXml, type Ns0, type Ns0Node } from '../../../src/ba/opcua-nodeset.js';
+import { NS0_DATA_FILE } from '../../../src/ba/opcua-ns0.js';
+import { Runtime } from '../../../src/app/runtime.js';
+import { MemoryLog } from '../../../src/sched/trace-log.js';
+
+const require = createRequire(import.meta.url);
+const dir = join(dirname(require.resolve('node-opcua-nodesets/package.json')), 'nodesets');
+const xml = readFileSync(join(dir, 'Opc.Ua.NodeSet2.xml'), 'utf8');
+const bsd = readFileSync(join(dir, 'Opc.Ua.Types.bsd'), 'utf8');
+const ids = require('node-opcua-constants');
+
+let cached: Ns0 | null = null;
+const ns0 = (): Ns0 => (cached ??= loadNodeSet(xml, { bsd, ids }));
+const node = (id: string): Ns0Node => {
+  const n = ns0().nodes.find(([k]) => k === id);
+  assert.ok(n, id);
+  return n[1];
+};
+
+test('the XML reader: attributes, entities, self-closing tags, comments, text', () => {
+  const doc = parseXml('<?xml version="1.0"?><!-- c --><a x="1 &amp; 2" y=\'>\'><b/><c>t&lt;u</c><d>  </d></a>');
+  const a = doc.children[0]!;
+  assert.equal(a.name, 'a');
+  assert.deepEqual(a.attrs, { x: '1 & 2', y: '>' });
+  assert.deepEqual(a.children.map((c) => [c.name, c.text, c.hasText]), [['b', '', false], ['c', 't<u', true], ['d', '  ', true]]);
+  assert.throws(() => parseXml('<a><b></a>'), /mismatched/);
+});
+
+test('opcua_ns0 generator: counts of the nodeset plus the services types', () => {
+  const { nodes, version } = ns0();
+  assert.match(version, /^1\.05\./);
+  const byClass = new Map<number, number>();
+  for (const [, n] of nodes) byClass.set(n.attrs.get(Attr.NodeClass) as number, (byClass.get(n.attrs.get(Attr.NodeClass) as number) ?? 0) + 1);
+  // Every UA* element of the XML is a node (UAView: none in namespace 0).
+  const inXml = (tag: string): number => xml.split(`<${tag} `).length - 1;
+  const services = (cls: number): number => (byClass.get(cls) ?? 0);
+  assert.equal(services(8), inXml('UAObjectType'));
+  assert.equal(services(16), inXml('UAVariableType'));
+  assert.equal(services(32), inXml('UAReferenceType'));
+  assert.equal(services(4), inXml('UAMethod'));
+  // DataTypes, Objects (encodings) and Variables (EnumStrings) grow by the services' types.
+  assert.ok(services(64) > inXml('UADataType') + 150, `DataTypes ${services(64)}`);
+  assert.ok(services(1) > inXml('UAObject') + 400, `Objects ${services(1)}`);
+  assert.ok(services(2) > inXml('UAVariable'), `Variables ${services(2)}`);
+  // Sorted as C's strcmp sorts (Mako iterates in this order), no duplicates.
+  for (let i = 1; i < nodes.length; i++) assert.ok(Buffer.compare(Buffer.from(nodes[i - 1]![0]), Buffer.from(nodes[i]![0])) < 0);
+  // Every reference's target is a node, and every reference has its inverse.
+  const index = new Map(nodes);
+  for (const [id, n] of nodes) {
+    for (const r of n.refs) {
+      const t = index.get(r.target);
+      assert.ok(t, `${id} -> ${r.target}`);
+      assert.ok(t.refs.some((x) => x.target === id && x.type === r.type && x.isForward === !r.isForward), `${r.target} <- ${id}`);
+    }
+  }
+});
+
+test('opcua_ns0 generator: sample nodes as Mako has them', () => {
+  const root = node('i=84');
+  assert.deepEqual([...root.attrs], [[1, 'i=84'], [2, 1], [3, 'Root'], [12, 0], [4, 'Root'], [5, root.attrs.get(5)]].filter(([, v]) => v !== undefined));
+  assert.deepEqual(root.refs.slice(0, 4), [
+    { target: 'i=61', type: 'i=40', isForward: true },
+    { target: 'i=85', type: 'i=35', isForward: true },
+    { target: 'i=86', type: 'i=35', isForward: true },
+    { target: 'i=87', type: 'i=35', isForward: true },
+  ]);
+  // A variable: DataType resolved through the aliases, defaults of the stack's loader.
+  const status = node('i=2256');
+  assert.equal(status.attrs.get(Attr.DataType), 'i=862');
+  assert.equal(status.attrs.get(Attr.AccessLevel), 0);
+  assert.equal(status.attrs.get(Attr.Historizing), false);
+  assert.equal(status.attrs.has(Attr.ValueRank), false);
+  // A structure's definition; an enumeration's fields have no DataType.
+  assert.deepEqual(node('i=862').definition!.map((f) => [f.name, f.dataType, f.valueRank, f.value]), [
+    ['StartTime', 'i=294', -1, -1],
+    ['CurrentTime', 'i=294', -1, -1],
+    ['State', 'i=852', -1, -1],
+    ['BuildInfo', 'i=338', -1, -1],
+    ['SecondsTillShutdown', 'i=7', -1, -1],
+    ['ShutdownReason', 'i=21', -1, -1],
+  ]);
+  assert.deepEqual(node('i=256').definition!.map((f) => [f.name, f.dataType, f.value]), [
+    ['Numeric', null, 0],
+    ['String', null, 1],
+    ['Guid', null, 2],
+    ['Opaque', null, 3],
+  ]);
+  assert.deepEqual(node('i=7591').attrs.get(Attr.Value), { type: 21, isArray: true, value: ['Numeric', 'String', 'Guid', 'Opaque'] });
+  // Inherited fields come first (StructureField's supertype has none; EnumField's has three).
+  assert.deepEqual(node('i=102').definition!.map((f) => f.name), ['Value', 'DisplayName', 'Description', 'Name']);
+  // Services types from the binary schema: fields without the NoOf length fields, arrays as ValueRank 1.
+  assert.deepEqual(node('i=629').definition!.map((f) => [f.name, f.dataType, f.valueRank]), [
+    ['RequestHeader', 'i=389', -1],
+    ['MaxAge', 'i=11', -1],
+    ['TimestampsToReturn', 'i=625', -1],
+    ['NodesToRead', 'i=626', 1],
+  ]);
+  assert.deepEqual(node('i=629').refs.filter((r) => r.type === 'i=38').map((r) => r.target), ['i=631', 'i=630', 'i=15257']);
+  assert.deepEqual([...node('i=631').attrs], [[1, 'i=631'], [2, 1], [3, 'Default Binary'], [12, 0], [4, 'Default Binary']]);
+  assert.deepEqual(node('i=631').refs, [
+    { target: 'i=629', type: 'i=38', isForward: false },
+    { target: 'i=76', type: 'i=40', isForward: true },
+  ]);
+  // A subtype in the schema repeats its base's fields; the node lists only its own.
+  assert.deepEqual(node('i=355').definition!.map((f) => f.name).slice(0, 6), ['SpecifiedAttributes', 'DisplayName', 'Description', 'WriteMask', 'UserWriteMask', 'Value']);
+  assert.deepEqual(node('i=7603').attrs.get(Attr.Value), { type: 21, isArray: true, value: ['Forward', 'Inverse', 'Both', 'Invalid'] });
+  assert.deepEqual(node('i=510').refs, [
+    { target: 'i=7603', type: 'i=46', isForward: true },
+    { target: 'i=29', type: 'i=45', isForward: false },
+  ]);
+});
+
+test('the built module holds what the generator makes', () => {
+  const built = JSON.parse(readFileSync(NS0_DATA_FILE, 'utf8'));
+  assert.deepEqual(built, JSON.parse(JSON.stringify(encodeNs0(ns0()))));
+});
+
+test('require"opcua_ns0": Mako\'s shape, a new table per access, pairs in id order', async () => {
+  const log = new MemoryLog();
+  const rt = await Runtime.create({ log, onExit: () => {} });
+  try {
+    const err = await rt.run(
+      `
+      local ns0 = require("opcua_ns0")
+      assert(package.loaded.opcua_ns0 == ns0)
+      print(type(ns0), (tostring(ns0):gsub(": .*", "")))
+      local root = ns0["i=84"]
+      print(root.attrs[1], root.attrs[2], root.attrs[3].ns, root.attrs[3].Name, root.attrs[4].Text, root.attrs[12])
+      print(#root.refs >= 4, root.refs[1].target, root.refs[1].type, root.refs[1].isForward)
+      print(ns0["i=84"] ~= root, ns0["i=999999"], ns0.nothing)
+      root.attrs[1] = "changed"
+      print(ns0["i=84"].attrs[1])
+      local st = ns0["i=2256"].attrs
+      print(st[14], st[17], st[20], st[15])
+      local e = ns0["i=7591"].attrs[13]
+      print(e.Type, e.IsArray, e.StatusCode, #e.Value, e.Value[1].Text)
+      local d = ns0["i=256"].definition
+      print(#d, d[1].Name, d[1].DataType, d[1].Value, d[1].ValueRank)
+      local f = ns0["i=862"].definition[1]
+      print(f.Name, f.DataType, f.Value, f.ValueRank)
+      print(math.type(ns0["i=2255"].attrs[2]), ns0["i=629"].definition[4].Name)
+      local n, prev, sorted = 0, "", true
+      for k, v in pairs(ns0) do
+        n = n + 1
+        if k <= prev or v.attrs[1] ~= k then sorted = false end
+        prev = k
+      end
+      print(n, sorted)
+      print(pcall(function() ns0["i=1"] = 1 end))
+      `,
+      '=ns0-test',
+    );
+    assert.equal(err, null, log.text());
+    const count = ns0().nodes.length;
+    assert.equal(
+      log.text(),
+      [
+        'userdata\topcua.nodes',
+        'i=84\t1\t0\tRoot\tRoot\t0',
+        'true\ti=61\ti=40\ttrue',
+        'true\tnil\tnil',
+        'i=84',
+        'i=862\t0\tfalse\tnil',
+        '21\ttrue\t0\t4\tNumeric',
+        '4\tNumeric\t(null)\t0\t-1',
+        'StartTime\ti=294\t-1\t-1',
+        'integer\tNodesToRead',
+        `${count}\ttrue`,
+        "false\tns0-test:27: attempt to index a opcua.nodes value (upvalue 'ns0')",
+        '',
+      ].join('\n'),
+    );
+  } finally {
+    rt.dispose();
+  }
+});
