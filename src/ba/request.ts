@@ -16,6 +16,7 @@ import { mpNext, mpStart, readStream } from './request-body.js';
 import type { NetSocket } from '../net/tcp-dial.js';
 import { isIPv4, isIPv6 } from '../net/resolve.js';
 import type { BaContext } from './context.js';
+import type { RequestSession } from './auth-core.js';
 
 /** lua_upvalueindex(1): the request userdata bound to a page's `print` and `_emit`. */
 const UPVALUE_1 = LUA_REGISTRYINDEX - 1;
@@ -24,15 +25,8 @@ const UPVALUE_3 = LUA_REGISTRYINDEX - 3;
 /** request:rawrdr()'s piece size when none is given (LUAL_BUFFERSIZE on 64-bit builds). */
 const RAWRDR_DEFAULT = 1024;
 
-/** Session and login state of a request, provided by the app server (sessions, auth). */
-export interface RequestAuth {
-  /** Name and auth type ("basic", "form") of the authenticated user, or null. */
-  user(): { name: string; type: string } | null;
-  /** The session id, creating a session (and its cookie) when `create`; null if none. */
-  session(create: boolean): string | null;
-  /** Ends the login and the session. */
-  logout(): void;
-}
+/** Session and login state of a request (src/ba/auth-core.ts). */
+export type RequestAuth = RequestSession;
 
 const MULTIPART_LUA = `local mpstart, mpnext = ...
 local getinfo, select, type, error = debug.getinfo, select, type, error
@@ -100,7 +94,8 @@ export class LRequest {
   constructor(
     readonly id: number,
     readonly exchange: HttpExchange,
-    readonly auth: RequestAuth | null,
+    /** Login state; the auth library makes it on first use when the pipeline gave none. */
+    public auth: RequestAuth | null,
   ) {}
 
   get params(): FormParams {
@@ -154,9 +149,9 @@ export function cookieValue(headerValue: string | undefined, name: string): stri
   return parseCookies(headerValue).get(name);
 }
 
-/** Lua half: cookie and session objects are small Lua tables (BAS method names). */
+/** Lua half: cookie objects are small Lua tables (BAS method names). */
 const REQUEST_LUA = `
-local methods, cookievalue, setcookie, sessionop = ...
+local methods, cookievalue, setcookie = ...
 local setmetatable, getmetatable, tostring, concat, tointeger = setmetatable, getmetatable, tostring, table.concat, math.tointeger
 local C = {}
 C.__index = C
@@ -194,34 +189,18 @@ function methods:cookie(name)
 end
 function methods:createcookie(name) return newcookie(self, name, "") end
 
-local S = {}
-function S:id() return getmetatable(self).sid end
-function S:terminate() return sessionop(getmetatable(self).sid, "terminate") end
-function S:maxinactiveinterval(n) return sessionop(getmetatable(self).sid, "maxinactive", n) end
-function S:lastaccessedtime() return sessionop(getmetatable(self).sid, "lastaccessed") end
-function S:creationtime() return sessionop(getmetatable(self).sid, "created") end
-function S:user() return sessionop(getmetatable(self).sid, "user") end
-return S
 `;
 
-/** Operations on sessions that Lua session objects call (provided by the app server). */
-export interface SessionOps {
-  /** Registry ref of the session's Lua table, 0 when it has none yet. */
-  tableRef(id: string): number;
-  setTableRef(id: string, ref: number): void;
-  op(id: string, op: string, arg: number | null): string | number | boolean | null;
-}
 
 export class RequestLib {
   /** Live requests; a request userdata kept after its page ended never reaches a newer one. */
   private readonly live: HandleTable<LRequest>;
-  /** Registry ref of the session method table (S in REQUEST_LUA). */
-  private sessionMethodsRef = 0;
+  /** Registry ref of the methods table (the auth library adds login, logout, user, session). */
+  private methodsRef = 0;
   /** Host function pointers for a page's print and _emit (bound to a request by upvalue). */
   private emitFp = 0;
   private printFp = 0;
   private rawrdrFp = 0;
-  sessions: SessionOps | null = null;
 
   constructor(readonly ctx: BaContext) {
     this.live = new HandleTable(ctx.vm, HandleTag.request, { reuseIds: false });
@@ -242,6 +221,8 @@ export class RequestLib {
     vm.pushValue(L, -2);
     this.live.mtRef = vm.ref(L);
     const methodsIdx = vm.top(L);
+    vm.pushValue(L, methodsIdx);
+    this.methodsRef = vm.ref(L);
 
     const err = vm.load(L, REQUEST_LUA, '=request');
     if (err) throw err;
@@ -263,20 +244,8 @@ export class RequestLib {
       vm.pushBoolean(L, this.header(r, 'Set-Cookie', `${name}=${value}${attrs}`, true));
       return 1;
     });
-    vm.pushHost(L, 'sessionop', (L) => {
-      const id = this.ctx.args.checkString(L, 1, 'session');
-      const op = this.ctx.args.checkString(L, 2, 'session');
-      const arg = vm.type(L, 3) === T_NUMBER ? vm.toNumber(L, 3) : null;
-      const v = this.sessions?.op(id, op, arg) ?? null;
-      if (v === null) vm.pushNil(L);
-      else if (typeof v === 'string') vm.pushString(L, v);
-      else if (typeof v === 'boolean') vm.pushBoolean(L, v);
-      else vm.pushNum(L, v);
-      return 1;
-    });
-    const perr = vm.pcall(L, 4, 1);
+    const perr = vm.pcall(L, 3, 0);
     if (perr) throw perr;
-    this.sessionMethodsRef = vm.ref(L);
     // request:multipart(callbacks [, size]) is Lua calling the page's callbacks, on two host
     // functions: mpstart checks and sets up, mpnext hands out the next event (waiting for body).
     const merr = vm.load(L, MULTIPART_LUA, '=multipart');
@@ -332,6 +301,11 @@ export class RequestLib {
       r.exchange.response.write(Buffer.concat(parts));
       return this.drain(L, r);
     });
+  }
+
+  /** Pushes the request methods table. */
+  pushMethods(L: LState): void {
+    this.ctx.vm.pushRef(L, this.methodsRef);
   }
 
   /** Creates the request object for an exchange (not yet pushed). */
@@ -617,45 +591,6 @@ export class RequestLib {
         stop();
         // The page stops here: it waits forever and the runner discards it.
         return this.ctx.sched.suspend(L, { state: 'abort', abort() {} }, 'abort');
-      },
-      user: (L) => {
-        const r = this.checkRequest(L, 1, 'user');
-        const u = r.auth?.user() ?? null;
-        if (!u) {
-          vm.pushNil(L);
-          return 1;
-        }
-        vm.pushString(L, u.name);
-        vm.pushString(L, u.type);
-        return 2;
-      },
-      logout: (L) => {
-        this.checkRequest(L, 1, 'logout').auth?.logout();
-        return 0;
-      },
-      session: (L) => {
-        const r = this.checkRequest(L, 1, 'session');
-        const create = vm.toBoolean(L, 2);
-        const id = r.auth?.session(create && r.live && !r.taken) ?? null;
-        if (id === null || !this.sessions) {
-          vm.pushNil(L);
-          return 1;
-        }
-        const ref = this.sessions.tableRef(id);
-        if (ref) {
-          vm.pushRef(L, ref);
-          return 1;
-        }
-        vm.newTable(L);
-        vm.newTable(L);
-        vm.pushRef(L, this.sessionMethodsRef);
-        vm.setField(L, -2, '__index');
-        vm.pushString(L, id);
-        vm.setField(L, -2, 'sid');
-        vm.setMetatable(L, -2);
-        vm.pushValue(L, -1);
-        this.sessions.setTableRef(id, vm.ref(L));
-        return 1;
       },
     };
   }

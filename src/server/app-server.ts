@@ -52,6 +52,7 @@ export async function startAppServer(
     accessLog: config.raw.accesslog === true,
     showErrors: config.raw.showerrors === true,
     auth,
+    tracker: { nodes: num('tracker_nodes'), maxlogin: num('tracker_maxlogin'), bantime: num('tracker_bantime') },
     ready,
     ...overrides,
   });

@@ -1,6 +1,7 @@
 /**
- * Authentication (issue 5 item 5): HTTP Basic and form login with a session cookie, users from
- * the configuration file, rules per URL prefix or app. Configuration (docs in README, "HTTP
+ * Authentication rules of the configuration file: HTTP Basic, Digest and form login with a
+ * session cookie, users from the configuration file, rules per URL prefix or app. The flows and
+ * checks are the ones of the Lua API's authenticators (src/ba/auth-core.ts). Configuration (docs in README, "HTTP
  * server"):
  *
  *   users = { admin = "secret", ops = "sha256:<hex of SHA-256(password)>" }
@@ -16,12 +17,22 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { escapeHtml } from '../http/error-page.js';
 import { decodeForm } from '../http/form-decoder.js';
-import type { RequestAuth } from '../ba/request.js';
-import { cookieValue } from '../ba/request.js';
-import { SESSION_COOKIE, type Session, type SessionStore } from './sessions.js';
+import {
+  DigestNonces,
+  RequestSession,
+  basicCredentials,
+  challenge,
+  digestCredentials,
+  digestExpected,
+  digestHA1,
+  safeEqual,
+  type SessionStore,
+} from '../ba/auth-core.js';
 import type { RequestContext, Stage } from './stages.js';
+import type { Runtime } from '../app/runtime.js';
+import { authLibOf } from '../ba/auth.js';
 
-export type AuthType = 'basic' | 'form';
+export type AuthType = 'basic' | 'digest' | 'form';
 
 export interface AuthRule {
   /** Decoded URL prefix the rule protects ("/private/"); "/" protects everything. */
@@ -37,14 +48,25 @@ export class AuthConfigError extends Error {}
 const sha256 = (s: string | Buffer): Buffer => createHash('sha256').update(s).digest();
 const DUMMY = sha256('remora: no such user');
 
-/** User names and password digests; plain-text passwords never stay in here. */
+/**
+ * User names and password digests; plain-text passwords never stay in here. For Digest rules
+ * the HA1 of each realm is kept (computed from a plain password while the configuration is
+ * read; a "sha256:" user cannot log in with Digest).
+ */
 export class UserDb {
   private readonly digests = new Map<string, Buffer>();
+  private readonly ha1s = new Map<string, string>();
 
-  /** `value` is a plain password or "sha256:<64 hex digits>". */
-  add(name: string, value: string): void {
+  /** `value` is a plain password or "sha256:<64 hex digits>"; `realms`: of the Digest rules. */
+  add(name: string, value: string, realms: readonly string[] = []): void {
     const m = /^sha256:([0-9a-fA-F]{64})$/.exec(value);
     this.digests.set(name, m ? Buffer.from(m[1]!, 'hex') : sha256(Buffer.from(value, 'latin1')));
+    if (!m) for (const realm of realms) this.ha1s.set(`${realm}\0${name}`, digestHA1(name, realm, value));
+  }
+
+  /** The user's Digest HA1 for `realm`, if known. */
+  ha1(name: string, realm: string): string | undefined {
+    return this.ha1s.get(`${realm}\0${name}`);
   }
 
   get size(): number {
@@ -75,16 +97,6 @@ function normPrefix(p: string): string {
  * it (the raw table is kept for `mako` and apps).
  */
 export function parseAuthConfig(raw: Record<string, unknown>): AuthConfig {
-  const users = new UserDb();
-  const u = raw.users;
-  if (u !== undefined) {
-    if (typeof u !== 'object' || u === null) throw new AuthConfigError("'users' must be a table of name = password");
-    for (const [name, value] of Object.entries(u as Record<string, unknown>)) {
-      if (typeof value !== 'string') throw new AuthConfigError(`'users.${name}' must be a string`);
-      users.add(name, value);
-    }
-    raw.users = Object.fromEntries(Object.keys(u as object).map((k) => [k, '<hidden>']));
-  }
   const rules: AuthRule[] = [];
   const a = raw.auth;
   if (a !== undefined) {
@@ -97,7 +109,7 @@ export function parseAuthConfig(raw: Record<string, unknown>): AuthConfig {
       else if (typeof rule.app === 'string') prefix = rule.app === '' ? '/' : `/${rule.app}/`;
       else throw new AuthConfigError(`auth rule ${i} needs 'path' or 'app'`);
       const type = rule.type ?? 'basic';
-      if (type !== 'basic' && type !== 'form') throw new AuthConfigError(`auth rule ${i}: type must be "basic" or "form"`);
+      if (type !== 'basic' && type !== 'digest' && type !== 'form') throw new AuthConfigError(`auth rule ${i}: type must be "basic", "digest" or "form"`);
       let allowed: Set<string> | null = null;
       if (rule.users !== undefined) {
         if (typeof rule.users !== 'object' || rule.users === null) throw new AuthConfigError(`auth rule ${i}: 'users' must be a list of names`);
@@ -108,6 +120,17 @@ export function parseAuthConfig(raw: Record<string, unknown>): AuthConfig {
   }
   // Most specific prefix first.
   rules.sort((x, y) => y.prefix.length - x.prefix.length);
+  const realms = [...new Set(rules.filter((r) => r.type === 'digest').map((r) => r.realm))];
+  const users = new UserDb();
+  const u = raw.users;
+  if (u !== undefined) {
+    if (typeof u !== 'object' || u === null) throw new AuthConfigError("'users' must be a table of name = password");
+    for (const [name, value] of Object.entries(u as Record<string, unknown>)) {
+      if (typeof value !== 'string') throw new AuthConfigError(`'users.${name}' must be a string`);
+      users.add(name, value, realms);
+    }
+    raw.users = Object.fromEntries(Object.keys(u as object).map((k) => [k, '<hidden>']));
+  }
   return { users, rules };
 }
 
@@ -121,57 +144,75 @@ export function matchRule(rules: readonly AuthRule[], path: string): AuthRule | 
   return null;
 }
 
-/** Login and session state of one request (RequestAuth for the page's request object). */
-export class ExchangeAuth implements RequestAuth {
-  sess: Session | null;
-  private basicUser: { name: string; type: string } | null = null;
-
-  constructor(
-    private readonly rc: RequestContext,
-    private readonly sessions: SessionStore,
-  ) {
-    this.sess = sessions.get(cookieValue(rc.exchange.head.headers.get('cookie'), SESSION_COOKIE));
-  }
-
-  setBasicUser(name: string): void {
-    this.basicUser = { name, type: 'basic' };
-  }
-
-  user(): { name: string; type: string } | null {
-    return this.sess?.user ?? this.basicUser;
-  }
-
-  session_(create: boolean): Session | null {
-    if (this.sess || !create) return this.sess;
-    const s = this.sessions.create();
-    this.sess = s;
-    const secure = this.rc.exchange.secure ? '; Secure' : '';
-    this.rc.exchange.response.addHeader('Set-Cookie', `${SESSION_COOKIE}=${s.id}; Path=/; HttpOnly; SameSite=Lax${secure}`);
-    return s;
-  }
-
-  session(create: boolean): string | null {
-    return this.session_(create)?.id ?? null;
-  }
-
-  logout(): void {
-    if (this.sess) {
-      this.sessions.terminate(this.sess.id);
-      this.sess = null;
+/**
+ * The auth stage: attaches login/session state to every request and, where a rule applies,
+ * lets only authenticated (and allowed) users through, with the flows of BAS's authenticators
+ * (src/ba/auth-core.ts, shared with the Lua API): Basic and Digest answer 401 with a challenge;
+ * form rules answer a login form that posts `ba_username`/`ba_password` (BAS's field names) to
+ * the same URL and redirect there (302, absolute Location) after a successful login. Every
+ * login puts the user into a session, so the session cookie authenticates later requests
+ * (WebSocket upgrades included).
+ */
+export function authStage(cfg: AuthConfig, sessions: SessionStore, nonces: DigestNonces = new DigestNonces()): Stage {
+  return (rc, next) => {
+    const auth = new RequestSession(rc.exchange, sessions);
+    rc.auth = auth;
+    if (cfg.rules.length === 0) return next();
+    // A malformed path is refused by routing; an unmatched one is public.
+    const rule = rc.decodedPath === null ? null : matchRule(cfg.rules, rc.decodedPath);
+    if (!rule) return next();
+    const { head, response } = rc.exchange;
+    let user = auth.user();
+    if (!user && rule.type === 'basic') {
+      const c = basicCredentials(head.headers.get('authorization'));
+      if (c && cfg.users.verify(c.name, c.password) && auth.login(c.name, '', 'basic', LOGINS, true, 0)) user = auth.user();
+    } else if (!user && rule.type === 'digest') {
+      const f = digestCredentials(head.headers.get('authorization'));
+      const ha1 = f ? cfg.users.ha1(f.username, rule.realm) : undefined;
+      const target = head.path + (head.query !== null ? `?${head.query}` : '');
+      if (f && f.realm === rule.realm && (f.uri === target || f.uri === head.path)) {
+        const match = safeEqual(digestExpected(head.method, f, ha1 ?? '-'), f.response.toLowerCase()) && ha1 !== undefined;
+        const n = match ? nonces.check(f.nonce, f.qop ? f.nc : undefined) : 'bad';
+        if (n === 'ok' && auth.login(f.username, '', 'digest', LOGINS, true, 0)) user = auth.user();
+        else if (n === 'stale') {
+          response.sendError(401, undefined, [['WWW-Authenticate', challenge('digest', rule.realm, nonces.make(), true)]]);
+          return;
+        }
+      }
     }
-    this.basicUser = null;
-  }
-}
+    if (user && (!rule.users || rule.users.has(user.name))) return next();
 
-/** Credentials of an Authorization: Basic field, or null. */
-function basicCredentials(header: string | undefined): { name: string; password: string } | null {
-  if (!header) return null;
-  const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
-  if (!m) return null;
-  const text = Buffer.from(m[1]!, 'base64').toString('utf8');
-  const colon = text.indexOf(':');
-  if (colon < 0) return null;
-  return { name: text.slice(0, colon), password: text.slice(colon + 1) };
+    const self = head.path + (head.query !== null ? `?${head.query}` : '');
+    if (rule.type === 'form' && !user) {
+      if (head.method === 'POST' && /^application\/x-www-form-urlencoded\b/i.test(head.headers.get('content-type') ?? '')) {
+        const form = decodeForm(rc.exchange.body);
+        const name = form.get('ba_username');
+        const password = form.get('ba_password');
+        if (name !== undefined && password !== undefined) {
+          if (cfg.users.verify(name, password) && (!rule.users || rule.users.has(name)) && auth.login(name, '', 'form', LOGINS, true, 0)) {
+            // The browser comes back with the cookie (not sendRedirect: it clears the header
+            // fields, Set-Cookie included).
+            const host = head.headers.get('host') ?? '';
+            response.setStatus(302);
+            response.setHeader('Location', host ? `${rc.exchange.secure ? 'https' : 'http'}://${host}${self}` : self);
+            response.setHeader('Cache-Control', 'no-store, no-cache, must-revalidate, max-age=0');
+            response.end();
+            return;
+          }
+          sendLogin(rc, self, rule, true);
+          return;
+        }
+      }
+      sendLogin(rc, self, rule, false);
+      return;
+    }
+    if (user) {
+      response.sendError(403);
+      return;
+    }
+    const kind = rule.type === 'digest' ? 'digest' : 'basic';
+    response.sendError(401, undefined, [['WWW-Authenticate', challenge(kind, rule.realm, kind === 'digest' ? nonces.make() : '') + (kind === 'basic' ? ', charset="UTF-8"' : '')]]);
+  };
 }
 
 function loginForm(action: string, realm: string, failed: boolean): string {
@@ -187,58 +228,8 @@ function loginForm(action: string, realm: string, failed: boolean): string {
 `;
 }
 
-/**
- * The auth stage: attaches login/session state to every request and, where a rule applies,
- * lets only authenticated (and allowed) users through. Basic rules answer 401 with a
- * challenge; form rules answer a login form that posts `ba_username`/`ba_password` (BAS's
- * field names) to the same URL, and redirect there after a successful login.
- */
-export function authStage(cfg: AuthConfig, sessions: SessionStore): Stage {
-  return (rc, next) => {
-    const auth = new ExchangeAuth(rc, sessions);
-    rc.auth = auth;
-    const { head, response } = rc.exchange;
-    const creds = basicCredentials(head.headers.get('authorization'));
-    if (creds && cfg.users.verify(creds.name, creds.password)) auth.setBasicUser(creds.name);
-    if (cfg.rules.length === 0) return next();
-    // A malformed path is refused by routing; an unmatched one is public.
-    const rule = rc.decodedPath === null ? null : matchRule(cfg.rules, rc.decodedPath);
-    if (!rule) return next();
-    const user = auth.user();
-    if (user && (!rule.users || rule.users.has(user.name))) return next();
-
-    const self = head.path + (head.query !== null ? `?${head.query}` : '');
-    if (rule.type === 'form' && !user) {
-      if (head.method === 'POST' && /^application\/x-www-form-urlencoded\b/i.test(head.headers.get('content-type') ?? '')) {
-        const form = decodeForm(rc.exchange.body);
-        const name = form.get('ba_username');
-        const password = form.get('ba_password');
-        if (name !== undefined && password !== undefined) {
-          if (cfg.users.verify(name, password) && (!rule.users || rule.users.has(name))) {
-            const s = auth.session_(true)!;
-            s.user = { name, type: 'form' };
-            // Post/Redirect/Get: the browser comes back with the cookie. (Not sendRedirect:
-            // it clears the header fields, Set-Cookie included.)
-            response.setStatus(303);
-            response.setHeader('Location', self);
-            response.setHeader('Cache-Control', 'no-store');
-            response.end();
-            return;
-          }
-          sendLogin(rc, self, rule, true);
-          return;
-        }
-      }
-      sendLogin(rc, self, rule, false);
-      return;
-    }
-    if (user) {
-      response.sendError(403);
-      return;
-    }
-    response.sendError(401, undefined, [['WWW-Authenticate', `Basic realm="${rule.realm.replace(/["\\]/g, '')}", charset="UTF-8"`]]);
-  };
-}
+/** Sessions one configured user may hold at once (the oldest is ended beyond that). */
+const LOGINS = 16;
 
 function sendLogin(rc: RequestContext, action: string, rule: AuthRule, failed: boolean): void {
   const response = rc.exchange.response;
@@ -248,4 +239,55 @@ function sendLogin(rc: RequestContext, action: string, rule: AuthRule, failed: b
   response.setContentType('text/html; charset=utf-8');
   response.setHeader('Cache-Control', 'no-store');
   response.end(loginForm(action, rule.realm, failed));
+}
+
+/**
+ * Runs an authenticator (and optional authorizer), given as registry refs, for a request that
+ * has no page running (a protected directory): the Lua check of src/ba/auth.ts in a task of its
+ * own, with a request object made for it. Resolves true when the request may go on; otherwise
+ * the authenticator (its login response, challenge or redirect) or a 403 has answered, and the
+ * response is complete.
+ */
+export function runAuthCheck(rt: Runtime, rc: RequestContext, authRef: number, authorizerRef: number, relpath: string): Promise<boolean> {
+  const lib = authLibOf(rt.ctx);
+  if (!lib || !authRef) return Promise.resolve(true);
+  const { vm, sched } = rt;
+  const { exchange } = rc;
+  if (!rc.auth) rc.auth = new RequestSession(exchange, lib.store);
+  return new Promise<boolean>((resolve) => {
+    const req = lib.requests.create(exchange, rc.auth);
+    let done = false;
+    const finish = (ok: boolean): void => {
+      if (done) return;
+      done = true;
+      lib.requests.release(req);
+      const res = exchange.response;
+      if (!ok && !req.taken && !res.finished) res.end();
+      resolve(ok);
+    };
+    const task = sched.create('page', {
+      onEnd: (t, nres) => finish(nres > 0 && vm.toBoolean(t.co, vm.top(t.co) - nres + 1)),
+      onError: (_t, err) => {
+        sched.traceError('page', err);
+        if (!exchange.response.headersSent) exchange.response.sendError(500);
+        finish(false);
+      },
+    });
+    task.owner = req;
+    req.task = task;
+    req.onAbort = () => {
+      sched.post(() => {
+        sched.discard(task);
+        finish(false);
+      });
+    };
+    const co = task.co;
+    lib.pushAuthCheck(co);
+    vm.pushRef(co, authRef);
+    lib.requests.push(co, req);
+    vm.pushString(co, relpath);
+    if (authorizerRef) vm.pushRef(co, authorizerRef);
+    else vm.pushNil(co);
+    sched.resume(task, 4);
+  });
 }

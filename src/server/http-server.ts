@@ -22,6 +22,7 @@ import type { Runtime } from '../app/runtime.js';
 import { Mounts, routeStage } from './mounts.js';
 import { LspPages } from './lsp-pages.js';
 import { SessionStore } from './sessions.js';
+import { installAuth, type TrackerConfig } from '../ba/auth.js';
 import { authStage, type AuthConfig, UserDb } from './auth.js';
 import { staticStage } from './static-stage.js';
 import { accessLog, compose, startupGate, type Stage } from './stages.js';
@@ -60,6 +61,8 @@ export interface HttpServerOptions {
   /** Write an access log line per request to the trace log. */
   accessLog?: boolean;
   auth?: AuthConfig;
+  /** The login tracker's limits (configuration keys tracker_nodes, tracker_maxlogin, tracker_bantime). */
+  tracker?: TrackerConfig;
   /** Requests wait for this before they are served (every .preload finished). */
   ready?: Promise<void>;
   /** Extra stages run after authentication, before routing (embedding). */
@@ -151,8 +154,8 @@ export class HttpServer {
     };
     this.requests = new RequestLib(rt.ctx);
     this.requests.install(rt.vm.L);
-    this.sessions = new SessionStore((ref) => rt.vm.unref(ref));
-    this.requests.sessions = this.sessions;
+    this.sessions = new SessionStore();
+    installAuth(rt.ctx, this.requests, this.sessions, opts.tracker);
     this.pages = new LspPages(rt, this.requests, opts.commandcnt ?? 3, opts.showErrors === true);
     const log = (line: string): void => rt.log.write(line);
     const stages: Stage[] = [];

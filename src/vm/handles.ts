@@ -32,6 +32,7 @@ export const HandleTag = {
   datetime: 0x42_44_54_7a, // "BDTz"
   appDir: 0x44_49_52_31, // "DIR1"
   opcuaNodes: 0x4f_50_55_41, // "OPUA"
+  authObject: 0x41_55_54_48, // "AUTH"
 } as const;
 
 /**
