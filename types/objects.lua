@@ -286,12 +286,24 @@ function BaRequest:cookie(name) end
 ---@param name string
 ---@return table cookie
 function BaRequest:createcookie(name) end
+---The logged-in user: name, password, type ("basic", "digest", "form", "?" for request:login).
 ---@return string|nil name
+---@return string|nil password
 ---@return string|nil authtype
 function BaRequest:user() end
-function BaRequest:logout() end
+---Ends the login (all = every session of the user); true when a user was logged in.
+---@param all? boolean
+---@return boolean
+function BaRequest:logout(all) end
+---Logs the request in without credentials (name default "_autologin_"); returns the name when
+---already logged in.
+---@param name? string
+---@param maxusers? integer default 1
+---@param recycle? boolean default true
+---@return boolean|string
+function BaRequest:login(name, maxusers, recycle) end
 ---@param create? boolean
----@return table|nil session
+---@return BaSession|false session
 function BaRequest:session(create) end
 ---@param code integer
 ---@return boolean

@@ -112,7 +112,7 @@ function JU:set(db)
     local ha1 = false
     if type(pwd) == "table" then
       ha1, pwd = true, pwd[1]
-      if type(pwd) ~= "string" or #pwd ~= 32 then return semerr("Wrong HA1 len") end
+      if type(pwd) ~= "string" or #pwd ~= 32 then return semerr("Wrong HA1 len, expected unknown got unknown.") end
     elseif type(pwd) ~= "string" then
       return semerr("Type not expected, expected string got " .. jtype(pwd) .. ".")
     end
@@ -362,15 +362,16 @@ P.setmt("authenticator", { __index = AN })
 local TYPES = { auth = true, digest = true, basic = true, form = true, sform = true, dav = true }
 
 local create = G.ba.create
+-- (BAS sets the stack to one value first: a missing argument reads "got nil".)
 function create.authuser(fn)
-  if type(fn) ~= "function" then argerr(1, "function expected, got " .. typename(fn)) end
+  if type(fn) ~= "function" then argerr(1, "function expected, got " .. type(fn)) end
   return newud("authuser", { fn = fn })
 end
 function create.jsonuser()
   return newud("jsonuser", { db = {} })
 end
 function create.authorizer(fn)
-  if type(fn) ~= "function" then argerr(1, "function expected, got " .. typename(fn)) end
+  if type(fn) ~= "function" then argerr(1, "function expected, got " .. type(fn)) end
   return newud("authorizer", { fn = fn })
 end
 function create.authenticator(udb, opt)
