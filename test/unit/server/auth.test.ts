@@ -30,5 +30,8 @@ test('parseAuthConfig: rules by path and app, most specific first; passwords rem
   assert.equal(matchRule(cfg.rules, '/a/b/cd')?.prefix, '/a/');
   assert.equal(matchRule(cfg.rules, '/chat/ws.lsp')?.type, 'form');
   assert.throws(() => parseAuthConfig({ auth: { '1': { type: 'basic' } } }), AuthConfigError);
-  assert.throws(() => parseAuthConfig({ auth: { '1': { path: '/', type: 'digest' } } }), AuthConfigError);
+  assert.throws(() => parseAuthConfig({ auth: { '1': { path: '/', type: 'ntlm' } } }), AuthConfigError);
+  // Digest rules keep the HA1 of each plain password for their realm.
+  const d = parseAuthConfig({ users: { admin: 'secret' }, auth: { '1': { path: '/', type: 'digest', realm: 'R' } } });
+  assert.equal(d.users.ha1('admin', 'R'), createHash('md5').update('admin:R:secret').digest('hex'));
 });
