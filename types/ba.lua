@@ -284,6 +284,22 @@ function ba.create.sharkssl(...) end
 
 ---@return SharkCertStore
 function ba.create.certstore() end
+---A directory ([name] [, priority]; a number first is the priority of an unnamed one).
+---@param name? string|integer
+---@param priority? integer
+---@return DIR
+function ba.create.dir(name, priority) end
+---A resource reader serving the files of `io` ([name] [, priority], io).
+---@return RESRDR
+function ba.create.resrdr(...) end
+---A resource reader serving "<io>/<host name>/path" (name [, priority], io).
+---@return RESRDR
+function ba.create.domainresrdr(...) end
+---A directory named `name` (give it a function with setfunc to redirect).
+---@param name string
+---@param priority? integer
+---@return DIR
+function ba.create.redirector(name, priority) end
 
 ---The default TLS client context (system CA bundle).
 ---@return SharkSsl
@@ -361,7 +377,7 @@ mako.cwd = nil
 mako.env = nil
 ---@type boolean
 mako.daemon = nil
----@type ResRdr
+---@type RESRDR
 mako.rtldir = nil
 
 -- ---------------------------------------------------------------------------- LuaSocket compatibility
@@ -420,7 +436,7 @@ pathname = nil
 app = nil
 ---@type BaIo the app's IO (its directory)
 io = nil
----@type ResRdr the app's directory object (.preload)
+---@type RESRDR the app's directory object (.preload)
 dir = nil
 
 ---Writes s to the response as is (page text is compiled to _emit calls).

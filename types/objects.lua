@@ -335,19 +335,71 @@ function BaRequest:abort() end
 
 -- ---------------------------------------------------------------------------- the app's directory (env.dir)
 
----An app's directory object (Mako's resource reader).
----@class ResRdr
-local ResRdr = {}
+---A directory of the server's directory tree (ba.create.dir; docs/api/ba.create.dir.md).
+---@class DIR
+local DIR = {}
+---The URL of the directory ("/a/b/"); "/" when it is not inserted.
 ---@return string
-function ResRdr:baseuri() end
----Adds header fields to every response from the app's files.
----@param t table<string, string>
-function ResRdr:header(t) end
----Unmounts the app.
+function DIR:baseuri() end
+---The directory's name ("" without one).
+---@return string
+function DIR:name() end
+---dir:insert() inserts into the server's root; dir:insert(sub [, true]) inserts sub.
+---@param sub? DIR|RESRDR
+---@param keep? boolean
+---@return true
+function DIR:insert(sub, keep) end
+---Removes the directory from its parent; false when it had none.
 ---@return boolean
-function ResRdr:unlink() end
----Mounts the app (again).
-function ResRdr:insert() end
+function DIR:unlink() end
+---The directory function f(env, relpath): handles the request unless it returns false.
+---@param f? fun(env: table, relpath: string): boolean?
+---@return true
+function DIR:setfunc(f) end
+---Stores an authenticator (and authorizer) checked before the directory runs.
+---@param authenticator? userdata
+---@param authorizer? userdata
+function DIR:setauth(authenticator, authorizer) end
+---The page sent when the authorizer denies access.
+---@param url string
+function DIR:p403(url) end
+---Plain-HTTP requests to this directory are redirected to HTTPS.
+---@param on? boolean
+---@return true
+function DIR:redirect2tls(on) end
+---Runs the directory function for the page's request; true unless it returned false.
+---@param request BaRequest
+---@param relpath string
+---@return boolean
+function DIR:service(request, relpath) end
+
+---A resource reader (ba.create.resrdr, an app's `dir`): serves the files of an IO; has the
+---DIR methods too.
+---@class RESRDR: DIR
+local RESRDR = {}
+---The IO the files come from.
+---@return BaIo
+function RESRDR:io() end
+---The table given to lspfilter (the pages' `app`), or nil.
+---@return table?
+function RESRDR:getapp() end
+---.lsp files run as pages with `app` as their app table; true the first time.
+---@param app? table
+---@return boolean
+function RESRDR:lspfilter(app) end
+---Adds header fields to every response from the directory's files.
+---@param t table<string, string>
+---@return true
+function RESRDR:header(t) end
+---Cache-Control max-age (seconds) of the directory's static files.
+---@param seconds integer
+---@return true
+function RESRDR:maxage(seconds) end
+---A directory run before this one (and before its authenticator).
+---@param dir DIR|RESRDR
+---@param keep? boolean
+---@return true
+function RESRDR:insertprolog(dir, keep) end
 
 -- ---------------------------------------------------------------------------- others
 

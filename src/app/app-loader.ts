@@ -9,6 +9,7 @@ import type { LState } from '../vm/lua-vm.js';
 import { T_FUNCTION } from '../vm/lua-vm.js';
 import type { Runtime, Unloadable } from './runtime.js';
 import type { AppSpec } from './config.js';
+import { Dir } from '../ba/dir.js';
 
 /** A problem with an app or script path: reported as one line, non-zero exit. */
 export class AppError extends Error {}
@@ -38,15 +39,29 @@ export const DEFAULT_APP_HEADERS: ReadonlyArray<readonly [string, string]> = [
 export class App implements Unloadable {
   /** Registry reference of the app's environment table. */
   envRef = 0;
-  /** Fields added to every response the app's files produce (`dir:header`). */
-  readonly headers = new Map<string, string>(DEFAULT_APP_HEADERS);
+  /**
+   * The app's directory (env.dir): a resource reader over the app's files with LSP on, named
+   * as the app, inserted into the server's root directory when the app is mounted.
+   */
+  readonly dir: Dir;
   constructor(
     readonly name: string,
     readonly prio: number,
     readonly path: string,
     /** The app's CPU budget in ms (config `apps` entry `cpubudget`); undefined = the global one. */
     readonly cpuBudgetMs?: number,
-  ) {}
+  ) {
+    this.dir = new Dir('resrdr', name === '' ? null : name, prio);
+    this.dir.lsp = true;
+    this.dir.owner = this;
+    this.dir.root = path;
+    for (const [k, v] of DEFAULT_APP_HEADERS) this.dir.headers.set(k, v);
+  }
+
+  /** Fields added to every response the app's files produce (`dir:header`). */
+  get headers(): Map<string, string> {
+    return this.dir.headers;
+  }
 
   /** Calls `onunload` if the app defined one. */
   async unload(rt?: Runtime): Promise<void> {

@@ -16,7 +16,8 @@ import { SocketLib } from '../ba/socket.js';
 import { installBytearray } from '../ba/bytearray.js';
 import { installJson } from '../ba/json.js';
 import { installCrypto } from '../ba/crypto.js';
-import { IoDef, installIo, vmResourceDir } from '../ba/io.js';
+import { IoDef, installIo, vmResourceDir, type IoLib } from '../ba/io.js';
+import { Dir, DirLib } from '../ba/dir.js';
 import { installPackage } from '../ba/package.js';
 import { installOpcuaNs0 } from '../ba/opcua-ns0.js';
 import { installLuaSocketCompat } from '../ba/luasocket-compat.js';
@@ -48,6 +49,10 @@ export class Runtime {
   readonly unloadables: Unloadable[] = [];
   /** Called for every new app environment (modules add `io`, `dir`, ...). */
   readonly appHooks: AppEnvHook[] = [];
+  readonly io: IoLib;
+  /** The server's root directory (ba.create.dir objects and apps are inserted into it). */
+  readonly rootDir = new Dir('dir', null, 0);
+  readonly dirs: DirLib;
   private shuttingDown: Promise<void> | null = null;
   private readonly onExit: (code: number) => void;
 
@@ -72,11 +77,16 @@ export class Runtime {
     installDateTime(this.ctx);
     installMisc(this.ctx);
     const ioLib = installIo(this.ctx);
+    this.io = ioLib;
     // Each app's environment gets an IO rooted at the app directory (as in Mako).
     this.appHooks.push((app, L) => {
-      ioLib.pushIo(L, new IoDef(app.path, 'disk', false, !this.ctx.config.ioSymlinks));
+      const io = new IoDef(app.path, 'disk', false, !this.ctx.config.ioSymlinks);
+      app.dir.io = io;
+      ioLib.pushIo(L, io);
       vm.setField(L, -2, 'io');
     });
+    this.dirs = new DirLib(this.ctx, ioLib, { root: this.rootDir });
+    this.dirs.install(vm.L);
     installThread(this.ctx);
     installTimer(this.ctx);
     installUdp(this.ctx, this.sockets);

@@ -108,15 +108,19 @@ export class LRequest {
 
   /** Absolute URL without the query (`request:url()`). */
   url(): string {
-    const h = this.exchange.head;
-    const scheme = this.exchange.secure ? 'https' : 'http';
-    let host = h.headers.get('host');
-    if (!host) {
-      const [ip, port] = addrOf(this.exchange.socket, false) ?? ['localhost', 0];
-      host = isIPv6(ip) ? `[${ip}]:${port}` : `${ip}:${port}`;
-    }
-    return `${scheme}://${host}${h.path}`;
+    return originOf(this.exchange) + this.exchange.head.path;
   }
+}
+
+/** "scheme://host[:port]" of a request: its Host field, else the address it came in on. */
+export function originOf(exchange: HttpExchange): string {
+  const scheme = exchange.secure ? 'https' : 'http';
+  let host = exchange.head.headers.get('host');
+  if (!host) {
+    const [ip, port] = addrOf(exchange.socket, false) ?? ['localhost', 0];
+    host = isIPv6(ip) ? `[${ip}]:${port}` : `${ip}:${port}`;
+  }
+  return `${scheme}://${host}`;
 }
 
 /** ip, port, isIPv6 of one side of a socket; IPv4-mapped IPv6 addresses are shown as IPv4. */

@@ -1,9 +1,10 @@
 /** Command-line parsing for `remora` (Mako's -c and -l, plus this runtime's own options). */
 import type { AppSpec } from '../app/config.js';
 
-export const USAGE = `usage: remora [options] -l<name>:<prio>:<path> [-l...]
+export const USAGE = `usage: remora [options] -l<name>:<prio>:<path> [-l...] [word...]
        remora [options] DIR   serve DIR as the root app (same as -l::DIR)
        remora script.lua      run a Lua script once and exit when it ends
+  Words that are not options are left to the apps: every command-line word is in mako.argv.
 options:
   -c file          configuration file (Lua); default mako.conf next to remora, in the working directory, or in $HOME
   -l spec          load an app: <name>:<prio>:<path>; empty name = root app; the spec may follow -l directly or as the next argument

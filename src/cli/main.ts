@@ -52,15 +52,21 @@ async function main(): Promise<void> {
     return;
   }
 
-  // remora DIR / remora script.lua
-  if (opts.positional.length > 1) fail(`only one script or directory may be given (got ${opts.positional.join(', ')})`);
+  // remora script.lua / remora DIR. As in Mako, a single argument that does not start with
+  // "-" is a one-shot script (here also a directory); other words are arguments for the apps
+  // (mako.argv), so `remora -l::www digest` starts the app with "digest" in mako.argv. remora
+  // also takes one script or directory after options when no app is given with -l.
   let script: string | null = null;
   const apps: AppSpec[] = [...opts.apps];
-  if (opts.positional.length === 1) {
-    const p = opts.positional[0]!;
-    if (!existsSync(p)) fail(`no such script or directory: ${p}`);
-    if (statSync(p).isDirectory()) apps.push({ name: '', prio: 0, path: p });
-    else script = p;
+  const words = process.argv.slice(2);
+  const single = words.length === 1 && !words[0]!.startsWith('-') ? words[0]! : null;
+  const target = single ?? (opts.apps.length === 0 && opts.positional.length === 1 ? opts.positional[0]! : null);
+  if (target !== null) {
+    if (!existsSync(target)) fail(`no such script or directory: ${target}`);
+    if (statSync(target).isDirectory()) apps.push({ name: '', prio: 0, path: target });
+    else script = target;
+  } else if (opts.apps.length === 0 && opts.positional.length > 1) {
+    fail(`only one script or directory may be given (got ${opts.positional.join(', ')})`);
   }
 
   let config: ServerConfig = defaultServerConfig();

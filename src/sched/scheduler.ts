@@ -70,7 +70,7 @@ const ERROR_LABEL: Record<TaskKind, string> = {
   timer: 'Timer callback failed: ',
   preload: '-------- Lua error: ',
   script: '-------- Lua error: ',
-  page: '-------- Lua error in LSP page: ',
+  page: '-------- Lua error in LSP: ',
   startup: '-------- Lua error: ',
 };
 

@@ -125,7 +125,7 @@ export async function listenWithFallback(
 }
 
 export class HttpServer {
-  readonly mounts = new Mounts();
+  readonly mounts: Mounts;
   readonly requests: RequestLib;
   readonly pages: LspPages;
   readonly sessions: SessionStore;
@@ -152,6 +152,7 @@ export class HttpServer {
       bodyMinRate: opts.bodyMinRate ?? DEFAULT_LIMITS.bodyMinRate,
       idleTimeout: opts.idleTimeout ?? DEFAULT_LIMITS.idleTimeout,
     };
+    this.mounts = new Mounts(rt.rootDir);
     this.requests = new RequestLib(rt.ctx);
     this.requests.install(rt.vm.L);
     this.sessions = new SessionStore();
@@ -163,7 +164,7 @@ export class HttpServer {
     if (opts.ready) stages.push(startupGate(opts.ready));
     stages.push(authStage(opts.auth ?? { users: new UserDb(), rules: [] }, this.sessions));
     stages.push(...(opts.stages ?? []));
-    stages.push(routeStage(this.mounts), staticStage(), this.pages.stage());
+    stages.push(routeStage(this.mounts, (rc, d, rel) => this.pages.runDirFunction(rc, d.funcRef, rel)), staticStage(), this.pages.stage());
     this.handler = compose(stages);
     this.connOpts = {
       idleTimeout: this.limits.idleTimeout,

@@ -9,12 +9,12 @@ import { readFile } from 'node:fs/promises';
 import { relative, isAbsolute } from 'node:path';
 import { compileLsp, LspSyntaxError } from '../http/lsp-compiler.js';
 import { ThreadPool } from '../sched/thread-pool.js';
-import type { RequestLib } from '../ba/request.js';
+import type { LRequest, RequestLib } from '../ba/request.js';
+import { T_BOOLEAN } from '../vm/lua-vm.js';
 import { LuaError } from '../vm/lua-error.js';
 import type { Task } from '../sched/scheduler.js';
 import type { Runtime } from '../app/runtime.js';
-import type { App } from '../app/app-loader.js';
-import type { RequestContext, RoutedFile, Stage } from './stages.js';
+import type { PageOwner, RequestContext, RoutedFile, Stage } from './stages.js';
 
 interface CompiledPage {
   mtimeMs: number;
@@ -142,11 +142,68 @@ export class LspPages {
   }
 
   private runCompiled(rc: RequestContext, file: RoutedFile, compiled: CompiledPage | LuaError | null): void | Promise<void> {
-    const { exchange } = rc;
     if (!compiled || compiled instanceof LuaError) {
-      this.send500(exchange, compiled);
+      this.send500(rc.exchange, compiled);
       return;
     }
+    return this.inSlot(rc, (pool, done) =>
+      this.launch(
+        pool,
+        rc,
+        done,
+        true,
+        (co, req) => {
+          this.pushPageEnv(co, req, file, compiled);
+          return 1;
+        },
+        undefined,
+        file.app.cpuBudgetMs,
+      ),
+    );
+  }
+
+  /**
+   * Runs a directory function (dir:setfunc) as `f(env, relpath)` with the page's request
+   * objects; true unless it returned false (Mako: nil counts as handled), or it raised (500).
+   */
+  runDirFunction(rc: RequestContext, funcRef: number, rel: string): boolean | Promise<boolean> {
+    const { vm } = this.rt;
+    let handled = true;
+    const r = this.inSlot(rc, (pool, done) =>
+      this.launch(
+        pool,
+        rc,
+        done,
+        false,
+        (co, req) => {
+          vm.pushRef(co, funcRef); // 1: the function
+          vm.newTable(co, 0, 4); // 2: env
+          this.requests.push(co, req);
+          vm.pushValue(co, -1);
+          vm.setField(co, 2, 'request');
+          vm.pushValue(co, -1);
+          vm.setField(co, 2, 'response');
+          this.requests.pushEmit(co, -1);
+          vm.setField(co, 2, '_emit');
+          this.requests.pushPrint(co, -1);
+          vm.setField(co, 2, 'print');
+          vm.pop(co, 1);
+          vm.pushRef(co, this.envMtRef);
+          vm.setMetatable(co, 2);
+          vm.pushString(co, rel);
+          return 2;
+        },
+        (co, nres) => {
+          handled = !(nres > 0 && vm.type(co, -nres) === T_BOOLEAN && !vm.toBoolean(co, -nres));
+        },
+      ),
+    );
+    return r === undefined ? handled : r.then(() => handled);
+  }
+
+  /** Starts `begin` in a page slot now, or when one is free (FIFO); 503 when the pool drops it. */
+  private inSlot(rc: RequestContext, begin: (pool: ThreadPool, done: () => void) => void): void | Promise<void> {
+    const { exchange } = rc;
     const pool = this.pool;
     if (!pool.stopped && pool.queue.length === 0 && pool.running.size < pool.size) {
       if (exchange.closed) return;
@@ -154,7 +211,7 @@ export class LspPages {
       // inside a resume: HTTP handlers run from their own microtask.)
       let ended = false;
       let wake: (() => void) | null = null;
-      this.start(pool, rc, file, compiled, () => {
+      begin(pool, () => {
         ended = true;
         wake?.();
       });
@@ -169,7 +226,7 @@ export class LspPages {
             resolve();
             return;
           }
-          this.start(pool, rc, file, compiled, resolve);
+          begin(pool, resolve);
         },
         drop: () => {
           exchange.response.sendError(503);
@@ -179,14 +236,29 @@ export class LspPages {
     });
   }
 
-  private start(pool: ThreadPool, rc: RequestContext, file: RoutedFile, compiled: CompiledPage, resolve: () => void): void {
-    const { vm, sched } = this.rt;
+  /**
+   * Runs a page task: `setup` pushes the function and its arguments on the task's coroutine
+   * (returns the argument count); `onResult` sees the results when it returns.
+   */
+  private launch(
+    pool: ThreadPool,
+    rc: RequestContext,
+    resolve: () => void,
+    pageDefaults: boolean,
+    setup: (co: number, req: LRequest) => number,
+    onResult?: (co: number, nres: number) => void,
+    /** The app's own CPU budget (config `apps` entry `cpubudget`), if it has one. */
+    budgetMs?: number,
+  ): void {
+    const { sched } = this.rt;
     const { exchange } = rc;
-    // Mako's defaults for a page: HTML in UTF-8 unless the page sets a type, never cached,
-    // and sent chunked unless the page sets a Content-Length.
     const res = exchange.response;
-    if (!res.headers.has('Content-Type')) res.setHeader('Content-Type', 'text/html; charset=utf-8');
-    if (!res.headers.has('Cache-Control')) res.setHeader('Cache-Control', 'no-store, no-cache, must-revalidate, max-age=0');
+    if (pageDefaults) {
+      // Mako's defaults for a page: HTML in UTF-8 unless the page sets a type, never cached,
+      // and sent chunked unless the page sets a Content-Length.
+      if (!res.headers.has('Content-Type')) res.setHeader('Content-Type', 'text/html; charset=utf-8');
+      if (!res.headers.has('Cache-Control')) res.setHeader('Cache-Control', 'no-store, no-cache, must-revalidate, max-age=0');
+    }
     res.streamOnEnd = true;
     const req = this.requests.create(exchange, rc.auth);
     let ended = false;
@@ -207,14 +279,17 @@ export class LspPages {
       resolve();
     };
     const task = sched.create('page', {
-      onEnd: (t) => end(t, null),
+      onEnd: (t, nres) => {
+        onResult?.(t.co, nres);
+        end(t, null);
+      },
       onError: (t, err) => {
         sched.traceError('page', err);
         end(t, err);
       },
     });
     task.owner = req;
-    if (file.app.cpuBudgetMs !== undefined) task.budgetMs = file.app.cpuBudgetMs;
+    if (budgetMs !== undefined) task.budgetMs = budgetMs;
     req.task = task;
     req.onAbort = () => {
       sched.post(() => {
@@ -223,7 +298,13 @@ export class LspPages {
       });
     };
     pool.admit(task);
-    const co = task.co;
+    const nargs = setup(task.co, req);
+    sched.resume(task, nargs);
+  }
+
+  /** The page function and its fresh environment (request, response, page, app, io, ...). */
+  private pushPageEnv(co: number, req: LRequest, file: RoutedFile, compiled: CompiledPage): void {
+    const { vm } = this.rt;
     vm.pushRef(co, compiled.fnRef); // 1: the page function
     vm.newTable(co, 0, 10); // 2: its environment
     this.requests.push(co, req); // 3: the request object
@@ -238,20 +319,30 @@ export class LspPages {
     vm.pop(co, 1);
     vm.pushRef(co, this.pageTable(file.path));
     vm.setField(co, 2, 'page');
-    pushAppEnv(this.rt, co, file.app);
-    vm.pushString(co, 'io');
-    vm.rawGet(co, -2);
-    vm.setField(co, 2, 'io');
-    vm.setField(co, 2, 'app');
+    if (file.dir) {
+      // A resource reader's page: `app` is its lspfilter table (nil without one), `io` its IO.
+      if (file.dir.lspEnvRef) vm.pushRef(co, file.dir.lspEnvRef);
+      else vm.pushNil(co);
+      vm.setField(co, 2, 'app');
+      if (file.dir.io) {
+        this.rt.io.pushIo(co, file.dir.io);
+        vm.setField(co, 2, 'io');
+      }
+    } else {
+      pushAppEnv(this.rt, co, file.app);
+      vm.pushString(co, 'io');
+      vm.rawGet(co, -2);
+      vm.setField(co, 2, 'io');
+      vm.setField(co, 2, 'app');
+    }
     vm.pushString(co, file.pathname);
     vm.setField(co, 2, 'pathname');
     vm.pushRef(co, this.envMtRef);
     vm.setMetatable(co, 2);
-    sched.resume(task, 1);
   }
 }
 
-function pushAppEnv(rt: Runtime, L: number, app: App): void {
+function pushAppEnv(rt: Runtime, L: number, app: PageOwner): void {
   if (app.envRef) rt.vm.pushRef(L, app.envRef);
   else rt.vm.newTable(L);
 }

@@ -6,10 +6,10 @@
  * `mako.createloader(io)` for that).
  */
 import { T_TABLE, type LState } from '../vm/lua-vm.js';
-import { HandleTable, HandleTag } from '../vm/handles.js';
 import { Wait } from '../sched/waiter.js';
 import type { Runtime } from '../app/runtime.js';
-import { App, AppError, loadApp } from '../app/app-loader.js';
+import { type App, AppError, loadApp } from '../app/app-loader.js';
+import { Dir } from '../ba/dir.js';
 import type { AppSpec } from '../app/config.js';
 import type { Mounts } from './mounts.js';
 import { vmResourceDir } from '../ba/io.js';
@@ -97,15 +97,19 @@ export class MakoApps {
     // Each app's own .lua directory, before its .preload runs (Mako leaves this to the app's
     // own mako.createloader(io) call; the not-found message is the same either way).
     this.rt.appHooks.push((_app, L) => this.addAppLoader(L));
-    this.installDirs(L);
     // mako.rtldir: Mako's /rtl/ directory (tracelogger, built-in pages) over its zip; here a
-    // directory object over the built-in resources, not mounted.
+    // resource reader over the built-in resources, at /rtl/ with priority 127 as in Mako.
     vm.getGlobal(L, 'mako');
-    this.pushDir(L, new App('rtl', 127, vmResourceDir()));
+    const rtl = new Dir('resrdr', 'rtl', 127);
+    rtl.root = vmResourceDir();
+    rtl.lsp = true;
+    this.mounts.root.insert(rtl);
+    this.rt.dirs.push(L, rtl);
     vm.setField(L, -2, 'rtldir');
     vm.pop(L, 1);
+    // env.dir: the app's resource reader (src/ba/dir.ts), one Lua object per app.
     this.rt.appHooks.push((app, L) => {
-      this.pushDir(L, app);
+      this.rt.dirs.push(L, app.dir);
       vm.setField(L, -2, 'dir');
     });
   }
@@ -136,67 +140,6 @@ export class MakoApps {
     const app = await loadApp(this.rt, spec, this.rt.appHooks);
     this.specs.set(spec.name, spec);
     this.mounts.add(app);
-    return app;
-  }
-
-  // ---- the app's directory object (env.dir) ---------------------------------------------------
-
-  /**
-   * `dir`, the app's directory object (in Mako a resource reader, userdata): `baseuri()`,
-   * `header(t)` (fields added to every response of the app), `unlink()` / `insert()` (unmount,
-   * mount again). One handle per app, kept for the server's life.
-   */
-  private dirs: HandleTable<App> | null = null;
-  private readonly dirIds = new Map<App, number>();
-
-  private installDirs(L: LState): void {
-    const { vm } = this.rt;
-    this.dirs = new HandleTable<App>(vm, HandleTag.appDir);
-    vm.newMetatable(L, 'ResRdr');
-    vm.newTable(L);
-    vm.setHost(L, -1, 'baseuri', (L) => {
-      const app = this.checkDir(L);
-      vm.pushString(L, app.name === '' ? '/' : `/${app.name}/`);
-      return 1;
-    });
-    vm.setHost(L, -1, 'header', (L) => {
-      const app = this.checkDir(L);
-      if (vm.type(L, 2) !== T_TABLE) this.rt.ctx.args.typeError(L, 2, 'header', 'table');
-      vm.pushNil(L);
-      while (vm.next(L, 2)) {
-        const k = vm.toStr(L, -2);
-        const v = vm.toStr(L, -1);
-        if (k !== null && v !== null && !/[\r\n]/.test(k + v)) app.headers.set(k, v);
-        vm.pop(L, 1);
-      }
-      return 0;
-    });
-    vm.setHost(L, -1, 'unlink', (L) => {
-      vm.pushBoolean(L, this.mounts.remove(this.checkDir(L)));
-      return 1;
-    });
-    vm.setHost(L, -1, 'insert', (L) => {
-      const app = this.checkDir(L);
-      if (!this.mounts.list.includes(app)) this.mounts.add(app);
-      return 0;
-    });
-    vm.setField(L, -2, '__index');
-    this.dirs.mtRef = vm.ref(L);
-  }
-
-  private pushDir(L: LState, app: App): void {
-    const dirs = this.dirs!;
-    let id = this.dirIds.get(app);
-    if (id === undefined) {
-      id = dirs.add(app);
-      this.dirIds.set(app, id);
-    }
-    dirs.push(L, id);
-  }
-
-  private checkDir(L: LState): App {
-    const app = this.dirs!.at(L, 1);
-    if (!app) this.rt.ctx.args.typeError(L, 1, '?', 'ResRdr');
     return app;
   }
 

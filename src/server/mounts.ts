@@ -1,102 +1,219 @@
 /**
- * Which apps serve which URLs: an app named "x" is mounted at /x/, the
- * unnamed app at /. For a request, apps mounted at its first path segment are searched before
- * root apps; among apps at the same URL the higher `prio` comes first, then load order. The
- * first app that has the file serves it.
+ * URL dispatch: every request walks the server's directory tree (src/ba/dir.ts), the one
+ * mechanism for apps and for the directories Lua creates. An app is a resource reader named
+ * as the app ("x" is reached through "/x/", the unnamed app through "/"), inserted into the
+ * root directory with its priority; `ba.create.dir` objects are inserted into the same tree.
+ *
+ * The walk, as on Mako: a directory runs its authenticator check and prolog directories, then
+ * its own service (directory function, or file lookup of a resource reader, or the named
+ * child for the next path segment), then its unnamed children with the same relative path.
+ * When nothing handled the request, a path whose last segment has no "." and no trailing "/"
+ * is redirected to the same path with "/" (absolute Location, 302), anything else is 404.
  */
 import { LookupCache } from '../http/lookup-cache.js';
+import { percentDecode } from '../http/percent-decode.js';
 import type { StaticLookup } from '../http/static-files.js';
 import type { App } from '../app/app-loader.js';
+import { Dir } from '../ba/dir.js';
+import { originOf } from '../ba/request.js';
+import { checkDirAuth } from './dir-auth.js';
 import type { Next, RequestContext, Stage } from './stages.js';
 
 export class Mounts {
-  private apps: Array<{ app: App; seq: number }> = [];
-  private seq = 0;
+  private apps: App[] = [];
   /** Where URL paths led (src/http/lookup-cache.ts); closed with the server. */
   readonly lookups = new LookupCache();
 
+  constructor(readonly root: Dir = new Dir('dir', null, 0)) {}
+
+  /** Mounts an app: its directory goes into the root directory. */
   add(app: App): void {
-    this.apps.push({ app, seq: this.seq++ });
-    this.apps.sort((a, b) => b.app.prio - a.app.prio || a.seq - b.seq);
+    if (!this.apps.includes(app)) this.apps.push(app);
+    this.root.insert(app.dir);
   }
 
+  /** Unmounts an app; false when it was not mounted. */
   remove(app: App): boolean {
     const n = this.apps.length;
-    this.apps = this.apps.filter((e) => e.app !== app);
+    this.apps = this.apps.filter((a) => a !== app);
+    if (app.dir.parent === this.root) app.dir.unlink();
     return this.apps.length !== n;
   }
 
+  /** Loaded apps, in load order. */
   get list(): App[] {
-    return this.apps.map((e) => e.app);
+    return [...this.apps];
   }
 
   find(name: string): App | undefined {
-    return this.apps.find((e) => e.app.name === name)?.app;
-  }
-
-  /** Apps that may serve `rawPath`, in search order, with the path inside each app. */
-  candidates(rawPath: string): Array<{ app: App; appPath: string }> {
-    const out: Array<{ app: App; appPath: string }> = [];
-    const slash = rawPath.indexOf('/', 1);
-    const first = slash < 0 ? rawPath.slice(1) : rawPath.slice(1, slash);
-    const rest = slash < 0 ? '' : rawPath.slice(slash);
-    if (first !== '') {
-      for (const { app } of this.apps) if (app.name !== '' && app.name === first) out.push({ app, appPath: rest });
-    }
-    for (const { app } of this.apps) if (app.name === '') out.push({ app, appPath: rawPath });
-    return out;
+    return this.apps.find((a) => a.name === name);
   }
 }
 
-/** Routing stage: finds the file (or answers a redirect or error) and calls the next stage. */
-export function routeStage(mounts: Mounts, cache: LookupCache = mounts.lookups): Stage {
+/** Runs a directory function for a request; resolves true unless it returned false. */
+export type DirFunctionRunner = (rc: RequestContext, dir: Dir, rel: string) => boolean | Promise<boolean>;
+
+type Result = boolean | Promise<boolean>;
+
+/** `r`, then `f` when `r` is false (without a promise when `r` is known). */
+function orElse(r: Result, f: () => Result): Result {
+  if (r === true) return true;
+  if (r === false) return f();
+  return r.then((v) => (v ? true : f()));
+}
+
+/** A request path split into segments: raw (percent-encoded) and decoded. */
+interface SplitPath {
+  raw: string[];
+  dec: string[];
+  slash: boolean;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Splits and decodes a path; a status when it is malformed (400) or climbs ("..": 404). */
+export function splitPath(path: string): SplitPath | number {
+  if (!path.startsWith('/') || path.includes('\\')) return 400;
+  const raw: string[] = [];
+  const dec: string[] = [];
+  for (const seg of path.split('/')) {
+    if (seg === '') continue;
+    const bytes = percentDecode(seg, { strict: true });
+    if (bytes === null) return 400;
+    for (const b of bytes) if (b === 0 || b === 0x2f || b === 0x5c || b < 0x20 || b === 0x7f) return 400;
+    let name: string;
+    try {
+      name = utf8.decode(bytes);
+    } catch {
+      return 400;
+    }
+    if (name === '.' || name === '..') return 404;
+    raw.push(seg);
+    dec.push(name);
+  }
+  return { raw, dec, slash: path.length > 1 && path.endsWith('/') };
+}
+
+/** One request's walk through the tree. */
+class Walk {
+  constructor(
+    readonly rc: RequestContext,
+    readonly next: Next,
+    readonly p: SplitPath,
+    readonly cache: LookupCache,
+    readonly runFunc: DirFunctionRunner,
+  ) {}
+
+  /** The decoded path from segment `from` on ("a/b", "a/b/"). */
+  rel(from: number): string {
+    const s = this.p.dec.slice(from).join('/');
+    return s && this.p.slash ? s + '/' : s;
+  }
+
+  service(d: Dir, from: number): Result {
+    let r: Result = false;
+    if (d.authRef || d.authorizerRef) {
+      const a = checkDirAuth(this.rc, d);
+      if (a === false) return true;
+      if (a instanceof Promise) r = a.then((allowed) => !allowed);
+    }
+    for (const pro of d.prologs) r = orElse(r, () => this.service(pro, from));
+    r = orElse(r, () => this.own(d, from));
+    for (const s of d.siblings) r = orElse(r, () => this.service(s, from));
+    return r;
+  }
+
+  private own(d: Dir, from: number): Result {
+    if (d.funcRef) return this.runFunc(this.rc, d, this.rel(from));
+    if (d.kind !== 'dir') return orElse(this.file(d, from), () => this.named(d, from));
+    return this.named(d, from);
+  }
+
+  /** The children named as the next segment, when a "/" follows it. */
+  private named(d: Dir, from: number): Result {
+    const { dec, slash } = this.p;
+    if (from >= dec.length || (from === dec.length - 1 && !slash)) return false;
+    let r: Result = false;
+    for (const c of d.named(dec[from]!)) r = orElse(r, () => this.service(c, from + 1));
+    return r;
+  }
+
+  /** A resource reader's file for the path from `from` on. */
+  private file(d: Dir, from: number): Result {
+    let root = d.root;
+    if (!root) return false;
+    if (d.kind === 'domainresrdr') {
+      const host = (this.rc.exchange.head.headers.get('host') ?? '').replace(/:\d+$/, '').toLowerCase();
+      if (!host || host.startsWith('.') || host.includes('/')) return false;
+      root = `${root}/${host}`;
+    }
+    const { raw, slash } = this.p;
+    const appPath = '/' + raw.slice(from).join('/') + (slash && from < raw.length ? '/' : '');
+    const { head } = this.rc.exchange;
+    const found = this.cache.lookup(root, appPath, { requestPath: head.path, query: head.query });
+    if (found instanceof Promise) return found.then((f) => this.decide(d, f));
+    return this.decide(d, found);
+  }
+
+  private decide(d: Dir, r: StaticLookup): Result {
+    const { exchange } = this.rc;
+    const { response } = exchange;
+    if (r.kind === 'redirect') {
+      response.sendRedirect(originOf(exchange) + r.location, 302);
+      return true;
+    }
+    if (r.kind === 'error') {
+      if (r.status === 404) return false;
+      response.sendError(r.status);
+      return true;
+    }
+    const owner = d.owner as App | null;
+    const isLsp = r.isLsp && d.lsp;
+    this.rc.file = {
+      app: owner ?? { path: d.root!, envRef: d.lspEnvRef },
+      path: r.path,
+      stat: r.stat,
+      isLsp,
+      pathname: r.pathname,
+      dir: owner ? undefined : d,
+    };
+    d.headers.forEach((value, name) => response.setHeader(name, value)); // no [name, value] array per field
+    if (d.maxage !== null && !isLsp) response.setHeader('Cache-Control', `max-age=${d.maxage}`);
+    const n = this.next();
+    return n instanceof Promise ? n.then(() => true) : true;
+  }
+}
+
+/** Routing stage: walks the directory tree; answers 404 (or the slash redirect) when nothing did. */
+export function routeStage(mounts: Mounts, runFunc: DirFunctionRunner, cache: LookupCache = mounts.lookups): Stage {
   return (rc: RequestContext, next) => {
     const { head, response } = rc.exchange;
     if (head.targetForm === 'asterisk' || head.targetForm === 'authority') {
       response.sendError(head.method === 'OPTIONS' ? 204 : 400);
       return;
     }
-    return search(cache, rc, next, mounts.candidates(head.path), 0);
+    const p = splitPath(head.path);
+    if (typeof p === 'number') {
+      response.sendError(p);
+      return;
+    }
+    const r = new Walk(rc, next, p, cache, runFunc).service(mounts.root, 0);
+    if (r === true) return;
+    if (r === false) return notFound(rc, p);
+    return r.then((handled) => {
+      if (!handled) notFound(rc, p);
+    });
   };
 }
 
-type Candidates = ReturnType<Mounts['candidates']>;
-
-/** Tries the candidate apps from `i` on; waits only for a lookup the cache cannot answer. */
-function search(cache: LookupCache, rc: RequestContext, next: Next, candidates: Candidates, i: number): void | Promise<void> {
-  const { head, response } = rc.exchange;
-  for (; i < candidates.length; i++) {
-    const { app, appPath } = candidates[i]!;
-    // A known, unchanged file is answered without waiting (src/http/lookup-cache.ts).
-    const found = cache.lookup(app.path, appPath, { requestPath: head.path, query: head.query });
-    if (found instanceof Promise) {
-      const at = i;
-      return found.then((r) => {
-        const step = decide(rc, next, app, r);
-        return step === SKIP ? search(cache, rc, next, candidates, at + 1) : step;
-      });
-    }
-    const step = decide(rc, next, app, found);
-    if (step !== SKIP) return step;
+function notFound(rc: RequestContext, p: SplitPath): void {
+  const { exchange } = rc;
+  const { head, response } = exchange;
+  if (response.headersSent || exchange.closed) return;
+  const last = p.dec[p.dec.length - 1];
+  if (!p.slash && last !== undefined && !last.includes('.')) {
+    response.sendRedirect(`${originOf(exchange)}${head.path}/${head.query != null ? `?${head.query}` : ''}`, 302);
+    return;
   }
   response.sendError(404);
-}
-
-const SKIP = Symbol('not in this app');
-
-/** SKIP: not in this app (look in the next); otherwise the request is answered or passed on. */
-function decide(rc: RequestContext, next: Next, app: App, r: StaticLookup): typeof SKIP | void | Promise<void> {
-  const { response } = rc.exchange;
-  if (r.kind === 'redirect') {
-    response.sendRedirect(r.location, 301);
-    return;
-  }
-  if (r.kind === 'error') {
-    if (r.status === 404) return SKIP;
-    response.sendError(r.status);
-    return;
-  }
-  rc.file = { app, path: r.path, stat: r.stat, isLsp: r.isLsp, pathname: r.pathname };
-  app.headers.forEach((value, name) => response.setHeader(name, value)); // no [name, value] array per field
-  return next();
 }

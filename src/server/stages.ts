@@ -7,18 +7,30 @@
 import type { HttpExchange, HttpHandler } from '../http/http-connection.js';
 import { parseUrlPath } from '../http/safe-path.js';
 import type { RequestAuth } from '../ba/request.js';
-import type { App } from '../app/app-loader.js';
 import type { Stats } from 'node:fs';
+import type { Dir } from '../ba/dir.js';
+
+/** Whose page a file is: an app, or a resource reader with lspfilter (its table as `app`). */
+export interface PageOwner {
+  /** Directory the file names are relative to. */
+  readonly path: string;
+  /** Registry ref of the pages' `app` table; 0 = a fresh table. */
+  readonly envRef: number;
+  /** The app's CPU budget in ms, when it has its own. */
+  readonly cpuBudgetMs?: number;
+}
 
 /** A file chosen by routing: static content or a page of `app`. */
 export interface RoutedFile {
-  app: App;
+  app: PageOwner;
   /** Real path on disk. */
   path: string;
   stat: Stats;
   isLsp: boolean;
   /** Path of the file within the app ("/dir/index.lsp"). */
   pathname: string;
+  /** The resource reader that found it, when it is not an app's own directory. */
+  dir?: Dir;
 }
 
 export interface RequestContext {

@@ -52,6 +52,8 @@ methods("bytearray", try(ba.bytearray.create, 4))
 methods("io", try(ba.openio, "vm"))
 methods("jsonparser", try(ba.json.parser))
 methods("hash", try(ba.crypto.hash, "sha256"))
+methods("dir", try(ba.create.dir))
+methods("resrdr", try(ba.create.resrdr, ba.openio"vm"))
 if sock then sock:close() end
 table.sort(out)
 for _, n in ipairs(out) do print(n) end

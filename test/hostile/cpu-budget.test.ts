@@ -23,7 +23,7 @@ while true do end
       assert.equal(r.status, 500);
     });
     assert.ok(await until(() => /decode:\tfalse\tCPU budget exceeded/.test(srv.out()), 5000), srv.out());
-    assert.match(srv.out(), /Lua error in LSP page: .*CPU budget exceeded/);
+    assert.match(srv.out(), /Lua error in LSP: .*CPU budget exceeded/);
   } finally {
     await srv.stop();
   }
@@ -42,7 +42,7 @@ test('a pathological pattern in a page stops at the CPU budget; the server goes 
       const r = await get(srv.port, '/pat.lsp');
       assert.equal(r.status, 500);
     });
-    assert.match(srv.out(), /Lua error in LSP page: .*CPU budget exceeded/);
+    assert.match(srv.out(), /Lua error in LSP: .*CPU budget exceeded/);
     assert.match(srv.out(), /pat\.lsp:1/);
   } finally {
     await srv.stop();
@@ -92,7 +92,7 @@ while true do end
       assert.equal(r.status, 500);
     });
     assert.ok(await until(() => /load:\tnil\t.*CPU budget exceeded/.test(srv.out()), 5000), srv.out());
-    assert.match(srv.out(), /Lua error in LSP page: .*CPU budget exceeded/);
+    assert.match(srv.out(), /Lua error in LSP: .*CPU budget exceeded/);
   } finally {
     await srv.stop();
   }
@@ -118,7 +118,7 @@ while true do end
         assert.equal(c.status, 200);
         assert.equal(c.body, '30000000');
       });
-      assert.match(srv.out(), /Lua error in LSP page: .*CPU budget exceeded/);
+      assert.match(srv.out(), /Lua error in LSP: .*CPU budget exceeded/);
     } finally {
       await srv.stop();
     }

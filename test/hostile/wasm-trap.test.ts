@@ -53,7 +53,7 @@ test("on wasmoon's VM a trap fails the page, the self-check fails and the server
   try {
     await get(srv.port, '/trap.lsp?in=page');
     await srv.exited;
-    assert.match(srv.out(), /Lua error in LSP page: WASM trap in the Lua VM: /);
+    assert.match(srv.out(), /Lua error in LSP: WASM trap in the Lua VM: /);
     assert.match(srv.out(), /the Lua VM failed its self-check after a WASM trap \(.*\): shutting down/);
   } finally {
     await srv.stop();

@@ -27,7 +27,7 @@ test('examples/embed: started with node, serves a page calling sync and async Ty
     assert.deepEqual(await b.json(), { sum: 5, user: { id: '43', name: 'user 43', tags: ['lua', 'node'] } });
     const fail = await fetch(`${base}/fail.lsp`);
     assert.equal(fail.status, 500);
-    assert.match(out, /-------- Lua error in LSP page: fail\.lsp:5: node\.lookup: id must be a non-empty string\n/);
+    assert.match(out, /-------- Lua error in LSP: fail\.lsp:5: node\.lookup: id must be a non-empty string\n/);
   } finally {
     child.kill('SIGTERM');
   }

@@ -67,7 +67,7 @@ test('the first app runs as the guide says', { timeout: 60_000 }, async () => {
     assert.equal(broken.status, 500);
     assert.match(
       p.out(),
-      /-------- Lua error in LSP page: broken\.lsp:4: attempt to index a nil value \(local 't'\)\nstack traceback:\n\tbroken\.lsp:4: in main chunk\n/,
+      /-------- Lua error in LSP: broken\.lsp:4: attempt to index a nil value \(local 't'\)\nstack traceback:\n\tbroken\.lsp:4: in main chunk\n/,
     );
     // The guide shows this trace; keep it in step.
     assert.ok(guide.includes("broken.lsp:4: attempt to index a nil value (local 't')\nstack traceback:\n\tbroken.lsp:4: in main chunk\n"));

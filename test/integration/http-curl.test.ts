@@ -44,7 +44,11 @@ test('curl: GET, HEAD, keep-alive, conditional, traversal attempts', { skip }, a
 
     for (const p of ['/../../../../etc/passwd', '/%2e%2e/%2e%2e/etc/passwd', '/sub/%2e%2e/.preload', '/.preload', '/.lua/helper.lua', '/..%2f..%2fetc/passwd', '/%252e%252e/etc/passwd']) {
       const r = await curl(['-i', '--path-as-is', `${base}${p}`]);
-      assert.match(r.out, /^HTTP\/1\.1 40[04] /, p);
+      if (p === '/%252e%252e/etc/passwd') {
+        // "%2e%2e" is a name, not a step up: found nowhere, and without a "." in the last
+        // segment, it is redirected to itself with "/" as Mako does.
+        assert.match(r.out, /^HTTP\/1\.1 302 [^]*\r\nLocation: http:\/\/[^/]+\/%252e%252e\/etc\/passwd\/\r\n/, p);
+      } else assert.match(r.out, /^HTTP\/1\.1 40[04] /, p);
       assert.doesNotMatch(r.out, /root:|greeting/, p);
     }
   } finally {

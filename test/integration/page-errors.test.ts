@@ -16,10 +16,10 @@ test('by default the 500 page is bare; the trace log has file:line, error({}) in
       assert.equal(r.body, BARE, p);
     }
     const log = s.log.text();
-    assert.match(log, /^-------- Lua error in LSP page: boom\.lsp:3: <b>boom<\/b>\nstack traceback:\n\t\[C\]: in function 'error'\n\tboom\.lsp:3: in local 'f'/m);
-    assert.match(log, /^-------- Lua error in LSP page: table\.lsp:3: \(error object is a table value\)\nstack traceback:/m);
-    assert.match(log, /^-------- Lua error in LSP page: unterminated\.lsp:2: '<\?lsp' block without '\?>'$/m);
-    assert.match(log, /^-------- Lua error in LSP page: syntax\.lsp:1: unexpected symbol near 'then'$/m);
+    assert.match(log, /^-------- Lua error in LSP: boom\.lsp:3: <b>boom<\/b>\nstack traceback:\n\t\[C\]: in function 'error'\n\tboom\.lsp:3: in local 'f'/m);
+    assert.match(log, /^-------- Lua error in LSP: table\.lsp:3: \(error object is a table value\)\nstack traceback:/m);
+    assert.match(log, /^-------- Lua error in LSP: unterminated\.lsp:2: '<\?lsp' block without '\?>'$/m);
+    assert.match(log, /^-------- Lua error in LSP: syntax\.lsp:1: unexpected symbol near 'then'$/m);
   } finally {
     s.close();
   }

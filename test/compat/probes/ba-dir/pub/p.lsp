@@ -1,0 +1,1 @@
+<?lsp print(type(app), app and app.greet, type(io)) ?>

@@ -1,0 +1,1 @@
+<?lsp print(pcall(app.SVC.service, app.SVC, request, "x/y")) print(pcall(app.SVC.service, app.SVC, request)) ?>
