@@ -195,10 +195,8 @@ function methods.files(self, dir, attrs)
   end
 end
 function methods.dofile(self, name, env)
-  local f, err, msg = methods.loadfile(self, name, env)
-  if not f then
-    error(msg and ("cannot open " .. tostring(name) .. ": " .. msg) or err, 2)
-  end
+  local f, err = methods.loadfile(self, name, env)
+  if not f then error(err, 0) end
   return f()
 end
 `;
@@ -253,12 +251,15 @@ export class IoLib {
 
   // ---- result pushers -------------------------------------------------------------------------
 
-  /** nil, code, message (and more values when given). */
-  private pushErr(L: LState, e: unknown, extra?: string): number {
+  /**
+   * nil, code, message (and the name when given), as Mako's IO methods return them. With
+   * `notDirIsExist`, a path that is not a directory has code "exist" (Mako's rmdir, files).
+   */
+  private pushErr(L: LState, e: unknown, extra?: string, notDirIsExist = false): number {
     const vm = this.vm;
     const { code, message } = ioErrorOf(e);
     vm.pushNil(L);
-    vm.pushString(L, code);
+    vm.pushString(L, notDirIsExist && (e as NodeJS.ErrnoException)?.code === 'ENOTDIR' ? 'exist' : code);
     vm.pushString(L, message);
     if (extra === undefined) return 3;
     vm.pushString(L, extra);
@@ -271,10 +272,6 @@ export class IoLib {
     return 1;
   };
 
-  /** Runs an IO method's operation. Errors raised while resolving names become nil,code. */
-  private ioOp<T>(L: LState, what: string, make: () => FsOp<T>, ok: (L: LState, v: T) => number): number {
-    return this.core.run(L, what, make, ok, this.fail);
-  }
 
   // ---- install --------------------------------------------------------------------------------
 
@@ -406,7 +403,7 @@ export class IoLib {
       stat: (L) => {
         const io = this.checkIo(L, 1, 'stat');
         const name = nameArg(L, 2, 'stat');
-        return this.ioOp(
+        return this.core.run(
           L,
           'stat',
           () => (io.kind === 'net' ? statUrl(io.resolve(name)) : stat(io.resolve(name))),
@@ -420,28 +417,45 @@ export class IoLib {
             });
             return 1;
           },
+          // Mako: nil, code, nil, name.
+          (L, e) => {
+            vm.pushNil(L);
+            vm.pushString(L, ioErrorOf(e).code);
+            vm.pushNil(L);
+            vm.pushString(L, name);
+            return 4;
+          },
         );
       },
       mkdir: (L) => {
         const io = this.checkIo(L, 1, 'mkdir');
         const name = args.checkString(L, 2, 'mkdir');
-        return this.ioOp(L, 'mkdir', () => (io.writable(), mkdir(io.resolve(name))), this.pushTrue);
+        return this.core.run(L, 'mkdir', () => (io.writable(), mkdir(io.resolve(name))), this.pushTrue, (L, e) => this.pushErr(L, e, name));
       },
       rmdir: (L) => {
         const io = this.checkIo(L, 1, 'rmdir');
         const name = args.checkString(L, 2, 'rmdir');
-        return this.ioOp(L, 'rmdir', () => (io.writable(), rmdir(io.resolve(name))), this.pushTrue);
+        return this.core.run(L, 'rmdir', () => (io.writable(), rmdir(io.resolve(name))), this.pushTrue, (L, e) => this.pushErr(L, e, name, true));
       },
       remove: (L) => {
         const io = this.checkIo(L, 1, 'remove');
         const name = args.checkString(L, 2, 'remove');
-        return this.ioOp(L, 'remove', () => (io.writable(), unlink(io.resolve(name))), this.pushTrue);
+        // Mako removes files and empty directories alike (C remove()).
+        const removeOp = function* (path: string): FsOp<void> {
+          try {
+            yield* unlink(path);
+          } catch (e) {
+            if ((e as NodeJS.ErrnoException)?.code !== 'EISDIR') throw e;
+            yield* rmdir(path);
+          }
+        };
+        return this.core.run(L, 'remove', () => (io.writable(), removeOp(io.resolve(name))), this.pushTrue, (L, e) => this.pushErr(L, e, name));
       },
       rename: (L) => {
         const io = this.checkIo(L, 1, 'rename');
         const from = args.checkString(L, 2, 'rename');
         const to = args.checkString(L, 3, 'rename');
-        return this.ioOp(L, 'rename', () => (io.writable(), rename(io.resolve(from), io.resolve(to))), this.pushTrue);
+        return this.core.run(L, 'rename', () => (io.writable(), rename(io.resolve(from), io.resolve(to))), this.pushTrue, (L, e) => this.pushErr(L, e, from));
       },
       realpath: (L) => {
         // Mako: the root, "/", then the name without its leading "/", as written (no
@@ -493,7 +507,7 @@ export class IoLib {
     );
   }
 
-  /** io:loadfile(name [, env]) → function, or nil, code, message (I/O), or nil, message (syntax). */
+  /** io:loadfile(name [, env]) → function, or nil, message ("cannot open <name>: <code> <message>", or the syntax error). */
   private loadfile(L: LState): number {
     const vm = this.vm;
     const io = this.checkIo(L, 1, 'loadfile');
@@ -527,8 +541,12 @@ export class IoLib {
         return 1;
       },
       (L, e) => {
+        // Mako: nil, "cannot open <name>: <code> <message>".
         release();
-        return this.pushErr(L, e);
+        const { code, message } = ioErrorOf(e);
+        vm.pushNil(L);
+        vm.pushString(L, `cannot open ${name}: ${code} ${message}`);
+        return 2;
       },
       undefined,
       release,

@@ -91,12 +91,14 @@ export class ThreadLib {
     const fnRef = vm.ref(L);
     // Never start a job inside run: at the earliest once the caller's Lua
     // has unwound, i.e. once it waits or ends.
-    const waiting = pool.enqueue({ start: (p) => this.start(p, fnRef), drop: () => vm.unref(fnRef) });
+    // The job runs with the CPU budget of the code that queued it (its app's).
+    const budgetMs = this.ctx.sched.current?.budgetMs;
+    const waiting = pool.enqueue({ start: (p) => this.start(p, fnRef, budgetMs), drop: () => vm.unref(fnRef) });
     vm.pushInteger(L, waiting);
     return 1;
   }
 
-  private start(pool: ThreadPool, fnRef: number): void {
+  private start(pool: ThreadPool, fnRef: number, budgetMs: number | undefined): void {
     const { vm, sched } = this.ctx;
     const task = sched.create('job', {
       onEnd: (t) => pool.finished(t),
@@ -107,6 +109,7 @@ export class ThreadLib {
       },
     });
     task.owner = pool;
+    task.budgetMs = budgetMs;
     pool.admit(task);
     vm.pushRef(task.co, fnRef);
     vm.unref(fnRef);

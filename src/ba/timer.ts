@@ -38,6 +38,8 @@ class LTimer {
   parked = false;
   /** An expiry arrived while the callback was still in progress (it fires when that ends). */
   fireWhenDone = false;
+  /** CPU budget of the code that made the timer (its app's); undefined = the global one. */
+  budgetMs: number | undefined = undefined;
   /** Message of the error the callback raised; set/reset/cancel raise it from then on. */
   error: string | null = null;
   /** The userdata was collected. */
@@ -130,6 +132,7 @@ export class TimerLib {
     const { vm, args } = this.ctx;
     args.checkFunction(L, 1, 'timer');
     const t = this.timers.create((id) => new LTimer(id));
+    t.budgetMs = this.ctx.sched.current?.budgetMs;
     this.timers.push(L, t.id);
     // objs[id] = ud
     vm.pushRef(L, this.objsRef);
@@ -262,6 +265,7 @@ export class TimerLib {
     });
     task.userYield = true;
     task.owner = t;
+    task.budgetMs = t.budgetMs;
     // fns[objs[id]]
     const co = task.co;
     vm.pushRef(co, this.fnsRef);

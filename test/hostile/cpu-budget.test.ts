@@ -98,10 +98,12 @@ while true do end
   }
 });
 
-test('an app has its own CPU budget; its pages and the cosockets they start inherit it', async () => {
+test('an app has its own CPU budget; the cosockets, jobs and timers its pages start inherit it', async () => {
   const appDir = mkdtempSync(join(tmpdir(), 'remora-budget-app-'));
   writeFileSync(join(appDir, 'spin.lsp'), `<?lsp
 ba.socket.event(function() trace("cosocket spins") while true do end end)
+ba.thread.run(function() trace("job spins") while true do end end)
+ba.timer(function() trace("timer spins") while true do end end):set(10, true)
 while true do end
 ?>`);
   try {
@@ -113,6 +115,8 @@ while true do end
         const r = await get(srv.port, '/slow/spin.lsp');
         assert.equal(r.status, 500);
         assert.ok(await until(() => /Lua error in Cosocket: .*CPU budget exceeded/.test(srv.out()), 10_000), srv.out());
+        assert.ok(await until(() => /Timer callback failed: .*CPU budget exceeded/.test(srv.out()), 10_000), srv.out());
+        assert.ok(await until(() => (srv.out().match(/CPU budget exceeded/g) ?? []).length >= 4, 10_000), srv.out());
         // the root app has no budget: a long loop runs to its end
         const c = await get(srv.port, '/count.lsp', 120_000);
         assert.equal(c.status, 200);

@@ -157,10 +157,12 @@ ba.thread.run(function()
   print("traced writes", count > 1, "last", last[1], math.type(last[2]))
 end)`;
     const { vm } = rt;
+    // The job fills the kernel's buffers without ever waiting: more than the default 1 s CPU
+    // budget, so it runs with its own (as an app with `cpubudget` in its `apps` entry would).
     await rt.run(job, '=job', 'script', 0, (L) => {
       vm.pushString(L, writer);
       return 1;
-    });
+    }, 60_000);
     await waitFor(() => log.text().includes('traced writes'), 60000, 'the writer to finish', log);
     // The receiver runs once the writer's loop has given the event loop back.
     await waitFor(() => log.text().includes('now stop'), 10000, 'the receiver', log);
