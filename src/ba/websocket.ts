@@ -14,7 +14,7 @@
  * segments), so `sockets.onReadable` is called only when the read can complete.
  */
 import { LuaRaise } from '../vm/lua-error.js';
-import { T_NIL, T_NONE, T_TABLE, type LState } from '../vm/lua-vm.js';
+import { T_NIL, T_NONE, T_TABLE, T_USERDATA, type LState } from '../vm/lua-vm.js';
 import type { TcpConn } from '../net/tcp-conn.js';
 import { MessageReader, type ReadResult } from '../ws/message-reader.js';
 import { Sender } from '../ws/sender.js';
@@ -355,7 +355,11 @@ export class WebSocketLib {
     const { vm } = this.ctx;
     const sockets = this.sockets;
     let idx = 1;
-    if (vm.type(L, 1) === T_TABLE) {
+    const t = vm.type(L, 1);
+    // Mako: a value that is no object at all is an argument error; an httpc object without a
+    // usable response is nil, "invalidsocketcon".
+    if (t !== T_TABLE && t !== T_USERDATA) this.ctx.args.typeError(L, 1, '?', 'HTTPCLIENT');
+    if (t === T_TABLE) {
       vm.getField(L, 1, 'raw');
       idx = vm.top(L);
     }
