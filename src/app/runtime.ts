@@ -165,6 +165,11 @@ export class Runtime {
    * Graceful shutdown: onunload of each unit (most recent first), then every
    * waiting cosocket gets nil,"sysshutdown", then exit with `code`.
    */
+  /** Has a shutdown started (`mako.exit`, `os.exit`, a signal)? */
+  get exiting(): boolean {
+    return this.shuttingDown !== null;
+  }
+
   shutdown(code = 0): Promise<void> {
     if (this.shuttingDown) return this.shuttingDown;
     let exited = false;

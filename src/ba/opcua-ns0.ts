@@ -3,7 +3,8 @@
  * which the Mako Server compiles in (its `model/address_space.lua` does `require"opcua_ns0"`).
  *
  * As in Mako, `package.loaded.opcua_ns0` is a userdata of type "opcua.nodes":
- *   - `ns0["i=84"]` returns a new table per access,
+ *   - `ns0["i=84"]` returns the node's table (built on first access and kept; Mako builds
+ *     new tables on every access, see pushCached),
  *     `{attrs = {[1]="i=84", [2]=1, [3]={ns=0, Name="Root"}, [4]={Text="Root"}, ...},
  *       refs = {{target="i=61", type="i=40", isForward=true}, ...},
  *       definition = {{Name=, DataType=, ValueRank=, Value=}, ...}}` (definition: DataTypes
@@ -16,7 +17,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { LuaRaise } from '../vm/lua-error.js';
-import { LUA_REGISTRYINDEX, T_NUMBER, T_STRING, type LState } from '../vm/lua-vm.js';
+import { LUA_REGISTRYINDEX, T_NIL, T_NUMBER, T_STRING, type LState } from '../vm/lua-vm.js';
 import { HandleTag, newTaggedBlock, taggedBlock } from '../vm/handles.js';
 import type { BaContext } from './context.js';
 import { Attr, type StoredNode, type StoredNs0 } from './opcua-nodeset.js';
@@ -160,6 +161,26 @@ export function installOpcuaNs0(ctx: BaContext, dataFile = NS0_DATA_FILE): void 
     }
   };
 
+  // Each node's tables are built on first access and kept (registry table, by node index):
+  // the stack's start-up checks every reference's target, and the full namespace has nodes
+  // with over 2,000 references (PropertyType, ModellingRule Mandatory), so building new
+  // tables per access, as Mako does for its 498 nodes, would build millions of tables.
+  let cacheRef = 0;
+  const pushCached = (L: LState, i: number, d: Loaded): void => {
+    if (!cacheRef) {
+      vm.newTable(L, d.nodes.length, 0);
+      cacheRef = vm.ref(L);
+    }
+    vm.pushRef(L, cacheRef);
+    if (vm.rawGetI(L, -1, i + 1) === T_NIL) {
+      vm.pop(L, 1);
+      pushNode(L, d.nodes[i]!);
+      vm.pushValue(L, -1);
+      vm.rawSetI(L, -3, i + 1);
+    }
+    vm.remove(L, -2);
+  };
+
   const check = (L: LState, fname: string): void => {
     if (!taggedBlock(vm, L, 1, HandleTag.opcuaNodes)) args.typeError(L, 1, fname, 'opcua.nodes');
   };
@@ -175,7 +196,7 @@ export function installOpcuaNs0(ctx: BaContext, dataFile = NS0_DATA_FILE): void 
     vm.pushInteger(L, pos + 1);
     vm.rawSetI(L, UPVALUE_1, 1);
     vm.pushString(L, n[0]);
-    pushNode(L, n);
+    pushCached(L, pos, d);
     return 2;
   });
 
@@ -187,7 +208,7 @@ export function installOpcuaNs0(ctx: BaContext, dataFile = NS0_DATA_FILE): void 
     const d = load();
     const i = d.index.get(vm.toStr(L, 2) ?? '');
     if (i === undefined) return 0;
-    pushNode(L, d.nodes[i]!);
+    pushCached(L, i, d);
     return 1;
   });
   vm.setHost(L0, -1, '__pairs', (L) => {

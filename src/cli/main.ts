@@ -142,6 +142,8 @@ async function main(): Promise<void> {
     } catch (e) {
       fail((e as Error).message);
     }
+    // mako.exit(code) / os.exit(code) in the script: the process exits with that code.
+    if (rt.exiting) await rt.shutdown();
     process.exit(err ? 1 : 0);
   }
 
