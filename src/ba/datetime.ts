@@ -17,6 +17,13 @@ const MIN_SEC = -62135596800; // 0001-01-01T00:00:00Z
 const MAX_SEC = 253402300799; // 9999-12-31T23:59:59Z
 const RANGE = 'Invalid datetime range';
 
+/** The current time with its fraction of a second, as BAS's "NOW" has it (ticks() gives the nanoseconds). */
+function nowTime(): { sec: number; nsec: number; offset: number } {
+  const ms = Date.now();
+  const sec = Math.floor(ms / 1000);
+  return { sec, nsec: (ms - sec * 1000) * 1_000_000, offset: 0 };
+}
+
 export interface DateTime {
   sec: number;
   nsec: number;
@@ -273,8 +280,7 @@ export class DateTimeLib {
       const s = vm.toStr(L, 1) ?? '';
       const c = s.charAt(1);
       if (c === 'O') {
-        const ms = Date.now();
-        t = { sec: Math.floor(ms / 1000), nsec: 0, offset: 0 };
+        t = nowTime();
         if (top > 1 && vm.isInteger(L, 2)) {
           t.offset = vm.toInteger(L, 2)!;
           addAt++;
@@ -308,7 +314,7 @@ export class DateTimeLib {
       if (sec === null || nsec < 0 || nsec >= BILLION) return fail();
       t = { sec: sec - (local ? offset * 60 : 0), nsec, offset };
     } else if (top === 0) {
-      t = { sec: Math.floor(Date.now() / 1000), nsec: 0, offset: 0 };
+      t = nowTime();
     } else {
       t = {
         sec: this.ctx.args.checkInteger(L, 1, fname),
