@@ -95,6 +95,8 @@ export interface RawModule {
   _lua_yieldk(L: number, nres: number, ctx: number, k: number): number;
   /** remora's own build only: yields by returning when it can (vm-module.ts). */
   _lua_hostyield?: (L: number, nres: number) => number;
+  /** remora's own build only: pushes an unfilled long string, returns its bytes' address (native/push-buffer.c). */
+  _lua_pushbuffer?: (L: number, len: number) => number;
   _lua_isyieldable(L: number): number;
   _lua_status(L: number): number;
   _lua_error(L: number): number;

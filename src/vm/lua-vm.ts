@@ -23,6 +23,8 @@ const utf8 = new TextDecoder('utf-8');
 /** BigInt(n) allocates; small counts (queue sizes, lengths) are pushed from this table. */
 const SMALL_BIGINTS = Array.from({ length: 256 }, (_, i) => BigInt(i));
 const enc = new TextEncoder();
+/** LUAI_MAXSHORTLEN: longer strings are not interned and can be pushed unfilled (pushBuffer). */
+const LONG_STRING = 40;
 
 /** Is this a longjmp (Lua error or yield) or an emscripten unwind that must pass through? */
 function isLuaUnwind(e: unknown): boolean {
@@ -83,6 +85,8 @@ export class LuaVM {
   private readonly outPtr: number;
   private readonly cstrings = new Map<string, number>();
   private hookFn: ((L: LState) => number | void) | null = null;
+  /** lua_pushbuffer of remora's own build; undefined on wasmoon's. */
+  private readonly pushBuffer: ((L: number, len: number) => number) | undefined;
 
   private constructor(m: RawModule) {
     this.m = m;
@@ -92,6 +96,7 @@ export class LuaVM {
     this.scratchSize = 64 * 1024;
     this.scratch = m._malloc(this.scratchSize);
     this.outPtr = m._malloc(8);
+    this.pushBuffer = m._lua_pushbuffer;
     this.L = m._luaL_newstate();
     m._luaL_openlibs(this.L);
     this.installChunkMode();
@@ -305,6 +310,13 @@ export class LuaVM {
   /** Pushes bytes exactly (NUL and invalid UTF-8 included). */
   pushBytes(L: LState, b: Uint8Array): void {
     const n = b.length;
+    if (n > LONG_STRING && this.pushBuffer && b.buffer !== this.heap().buffer) {
+      // Straight into the new string (native/push-buffer.c): one native copy. Not for a view
+      // into WASM memory, which the string's allocation may detach (memory growth).
+      const p = this.pushBuffer(L, n);
+      this.heap().set(b, p);
+      return;
+    }
     const p = this.ensureScratch(n);
     this.heap().set(b, p);
     this.m._lua_pushlstring(L, p, n);
@@ -313,6 +325,11 @@ export class LuaVM {
   /** Pushes bytes `start..end` of `src` exactly (no intermediate view object). */
   pushBytesFrom(L: LState, src: Buffer, start: number, end: number): void {
     const n = end - start;
+    if (n > LONG_STRING && this.pushBuffer && src.buffer !== this.heap().buffer) {
+      const p = this.pushBuffer(L, n);
+      src.copy(this.heap(), p, start, end);
+      return;
+    }
     const p = this.ensureScratch(n);
     src.copy(this.heap(), p, start, end);
     this.m._lua_pushlstring(L, p, n);
