@@ -305,6 +305,13 @@ function BaRequest:login(name, maxusers, recycle) end
 ---@param create? boolean
 ---@return BaSession|false session
 function BaRequest:session(create) end
+---Runs an LSP page or sends a file (relative: to the page's directory; "/...": the app's root).
+---@param path string
+---@return true
+function BaRequest:include(path) end
+---Drops the buffered body, runs path as include does, and ends the page (does not return).
+---@param path string
+function BaRequest:forward(path) end
 ---@param code integer
 ---@return boolean
 function BaRequest:setstatus(code) end

@@ -6,7 +6,9 @@
  * nothing was sent yet; the server keeps serving.
  */
 import { readFile } from 'node:fs/promises';
-import { relative, isAbsolute } from 'node:path';
+import { relative, isAbsolute, dirname } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { PageInclude } from './page-include.js';
 import { compileLsp, LspSyntaxError } from '../http/lsp-compiler.js';
 import { ThreadPool } from '../sched/thread-pool.js';
 import type { LRequest, RequestLib } from '../ba/request.js';
@@ -37,6 +39,7 @@ export class LspPages {
   private readonly pageTables = new Map<string, number>();
   /** Metatable of page environments: unknown globals come from _G, not the app. */
   private readonly envMtRef: number;
+  private readonly include: PageInclude;
 
   constructor(
     private readonly rt: Runtime,
@@ -52,7 +55,16 @@ export class LspPages {
     vm.newTable(L);
     vm.pushGlobals(L); // LUA_RIDX_GLOBALS
     vm.setField(L, -2, '__index');
-    this.envMtRef = vm.ref(L);
+    this.envMtRef = vm.ref(L);    this.include = new PageInclude(rt, requests, (path) => this.compileFile(path));
+    this.include.install(L);
+  }
+
+  /** response:include/forward: the compiled chunk of an LSP file (registry ref), or null. */
+  private async compileFile(path: string): Promise<number | null> {
+    const place = { path: dirname(path), envRef: 0 } as unknown as App;
+    const st = await stat(path);
+    const c = await this.load({ app: place, path, stat: st, isLsp: true, pathname: path });
+    return c && !(c instanceof LuaError) ? c.fnRef : null;
   }
 
   /** The stage that runs pages. */
@@ -261,6 +273,7 @@ export class LspPages {
     }
     res.streamOnEnd = true;
     const req = this.requests.create(exchange, rc.auth);
+    this.include.places.set(req, { root: file.app.path, dir: dirname(file.path), envRef: file.app.envRef });
     let ended = false;
     const end = (task: Task, err: LuaError | null, aborted = false): void => {
       if (ended) return;
@@ -269,8 +282,9 @@ export class LspPages {
       this.requests.release(req);
       if (!req.taken) {
         if (aborted) {
-          exchange.response.detach();
-          exchange.socket.destroy();
+          // request:abort (and response:forward, which ends with it): the page stops, and
+          // what it (or the forwarded resource) wrote is the response, as in Mako.
+          exchange.response.end();
         } else if (err && !this.send500(exchange, err)) {
           // Part of the response is out: closing is the only way to tell the client.
           exchange.socket.destroy();

@@ -1,0 +1,149 @@
+/**
+ * `response:include(path)` and `response:forward(path)` as Mako has them. A relative path is
+ * resolved against the directory of the running page, an absolute one against the root of the
+ * page's app (hidden files such as "/.login/form.lsp" are reachable: only requests from
+ * clients are refused those). An LSP page runs in a fresh environment with the same
+ * request/response (and `print` writing into the response); any other file is sent as it is.
+ *
+ * include returns true; a missing resource raises "Error pagenotfound: <path>" (traced as
+ * Mako does). forward drops the response's buffered body (its header fields stay), runs the
+ * resource, and ends the calling page, which never gets control back.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { join, resolve, sep } from 'node:path';
+import { LuaRaise } from '../vm/lua-error.js';
+import type { LState } from '../vm/lua-vm.js';
+import { Wait } from '../sched/waiter.js';
+import type { Runtime } from '../app/runtime.js';
+import type { LRequest, RequestLib } from '../ba/request.js';
+
+/** Where the running page of a request lives (set by the page runner). */
+export interface PagePlace {
+  /** Root directory of the page's app. */
+  root: string;
+  /** Directory of the page file. */
+  dir: string;
+  /** Registry ref of the app's `app` table (0: none). */
+  envRef: number;
+}
+
+/** What a page file turns into for include: its compiled chunk (a registry ref) or its bytes. */
+export type IncludeSource = { fnRef: number; pathname: string } | { bytes: Buffer } | null;
+
+const INCLUDE_LUA = `
+local methods, find, printfn, emitfn, appenv, forwarding = ...
+local setmetatable, type, G = setmetatable, type, _G
+local function run(req, path)
+  local fn, pathname = find(req, path)
+  if fn == nil then error(pathname, 0) end
+  if type(fn) == "function" then
+    local env = setmetatable({ request = req, response = req, print = printfn(req), _emit = emitfn(req),
+      app = appenv(req), page = {}, pathname = pathname }, { __index = G })
+    fn(env)
+  elseif fn then
+    req:write(fn)
+  end
+  return true
+end
+function methods:include(path) return run(self, path) end
+function methods:forward(path)
+  forwarding(self)
+  run(self, path)
+  self:abort()
+end
+`;
+
+export class PageInclude {
+  /** The place of the running page of each request object. */
+  readonly places = new WeakMap<LRequest, PagePlace>();
+
+  constructor(
+    private readonly rt: Runtime,
+    private readonly requests: RequestLib,
+    /** Compiles (or finds compiled) an LSP file: the chunk's registry ref, or null. */
+    private readonly compile: (path: string) => Promise<number | null>,
+  ) {}
+
+  install(L: LState): void {
+    const { vm } = this.rt;
+    const err = vm.load(L, INCLUDE_LUA, '=include');
+    if (err) throw err;
+    this.requests.pushMethods(L);
+    vm.pushHost(L, 'include', (L) => this.find(L));
+    vm.pushHost(L, 'include', (L) => {
+      this.requests.checkRequest(L, 1, 'include');
+      this.requests.pushPrint(L, 1);
+      return 1;
+    });
+    vm.pushHost(L, 'include', (L) => {
+      this.requests.checkRequest(L, 1, 'include');
+      this.requests.pushEmit(L, 1);
+      return 1;
+    });
+    vm.pushHost(L, 'include', (L) => {
+      const r = this.requests.checkRequest(L, 1, 'include');
+      const ref = this.places.get(r)?.envRef ?? 0;
+      if (ref) vm.pushRef(L, ref);
+      else vm.newTable(L);
+      return 1;
+    });
+    vm.pushHost(L, 'forward', (L) => {
+      const r = this.requests.checkRequest(L, 1, 'forward');
+      if (r.live && !r.taken) r.exchange.response.discard();
+      return 0;
+    });
+    const perr = vm.pcall(L, 6, 0);
+    if (perr) throw perr;
+  }
+
+  /** find(request, path): the page function and its pathname, or the file's bytes; waits for the disk. */
+  private find(L: LState): number {
+    const { vm, sched } = this.rt;
+    const r = this.requests.checkRequest(L, 1, 'include');
+    const path = this.rt.ctx.args.checkString(L, 2, 'include');
+    const place = this.places.get(r);
+    if (!place) throw new LuaRaise(`Error pagenotfound: ${path}`);
+    const base = path.startsWith('/') ? place.root : place.dir;
+    const file = resolve(join(base, path.split('?')[0]!));
+    const root = resolve(place.root);
+    const task = sched.current;
+    if (!task || (file !== root && !file.startsWith(root + sep))) throw new LuaRaise(`Error pagenotfound: ${path}`);
+    const w = new Wait('include', task);
+    this.load(file, root).then(
+      (src) =>
+        w.complete((L) => {
+          if (!src) {
+            this.rt.log.write(`Include file ${path} not found\n`);
+            vm.pushNil(L);
+            vm.pushString(L, `Error pagenotfound: ${path}`);
+            return 2;
+          }
+          if ('bytes' in src) {
+            vm.pushBytes(L, src.bytes);
+            return 1;
+          }
+          vm.pushRef(L, src.fnRef);
+          vm.pushString(L, src.pathname);
+          return 2;
+        }),
+      () => w.complete((L) => (vm.pushNil(L), 1)),
+    );
+    return sched.suspend(L, w, 'include');
+  }
+
+  private async load(file: string, root: string): Promise<IncludeSource> {
+    try {
+      const st = await stat(file);
+      if (!st.isFile()) return null;
+    } catch {
+      return null;
+    }
+    const pathname = file.slice(root.length + 1).split(sep).join('/');
+    if (file.endsWith('.lsp')) {
+      const ref = await this.compile(file);
+      return ref ? { fnRef: ref, pathname } : null;
+    }
+    return { bytes: await readFile(file) };
+  }
+}
+

@@ -1,0 +1,1 @@
+<?lsp print("in part", request:uri(), pathname or "-") ?>

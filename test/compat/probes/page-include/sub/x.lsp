@@ -1,0 +1,1 @@
+<?lsp print("x page", request:uri()) ?>
