@@ -55,13 +55,14 @@ export class LspPages {
     vm.newTable(L);
     vm.pushGlobals(L); // LUA_RIDX_GLOBALS
     vm.setField(L, -2, '__index');
-    this.envMtRef = vm.ref(L);    this.include = new PageInclude(rt, requests, (path) => this.compileFile(path));
+    this.envMtRef = vm.ref(L);
+    this.include = new PageInclude(rt, requests, (path) => this.compileFile(path));
     this.include.install(L);
   }
 
   /** response:include/forward: the compiled chunk of an LSP file (registry ref), or null. */
   private async compileFile(path: string): Promise<number | null> {
-    const place = { path: dirname(path), envRef: 0 } as unknown as App;
+    const place: PageOwner = { path: dirname(path), envRef: 0 };
     const st = await stat(path);
     const c = await this.load({ app: place, path, stat: st, isLsp: true, pathname: path });
     return c && !(c instanceof LuaError) ? c.fnRef : null;
@@ -273,7 +274,6 @@ export class LspPages {
     }
     res.streamOnEnd = true;
     const req = this.requests.create(exchange, rc.auth);
-    this.include.places.set(req, { root: file.app.path, dir: dirname(file.path), envRef: file.app.envRef });
     let ended = false;
     const end = (task: Task, err: LuaError | null, aborted = false): void => {
       if (ended) return;
@@ -319,6 +319,7 @@ export class LspPages {
   /** The page function and its fresh environment (request, response, page, app, io, ...). */
   private pushPageEnv(co: number, req: LRequest, file: RoutedFile, compiled: CompiledPage): void {
     const { vm } = this.rt;
+    this.include.places.set(req, { root: file.app.path, dir: dirname(file.path), envRef: file.dir ? file.dir.lspEnvRef : file.app.envRef });
     vm.pushRef(co, compiled.fnRef); // 1: the page function
     vm.newTable(co, 0, 10); // 2: its environment
     this.requests.push(co, req); // 3: the request object
