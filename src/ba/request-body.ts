@@ -29,7 +29,7 @@ export function mpStart(lib: RequestLib, L: LState): number {
     if (r.onAbort) {
       const stop = r.onAbort;
       r.onAbort = null;
-      stop();
+      stop(true);
     }
     return lib.ctx.sched.suspend(L, { state: 'abort', abort() {} }, 'multipart');
   }

@@ -88,8 +88,11 @@ export class LRequest {
   multipart: MultipartState | null = null;
   /** Position of each request:rawrdr() reader in the body (readers are independent, as in Mako). */
   readonly readers: number[] = [];
-  /** Called by request:abort() (the page runner stops the page). */
-  onAbort: (() => void) | null = null;
+  /**
+   * Stops the page (the page runner sets it): request:abort() ends the response with what the
+   * page wrote, as Mako does; `close` drops the connection unanswered instead.
+   */
+  onAbort: ((close?: boolean) => void) | null = null;
 
   constructor(
     readonly id: number,

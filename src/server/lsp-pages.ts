@@ -275,16 +275,19 @@ export class LspPages {
     res.streamOnEnd = true;
     const req = this.requests.create(exchange, rc.auth);
     let ended = false;
-    const end = (task: Task, err: LuaError | null, aborted = false): void => {
+    const end = (task: Task, err: LuaError | null, aborted: 'end' | 'close' | null = null): void => {
       if (ended) return;
       ended = true;
       pool.finished(task);
       this.requests.release(req);
       if (!req.taken) {
-        if (aborted) {
+        if (aborted === 'end') {
           // request:abort (and response:forward, which ends with it): the page stops, and
           // what it (or the forwarded resource) wrote is the response, as in Mako.
           exchange.response.end();
+        } else if (aborted === 'close') {
+          exchange.response.detach();
+          exchange.socket.destroy();
         } else if (err && !this.send500(exchange, err)) {
           // Part of the response is out: closing is the only way to tell the client.
           exchange.socket.destroy();
@@ -305,10 +308,10 @@ export class LspPages {
     task.owner = req;
     if (budgetMs !== undefined) task.budgetMs = budgetMs;
     req.task = task;
-    req.onAbort = () => {
+    req.onAbort = (close) => {
       sched.post(() => {
         sched.discard(task);
-        end(task, null, true);
+        end(task, null, close ? 'close' : 'end');
       });
     };
     pool.admit(task);
