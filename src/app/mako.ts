@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTraceFile } from '../sched/trace-log.js';
 import type { Runtime } from './runtime.js';
+import { pushRecord, type RecordValue } from '../vm/lua-values.js';
 
 export interface MakoInfo {
   argv: string[];
@@ -86,12 +87,9 @@ export function installMako(rt: Runtime, info: MakoInfo): void {
   str('cwd', process.cwd());
   vm.pushBoolean(L, false);
   vm.setField(L, -2, 'daemon');
-  vm.newTable(L);
-  for (const [k, v] of Object.entries(process.env)) {
-    if (v === undefined) continue;
-    vm.pushString(L, v);
-    vm.setField(L, -2, k);
-  }
+  const env: { [key: string]: RecordValue } = Object.create(null);
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  pushRecord(vm, L, env);
   vm.setField(L, -2, 'env');
   vm.pushInteger(L, info.port);
   vm.setField(L, -2, 'port');

@@ -10,6 +10,7 @@ import { LuaRaise } from '../vm/lua-error.js';
 import { T_BOOLEAN, T_NIL, T_STRING, T_TABLE, T_USERDATA, type LState, type LuaVM } from '../vm/lua-vm.js';
 import { HandleTag, newTaggedBlock, taggedBlock } from '../vm/handles.js';
 import type { BaContext } from './context.js';
+import { pushRecord } from '../vm/lua-values.js';
 
 const MT = 'BDTz';
 const BILLION = 1_000_000_000;
@@ -180,21 +181,18 @@ export class DateTimeLib {
         return 2;
       }
       const c = secToCivil(s);
-      vm.newTable(L, 0, 10);
-      const set = (k: string, v: number): void => {
-        vm.pushInteger(L, v);
-        vm.setField(L, -2, k);
-      };
-      set('nsec', t.nsec);
-      set('sec', c.sec);
-      set('min', c.min);
-      set('hour', c.hour);
-      set('day', c.day);
-      set('month', c.month);
-      set('year', c.year);
-      set('wday', c.wday + 1);
-      set('yday', c.yday + 1);
-      set('offset', t.offset);
+      pushRecord(vm, L, {
+        nsec: t.nsec,
+        sec: c.sec,
+        min: c.min,
+        hour: c.hour,
+        day: c.day,
+        month: c.month,
+        year: c.year,
+        wday: c.wday + 1,
+        yday: c.yday + 1,
+        offset: t.offset,
+      });
       return 1;
     });
     this.mtRef = vm.ref(L);

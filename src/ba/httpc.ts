@@ -30,6 +30,7 @@ import type { BaContext } from './context.js';
 import { HttpcObj, connectHttpc, type CreateOptions } from './httpc-conn.js';
 import type { HttpcHandoff, WebSocketLib } from './websocket.js';
 import { HTTP_WRAPPER_LUA } from './http-wrapper.js';
+import { pushRecord, type RecordValue } from '../vm/lua-values.js';
 
 /** `h:read()` without a size returns at most this much. */
 const DEFAULT_READ = 65536;
@@ -276,15 +277,12 @@ export class HttpcLib {
           vm.pushNil(L);
           return 1;
         }
-        vm.newTable(L);
-        for (const key of ['subject', 'issuer'] as const) {
-          vm.newTable(L);
-          for (const [k, v] of Object.entries(c[key] ?? {})) {
-            vm.pushString(L, Array.isArray(v) ? v.join(', ') : String(v));
-            vm.setField(L, -2, k);
-          }
-          vm.setField(L, -2, key);
-        }
+        const names = (o: object | undefined): { [key: string]: RecordValue } => {
+          const r: { [key: string]: RecordValue } = Object.create(null);
+          for (const [k, v] of Object.entries(o ?? {})) r[k] = Array.isArray(v) ? v.join(', ') : String(v);
+          return r;
+        };
+        pushRecord(vm, L, { subject: names(c.subject), issuer: names(c.issuer) });
         return 1;
       },
     };
@@ -520,15 +518,15 @@ export class HttpcLib {
         else vm.pushBytes(L, Buffer.from(v.join(', '), 'latin1'));
         return 1;
       }
-      vm.newTable(L);
+      const rec: { [key: string]: RecordValue } = Object.create(null);
       const seen = new Set<string>();
       for (const [n] of head.fields) {
         const key = n.toLowerCase();
         if (seen.has(key)) continue;
         seen.add(key);
-        vm.pushBytes(L, Buffer.from(fieldValues(head, n).join(', '), 'latin1'));
-        vm.setField(L, -2, n);
+        rec[n] = Buffer.from(fieldValues(head, n).join(', '), 'latin1');
       }
+      pushRecord(vm, L, rec);
       return 1;
     });
   }
