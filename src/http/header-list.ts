@@ -7,6 +7,21 @@
  * obs-text bytes (RFC 9110 §5.5) that must reach Lua unchanged. Convert with
  * `Buffer.from(value, 'latin1')` before handing them to the VM.
  */
+/**
+ * Lower-cased header names, cached: the same few names are looked up for every request and
+ * response, and toLowerCase() allocates a new string for each mixed-case one.
+ */
+const lowered = new Map<string, string>();
+function lowerName(name: string): string {
+  let k = lowered.get(name);
+  if (k === undefined) {
+    k = name.toLowerCase();
+    // Bounded: a peer sending made-up names must not grow it (at most 1024 short names).
+    if (lowered.size < 1024 && name.length <= 40) lowered.set(name, k);
+  }
+  return k;
+}
+
 export class HeaderList implements Iterable<[string, string]> {
   private readonly names: string[] = [];
   private readonly keys: string[] = [];
@@ -24,7 +39,7 @@ export class HeaderList implements Iterable<[string, string]> {
   /** Appends a field, keeping any earlier fields of the same name. */
   add(name: string, value: string): void {
     this.names.push(name);
-    this.keys.push(name.toLowerCase());
+    this.keys.push(lowerName(name));
     this.values.push(value);
   }
 
@@ -33,7 +48,7 @@ export class HeaderList implements Iterable<[string, string]> {
    * fields. Use getAll() for Set-Cookie, which must not be combined.
    */
   get(name: string): string | undefined {
-    const key = name.toLowerCase();
+    const key = lowerName(name);
     let out: string | undefined;
     for (let i = 0; i < this.keys.length; i++) {
       if (this.keys[i] !== key) continue;
@@ -44,19 +59,19 @@ export class HeaderList implements Iterable<[string, string]> {
 
   /** Every value of the field, in order. */
   getAll(name: string): string[] {
-    const key = name.toLowerCase();
+    const key = lowerName(name);
     const out: string[] = [];
     for (let i = 0; i < this.keys.length; i++) if (this.keys[i] === key) out.push(this.values[i]);
     return out;
   }
 
   has(name: string): boolean {
-    return this.keys.includes(name.toLowerCase());
+    return this.keys.includes(lowerName(name));
   }
 
   /** Replaces all fields of that name with one, at the position of the first one. */
   set(name: string, value: string): void {
-    const key = name.toLowerCase();
+    const key = lowerName(name);
     const at = this.keys.indexOf(key);
     if (at < 0) {
       this.add(name, value);
@@ -69,7 +84,7 @@ export class HeaderList implements Iterable<[string, string]> {
 
   /** Removes every field of that name; returns whether there was one. */
   delete(name: string): boolean {
-    const key = name.toLowerCase();
+    const key = lowerName(name);
     let found = false;
     for (let i = this.keys.length - 1; i >= 0; i--) {
       if (this.keys[i] === key) {

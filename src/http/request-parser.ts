@@ -129,6 +129,8 @@ function listTokens(values: string[]): string[] {
 }
 
 const VERSION = /^HTTP\/(\d)\.(\d)$/;
+const NO_TOKENS: readonly string[] = [];
+const NO_BODY: BodyFraming = Object.freeze({ kind: 'none' });
 const ABSOLUTE = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
 
 export class RequestParser {
@@ -250,21 +252,31 @@ export class RequestParser {
   private requestLine(line: string): HttpError | null {
     // RFC 9112 §3: exactly one SP between the parts. Being strict here leaves no room for
     // disagreement with a proxy about where the target ends.
-    const parts = line.split(' ');
-    if (parts.length !== 3) {
+    // Three parts split by indexOf (no array per request).
+    const sp1 = line.indexOf(' ');
+    const sp2 = sp1 < 0 ? -1 : line.indexOf(' ', sp1 + 1);
+    if (sp2 < 0 || line.indexOf(' ', sp2 + 1) >= 0) {
       return new HttpError(400, 'BAD_REQUEST_LINE', 'peer sent a malformed request line');
     }
-    const [method, target, version] = parts;
+    const method = line.slice(0, sp1);
+    const target = line.slice(sp1 + 1, sp2);
+    const version = line.slice(sp2 + 1);
     if (!isToken(method)) return new HttpError(400, 'BAD_METHOD', 'peer sent an invalid method');
     if (!isTarget(target)) return new HttpError(400, 'BAD_TARGET', 'peer sent an invalid request target');
-    const v = VERSION.exec(version);
-    if (!v) return new HttpError(400, 'BAD_VERSION', 'peer sent a malformed HTTP version');
-    if (v[1] !== '1') {
-      return new HttpError(505, 'UNSUPPORTED_VERSION', `peer asked for HTTP/${v[1]}.${v[2]}; only HTTP/1.x is served`);
+    let minor: 0 | 1;
+    if (version === 'HTTP/1.1') minor = 1;
+    else if (version === 'HTTP/1.0') minor = 0;
+    else {
+      const v = VERSION.exec(version);
+      if (!v) return new HttpError(400, 'BAD_VERSION', 'peer sent a malformed HTTP version');
+      if (v[1] !== '1') {
+        return new HttpError(505, 'UNSUPPORTED_VERSION', `peer asked for HTTP/${v[1]}.${v[2]}; only HTTP/1.x is served`);
+      }
+      minor = v[2] === '0' ? 0 : 1;
     }
     this.method = method;
     this.target = target;
-    this.minor = v[2] === '0' ? 0 : 1;
+    this.minor = minor;
     this.phase = Phase.Headers;
     return null;
   }
@@ -330,7 +342,7 @@ export class RequestParser {
     }
 
     const body = this.framing();
-    const connection = listTokens(h.getAll('connection'));
+    const connection = h.has('connection') ? listTokens(h.getAll('connection')) : NO_TOKENS;
     const close = connection.includes('close');
     const keepAlive = this.minor === 1 ? !close : !close && connection.includes('keep-alive');
     const upgrade = this.method === 'CONNECT' || (connection.includes('upgrade') && h.has('upgrade'));
@@ -355,6 +367,8 @@ export class RequestParser {
   /** RFC 9112 §6.3: how long the body is, refusing every ambiguous combination. */
   private framing(): BodyFraming {
     const h = this.headers;
+    // Most requests (GET) carry neither field.
+    if (!h.has('transfer-encoding') && !h.has('content-length')) return NO_BODY;
     const te = h.getAll('transfer-encoding');
     const cl = h.getAll('content-length');
     if (te.length > 0) {

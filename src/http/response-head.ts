@@ -53,20 +53,29 @@ export function responseHeadText(status: number, reason: string | undefined, hea
   if (!Number.isInteger(status) || status < 100 || status > 999) throw new RangeError(`invalid HTTP status ${status}`);
   const phrase = reason ?? statusText(status);
   if (BAD_VALUE.test(phrase)) throw new TypeError('invalid reason phrase');
-  let text = `HTTP/1.1 ${status} ${phrase}\r\n`;
+  // Joined once (a flat string) rather than built with += (a chain of cons strings).
+  const parts = headParts;
+  parts.length = 0;
+  parts.push('HTTP/1.1 ', String(status), ' ', phrase, '\r\n');
   if (headers instanceof HeaderList) {
     // Indexed: no [name, value] array per field.
     for (let i = 0, n = headers.size; i < n; i++) {
       const name = headers.nameAt(i);
       const value = headers.valueAt(i);
       checkHeader(name, value);
-      text += name + ': ' + value + '\r\n';
+      parts.push(name, ': ', value, '\r\n');
     }
   } else {
     for (const [name, value] of headers) {
       checkHeader(name, value);
-      text += `${name}: ${value}\r\n`;
+      parts.push(name, ': ', value, '\r\n');
     }
   }
-  return text + '\r\n';
+  parts.push('\r\n');
+  const text = parts.join('');
+  parts.length = 0;
+  return text;
 }
+
+/** Scratch list of responseHeadText (synchronous, never re-entered). */
+const headParts: string[] = [];
