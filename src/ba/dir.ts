@@ -194,8 +194,8 @@ export class DirLib {
         }
         return ok(L);
       },
-      // dir:setauth([authenticator [, authorizer]]): stored; the server checks them with
-      // src/server/dir-auth.ts before the directory runs.
+      // dir:setauth([authenticator [, authorizer]]): the server runs them (src/server/dir-auth.ts)
+      // before the directory's prologs and service.
       setauth: (L) => {
         const d = this.check(L, 1);
         if (d.authRef) vm.unref(d.authRef);

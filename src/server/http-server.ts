@@ -25,6 +25,7 @@ import { SessionStore } from './sessions.js';
 import { installAuth, type TrackerConfig } from '../ba/auth.js';
 import { authStage, type AuthConfig, UserDb } from './auth.js';
 import { staticStage } from './static-stage.js';
+import { dirAuthCheck } from './dir-auth.js';
 import { accessLog, compose, startupGate, type Stage } from './stages.js';
 
 export const HTTP_FALLBACK_PORTS: readonly [number, number] = [9357, 9370];
@@ -164,7 +165,11 @@ export class HttpServer {
     if (opts.ready) stages.push(startupGate(opts.ready));
     stages.push(authStage(opts.auth ?? { users: new UserDb(), rules: [] }, this.sessions));
     stages.push(...(opts.stages ?? []));
-    stages.push(routeStage(this.mounts, (rc, d, rel) => this.pages.runDirFunction(rc, d.funcRef, rel)), staticStage(), this.pages.stage());
+    stages.push(
+      routeStage(this.mounts, (rc, d, rel) => this.pages.runDirFunction(rc, d.funcRef, rel), dirAuthCheck(rt)),
+      staticStage(),
+      this.pages.stage(),
+    );
     this.handler = compose(stages);
     this.connOpts = {
       idleTimeout: this.limits.idleTimeout,

@@ -4,7 +4,7 @@
  * as the app ("x" is reached through "/x/", the unnamed app through "/"), inserted into the
  * root directory with its priority; `ba.create.dir` objects are inserted into the same tree.
  *
- * The walk, as on Mako: a directory runs its authenticator check and prolog directories, then
+ * The walk, as on Mako: a directory runs its prolog directories, its authenticator check, then
  * its own service (directory function, or file lookup of a resource reader, or the named
  * child for the next path segment), then its unnamed children with the same relative path.
  * When nothing handled the request, a path whose last segment has no "." and no trailing "/"
@@ -16,7 +16,7 @@ import type { StaticLookup } from '../http/static-files.js';
 import type { App } from '../app/app-loader.js';
 import { Dir } from '../ba/dir.js';
 import { originOf } from '../ba/request.js';
-import { checkDirAuth } from './dir-auth.js';
+import type { DirAuthCheck } from './dir-auth.js';
 import type { Next, RequestContext, Stage } from './stages.js';
 
 export class Mounts {
@@ -102,6 +102,7 @@ class Walk {
     readonly p: SplitPath,
     readonly cache: LookupCache,
     readonly runFunc: DirFunctionRunner,
+    readonly authCheck: DirAuthCheck,
   ) {}
 
   /** The decoded path from segment `from` on ("a/b", "a/b/"). */
@@ -112,15 +113,20 @@ class Walk {
 
   service(d: Dir, from: number): Result {
     let r: Result = false;
-    if (d.authRef || d.authorizerRef) {
-      const a = checkDirAuth(this.rc, d);
-      if (a === false) return true;
-      if (a instanceof Promise) r = a.then((allowed) => !allowed);
-    }
+    // Prolog directories run before the authenticator (insertprolog).
     for (const pro of d.prologs) r = orElse(r, () => this.service(pro, from));
-    r = orElse(r, () => this.own(d, from));
+    r = orElse(r, () => this.guarded(d, from));
     for (const s of d.siblings) r = orElse(r, () => this.service(s, from));
     return r;
+  }
+
+  /** The directory's own service behind its authenticator: a refused request is answered. */
+  private guarded(d: Dir, from: number): Result {
+    if (!d.authRef) return this.own(d, from);
+    const a = this.authCheck(this.rc, d, this.rel(from));
+    if (a === true) return this.own(d, from);
+    if (a === false) return true;
+    return a.then((allowed) => (allowed ? this.own(d, from) : true));
   }
 
   private own(d: Dir, from: number): Result {
@@ -185,7 +191,7 @@ class Walk {
 }
 
 /** Routing stage: walks the directory tree; answers 404 (or the slash redirect) when nothing did. */
-export function routeStage(mounts: Mounts, runFunc: DirFunctionRunner, cache: LookupCache = mounts.lookups): Stage {
+export function routeStage(mounts: Mounts, runFunc: DirFunctionRunner, authCheck: DirAuthCheck = () => true, cache: LookupCache = mounts.lookups): Stage {
   return (rc: RequestContext, next) => {
     const { head, response } = rc.exchange;
     if (head.targetForm === 'asterisk' || head.targetForm === 'authority') {
@@ -197,7 +203,7 @@ export function routeStage(mounts: Mounts, runFunc: DirFunctionRunner, cache: Lo
       response.sendError(p);
       return;
     }
-    const r = new Walk(rc, next, p, cache, runFunc).service(mounts.root, 0);
+    const r = new Walk(rc, next, p, cache, runFunc, authCheck).service(mounts.root, 0);
     if (r === true) return;
     if (r === false) return notFound(rc, p);
     return r.then((handled) => {

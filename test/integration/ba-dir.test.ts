@@ -39,6 +39,14 @@ test('ba.create.dir: directory functions beside apps, siblings, resrdr pages, un
     assert.equal((await request(s.port, '/www/sub/f.txt')).status, 404);
     assert.equal((await request(s.port, '/toggle.lsp?op=insert')).body, 'true\n');
     assert.equal((await request(s.port, '/www/sub/f.txt')).body, 'plain\n');
+    // dir:setauth: the authenticator answers before the directory function runs.
+    const denied = await request(s.port, '/prot/x');
+    assert.equal(denied.status, 401);
+    assert.match(String(denied.headers['www-authenticate']), /^Basic realm="dirs"/);
+    const auth = { Authorization: 'Basic ' + Buffer.from('alice:secret').toString('base64') };
+    const allowed = await request(s.port, '/prot/x', { headers: auth });
+    assert.equal(allowed.status, 200);
+    assert.equal(allowed.body, 'hello\talice\tx\n');
     // Apps are in the same tree: the named app and the root app's files.
     assert.equal((await request(s.port, '/basic/static.txt')).body, 'static text\n');
   } finally {
