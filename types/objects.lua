@@ -339,6 +339,67 @@ function BaRequest:senderror(code, msg) end
 function BaRequest:sendredirect(url) end
 ---Stops the page at once and closes the connection.
 function BaRequest:abort() end
+---true when the request's method is in `methods` (HEAD and OPTIONS always are); else answers
+---405 with an Allow field and ends the page.
+---@param methods? string[]
+---@return true
+function BaRequest:allow(methods) end
+---@return integer
+function BaRequest:getstatus() end
+---The field's value, or false.
+---@param name string
+---@return string|false
+function BaRequest:containsheader(name) end
+---@param url string
+---@return string
+function BaRequest:encodeurl(url) end
+---`url` made absolute against the request's URL.
+---@param url string
+---@return string
+function BaRequest:encoderedirecturl(url) end
+---The Host field without its port.
+---@return string?
+function BaRequest:domain() end
+---false in a forwarded or included page.
+---@return boolean
+function BaRequest:initial() end
+---@return boolean, integer
+function BaRequest:isforward() end
+---@return boolean, integer
+function BaRequest:isinclude() end
+---@return boolean
+function BaRequest:valid() end
+---Body bytes written so far.
+---@return integer
+function BaRequest:bytecount() end
+---Body bytes buffered, not yet sent.
+---@return integer
+function BaRequest:writesize() end
+---false (status 304) when the client's copy is not older than `time`; else true and Last-Modified.
+---@param time integer
+---@return boolean
+function BaRequest:checktime(time) end
+---Iterator over the request's parameters (name, value).
+function BaRequest:datapairs() end
+---@param seconds integer
+---@return boolean
+function BaRequest:setmaxage(seconds) end
+---@param name string
+---@param time integer
+---@return boolean
+function BaRequest:setdateheader(name, time) end
+---@return boolean
+function BaRequest:setdefaultheaders() end
+---Drops unsent output; without "buffer" also the status and header fields.
+---@param what? "buffer"
+---@return boolean
+function BaRequest:reset(what) end
+---The connection closes after this response.
+function BaRequest:clearkeepalive() end
+---@param on boolean
+function BaRequest:setnodelay(on) end
+---Accepted; does nothing here.
+function BaRequest:downgrade() end
 
 -- ---------------------------------------------------------------------------- the app's directory (env.dir)
 

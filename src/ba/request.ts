@@ -93,6 +93,15 @@ export class LRequest {
    * page wrote, as Mako does; `close` drops the connection unanswered instead.
    */
   onAbort: ((close?: boolean) => void) | null = null;
+  /** Runs a directory function (dir:setfunc), not a page. */
+  inDirFunction = false;
+  /** response:forward(path) in a directory function: where the request goes once it has ended. */
+  forwardTo: string | null = null;
+  /** The page ended itself (forward, a refused request:allow): its raised nil is no error. */
+  exited = false;
+  /** Forwards that led to this page (request:isforward), include nesting (isinclude). */
+  forwards = 0;
+  includes = 0;
 
   constructor(
     readonly id: number,
@@ -112,6 +121,16 @@ export class LRequest {
   /** Absolute URL without the query (`request:url()`). */
   url(): string {
     return originOf(this.exchange) + this.exchange.head.path;
+  }
+}
+
+/** `url` resolved against the request's URL (absolute URLs are kept as they are). */
+export function absoluteUrl(exchange: HttpExchange, url: string): string {
+  if (/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(url)) return url;
+  try {
+    return new URL(url, originOf(exchange) + exchange.head.path).href;
+  } catch {
+    return url;
   }
 }
 
@@ -583,7 +602,8 @@ export class RequestLib {
         const r = out(L, 'sendredirect');
         let ok = false;
         try {
-          ok = r ? r.exchange.response.sendRedirect(url) : false;
+          // Mako sends an absolute Location: a relative one is resolved against the request's URL.
+          ok = r ? r.exchange.response.sendRedirect(absoluteUrl(r.exchange, url)) : false;
         } catch (e) {
           throw new LuaRaise(`invalid redirect: ${(e as Error).message}`);
         }

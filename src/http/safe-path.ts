@@ -27,7 +27,7 @@ export type ResolvedPath =
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Checks 1–3: pure, no file system access. `rawPath` is still percent-encoded, without query. */
-export function parseUrlPath(rawPath: string): ParsedUrlPath {
+export function parseUrlPath(rawPath: string, allowHidden = false): ParsedUrlPath {
   if (!rawPath.startsWith('/')) return { ok: false, status: 400, reason: 'path does not start with "/"' };
   // Some file APIs treat "\" as a separator; it has no business in a URL path.
   if (rawPath.includes('\\')) return { ok: false, status: 400, reason: 'backslash in path' };
@@ -47,7 +47,7 @@ export function parseUrlPath(rawPath: string): ParsedUrlPath {
     } catch {
       return { ok: false, status: 400, reason: 'path is not UTF-8' };
     }
-    if (name.startsWith('.')) return { ok: false, status: 404, reason: 'dot segment or hidden name' };
+    if (name === '.' || name === '..' || (name.startsWith('.') && !allowHidden)) return { ok: false, status: 404, reason: 'dot segment or hidden name' };
     segments.push(name);
   }
   return { ok: true, segments, trailingSlash: rawPath.length > 1 && rawPath.endsWith('/') };
@@ -59,7 +59,7 @@ function hasHiddenComponent(rel: string): boolean {
 }
 
 /** Real path of a candidate below `realRoot`, or null when it is missing or escapes. */
-export async function realPathInRoot(realRoot: string, candidate: string): Promise<string | null> {
+export async function realPathInRoot(realRoot: string, candidate: string, allowHidden = false): Promise<string | null> {
   let real: string;
   try {
     real = await realpath(candidate);
@@ -69,15 +69,16 @@ export async function realPathInRoot(realRoot: string, candidate: string): Promi
   if (real === realRoot) return real;
   const rel = relative(realRoot, real);
   if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) return null;
-  if (hasHiddenComponent(rel)) return null;
+  if (!allowHidden && hasHiddenComponent(rel)) return null;
   return real;
 }
 
 /**
  * All four checks. `root` is the app directory; pass its realpath when known to save a call.
+ * `allowHidden`: names starting with "." may be reached (a page's forward/include, never a URL).
  */
-export async function resolveSafePath(root: string, rawPath: string): Promise<ResolvedPath> {
-  const parsed = parseUrlPath(rawPath);
+export async function resolveSafePath(root: string, rawPath: string, allowHidden = false): Promise<ResolvedPath> {
+  const parsed = parseUrlPath(rawPath, allowHidden);
   if (!parsed.ok) return parsed;
   let realRoot: string;
   try {
@@ -85,7 +86,7 @@ export async function resolveSafePath(root: string, rawPath: string): Promise<Re
   } catch {
     return { ok: false, status: 404, reason: 'app root missing' };
   }
-  const real = await realPathInRoot(realRoot, join(realRoot, ...parsed.segments));
+  const real = await realPathInRoot(realRoot, join(realRoot, ...parsed.segments), allowHidden);
   if (real === null) return { ok: false, status: 404, reason: 'not found or outside the root' };
   try {
     return { ...parsed, realPath: real, stat: await stat(real) };

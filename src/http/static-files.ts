@@ -39,6 +39,8 @@ export interface LookupOptions {
   requestPath?: string;
   /** The raw query, kept on the redirect. */
   query?: string | null;
+  /** Hidden names (".x") may be reached: for a page's forward/include only, never cached. */
+  hidden?: boolean;
 }
 
 /** Compared without case, so "PAGE.LSP" can never be sent as source text. */
@@ -54,7 +56,7 @@ export async function lookupStatic(root: string, appPath: string, options: Looku
   const query = options.query != null ? `?${options.query}` : '';
   // "/name" for an app mounted at "/name/": its root directory, without the slash.
   if (appPath === '') return { kind: 'redirect', location: `${options.requestPath ?? ''}/${query}` };
-  const resolved = await resolveSafePath(root, appPath);
+  const resolved = await resolveSafePath(root, appPath, options.hidden === true);
   if (!resolved.ok) return { kind: 'error', status: resolved.status, reason: resolved.reason };
   const { segments, trailingSlash } = resolved;
   const pathname = '/' + segments.join('/');

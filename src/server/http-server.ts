@@ -19,7 +19,8 @@ import { HttpConnection, type HttpConnectionOptions, type HttpHandler } from '..
 import { RequestLib } from '../ba/request.js';
 import { installReq2Sock } from '../ba/req2sock.js';
 import type { Runtime } from '../app/runtime.js';
-import { Mounts, routeStage } from './mounts.js';
+import { dispatch, Mounts, routeStage, type DirFunctionRunner } from './mounts.js';
+import { installRequestExtras } from '../ba/request-extra.js';
 import { LspPages } from './lsp-pages.js';
 import { SessionStore } from './sessions.js';
 import { installAuth, type TrackerConfig } from '../ba/auth.js';
@@ -165,11 +166,15 @@ export class HttpServer {
     if (opts.ready) stages.push(startupGate(opts.ready));
     stages.push(authStage(opts.auth ?? { users: new UserDb(), rules: [] }, this.sessions));
     stages.push(...(opts.stages ?? []));
-    stages.push(
-      routeStage(this.mounts, (rc, d, rel) => this.pages.runDirFunction(rc, d.funcRef, rel), dirAuthCheck(rt)),
-      staticStage(),
-      this.pages.stage(),
-    );
+    const runFunc: DirFunctionRunner = (rc, d, rel) => this.pages.runDirFunction(rc, d.funcRef, rel);
+    const authCheck = dirAuthCheck(rt);
+    const serveFile = staticStage();
+    const runPage = this.pages.stage();
+    stages.push(routeStage(this.mounts, runFunc, authCheck), serveFile, runPage);
+    // response:forward: the tree is walked again for the new path, then the file or page runs.
+    this.pages.forwarder = (rc, path) =>
+      dispatch(this.mounts, rc, () => serveFile(rc, () => runPage(rc, () => void rc.exchange.response.sendError(404))), path, runFunc, authCheck, this.mounts.lookups, true);
+    installRequestExtras(this.requests, rt.vm.L);
     this.handler = compose(stages);
     this.connOpts = {
       idleTimeout: this.limits.idleTimeout,

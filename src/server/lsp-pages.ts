@@ -18,6 +18,9 @@ import type { Task } from '../sched/scheduler.js';
 import type { Runtime } from '../app/runtime.js';
 import type { PageOwner, RequestContext, RoutedFile, Stage } from './stages.js';
 
+/** Forwards of one request before it is answered 500 (a page forwarding to itself). */
+const MAX_FORWARDS = 10;
+
 interface CompiledPage {
   mtimeMs: number;
   size: number;
@@ -34,6 +37,8 @@ const ENV_PREFIX = Buffer.from('local _ENV = ...; ');
 
 export class LspPages {
   readonly pool: ThreadPool;
+  /** Walks the directory tree again for a forwarded request (set by the server). */
+  forwarder: ((rc: RequestContext, path: string) => void | Promise<void>) | null = null;
   private readonly compiled = new Map<string, CompiledPage>();
   /** Registry refs of each page's persistent `page` table, by file path (kept across recompiles). */
   private readonly pageTables = new Map<string, number>();
@@ -189,6 +194,7 @@ export class LspPages {
         done,
         false,
         (co, req) => {
+          req.inDirFunction = true;
           vm.pushRef(co, funcRef); // 1: the function
           vm.newTable(co, 0, 4); // 2: env
           this.requests.push(co, req);
@@ -274,6 +280,7 @@ export class LspPages {
     }
     res.streamOnEnd = true;
     const req = this.requests.create(exchange, rc.auth);
+    req.forwards = rc.forwards ?? 0;
     let ended = false;
     const end = (task: Task, err: LuaError | null, aborted: 'end' | 'close' | null = null): void => {
       if (ended) return;
@@ -291,6 +298,12 @@ export class LspPages {
         } else if (err && !this.send500(exchange, err)) {
           // Part of the response is out: closing is the only way to tell the client.
           exchange.socket.destroy();
+        } else if (!err && req.forwardTo !== null) {
+          const p = this.forward(rc, req.forwardTo);
+          if (p) {
+            void p.then(resolve, resolve);
+            return;
+          }
         }
       }
       resolve();
@@ -301,6 +314,11 @@ export class LspPages {
         end(t, null);
       },
       onError: (t, err) => {
+        // forward and a refused allow end the page by raising nil.
+        if (req.exited) {
+          end(t, null);
+          return;
+        }
         sched.traceError('page', err);
         end(t, err);
       },
@@ -319,45 +337,76 @@ export class LspPages {
     sched.resume(task, nargs);
   }
 
+  /**
+   * response:forward(path) after the page ended: the output it buffered is dropped (its header
+   * fields stay) and the request walks the tree again at `path`, relative to the URL it was
+   * served at; hidden names may be reached. Returns a promise while the target runs.
+   */
+  private forward(rc: RequestContext, to: string): void | Promise<void> {
+    const { exchange } = rc;
+    const res = exchange.response;
+    if (res.headersSent || exchange.closed || !this.forwarder) return;
+    const n = (rc.forwards ?? 0) + 1;
+    if (n > MAX_FORWARDS) {
+      this.send500(exchange, new LuaError(`forward: more than ${MAX_FORWARDS} forwards`));
+      return;
+    }
+    let target: string;
+    try {
+      target = new URL(to, 'http://x' + (rc.forwardPath ?? exchange.head.path)).pathname;
+    } catch {
+      this.send500(exchange, new LuaError(`forward: bad path '${to}'`));
+      return;
+    }
+    res.discard();
+    rc.forwards = n;
+    rc.forwardPath = target;
+    rc.file = null;
+    return this.forwarder(rc, target);
+  }
+
   /** The page function and its fresh environment (request, response, page, app, io, ...). */
   private pushPageEnv(co: number, req: LRequest, file: RoutedFile, compiled: CompiledPage): void {
     const { vm } = this.rt;
     this.include.places.set(req, { root: file.app.path, dir: dirname(file.path), envRef: file.dir ? file.dir.lspEnvRef : file.app.envRef });
-    vm.pushRef(co, compiled.fnRef); // 1: the page function
-    vm.newTable(co, 0, 10); // 2: its environment
-    this.requests.push(co, req); // 3: the request object
-    vm.pushValue(co, 3);
-    vm.setField(co, 2, 'request');
-    vm.pushValue(co, 3);
-    vm.setField(co, 2, 'response');
-    this.requests.pushEmit(co, 3);
-    vm.setField(co, 2, '_emit');
-    this.requests.pushPrint(co, 3);
-    vm.setField(co, 2, 'print');
+    vm.pushRef(co, compiled.fnRef); // the page function
+    vm.newTable(co, 0, 10); // its environment
+    const env = vm.top(co);
+    this.requests.push(co, req); // the request object
+    const reqIdx = env + 1;
+    vm.pushValue(co, reqIdx);
+    vm.setField(co, env, 'request');
+    vm.pushValue(co, reqIdx);
+    vm.setField(co, env, 'response');
+    this.requests.pushEmit(co, reqIdx);
+    vm.setField(co, env, '_emit');
+    this.requests.pushPrint(co, reqIdx);
+    vm.setField(co, env, 'print');
     vm.pop(co, 1);
     vm.pushRef(co, this.pageTable(file.path));
-    vm.setField(co, 2, 'page');
+    vm.setField(co, env, 'page');
     if (file.dir) {
       // A resource reader's page: `app` is its lspfilter table (nil without one), `io` its IO.
       if (file.dir.lspEnvRef) vm.pushRef(co, file.dir.lspEnvRef);
       else vm.pushNil(co);
-      vm.setField(co, 2, 'app');
+      vm.setField(co, env, 'app');
       if (file.dir.io) {
         this.rt.io.pushIo(co, file.dir.io);
-        vm.setField(co, 2, 'io');
+        vm.setField(co, env, 'io');
       }
     } else {
       pushAppEnv(this.rt, co, file.app);
       vm.pushString(co, 'io');
       vm.rawGet(co, -2);
-      vm.setField(co, 2, 'io');
-      vm.setField(co, 2, 'app');
+      vm.setField(co, env, 'io');
+      vm.setField(co, env, 'app');
     }
     vm.pushString(co, file.pathname);
-    vm.setField(co, 2, 'pathname');
+    vm.setField(co, env, 'pathname');
     vm.pushRef(co, this.envMtRef);
-    vm.setMetatable(co, 2);
+    vm.setMetatable(co, env);
   }
+
 }
 
 function pushAppEnv(rt: Runtime, L: number, app: PageOwner): void {

@@ -12,7 +12,7 @@
  */
 import { LookupCache } from '../http/lookup-cache.js';
 import { percentDecode } from '../http/percent-decode.js';
-import type { StaticLookup } from '../http/static-files.js';
+import { lookupStatic, type StaticLookup } from '../http/static-files.js';
 import type { App } from '../app/app-loader.js';
 import { Dir } from '../ba/dir.js';
 import { originOf } from '../ba/request.js';
@@ -100,9 +100,11 @@ class Walk {
     readonly rc: RequestContext,
     readonly next: Next,
     readonly p: SplitPath,
-    readonly cache: LookupCache,
+    /** null: a forward (hidden names may be reached, nothing is cached). */
+    readonly cache: LookupCache | null,
     readonly runFunc: DirFunctionRunner,
     readonly authCheck: DirAuthCheck,
+    readonly path: string,
   ) {}
 
   /** The decoded path from segment `from` on ("a/b", "a/b/"). */
@@ -156,7 +158,8 @@ class Walk {
     const { raw, slash } = this.p;
     const appPath = '/' + raw.slice(from).join('/') + (slash && from < raw.length ? '/' : '');
     const { head } = this.rc.exchange;
-    const found = this.cache.lookup(root, appPath, { requestPath: head.path, query: head.query });
+    const opts = { requestPath: this.path, query: head.query };
+    const found = this.cache ? this.cache.lookup(root, appPath, opts) : lookupStatic(root, appPath, { ...opts, hidden: true });
     if (found instanceof Promise) return found.then((f) => this.decide(d, f));
     return this.decide(d, found);
   }
@@ -198,27 +201,44 @@ export function routeStage(mounts: Mounts, runFunc: DirFunctionRunner, authCheck
       response.sendError(head.method === 'OPTIONS' ? 204 : 400);
       return;
     }
-    const p = splitPath(head.path);
-    if (typeof p === 'number') {
-      response.sendError(p);
-      return;
-    }
-    const r = new Walk(rc, next, p, cache, runFunc, authCheck).service(mounts.root, 0);
-    if (r === true) return;
-    if (r === false) return notFound(rc, p);
-    return r.then((handled) => {
-      if (!handled) notFound(rc, p);
-    });
+    return dispatch(mounts, rc, next, head.path, runFunc, authCheck, cache, false);
   };
 }
 
-function notFound(rc: RequestContext, p: SplitPath): void {
+/**
+ * Walks the tree for `path` (the request's, or a page's forward target: then hidden names
+ * may be reached and nothing is cached).
+ */
+export function dispatch(
+  mounts: Mounts,
+  rc: RequestContext,
+  next: Next,
+  path: string,
+  runFunc: DirFunctionRunner,
+  authCheck: DirAuthCheck,
+  cache: LookupCache,
+  hidden: boolean,
+): void | Promise<void> {
+  const p = splitPath(path);
+  if (typeof p === 'number') {
+    rc.exchange.response.sendError(p);
+    return;
+  }
+  const r = new Walk(rc, next, p, hidden ? null : cache, runFunc, authCheck, path).service(mounts.root, 0);
+  if (r === true) return;
+  if (r === false) return notFound(rc, p, path);
+  return r.then((handled) => {
+    if (!handled) notFound(rc, p, path);
+  });
+}
+
+function notFound(rc: RequestContext, p: SplitPath, path: string): void {
   const { exchange } = rc;
   const { head, response } = exchange;
   if (response.headersSent || exchange.closed) return;
   const last = p.dec[p.dec.length - 1];
   if (!p.slash && last !== undefined && !last.includes('.')) {
-    response.sendRedirect(`${originOf(exchange)}${head.path}/${head.query != null ? `?${head.query}` : ''}`, 302);
+    response.sendRedirect(`${originOf(exchange)}${path}/${head.query != null ? `?${head.query}` : ''}`, 302);
     return;
   }
   response.sendError(404);

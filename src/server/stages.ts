@@ -44,6 +44,9 @@ export interface RequestContext {
   auth: RequestAuth | null;
   /** Set by the routing stage. */
   file: RoutedFile | null;
+  /** response:forward: how many times the request was forwarded, and the path it went on at. */
+  forwards?: number;
+  forwardPath?: string;
 }
 
 /**

@@ -31,6 +31,13 @@ test('ba.create.dir: directory functions beside apps, siblings, resrdr pages, un
     const nf = await request(s.port, '/nf/x.txt');
     assert.equal(nf.status, 404);
     assert.equal(nf.body, 'fallback\tnf/x.txt\n');
+    // A directory function forwards to a hidden page (Dynamic-Nav-Menu's 404 handling).
+    const fw = await request(s.port, '/fw/page');
+    assert.equal(fw.status, 404);
+    assert.equal(fw.body, 'not found page\t/fw/page\ttrue\t1\n');
+    const hidden = await request(s.port, '/.404.lsp');
+    assert.equal(hidden.status, 404);
+    assert.doesNotMatch(hidden.body, /not found page/);
     // A resource reader with lspfilter: app is the table given, io the reader's IO.
     assert.equal((await request(s.port, '/www/page.lsp')).body, 'from lspfilter\tuserdata\n');
     assert.equal((await request(s.port, '/www/sub/f.txt')).body, 'plain\n');

@@ -1,0 +1,1 @@
+<?lsp print("in f.lsp", request:isforward(), request:uri(), request:initial()) ?>
