@@ -215,12 +215,90 @@ function ba.json.parser() end
 ---The value JSON null decodes to.
 ba.json.null = nil
 
----A hash object: h(data) adds data, h(true [, "hex"|"b64"|"binary"]) finishes.
----@param algo string "md5", "sha1", "sha256", "sha384", "sha512" or "hmac"
+---A hash function: h(data) adds data and returns a hash function over the same state;
+---h(true [, "hex"|"b64"]) returns the digest (binary by default) and starts over.
+---@param algo? string "md5", "sha1" (default), "sha256", "sha384", "sha512" or "hmac"
 ---@param hmacAlgo? string
 ---@param key? string
 ---@return BaHash
 function ba.crypto.hash(algo, hmacAlgo, key) end
+
+---SHA-1 of data (20 raw bytes); without an argument, a SHA-1 hash function.
+---@param data? string
+---@return string|BaHash
+function ba.crypto.sha1(data) end
+
+---PBKDF2 key derivation; the result is at least the hash's length.
+---@param hash string "md5", "sha1", "sha256", "sha384", "sha512"
+---@param password string
+---@param salt string
+---@param iterations integer
+---@param keylen integer
+---@return string key
+function ba.crypto.PBKDF2(hash, password, salt, iterations, keylen) end
+
+---An AES object: "GCM" (or "aesgcm"), "CCM" (12-byte IV) or "CBC" (16-byte IV, mode
+---"encrypt"/"decrypt"); 16- or 32-byte key.
+---@param alg string
+---@param key string
+---@param iv string
+---@param mode? string
+---@return BASYMMETRIC
+function ba.crypto.symmetric(alg, key, iv, mode) end
+
+---Signs a hash (16/20/32/48/64 bytes) with a PEM private key: DER ECDSA or PKCS#1 v1.5.
+---@param hash string
+---@param key string PEM
+---@param op? table {password=}
+---@return string|nil signature
+---@return string|nil err
+function ba.crypto.sign(hash, key, op) end
+
+---verify(sig, pem, hash [,op]) or verify(sig, hash, {x=,y=}|{n=,e=}).
+---@return boolean|nil ok
+---@return string|nil err
+function ba.crypto.verify(sig, keyOrHash, hashOrParams, op) end
+
+---DER ECDSA signature -> r, s; or r, s -> DER.
+---@return string|nil
+---@return string|nil
+function ba.crypto.sigparams(sigOrR, s) end
+
+---Public components of a PEM key: x, y (ECC) or n, e (RSA).
+---@param key string
+---@param password? string
+---@return string|nil
+---@return string|nil
+function ba.crypto.keyparams(key, password) end
+
+---Signature size (ECC) or modulus size (RSA) of a private key, and "ECC" or "RSA".
+---@param key string
+---@param op? table {password=}
+---@return integer|nil
+---@return string
+function ba.crypto.keysize(key, op) end
+
+---RSA public-key encryption with a PEM key/certificate or {n=,e=}.
+---@param data string
+---@param key string|table
+---@param op? table {padding="pkcs1"|"oaep"|"none", hashid=, label=}
+---@return string|nil
+---@return string|nil err
+function ba.crypto.encrypt(data, key, op) end
+
+---RSA private-key decryption.
+---@param data string
+---@param key string PEM
+---@param op? table {padding=, hashid=, label=, password=}
+---@return string|nil
+---@return string|nil err
+function ba.crypto.decrypt(data, key, op) end
+
+---A new PEM private key: {key="ecc"|"rsa", curve="SECP256R1"|..., bits=2048, rnd=bytes}.
+---@param op? table
+---@return string|nil pem
+---@return string|nil err
+function ba.create.key(op) end
 
 -- ---------------------------------------------------------------------------- misc
 

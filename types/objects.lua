@@ -474,8 +474,24 @@ function RESRDR:insertprolog(dir, keep) end
 ---A bytearray: b[i] is a byte, #b the window's size (see ba.bytearray).
 ---@class BTA
 
----A hash object: h(data) adds, h(true [, fmt]) finishes (see ba.crypto.hash).
+---A hash function: h(data) adds, h(true [, fmt]) finishes (see ba.crypto.hash).
 ---@class BaHash
+
+---AES object from ba.crypto.symmetric.
+---@class BASYMMETRIC
+local BASYMMETRIC = {}
+---Additional authenticated data for GCM/CCM.
+---@param aad string
+function BASYMMETRIC:setauth(aad) end
+---@param data string
+---@param padding? string "PKCS7"
+---@return string ciphertext
+---@return string? tag GCM/CCM: 16 bytes
+function BASYMMETRIC:encrypt(data, padding) end
+---decrypt(data, tag [, "PKCS7"]) for GCM/CCM; decrypt(data [, "PKCS7"]) for CBC.
+---@return string|nil plaintext
+---@return string|nil err
+function BASYMMETRIC:decrypt(data, tagOrPadding, padding) end
 
 ---@class BaJsonParser
 local BaJsonParser = {}

@@ -6,15 +6,17 @@
 import { createHash, createHmac, randomBytes, randomInt, type Hash, type Hmac } from 'node:crypto';
 import { LuaRaise } from '../vm/lua-error.js';
 import { T_BOOLEAN, T_NUMBER, T_STRING, T_TABLE, type LState, type LuaVM } from '../vm/lua-vm.js';
+import { LUA_REGISTRYINDEX, T_USERDATA } from '../vm/lua-raw.js';
+import { hashByName } from './crypto-pk.js';
 import { HandleTable, HandleTag } from '../vm/handles.js';
 import type { BaContext } from './context.js';
 
-const ALGOS = ['md5', 'sha1', 'sha256', 'sha384', 'sha512'] as const;
 /** Largest ba.rndbs request (keeps a typo from allocating gigabytes). */
 const MAX_RNDBS = 64 * 1024 * 1024;
 
 interface HashState {
-  h: Hash | Hmac | null;
+  h: Hash | Hmac;
+  make: () => Hash | Hmac;
 }
 
 /** Strict base64 decoding; null when `text` is not base64 of the given alphabet. */
@@ -80,6 +82,7 @@ function randomBelow(range: bigint): bigint {
 
 export class CryptoLib {
   private readonly hashes: HandleTable<HashState>;
+  private hashFp = 0;
 
   constructor(readonly ctx: BaContext) {
     this.hashes = new HandleTable(ctx.vm, HandleTag.hash);
@@ -93,8 +96,8 @@ export class CryptoLib {
     const vm = this.vm;
     const args = this.ctx.args;
 
+    this.hashFp = vm.hostFunction('hash', (L) => this.call(L));
     vm.newMetatable(L, 'BaHash');
-    vm.setHost(L, -1, '__call', (L) => this.call(L));
     vm.setHost(L, -1, '__gc', (L) => {
       this.hashes.release(this.hashes.idAt(L, 1));
       return 0;
@@ -224,41 +227,53 @@ export class CryptoLib {
 
   // ---- ba.crypto.hash -------------------------------------------------------------------------
 
-  private hash(L: LState): number {
+  /**
+   * ba.crypto.hash([algo]) / ba.crypto.hash("hmac", algo, key): as in BAS, a function. Calling it
+   * with a string (or number) adds the data and returns a new function over the same state;
+   * calling it with anything else finishes: h(true [, "hex"|"b64"]) returns the digest and
+   * starts the state over, so the function can be used again.
+   */
+  hash(L: LState): number {
     const args = this.ctx.args;
-    const algo = args.checkString(L, 1, 'hash');
-    let h: Hash | Hmac;
+    const vm = this.vm;
+    const algo = vm.type(L, 1) <= 0 ? 'sha1' : args.checkString(L, 1, 'hash');
+    let make: () => Hash | Hmac;
     if (algo === 'hmac') {
-      const inner = args.checkString(L, 2, 'hash');
-      if (!(ALGOS as readonly string[]).includes(inner)) args.argError(2, 'hash', `invalid option '${inner}'`);
-      const key = this.checkData(L, 3, 'hash');
-      h = createHmac(inner, Buffer.from(key));
-    } else if ((ALGOS as readonly string[]).includes(algo)) {
-      h = createHash(algo);
+      const inner = hashByName(args.checkString(L, 2, 'hash'));
+      if (!inner) throw new LuaRaise('Unknown hash algorithm');
+      const key = Buffer.from(this.ctx.dataBytes(L, 3) ?? new Uint8Array(0));
+      make = () => createHmac(inner, key);
     } else {
-      return args.argError(1, 'hash', `invalid option '${algo}'`);
+      const a = hashByName(algo);
+      if (!a) throw new LuaRaise('Unknown algorithm');
+      make = () => createHash(a);
     }
-    this.hashes.push(L, this.hashes.add({ h }));
+    this.hashes.push(L, this.hashes.add({ h: make(), make }));
+    vm.pushFunction(L, this.hashFp, 1);
     return 1;
   }
 
-  /** h(data) → h;  h(true [, "binary"|"hex"|"b64"]) → digest. */
+  /** The hash function's body; its upvalue is the state's userdata. */
   private call(L: LState): number {
     const vm = this.vm;
-    const st = this.hashes.at(L, 1);
-    if (!st) return this.ctx.args.typeError(L, 1, 'hash', 'hash object');
-    if (!st.h) throw new LuaRaise('hash object already finalized');
-    if (vm.type(L, 2) === T_BOOLEAN && vm.toBoolean(L, 2)) {
-      const fmt = this.ctx.args.optString(L, 3, 'hash', 'binary');
-      if (fmt !== 'binary' && fmt !== 'hex' && fmt !== 'b64') this.ctx.args.argError(3, 'hash', `invalid option '${fmt}'`);
-      const digest = st.h.digest();
-      st.h = null;
-      if (fmt === 'binary') vm.pushBytes(L, digest);
-      else vm.pushString(L, digest.toString(fmt === 'hex' ? 'hex' : 'base64'));
+    const up = LUA_REGISTRYINDEX - 1;
+    const st = this.hashes.at(L, up);
+    if (!st) throw new LuaRaise('invalid hash state');
+    const t = vm.type(L, 1);
+    // A bytearray counts as data too (remora extension; in BAS it would finish the hash).
+    const data = t === T_STRING || t === T_NUMBER ? vm.viewBytes(L, 1) : t === T_USERDATA ? this.ctx.dataBytes(L, 1) : null;
+    if (data) {
+      st.h.update(data);
+      vm.pushValue(L, up);
+      vm.pushFunction(L, this.hashFp, 1);
       return 1;
     }
-    st.h.update(this.checkData(L, 2, 'hash'));
-    vm.pushValue(L, 1);
+    const fmt = vm.type(L, 2) === T_STRING ? vm.toStr(L, 2) : null;
+    const digest = st.h.digest();
+    st.h = st.make();
+    if (fmt === 'hex') vm.pushString(L, digest.toString('hex'));
+    else if (fmt === 'b64') vm.pushString(L, digest.toString('base64'));
+    else vm.pushBytes(L, digest);
     return 1;
   }
 }

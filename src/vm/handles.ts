@@ -33,6 +33,8 @@ export const HandleTag = {
   appDir: 0x44_49_52_31, // "DIR1"
   opcuaNodes: 0x4f_50_55_41, // "OPUA"
   authObject: 0x41_55_54_48, // "AUTH"
+  symmetric: 0x53_59_4d_31, // "SYM1"
+  ubjsonParser: 0x55_42_4a_50, // "UBJP"
 } as const;
 
 /**
