@@ -223,6 +223,29 @@ ba.json.null = nil
 ---@return BaHash
 function ba.crypto.hash(algo, hmacAlgo, key) end
 
+---Universal Binary JSON (see docs/api/ba.ubjson.md).
+ba.ubjson = {}
+
+---Encodes one or more tables (a trailing number is the initial buffer size).
+---@param t table
+---@return string|nil bytes
+---@return string|nil err
+function ba.ubjson.encode(t, ...) end
+
+---Decodes every top-level container in s: one table each, or nil, err.
+---@param s string
+---@param stacklen? integer nesting depth (default 8)
+---@param namelen? integer longest member name (default 255)
+---@param offset? integer 0-based start
+---@return table|nil ...
+function ba.ubjson.decode(s, stacklen, namelen, offset) end
+
+---An incremental UBJSON parser.
+---@param stacklen? integer
+---@param namelen? integer
+---@return BAUBJSON
+function ba.ubjson.parser(stacklen, namelen) end
+
 ---SHA-1 of data (20 raw bytes); without an argument, a SHA-1 hash function.
 ---@param data? string
 ---@return string|BaHash

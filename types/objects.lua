@@ -477,6 +477,16 @@ function RESRDR:insertprolog(dir, keep) end
 ---A hash function: h(data) adds, h(true [, fmt]) finishes (see ba.crypto.hash).
 ---@class BaHash
 
+---Incremental UBJSON parser from ba.ubjson.parser.
+---@class BAUBJSON
+local BAUBJSON = {}
+---Feeds data: true and each completed top-level table (or true, {tables} with all = true),
+---or nil, err ("parse", "stack overflow").
+---@param data string
+---@param all? boolean
+---@return boolean|nil
+function BAUBJSON:parse(data, all) end
+
 ---AES object from ba.crypto.symmetric.
 ---@class BASYMMETRIC
 local BASYMMETRIC = {}

@@ -20,6 +20,7 @@ import { IoDef, installIo, vmResourceDir, type IoLib } from '../ba/io.js';
 import { Dir, DirLib } from '../ba/dir.js';
 import { installCryptoPk } from '../ba/crypto-pk.js';
 import { installCryptoSym } from '../ba/crypto-sym.js';
+import { installUbjson } from '../ba/ubjson.js';
 import { installPackage } from '../ba/package.js';
 import { installOpcuaNs0 } from '../ba/opcua-ns0.js';
 import { installLuaSocketCompat } from '../ba/luasocket-compat.js';
@@ -78,6 +79,7 @@ export class Runtime {
     const cryptoLib = installCrypto(this.ctx);
     installCryptoPk(this.ctx);
     installCryptoSym(this.ctx).callHash = (L) => cryptoLib.hash(L);
+    installUbjson(this.ctx);
     installDateTime(this.ctx);
     installMisc(this.ctx);
     const ioLib = installIo(this.ctx);
