@@ -317,6 +317,33 @@ function ba.crypto.encrypt(data, key, op) end
 ---@return string|nil err
 function ba.crypto.decrypt(data, key, op) end
 
+---A PEM certificate signing request.
+---@param key string|table PEM private key, or {key=, pwd=}
+---@param dn table {commonname=, countryname=, organization=, unit=, province=, locality=, email=}
+---@param altnames? string "name;name;IP:a.b.c.d;URI:..." (default: the common name)
+---@param certtypes table e.g. {"SSL_SERVER", "SSL_CLIENT"}
+---@param keyusage table e.g. {"DIGITAL_SIGNATURE", "KEY_ENCIPHERMENT"}
+---@param hash? string "sha256" (default), "sha384", "sha512"
+---@return string|nil pem
+---@return string|nil err
+function ba.create.csr(key, dn, altnames, certtypes, keyusage, hash) end
+
+---A PEM certificate from a CSR: (csr, key, from, to, serial) self-signed, or
+---(csr, cacert, cakey, from, to, serial); dates are {year=, month= [, day, hour, min, sec]}.
+---@return string|nil pem
+---@return string|nil err
+function ba.create.certificate(csr, ...) end
+
+---Fields of a DER certificate: {tzfrom=, tzto=, subject={...}, issuer={...} [, san={...}]}.
+---@param der string
+---@return table|nil
+function ba.parsecert(der) end
+
+---ASN.1 time (YYMMDDhhmmssZ or YYYYMMDDhhmmssZ) as Unix time; 0 when invalid.
+---@param t string
+---@return integer
+function ba.parsecerttime(t) end
+
 ---A new PEM private key: {key="ecc"|"rsa", curve="SECP256R1"|..., bits=2048, rnd=bytes}.
 ---@param op? table
 ---@return string|nil pem

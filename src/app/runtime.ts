@@ -21,6 +21,7 @@ import { Dir, DirLib } from '../ba/dir.js';
 import { installCryptoPk } from '../ba/crypto-pk.js';
 import { installCryptoSym } from '../ba/crypto-sym.js';
 import { installUbjson } from '../ba/ubjson.js';
+import { installCryptoX509 } from '../ba/crypto-x509.js';
 import { installPackage } from '../ba/package.js';
 import { installOpcuaNs0 } from '../ba/opcua-ns0.js';
 import { installLuaSocketCompat } from '../ba/luasocket-compat.js';
@@ -80,6 +81,7 @@ export class Runtime {
     installCryptoPk(this.ctx);
     installCryptoSym(this.ctx).callHash = (L) => cryptoLib.hash(L);
     installUbjson(this.ctx);
+    installCryptoX509(this.ctx);
     installDateTime(this.ctx);
     installMisc(this.ctx);
     const ioLib = installIo(this.ctx);

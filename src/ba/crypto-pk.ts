@@ -7,7 +7,7 @@
 import { LuaRaise } from '../vm/lua-error.js';
 import { T_NUMBER, T_STRING, T_TABLE, type LState, type LuaVM } from '../vm/lua-vm.js';
 import type { BaContext } from './context.js';
-import { CURVES, sign as ecSign, verify as ecVerify, type Curve } from '../net/ecdsa.js';
+import { CURVES, sign as ecSign, type Curve } from '../net/ecdsa.js';
 import { bigToBytes, bytesToBig, children, content, readNode, seq, uint } from '../net/der.js';
 import {
   ecPrivatePem,
@@ -22,8 +22,8 @@ import {
   rsaFromParams,
   rsaPrivatePem,
   rsaSignHash,
-  rsaVerifyHash,
   scalarFromRnd,
+  verifyHashSig,
   type PkKey,
   type RsaPadding,
 } from '../net/pk.js';
@@ -179,7 +179,7 @@ export class CryptoPk {
     if (what === 'verify' && op.padding !== 'oaep') {
       const hash = vm.toBytes(L, hashIx);
       if (!hash) return this.nilErr(L, 'Incorrect use');
-      vm.pushBoolean(L, verifyHash(key, data, hash));
+      vm.pushBoolean(L, verifyHashSig(key, data, hash));
       return 1;
     }
     if (what === 'encrypt' && key.kind === 'rsa') {
@@ -285,18 +285,6 @@ function stripZeros(b: Buffer): Buffer {
   let i = 0;
   while (i < b.length - 1 && b[i] === 0) i++;
   return b.subarray(i);
-}
-
-function verifyHash(key: PkKey, sig: Uint8Array, hash: Uint8Array): boolean {
-  if (!hashKnown(hash.length)) return false;
-  if (key.kind === 'rsa') return rsaVerifyHash(key, sig, hash);
-  try {
-    const kids = children(readNode(sig));
-    if (kids.length !== 2 || kids[0]!.tag !== 2 || kids[1]!.tag !== 2) return false;
-    return ecVerify(key.curve, [key.x, key.y], hash, bytesToBig(content(kids[0]!)), bytesToBig(content(kids[1]!)));
-  } catch {
-    return false;
-  }
 }
 
 export function installCryptoPk(ctx: BaContext): CryptoPk {

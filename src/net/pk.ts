@@ -16,7 +16,7 @@ import {
   randomBytes,
   type KeyObject,
 } from 'node:crypto';
-import { CURVES, curveByOid, publicPoint, type Curve } from './ecdsa.js';
+import { CURVES, curveByOid, publicPoint, verify as ecVerify, type Curve } from './ecdsa.js';
 import { bigToBytes, bytesToBig, children, content, oid, oidText, pem, readNode, seq, tlv, uint } from './der.js';
 
 export interface RsaKey {
@@ -235,3 +235,25 @@ export function spkiDer(k: PkKey): Buffer {
 }
 
 export { CURVES, RSA_ENCRYPTION };
+
+/** Verifies a signature over a hash: DER ECDSA or PKCS#1 v1.5 (hash length picks the digest). */
+export function verifyHashSig(key: PkKey, sig: Uint8Array, hash: Uint8Array): boolean {
+  if (!hashKnown(hash.length)) return false;
+  if (key.kind === 'rsa') return rsaVerifyHash(key, sig, hash);
+  try {
+    const kids = children(readNode(sig));
+    if (kids.length !== 2 || kids[0]!.tag !== 2 || kids[1]!.tag !== 2) return false;
+    return ecVerify(key.curve, [key.x, key.y], hash, bytesToBig(content(kids[0]!)), bytesToBig(content(kids[1]!)));
+  } catch {
+    return false;
+  }
+}
+
+/** A public key from SubjectPublicKeyInfo DER. */
+export function keyFromSpki(der: Uint8Array): PkKey | null {
+  try {
+    return fromKeyObject(createPublicKey({ key: Buffer.from(der), format: 'der', type: 'spki' }), false);
+  } catch {
+    return null;
+  }
+}

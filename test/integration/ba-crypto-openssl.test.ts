@@ -115,3 +115,69 @@ W("remora.sig", ba.crypto.sign(h, R("rsa.key")))
     rmSync(d, { recursive: true, force: true });
   }
 });
+
+test('CSRs and certificates made by remora are accepted by openssl; a chain verifies', () => {
+  const d = mkdtempSync(join(tmpdir(), 'remora-crypto-'));
+  try {
+    const out = remora(
+      d,
+      `
+local cak = ba.create.key{key = "rsa", bits = 2048}
+local cacsr = ba.create.csr(cak, {commonname = "Remora Test CA", organization = "remora"}, {"SSL_CA"}, {"KEY_CERT_SIGN", "CRL_SIGN"})
+local ca = ba.create.certificate(cacsr, cak, {year = 2024, month = 1, day = 1}, {year = 2044, month = 1, day = 1}, 1)
+W("ca.pem", ca)
+for _, c in ipairs{"SECP256R1", "SECP384R1"} do
+  local k = ba.create.key{curve = c}
+  local csr = ba.create.csr(k, {commonname = c .. ".example", countryname = "NO", email = "a@b.c"},
+    c .. ".example;alt.example;IP:127.0.0.1", {"SSL_SERVER", "SSL_CLIENT"}, {"DIGITAL_SIGNATURE", "KEY_AGREEMENT"}, "sha384")
+  W(c .. ".csr", csr)
+  W(c .. ".key", k)
+  W(c .. ".pem", ba.create.certificate(csr, ca, cak, {year = 2024, month = 6, day = 1}, {year = 2030, month = 6, day = 1}, 1000))
+  W(c .. "-self.pem", ba.create.certificate(csr, k, {year = 2024, month = 6, day = 1}, {year = 2030, month = 6, day = 1}, 7))
+end
+print("ok")
+`,
+    );
+    assert.equal(out.trim(), 'ok');
+    for (const c of ['SECP256R1', 'SECP384R1']) {
+      assert.match(openssl(d, 'req', '-in', `${c}.csr`, '-verify', '-noout'), /verify OK/);
+      const text = openssl(d, 'x509', '-in', `${c}.pem`, '-noout', '-text');
+      assert.match(text, new RegExp(`Subject: CN ?= ?${c}.example`));
+      assert.match(text, /DNS:alt.example/);
+      assert.match(text, /IP Address:127.0.0.1/);
+      assert.match(text, /Digital Signature, Key Agreement/);
+      assert.match(text, /Issuer: CN ?= ?Remora Test CA/);
+      assert.match(openssl(d, 'verify', '-CAfile', 'ca.pem', `${c}.pem`), /OK/);
+      assert.match(openssl(d, 'verify', '-CAfile', `${c}-self.pem`, `${c}-self.pem`), /OK/);
+      // The certificate's key is the one the CSR was made with.
+      assert.equal(openssl(d, 'x509', '-in', `${c}.pem`, '-noout', '-pubkey'), openssl(d, 'pkey', '-in', `${c}.key`, '-pubout'));
+    }
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
+});
+
+test('ba.parsecert reads openssl certificates; ba.create.certificate signs openssl CSRs', () => {
+  const d = mkdtempSync(join(tmpdir(), 'remora-crypto-'));
+  try {
+    openssl(d, 'req', '-x509', '-newkey', 'rsa:1024', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '30', '-subj', '/C=NO/O=Org/OU=Unit/CN=Open CA');
+    openssl(d, 'req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'leaf.key', '-out', 'leaf.csr', '-subj', '/CN=leaf.example', '-addext', 'subjectAltName=DNS:leaf.example,DNS:www.leaf.example');
+    openssl(d, 'x509', '-in', 'ca.pem', '-outform', 'DER', '-out', 'ca.der');
+    const out = remora(
+      d,
+      `
+local c = ba.parsecert(R("ca.der"))
+print(c.subject.commonname, c.subject.countryname, c.subject.organization, c.subject.unit, c.issuer.commonname, c.san)
+print(ba.parsecerttime(c.tzto) - ba.parsecerttime(c.tzfrom))
+local cert = ba.create.certificate(R("leaf.csr"), R("ca.pem"), R("ca.key"), {year = 2024, month = 1, day = 1}, {year = 2034, month = 1, day = 1}, 5)
+W("leaf.pem", cert)
+local t = ba.parsecert(ba.b64decode(cert:match("CERTIFICATE%-+\\n(.-)\\n%-")))
+print(t.subject.commonname, t.issuer.commonname, t.san and table.concat(t.san, ","))
+`,
+    );
+    assert.deepEqual(out.trim().split('\n'), ['Open CA\tNO\tOrg\tUnit\tOpen CA\tnil', String(30 * 86400), 'leaf.example\tOpen CA\tleaf.example,www.leaf.example']);
+    assert.match(openssl(d, 'verify', '-CAfile', 'ca.pem', 'leaf.pem'), /OK/);
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
+});
