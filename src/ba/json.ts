@@ -273,10 +273,10 @@ export class JsonLib {
   }
 
   /**
-   * parser:parse(data [, all]): feeds a chunk of a stream of JSON objects/arrays. Returns
-   * `true` while no value is complete; with `all`, `true, {v1, v2, ...}` once values are
-   * complete; without it, the first complete value (later ones stay queued for the next
-   * call). Errors return `nil, message` and reset the parser.
+   * parser:parse(data [, all]): feeds a chunk of a stream of JSON objects/arrays. As in BAS:
+   * returns `true` followed by every value the chunk completed (`true, {v1, v2, ...}` with
+   * `all`, just `true` when none completed); on bad input `nil, "parse"` (`"stack"` for
+   * nesting too deep), and the parser stays failed.
    */
   private parse(L: LState): number {
     const vm = this.vm;
@@ -285,41 +285,34 @@ export class JsonLib {
     const data = this.ctx.dataBytes(L, 2);
     if (!data) return this.ctx.args.typeError(L, 2, 'parse', 'string');
     const all = vm.toBoolean(L, 3);
-    let err = sp.push(data);
+    const fail = (msg: string): number => {
+      sp.reset();
+      sp.failed = msg;
+      vm.settop(L, base);
+      vm.pushNil(L);
+      vm.pushString(L, msg);
+      return 2;
+    };
     const base = vm.top(L);
-    const decodeOne = (text: Buffer): string | null => {
-      const d = new Decoder(vm, L, text, 0);
+    if (sp.failed) return fail(sp.failed);
+    const err = sp.push(data);
+    if (err !== null) return fail(err === 'nesting too deep' ? 'stack' : 'parse');
+    vm.pushBoolean(L, true);
+    if (all && sp.ready.length) vm.newTable(L);
+    let k = 0;
+    while (sp.ready.length) {
+      const d = new Decoder(vm, L, sp.ready.shift()!, 0);
       try {
         d.skipWs();
         d.value(0);
-        return null;
       } catch (e) {
-        if (e instanceof DecodeError) return e.message;
+        if (e instanceof DecodeError) return fail('parse');
         throw e;
       }
-    };
-    if (err === null && all && sp.ready.length) {
-      vm.pushBoolean(L, true);
-      vm.newTable(L);
-      let k = 0;
-      while (sp.ready.length) {
-        err = decodeOne(sp.ready.shift()!);
-        if (err !== null) break;
-        vm.rawSetI(L, -2, ++k);
-      }
-      if (err === null) return 2;
-    } else if (err === null && sp.ready.length) {
-      err = decodeOne(sp.ready.shift()!);
-      if (err === null) return 1;
-    } else if (err === null) {
-      vm.pushBoolean(L, true);
-      return 1;
+      if (all) vm.rawSetI(L, -2, ++k);
+      else k++;
     }
-    sp.reset();
-    vm.settop(L, base);
-    vm.pushNil(L);
-    vm.pushString(L, err ?? 'parse error');
-    return 2;
+    return all ? (k ? 2 : 1) : 1 + k;
   }
 }
 
@@ -332,6 +325,8 @@ export class StreamSplitter {
   private escape = false;
   private start = -1;
   readonly ready: Buffer[] = [];
+  /** Set once the stream had bad input: every later parse fails the same way (as in BAS). */
+  failed: string | null = null;
 
   reset(): void {
     this.buf = Buffer.alloc(0);
