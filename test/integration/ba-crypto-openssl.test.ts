@@ -181,3 +181,33 @@ print(t.subject.commonname, t.issuer.commonname, t.san and table.concat(t.san, "
     rmSync(d, { recursive: true, force: true });
   }
 });
+
+test('a WebAuthn-style check: a signature by node:crypto (P-256, SHA-256) verifies with {x, y}', async () => {
+  const { generateKeyPairSync, sign, createHash } = await import('node:crypto');
+  const d = mkdtempSync(join(tmpdir(), 'remora-crypto-'));
+  try {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const jwk = publicKey.export({ format: 'jwk' });
+    const authData = Buffer.from('authenticator data');
+    const clientData = Buffer.from('{"type":"webauthn.get"}');
+    const signed = Buffer.concat([authData, createHash('sha256').update(clientData).digest()]);
+    writeFileSync(join(d, 'sig.bin'), sign('sha256', signed, privateKey));
+    writeFileSync(join(d, 'x.bin'), Buffer.from(jwk.x!, 'base64url'));
+    writeFileSync(join(d, 'y.bin'), Buffer.from(jwk.y!, 'base64url'));
+    writeFileSync(join(d, 'auth.bin'), authData);
+    writeFileSync(join(d, 'client.bin'), clientData);
+    const out = remora(
+      d,
+      `
+local hash = ba.crypto.hash("sha256")(R("auth.bin"))(ba.crypto.hash("sha256")(R("client.bin"))(true, "binary"))(true, "binary")
+print(ba.crypto.verify(R("sig.bin"), hash, {x = R("x.bin"), y = R("y.bin")}))
+print(ba.crypto.verify(R("sig.bin"), ba.crypto.hash("sha256")("other")(true), {x = R("x.bin"), y = R("y.bin")}))
+local r, s = ba.crypto.sigparams(R("sig.bin"))
+print(#r, #s, ba.crypto.sigparams(r, s) == R("sig.bin"))
+`,
+    );
+    assert.deepEqual(out.trim().split('\n'), ['true', 'false', '32\t32\ttrue']);
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
+});
