@@ -223,6 +223,7 @@ end
 local AN = {}
 
 local function respond(a, req, ai)
+  if a.response == false then return end
   if a.response then
     xpcall(a.response, onerr, cmdenv(req), ai)
   else
@@ -308,6 +309,7 @@ local function form(a, req)
   local ai = { type = "form", loginattempts = 0, denied = false }
   ai.seed, ai.seedkey = P.seed()
   local name, upwd, seed, seedkey = P.formcreds(req)
+  if name then fill(ai, name, "", nil) end
   if (a.secure and not req:issecure() and not seed) or not tracked(a, req, ai) then
     respond(a, req, ai)
     return nil
@@ -338,7 +340,21 @@ local function form(a, req)
   return P.user(req)
 end
 
-local FLOW = { basic = basic, digest = digest, form = form, sform = form }
+-- WebDAV clients: Basic or Digest as the client sends it; otherwise a 401 error page with both
+-- challenges and no login response (BAS's DAV authenticator has none).
+local function dav(a, req)
+  if P.hasauth(req) then
+    local saved = a.response
+    a.response = false
+    local r1, r2, r3 = (P.choose(req, "", "dav") == "basic" and basic or digest)(a, req)
+    a.response = saved
+    if r1 then return r1, r2, r3 end
+  end
+  P.daverror(req, a.realm)
+  return nil
+end
+
+local FLOW = { basic = basic, digest = digest, form = form, sform = form, dav = dav }
 
 local function authenticate(a, req, relpath)
   local name, pwd, utype = P.user(req)
@@ -347,7 +363,7 @@ local function authenticate(a, req, relpath)
     if utype == "form" then P.formfirst(req) end
     if kind ~= "digest" or not a.strict then return name, pwd, utype end
   end
-  if kind == "auth" or kind == "dav" then kind = P.choose(req, relpath or "", kind) end
+  if kind == "auth" then kind = P.choose(req, relpath or "", kind) end
   return FLOW[kind](a, req)
 end
 

@@ -268,6 +268,16 @@ export class AuthLib {
         res.setStatus(401);
         return 0;
       },
+      daverror: (L) => {
+        const r = this.req(L, 1);
+        const realm = this.str(L, 2);
+        r.exchange.response.sendError(401, undefined, [
+          ['WWW-Authenticate', challenge('basic', realm, '')],
+          ['WWW-Authenticate', challenge('digest', realm, this.nonces.make())],
+        ]);
+        return 0;
+      },
+      hasauth: (L) => bool(L, this.req(L, 1).exchange.head.headers.get('authorization') !== undefined),
       setstatus: (L) => {
         this.req(L, 1).exchange.response.setStatus(vm.toInteger(L, 2) ?? 500);
         return 0;
