@@ -102,6 +102,16 @@ export class LRequest {
   /** Forwards that led to this page (request:isforward), include nesting (isinclude). */
   forwards = 0;
   includes = 0;
+  /**
+   * Ends the page where it is without touching the response (the page runner sets it; an
+   * upload that took the request calls it, as BAS stops the page at the uploader's call).
+   */
+  onStop: (() => void) | null = null;
+  /**
+   * Set when something outlives the page and owns the response (an upload, a deferred
+   * response): the runner answers the HTTP connection only once it resolves.
+   */
+  hold: Promise<void> | null = null;
 
   constructor(
     readonly id: number,

@@ -28,6 +28,8 @@ import { authStage, type AuthConfig, UserDb } from './auth.js';
 import { staticStage } from './static-stage.js';
 import { dirAuthCheck } from './dir-auth.js';
 import { accessLog, compose, startupGate, type Stage } from './stages.js';
+import { UploadLib } from '../ba/upload.js';
+import { AsyncResponseLib } from '../ba/async-response.js';
 
 export const HTTP_FALLBACK_PORTS: readonly [number, number] = [9357, 9370];
 export const HTTPS_FALLBACK_PORTS: readonly [number, number] = [9443, 9460];
@@ -192,6 +194,7 @@ export class HttpServer {
         if (!('status' in e)) rt.log.write(`remora: HTTP: ${e.message}\n`);
       },
     };
+    new UploadLib(rt.ctx, this.requests, rt.io, new AsyncResponseLib(rt.ctx)).install(rt.vm.L);
     installReq2Sock(rt.ctx, rt.sockets, this.requests, {
       giveBack: (socket, pushback) => this.adopt(socket, pushback),
     });

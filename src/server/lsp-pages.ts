@@ -306,7 +306,9 @@ export class LspPages {
           }
         }
       }
-      resolve();
+      // An upload or a deferred response owns the exchange: the connection waits for it.
+      if (req.hold) req.hold.then(resolve, resolve);
+      else resolve();
     };
     const task = sched.create('page', {
       onEnd: (t, nres) => {
@@ -330,6 +332,12 @@ export class LspPages {
       sched.post(() => {
         sched.discard(task);
         end(task, null, close ? 'close' : 'end');
+      });
+    };
+    req.onStop = () => {
+      sched.post(() => {
+        sched.discard(task);
+        end(task, null);
       });
     };
     pool.admit(task);

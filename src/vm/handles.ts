@@ -35,6 +35,9 @@ export const HandleTag = {
   authObject: 0x41_55_54_48, // "AUTH"
   symmetric: 0x53_59_4d_31, // "SYM1"
   ubjsonParser: 0x55_42_4a_50, // "UBJP"
+  asyncResponse: 0x41_52_53_50, // "ARSP"
+  upload: 0x55_50_4c_44, // "UPLD"
+  traceLogger: 0x54_52_4c_47, // "TRLG"
 } as const;
 
 /**
