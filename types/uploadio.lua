@@ -43,3 +43,61 @@ function BaAsyncResponse:send(data, size) end
 ---@return boolean|nil ok
 ---@return string|nil err
 function BaAsyncResponse:write(...) end
+
+---A new table of the named IOs: disk, home, net, vm.
+---@return table<string, BaIo>
+function ba.io() end
+
+---The Lua code of an LSP page (BAS's form); raw = true leaves out the `local _ENV,pathname,io,page,app=...` header.
+---@param source string
+---@param raw? boolean
+---@return string|nil code
+---@return string|nil err "start tag without end tag at line# N"
+function ba.parselsp(source, raw) end
+
+---Loads a Lua file from io (default: the vm IO).
+---@param name string
+---@return function|nil
+---@return string|nil err
+function ba.loadfile(name, ...) end
+
+---Installs the error handler fn(message, env), called before an error is traced; returns the previous one.
+---@param fn? fun(message: string, env: table?)
+---@return function|nil previous
+function ba.seterrh(fn) end
+
+ba.xmlrpc = {}
+---An XML-RPC base64 value: a function returning its XML and "XMLRPC".
+---@param s string
+---@return fun(): string, string
+function ba.xmlrpc.base64(s) end
+---An XML-RPC dateTime.iso8601 value (seconds, or a formatted string); iso8601(s, true) reads s into seconds.
+---@return (fun(): string, string)|integer|nil
+function ba.xmlrpc.iso8601(...) end
+
+---The TraceLogger service (one per server); served at /rtl/<name>/ (default "tracelogger.service").
+---@param name? string|nil
+---@return BaTraceLogger
+function ba.create.tracelogger(name) end
+
+---@class BaTraceLogger
+local BaTraceLogger = {}
+---The settings (request, requestheaders, responseheaders, http11state, responsebody, priority); applies t when given.
+---@param t? table
+---@return table
+function BaTraceLogger:configure(t) end
+---fn(conns) runs when a client connects (1) or leaves (0).
+---@param fn fun(conns: integer)
+---@return true
+function BaTraceLogger:onclient(fn) end
+function BaTraceLogger:close() end
+
+---Not supported by this runtime (raises).
+function ba.revcon(...) end
+---Not supported by this runtime (raises).
+function ba.create.dav(...) end
+ba.pipe = {}
+---Not supported by this runtime (raises).
+function ba.pipe.mkfifo(...) end
+---Not supported by this runtime (raises).
+function ba.pipe.open(...) end

@@ -12,6 +12,7 @@ import { BaContext, defaultConfig, type RuntimeConfig } from '../ba/context.js';
 import { installCore } from '../ba/core.js';
 import { installDateTime } from '../ba/datetime.js';
 import { installMisc } from '../ba/misc.js';
+import { installIoHelpers } from '../ba/io-helpers.js';
 import { SocketLib } from '../ba/socket.js';
 import { installBytearray } from '../ba/bytearray.js';
 import { installJson } from '../ba/json.js';
@@ -86,6 +87,7 @@ export class Runtime {
     installMisc(this.ctx);
     const ioLib = installIo(this.ctx);
     this.io = ioLib;
+    installIoHelpers(this.ctx);
     // Each app's environment gets an IO rooted at the app directory (as in Mako).
     this.appHooks.push((app, L) => {
       const io = new IoDef(app.path, 'disk', false, !this.ctx.config.ioSymlinks);

@@ -56,6 +56,13 @@ export async function startAppServer(
     ready,
     ...overrides,
   });
+  // Mako's tracelogger option: the service at /rtl/tracelogger.service/, the page at
+  // /rtl/tracelogger/ (a table also configures it; its `auth` is not supported here).
+  const tlc = config.raw.tracelogger;
+  if (tlc) {
+    http.traceLogger.enable(typeof tlc === 'object' ? (tlc as Record<string, unknown>) : null);
+    announce('Enabling unprotected tracelogger!\n');
+  }
   const mako = new MakoApps(rt, http.mounts);
   mako.install();
   mako.setPorts(http.port, http.sslport);

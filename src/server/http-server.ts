@@ -29,6 +29,7 @@ import { staticStage } from './static-stage.js';
 import { dirAuthCheck } from './dir-auth.js';
 import { accessLog, compose, startupGate, type Stage } from './stages.js';
 import { UploadLib } from '../ba/upload.js';
+import { TraceLoggerLib } from '../ba/tracelogger.js';
 import { AsyncResponseLib } from '../ba/async-response.js';
 
 export const HTTP_FALLBACK_PORTS: readonly [number, number] = [9357, 9370];
@@ -134,6 +135,7 @@ export class HttpServer {
   readonly pages: LspPages;
   readonly sessions: SessionStore;
   readonly handler: HttpHandler;
+  readonly traceLogger: TraceLoggerLib;
   port = 0;
   sslport: number | null = null;
   private readonly listeners: net.Server[] = [];
@@ -168,6 +170,11 @@ export class HttpServer {
     if (opts.ready) stages.push(startupGate(opts.ready));
     stages.push(authStage(opts.auth ?? { users: new UserDb(), rules: [] }, this.sessions));
     stages.push(...(opts.stages ?? []));
+    // The TraceLogger service (ba.create.tracelogger) answers under /rtl/ before routing.
+    this.traceLogger = new TraceLoggerLib(rt.ctx);
+    this.traceLogger.install(rt.vm.L);
+    const tl = this.traceLogger;
+    stages.push((rc, next) => (tl.handle(rc.exchange, rc.decodedPath) ? undefined : next()));
     const runFunc: DirFunctionRunner = (rc, d, rel) => this.pages.runDirFunction(rc, d.funcRef, rel);
     const authCheck = dirAuthCheck(rt);
     const serveFile = staticStage();
