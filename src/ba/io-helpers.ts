@@ -70,10 +70,10 @@ function ba.loadfile(...)
   io = io or ba.openio("vm")
   local f, code, msg = io:loadfile(name, env)
   if f then return f end
-  if msg == nil then return nil, code end
+  if msg ~= nil then code = fmt("cannot open %s: %s %s", name, code, msg) end
   -- BAS's built-in resources live in a zip file: its "not found" has no message.
-  if vm and code == "enoent" then code, msg = "notfound", "" end
-  return nil, fmt("cannot open %s: %s %s", name, code, msg)
+  if vm then code = code:gsub("^(cannot open .-): enoent .*$", "%1: notfound ") end
+  return nil, code
 end
 -- ba.xmlrpc: the two value makers of BAS's XML-RPC module. Each returns a function that gives
 -- the value's XML and the marker "XMLRPC".
