@@ -13,7 +13,8 @@ const CLI = 'dist/src/cli/main.js';
 function remora(dir: string, lua: string): string {
   const app = join(dir, 'app');
   mkdirSync(app, { recursive: true });
-  writeFileSync(join(dir, 'r.conf'), 'port = 0\nsslport = 0\n');
+  // RSA key generation runs inside one Lua slice: a loaded machine must not hit the CPU budget.
+  writeFileSync(join(dir, 'r.conf'), 'port = 0\nsslport = 0\ncpubudget = 60000\n');
   writeFileSync(
     join(app, '.preload'),
     `local D = ${JSON.stringify(dir)}
