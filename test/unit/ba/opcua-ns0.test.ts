@@ -118,6 +118,47 @@ test('opcua_ns0 generator: sample nodes as Mako has them', () => {
   ]);
 });
 
+test('opcua_ns0 generator agrees with node-opcua\'s own reading of the same nodeset', { timeout: 120_000 }, async () => {
+  // An independent reader: node-opcua's address space loaded from the same XML.
+  const { AddressSpace } = require('node-opcua-address-space');
+  const { generateAddressSpace } = require('node-opcua-address-space/nodeJS');
+  const { nodesets } = require('node-opcua-nodesets');
+  const as = AddressSpace.create();
+  try {
+    await generateAddressSpace(as, [nodesets.standard]);
+    const services = new Set<string>();
+    let compared = 0;
+    for (const [id, n] of ns0().nodes) {
+      const theirs = as.findNode(id);
+      if (!theirs) {
+        services.add(id); // a services type (or its encoding/EnumStrings) from the binary schema
+        continue;
+      }
+      compared++;
+      assert.equal(theirs.nodeClass, n.attrs.get(Attr.NodeClass), id);
+      // The stack's loader keeps the XML's BrowseName as written (one name there has a "0:" prefix).
+      assert.equal(theirs.browseName.name, String(n.attrs.get(Attr.BrowseName)).replace(/^0:/, ''), id);
+      const key = (type: string, target: string, fwd: boolean): string => `${type}|${target}|${fwd}`;
+      const ours = new Set(n.refs.map((r) => key(r.type, r.target, r.isForward)));
+      for (const r of theirs.allReferences()) {
+        const k = key(r.referenceType.toString().replace('ns=0;', ''), r.nodeId.toString().replace('ns=0;', ''), r.isForward);
+        assert.ok(ours.has(k), `${id}: node-opcua has ${k}`);
+        ours.delete(k);
+      }
+      // What only we have: the inverse HasTypeDefinition / HasModellingRule references the
+      // stack's loader adds to type nodes (Mako has them too), and subtypes from the services.
+      for (const k of ours) {
+        const [type, target, fwd] = k.split('|');
+        assert.ok(fwd === 'false' && (type === 'i=40' || type === 'i=37') || (type === 'i=45' && services.has(target!)) || !as.findNode(target!), `${id}: only we have ${k}`);
+      }
+    }
+    assert.equal(compared, as.getNamespace(0)._nodeid_index.size);
+    assert.ok(services.size > 500, `services nodes ${services.size}`);
+  } finally {
+    as.dispose();
+  }
+});
+
 test('the built module holds what the generator makes', () => {
   const built = JSON.parse(readFileSync(NS0_DATA_FILE, 'utf8'));
   assert.deepEqual(built, JSON.parse(JSON.stringify(encodeNs0(ns0()))));
