@@ -17,6 +17,7 @@ import { Runtime } from '../app/runtime.js';
 import { ConfigError, defaultServerConfig, loadConfig, type AppSpec, type ServerConfig } from '../app/config.js';
 import { AppError } from '../app/app-loader.js';
 import { startAppServer } from '../server/app-server.js';
+import { installCreateLoader } from '../server/mako-apps.js';
 import { AuthConfigError } from '../server/auth.js';
 import { HttpsConfigError } from '../server/https-listener.js';
 import { installMako } from '../app/mako.js';
@@ -136,6 +137,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', stop);
 
   if (script) {
+    installCreateLoader(rt);
     let err;
     try {
       err = await rt.runFile(script);

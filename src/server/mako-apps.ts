@@ -51,6 +51,23 @@ end
 return createloader, apploader
 `;
 
+/** `mako.createloader` alone, for a one-shot script: there is no app server (Mako's script mode has it too). */
+export function installCreateLoader(rt: Runtime): void {
+  const { vm } = rt;
+  const L = vm.L;
+  const err = vm.load(L, LOADER_LUA, '=mako.loader');
+  if (err) throw err;
+  const perr = vm.pcall(L, 0, 1);
+  if (perr) throw perr;
+  if (vm.getGlobal(L, 'mako') !== T_TABLE) {
+    vm.pop(L, 2);
+    return;
+  }
+  vm.rotate(L, -2, 1);
+  vm.setField(L, -2, 'createloader');
+  vm.pop(L, 1);
+}
+
 export class MakoApps {
   /** App specs by name, also of stopped apps (for startapp). */
   private readonly specs = new Map<string, AppSpec>();
