@@ -1,0 +1,138 @@
+// RealTimeLogic's Lua OPC UA stack, unmodified, on remora against node-opcua (both directions,
+// security policy None). The stack is not part of this repository: the test runs only when
+// REMORA_OPCUA_SRC names a BAS-Resources checkout's src folder (the one holding opcua/api.lua),
+// e.g. REMORA_OPCUA_SRC=/opt/BAS-Resources/src node scripts/run-tests.mjs opcua-interop
+// It needs ba.parsecert (the stack parses the certificate node-opcua's client sends).
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join, resolve } from 'node:path';
+import { freePort, startCliEnv } from '../harness/net-util.js';
+import { tempDir } from '../harness/temp-dir.js';
+
+const SRC = process.env.REMORA_OPCUA_SRC ?? '';
+const skip = SRC && existsSync(join(SRC, 'opcua', 'api.lua')) ? false : 'set REMORA_OPCUA_SRC to BAS-Resources/src to run';
+const require = createRequire(import.meta.url);
+const CLI = resolve('dist/src/cli/main.js');
+const env = { LUA_PATH: `${SRC}/?.lua;;` };
+
+function hasParsecert(): boolean {
+  const d = tempDir('remora-ua-');
+  writeFileSync(join(d, 'p.lua'), 'print(type(ba.parsecert))');
+  return spawnSync(process.execPath, [CLI, join(d, 'p.lua')], { encoding: 'utf8' }).stdout.trim() === 'function';
+}
+
+const SERVER = (port: number): string => `
+local ua = require("opcua.api")
+local server = ua.newServer{
+  applicationName = "remora test server", applicationUri = "urn:remora:test:server", productUri = "urn:remora:test:server",
+  endpoints = {{ endpointUrl = "opc.tcp://127.0.0.1:${port}" }},
+  securePolicies = {{ securityPolicyUri = ua.SecurityPolicy.None }},
+}
+server:initialize()
+server:addNodes{NodesToAdd = {
+  ua.newFolderParams("i=85", "Demo", "ns=1;i=1000"),
+  ua.newVariableParams("ns=1;i=1000", "Setpoint", {Type = ua.VariantType.Double, Value = 21.5}, "ns=1;i=1001"),
+  ua.newVariableParams("ns=1;i=1000", "Label", {Type = ua.VariantType.String, Value = "hello"}, "ns=1;i=1002"),
+}}
+server:run()
+print("UA SERVER READY")
+function onunload() server:shutdown() end
+`;
+
+test('node-opcua client against the stack\'s server on remora: session, browse, read, write', { skip, timeout: 120_000 }, async (t) => {
+  if (!hasParsecert()) return t.skip('ba.parsecert is not available');
+  const { OPCUAClient, AttributeIds, DataType } = require('node-opcua');
+  const d = tempDir('remora-ua-');
+  mkdirSync(join(d, 'app'));
+  const port = await freePort();
+  writeFileSync(join(d, 'app', '.preload'), SERVER(port));
+  writeFileSync(join(d, 'ua.conf'), 'port = 0\nsslport = 0\ncpubudget = 20000\n');
+  const srv = await startCliEnv(['-c', join(d, 'ua.conf'), '-l', `::${join(d, 'app')}`], env);
+  try {
+    for (let i = 0; i < 600 && !srv.out().includes('UA SERVER READY'); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.match(srv.out(), /UA SERVER READY/);
+    const client = OPCUAClient.create({ endpointMustExist: false, connectionStrategy: { maxRetry: 0 } });
+    await client.connect(`opc.tcp://127.0.0.1:${port}`);
+    try {
+      const session = await client.createSession();
+      const objects = await session.browse('ns=0;i=85');
+      assert.ok(objects.references.some((r: { browseName: { name: string } }) => r.browseName.name === 'Demo'));
+      const demo = await session.browse('ns=1;i=1000');
+      assert.deepEqual(demo.references.map((r: { browseName: { name: string } }) => r.browseName.name), ['Setpoint', 'Label']);
+      const [sp, label, ns] = await session.read([
+        { nodeId: 'ns=1;i=1001', attributeId: AttributeIds.Value },
+        { nodeId: 'ns=1;i=1002', attributeId: AttributeIds.Value },
+        { nodeId: 'ns=0;i=2255', attributeId: AttributeIds.Value },
+      ]);
+      assert.equal(sp.value.value, 21.5);
+      assert.equal(label.value.value, 'hello');
+      assert.deepEqual(ns.value.value, ['http://opcfoundation.org/UA/', 'urn:remora:test:server']);
+      const st = await session.write({ nodeId: 'ns=1;i=1001', attributeId: AttributeIds.Value, value: { value: { dataType: DataType.Double, value: 42.25 } } });
+      assert.equal(st.name, 'Good');
+      assert.equal((await session.read({ nodeId: 'ns=1;i=1001', attributeId: AttributeIds.Value })).value.value, 42.25);
+      await session.close();
+    } finally {
+      await client.disconnect();
+    }
+  } finally {
+    srv.child.kill('SIGTERM');
+    await srv.exited;
+  }
+});
+
+test('the stack\'s client on remora against a node-opcua server: session, browse, read, write', { skip, timeout: 120_000 }, async () => {
+  const { OPCUAServer, Variant, DataType, StatusCodes } = require('node-opcua');
+  const port = await freePort();
+  const server = new OPCUAServer({ port, hostname: '127.0.0.1', allowAnonymous: true });
+  await server.initialize();
+  const ns = server.engine.addressSpace.getOwnNamespace();
+  const plant = ns.addFolder(server.engine.addressSpace.rootFolder.objects, { browseName: 'Plant', nodeId: 's=Plant' });
+  let temp = 21.5;
+  ns.addVariable({
+    componentOf: plant, browseName: 'Temperature', nodeId: 's=Temperature', dataType: 'Double', minimumSamplingInterval: 100,
+    value: { get: () => new Variant({ dataType: DataType.Double, value: temp }), set: (v: { value: number }) => ((temp = v.value), StatusCodes.Good) },
+  });
+  await server.start();
+  try {
+    const d = tempDir('remora-ua-');
+    writeFileSync(join(d, 'ua.conf'), 'cpubudget = 20000\n');
+    writeFileSync(
+      join(d, 'client.lua'),
+      `
+local ua = require("opcua.api")
+local client = ua.newClient{ applicationName = "remora test client", applicationUri = "urn:remora:test:client",
+  productUri = "urn:remora:test:client", securePolicies = {{ securityPolicyUri = ua.SecurityPolicy.None }} }
+assert(client:connect("opc.tcp://127.0.0.1:${port}") == nil)
+assert(client:openSecureChannel(60000, ua.SecurityPolicy.None, ua.MessageSecurityMode.None))
+assert(client:createSession("remora-test", 600000))
+assert(client:activateSession())
+local resp = assert(client:browse("ns=1;s=Plant"))
+print("browse", resp.Results[1].References[1].BrowseName.Name)
+resp = assert(client:read{NodesToRead = {{NodeId = "ns=1;s=Temperature", AttributeId = ua.AttributeId.Value}}})
+print("read", resp.Results[1].Value)
+resp = assert(client:write{NodesToWrite = {{NodeId = "ns=1;s=Temperature", AttributeId = ua.AttributeId.Value,
+  Value = {Type = ua.VariantType.Double, Value = 30.25, StatusCode = 0}}}})
+print("write", resp.Results[1])
+client:closeSession()
+client:disconnect()
+`,
+    );
+    // Asynchronously: the node-opcua server runs in this process.
+    const child = spawn(process.execPath, [CLI, '-c', join(d, 'ua.conf'), join(d, 'client.lua')], { env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    const status = await new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    clearTimeout(timer);
+    assert.equal(stdout, 'browse\tTemperature\nread\t21.5\nwrite\t0\n', stderr);
+    assert.equal(status, 0, stderr);
+    assert.equal(temp, 30.25);
+  } finally {
+    await server.shutdown(0);
+  }
+});
