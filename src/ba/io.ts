@@ -26,6 +26,31 @@ import { IoError, fetchUrl, ioErrorOf, mkdir, readFile, readdir, rename, rmdir, 
 import { LFile, closeFile, flushWrites, openFile, openFlags, readAll, readBytes, seek, writeData } from '../fs/buffered-file.js';
 import { IoCore, seekFile, setFileMetamethods } from './file.js';
 import { installLuaIo } from './std-io.js';
+import { ZipArchive, ZipFormatError, type ZipEntry } from '../fs/zip-archive.js';
+
+// ---- zip file IOs: read-only trees inside a zip file (Mako's messages) ----------------------
+
+function zipEntry(io: IoDef, name: string): ZipEntry {
+  const e = io.archive!.get(io.resolve(name));
+  if (!e) throw new IoError('notfound', '');
+  return e;
+}
+
+/** io:open on a zip IO: the inflated entry, read from an unlinked temporary file. */
+function* openZipEntry(io: IoDef, name: string): FsOp<LFile> {
+  const e = zipEntry(io, name);
+  if (e.isdir) throw new IoError('notfound', '');
+  return yield* openBytes(io.archive!.read(e));
+}
+
+function zipStat(io: IoDef, name: string): Stats {
+  const path = io.resolve(name);
+  const e = path === '' ? null : io.archive!.get(path);
+  if (path !== '' && !e) throw new IoError('notfound', '');
+  const dir = !e || e.isdir;
+  return { size: e && !dir ? e.size : 0, mtimeMs: (e?.mtime ?? 0) * 1000, isDirectory: () => dir, isFile: () => !dir } as unknown as Stats;
+}
+
 
 /** f:read() without arguments returns blocks of this size (BAS). */
 const READ_BLOCK = 1024;
@@ -44,6 +69,8 @@ export class IoDef {
      * `iosymlinks = true` turns the check off.
      */
     readonly confined = false,
+    /** A zip file's IO (`ba.mkio(io, "x.zip")`): names are entries below `root` in it. */
+    readonly archive: ZipArchive | null = null,
   ) {}
 
   private realRoot: string | null = null;
@@ -90,6 +117,7 @@ export class IoDef {
         parts.pop();
       } else parts.push(seg);
     }
+    if (this.archive) return [this.root, ...parts].filter((s) => s !== '').join('/');
     const path = parts.length ? join(this.root, ...parts) : this.root;
     if (this.confined && parts.length) this.checkLinks(path);
     return path;
@@ -139,7 +167,11 @@ function* getUrl(url: string): FsOp<Buffer> {
 
 /** io:open on the net IO: the body of a GET, read from an unlinked temporary file. */
 function* openUrl(url: string): FsOp<LFile> {
-  const body = yield* getUrl(url);
+  return yield* openBytes(yield* getUrl(url));
+}
+
+/** A read-only file object over bytes (an unlinked temporary file). */
+function* openBytes(body: Buffer): FsOp<LFile> {
   const tmp = join(tmpdir(), `remora-net-${process.pid}-${++netFiles}`);
   const f = yield* openFile(tmp, 'w+', false);
   try {
@@ -260,7 +292,9 @@ export class IoLib {
     const { code, message } = ioErrorOf(e);
     vm.pushNil(L);
     vm.pushString(L, notDirIsExist && (e as NodeJS.ErrnoException)?.code === 'ENOTDIR' ? 'exist' : code);
-    vm.pushString(L, message);
+    // A zip IO's "notfound" has no message (nil), as Mako's.
+    if (message === '') vm.pushNil(L);
+    else vm.pushString(L, message);
     if (extra === undefined) return 3;
     vm.pushString(L, extra);
     return 4;
@@ -349,14 +383,27 @@ export class IoLib {
     return this.core.run(
       L,
       'mkio',
-      function* () {
+      function* (): FsOp<IoDef> {
         const path = io.resolve(name);
+        if (io.archive) {
+          // Mako makes no IO from a zip IO: "failed" for a folder that is there.
+          if (!io.archive.get(path)) throw new IoError('notfound', '');
+          throw new IoError('failed', '');
+        }
         const st = yield* stat(path);
-        if (!st.isDirectory()) throw new IoError('enoent', 'Not a directory');
-        return path;
+        if (st.isDirectory()) return new IoDef(path, io.kind, io.readOnly, io.confined);
+        // A file: a zip file's IO (read into memory once).
+        let zip: ZipArchive;
+        try {
+          zip = new ZipArchive(yield* readFile(path));
+        } catch (e) {
+          if (e instanceof ZipFormatError || e instanceof RangeError) throw new IoError('zipincompatible', 'Not a zip file');
+          throw e;
+        }
+        return new IoDef('', 'zip', true, false, zip);
       },
-      (L, path) => {
-        this.pushIo(L, new IoDef(path, io.kind, io.readOnly, io.confined));
+      (L, def) => {
+        this.pushIo(L, def);
         return 1;
       },
       // Mako: nil and the code only.
@@ -387,6 +434,10 @@ export class IoLib {
           'open',
           () =>
             (function* () {
+              if (io.archive) {
+                if (fl.write) throw new IoError('noaccess', 'Cannot write to ZIP file');
+                return yield* openZipEntry(io, name);
+              }
               if (fl.write) io.writable();
               if (io.kind === 'net') return yield* openUrl(io.resolve(name));
               return yield* openFile(io.resolve(name), fl.flags, fl.append);
@@ -406,7 +457,7 @@ export class IoLib {
         return this.core.run(
           L,
           'stat',
-          () => (io.kind === 'net' ? statUrl(io.resolve(name)) : stat(io.resolve(name))),
+          () => (io.archive ? (function* (): FsOp<Stats> { return zipStat(io, name); })() : io.kind === 'net' ? statUrl(io.resolve(name)) : stat(io.resolve(name))),
           (L, st) => {
             pushRecord(vm, L, {
               name: name.replace(/\/+$/, '') === '' ? '' : basename(name.replace(/\/+$/, '')),
@@ -470,6 +521,10 @@ export class IoLib {
       resourcetype: (L) => {
         const io = this.checkIo(L, 1, 'resourcetype');
         vm.pushString(L, io.kind);
+        if (io.archive) {
+          vm.pushString(L, 'zip'); // Mako's second value for a zip file's IO
+          return 2;
+        }
         if (io.kind !== 'disk') return 1;
         vm.pushString(L, process.platform === 'win32' ? 'windows' : 'POSIX');
         return 2;
@@ -487,7 +542,15 @@ export class IoLib {
     return this.core.run(
       L,
       'files',
-      () => listDir(io.resolve(name), attrs),
+      () =>
+        io.archive
+          ? (function* (): FsOp<DirEntry[]> {
+              const dir = io.resolve(name);
+              if (!io.archive!.isDir(dir)) throw new IoError('notfound', '');
+              // Mako lists a zip directory without "." and "..".
+              return io.archive!.list(dir).map((e) => ({ name: e.name.slice(e.name.lastIndexOf('/') + 1), isdir: e.isdir, mtime: e.mtime, size: e.size }));
+            })()
+          : listDir(io.resolve(name), attrs),
       (L, list) => {
         vm.newTable(L, list.length);
         list.forEach((e, k) => {
@@ -524,7 +587,12 @@ export class IoLib {
     return this.core.run(
       L,
       'loadfile',
-      () => (io.kind === 'net' ? getUrl(io.resolve(name)) : readFile(io.resolve(name))),
+      () =>
+        io.archive
+          ? (function* (): FsOp<Buffer> { return io.archive!.read(zipEntry(io, name)); })()
+          : io.kind === 'net'
+            ? getUrl(io.resolve(name))
+            : readFile(io.resolve(name)),
       (L, src) => {
         const err = vm.load(L, src, '@' + name);
         if (err) {
