@@ -44,9 +44,15 @@ local AUTHZ = { authorizer = true, jauthorizer = true }
 local function cmdenv(req)
   return setmetatable({ request = req, response = req, print = P.printfn(req) }, { __index = G })
 end
+-- (nil is how response:forward and a refused request:allow end the page: not traced, and
+-- passed on by rethrow.)
 local function onerr(e)
-  trace(traceback(tostring(e), 2))
+  if e ~= nil then trace(traceback(tostring(e), 2)) end
   return e
+end
+local function rethrow(ok, e)
+  if not ok and e == nil then error(nil, 0) end
+  return ok
 end
 
 ---------------------------------------------------------------- user databases
@@ -225,7 +231,7 @@ local AN = {}
 local function respond(a, req, ai)
   if a.response == false then return end
   if a.response then
-    xpcall(a.response, onerr, cmdenv(req), ai)
+    rethrow(xpcall(a.response, onerr, cmdenv(req), ai))
   else
     P.defaultpage(req)
   end
@@ -582,5 +588,13 @@ G.ba.tracker = {
   end,
 }
 
-return dircheck, ended
+-- A directory function for a protected directory: false (not handled: go on) when the request
+-- may enter, true when the authenticator (or the authorizer's 403) answered it.
+local function checker(authn, authz)
+  return function(env, rel)
+    return not dircheck(authn, env.request, rel, authz)
+  end
+end
+
+return dircheck, ended, checker
 `;

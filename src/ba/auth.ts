@@ -56,6 +56,7 @@ export class AuthLib {
   private readonly mtRefs = new Map<string, number>();
   private checkRef = 0;
   private endedRef = 0;
+  private checkerRef = 0;
 
   constructor(
     readonly ctx: BaContext,
@@ -70,6 +71,11 @@ export class AuthLib {
   /** Pushes check(authenticator, request, relpath [, authorizer]) -> boolean. */
   pushAuthCheck(L: LState): void {
     this.ctx.vm.pushRef(L, this.checkRef);
+  }
+
+  /** Pushes checker(authenticator, authorizer|nil) -> the directory function of a protected directory. */
+  pushCheckMaker(L: LState): void {
+    this.ctx.vm.pushRef(L, this.checkerRef);
   }
 
   /** The request's login state (made on first use when the pipeline gave it none). */
@@ -98,8 +104,9 @@ export class AuthLib {
       this.ctx.log.write(`${vm.toStr(L, 1) ?? ''}\n`);
       return 0;
     });
-    const perr = vm.pcall(L, 3, 2);
+    const perr = vm.pcall(L, 3, 3);
     if (perr) throw perr;
+    this.checkerRef = vm.ref(L);
     this.endedRef = vm.ref(L);
     this.checkRef = vm.ref(L);
     this.store.onTerminate = (s) => this.ended(s);

@@ -241,53 +241,47 @@ function sendLogin(rc: RequestContext, action: string, rule: AuthRule, failed: b
   response.end(loginForm(action, rule.realm, failed));
 }
 
+/** What runs a directory function for a request (the page runner's runDirFunction). */
+export type DirFunctionRun = (rc: RequestContext, funcRef: number, rel: string) => boolean | Promise<boolean>;
+
 /**
  * Runs an authenticator (and optional authorizer), given as registry refs, for a request that
- * has no page running (a protected directory): the Lua check of src/ba/auth.ts in a task of its
- * own, with a request object made for it. Resolves true when the request may go on; otherwise
- * the authenticator (its login response, challenge or redirect) or a 403 has answered, and the
- * response is complete.
+ * enters a protected directory: the Lua check of src/ba/auth.ts runs as a directory function
+ * (a page task with the request objects, so the login response's response:forward walks the
+ * directory tree as in a page). Resolves true when the request may go on; otherwise the
+ * authenticator (its login response, challenge or redirect) or a 403 has answered.
  */
-export function runAuthCheck(rt: Runtime, rc: RequestContext, authRef: number, authorizerRef: number, relpath: string): Promise<boolean> {
+export function runAuthCheck(rt: Runtime, run: DirFunctionRun, rc: RequestContext, authRef: number, authorizerRef: number, relpath: string): boolean | Promise<boolean> {
   const lib = authLibOf(rt.ctx);
-  if (!lib || !authRef) return Promise.resolve(true);
-  const { vm, sched } = rt;
-  const { exchange } = rc;
-  if (!rc.auth) rc.auth = new RequestSession(exchange, lib.store);
-  return new Promise<boolean>((resolve) => {
-    const req = lib.requests.create(exchange, rc.auth);
-    let done = false;
-    const finish = (ok: boolean): void => {
-      if (done) return;
-      done = true;
-      lib.requests.release(req);
-      const res = exchange.response;
-      if (!ok && !req.taken && !res.finished) res.end();
-      resolve(ok);
-    };
-    const task = sched.create('page', {
-      onEnd: (t, nres) => finish(nres > 0 && vm.toBoolean(t.co, vm.top(t.co) - nres + 1)),
-      onError: (_t, err) => {
-        sched.traceError('page', err);
-        if (!exchange.response.headersSent) exchange.response.sendError(500);
-        finish(false);
+  if (!lib || !authRef) return true;
+  const { vm } = rt;
+  const L = vm.L;
+  if (!rc.auth) rc.auth = new RequestSession(rc.exchange, lib.store);
+  lib.pushCheckMaker(L);
+  vm.pushRef(L, authRef);
+  if (authorizerRef) vm.pushRef(L, authorizerRef);
+  else vm.pushNil(L);
+  const err = vm.pcall(L, 2, 1);
+  if (err) {
+    rt.log.write(`remora: auth check: ${err.message}\n`);
+    rc.exchange.response.sendError(500);
+    return false;
+  }
+  const fnRef = vm.ref(L);
+  // The directory function reports "handled" when the check answered the request.
+  const r = run(rc, fnRef, relpath);
+  if (r instanceof Promise) {
+    return r.then(
+      (handled) => {
+        vm.unref(fnRef);
+        return !handled;
       },
-    });
-    task.owner = req;
-    req.task = task;
-    req.onAbort = () => {
-      sched.post(() => {
-        sched.discard(task);
-        finish(false);
-      });
-    };
-    const co = task.co;
-    lib.pushAuthCheck(co);
-    vm.pushRef(co, authRef);
-    lib.requests.push(co, req);
-    vm.pushString(co, relpath);
-    if (authorizerRef) vm.pushRef(co, authorizerRef);
-    else vm.pushNil(co);
-    sched.resume(task, 4);
-  });
+      () => {
+        vm.unref(fnRef);
+        return false;
+      },
+    );
+  }
+  vm.unref(fnRef);
+  return !r;
 }

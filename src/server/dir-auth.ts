@@ -5,12 +5,19 @@
  */
 import type { Dir } from '../ba/dir.js';
 import type { Runtime } from '../app/runtime.js';
-import { runAuthCheck } from './auth.js';
+import { runAuthCheck, type DirFunctionRun } from './auth.js';
 import type { RequestContext } from './stages.js';
 
 export type DirAuthCheck = (rc: RequestContext, dir: Dir, relpath: string) => boolean | Promise<boolean>;
 
 /** The check of runtime `rt`: its ba.create.authenticator/authorizer objects run on the request. */
-export function dirAuthCheck(rt: Runtime): DirAuthCheck {
-  return (rc, dir, relpath) => (dir.authRef ? runAuthCheck(rt, rc, dir.authRef, dir.authorizerRef, relpath) : true);
+export function dirAuthCheck(rt: Runtime, run: DirFunctionRun): DirAuthCheck {
+  return (rc, dir, relpath) => {
+    // A forwarded request (response:forward, e.g. to the login page) is not checked again (BAS
+    // checks only the initial request).
+    if (!dir.authRef || (rc.forwards ?? 0) > 0) return true;
+    // A resource reader leaves "public/" open (the login page's styles and images), as BAS's does.
+    if (dir.kind === 'resrdr' && relpath.startsWith('public/')) return true;
+    return runAuthCheck(rt, run, rc, dir.authRef, dir.authorizerRef, relpath);
+  };
 }

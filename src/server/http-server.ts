@@ -176,7 +176,7 @@ export class HttpServer {
     const tl = this.traceLogger;
     stages.push((rc, next) => (tl.handle(rc.exchange, rc.decodedPath) ? undefined : next()));
     const runFunc: DirFunctionRunner = (rc, d, rel) => this.pages.runDirFunction(rc, d.funcRef, rel);
-    const authCheck = dirAuthCheck(rt);
+    const authCheck = dirAuthCheck(rt, (rc, ref, rel) => this.pages.runDirFunction(rc, ref, rel));
     const serveFile = staticStage();
     const runPage = this.pages.stage();
     stages.push(routeStage(this.mounts, runFunc, authCheck), serveFile, runPage);
@@ -184,6 +184,13 @@ export class HttpServer {
     this.pages.forwarder = (rc, path) =>
       dispatch(this.mounts, rc, () => serveFile(rc, () => runPage(rc, () => void rc.exchange.response.sendError(404))), path, runFunc, authCheck, this.mounts.lookups, true);
     installRequestExtras(this.requests, rt.vm.L);
+    // include/forward outside a page file resolve against the root application.
+    this.pages.include.fallback = () => {
+      const d = this.mounts.root.siblings.find((c) => c.root !== null);
+      if (!d || d.root === null) return null;
+      const owner = d.owner as { envRef?: number } | null;
+      return { root: d.root, dir: d.root, envRef: owner?.envRef ?? d.lspEnvRef };
+    };
     this.handler = compose(stages);
     this.connOpts = {
       idleTimeout: this.limits.idleTimeout,

@@ -44,7 +44,7 @@ export class LspPages {
   private readonly pageTables = new Map<string, number>();
   /** Metatable of page environments: unknown globals come from _G, not the app. */
   private readonly envMtRef: number;
-  private readonly include: PageInclude;
+  readonly include: PageInclude;
 
   constructor(
     private readonly rt: Runtime,

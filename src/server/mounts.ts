@@ -115,8 +115,10 @@ class Walk {
 
   service(d: Dir, from: number): Result {
     let r: Result = false;
-    // Prolog directories run before the authenticator (insertprolog).
-    for (const pro of d.prologs) r = orElse(r, () => this.service(pro, from));
+    // Prolog directories run before the authenticator (insertprolog). A named one is entered,
+    // as a child is, only for its own name (BAS keeps prologs in a directory of their own): its
+    // authenticator protects that branch, not the whole parent.
+    for (const pro of d.prologs) r = orElse(r, () => (pro.name ? this.prologNamed(pro, from) : this.service(pro, from)));
     r = orElse(r, () => this.guarded(d, from));
     for (const s of d.siblings) r = orElse(r, () => this.service(s, from));
     return r;
@@ -135,6 +137,12 @@ class Walk {
     if (d.funcRef) return this.runFunc(this.rc, d, this.rel(from));
     if (d.kind !== 'dir') return orElse(this.file(d, from), () => this.named(d, from));
     return this.named(d, from);
+  }
+
+  private prologNamed(pro: Dir, from: number): Result {
+    const { dec, slash } = this.p;
+    if (from >= dec.length || dec[from] !== pro.name || (from === dec.length - 1 && !slash)) return false;
+    return this.service(pro, from + 1);
   }
 
   /** The children named as the next segment, when a "/" follows it. */

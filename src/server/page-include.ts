@@ -56,6 +56,11 @@ end
 export class PageInclude {
   /** The place of the running page of each request object. */
   readonly places = new WeakMap<LRequest, PagePlace>();
+  /**
+   * Where a request without a page file (a directory function, a protected directory's login
+   * response) resolves paths: the root application's directory (set by the server).
+   */
+  fallback: (() => PagePlace | null) | null = null;
 
   constructor(
     private readonly rt: Runtime,
@@ -101,7 +106,7 @@ export class PageInclude {
     const { vm, sched } = this.rt;
     const r = this.requests.checkRequest(L, 1, 'include');
     const path = this.rt.ctx.args.checkString(L, 2, 'include');
-    const place = this.places.get(r);
+    const place = this.places.get(r) ?? this.fallback?.() ?? undefined;
     if (!place) throw new LuaRaise(`Error pagenotfound: ${path}`);
     const base = path.startsWith('/') ? place.root : place.dir;
     const file = resolve(join(base, path.split('?')[0]!));

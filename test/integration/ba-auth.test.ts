@@ -154,3 +154,34 @@ test('request:login/logout, the user limit, and a JSON user database with its au
     assert.equal((await request(s.port, '/page.lsp?a=json', { headers: { Authorization: b64('json', 'nope') } })).status, 401);
   });
 });
+
+test('dir:setauth: form login through a forwarded hidden page, public/ open, a prolog directory with Basic and an authorizer', async () => {
+  const s = await startTestServer([{ name: '', prio: 0, path: 'test/fixtures/apps/ba-auth-dir' }]);
+  try {
+    assert.equal((await request(s.port, '/public/style.css')).status, 200);
+    const page = await request(s.port, '/');
+    assert.equal(page.status, 200);
+    assert.equal(page.body, 'login form\t/\n');
+    const post = (body: string): ReturnType<typeof request> =>
+      request(s.port, '/', { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body });
+    assert.equal((await post('ba_username=admin&ba_password=nope')).body, 'login failed\n');
+    const ok = await post('ba_username=admin&ba_password=admin');
+    assert.equal(ok.status, 302);
+    const cookie = cookieOf(ok.headers['set-cookie'])!;
+    assert.equal((await request(s.port, '/', { headers: { Cookie: cookie } })).body, 'index\tadmin\tform\n');
+    // The hidden login page is not served to clients directly.
+    assert.equal((await request(s.port, '/.login/form.lsp', { headers: { Cookie: cookie } })).status, 404);
+    // "sub": its own Basic authenticator (the failed page is included after the challenge).
+    const ch = await request(s.port, '/sub/');
+    assert.equal(ch.status, 401);
+    assert.equal(ch.headers['www-authenticate'], 'Basic realm="Sub"');
+    assert.equal(ch.body, 'login failed\n');
+    const sub = await request(s.port, '/sub/', { headers: { Authorization: b64('admin', 'admin') } });
+    assert.equal(sub.body, 'sub page\tadmin\tadmin\tbasic\n');
+    // The authorizer allows GET only.
+    assert.equal((await request(s.port, '/sub/', { method: 'POST', headers: { Authorization: b64('admin', 'admin') } })).status, 403);
+    assert.doesNotMatch(s.log.text(), /Lua error/);
+  } finally {
+    s.close();
+  }
+});
