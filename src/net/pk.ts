@@ -164,7 +164,11 @@ export type RsaPadding = 'pkcs1' | 'oaep' | 'none';
 export function rsaEncrypt(k: RsaKey, data: Uint8Array, padding: RsaPadding, oaepHash: string, label?: Uint8Array): Buffer | null {
   try {
     if (padding === 'oaep') return publicEncrypt({ key: k.pub, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash, oaepLabel: label }, data);
-    if (padding === 'none') return publicEncrypt({ key: k.pub, padding: constants.RSA_NO_PADDING }, data);
+    if (padding === 'none') {
+      // Raw RSA as SharkSSL does it: a value at or above the modulus is not refused (m^e mod n).
+      if (data.length !== k.n.length) return null;
+      return bigToBytes(modPow(bytesToBig(data), bytesToBig(k.e), bytesToBig(k.n)), k.n.length);
+    }
     return publicEncrypt({ key: k.pub, padding: constants.RSA_PKCS1_PADDING }, data);
   } catch {
     return null;
@@ -256,4 +260,15 @@ export function keyFromSpki(der: Uint8Array): PkKey | null {
   } catch {
     return null;
   }
+}
+
+function modPow(b: bigint, e: bigint, m: bigint): bigint {
+  let r = 1n;
+  b %= m;
+  while (e > 0n) {
+    if (e & 1n) r = (r * b) % m;
+    b = (b * b) % m;
+    e >>= 1n;
+  }
+  return r;
 }
