@@ -1,12 +1,12 @@
 // RealTimeLogic's Lua OPC UA stack, unmodified, on remora against node-opcua (both directions,
-// security policy None). The stack is not part of this repository: the test runs only when
-// REMORA_OPCUA_SRC names a BAS-Resources checkout's src folder (the one holding opcua/api.lua),
-// e.g. REMORA_OPCUA_SRC=/opt/BAS-Resources/src node scripts/run-tests.mjs opcua-interop
-// It needs ba.parsecert (the stack parses the certificate node-opcua's client sends).
+// security policies None and Basic256Sha256 SignAndEncrypt; certificates made with openssl).
+// The stack is not part of this repository: the tests run only when REMORA_OPCUA_SRC names a
+// BAS-Resources checkout's src folder (the one holding opcua/api.lua), e.g.
+//   REMORA_OPCUA_SRC=/opt/BAS-Resources/src node scripts/run-tests.mjs opcua-interop
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { freePort, startCliEnv } from '../harness/net-util.js';
@@ -18,6 +18,7 @@ const require = createRequire(import.meta.url);
 const CLI = resolve('dist/src/cli/main.js');
 const env = { LUA_PATH: `${SRC}/?.lua;;` };
 
+/** The stack parses the certificate node-opcua's client sends (ba.parsecert). */
 function hasParsecert(): boolean {
   const d = tempDir('remora-ua-');
   writeFileSync(join(d, 'p.lua'), 'print(type(ba.parsecert))');
@@ -132,6 +133,126 @@ client:disconnect()
     assert.equal(stdout, 'browse\tTemperature\nread\t21.5\nwrite\t0\n', stderr);
     assert.equal(status, 0, stderr);
     assert.equal(temp, 30.25);
+  } finally {
+    await server.shutdown(0);
+  }
+});
+
+/** The environment without OPENSSL_CONF (node-opcua's certificate code sets it in this process). */
+function opensslEnv(): NodeJS.ProcessEnv {
+  const e = { ...process.env };
+  delete e.OPENSSL_CONF;
+  return e;
+}
+
+/** A self-signed OPC UA application certificate (RSA 2048, SHA-256, the URI in subjectAltName). */
+function makeCert(dir: string, name: string, uri: string): { pem: string; key: string } {
+  const pem = join(dir, `${name}.pem`);
+  const key = join(dir, `${name}.key`);
+  const r = spawnSync('openssl', [
+    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', pem, '-days', '30', '-sha256',
+    '-subj', `/CN=${name}`, '-addext', `subjectAltName=URI:${uri},DNS:localhost,IP:127.0.0.1`,
+    '-addext', 'keyUsage=critical,digitalSignature,nonRepudiation,keyEncipherment,dataEncipherment',
+    '-addext', 'extendedKeyUsage=serverAuth,clientAuth', '-addext', 'basicConstraints=critical,CA:FALSE',
+  ], { encoding: 'utf8', env: opensslEnv() });
+  assert.equal(r.status, 0, r.stderr);
+  return { pem, key };
+}
+
+test('Basic256Sha256 SignAndEncrypt: node-opcua client against the stack\'s server on remora', { skip, timeout: 120_000 }, async () => {
+  const { OPCUAClient, AttributeIds, MessageSecurityMode, SecurityPolicy } = require('node-opcua');
+  const d = tempDir('remora-ua-');
+  mkdirSync(join(d, 'app'));
+  const cert = makeCert(d, 'server', 'urn:remora:test:server');
+  const port = await freePort();
+  writeFileSync(
+    join(d, 'app', '.preload'),
+    SERVER(port).replace(
+      'securePolicies = {{ securityPolicyUri = ua.SecurityPolicy.None }},',
+      `securePolicies = {{ securityPolicyUri = ua.SecurityPolicy.None },
+        { securityPolicyUri = ua.SecurityPolicy.Basic256Sha256, securityMode = { ua.MessageSecurityMode.SignAndEncrypt },
+          certificate = [[${readFileSync(cert.pem, 'utf8')}]], key = [[${readFileSync(cert.key, 'utf8')}]] }},`,
+    ),
+  );
+  writeFileSync(join(d, 'ua.conf'), 'port = 0\nsslport = 0\ncpubudget = 20000\n');
+  const srv = await startCliEnv(['-c', join(d, 'ua.conf'), '-l', `::${join(d, 'app')}`], env);
+  try {
+    for (let i = 0; i < 600 && !srv.out().includes('UA SERVER READY'); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.match(srv.out(), /UA SERVER READY/);
+    const client = OPCUAClient.create({
+      endpointMustExist: false, connectionStrategy: { maxRetry: 0 },
+      securityMode: MessageSecurityMode.SignAndEncrypt, securityPolicy: SecurityPolicy.Basic256Sha256,
+    });
+    await client.connect(`opc.tcp://127.0.0.1:${port}`);
+    try {
+      const session = await client.createSession();
+      const demo = await session.browse('ns=1;i=1000');
+      assert.deepEqual(demo.references.map((r: { browseName: { name: string } }) => r.browseName.name), ['Setpoint', 'Label']);
+      assert.equal((await session.read({ nodeId: 'ns=1;i=1002', attributeId: AttributeIds.Value })).value.value, 'hello');
+      await session.close();
+    } finally {
+      await client.disconnect();
+    }
+  } finally {
+    srv.child.kill('SIGTERM');
+    await srv.exited;
+  }
+});
+
+test('Basic256Sha256 SignAndEncrypt: the stack\'s client on remora against a node-opcua server', { skip, timeout: 120_000 }, async () => {
+  const { OPCUAServer, DataType, SecurityPolicy, MessageSecurityMode } = require('node-opcua');
+  const d = tempDir('remora-ua-');
+  const cert = makeCert(d, 'client', 'urn:remora:test:client');
+  const port = await freePort();
+  const server = new OPCUAServer({
+    port, hostname: '127.0.0.1', allowAnonymous: true,
+    securityPolicies: [SecurityPolicy.None, SecurityPolicy.Basic256Sha256],
+    securityModes: [MessageSecurityMode.None, MessageSecurityMode.SignAndEncrypt],
+  });
+  await server.initialize();
+  const ns = server.engine.addressSpace.getOwnNamespace();
+  ns.addVariable({ organizedBy: server.engine.addressSpace.rootFolder.objects, browseName: 'Name', nodeId: 's=Name', dataType: 'Double', value: { dataType: DataType.Double, value: 7.5 } });
+  await server.start();
+  try {
+    writeFileSync(join(d, 'ua.conf'), 'cpubudget = 20000\n');
+    writeFileSync(
+      join(d, 'client.lua'),
+      `
+local ua = require("opcua.api")
+local url = "opc.tcp://127.0.0.1:${port}"
+local client = ua.newClient{ applicationName = "remora test client", applicationUri = "urn:remora:test:client",
+  productUri = "urn:remora:test:client",
+  certificate = [[${readFileSync(cert.pem, 'utf8')}]], key = [[${readFileSync(cert.key, 'utf8')}]],
+  securePolicies = {{ securityPolicyUri = ua.SecurityPolicy.None },
+    { securityPolicyUri = ua.SecurityPolicy.Basic256Sha256, securityMode = ua.MessageSecurityMode.SignAndEncrypt }} }
+assert(client:connect(url) == nil)
+assert(client:openSecureChannel(60000, ua.SecurityPolicy.None, ua.MessageSecurityMode.None))
+local resp = assert(client:getEndpoints())
+client:closeSecureChannel()
+client:disconnect()            -- node-opcua closes the connection after CloseSecureChannel
+assert(client:connect(url) == nil)
+local ep
+for _, e in ipairs(resp.Endpoints) do
+  if e.SecurityPolicyUri == ua.SecurityPolicy.Basic256Sha256 and e.SecurityMode == ua.MessageSecurityMode.SignAndEncrypt then ep = e end
+end
+assert(client:openSecureChannel(60000, ua.SecurityPolicy.Basic256Sha256, ua.MessageSecurityMode.SignAndEncrypt, ep.ServerCertificate))
+assert(client:createSession("remora-test", 600000))
+assert(client:activateSession())
+resp = assert(client:read{NodesToRead = {{NodeId = "ns=1;s=Name", AttributeId = ua.AttributeId.Value}}})
+print("read", resp.Results[1].Value)
+client:closeSession()
+client:disconnect()
+`,
+    );
+    const child = spawn(process.execPath, [CLI, '-c', join(d, 'ua.conf'), join(d, 'client.lua')], { env: { ...process.env, ...env } });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    const status = await new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    clearTimeout(timer);
+    assert.equal(out, 'read\t7.5\n');
+    assert.equal(status, 0, out);
   } finally {
     await server.shutdown(0);
   }
