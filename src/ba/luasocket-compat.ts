@@ -219,58 +219,41 @@ function mime.unqp(c, d)
   return dec, rest
 end
 
--- wrp(left, C [, length]): breaks lines of text at length (default 76) characters; left is
--- the room left on the current line; returns the text and the room left.
-function mime.wrp(left, c, length)
-  left = checknum(left, 1, "wrp")
-  c = optstr(c, 2, "wrp")
-  length = length == nil and 76 or checknum(length, 3, "wrp")
-  if c == nil then
-    return (left < length) and CRLF or nil, length
-  end
-  local out = {}
-  for i = 1, #c do
-    local ch = sbyte(c, i)
-    if ch == 13 then
-    elseif ch == 10 then
-      out[#out + 1] = CRLF
-      left = length
-    else
-      if left <= 0 then left = length out[#out + 1] = CRLF end
-      out[#out + 1] = schar(ch)
-      left = left - 1
+-- A line wrapper (wrp, qpwrp): left is the room left on the current line, length the line
+-- length (default 76). Without C, the final break (eof) if the line is not empty. Otherwise
+-- CR is dropped, LF starts a new line, and every other byte goes through room(ch), the room
+-- a byte needs before a break (brk) is inserted. Returns the text and the room left.
+local function wrapper(name, eof, brk, room)
+  return function(left, c, length)
+    left = checknum(left, 1, name)
+    c = optstr(c, 2, name)
+    length = length == nil and 76 or checknum(length, 3, name)
+    if c == nil then
+      return (left < length) and eof or nil, length
     end
+    local out = {}
+    for i = 1, #c do
+      local ch = sbyte(c, i)
+      if ch == 13 then
+      elseif ch == 10 then
+        out[#out + 1] = CRLF
+        left = length
+      else
+        if left <= room(ch) then left = length out[#out + 1] = brk end
+        out[#out + 1] = schar(ch)
+        left = left - 1
+      end
+    end
+    return concat(out), left
   end
-  return concat(out), left
 end
 
--- qpwrp(left, C [, length]): breaks quoted-printable lines with soft line breaks.
-function mime.qpwrp(left, c, length)
-  left = checknum(left, 1, "qpwrp")
-  c = optstr(c, 2, "qpwrp")
-  length = length == nil and 76 or checknum(length, 3, "qpwrp")
-  if c == nil then
-    return (left < length) and EQCRLF or nil, length
-  end
-  local out = {}
-  for i = 1, #c do
-    local ch = sbyte(c, i)
-    if ch == 13 then
-    elseif ch == 10 then
-      left = length
-      out[#out + 1] = CRLF
-    elseif ch == 61 then
-      if left <= 3 then left = length out[#out + 1] = EQCRLF end
-      out[#out + 1] = "="
-      left = left - 1
-    else
-      if left <= 1 then left = length out[#out + 1] = EQCRLF end
-      out[#out + 1] = schar(ch)
-      left = left - 1
-    end
-  end
-  return concat(out), left
-end
+-- wrp(left, C [, length]): breaks lines of text at length characters.
+mime.wrp = wrapper("wrp", CRLF, CRLF, function() return 0 end)
+
+-- qpwrp(left, C [, length]): breaks quoted-printable lines with soft line breaks ("=" CRLF),
+-- never inside an "=XX" escape.
+mime.qpwrp = wrapper("qpwrp", EQCRLF, EQCRLF, function(ch) return ch == 61 and 3 or 1 end)
 
 -- eol(ctx, C [, marker]): every line break (CR, LF, CRLF or LFCR) becomes marker (default
 -- CRLF); ctx carries the last break character between chunks.

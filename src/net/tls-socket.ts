@@ -125,6 +125,22 @@ export function connectTls(plain: net.Socket, ctx: TlsContextDef, o: ClientOptio
   const info = newInfo(false, ctx, key);
   infos.set(s, info);
   s.on('session', (sess: Buffer) => ctx.saveSession(key, sess));
+  settleHandshake(s, plain, info, 'secureConnect', cb);
+  return s;
+}
+
+/**
+ * Calls `cb` once: with the TLS socket when `done` (its handshake event) fires, else with the
+ * error string when it fails or closes first (both sockets are then destroyed). The error
+ * listener stays attached: later errors also reach the socket's reader (TcpConn).
+ */
+function settleHandshake(
+  s: tls.TLSSocket,
+  plain: net.Socket,
+  info: TlsInfo,
+  done: 'secureConnect' | 'secure',
+  cb: (err: string | null, s?: tls.TLSSocket) => void,
+): void {
   let settled = false;
   const fail = (e: Error | null): void => {
     if (settled) return;
@@ -133,16 +149,14 @@ export function connectTls(plain: net.Socket, ctx: TlsContextDef, o: ClientOptio
     plain.destroy();
     cb(tlsErrorString(e, false));
   };
-  // Stays attached: later errors are also reported to the socket's reader (TcpConn).
   s.on('error', (e: Error) => fail(e));
   s.once('close', () => fail(null));
-  s.once('secureConnect', () => {
+  s.once(done, () => {
     if (settled) return;
     settled = true;
     capture(s, info);
     cb(null, s);
   });
-  return s;
 }
 
 /**
@@ -158,22 +172,7 @@ export function upgradeServerTls(plain: net.Socket, ctx: TlsContextDef, cb: (err
   });
   const info = newInfo(true, ctx, '');
   infos.set(s, info);
-  let settled = false;
-  const fail = (e: Error | null): void => {
-    if (settled) return;
-    settled = true;
-    s.destroy();
-    plain.destroy();
-    cb(tlsErrorString(e, false));
-  };
-  s.on('error', (e: Error) => fail(e));
-  s.once('close', () => fail(null));
-  s.once('secure', () => {
-    if (settled) return;
-    settled = true;
-    capture(s, info);
-    cb(null, s);
-  });
+  settleHandshake(s, plain, info, 'secure', cb);
   return s;
 }
 
