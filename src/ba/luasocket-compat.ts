@@ -110,18 +110,24 @@ local function b64decode(s)
   end
   return concat(out), schar(unpack(atom))
 end
+-- A decoding filter (unb64, unqp): decode(C..D) gives the decoded bytes and the undecoded
+-- rest; the rest is returned only when D is given, and nothing at all for an empty result
+-- without D.
+local function decoder(name, decode)
+  return function(c, d)
+    c, d = optstr(c, 1, name), optstr(d, 2, name)
+    if c == nil then return nil, nil end
+    local dec, rest = decode(c .. (d or ""))
+    if d == nil then
+      if dec == "" then return nil, nil end
+      return dec, nil
+    end
+    return dec, rest
+  end
+end
 -- unb64(C [, D]): decoded bytes of C..D (characters outside the alphabet ignored), and the
 -- undecoded rest (an incomplete group) when D is given.
-function mime.unb64(c, d)
-  c, d = optstr(c, 1, "unb64"), optstr(d, 2, "unb64")
-  if c == nil then return nil, nil end
-  local dec, rest = b64decode(c .. (d or ""))
-  if d == nil then
-    if dec == "" then return nil, nil end
-    return dec, nil
-  end
-  return dec, rest
-end
+mime.unb64 = decoder("unb64", b64decode)
 
 -- Quoted-printable: characters 33..60 and 62..126 stay, tab and space stay unless they end a
 -- line, CRLF becomes the marker, everything else is =XX.
@@ -208,16 +214,7 @@ local function qpdecode(s)
   return concat(out), ssub(s, i)
 end
 -- unqp(C [, D]): decodes quoted-printable; soft line breaks vanish.
-function mime.unqp(c, d)
-  c, d = optstr(c, 1, "unqp"), optstr(d, 2, "unqp")
-  if c == nil then return nil, nil end
-  local dec, rest = qpdecode(c .. (d or ""))
-  if d == nil then
-    if dec == "" then return nil, nil end
-    return dec, nil
-  end
-  return dec, rest
-end
+mime.unqp = decoder("unqp", qpdecode)
 
 -- A line wrapper (wrp, qpwrp): left is the room left on the current line, length the line
 -- length (default 76). Without C, the final break (eof) if the line is not empty. Otherwise

@@ -164,6 +164,13 @@ function settleHandshake(
  * an established plain connection; `cb(null, tlsSocket)` once it completed, else `cb(err)`.
  */
 export function upgradeServerTls(plain: net.Socket, ctx: TlsContextDef, cb: (err: string | null, s?: tls.TLSSocket) => void): tls.TLSSocket {
+  const [s, info] = serverSide(plain, ctx);
+  settleHandshake(s, plain, info, 'secure', cb);
+  return s;
+}
+
+/** The server end of a TLS connection over `plain`, with its info record. */
+function serverSide(plain: net.Socket, ctx: TlsContextDef): [tls.TLSSocket, TlsInfo] {
   const s = new tls.TLSSocket(plain, {
     isServer: true,
     secureContext: ctx.secureContext(),
@@ -172,8 +179,7 @@ export function upgradeServerTls(plain: net.Socket, ctx: TlsContextDef, cb: (err
   });
   const info = newInfo(true, ctx, '');
   infos.set(s, info);
-  settleHandshake(s, plain, info, 'secure', cb);
-  return s;
+  return [s, info];
 }
 
 /**
@@ -182,14 +188,7 @@ export function upgradeServerTls(plain: net.Socket, ctx: TlsContextDef, cb: (err
  * destroyed and the script's first read reports it.
  */
 export function acceptTls(plain: net.Socket, ctx: TlsContextDef, handshakeTimeoutMs?: number): tls.TLSSocket {
-  const s = new tls.TLSSocket(plain, {
-    isServer: true,
-    secureContext: ctx.secureContext(),
-    requestCert: ctx.requestClientCert,
-    rejectUnauthorized: false,
-  });
-  const info = newInfo(true, ctx, '');
-  infos.set(s, info);
+  const [s, info] = serverSide(plain, ctx);
   s.once('secure', () => capture(s, info));
   // Handshake errors reach the script through its first read (TcpConn keeps the error).
   s.on('error', () => {});
