@@ -113,7 +113,9 @@ export async function runProbe(dir: string, server: ServerCmd, timeoutMs = 20000
       env.COMPAT_PEER_PORT = String(peerPort);
     }
     const conf = join(work, 'probe.conf');
-    writeFileSync(conf, `port=${ports[0]}\nsslport=${ports[1]}\nhost="127.0.0.1"\nsslhost="127.0.0.1"\n`);
+    // A probe's own settings (probe.conf) follow the generated ones.
+    const extra = existsSync(join(appDir, 'probe.conf')) ? readFileSync(join(appDir, 'probe.conf'), 'utf8') : '';
+    writeFileSync(conf, `port=${ports[0]}\nsslport=${ports[1]}\nhost="127.0.0.1"\nsslhost="127.0.0.1"\n${extra}`);
     env.COMPAT_PORT = String(ports[0]);
     env.COMPAT_SSLPORT = String(ports[1]);
     // Spare ports for listeners that cannot use port 0 (BAS refuses it for TLS listeners).
