@@ -92,6 +92,18 @@ export function expectedFile(dir: string, kind: 'remora' | 'mako'): string {
  * runner send SIGTERM to the server.
  */
 export async function runProbe(dir: string, server: ServerCmd, timeoutMs = 20000): Promise<ProbeResult> {
+  // A port handed out by freePort can be taken by another process before the server binds it
+  // (remora then says so and uses a fallback port; Mako's banner names another port): run
+  // again with fresh ports.
+  for (let attempt = 1; ; attempt++) {
+    const r = await runProbeOnce(dir, server, timeoutMs);
+    if (attempt >= 3 || !r.portTaken) return { lines: r.lines, exitCode: r.exitCode, timedOut: r.timedOut };
+  }
+}
+
+const PORT_TAKEN = [/could not be opened \(in use\)/];
+
+async function runProbeOnce(dir: string, server: ServerCmd, timeoutMs: number): Promise<ProbeResult & { portTaken: boolean }> {
   const appDir = resolve(dir);
   const work = mkdtempSync(join(tmpdir(), 'remora-compat-'));
   const ports = [await freePort(), await freePort()];
@@ -146,13 +158,14 @@ export async function runProbe(dir: string, server: ServerCmd, timeoutMs = 20000
     }, timeoutMs);
     const exitCode = await new Promise<number | null>((res) => child.on('close', (code) => res(code)));
     clearTimeout(timer);
+    const portTaken = PORT_TAKEN.some((r) => r.test(text));
     const lines = text
       .split('\n')
       .map((l) => l.replace(/\r$/, ''))
       .filter((l) => l.trim() !== '' && l !== '@SIGTERM' && !NOISE.some((r) => r.test(l)))
       .map((l) => maskLine(l, appDir, ports));
     lines.push(timedOut ? '@TIMEOUT' : `@exit ${exitCode}`);
-    return { lines, exitCode, timedOut };
+    return { lines, exitCode, timedOut, portTaken };
   } finally {
     if (peer && peer.exitCode === null) peer.kill('SIGKILL');
     rmSync(work, { recursive: true, force: true });
