@@ -38,6 +38,10 @@ export class HeaderList implements Iterable<[string, string]> {
 
   /** Appends a field, keeping any earlier fields of the same name. */
   add(name: string, value: string): void {
+    this.append(name, value);
+  }
+
+  private append(name: string, value: string): void {
     this.names.push(name);
     this.keys.push(lowerName(name));
     this.values.push(value);
@@ -74,7 +78,7 @@ export class HeaderList implements Iterable<[string, string]> {
     const key = lowerName(name);
     const at = this.keys.indexOf(key);
     if (at < 0) {
-      this.add(name, value);
+      this.append(name, value);
       return;
     }
     this.names[at] = name;

@@ -53,29 +53,39 @@ export function responseHeadText(status: number, reason: string | undefined, hea
   if (!Number.isInteger(status) || status < 100 || status > 999) throw new RangeError(`invalid HTTP status ${status}`);
   const phrase = reason ?? statusText(status);
   if (BAD_VALUE.test(phrase)) throw new TypeError('invalid reason phrase');
-  // Joined once (a flat string) rather than built with += (a chain of cons strings).
-  const parts = headParts;
-  parts.length = 0;
-  parts.push('HTTP/1.1 ', String(status), ' ', phrase, '\r\n');
+  let text = `HTTP/1.1 ${status} ${phrase}\r\n`;
   if (headers instanceof HeaderList) {
-    // Indexed: no [name, value] array per field.
+    // Indexed: no [name, value] array per field. A ResponseHeaders list checked every field
+    // when it was set.
+    const checked = headers instanceof ResponseHeaders;
     for (let i = 0, n = headers.size; i < n; i++) {
       const name = headers.nameAt(i);
       const value = headers.valueAt(i);
-      checkHeader(name, value);
-      parts.push(name, ': ', value, '\r\n');
+      if (!checked) checkHeader(name, value);
+      text += name + ': ' + value + '\r\n';
     }
   } else {
     for (const [name, value] of headers) {
       checkHeader(name, value);
-      parts.push(name, ': ', value, '\r\n');
+      text += `${name}: ${value}\r\n`;
     }
   }
-  parts.push('\r\n');
-  const text = parts.join('');
-  parts.length = 0;
-  return text;
+  return text + '\r\n';
 }
 
-/** Scratch list of responseHeadText (synchronous, never re-entered). */
-const headParts: string[] = [];
+/**
+ * A response's header fields: every name and value is checked as it is set or added (a
+ * TypeError for CR/LF and other bytes that would split the response), so serializing them
+ * needs no second pass.
+ */
+export class ResponseHeaders extends HeaderList {
+  override add(name: string, value: string): void {
+    checkHeader(name, value);
+    super.add(name, value);
+  }
+
+  override set(name: string, value: string): void {
+    checkHeader(name, value);
+    super.set(name, value);
+  }
+}

@@ -11,9 +11,8 @@
  * the connection goes on to the next request.
  */
 import { errorPage, escapeHtml } from './error-page.js';
-import { HeaderList } from './header-list.js';
 import { httpDate } from './http-date.js';
-import { checkHeader, responseHeadText, serializeResponseHead } from './response-head.js';
+import { checkHeader, ResponseHeaders, responseHeadText, serializeResponseHead } from './response-head.js';
 
 /** Where the bytes go; normally the socket's write. */
 export type ResponseSink = (chunk: Buffer) => void;
@@ -46,7 +45,7 @@ export class ResponseWriter {
   /** Reason phrase; the registered one when undefined. */
   reason: string | undefined;
   /** Response header fields, in the order they will be sent. */
-  readonly headers = new HeaderList();
+  readonly headers = new ResponseHeaders();
   /** Body bytes handed to the sink (after framing decisions, before chunk framing). */
   bodyBytesSent = 0;
   /**
@@ -108,17 +107,21 @@ export class ResponseWriter {
 
   /** Replaces the field. Throws TypeError on CR/LF or other invalid input (a script bug). */
   setHeader(name: string, value: string): boolean {
-    checkHeader(name, value);
-    if (this.headersSent) return false;
-    this.headers.set(name, value);
+    if (this.headersSent) {
+      checkHeader(name, value);
+      return false;
+    }
+    this.headers.set(name, value); // checks (ResponseHeaders)
     return true;
   }
 
   /** Adds a field alongside any of the same name (Set-Cookie). */
   addHeader(name: string, value: string): boolean {
-    checkHeader(name, value);
-    if (this.headersSent) return false;
-    this.headers.add(name, value);
+    if (this.headersSent) {
+      checkHeader(name, value);
+      return false;
+    }
+    this.headers.add(name, value); // checks (ResponseHeaders)
     return true;
   }
 
