@@ -307,7 +307,8 @@ export class HttpcLib {
     const h = this.checkObj(L, 1, 'request');
     args.checkTable(L, 2, 'request');
     this.checkIdle(h, 'request');
-    if (h.closed) return this.sockets.nilErr(L, 'socketclosed');
+    // As in Mako, a closed object makes a new request (on a new connection).
+    if (h.closed) h.closed = false;
     const urlText = args.field(L, 2, 'url', (L) => (vm.type(L, -1) === T_STRING ? vm.toBytes(L, -1)!.toString('latin1') : null));
     if (urlText === null) this.ctx.args.argError(2, 'request', 'field url: string expected');
     const url = parseClientUrl(urlText);
@@ -643,8 +644,38 @@ function splitUserinfo(u: string): [string, string] {
 }
 
 /** Installs require"httpc" and require"http"; wires http2sock to these objects. */
+/**
+ * As in Mako, ba.socket.http2sock(h) right after h:request waits for the response head itself
+ * (LSP-Examples' TraceLogger client calls it without h:status()).
+ */
+const HTTP2SOCK_LUA = `local s = ...
+local orig, type, rawget, pcall, select, error = s.http2sock, type, rawget, pcall, select, error
+local function head(raw) return raw:status() end
+s.http2sock = function(...)
+  local h = ...
+  local t = type(h)
+  if t ~= "table" and t ~= "userdata" then
+    error(("bad argument #1 to '?' (HTTPCLIENT expected, got %s)"):format(select("#", ...) == 0 and "no value" or t), 0)
+  end
+  local raw = h
+  if t == "table" then raw = rawget(h, "raw") end
+  if type(raw) == "userdata" then pcall(head, raw) end
+  return orig(...)
+end`;
+
 export function installHttpc(ctx: BaContext, sockets: SocketLib, ws: WebSocketLib | null): HttpcLib {
   const lib = new HttpcLib(ctx, sockets);
   lib.install(ctx.vm.L, ws);
+  if (ws) {
+    const { vm } = ctx;
+    const L = vm.L;
+    const err = vm.load(L, HTTP2SOCK_LUA, '=http2sock');
+    if (err) throw err;
+    ctx.pushBa(L);
+    vm.getField(L, -1, 'socket');
+    vm.remove(L, -2);
+    const perr = vm.pcall(L, 1, 0);
+    if (perr) throw perr;
+  }
   return lib;
 }
