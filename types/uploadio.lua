@@ -92,6 +92,8 @@ function BaTraceLogger:configure(t) end
 function BaTraceLogger:onclient(fn) end
 function BaTraceLogger:close() end
 
+---Not supported by this runtime yet (raises).
+function ba.create.luaio(...) end
 ---Not supported by this runtime (raises).
 function ba.revcon(...) end
 ---Not supported by this runtime (raises).
