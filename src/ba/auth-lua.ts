@@ -425,12 +425,14 @@ end
 
 -- The check a protected directory runs: true when the request may go on; otherwise the
 -- authenticator (or a 403 for a refused authorization) has answered.
-local function dircheck(authn, req, relpath, authz)
+local function dircheck(authn, req, relpath, authz, p403)
   local a = D[authn]
   local name = authenticate(a, req, relpath)
   if not name then return false end
   if authz then
     if not AZ.authorize(authz, req, req:method(), relpath) then
+      -- dir:p403(url): the page for a refused authorization (forwarded), else a 403.
+      if p403 then req:forward(p403) end
       P.forbidden(req)
       return false
     end
@@ -590,9 +592,9 @@ G.ba.tracker = {
 
 -- A directory function for a protected directory: false (not handled: go on) when the request
 -- may enter, true when the authenticator (or the authorizer's 403) answered it.
-local function checker(authn, authz)
+local function checker(authn, authz, p403)
   return function(env, rel)
-    return not dircheck(authn, env.request, rel, authz)
+    return not dircheck(authn, env.request, rel, authz, p403)
   end
 end
 

@@ -251,7 +251,16 @@ export type DirFunctionRun = (rc: RequestContext, funcRef: number, rel: string) 
  * directory tree as in a page). Resolves true when the request may go on; otherwise the
  * authenticator (its login response, challenge or redirect) or a 403 has answered.
  */
-export function runAuthCheck(rt: Runtime, run: DirFunctionRun, rc: RequestContext, authRef: number, authorizerRef: number, relpath: string): boolean | Promise<boolean> {
+export function runAuthCheck(
+  rt: Runtime,
+  run: DirFunctionRun,
+  rc: RequestContext,
+  authRef: number,
+  authorizerRef: number,
+  relpath: string,
+  /** dir:p403's page, forwarded to when the authorizer refuses. */
+  p403: string | null = null,
+): boolean | Promise<boolean> {
   const lib = authLibOf(rt.ctx);
   if (!lib || !authRef) return true;
   const { vm } = rt;
@@ -261,7 +270,9 @@ export function runAuthCheck(rt: Runtime, run: DirFunctionRun, rc: RequestContex
   vm.pushRef(L, authRef);
   if (authorizerRef) vm.pushRef(L, authorizerRef);
   else vm.pushNil(L);
-  const err = vm.pcall(L, 2, 1);
+  if (p403 !== null) vm.pushString(L, p403);
+  else vm.pushNil(L);
+  const err = vm.pcall(L, 3, 1);
   if (err) {
     rt.log.write(`remora: auth check: ${err.message}\n`);
     rc.exchange.response.sendError(500);

@@ -18,6 +18,6 @@ export function dirAuthCheck(rt: Runtime, run: DirFunctionRun): DirAuthCheck {
     if (!dir.authRef || (rc.forwards ?? 0) > 0) return true;
     // A resource reader leaves "public/" open (the login page's styles and images), as BAS's does.
     if (dir.kind === 'resrdr' && relpath.startsWith('public/')) return true;
-    return runAuthCheck(rt, run, rc, dir.authRef, dir.authorizerRef, relpath);
+    return runAuthCheck(rt, run, rc, dir.authRef, dir.authorizerRef, relpath, dir.p403);
   };
 }

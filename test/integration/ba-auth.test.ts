@@ -178,8 +178,10 @@ test('dir:setauth: form login through a forwarded hidden page, public/ open, a p
     assert.equal(ch.body, 'login failed\n');
     const sub = await request(s.port, '/sub/', { headers: { Authorization: b64('admin', 'admin') } });
     assert.equal(sub.body, 'sub page\tadmin\tadmin\tbasic\n');
-    // The authorizer allows GET only.
-    assert.equal((await request(s.port, '/sub/', { method: 'POST', headers: { Authorization: b64('admin', 'admin') } })).status, 403);
+    // The authorizer allows GET only; a refusal forwards to dir:p403's page.
+    const denied = await request(s.port, '/sub/', { method: 'POST', headers: { Authorization: b64('admin', 'admin') } });
+    assert.equal(denied.status, 403);
+    assert.equal(denied.body, 'denied page\n');
     assert.doesNotMatch(s.log.text(), /Lua error/);
   } finally {
     s.close();
