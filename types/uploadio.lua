@@ -92,8 +92,34 @@ function BaTraceLogger:configure(t) end
 function BaTraceLogger:onclient(fn) end
 function BaTraceLogger:close() end
 
----Not supported by this runtime yet (raises).
-function ba.create.luaio(...) end
+---An IO whose operations are the Lua functions of t (open, stat, files, mkdir, rmdir, remove, rename).
+---@param t table
+---@return BaLuaIo
+function ba.create.luaio(t) end
+
+---An IO made by ba.create.luaio (the methods of an IO object).
+---@class BaLuaIo
+local BaLuaIo = {}
+function BaLuaIo:open(name, mode) end
+function BaLuaIo:stat(name) end
+function BaLuaIo:files(dir, attrs) end
+function BaLuaIo:mkdir(name) end
+function BaLuaIo:rmdir(name) end
+function BaLuaIo:remove(name) end
+function BaLuaIo:rename(from, to) end
+function BaLuaIo:resourcetype() end
+function BaLuaIo:realpath(name) end
+function BaLuaIo:loadfile(name, env) end
+function BaLuaIo:dofile(name, env) end
+
+---A file of a ba.create.luaio IO.
+---@class BaLuaIoFile
+local BaLuaIoFile = {}
+function BaLuaIoFile:read(n) end
+function BaLuaIoFile:write(...) end
+function BaLuaIoFile:seek(pos) end
+function BaLuaIoFile:flush() end
+function BaLuaIoFile:close() end
 ---Not supported by this runtime (raises).
 function ba.revcon(...) end
 ---Not supported by this runtime (raises).

@@ -13,6 +13,7 @@ import { installCore } from '../ba/core.js';
 import { installDateTime } from '../ba/datetime.js';
 import { installMisc } from '../ba/misc.js';
 import { installIoHelpers } from '../ba/io-helpers.js';
+import { installLuaIoObjects } from '../ba/luaio.js';
 import { SocketLib } from '../ba/socket.js';
 import { installBytearray } from '../ba/bytearray.js';
 import { installJson } from '../ba/json.js';
@@ -88,6 +89,7 @@ export class Runtime {
     const ioLib = installIo(this.ctx);
     this.io = ioLib;
     installIoHelpers(this.ctx);
+    installLuaIoObjects(this.ctx);
     // Each app's environment gets an IO rooted at the app directory (as in Mako).
     this.appHooks.push((app, L) => {
       const io = new IoDef(app.path, 'disk', false, !this.ctx.config.ioSymlinks);
