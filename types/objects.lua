@@ -400,6 +400,13 @@ function BaRequest:clearkeepalive() end
 function BaRequest:setnodelay(on) end
 ---Accepted; does nothing here.
 function BaRequest:downgrade() end
+---Answers `t` as JSON (application/json; earlier output and header fields go, the status and
+---cookies stay) and ends the page.
+---@param t table
+function BaRequest:json(t) end
+---The command environment: the _ENV the request's pages and callbacks share.
+---@return table
+function BaRequest:env() end
 
 -- ---------------------------------------------------------------------------- the app's directory (env.dir)
 

@@ -40,8 +40,10 @@ end
 local USERDB = { authuser = true, jsonuser = true }
 local AUTHZ = { authorizer = true, jauthorizer = true }
 
--- The command environment a callback gets: request/response and the globals.
+-- The command environment a callback gets: request/response and the globals; the request's
+-- own (request:env()), so a page it forwards to sees what the callback put there (as in Mako).
 local function cmdenv(req)
+  if req.env then return req:env() end
   return setmetatable({ request = req, response = req, print = P.printfn(req) }, { __index = G })
 end
 -- (nil is how response:forward and a refused request:allow end the page: not traced, and

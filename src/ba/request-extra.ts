@@ -3,10 +3,10 @@
  * directory function, `getstatus`, `containsheader`, `encodeurl`, `encoderedirecturl`, `domain`,
  * `initial`, `isforward`, `isinclude`, `valid`, `bytecount`, `writesize`, `checktime`,
  * `datapairs`, `setmaxage`, `setdateheader`, `setdefaultheaders`, `reset`, `clearkeepalive`,
- * `setnodelay`, `downgrade`. Results as the Mako Server gives them (compat probe
+ * `setnodelay`, `downgrade`, `json`, `env` (the command environment). Results as the Mako Server gives them (compat probe
  * request-extra).
  *
- * `forward` and a refused `allow` end the page as Mako does: they raise `nil`, which the page
+ * `forward`, `json` and a refused `allow` end the page as Mako does: they raise `nil`, which the page
  * runner takes as the page's end (a `pcall` around them sees `false, nil`).
  */
 import { LUA_REGISTRYINDEX, T_STRING, T_TABLE, type LState } from '../vm/lua-vm.js';
@@ -47,6 +47,19 @@ if pageinclude then
     if not ok then error(res, 0) end
     return res
   end
+end
+-- json(t): the page's answer is t as JSON (application/json); the page ends here.
+local encode = ba.json.encode
+function methods.json(r, t)
+  if type(t) ~= "table" then
+    error(("bad argument #2 to '?' (table expected, got %s)"):format(t == nil and "no value" or type(t)), 2)
+  end
+  local s = assert(encode(t))
+  -- As Mako: the body and the header fields set so far go (the status and cookies stay).
+  lib.jsonhead(r)
+  r:write(s)
+  lib.exit(r)
+  error(nil, 0)
 end
 function methods.datapairs(r)
   local t = r:data()
@@ -187,6 +200,30 @@ export function installRequestExtras(lib: RequestLib, L: LState): void {
       check(L, 'downgrade');
       return 0;
     },
+    // env(): the command environment, the _ENV every page and callback of this request shares
+    // (the first page's; made here with request, response, print, _emit when none exists yet).
+    env: (L) => {
+      const r = check(L, 'env');
+      if (!r.cmdEnvRef) {
+        vm.newTable(L);
+        const env = vm.top(L);
+        vm.pushValue(L, 1);
+        vm.setField(L, env, 'request');
+        vm.pushValue(L, 1);
+        vm.setField(L, env, 'response');
+        lib.pushPrint(L, 1);
+        vm.setField(L, env, 'print');
+        lib.pushEmit(L, 1);
+        vm.setField(L, env, '_emit');
+        vm.newTable(L);
+        vm.pushGlobals(L);
+        vm.setField(L, -2, '__index');
+        vm.setMetatable(L, env);
+        r.cmdEnvRef = vm.ref(L);
+      }
+      vm.pushRef(L, r.cmdEnvRef);
+      return 1;
+    },
   };
   for (const [name, fn] of Object.entries(m)) vm.setHost(L, methodsIdx, name, fn);
 
@@ -229,6 +266,20 @@ export function installRequestExtras(lib: RequestLib, L: LState): void {
     const by = vm.toInteger(L, 3) ?? 0;
     if (r && vm.toStr(L, 2) === 'includes') r.includes += by;
     else if (r) r.forwards += by;
+    return 0;
+  });
+  vm.setHost(L, -1, 'jsonhead', (L) => {
+    const res = check(L, 'json').exchange.response;
+    res.discard();
+    if (!res.headersSent) {
+      for (const name of [...res.headers].map(([k]) => k)) if (name.toLowerCase() !== 'set-cookie') res.headers.delete(name);
+      res.setHeader('Content-Type', 'application/json');
+      res.setHeader('Cache-Control', 'no-store, no-cache, must-revalidate, max-age=0');
+    }
+    return 0;
+  });
+  vm.setHost(L, -1, 'exit', (L) => {
+    check(L, 'json').exited = true;
     return 0;
   });
   vm.setHost(L, -1, 'indir', (L) => {

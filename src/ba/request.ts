@@ -93,6 +93,8 @@ export class LRequest {
    * page wrote, as Mako does; `close` drops the connection unanswered instead.
    */
   onAbort: ((close?: boolean) => void) | null = null;
+  /** Registry ref of the first page's _ENV (the command environment include and forward share). */
+  cmdEnvRef = 0;
   /** Runs a directory function (dir:setfunc), not a page. */
   inDirFunction = false;
   /** response:forward(path) in a directory function: where the request goes once it has ended. */
@@ -353,6 +355,10 @@ export class RequestLib {
   release(r: LRequest): void {
     r.live = false;
     this.live.release(r.id, r);
+    if (r.cmdEnvRef) {
+      this.ctx.vm.unref(r.cmdEnvRef);
+      r.cmdEnvRef = 0;
+    }
   }
 
   push(L: LState, r: LRequest): void {

@@ -7,8 +7,15 @@ import type { Dir } from '../ba/dir.js';
 import type { Runtime } from '../app/runtime.js';
 import { runAuthCheck, type DirFunctionRun } from './auth.js';
 import type { RequestContext } from './stages.js';
+import type { PagePlace } from './page-include.js';
 
 export type DirAuthCheck = (rc: RequestContext, dir: Dir, relpath: string) => boolean | Promise<boolean>;
+
+/**
+ * Where a request being authenticated for a directory resolves include/forward paths (an
+ * authenticator's login response forwards to "/.login-form.lsp" of the protected app).
+ */
+export const guardPlaces = new WeakMap<object, PagePlace>();
 
 /** The check of runtime `rt`: its ba.create.authenticator/authorizer objects run on the request. */
 export function dirAuthCheck(rt: Runtime, run: DirFunctionRun): DirAuthCheck {
@@ -18,6 +25,10 @@ export function dirAuthCheck(rt: Runtime, run: DirFunctionRun): DirAuthCheck {
     if (!dir.authRef || (rc.forwards ?? 0) > 0) return true;
     // A resource reader leaves "public/" open (the login page's styles and images), as BAS's does.
     if (dir.kind === 'resrdr' && relpath.startsWith('public/')) return true;
+    if (dir.root) {
+      const app = dir.owner as { envRef?: number } | null;
+      guardPlaces.set(rc.exchange, { root: dir.root, dir: dir.root, envRef: app?.envRef ?? dir.lspEnvRef });
+    }
     return runAuthCheck(rt, run, rc, dir.authRef, dir.authorizerRef, relpath, dir.p403);
   };
 }

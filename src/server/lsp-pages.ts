@@ -192,7 +192,7 @@ export class LspPages {
         pool,
         rc,
         done,
-        false,
+        false, // no page defaults (Mako: a directory function's response has only what it sets)
         (co, req) => {
           req.inDirFunction = true;
           vm.pushRef(co, funcRef); // 1: the function
@@ -413,6 +413,10 @@ export class LspPages {
     vm.setField(co, env, 'pathname');
     vm.pushRef(co, this.envMtRef);
     vm.setMetatable(co, env);
+    if (!req.cmdEnvRef) {
+      vm.pushValue(co, env);
+      req.cmdEnvRef = vm.ref(co);
+    }
   }
 
 }

@@ -176,7 +176,7 @@ class Walk {
     const { exchange } = this.rc;
     const { response } = exchange;
     if (r.kind === 'redirect') {
-      response.sendRedirect(originOf(exchange) + r.location, 302);
+      slashRedirect(exchange, originOf(exchange) + r.location);
       return true;
     }
     if (r.kind === 'error') {
@@ -246,8 +246,21 @@ function notFound(rc: RequestContext, p: SplitPath, path: string): void {
   if (response.headersSent || exchange.closed) return;
   const last = p.dec[p.dec.length - 1];
   if (!p.slash && last !== undefined && !last.includes('.')) {
-    response.sendRedirect(`${originOf(exchange)}${path}/${head.query != null ? `?${head.query}` : ''}`, 302);
+    slashRedirect(exchange, `${originOf(exchange)}${path}/${head.query != null ? `?${head.query}` : ''}`);
     return;
   }
   response.sendError(404);
+}
+
+/** Mako's directory-slash redirect: 302, absolute Location, empty body. */
+function slashRedirect(exchange: RequestContext['exchange'], location: string): void {
+  const res = exchange.response;
+  if (res.headersSent) return;
+  res.discard();
+  res.headers.clear();
+  res.streamOnEnd = false;
+  res.setStatus(302);
+  res.setHeader('Location', location);
+  res.setHeader('Content-Length', '0');
+  res.end();
 }

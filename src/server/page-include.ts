@@ -16,6 +16,7 @@ import type { LState } from '../vm/lua-vm.js';
 import { Wait } from '../sched/waiter.js';
 import type { Runtime } from '../app/runtime.js';
 import type { LRequest, RequestLib } from '../ba/request.js';
+import { guardPlaces } from './dir-auth.js';
 
 /** Where the running page of a request lives (set by the page runner). */
 export interface PagePlace {
@@ -31,15 +32,24 @@ export interface PagePlace {
 export type IncludeSource = { fnRef: number; pathname: string } | { bytes: Buffer } | null;
 
 const INCLUDE_LUA = `
-local methods, find, printfn, emitfn, appenv, forwarding = ...
-local setmetatable, type, G = setmetatable, type, _G
+local methods, find, printfn, emitfn, appenv, forwarding, cmdenv = ...
+local setmetatable, type, rawget, G = setmetatable, type, rawget, _G
 local function run(req, path)
   local fn, pathname = find(req, path)
   if fn == nil then error(pathname, 0) end
   if type(fn) == "function" then
-    local env = setmetatable({ request = req, response = req, print = printfn(req), _emit = emitfn(req),
-      app = appenv(req), page = {}, pathname = pathname }, { __index = G })
-    fn(env)
+    -- The command environment: the calling page's _ENV, shared by every page of the request
+    -- (globals one page sets are seen by the next); pathname and page are the included page's.
+    local env = cmdenv(req)
+    if env then
+      local oldpath, oldpage = rawget(env, "pathname"), rawget(env, "page")
+      env.pathname, env.page = pathname, {}
+      fn(env)
+      env.pathname, env.page = oldpath, oldpage
+    else
+      fn(setmetatable({ request = req, response = req, print = printfn(req), _emit = emitfn(req),
+        app = appenv(req), page = {}, pathname = pathname }, { __index = G }))
+    end
   elseif fn then
     req:write(fn)
   end
@@ -97,7 +107,13 @@ export class PageInclude {
       if (r.live && !r.taken) r.exchange.response.discard();
       return 0;
     });
-    const perr = vm.pcall(L, 6, 0);
+    vm.pushHost(L, 'include', (L) => {
+      const r = this.requests.checkRequest(L, 1, 'include');
+      if (!r.cmdEnvRef) return 0;
+      vm.pushRef(L, r.cmdEnvRef);
+      return 1;
+    });
+    const perr = vm.pcall(L, 7, 0);
     if (perr) throw perr;
   }
 
@@ -106,7 +122,7 @@ export class PageInclude {
     const { vm, sched } = this.rt;
     const r = this.requests.checkRequest(L, 1, 'include');
     const path = this.rt.ctx.args.checkString(L, 2, 'include');
-    const place = this.places.get(r) ?? this.fallback?.() ?? undefined;
+    const place = this.places.get(r) ?? guardPlaces.get(r.exchange) ?? this.fallback?.() ?? undefined;
     if (!place) throw new LuaRaise(`Error pagenotfound: ${path}`);
     const base = path.startsWith('/') ? place.root : place.dir;
     const file = resolve(join(base, path.split('?')[0]!));
