@@ -37,11 +37,27 @@ export class Decoder {
     return c >= 0x21 && c < 0x7f ? `'${String.fromCharCode(c)}'` : `byte 0x${c.toString(16).padStart(2, '0')}`;
   }
 
+  /** Skips white space and, as BAS's parser does, C and C++ comments (/* ... *\/, // to end of line). */
   skipWs(): void {
     const s = this.s;
     let p = this.pos;
     while (p < s.length) {
       const c = s[p]!;
+      if (c === 0x2f && s[p + 1] === 0x2f) {
+        p += 2;
+        while (p < s.length && s[p] !== 0x0a) p++;
+        continue;
+      }
+      if (c === 0x2f && s[p + 1] === 0x2a) {
+        let q = p + 2;
+        while (q + 1 < s.length && !(s[q] === 0x2a && s[q + 1] === 0x2f)) q++;
+        if (q + 1 >= s.length) {
+          this.pos = p;
+          this.fail('unterminated comment');
+        }
+        p = q + 2;
+        continue;
+      }
       if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
       p++;
     }

@@ -136,6 +136,19 @@ export class LRequest {
   }
 }
 
+/** Mako's sendredirect: 302, the Location, no body; the header fields set before stay. */
+function redirect(exchange: HttpExchange, location: string): boolean {
+  const res = exchange.response;
+  if (res.headersSent) return false;
+  res.discard();
+  res.streamOnEnd = false;
+  res.setStatus(302);
+  res.setHeader('Location', location);
+  res.setHeader('Content-Length', '0');
+  res.end();
+  return true;
+}
+
 /** `url` resolved against the request's URL (absolute URLs are kept as they are). */
 export function absoluteUrl(exchange: HttpExchange, url: string): string {
   if (/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(url)) return url;
@@ -619,7 +632,7 @@ export class RequestLib {
         let ok = false;
         try {
           // Mako sends an absolute Location: a relative one is resolved against the request's URL.
-          ok = r ? r.exchange.response.sendRedirect(absoluteUrl(r.exchange, url)) : false;
+          ok = r ? redirect(r.exchange, absoluteUrl(r.exchange, url)) : false;
         } catch (e) {
           throw new LuaRaise(`invalid redirect: ${(e as Error).message}`);
         }

@@ -61,7 +61,7 @@ export class LspPages {
     vm.pushGlobals(L); // LUA_RIDX_GLOBALS
     vm.setField(L, -2, '__index');
     this.envMtRef = vm.ref(L);
-    this.include = new PageInclude(rt, requests, (path) => this.compileFile(path));
+    this.include = new PageInclude(rt, requests, (path) => this.compileFile(path), (path) => this.pageTable(path));
     this.include.install(L);
   }
 
@@ -171,7 +171,7 @@ export class LspPages {
         done,
         true,
         (co, req) => {
-          this.pushPageEnv(co, req, file, compiled);
+          this.pushPageEnv(co, req, file, compiled, rc);
           return 1;
         },
         undefined,
@@ -286,6 +286,12 @@ export class LspPages {
       if (ended) return;
       ended = true;
       pool.finished(task);
+      // A forward takes the command environment along (request:env()).
+      if (req.forwardTo !== null && !err && !aborted && req.cmdEnvRef) {
+        if (rc.cmdEnvRef) this.rt.vm.unref(rc.cmdEnvRef);
+        rc.cmdEnvRef = req.cmdEnvRef;
+        req.cmdEnvRef = 0;
+      }
       this.requests.release(req);
       if (!req.taken) {
         if (aborted === 'end') {
@@ -370,15 +376,27 @@ export class LspPages {
     rc.forwards = n;
     rc.forwardPath = target;
     rc.file = null;
-    return this.forwarder(rc, target);
+    // The command environment goes back to the registry when no page took it.
+    const drop = (): void => {
+      if (rc.cmdEnvRef) this.rt.vm.unref(rc.cmdEnvRef);
+      rc.cmdEnvRef = 0;
+    };
+    const p = this.forwarder(rc, target);
+    if (p instanceof Promise) return p.finally(drop);
+    drop();
   }
 
   /** The page function and its fresh environment (request, response, page, app, io, ...). */
-  private pushPageEnv(co: number, req: LRequest, file: RoutedFile, compiled: CompiledPage): void {
+  private pushPageEnv(co: number, req: LRequest, file: RoutedFile, compiled: CompiledPage, rc?: RequestContext): void {
     const { vm } = this.rt;
     this.include.places.set(req, { root: file.app.path, dir: dirname(file.path), envRef: file.dir ? file.dir.lspEnvRef : file.app.envRef });
     vm.pushRef(co, compiled.fnRef); // the page function
-    vm.newTable(co, 0, 10); // its environment
+    if (rc?.cmdEnvRef) {
+      // A forwarded request: the page gets the command environment of the one that forwarded.
+      vm.pushRef(co, rc.cmdEnvRef);
+      req.cmdEnvRef = rc.cmdEnvRef;
+      rc.cmdEnvRef = 0;
+    } else vm.newTable(co, 0, 10); // its environment
     const env = vm.top(co);
     this.requests.push(co, req); // the request object
     const reqIdx = env + 1;

@@ -29,13 +29,13 @@ export interface PagePlace {
 }
 
 /** What a page file turns into for include: its compiled chunk (a registry ref) or its bytes. */
-export type IncludeSource = { fnRef: number; pathname: string } | { bytes: Buffer } | null;
+export type IncludeSource = { fnRef: number; pathname: string; file: string } | { bytes: Buffer } | null;
 
 const INCLUDE_LUA = `
 local methods, find, printfn, emitfn, appenv, forwarding, cmdenv = ...
 local setmetatable, type, rawget, G = setmetatable, type, rawget, _G
 local function run(req, path)
-  local fn, pathname = find(req, path)
+  local fn, pathname, pagetab = find(req, path)
   if fn == nil then error(pathname, 0) end
   if type(fn) == "function" then
     -- The command environment: the calling page's _ENV, shared by every page of the request
@@ -43,7 +43,7 @@ local function run(req, path)
     local env = cmdenv(req)
     if env then
       local oldpath, oldpage = rawget(env, "pathname"), rawget(env, "page")
-      env.pathname, env.page = pathname, {}
+      env.pathname, env.page = pathname, pagetab or {}
       fn(env)
       env.pathname, env.page = oldpath, oldpage
     else
@@ -77,6 +77,8 @@ export class PageInclude {
     private readonly requests: RequestLib,
     /** Compiles (or finds compiled) an LSP file: the chunk's registry ref, or null. */
     private readonly compile: (path: string) => Promise<number | null>,
+    /** Registry ref of a page file's persistent `page` table (the page runner's). */
+    private readonly pageTable?: (path: string) => number,
   ) {}
 
   install(L: LState): void {
@@ -145,7 +147,9 @@ export class PageInclude {
           }
           vm.pushRef(L, src.fnRef);
           vm.pushString(L, src.pathname);
-          return 2;
+          if (!this.pageTable) return 2;
+          vm.pushRef(L, this.pageTable(src.file));
+          return 3;
         }),
       () => w.complete((L) => (vm.pushNil(L), 1)),
     );
@@ -162,7 +166,7 @@ export class PageInclude {
     const pathname = file.slice(root.length + 1).split(sep).join('/');
     if (file.endsWith('.lsp')) {
       const ref = await this.compile(file);
-      return ref ? { fnRef: ref, pathname } : null;
+      return ref ? { fnRef: ref, pathname, file } : null;
     }
     return { bytes: await readFile(file) };
   }

@@ -47,6 +47,8 @@ export interface RequestContext {
   /** response:forward: how many times the request was forwarded, and the path it went on at. */
   forwards?: number;
   forwardPath?: string;
+  /** Registry ref of the command environment a forward carries to the next page (0/none). */
+  cmdEnvRef?: number;
 }
 
 /**
