@@ -34,6 +34,9 @@ export type IncludeSource = { fnRef: number; pathname: string; file: string } | 
 const INCLUDE_LUA = `
 local methods, find, printfn, emitfn, appenv, forwarding, cmdenv = ...
 local setmetatable, type, rawget, G = setmetatable, type, rawget, _G
+-- Pages are called through id(fn)(...): a call with no name, as Mako's (trace prints " 3: x",
+-- not "fn 3: x").
+local function id(f) return f end
 local function run(req, path)
   local fn, pathname, pagetab = find(req, path)
   if fn == nil then error(pathname, 0) end
@@ -44,10 +47,10 @@ local function run(req, path)
     if env then
       local oldpath, oldpage = rawget(env, "pathname"), rawget(env, "page")
       env.pathname, env.page = pathname, pagetab or {}
-      fn(env)
+      id(fn)(env)
       env.pathname, env.page = oldpath, oldpage
     else
-      fn(setmetatable({ request = req, response = req, print = printfn(req), _emit = emitfn(req),
+      id(fn)(setmetatable({ request = req, response = req, print = printfn(req), _emit = emitfn(req),
         app = appenv(req), page = {}, pathname = pathname }, { __index = G }))
     end
   elseif fn then
