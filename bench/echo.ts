@@ -5,9 +5,10 @@
 // thread-job writes, blocking sockets in thread jobs) with 16 connections, so users can see
 // which mode to pick; it has no target.
 import { runEchoComparison } from './echo-harness.js';
+import { REMORA_NODE_FLAGS } from '../src/cli/node-flags.js';
 
 const quick = process.argv.includes('--quick');
-const remora = (app: string) => [process.execPath, 'dist/src/cli/main.js', '-l', `::bench/apps/${app}`];
+const remora = (app: string) => [process.execPath, ...REMORA_NODE_FLAGS, 'dist/src/cli/main.js', '-l', `::bench/apps/${app}`];
 const timing = { warmMs: quick ? 500 : 1000, measureMs: quick ? 1500 : 4000, rounds: quick ? 1 : 2 };
 
 await runEchoComparison({

@@ -12,6 +12,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
+import { REMORA_NODE_FLAGS } from '../src/cli/node-flags.js';
 
 const conns = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 10000);
 
@@ -89,7 +90,7 @@ async function measure(name: string, cmd: string[]): Promise<ScaleResult> {
   }
 }
 
-const runs: Array<[string, string[]]> = [['remora cosocket', [process.execPath, 'dist/src/cli/main.js', '-p', '0', '-l', '::bench/apps/echo']]];
+const runs: Array<[string, string[]]> = [['remora cosocket', [process.execPath, ...REMORA_NODE_FLAGS, 'dist/src/cli/main.js', '-p', '0', '-l', '::bench/apps/echo']]];
 if (!process.argv.includes('--no-baseline')) runs.unshift(['node:net', [process.execPath, 'dist/bench/node-echo-server.js']]);
 console.log(`# connection scale: ${conns} idle connections to one server process (RSS from /proc/<pid>/status)`);
 for (const [name, cmd] of runs) {

@@ -4,13 +4,14 @@
 // Server and client run in separate processes. Prints messages/s, MB/s, server CPU per
 // message and the ratios.
 import { runEchoComparison } from './echo-harness.js';
+import { REMORA_NODE_FLAGS } from '../src/cli/node-flags.js';
 
 const quick = process.argv.includes('--quick');
 await runEchoComparison({
   title: 'TLS echo (100 connections)',
   servers: [
     { name: 'node:tls', cmd: [process.execPath, 'dist/bench/node-tls-echo-server.js'] },
-    { name: 'remora TLS cosocket', cmd: [process.execPath, 'dist/src/cli/main.js', '-l', '::bench/apps/tls-echo'] },
+    { name: 'remora TLS cosocket', cmd: [process.execPath, ...REMORA_NODE_FLAGS, 'dist/src/cli/main.js', '-l', '::bench/apps/tls-echo'] },
   ],
   cases: [
     { size: 64, depth: 1 },

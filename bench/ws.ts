@@ -9,6 +9,7 @@
 // client is the `ws` package with compression, sending JSON-like text
 // (bench/ws-deflate-load-client.ts).
 import { runEchoComparison } from './echo-harness.js';
+import { REMORA_NODE_FLAGS } from '../src/cli/node-flags.js';
 
 const quick = process.argv.includes('--quick');
 await runEchoComparison({
@@ -17,7 +18,7 @@ await runEchoComparison({
     { name: 'ws (node)', cmd: [process.execPath, 'dist/bench/ws-echo-server.js'], path: '/' },
     {
       name: 'remora cosocket',
-      cmd: (port) => [process.execPath, 'dist/src/cli/main.js', '-c', 'bench/apps/ws-echo.conf', '-p', String(port), '-l', '::bench/apps/ws-echo'],
+      cmd: (port) => [process.execPath, ...REMORA_NODE_FLAGS, 'dist/src/cli/main.js', '-c', 'bench/apps/ws-echo.conf', '-p', String(port), '-l', '::bench/apps/ws-echo'],
       path: '/index.lsp',
     },
   ],
@@ -40,7 +41,7 @@ await runEchoComparison({
     { name: 'ws (node) deflate', cmd: [process.execPath, 'dist/bench/ws-echo-server.js', 'deflate'], path: '/', client: 'dist/bench/ws-deflate-load-client.js' },
     {
       name: 'remora deflate',
-      cmd: (port) => [process.execPath, 'dist/src/cli/main.js', '-c', 'bench/apps/ws-echo.conf', '-p', String(port), '-l', '::bench/apps/ws-echo'],
+      cmd: (port) => [process.execPath, ...REMORA_NODE_FLAGS, 'dist/src/cli/main.js', '-c', 'bench/apps/ws-echo.conf', '-p', String(port), '-l', '::bench/apps/ws-echo'],
       path: '/index.lsp?deflate=1',
       client: 'dist/bench/ws-deflate-load-client.js',
     },

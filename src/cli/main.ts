@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=32
 /**
  * The `remora` command, Mako-compatible (Mako's -c and -l, a directory, or a script):
  *
