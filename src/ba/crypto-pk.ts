@@ -9,6 +9,7 @@ import { T_NUMBER, T_STRING, T_TABLE, type LState, type LuaVM } from '../vm/lua-
 import type { BaContext } from './context.js';
 import { CURVES, sign as ecSign, type Curve } from '../net/ecdsa.js';
 import { bigToBytes, bytesToBig, children, content, readNode, seq, uint } from '../net/der.js';
+import { pushSubTable } from '../vm/lua-values.js';
 import {
   ecPrivatePem,
   ecSigMax,
@@ -76,12 +77,7 @@ export class CryptoPk {
     };
     for (const [name, fn] of Object.entries(fns)) vm.setHost(L, -1, name, fn);
     vm.pop(L, 1);
-    if (vm.getField(L, -1, 'create') !== T_TABLE) {
-      vm.pop(L, 1);
-      vm.newTable(L);
-      vm.pushValue(L, -1);
-      vm.setField(L, -3, 'create');
-    }
+    pushSubTable(vm, L, 'create');
     vm.setHost(L, -1, 'key', (L) => this.createKey(L));
     vm.pop(L, 2);
   }

@@ -8,6 +8,7 @@ import type { BaContext } from './context.js';
 import { pem } from '../net/der.js';
 import { keyFromSpki, privateKey } from '../net/pk.js';
 import { KEY_USAGES, NS_CERT_TYPES, certSubject, createCertificate, createCsr, csrSignatureOk, parseCert, parseCertTime, parseCsr, sameKey, type Dn } from '../net/x509.js';
+import { pushSubTable } from '../vm/lua-values.js';
 
 const CSR_HASHES = ['sha256', 'sha384', 'sha512'];
 
@@ -27,12 +28,7 @@ export class CryptoX509 {
       vm.pushInteger(L, parseCertTime(t));
       return 1;
     });
-    if (vm.getField(L, -1, 'create') !== T_TABLE) {
-      vm.pop(L, 1);
-      vm.newTable(L);
-      vm.pushValue(L, -1);
-      vm.setField(L, -3, 'create');
-    }
+    pushSubTable(vm, L, 'create');
     vm.setHost(L, -1, 'csr', (L) => this.csr(L));
     vm.setHost(L, -1, 'certificate', (L) => this.certificate(L));
     vm.pop(L, 2);

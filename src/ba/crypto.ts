@@ -10,6 +10,7 @@ import { LUA_REGISTRYINDEX, T_USERDATA } from '../vm/lua-raw.js';
 import { hashByName } from './crypto-pk.js';
 import { HandleTable, HandleTag } from '../vm/handles.js';
 import type { BaContext } from './context.js';
+import { pushSubTable } from '../vm/lua-values.js';
 
 /** Largest ba.rndbs request (keeps a typo from allocating gigabytes). */
 const MAX_RNDBS = 64 * 1024 * 1024;
@@ -108,12 +109,7 @@ export class CryptoLib {
 
     this.ctx.pushBa(L);
     // ba.crypto may already hold functions added by another module (TLS): extend it.
-    if (vm.getField(L, -1, 'crypto') !== T_TABLE) {
-      vm.pop(L, 1);
-      vm.newTable(L);
-      vm.pushValue(L, -1);
-      vm.setField(L, -3, 'crypto');
-    }
+    pushSubTable(vm, L, 'crypto');
     vm.setHost(L, -1, 'hash', (L) => this.hash(L));
     vm.pop(L, 1);
 

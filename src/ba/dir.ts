@@ -17,6 +17,7 @@ import { T_FUNCTION, T_NIL, T_NUMBER, T_STRING, T_TABLE, T_USERDATA, type LState
 import { HandleTable, HandleTag } from '../vm/handles.js';
 import type { BaContext } from './context.js';
 import type { IoDef, IoLib } from './io.js';
+import { pushSubTable } from '../vm/lua-values.js';
 
 const SERVICE_LUA = `
 local getfunc = ...
@@ -305,12 +306,7 @@ export class DirLib {
     this.handles.mtRef = this.dirMtRef;
 
     this.ctx.pushBa(L);
-    if (vm.getField(L, -1, 'create') !== T_TABLE) {
-      vm.pop(L, 1);
-      vm.newTable(L);
-      vm.pushValue(L, -1);
-      vm.setField(L, -3, 'create');
-    }
+    pushSubTable(vm, L, 'create');
     // ba.create.dir([name] [, priority]): a number first is the priority of a directory
     // without a name.
     vm.setHost(L, -1, 'dir', (L) => {

@@ -11,6 +11,7 @@ import { LuaRaise } from '../vm/lua-error.js';
 import { T_BOOLEAN, T_NUMBER, T_STRING, T_TABLE, type LState } from '../vm/lua-vm.js';
 import type { BaContext } from './context.js';
 import { civilToSec, secToCivil } from './datetime.js';
+import { pushSubTable } from '../vm/lua-values.js';
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -324,12 +325,7 @@ function pushPath(ctx: BaContext, L: LState, parts: string[]): void {
   const { vm } = ctx;
   ctx.pushBa(L);
   for (const p of parts) {
-    if (vm.getField(L, -1, p) !== T_TABLE) {
-      vm.pop(L, 1);
-      vm.newTable(L);
-      vm.pushValue(L, -1);
-      vm.setField(L, -3, p);
-    }
+    pushSubTable(vm, L, p);
     vm.remove(L, -2);
   }
 }

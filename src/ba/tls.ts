@@ -15,7 +15,7 @@ import { acceptTls, connectTls, releaseSession, tlsEndReason, tlsInfo, trusted, 
 import { SockWait, type LSock, type SocketLib } from './socket.js';
 import { ioErrorOf } from '../fs/fs-op.js';
 import { HandleTable, HandleTag } from '../vm/handles.js';
-import { pushRecord } from '../vm/lua-values.js';
+import { pushRecord, pushSubTable } from '../vm/lua-values.js';
 import type { NetSocket, TLSSocket } from '../net/tcp-dial.js';
 import type { BaContext } from './context.js';
 
@@ -111,12 +111,7 @@ export class TlsLib {
 
     // ba.create (other modules may add to it) and ba.sharkclient.
     this.ctx.pushBa(L);
-    if (vm.getField(L, -1, 'create') !== T_TABLE) {
-      vm.pop(L, 1);
-      vm.newTable(L);
-      vm.pushValue(L, -1);
-      vm.setField(L, -3, 'create');
-    }
+    pushSubTable(vm, L, 'create');
     vm.setHost(L, -1, 'sharkcert', (L) => this.sharkcert(L));
     vm.setHost(L, -1, 'sharkssl', (L) => this.sharkssl(L));
     vm.setHost(L, -1, 'certstore', (L) => {

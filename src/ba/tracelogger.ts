@@ -22,7 +22,7 @@
  * leaves (0); `tl:close()` ends the service. The HTTP flags are kept and reported; remora
  * traces no HTTP exchanges, so they change nothing.
  */
-import { T_BOOLEAN, T_FUNCTION, T_NIL, T_NONE, T_NUMBER, T_TABLE, type LState } from '../vm/lua-vm.js';
+import { T_BOOLEAN, T_FUNCTION, T_NIL, T_NONE, T_NUMBER, type LState } from '../vm/lua-vm.js';
 import { HandleTable, HandleTag } from '../vm/handles.js';
 import { Receiver } from '../ws/receiver.js';
 import { Sender } from '../ws/sender.js';
@@ -30,6 +30,7 @@ import { serverHandshakeResponse } from '../ws/handshake.js';
 import type { HttpExchange } from '../http/http-connection.js';
 import type { BaContext } from './context.js';
 import type { TraceLog } from '../sched/trace-log.js';
+import { pushSubTable } from '../vm/lua-values.js';
 
 const TR_SET = 1;
 const TR_DATA = 2;
@@ -154,12 +155,7 @@ export class TraceLoggerLib {
     vm.setField(L, -2, '__index');
     this.objs.mtRef = vm.ref(L);
     this.ctx.pushBa(L);
-    if (vm.getField(L, -1, 'create') !== T_TABLE) {
-      vm.pop(L, 1);
-      vm.newTable(L);
-      vm.pushValue(L, -1);
-      vm.setField(L, -3, 'create');
-    }
+    pushSubTable(vm, L, 'create');
     vm.setHost(L, -1, 'tracelogger', (L) => this.create(L));
     vm.pop(L, 2);
   }

@@ -31,6 +31,7 @@ import type { BaContext } from './context.js';
 import type { IoDef, IoLib } from './io.js';
 import type { LRequest, RequestLib } from './request.js';
 import { AsyncResponse, type AsyncResponseLib } from './async-response.js';
+import { pushSubTable } from '../vm/lua-values.js';
 
 const UPVALUE_1 = LUA_REGISTRYINDEX - 1;
 /** Largest body piece written at once. */
@@ -138,12 +139,7 @@ export class UploadLib {
     this.uploaderFp = vm.hostFunction('upload', (L) => this.service(L));
 
     this.ctx.pushBa(L);
-    if (vm.getField(L, -1, 'create') !== T_TABLE) {
-      vm.pop(L, 1);
-      vm.newTable(L);
-      vm.pushValue(L, -1);
-      vm.setField(L, -3, 'create');
-    }
+    pushSubTable(vm, L, 'create');
     vm.setHost(L, -1, 'upload', (L) => {
       // Mako names the function '?' in its argument errors.
       const io = this.io.toIo(L, 1);

@@ -111,3 +111,15 @@ export function pushJs(vm: LuaVM, L: LState, v: unknown, depth = 0): void {
     }
   } else throw new LuaValueError(`a JavaScript ${typeof v} cannot be passed to Lua`);
 }
+
+/**
+ * Pushes field `name` of the table on top of L, first making it a new table when it is not one
+ * (`ba.create`, `ba.crypto`: several modules add functions to the same table).
+ */
+export function pushSubTable(vm: LuaVM, L: LState, name: string): void {
+  if (vm.getField(L, -1, name) === T_TABLE) return;
+  vm.pop(L, 1);
+  vm.newTable(L);
+  vm.pushValue(L, -1);
+  vm.setField(L, -3, name);
+}
