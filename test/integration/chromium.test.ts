@@ -2,13 +2,11 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestServer } from '../harness/app-server.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (apt-get install chromium); skipping the browser test`;
+import { CHROMIUM, chromiumSkip as skip } from '../harness/chromium.js';
 
 test('headless chromium renders an LSP page', { skip }, async () => {
   const s = await startTestServer([{ name: '', prio: 0, path: 'test/fixtures/apps/basic' }]);
