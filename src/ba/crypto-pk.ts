@@ -5,11 +5,11 @@
  * caller's hash, SEC1/PKCS#1 PEM keys), so keys and signatures move between the two servers.
  */
 import { LuaRaise } from '../vm/lua-error.js';
-import { T_NUMBER, T_STRING, T_TABLE, type LState, type LuaVM } from '../vm/lua-vm.js';
+import { T_TABLE, type LState, type LuaVM } from '../vm/lua-vm.js';
 import type { BaContext } from './context.js';
 import { CURVES, sign as ecSign, type Curve } from '../net/ecdsa.js';
 import { bigToBytes, bytesToBig, children, content, readNode, seq, uint } from '../net/der.js';
-import { pushSubTable } from '../vm/lua-values.js';
+import { bytesField, pushNilMessage, pushSubTable } from '../vm/lua-values.js';
 import {
   ecPrivatePem,
   ecSigMax,
@@ -82,20 +82,7 @@ export class CryptoPk {
     vm.pop(L, 2);
   }
 
-  private nilErr(L: LState, msg: string): number {
-    this.vm.pushNil(L);
-    this.vm.pushString(L, msg);
-    return 2;
-  }
 
-  /** A string field of the table at idx (numbers converted), or undefined. */
-  private strField(L: LState, idx: number, name: string): Buffer | undefined {
-    const vm = this.vm;
-    const t = vm.getField(L, idx, name);
-    const v = t === T_STRING || t === T_NUMBER ? vm.toBytes(L, -1)! : undefined;
-    vm.pop(L, 1);
-    return v;
-  }
 
   /** The options table SharkSSL reads from the last argument. */
   private options(L: LState): Options {
@@ -103,21 +90,21 @@ export class CryptoPk {
     const ix = vm.top(L);
     const op: Options = { padding: 'pkcs1', hash: 'sha1' };
     if (ix < 1 || vm.type(L, ix) !== T_TABLE) return op;
-    op.x = this.strField(L, ix, 'x');
-    op.y = this.strField(L, ix, 'y');
+    op.x = bytesField(this.vm, L, ix, 'x');
+    op.y = bytesField(this.vm, L, ix, 'y');
     if (op.x && op.y) return op;
     op.x = op.y = undefined;
-    const n = this.strField(L, ix, 'n');
-    const e = this.strField(L, ix, 'e');
+    const n = bytesField(this.vm, L, ix, 'n');
+    const e = bytesField(this.vm, L, ix, 'e');
     if (n && e) {
       op.n = n;
       op.e = e;
     }
-    op.password = this.strField(L, ix, 'password')?.toString('latin1');
-    const pad = this.strField(L, ix, 'padding')?.toString('latin1') ?? 'pkcs1';
+    op.password = bytesField(this.vm, L, ix, 'password')?.toString('latin1');
+    const pad = bytesField(this.vm, L, ix, 'padding')?.toString('latin1') ?? 'pkcs1';
     if (pad === 'oaep') {
-      op.label = this.strField(L, ix, 'label');
-      const h = hashByName(this.strField(L, ix, 'hashid')?.toString('latin1') ?? 'sha1');
+      op.label = bytesField(this.vm, L, ix, 'label');
+      const h = hashByName(bytesField(this.vm, L, ix, 'hashid')?.toString('latin1') ?? 'sha1');
       if (!h) throw new LuaRaise('Unknown hash algorithm');
       op.hash = h;
       op.padding = 'oaep';
@@ -134,7 +121,7 @@ export class CryptoPk {
     const data = args.checkBytes(L, 1, what);
     const text = what === 'keysize' ? data.toString('latin1') : args.checkString(L, 2, what);
     const key = privateKey(text, op.password);
-    if (!key) return this.nilErr(L, 'Invalid key');
+    if (!key) return pushNilMessage(this.vm, L, 'Invalid key');
     if (what === 'keysize') {
       vm.pushInteger(L, key.kind === 'ec' ? ecSigMax(key.curve) : key.n.length);
       vm.pushString(L, key.kind === 'ec' ? 'ECC' : 'RSA');
@@ -149,7 +136,7 @@ export class CryptoPk {
         } else if (data.length !== 16) out = rsaSignHash(key, data); // BAS refuses MD5 RSA signatures
       }
     } else if (key.kind === 'rsa') out = rsaDecrypt(key, data, op.padding, op.hash, op.label);
-    if (!out) return this.nilErr(L, 'failed');
+    if (!out) return pushNilMessage(this.vm, L, 'failed');
     vm.pushBytes(L, out);
     return 1;
   }
@@ -171,20 +158,20 @@ export class CryptoPk {
       key = publicKey(args.checkString(L, 2, what));
       hashIx = 3;
     }
-    if (!key) return this.nilErr(L, 'invalid pubkey');
+    if (!key) return pushNilMessage(this.vm, L, 'invalid pubkey');
     if (what === 'verify' && op.padding !== 'oaep') {
       const hash = vm.toBytes(L, hashIx);
-      if (!hash) return this.nilErr(L, 'Incorrect use');
+      if (!hash) return pushNilMessage(this.vm, L, 'Incorrect use');
       vm.pushBoolean(L, verifyHashSig(key, data, hash));
       return 1;
     }
     if (what === 'encrypt' && key.kind === 'rsa') {
       const out = rsaEncrypt(key, data, op.padding, op.hash, op.label);
-      if (!out) return this.nilErr(L, 'failed');
+      if (!out) return pushNilMessage(this.vm, L, 'failed');
       vm.pushBytes(L, out);
       return 1;
     }
-    return this.nilErr(L, 'Incorrect use');
+    return pushNilMessage(this.vm, L, 'Incorrect use');
   }
 
   /** sigparams(der) -> r, s (padded to 32/48/66 bytes); sigparams(r, s) -> der. */
@@ -201,9 +188,9 @@ export class CryptoPk {
         r = stripZeros(content(kids[0]!));
         s = stripZeros(content(kids[1]!));
       } catch {
-        return this.nilErr(L, 'invalid');
+        return pushNilMessage(this.vm, L, 'invalid');
       }
-      if (r.length > 66 || s.length > 66) return this.nilErr(L, 'invalid');
+      if (r.length > 66 || s.length > 66) return pushNilMessage(this.vm, L, 'invalid');
       const len = r.length <= 32 ? 32 : r.length <= 48 ? 48 : 66;
       const pad = (b: Buffer): Buffer => (b.length > len ? b.subarray(b.length - len) : Buffer.concat([Buffer.alloc(len - b.length), b]));
       vm.pushBytes(L, pad(r));
@@ -212,7 +199,7 @@ export class CryptoPk {
     }
     const r = args.checkBytes(L, 1, 'sigparams');
     const s = args.checkBytes(L, 2, 'sigparams');
-    if (r.length !== s.length || (r.length !== 32 && r.length !== 48 && r.length !== 66)) return this.nilErr(L, 'invalid');
+    if (r.length !== s.length || (r.length !== 32 && r.length !== 48 && r.length !== 66)) return pushNilMessage(this.vm, L, 'invalid');
     vm.pushBytes(L, seq(uint(r), uint(s)));
     return 1;
   }
@@ -224,7 +211,7 @@ export class CryptoPk {
     const text = args.checkString(L, 1, 'keyparams');
     const pwd = args.isNoneOrNil(L, 2) ? undefined : args.checkString(L, 2, 'keyparams');
     const key = keyParamsKey(text, pwd);
-    if (!key) return this.nilErr(L, 'failed');
+    if (!key) return pushNilMessage(this.vm, L, 'failed');
     if (key.kind === 'ec') {
       vm.pushBytes(L, bigToBytes(key.x, key.curve.size));
       vm.pushBytes(L, bigToBytes(key.y, key.curve.size));
@@ -245,13 +232,13 @@ export class CryptoPk {
     let bits = 2048;
     let rnd: Buffer | undefined;
     if (vm.type(L, 1) === T_TABLE) {
-      kind = this.strField(L, 1, 'key')?.toString('latin1') ?? kind;
-      curveName = this.strField(L, 1, 'curve')?.toString('latin1') ?? curveName;
+      kind = bytesField(this.vm, L, 1, 'key')?.toString('latin1') ?? kind;
+      curveName = bytesField(this.vm, L, 1, 'curve')?.toString('latin1') ?? curveName;
       vm.getField(L, 1, 'bits');
       const b = vm.toInteger(L, -1);
       vm.pop(L, 1);
       if (b !== null) bits = b;
-      rnd = this.strField(L, 1, 'rnd');
+      rnd = bytesField(this.vm, L, 1, 'rnd');
     }
     if (kind[0] === 'e') {
       let c: Curve | undefined;
@@ -269,11 +256,11 @@ export class CryptoPk {
     }
     if (kind[0] === 'r') {
       // SharkSSL builds keys whose size is a multiple of 64 bits in a 2 KB buffer (up to 3072 bits).
-      if (bits % 64 !== 0 || bits < 512 || bits > 3072) return this.nilErr(L, 'malloc');
+      if (bits % 64 !== 0 || bits < 512 || bits > 3072) return pushNilMessage(this.vm, L, 'malloc');
       vm.pushString(L, rsaPrivatePem(bits));
       return 1;
     }
-    return this.nilErr(L, 'invalidparam');
+    return pushNilMessage(this.vm, L, 'invalidparam');
   }
 }
 

@@ -8,7 +8,7 @@ import type { BaContext } from './context.js';
 import { pem } from '../net/der.js';
 import { keyFromSpki, privateKey } from '../net/pk.js';
 import { KEY_USAGES, NS_CERT_TYPES, certSubject, createCertificate, createCsr, csrSignatureOk, parseCert, parseCertTime, parseCsr, sameKey, type Dn } from '../net/x509.js';
-import { pushSubTable } from '../vm/lua-values.js';
+import { bytesField, pushNilMessage, pushSubTable } from '../vm/lua-values.js';
 
 const CSR_HASHES = ['sha256', 'sha384', 'sha512'];
 
@@ -34,25 +34,13 @@ export class CryptoX509 {
     vm.pop(L, 2);
   }
 
-  private nilErr(L: LState, msg: string): number {
-    this.vm.pushNil(L);
-    this.vm.pushString(L, msg);
-    return 2;
-  }
 
-  private strField(L: LState, idx: number, name: string): Buffer | undefined {
-    const vm = this.vm;
-    const t = vm.getField(L, idx, name);
-    const v = t === T_STRING || t === T_NUMBER ? vm.toBytes(L, -1)! : undefined;
-    vm.pop(L, 1);
-    return v;
-  }
 
   /** A key argument: a PEM string or {key=, pwd=}. */
   private keyArg(L: LState, ix: number, fname: string): { text: string; pwd?: string } {
     if (this.vm.type(L, ix) === T_TABLE) {
-      const pwd = this.strField(L, ix, 'pwd')?.toString('latin1');
-      const key = this.strField(L, ix, 'key');
+      const pwd = bytesField(this.vm, L, ix, 'pwd')?.toString('latin1');
+      const key = bytesField(this.vm, L, ix, 'key');
       if (!key) throw new LuaRaise(`Tab arg #${ix}: key required!`);
       return { text: key.toString('latin1'), pwd };
     }
@@ -85,7 +73,7 @@ export class CryptoX509 {
     const top = vm.top(L);
     const k = this.keyArg(L, 1, 'csr');
     const key = privateKey(k.text, k.pwd);
-    if (!key) return this.nilErr(L, 'pem_key_unrecognized_format');
+    if (!key) return pushNilMessage(this.vm, L, 'pem_key_unrecognized_format');
     let san: Buffer | undefined;
     let flags: number;
     const t3 = vm.type(L, 3);
@@ -96,12 +84,12 @@ export class CryptoX509 {
     } else flags = 3;
     args.checkTable(L, 2, 'csr');
     const dn: Dn = {};
-    const cn = this.strField(L, 2, 'commonname');
+    const cn = bytesField(this.vm, L, 2, 'commonname');
     if (!cn) throw new LuaRaise('Tab arg #2: commonname required!');
     dn.commonname = cn;
     const pushed = ['string'];
     for (const f of ['countryname', 'unit', 'province', 'locality', 'organization', 'email'] as const) {
-      const v = this.strField(L, 2, f);
+      const v = bytesField(this.vm, L, 2, f);
       if (v) dn[f] = v;
       pushed.push(v ? 'string' : 'nil');
     }
@@ -114,7 +102,7 @@ export class CryptoX509 {
       hash = h.toLowerCase();
     }
     const der = createCsr({ key, dn, san: san ?? cn, certTypes, keyUsage, hash });
-    if (!der) return this.nilErr(L, 'failed');
+    if (!der) return pushNilMessage(this.vm, L, 'failed');
     vm.pushString(L, pem('CERTIFICATE REQUEST', der));
     return 1;
   }
@@ -130,17 +118,17 @@ export class CryptoX509 {
     const csrText = args.checkString(L, 1, 'certificate');
     const keyIx = vm.type(L, 5) === T_TABLE ? 3 : 2;
     const m = /BEGIN CERTIFICATE REQUEST-*\r?\n?([\s\S]*?)-*END CERTIFICATE REQUEST/.exec(csrText);
-    if (!m) return this.nilErr(L, '#1, invalid CSR');
+    if (!m) return pushNilMessage(this.vm, L, '#1, invalid CSR');
     const csr = parseCsr(Buffer.from(m[1]!.replace(/[^A-Za-z0-9+/=]/g, ''), 'base64'));
     const k = this.keyArg(L, keyIx, 'certificate');
     const key = privateKey(k.text, k.pwd);
-    if (!key) return this.nilErr(L, '#3, invalid key');
+    if (!key) return pushNilMessage(this.vm, L, '#3, invalid key');
     let issuer: Buffer | null = null;
     if (keyIx === 3) {
       const certText = args.checkString(L, 2, 'certificate');
       const cm = /BEGIN CERTIFICATE-*\r?\n?([\s\S]*?)-*END CERTIFICATE/.exec(certText);
       issuer = cm ? certSubject(Buffer.from(cm[1]!.replace(/[^A-Za-z0-9+/=]/g, ''), 'base64')) : null;
-      if (!issuer) return this.nilErr(L, '#2, invalid certificate');
+      if (!issuer) return pushNilMessage(this.vm, L, '#2, invalid certificate');
     }
     const serialIx = keyIx + 3;
     const serial = vm.toBigInt(L, serialIx);
@@ -155,12 +143,12 @@ export class CryptoX509 {
     // BAS evaluates the two dates as C call arguments: the second one first.
     const to = this.date(L, keyIx + 2, top);
     const from = this.date(L, keyIx + 1, top);
-    if (!csr) return this.nilErr(L, 'failed');
+    if (!csr) return pushNilMessage(this.vm, L, 'failed');
     const csrKey = keyFromSpki(csr.spki);
-    if (!csrKey || !csrSignatureOk(csr.der, csrKey)) return this.nilErr(L, 'failed');
-    if (!issuer && !sameKey(csrKey, key)) return this.nilErr(L, 'failed');
+    if (!csrKey || !csrSignatureOk(csr.der, csrKey)) return pushNilMessage(this.vm, L, 'failed');
+    if (!issuer && !sameKey(csrKey, key)) return pushNilMessage(this.vm, L, 'failed');
     const der = createCertificate({ csr, key, issuer, from, to, serial: serial!, hash: 'sha256' });
-    if (!der) return this.nilErr(L, 'failed');
+    if (!der) return pushNilMessage(this.vm, L, 'failed');
     vm.pushString(L, pem('CERTIFICATE', der));
     return 1;
   }

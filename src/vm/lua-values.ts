@@ -123,3 +123,18 @@ export function pushSubTable(vm: LuaVM, L: LState, name: string): void {
   vm.pushValue(L, -1);
   vm.setField(L, -3, name);
 }
+
+/** Pushes `nil, message` and returns 2 (a host function's failure result with free text). */
+export function pushNilMessage(vm: LuaVM, L: LState, message: string): number {
+  vm.pushNil(L);
+  vm.pushString(L, message);
+  return 2;
+}
+
+/** A string field of the table at `idx` (numbers converted, as lua_tolstring does), or undefined. */
+export function bytesField(vm: LuaVM, L: LState, idx: number, name: string): Buffer | undefined {
+  const t = vm.getField(L, idx, name);
+  const v = t === T_STRING || t === T_NUMBER ? vm.toBytes(L, -1)! : undefined;
+  vm.pop(L, 1);
+  return v;
+}
