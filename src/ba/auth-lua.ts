@@ -259,6 +259,18 @@ local function fill(ai, name, pwd, upwd, maxusers, recycle, inactive)
   ai.maxusers, ai.recycle, ai.inactive = maxusers or 3, recycle or false, inactive or 0
 end
 
+-- Credentials checked: log the user in (the session), or answer 403 when the login limits
+-- refuse it. Returns the authenticated name, password and type, or nothing.
+local function admit(a, req, ai, name, pwd, kind, mu, rc, ia)
+  if not P.login(req, name, pwd, kind, mu, rc, ia) then
+    P.setstatus(req, 403)
+    respond(a, req, ai)
+    return nil
+  end
+  if a.tracker then tlog(true, name, req) end
+  return name, pwd, kind
+end
+
 local function basic(a, req)
   local ai = { type = "basic", loginattempts = 0, denied = false }
   local name, upwd = P.basic(req)
@@ -268,13 +280,7 @@ local function basic(a, req)
     if P.committed(req) then return nil end
     if not tracked(a, req, ai) then respond(a, req, ai) return nil end
     if pwd and P.pwdok(a.realm, name, upwd, pwd, ct) then
-      if not P.login(req, name, pwd, "basic", mu, rc, ia) then
-        P.setstatus(req, 403)
-        respond(a, req, ai)
-        return nil
-      end
-      if a.tracker then tlog(true, name, req) end
-      return name, pwd, "basic"
+      return admit(a, req, ai, name, pwd, "basic", mu, rc, ia)
     end
     if a.tracker then tlog(false, name, req) end
     P.challenge(req, "basic", a.realm)
@@ -295,15 +301,7 @@ local function digest(a, req)
     if P.committed(req) then return nil end
     if not tracked(a, req, ai) then respond(a, req, ai) return nil end
     local r = (pwd and ct ~= "valid") and P.digestok(req, a.realm, pwd, ct) or "bad"
-    if r == "ok" then
-      if not P.login(req, name, pwd, "digest", mu, rc, ia) then
-        P.setstatus(req, 403)
-        respond(a, req, ai)
-        return nil
-      end
-      if a.tracker then tlog(true, name, req) end
-      return name, pwd, "digest"
-    end
+    if r == "ok" then return admit(a, req, ai, name, pwd, "digest", mu, rc, ia) end
     if r == "bad" and a.tracker then tlog(false, name, req) end
     P.challenge(req, "digest", a.realm, r == "stale")
   elseif tracked(a, req, ai) then
