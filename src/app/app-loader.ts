@@ -5,9 +5,8 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { LState } from '../vm/lua-vm.js';
 import { T_FUNCTION } from '../vm/lua-vm.js';
-import type { Runtime, Unloadable } from './runtime.js';
+import type { AppEnvHook, Runtime, Unloadable } from './runtime.js';
 import type { AppSpec } from './config.js';
 import { Dir } from '../ba/dir.js';
 
@@ -22,8 +21,7 @@ export class AppError extends Error {}
  */
 export class PreloadError extends Error {}
 
-/** Adds members to a new app environment (the table is on top of L). */
-export type AppEnvHook = (app: App, L: LState) => void;
+export type { AppEnvHook } from './runtime.js';
 
 /**
  * Header fields Mako's start-up script gives every app directory (`dir:header{...}`); the

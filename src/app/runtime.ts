@@ -33,7 +33,6 @@ import { installUdp } from '../ba/udp.js';
 import { installTls } from '../ba/tls.js';
 import { installWebSocket, type WebSocketLib } from '../ba/websocket.js';
 import { installHttpc } from '../ba/httpc.js';
-import type { AppEnvHook } from './app-loader.js';
 
 export interface RuntimeOptions {
   log?: TraceLog;
@@ -41,6 +40,18 @@ export interface RuntimeOptions {
   /** Called when a graceful shutdown has finished (default: process.exit). */
   onExit?: (code: number) => void;
 }
+
+/** What a hook adding members to a new app environment sees of the app (`App`, app-loader.ts). */
+export interface AppEnvTarget {
+  readonly name: string;
+  /** The app's directory on disk. */
+  readonly path: string;
+  /** The app's resource reader (env.dir). */
+  readonly dir: Dir;
+}
+
+/** Adds members to a new app environment (the table is on top of L). */
+export type AppEnvHook = (app: AppEnvTarget, L: LState) => void;
 
 /** A unit that can be unloaded at shutdown (an app with `onunload`). */
 export interface Unloadable {

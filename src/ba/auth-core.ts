@@ -15,7 +15,8 @@
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { HttpExchange } from '../http/http-connection.js';
-import { addrOf, cookieValue } from './request.js';
+import { cookieValue } from '../http/cookies.js';
+import { addrOf } from '../net/sock-addr.js';
 
 /** BAS's session cookie name, so browsers and scripts see the same cookie. */
 export const SESSION_COOKIE = 'z9ZAqJtI';

@@ -15,7 +15,8 @@ import { T_NUMBER, T_STRING, type LState } from '../vm/lua-vm.js';
 import { HandleTag, newTaggedBlock } from '../vm/handles.js';
 import type { BaContext } from './context.js';
 import { LuaRaise } from '../vm/lua-error.js';
-import { cookieValue, type LRequest, type RequestLib } from './request.js';
+import { cookieValue } from '../http/cookies.js';
+import type { LRequest, RequestLib } from './request.js';
 import { AUTH_LUA } from './auth-lua.js';
 import {
   FORM_LOGIN_COOKIE,

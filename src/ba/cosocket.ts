@@ -5,11 +5,11 @@
 import { LuaRaise } from '../vm/lua-error.js';
 import { T_STRING, type LState } from '../vm/lua-vm.js';
 import type { Task, TaskHooks } from '../sched/scheduler.js';
-import type { SocketLib } from './socket.js';
+import type { SocketCore } from './socket-core.js';
 import { NO_PENDING, type LSock, type SockWait } from './sock.js';
-import { listenReadable } from './socket-read.js';
+import { listenReadable, onReadable } from './socket-read.js';
 
-export function eventFn(lib: SocketLib, L: LState): number {
+export function eventFn(lib: SocketCore, L: LState): number {
   const { vm, args } = lib.ctx;
   args.checkFunction(L, 1, 'event');
   const s = lib.newSock('event');
@@ -28,7 +28,7 @@ export function eventFn(lib: SocketLib, L: LState): number {
  * Starts `fn(sock, ...)` as s's own coroutine: the function is at `fnIdx` of L and the
  * `nextra` values after it... are passed after the socket. Runs it until it first waits.
  */
-export function startCosocket(lib: SocketLib, L: LState, s: LSock, fnIdx: number, nextra: number, sMode: boolean, extraIdx = fnIdx + 1): Task {
+export function startCosocket(lib: SocketCore, L: LState, s: LSock, fnIdx: number, nextra: number, sMode: boolean, extraIdx = fnIdx + 1): Task {
   const { vm, sched } = lib.ctx;
   const task = sched.create('cosocket', cosocketHooks(lib));
   task.owner = s;
@@ -51,8 +51,8 @@ export function startCosocket(lib: SocketLib, L: LState, s: LSock, fnIdx: number
 }
 
 /** One hooks object per library for every cosocket task (no closures per connection). */
-const hooksOf = new WeakMap<SocketLib, TaskHooks>();
-function cosocketHooks(lib: SocketLib): TaskHooks {
+const hooksOf = new WeakMap<SocketCore, TaskHooks>();
+function cosocketHooks(lib: SocketCore): TaskHooks {
   let h = hooksOf.get(lib);
   if (!h) {
     h = {
@@ -67,7 +67,7 @@ function cosocketHooks(lib: SocketLib): TaskHooks {
   return h;
 }
 
-export function cosocketEnded(lib: SocketLib, task: Task): void {
+export function cosocketEnded(lib: SocketCore, task: Task): void {
   const s = task.owner as LSock | null;
   if (s && s.owner === task) {
     lib.closeSock(s);
@@ -76,7 +76,7 @@ export function cosocketEnded(lib: SocketLib, task: Task): void {
   }
 }
 
-export function eventMethod(lib: SocketLib, L: LState): number {
+export function eventMethod(lib: SocketCore, L: LState): number {
   const { vm, args } = lib.ctx;
   const s = lib.checkSock(L, 1, 'event');
   args.checkFunction(L, 2, 'event');
@@ -100,7 +100,7 @@ export function eventMethod(lib: SocketLib, L: LState): number {
 }
 
 /** Moves the network side of `from` to `to`; `from` keeps no connection. */
-export function moveNet(lib: SocketLib, from: LSock, to: LSock): void {
+export function moveNet(lib: SocketCore, from: LSock, to: LSock): void {
   to.kind = from.kind;
   to.conn = from.conn;
   to.server = from.server;
@@ -118,7 +118,7 @@ export function moveNet(lib: SocketLib, from: LSock, to: LSock): void {
   to.ext.rebind?.(to);
 }
 
-export function disable(lib: SocketLib, L: LState): number {
+export function disable(lib: SocketCore, L: LState): number {
   const s = lib.checkSock(L, 1, 'disable');
   const o = s.owner;
   if (!o || o.done) throw new LuaRaise('Sock not async');
@@ -140,7 +140,7 @@ export function disable(lib: SocketLib, L: LState): number {
   return lib.nilErr(L, 'incorrectuse');
 }
 
-export function enable(lib: SocketLib, L: LState): number {
+export function enable(lib: SocketCore, L: LState): number {
   const { vm, sched } = lib.ctx;
   const s = lib.checkSock(L, 1, 'enable');
   const o = s.owner;
@@ -161,11 +161,11 @@ export function enable(lib: SocketLib, L: LState): number {
   if (s.disabled === 'outside') {
     s.disabled = null;
     if (s.closed || s.conn?.ended) {
-      lib.onReadable(s);
+      onReadable(lib, s);
       return lib.nilErr(L, 'socketclosed');
     }
-    if (s.conn && (s.conn.buffered > 0 || s.conn.ended)) lib.onReadable(s);
-    else if (s.ext.hasData?.()) lib.onReadable(s);
+    if (s.conn && (s.conn.buffered > 0 || s.conn.ended)) onReadable(lib, s);
+    else if (s.ext.hasData?.()) onReadable(lib, s);
     vm.pushBoolean(L, true);
     return 1;
   }

@@ -8,12 +8,12 @@ import { T_NIL, type LState } from '../vm/lua-vm.js';
 import { Wait } from '../sched/waiter.js';
 import type { BodyStream } from '../http/body-stream.js';
 import { MultipartParser, multipartBoundary, type MultipartEvent } from '../http/multipart-parser.js';
-import type { LRequest, RequestLib } from './request.js';
+import type { BaContext } from './context.js';
+import type { LRequest } from './request-object.js';
 
-/** request:multipart's checks (Mako's messages) and set-up. */
-export function mpStart(lib: RequestLib, L: LState): number {
-  const { vm, args, log } = lib.ctx;
-  const r = lib.checkRequest(L, 1, 'multipart');
+/** request:multipart's checks (Mako's messages) and set-up; `r` is the request at index 1. */
+export function mpStart(ctx: BaContext, L: LState, r: LRequest): number {
+  const { vm, args, log } = ctx;
   args.checkTable(L, 2, 'multipart');
   const size = args.optInteger(L, 3, 'multipart', 8192);
   vm.getField(L, 2, 'beginfile');
@@ -31,16 +31,15 @@ export function mpStart(lib: RequestLib, L: LState): number {
       r.onAbort = null;
       stop(true);
     }
-    return lib.ctx.sched.suspend(L, { state: 'abort', abort() {} }, 'multipart');
+    return ctx.sched.suspend(L, { state: 'abort', abort() {} }, 'multipart');
   }
   r.multipart = { parser: new MultipartParser(boundary), events: [], pos: 0, size: Math.max(1, size) };
   return 0;
 }
 
 /** The next multipart event as (kind, a, b, c), reading more of the body when none is queued. */
-export function mpNext(lib: RequestLib, L: LState): number {
-  const { vm } = lib.ctx;
-  const r = lib.checkRequest(L, 1, 'multipart');
+export function mpNext(ctx: BaContext, L: LState, r: LRequest): number {
+  const { vm } = ctx;
   const mp = r.multipart;
   if (!mp) throw new LuaRaise('multipart: not started');
   const pushEvent = (co: LState, e: MultipartEvent | { kind: 'error'; msg: string }): number => {
@@ -92,7 +91,7 @@ export function mpNext(lib: RequestLib, L: LState): number {
   };
   const now = advance();
   if (now !== 'wait') return pushEvent(L, now);
-  return suspendUntil(lib, L, r.exchange.bodyStream!, 'multipart', () => {
+  return suspendUntil(ctx, L, r.exchange.bodyStream!, 'multipart', () => {
     const v = advance();
     return v === 'wait' ? PENDING : v;
   }, pushEvent);
@@ -104,8 +103,8 @@ const PENDING = Symbol('pending');
  * Suspends the calling coroutine until take() has a value (PENDING: not yet), trying again at
  * each readable event of the stream; the value is pushed by push when the coroutine resumes.
  */
-function suspendUntil<V>(lib: RequestLib, L: LState, stream: BodyStream, what: string, take: () => V | typeof PENDING, push: (co: LState, v: V) => number): number {
-  const { sched } = lib.ctx;
+function suspendUntil<V>(ctx: BaContext, L: LState, stream: BodyStream, what: string, take: () => V | typeof PENDING, push: (co: LState, v: V) => number): number {
+  const { sched } = ctx;
   const task = sched.current;
   if (!task) throw new LuaRaise(`${what} must run in a coroutine of the runtime`);
   const w = new Wait('read', task);
@@ -131,8 +130,8 @@ function suspendUntil<V>(lib: RequestLib, L: LState, stream: BodyStream, what: s
  * none has arrived; nil at the end; nil, err when the body cannot be read to its end
  * ("socketreadfailed": the client went away before sending all of it).
  */
-export function readStream(lib: RequestLib, L: LState, r: LRequest, stream: BodyStream, size: number): number {
-  const { vm } = lib.ctx;
+export function readStream(ctx: BaContext, L: LState, r: LRequest, stream: BodyStream, size: number): number {
+  const { vm } = ctx;
   const push = (co: LState, v: Buffer | null | Error): number => {
     if (v instanceof Error) {
       vm.pushNil(co);
@@ -146,7 +145,7 @@ export function readStream(lib: RequestLib, L: LState, r: LRequest, stream: Body
   const now = stream.read(size);
   if (now !== undefined) return push(L, now);
   // A readable event without a whole piece waits again; the wait completes with a piece.
-  return suspendUntil(lib, L, stream, 'rawrdr', () => {
+  return suspendUntil(ctx, L, stream, 'rawrdr', () => {
     const v = r.live && !r.taken ? stream.read(size) : null;
     return v === undefined ? PENDING : v;
   }, push);

@@ -5,18 +5,17 @@
  * creates one per request with `RequestLib.create` and releases it when the page ends.
  */
 import type { HttpExchange } from '../http/http-connection.js';
-import { decodeRequestParams, type FormParams } from '../http/form-decoder.js';
+import { cookieValue } from '../http/cookies.js';
 import { LuaRaise } from '../vm/lua-error.js';
 import { LUA_REGISTRYINDEX, T_NUMBER, T_STRING, type LState } from '../vm/lua-vm.js';
-import type { Task } from '../sched/scheduler.js';
 import { Wait } from '../sched/waiter.js';
-import { MultipartParser, type MultipartEvent } from '../http/multipart-parser.js';
 import { HandleTable, HandleTag } from '../vm/handles.js';
 import { mpNext, mpStart, readStream } from './request-body.js';
-import type { NetSocket } from '../net/tcp-dial.js';
-import { isIPv4, isIPv6 } from '../net/resolve.js';
+import { addrOf } from '../net/sock-addr.js';
 import type { BaContext } from './context.js';
-import type { RequestSession } from './auth-core.js';
+import { LRequest, originOf, type RequestAuth } from './request-object.js';
+
+export { LRequest, originOf, type RequestAuth } from './request-object.js';
 
 /** lua_upvalueindex(1): the request userdata bound to a page's `print` and `_emit`. */
 const UPVALUE_1 = LUA_REGISTRYINDEX - 1;
@@ -24,9 +23,6 @@ const UPVALUE_2 = LUA_REGISTRYINDEX - 2;
 const UPVALUE_3 = LUA_REGISTRYINDEX - 3;
 /** request:rawrdr()'s piece size when none is given (LUAL_BUFFERSIZE on 64-bit builds). */
 const RAWRDR_DEFAULT = 1024;
-
-/** Session and login state of a request (src/ba/auth-core.ts). */
-export type RequestAuth = RequestSession;
 
 const MULTIPART_LUA = `local mpstart, mpnext = ...
 local getinfo, select, type, error = debug.getinfo, select, type, error
@@ -61,80 +57,8 @@ return function(request, ...)
   end
 end`;
 
-/** A request:multipart() in progress. */
-interface MultipartState {
-  parser: MultipartParser;
-  events: MultipartEvent[];
-  /** Next byte of a received-whole body to feed. */
-  pos: number;
-  /** Largest piece read from a streamed body. */
-  size: number;
-}
-
-/** One page request as Lua sees it. */
 /** Bytes a page may have queued on its connection before response:write waits (see drain). */
 const OUT_HIGH_WATER = 256 * 1024;
-
-export class LRequest {
-  /** Parameters from the query and an urlencoded body, decoded on first use. */
-  private paramsCache: FormParams | null = null;
-  /** The page task running for this request. */
-  task: Task | null = null;
-  /** False once the page has ended: the object's output methods do nothing any more. */
-  live = true;
-  /** The connection was taken over by ba.socket.req2sock. */
-  taken = false;
-  /** request:multipart() in progress, if any. */
-  multipart: MultipartState | null = null;
-  /** Position of each request:rawrdr() reader in the body (readers are independent, as in Mako). */
-  readonly readers: number[] = [];
-  /**
-   * Stops the page (the page runner sets it): request:abort() ends the response with what the
-   * page wrote, as Mako does; `close` drops the connection unanswered instead.
-   */
-  onAbort: ((close?: boolean) => void) | null = null;
-  /** Registry ref of the first page's _ENV (the command environment include and forward share). */
-  cmdEnvRef = 0;
-  /** Runs a directory function (dir:setfunc), not a page. */
-  inDirFunction = false;
-  /** response:forward(path) in a directory function: where the request goes once it has ended. */
-  forwardTo: string | null = null;
-  /** The page ended itself (forward, a refused request:allow): its raised nil is no error. */
-  exited = false;
-  /** Forwards that led to this page (request:isforward), include nesting (isinclude). */
-  forwards = 0;
-  includes = 0;
-  /**
-   * Ends the page where it is without touching the response (the page runner sets it; an
-   * upload that took the request calls it, as BAS stops the page at the uploader's call).
-   */
-  onStop: (() => void) | null = null;
-  /**
-   * Set when something outlives the page and owns the response (an upload, a deferred
-   * response): the runner answers the HTTP connection only once it resolves.
-   */
-  hold: Promise<void> | null = null;
-
-  constructor(
-    readonly id: number,
-    readonly exchange: HttpExchange,
-    /** Login state; the auth library makes it on first use when the pipeline gave none. */
-    public auth: RequestAuth | null,
-  ) {}
-
-  get params(): FormParams {
-    if (!this.paramsCache) {
-      const h = this.exchange.head;
-      this.paramsCache = decodeRequestParams(h.query, h.headers.get('content-type'), this.exchange.body);
-    }
-    return this.paramsCache;
-  }
-
-  /** Absolute URL without the query (`request:url()`). */
-  url(): string {
-    return originOf(this.exchange) + this.exchange.head.path;
-  }
-}
 
 /** Mako's sendredirect: 302, the Location, no body; the header fields set before stay. */
 function redirect(exchange: HttpExchange, location: string): boolean {
@@ -159,46 +83,6 @@ export function absoluteUrl(exchange: HttpExchange, url: string): string {
   }
 }
 
-/** "scheme://host[:port]" of a request: its Host field, else the address it came in on. */
-export function originOf(exchange: HttpExchange): string {
-  const scheme = exchange.secure ? 'https' : 'http';
-  let host = exchange.head.headers.get('host');
-  if (!host) {
-    const [ip, port] = addrOf(exchange.socket, false) ?? ['localhost', 0];
-    host = isIPv6(ip) ? `[${ip}]:${port}` : `${ip}:${port}`;
-  }
-  return `${scheme}://${host}`;
-}
-
-/** ip, port, isIPv6 of one side of a socket; IPv4-mapped IPv6 addresses are shown as IPv4. */
-export function addrOf(so: NetSocket, peer: boolean): [string, number, boolean] | null {
-  let ip = peer ? so.remoteAddress : so.localAddress;
-  const port = peer ? so.remotePort : so.localPort;
-  if (!ip || port === undefined) return null;
-  if (ip.startsWith('::ffff:') && isIPv4(ip.slice(7))) ip = ip.slice(7);
-  return [ip, port, isIPv6(ip)];
-}
-
-/** Cookies of a request as name -> value (first occurrence wins). */
-function parseCookies(header: string | undefined): Map<string, string> {
-  const out = new Map<string, string>();
-  if (!header) return out;
-  for (const piece of header.split(';')) {
-    const eq = piece.indexOf('=');
-    if (eq < 0) continue;
-    const name = piece.slice(0, eq).trim();
-    let value = piece.slice(eq + 1).trim();
-    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
-    if (name && !out.has(name)) out.set(name, value);
-  }
-  return out;
-}
-
-export function cookieValue(headerValue: string | undefined, name: string): string | undefined {
-  // No Cookie field (most requests): no map to build (the session lookup runs per request).
-  if (!headerValue) return undefined;
-  return parseCookies(headerValue).get(name);
-}
 
 /** Lua half: cookie objects are small Lua tables (BAS method names). */
 const REQUEST_LUA = `
@@ -301,8 +185,8 @@ export class RequestLib {
     // functions: mpstart checks and sets up, mpnext hands out the next event (waiting for body).
     const merr = vm.load(L, MULTIPART_LUA, '=multipart');
     if (merr) throw merr;
-    vm.pushHost(L, 'multipart', (L) => mpStart(this, L));
-    vm.pushHost(L, 'multipart', (L) => mpNext(this, L));
+    vm.pushHost(L, 'multipart', (L) => mpStart(this.ctx, L, this.checkRequest(L, 1, 'multipart')));
+    vm.pushHost(L, 'multipart', (L) => mpNext(this.ctx, L, this.checkRequest(L, 1, 'multipart')));
     const mperr = vm.pcall(L, 2, 1);
     if (mperr) throw mperr;
     vm.setField(L, methodsIdx, 'multipart');
@@ -326,7 +210,7 @@ export class RequestLib {
       }
       const size = vm.toInteger(L, UPVALUE_2) ?? RAWRDR_DEFAULT;
       const stream = r.exchange.bodyStream;
-      if (stream) return readStream(this, L, r, stream, size);
+      if (stream) return readStream(this.ctx, L, r, stream, size);
       const body = r.exchange.body;
       const id = vm.toInteger(L, UPVALUE_3) ?? 0;
       const pos = r.readers[id] ?? body.length;

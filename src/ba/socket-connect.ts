@@ -10,9 +10,10 @@ import { dialTcp, type NetSocket } from '../net/tcp-dial.js';
 import { createTcpListener } from '../net/tcp-listen.js';
 import { LuaRaise } from '../vm/lua-error.js';
 import { T_NIL, T_TABLE, T_USERDATA, type LState } from '../vm/lua-vm.js';
-import type { SocketLib } from './socket.js';
+import type { SocketCore } from './socket-core.js';
 import { NO_PENDING, sockCount, type LSock } from './sock.js';
 import type { Wait } from '../sched/waiter.js';
+import { attachConn } from './socket-read.js';
 
 /** Options common to connect/bind/udpcon; a non-table is ignored. */
 /** Options common to connect/bind/udpcon. */
@@ -25,7 +26,7 @@ export interface SockOpts {
   port?: number;
 }
 
-export function readOpts(lib: SocketLib, L: LState, idx: number, fname = '?'): SockOpts {
+export function readOpts(lib: SocketCore, L: LState, idx: number, fname = '?'): SockOpts {
   const { vm, args } = lib.ctx;
   const o: SockOpts = { ipv6: false, shark: false };
   if (vm.type(L, idx) !== T_TABLE) return o;
@@ -51,7 +52,7 @@ export function readOpts(lib: SocketLib, L: LState, idx: number, fname = '?'): S
  * The event-only object of the running cosocket when a socket-creating call may convert it:
  * `undefined` when not in a cosocket, null when that cosocket already had a network socket.
  */
-export function convertible(lib: SocketLib): LSock | null | undefined {
+export function convertible(lib: SocketCore): LSock | null | undefined {
   const t = lib.current;
   if (!t || t.kind !== 'cosocket') return undefined;
   const s = t.owner as LSock | null;
@@ -74,16 +75,16 @@ function reviveForConnect(s: LSock): void {
   sockCount.active++;
 }
 
-export function connect(lib: SocketLib, L: LState): number {
+export function connect(lib: SocketCore, L: LState): number {
   const { vm, args } = lib.ctx;
   const host = args.checkString(L, 1, 'connect');
   const port = args.checkPort(L, 2, 'connect');
-  const opt = lib.readOpts(L, 3, 'connect');
+  const opt = readOpts(lib, L, 3, 'connect');
   const timeout = opt.timeout ?? 1000;
   // A cosocket whose connection it closed connects its own object again, as in BAS.
   const own = lib.current?.kind === 'cosocket' ? (lib.current.owner as LSock | null) : null;
   if (own && own.closed && own.reconnectable) reviveForConnect(own);
-  const conv = lib.convertible();
+  const conv = convertible(lib);
   if (conv === null) return lib.nilErr(L, 'incorrectuse');
   const target = conv ?? null;
   if (target) target.hadNet = true;
@@ -112,7 +113,7 @@ export function connect(lib: SocketLib, L: LState): number {
       s.host = host;
       s.hadNet = true;
       if (target) s.sMode = true;
-      lib.attachConn(s, ok);
+      attachConn(lib, s, ok);
       lib.pushSock(L, s);
       return 1;
     });
@@ -153,13 +154,13 @@ export function connect(lib: SocketLib, L: LState): number {
   return lib.waitOn(L, target, w, 'connect');
 }
 
-export function bind(lib: SocketLib, L: LState): number {
+export function bind(lib: SocketCore, L: LState): number {
   const { args } = lib.ctx;
   const port = args.checkPort(L, 1, 'bind');
-  const opt = lib.readOpts(L, 2, 'bind');
+  const opt = readOpts(lib, L, 2, 'bind');
   // Checked before anything is created: a client context raises (tls.ts).
   const tlsAccept = opt.shark ? lib.tlsListen?.(L, 2) : null;
-  const conv = lib.convertible();
+  const conv = convertible(lib);
   if (conv === null) return lib.nilErr(L, 'incorrectuse');
   const s = conv ?? lib.newSock('listen');
   s.hadNet = true;
@@ -224,21 +225,21 @@ export function bind(lib: SocketLib, L: LState): number {
   return lib.waitOn(L, conv ?? null, wait, 'bind');
 }
 
-export function acceptNow(lib: SocketLib, s: LSock, L: LState): number {
+export function acceptNow(lib: SocketCore, s: LSock, L: LState): number {
   const so = s.pending.shift();
   if (!so) return -1;
   const ns = lib.newSock('tcp');
   ns.hadNet = true;
   const tls = s.ext.tlsAccept;
   if (typeof s.ext.acceptKeepAlive === 'boolean') so.setKeepAlive(s.ext.acceptKeepAlive);
-  lib.attachConn(ns, tls ? tls(so) : so);
+  attachConn(lib, ns, tls ? tls(so) : so);
   if (typeof s.ext.acceptNoDelay === 'boolean') so.setNoDelay(s.ext.acceptNoDelay);
   if (tls) ns.ext.tlsServer = true;
   lib.pushSock(L, ns);
   return 1;
 }
 
-export function toip(lib: SocketLib, L: LState): number {
+export function toip(lib: SocketCore, L: LState): number {
   const { vm, args } = lib.ctx;
   const name = args.checkString(L, 1, 'toip');
   const ipv6 = vm.toBoolean(L, 2);
@@ -257,7 +258,7 @@ export function toip(lib: SocketLib, L: LState): number {
   return lib.waitOn(L, null, w, 'toip');
 }
 
-export function accept(lib: SocketLib, L: LState): number {
+export function accept(lib: SocketCore, L: LState): number {
   const s = lib.checkSock(L, 1, 'accept');
   if (s.kind !== 'listen') throw new LuaRaise('Invalid op: : not a listen socket');
   if (s.closed) {

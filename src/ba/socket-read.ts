@@ -9,11 +9,11 @@ import type { NetSocket } from '../net/tcp-dial.js';
 import { TcpConn } from '../net/tcp-conn.js';
 import { LuaRaise } from '../vm/lua-error.js';
 import { T_BOOLEAN, T_NUMBER, type LState } from '../vm/lua-vm.js';
-import type { SocketLib } from './socket.js';
+import type { SocketCore } from './socket-core.js';
 import type { LSock, SockWait } from './sock.js';
 
 /** Gives `s` a connection and wires its read events. */
-export function attachConn(lib: SocketLib, s: LSock, so: NetSocket): void {
+export function attachConn(lib: SocketCore, s: LSock, so: NetSocket): void {
   // Writes leave in batches, one per Lua run; Nagle's algorithm would only add delayed-ACK
   // stalls between them (setoption("tcp-nodelay", false) turns it back on).
   so.setNoDelay(true);
@@ -23,10 +23,10 @@ export function attachConn(lib: SocketLib, s: LSock, so: NetSocket): void {
 }
 
 /** One read-event function per library, the socket passed as its argument (no closure per connection). */
-const readableFns = new WeakMap<SocketLib, (s: unknown) => void>();
+const readableFns = new WeakMap<SocketCore, (s: unknown) => void>();
 
 /** Routes the read events of s's connection to `onReadable`. */
-export function listenReadable(lib: SocketLib, s: LSock): void {
+export function listenReadable(lib: SocketCore, s: LSock): void {
   const conn = s.conn;
   if (!conn) return;
   let fn = readableFns.get(lib);
@@ -36,7 +36,7 @@ export function listenReadable(lib: SocketLib, s: LSock): void {
 }
 
 /** Data, EOF or error arrived on s's connection. */
-export function onReadable(lib: SocketLib, s: LSock): void {
+export function onReadable(lib: SocketCore, s: LSock): void {
   const r = s.reader;
   if (!r || r.state !== 'read' || s.disabled === 'outside') return;
   const sched = lib.ctx.sched;
@@ -52,7 +52,7 @@ export function onReadable(lib: SocketLib, s: LSock): void {
  * Pushes the result of a read that can complete now (data or the peer's end);
  * returns -1 when it would have to wait.
  */
-export function readNow(lib: SocketLib, s: LSock, L: LState, recvfrom = false): number {
+export function readNow(lib: SocketCore, s: LSock, L: LState, recvfrom = false): number {
   const custom = s.ext.read;
   if (custom) return custom(L, recvfrom);
   const conn = s.conn;
@@ -69,7 +69,7 @@ export function readNow(lib: SocketLib, s: LSock, L: LState, recvfrom = false): 
 }
 
 /** Reads on a closed socket: once more nil,"socketreadfailed", then raise. */
-export function deadRead(lib: SocketLib, L: LState, s: LSock): number {
+export function deadRead(lib: SocketCore, L: LState, s: LSock): number {
   if (s.dead < 2) {
     s.dead = 2;
     return lib.nilErr(L, 'socketreadfailed');
@@ -77,7 +77,7 @@ export function deadRead(lib: SocketLib, L: LState, s: LSock): number {
   throw new LuaRaise('Invalid op: : Socket closed');
 }
 
-export function read(lib: SocketLib, L: LState): number {
+export function read(lib: SocketCore, L: LState): number {
   const { vm } = lib.ctx;
   const s = lib.checkSock(L, 1, 'read');
   if (s.kind === 'listen') throw new LuaRaise('Invalid op:  on listen socket');

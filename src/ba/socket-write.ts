@@ -6,7 +6,7 @@
  */
 import { LuaRaise } from '../vm/lua-error.js';
 import { T_BOOLEAN, T_NIL, T_NONE, T_NUMBER, T_STRING, type LState } from '../vm/lua-vm.js';
-import type { SocketLib } from './socket.js';
+import type { SocketCore } from './socket-core.js';
 import type { LSock } from './sock.js';
 
 /** Above this many queued bytes a cosocket writer waits for the queue to empty. */
@@ -19,12 +19,12 @@ const COSOCKET_WRITE_THRESHOLD = 1400;
  * returns -- grows with each write until `queuelen`, as in BAS, without a syscall per small
  * write.
  */
-function flushAt(lib: SocketLib): number | undefined {
+function flushAt(lib: SocketCore): number | undefined {
   return lib.current?.kind === 'cosocket' ? undefined : COSOCKET_WRITE_THRESHOLD;
 }
 
 /** Reads the data argument and the i/j range (§5). Returns null for an empty selection. */
-export function writeData(lib: SocketLib, L: LState, fname: string): { data: Uint8Array; isText: boolean } | null {
+export function writeData(lib: SocketCore, L: LState, fname: string): { data: Uint8Array; isText: boolean } | null {
   const { vm, args } = lib.ctx;
   let data = lib.ctx.dataBytes(L, 2);
   if (!data) {
@@ -55,7 +55,7 @@ export function writeData(lib: SocketLib, L: LState, fname: string): { data: Uin
   return { data, isText };
 }
 
-export function write(lib: SocketLib, L: LState): number {
+export function write(lib: SocketCore, L: LState): number {
   const { vm } = lib.ctx;
   const s = lib.checkSock(L, 1, 'write');
   if (s.kind === 'listen') throw new LuaRaise('Invalid op:  on listen socket');
@@ -97,7 +97,7 @@ export function write(lib: SocketLib, L: LState): number {
  * memory; it is copied before Node keeps it. A `frame` hook sends `data` its own way (as a
  * WebSocket frame) and must copy whatever it keeps past the call.
  */
-export function writeBytes(lib: SocketLib, L: LState, s: LSock, data: Uint8Array, frame?: (b: Uint8Array, batch: boolean) => void): number {
+export function writeBytes(lib: SocketCore, L: LState, s: LSock, data: Uint8Array, frame?: (b: Uint8Array, batch: boolean) => void): number {
   const { vm } = lib.ctx;
   const conn = s.conn;
   if (s.closed || !conn || !conn.writable || conn.ended) {
@@ -151,7 +151,7 @@ export function writeBytes(lib: SocketLib, L: LState, s: LSock, data: Uint8Array
 }
 
 /** Suspends the caller until s's write queue is empty. */
-export function waitDrain(lib: SocketLib, L: LState, s: LSock, state: string, sync = false): number {
+export function waitDrain(lib: SocketCore, L: LState, s: LSock, state: string, sync = false): number {
   const conn = s.conn!;
   const w = lib.newWait(state, null, 'write');
   const cb = (ok: boolean): void => {

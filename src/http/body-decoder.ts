@@ -3,26 +3,10 @@
  * connection code does not branch on Content-Length versus chunked.
  */
 import { ChunkedDecoder, type ChunkedDecoderOptions } from './chunked-decoder.js';
-import type { HttpError } from './http-error.js';
+import type { BodyDecoder, BodyFeedResult } from './body-feed.js';
 import type { BodyFraming } from './request-parser.js';
 
-export interface BodyFeedResult {
-  /** Bytes of the input that belonged to the body (framing included). */
-  consumed: number;
-  /** Decoded body bytes; views into the input, valid until the caller reuses it. */
-  data: Buffer[];
-  /** True once the whole body has been seen. */
-  done: boolean;
-  /** Set when the peer's framing is broken; the connection must be closed. */
-  error: HttpError | null;
-}
-
-export interface BodyDecoder {
-  feed(chunk: Uint8Array): BodyFeedResult;
-  readonly done: boolean;
-  /** Body bytes delivered so far. */
-  readonly received: number;
-}
+export type { BodyDecoder, BodyFeedResult } from './body-feed.js';
 
 /** Counts down a Content-Length. */
 class LengthDecoder implements BodyDecoder {

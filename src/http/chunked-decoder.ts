@@ -6,7 +6,7 @@
  * Unlike the head parser it insists on CRLF everywhere: disagreement with a front proxy about a
  * bare LF after chunk data is a known request-smuggling vector, and real clients send CRLF.
  */
-import type { BodyDecoder, BodyFeedResult } from './body-decoder.js';
+import type { BodyDecoder, BodyFeedResult } from './body-feed.js';
 import { HeaderList } from './header-list.js';
 import { HttpError } from './http-error.js';
 

@@ -14,11 +14,18 @@ import { LuaError, LuaRaise } from '../vm/lua-error.js';
 import { LUA_OK, LUA_REGISTRYINDEX, LUA_YIELD, LuaVM, T_LIGHTUSERDATA, type LState } from '../vm/lua-vm.js';
 import { selfCheck, stackRestore, stackSave } from '../vm/trap.js';
 import type { TraceLog } from './trace-log.js';
-import type { Waiter } from './waiter.js';
 
 export type TaskKind = 'cosocket' | 'job' | 'timer' | 'preload' | 'script' | 'page' | 'startup';
 
-export type { Waiter } from './waiter.js';
+/**
+ * What a suspended task waits for (the `Wait` of waiter.ts, or a subclass of it). `state` is
+ * what `sock:state()` reports while waiting.
+ */
+export interface Waiter {
+  readonly state: string;
+  /** Detaches the waiter from its event source (timer cleared, socket reader removed). */
+  abort(): void;
+}
 
 export interface TaskHooks {
   /** The function returned; its `nres` results are on the task's coroutine. */

@@ -10,14 +10,9 @@
  */
 import { LuaRaise } from '../vm/lua-error.js';
 import type { LState } from '../vm/lua-vm.js';
-import type { Scheduler, Task } from './scheduler.js';
+import type { Scheduler, Task, Waiter } from './scheduler.js';
 
-/** What a suspended task waits for. `state` is what `sock:state()` reports while waiting. */
-export interface Waiter {
-  readonly state: string;
-  /** Detaches the waiter from its event source (timer cleared, socket reader removed). */
-  abort(): void;
-}
+export type { Waiter } from './scheduler.js';
 
 /** Pushes a wait's results onto the resumed coroutine; returns how many. */
 export type PushResults = (L: LState) => number;

@@ -7,15 +7,9 @@ import type { Dir } from '../ba/dir.js';
 import type { Runtime } from '../app/runtime.js';
 import { runAuthCheck, type DirFunctionRun } from './auth.js';
 import type { RequestContext } from './stages.js';
-import type { PagePlace } from './page-include.js';
+import { guardPlaces } from './page-place.js';
 
 export type DirAuthCheck = (rc: RequestContext, dir: Dir, relpath: string) => boolean | Promise<boolean>;
-
-/**
- * Where a request being authenticated for a directory resolves include/forward paths (an
- * authenticator's login response forwards to "/.login-form.lsp" of the protected app).
- */
-export const guardPlaces = new WeakMap<object, PagePlace>();
 
 /** The check of runtime `rt`: its ba.create.authenticator/authorizer objects run on the request. */
 export function dirAuthCheck(rt: Runtime, run: DirFunctionRun): DirAuthCheck {

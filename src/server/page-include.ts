@@ -16,17 +16,9 @@ import type { LState } from '../vm/lua-vm.js';
 import { Wait } from '../sched/waiter.js';
 import type { Runtime } from '../app/runtime.js';
 import type { LRequest, RequestLib } from '../ba/request.js';
-import { guardPlaces } from './dir-auth.js';
+import { guardPlaces, type PagePlace } from './page-place.js';
 
-/** Where the running page of a request lives (set by the page runner). */
-export interface PagePlace {
-  /** Root directory of the page's app. */
-  root: string;
-  /** Directory of the page file. */
-  dir: string;
-  /** Registry ref of the app's `app` table (0: none). */
-  envRef: number;
-}
+export type { PagePlace } from './page-place.js';
 
 /** What a page file turns into for include: its compiled chunk (a registry ref) or its bytes. */
 export type IncludeSource = { fnRef: number; pathname: string; file: string } | { bytes: Buffer } | null;

@@ -1,11 +1,18 @@
 /** luaL_argerror's message for an argument error raised by a host function. */
 import type { LuaArgError } from './lua-error.js';
-import type { LState } from './lua-raw.js';
-import type { LuaVM } from './lua-vm.js';
+import type { LState, RawModule } from './lua-raw.js';
+
+/** The part of the VM this file reads (LuaVM has it; named here so lua-vm.ts is not imported). */
+export interface DebugInfoAccess {
+  readonly m: RawModule;
+  readI32(p: number): number;
+  cstr(s: string): number;
+  heap(): Uint8Array;
+}
 
 const utf8 = new TextDecoder('utf-8');
 
-function readU32(vm: LuaVM, p: number): number {
+function readU32(vm: DebugInfoAccess, p: number): number {
   return vm.readI32(p) >>> 0;
 }
 
@@ -14,7 +21,7 @@ function readU32(vm: LuaVM, p: number): number {
  * of the call come from the caller's debug info ('?' when it has none, as for `pcall(f, ...)`),
  * and a method call does not count self.
  */
-export function argErrorMessage(vm: LuaVM, L: LState, err: LuaArgError): string {
+export function argErrorMessage(vm: DebugInfoAccess, L: LState, err: LuaArgError): string {
   // lua_Debug on wasm32: name at offset 4, namewhat at 8; 108 bytes in all (LUA_IDSIZE 60).
   const ar = vm.m._malloc(128);
   try {
@@ -34,7 +41,7 @@ export function argErrorMessage(vm: LuaVM, L: LState, err: LuaArgError): string 
   }
 }
 
-function cString(vm: LuaVM, p: number): string {
+function cString(vm: DebugInfoAccess, p: number): string {
   const h = vm.heap();
   let e = p;
   while (h[e] !== 0) e++;
