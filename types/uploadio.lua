@@ -122,7 +122,19 @@ function BaLuaIoFile:flush() end
 function BaLuaIoFile:close() end
 ---Not supported by this runtime (raises).
 function ba.revcon(...) end
----Not supported by this runtime (raises).
+---A WebDAV directory (docs/api/ba.create.dav.md): a directory object with io() and lockmgr().
+---@class DAV
+local DAV = {}
+---The IO object the directory serves.
+---@return table io
+function DAV:io() end
+---Lock manager: (name) -> locked; (name, request, seconds) -> true | nil, err;
+---(name, true) -> ownerxml, endtime | nil, err; (name, false) -> true | nil, err.
+---@param name string
+---@return any, any
+function DAV:lockmgr(name, ...) end
+---ba.create.dav([name] [, priority], io [, lockdir] [, maxuploads, maxlocks])
+---@return DAV
 function ba.create.dav(...) end
 ba.pipe = {}
 ---Not supported by this runtime (raises).

@@ -20,6 +20,7 @@ import { installJson } from '../ba/json.js';
 import { installCrypto } from '../ba/crypto.js';
 import { IoDef, installIo, vmResourceDir, type IoLib } from '../ba/io.js';
 import { Dir, DirLib } from '../ba/dir.js';
+import { installDav } from '../ba/dav.js';
 import { installCryptoPk } from '../ba/crypto-pk.js';
 import { installCryptoSym } from '../ba/crypto-sym.js';
 import { installUbjson } from '../ba/ubjson.js';
@@ -110,6 +111,7 @@ export class Runtime {
     });
     this.dirs = new DirLib(this.ctx, ioLib, { root: this.rootDir });
     this.dirs.install(vm.L);
+    installDav(this.ctx, this.dirs, ioLib);
     installThread(this.ctx);
     installTimer(this.ctx);
     installUdp(this.ctx, this.sockets);

@@ -18,6 +18,7 @@ import { HandleTable, HandleTag } from '../vm/handles.js';
 import type { BaContext } from './context.js';
 import type { IoDef, IoLib } from './io.js';
 import { pushSubTable } from '../vm/lua-values.js';
+import type { DavService } from '../http/dav-handler.js';
 
 const SERVICE_LUA = `
 local getfunc = ...
@@ -36,7 +37,7 @@ return function(d, req, rel)
 end
 `;
 
-export type DirKind = 'dir' | 'resrdr' | 'redirector' | 'domainresrdr';
+export type DirKind = 'dir' | 'resrdr' | 'redirector' | 'domainresrdr' | 'dav';
 
 let insertSeq = 0;
 
@@ -70,6 +71,8 @@ export class Dir {
   prologs: Dir[] = [];
   /** The app this directory belongs to (an app's `dir`), for the server. */
   owner: unknown = null;
+  /** A WebDAV directory (ba.create.dav): its protocol engine. */
+  dav: DavService | null = null;
 
   constructor(
     readonly kind: DirKind,
@@ -124,6 +127,8 @@ export class DirLib {
   readonly handles: HandleTable<Dir>;
   private dirMtRef = 0;
   private resMtRef = 0;
+  /** Metatable of WebDAV directories (src/ba/dav.ts sets it; its __index leads to DIR's). */
+  davMtRef = 0;
 
   constructor(
     private readonly ctx: BaContext,
@@ -136,7 +141,7 @@ export class DirLib {
   /** Pushes a new Lua object for `d` (a resource reader gets the resrdr methods). */
   push(L: LState, d: Dir): void {
     const id = this.handles.add(d);
-    this.handles.push(L, id, d.kind === 'dir' ? this.dirMtRef : this.resMtRef);
+    this.handles.push(L, id, d.kind === 'dir' ? this.dirMtRef : d.kind === 'dav' ? this.davMtRef : this.resMtRef);
   }
 
   /** The directory at stack index i, or null. */
@@ -152,7 +157,7 @@ export class DirLib {
 
   private checkRes(L: LState, i: number): Dir {
     const d = this.check(L, i);
-    if (d.kind === 'dir') this.ctx.args.typeError(L, i, '?', 'RESRDR');
+    if (d.kind === 'dir' || d.kind === 'dav') this.ctx.args.typeError(L, i, '?', 'RESRDR');
     return d;
   }
 
@@ -353,6 +358,11 @@ export class DirLib {
     vm.rotate(L, -2, 1);
     vm.setField(L, -2, 'service');
     vm.pop(L, 1);
+  }
+
+  /** The metatable of plain directories (for src/ba/dav.ts to chain to). */
+  get dirMetatableRef(): number {
+    return this.dirMtRef;
   }
 
   private nameAndPrio(L: LState, i: number, fname: string): [string | null, number] {

@@ -135,8 +135,22 @@ class Walk {
 
   private own(d: Dir, from: number): Result {
     if (d.funcRef) return this.runFunc(this.rc, d, this.rel(from));
+    if (d.dav) return this.dav(d, from);
     if (d.kind !== 'dir') return orElse(this.file(d, from), () => this.named(d, from));
     return this.named(d, from);
+  }
+
+  /** A WebDAV directory: GET and HEAD are its files; every other method is WebDAV's. */
+  private dav(d: Dir, from: number): Result {
+    const { exchange } = this.rc;
+    const m = exchange.head.method;
+    const basePath = d.baseuri();
+    const { dec, slash } = this.p;
+    const handle = (): Promise<boolean> =>
+      d.dav!.handle({ exchange, segs: dec.slice(from), slash, base: originOf(exchange) + basePath, basePath }).then(() => true);
+    // GET and HEAD of a file are the static-file path's; what it does not find, WebDAV answers.
+    if (m === 'GET' || m === 'HEAD') return orElse(this.file(d, from), handle);
+    return handle();
   }
 
   private prologNamed(pro: Dir, from: number): Result {

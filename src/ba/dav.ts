@@ -1,0 +1,171 @@
+/**
+ * ba.create.dav: a WebDAV directory over a disk IO, as BAS has it. The object is a directory
+ * (name, baseuri, insert, unlink, setauth, ... from DIR) with `io()` and `lockmgr()`; the
+ * protocol engine is src/http/dav-handler.ts, reached from the directory tree walk
+ * (src/server/mounts.ts).
+ *
+ * ba.create.dav([name] [, priority], io [, lockdir] [, maxuploads, maxlocks]): locking (DAV
+ * class 2) is on when a lock directory is given (created in the IO when missing, as BAS does).
+ */
+import { T_NIL, T_NUMBER, T_STRING, type LState } from '../vm/lua-vm.js';
+import { LuaRaise } from '../vm/lua-error.js';
+import { pushSubTable } from '../vm/lua-values.js';
+import { DavService } from '../http/dav-handler.js';
+import { mkdirSync } from 'node:fs';
+import type { BaContext } from './context.js';
+import { Dir, type DirLib } from './dir.js';
+import type { IoLib } from './io.js';
+
+/** BAS's default limits: 5 concurrent uploads, 20 locks. */
+const DEFAULT_MAX_LOCKS = 20;
+
+const LOCKMGR_LUA = `
+local lockmgr = ...
+local type, select, error = type, select, error
+return function(d, name, ...)
+  local n = select("#", ...)
+  if n == 0 then return lockmgr(d, name, 0) end
+  if n >= 2 then
+    local req, t = ...
+    if type(req) ~= "userdata" or not req.write then
+      error(("bad argument #3 to '?' (HTTPCMD expected, got %s)"):format(req == nil and "no value" or type(req)), 2)
+    end
+    local user = req.user and req:user()
+    return lockmgr(d, name, 1, user and ("WFS: " .. user) or "WFS", t)
+  end
+  return lockmgr(d, name, (...) and 3 or 2)
+end
+`;
+
+const LOCK_ERRORS: Record<number, string> = { [-1]: 'lockdisabled', [-2]: 'alreadylocked', [-3]: 'locknotfound' };
+
+/** A lock manager name ("a/b.txt", "/a/b.txt") as the lock table's key. */
+function lockKey(name: string): string {
+  return name.split('/').filter((s) => s !== '' && s !== '.').join('/');
+}
+
+export function installDav(ctx: BaContext, dirs: DirLib, ioLib: IoLib): void {
+  const { vm, args } = ctx;
+  const L = vm.L;
+  const check = (L: LState): Dir => {
+    const d = dirs.at(L, 1);
+    if (!d || !d.dav) return args.typeError(L, 1, '?', 'DAV');
+    return d;
+  };
+  const lockErr = (L: LState, r: number): number => {
+    vm.pushNil(L);
+    vm.pushString(L, LOCK_ERRORS[r] ?? 'failed');
+    return 2;
+  };
+
+  // The IO object given to ba.create.dav (dav:io() returns that same object, as in BAS).
+  const ioRefs = new WeakMap<Dir, number>();
+  vm.newMetatable(L, 'DAV');
+  vm.setHost(L, -1, 'io', (L) => {
+    const d = check(L);
+    const ref = ioRefs.get(d);
+    if (ref) vm.pushRef(L, ref);
+    else ioLib.pushIo(L, d.io!);
+    return 1;
+  });
+  // lockmgr(d, name, action, owner, seconds): 0 is-locked, 1 lock, 2 unlock, 3 owner.
+  vm.pushHost(L, 'lockmgr', (L) => {
+    const d = check(L);
+    const name = lockKey(args.checkString(L, 2, 'lockmgr'));
+    const action = args.checkInteger(L, 3, 'lockmgr');
+    const locks = d.dav!.locks;
+    if (action === 0) {
+      vm.pushBoolean(L, locks.isLocked(name));
+      return 1;
+    }
+    if (action === 1) {
+      const owner = args.checkString(L, 4, 'lockmgr');
+      const secs = args.checkNumber(L, 5, 'lockmgr');
+      const xmlOwner = `<n1:owner xmlns:n1="DAV:">\n<n1:href>${owner.replace(/[&<>]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;'))}</n1:href>\n</n1:owner>`;
+      const r = locks.lock(name, xmlOwner, Math.max(1, Math.floor(secs)));
+      if (typeof r === 'number') return lockErr(L, r);
+      vm.pushBoolean(L, true);
+      return 1;
+    }
+    if (action === 2) {
+      const r = locks.unlock(name);
+      if (r !== 0) return lockErr(L, r);
+      vm.pushBoolean(L, true);
+      return 1;
+    }
+    if (!locks.enabled) return lockErr(L, -1);
+    const l = locks.get(name);
+    if (!l) return lockErr(L, -3);
+    vm.pushString(L, l.owner);
+    vm.pushInteger(L, Math.floor(l.expires / 1000));
+    return 2;
+  });
+  const err = vm.load(L, LOCKMGR_LUA, '=dav.lockmgr');
+  if (err) throw err;
+  vm.rotate(L, -2, 1);
+  const perr = vm.pcall(L, 1, 1);
+  if (perr) throw perr;
+  vm.setField(L, -2, 'lockmgr');
+  vm.setHost(L, -1, '__gc', (L) => {
+    const id = dirs.handles.idAt(L, 1);
+    const d = dirs.at(L, 1);
+    const ref = d ? ioRefs.get(d) : undefined;
+    if (d && ref) {
+      ioRefs.delete(d);
+      vm.unref(ref);
+    }
+    if (id >= 0) dirs.handles.release(id);
+    return 0;
+  });
+  vm.pushValue(L, -1);
+  vm.setField(L, -2, '__index');
+  // Methods a DAV object does not have itself are the directory's.
+  vm.newTable(L);
+  vm.pushRef(L, dirs.dirMetatableRef);
+  vm.setField(L, -2, '__index');
+  vm.setMetatable(L, -2);
+  dirs.davMtRef = vm.ref(L);
+
+  ctx.pushBa(L);
+  pushSubTable(vm, L, 'create');
+  vm.setHost(L, -1, 'dav', (L) => {
+    let i = 1;
+    let name: string | null = null;
+    let prio = 0;
+    if (vm.type(L, 1) === T_STRING || vm.type(L, 1) === T_NIL) {
+      name = vm.toStr(L, 1) || null;
+      i++;
+    }
+    if (vm.type(L, i) === T_NUMBER) prio = args.checkInteger(L, i++, '?');
+    const io = ioLib.toIo(L, i);
+    if (!io) return args.typeError(L, i, '?', 'IOINTF');
+    const ioAt = i++;
+    let lockDir: string | null = null;
+    if (vm.type(L, i) === T_STRING || vm.type(L, i) === T_NIL) {
+      lockDir = vm.type(L, i) === T_STRING ? vm.toStr(L, i) : null;
+      i++;
+    }
+    let maxLocks = DEFAULT_MAX_LOCKS;
+    if (vm.type(L, i) === T_NUMBER) {
+      args.checkInteger(L, i, 'dav');
+      maxLocks = args.checkInteger(L, i + 1, 'dav');
+    }
+    if (io.kind !== 'disk' || io.archive) throw new LuaRaise('ba.create.dav: only a disk IO is supported by this runtime');
+    if (lockDir !== null && !io.readOnly) {
+      try {
+        mkdirSync(io.resolve(lockDir));
+      } catch {
+        // exists, or cannot be made: locking stays on as asked (BAS keeps its locks on disk)
+      }
+    }
+    const d = new Dir('dav', name, prio);
+    d.io = io;
+    d.root = io.root;
+    d.dav = new DavService(io.root, { readOnly: io.readOnly, locking: lockDir !== null, maxLocks: Math.max(1, maxLocks) });
+    vm.pushValue(L, ioAt);
+    ioRefs.set(d, vm.ref(L));
+    dirs.push(L, d);
+    return 1;
+  });
+  vm.pop(L, 2);
+}
