@@ -1,6 +1,6 @@
 // Runs every compiled test file (dist/test/**/*.test.js) with node's test runner and the leak
-// check on (handles and Lua memory after each Lua block), then the Lua blocks and the seed
-// examples once more with a peer that sends one byte at a time.
+// check on (handles and Lua memory after each Lua block), then the Lua blocks, the seed
+// examples and the streamed request bodies once more with peers that send one byte at a time.
 // Usage: node scripts/run-tests.mjs [filter-substring ...]   (a filter skips the second pass)
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -33,7 +33,7 @@ if (files.length === 0) {
 let status = run(files, { REMORA_LEAK_CHECK: '1' });
 if (filters.length === 0) {
   console.log('\n# second pass: one-byte-at-a-time peers, leak check');
-  const again = all.filter((f) => f.endsWith('lua/blocks.test.js') || /integration\/seed-/.test(f));
+  const again = all.filter((f) => f.endsWith('lua/blocks.test.js') || /integration\/(seed-|request-body-stream)/.test(f));
   status = run(again, { REMORA_SLOW_PEER: '1', REMORA_LEAK_CHECK: '1' }) || status;
 }
 process.exit(status);

@@ -125,12 +125,20 @@ function suspendUntil<V>(ctx: BaContext, L: LState, stream: BodyStream, what: st
   return sched.suspend(L, w, what);
 }
 
+/** Bytes of a streamed body kept so that a new reader starts at the beginning (see readStream). */
+const REPLAY_MAX = 64 * 1024;
+
 /**
- * A reader's call on a streamed body (large or chunked): the next piece, waiting for it when
- * none has arrived; nil at the end; nil, err when the body cannot be read to its end
- * ("socketreadfailed": the client went away before sending all of it).
+ * A reader's call on a streamed body (large or chunked), as Mako's reader: exactly `size`
+ * bytes, waiting until they have arrived, fewer only at the end of the body; nil at the end;
+ * nil, err once the body cannot be read to its end ("socketreadfailed": the client went away
+ * or broke the chunked framing; what arrived before is returned first).
+ *
+ * Each reader has its own position while the body read so far fits in 64 KiB (those bytes
+ * are kept: a second reader reads them again, as in Mako where a body still in the request
+ * buffer is read from its start by each reader); beyond that all readers share the stream.
  */
-export function readStream(ctx: BaContext, L: LState, r: LRequest, stream: BodyStream, size: number): number {
+export function readStream(ctx: BaContext, L: LState, r: LRequest, stream: BodyStream, size: number, id: number): number {
   const { vm } = ctx;
   const push = (co: LState, v: Buffer | null | Error): number => {
     if (v instanceof Error) {
@@ -142,11 +150,33 @@ export function readStream(ctx: BaContext, L: LState, r: LRequest, stream: BodyS
     else vm.pushBytes(co, v);
     return 1;
   };
-  const now = stream.read(size);
-  if (now !== undefined) return push(L, now);
-  // A readable event without a whole piece waits again; the wait completes with a piece.
-  return suspendUntil(ctx, L, stream, 'rawrdr', () => {
-    const v = r.live && !r.taken ? stream.read(size) : null;
-    return v === undefined ? PENDING : v;
-  }, push);
+  const take = (): Buffer | null | Error | typeof PENDING => {
+    if (!r.live || r.taken) return null;
+    const kept = r.kept;
+    let pos = r.readers[id] ?? 0;
+    if (pos < r.seen && kept === null) pos = r.seen; // the kept bytes are gone: shared position
+    const replay = pos < r.seen ? Math.min(size, r.seen - pos) : 0;
+    let fresh: Buffer | null | Error | undefined = null;
+    if (replay < size) {
+      fresh = stream.readFill(size - replay);
+      if (fresh === undefined) return PENDING;
+    }
+    let out: Buffer | null | Error = fresh;
+    if (fresh instanceof Buffer) {
+      if (r.kept !== null && r.seen + fresh.length <= REPLAY_MAX) {
+        r.kept ??= Buffer.allocUnsafe(REPLAY_MAX);
+        fresh.copy(r.kept, r.seen);
+      } else r.kept = null;
+      r.seen += fresh.length;
+    }
+    if (replay > 0) {
+      const old = kept!.subarray(pos, pos + replay);
+      out = fresh instanceof Buffer ? Buffer.concat([old, fresh]) : Buffer.from(old);
+    }
+    r.readers[id] = out instanceof Buffer ? (fresh instanceof Buffer ? r.seen : pos + replay) : r.seen;
+    return out;
+  };
+  const now = take();
+  if (now !== PENDING) return push(L, now);
+  return suspendUntil(ctx, L, stream, 'rawrdr', take, push);
 }

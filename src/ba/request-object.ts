@@ -39,6 +39,14 @@ export class LRequest {
   multipart: MultipartState | null = null;
   /** Position of each request:rawrdr() reader in the body (readers are independent, as in Mako). */
   readonly readers: number[] = [];
+  /** Bytes of a streamed body taken from the stream so far (src/ba/request-body.ts). */
+  seen = 0;
+  /**
+   * The first bytes of a streamed body, kept while at most 64 KiB were taken so that each
+   * reader starts at the beginning; null once more were (readers then share the stream).
+   * Undefined until the first bytes are kept.
+   */
+  kept: Buffer | null | undefined = undefined;
   /**
    * Stops the page (the page runner sets it): request:abort() ends the response with what the
    * page wrote, as Mako does; `close` drops the connection unanswered instead.

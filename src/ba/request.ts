@@ -210,9 +210,9 @@ export class RequestLib {
       }
       const size = vm.toInteger(L, UPVALUE_2) ?? RAWRDR_DEFAULT;
       const stream = r.exchange.bodyStream;
-      if (stream) return readStream(this.ctx, L, r, stream, size);
-      const body = r.exchange.body;
       const id = vm.toInteger(L, UPVALUE_3) ?? 0;
+      if (stream) return readStream(this.ctx, L, r, stream, size, id);
+      const body = r.exchange.body;
       const pos = r.readers[id] ?? body.length;
       if (pos >= body.length) {
         vm.pushNil(L);

@@ -21,13 +21,18 @@ import { ResponseWriter } from './response-writer.js';
 import type { Phase, PolicyConn } from './connection-policy.js';
 
 export interface HttpConnectionOptions extends RequestParserOptions {
-  /** Largest request body; a larger one is answered 413 (or, once streaming, fails the stream). Default 16 MiB. */
+  /**
+   * Largest request body the server holds or skips on its own: a body received whole before
+   * the handler runs (forms, small bodies) above it is answered 413; the rest of a streamed
+   * body the handler did not read is skipped to keep the connection if it is no larger, else
+   * the connection closes. What a handler reads from `bodyStream` is not limited. Default 16 MiB.
+   */
   maxBodySize?: number;
   /**
-   * Bodies with a Content-Length above this are streamed: the handler starts when the head is
-   * complete and reads the body from `bodyStream` as it arrives. Form bodies
-   * (application/x-www-form-urlencoded) and chunked bodies are read whole first (so that broken
-   * framing or a body above maxBodySize is still answered 400/413). Default: Infinity (never).
+   * Bodies with a Content-Length above this, and chunked bodies, are streamed: the handler
+   * starts when the head is complete and reads the body from `bodyStream` as it arrives. Form
+   * bodies (application/x-www-form-urlencoded) are read whole first, up to maxBodySize.
+   * Default: Infinity (never; chunked bodies are then read whole too).
    */
   streamThreshold?: number;
   /**
@@ -138,8 +143,13 @@ export class HttpConnection implements PolicyConn {
   private body: Buffer[] = [];
   /** The body of the request being handled, when it is streamed. */
   private stream: BodyStream | null = null;
-  /** Raw bytes after the head, kept for takeOver(). */
+  /**
+   * Raw bytes after the head, kept for takeOver() until a reader takes from a streamed body
+   * (then only the raw bytes not yet decoded are handed over).
+   */
   private afterHead: Buffer[] = [];
+  /** Skipping the rest of a body the handler did not read (see finish). */
+  private skipping = false;
   private peerEnded = false;
   private readonly maxBody: number;
   private readonly onData = (b: Buffer): void => this.receive(b);
@@ -284,11 +294,13 @@ export class HttpConnection implements PolicyConn {
     while (this.inbox.length > 0 && !stream.complete && !stream.full) {
       const chunk = this.inbox.shift() as Buffer;
       const r = decoder.feed(chunk);
-      if (r.consumed > 0) this.afterHead.push(chunk.subarray(0, r.consumed));
+      if (stream.touched) this.afterHead = [];
+      else if (r.consumed > 0) this.afterHead.push(chunk.subarray(0, r.consumed));
       for (const d of r.data) stream.push(d);
-      if (r.error || decoder.received > this.maxBody) {
-        const e = r.error ?? new HttpError(413, 'BODY_TOO_LARGE', `peer sent a body above the ${this.maxBody}-byte limit`);
-        this.options.onError?.(e);
+      if (r.error) {
+        // Broken framing: the reader gets what came before, then an error; the connection
+        // closes once the handler has answered (finish).
+        this.options.onError?.(r.error);
         stream.fail('socketreadfailed');
         this.inbox = [];
         return;
@@ -313,9 +325,14 @@ export class HttpConnection implements PolicyConn {
   private pump(): void {
     while (this.inbox.length > 0 && (this.state === State.Head || this.state === State.Body)) {
       const chunk = this.inbox.shift() as Buffer;
+      const skipping = this.skipping;
       const used = this.state === State.Head ? this.feedHead(chunk) : this.feedBody(chunk);
       if (used < chunk.length) this.inbox.unshift(chunk.subarray(used));
       if (this.closed || (this.state as State) === State.Closing) return;
+      if (skipping && !this.skipping) {
+        this.nextRequest();
+        return;
+      }
     }
   }
 
@@ -329,7 +346,12 @@ export class HttpConnection implements PolicyConn {
     this.headStartedAt = 0;
     this.head = r.head;
     const framing = r.head.body;
-    if (framing.kind === 'length' && framing.length > this.maxBody) {
+    const threshold = this.options.streamThreshold ?? DEFAULT_STREAM_THRESHOLD;
+    const isForm = /^application\/x-www-form-urlencoded\b/i.test(r.head.headers.get('content-type') ?? '');
+    // Chunked and large bodies reach the handler as they arrive; forms and small ones whole.
+    const streamed =
+      !isForm && ((framing.kind === 'chunked' && threshold !== Infinity) || (framing.kind === 'length' && framing.length > threshold));
+    if (!streamed && framing.kind === 'length' && framing.length > this.maxBody) {
       this.reject(new HttpError(413, 'BODY_TOO_LARGE', `peer announced a ${framing.length}-byte body; the limit is ${this.maxBody}`));
       return chunk.length;
     }
@@ -342,9 +364,7 @@ export class HttpConnection implements PolicyConn {
       // RFC 9110 §10.1.1: the client waits for this before sending the body.
       this.socket.write('HTTP/1.1 100 Continue\r\n\r\n');
     }
-    const threshold = this.options.streamThreshold ?? DEFAULT_STREAM_THRESHOLD;
-    const isForm = /^application\/x-www-form-urlencoded\b/i.test(r.head.headers.get('content-type') ?? '');
-    if (!this.decoder.done && !isForm && framing.kind === 'length' && framing.length > threshold) {
+    if (streamed) {
       // The handler starts now and reads the body as it arrives (pumpStream).
       this.stream = new BodyStream();
       this.stream.onDrain = () => this.pumpStream();
@@ -358,6 +378,17 @@ export class HttpConnection implements PolicyConn {
   private feedBody(chunk: Buffer): number {
     const decoder = this.decoder as BodyDecoder;
     const r = decoder.feed(chunk);
+    if (this.skipping) {
+      // The rest of a body the handler left: counted against maxBodySize, then dropped.
+      this.skipped += r.data.reduce((n, d) => n + d.length, 0);
+      if (r.error || this.skipped > this.maxBody) {
+        this.options.onError?.(r.error ?? new Error('handler ended before the request body; connection closed'));
+        this.closeAfterError();
+        return chunk.length;
+      }
+      if (r.done) this.skipping = false; // pump() goes on with the next request
+      return r.consumed;
+    }
     if (r.consumed > 0) this.afterHead.push(chunk.subarray(0, r.consumed));
     for (const d of r.data) this.body.push(d);
     if (r.error) {
@@ -371,6 +402,9 @@ export class HttpConnection implements PolicyConn {
     if (r.done) this.dispatch();
     return r.consumed;
   }
+
+  /** Body bytes skipped after the handler ended (see finish). */
+  private skipped = 0;
 
   /**
    * Runs the handler for the complete request; parsing waits until it is done. The handler
@@ -444,14 +478,27 @@ export class HttpConnection implements PolicyConn {
     if (!response.finished) response.end();
     const head = this.head as RequestHead;
     const stream = this.stream;
+    let skip = false;
     if (stream) {
       this.stream = null;
+      const unread = stream.pending;
       stream.discard();
-      if (!stream.complete || (this.decoder && !this.decoder.done)) {
-        // The handler ended before the body did: the rest of it is not worth reading.
-        this.options.onError?.(new Error('handler ended before the request body; connection closed'));
-        this.closeAfterError();
-        return;
+      const decoder = this.decoder as BodyDecoder;
+      if (!stream.endedWell || !decoder.done) {
+        // The handler ended before the body did (or the body broke). The rest is skipped to
+        // keep the connection when it is no more than maxBodySize (a Content-Length says so
+        // up front); otherwise, or when the body broke, the connection closes.
+        const framing = head.body;
+        const rest = framing.kind === 'length' ? unread + framing.length - decoder.received : unread;
+        const keep = !stream.complete && rest <= this.maxBody && response.keepAlive && !this.peerEnded && !head.upgrade && !this.socket.destroyed;
+        if (!keep) {
+          // A broken body was told already (pumpStream); a page that left too much is worth a line.
+          if (!stream.complete) this.options.onError?.(new Error('handler ended before the request body; connection closed'));
+          this.closeAfterError();
+          return;
+        }
+        skip = true;
+        this.skipped = unread;
       }
     }
     if (!response.keepAlive || this.peerEnded || head.upgrade || this.socket.destroyed) {
@@ -459,6 +506,20 @@ export class HttpConnection implements PolicyConn {
       this.socket.end();
       return;
     }
+    if (skip) {
+      this.skipping = true;
+      this.afterHead = [];
+      this.state = State.Body;
+      this.phaseSince = performance.now();
+      this.socket.resume();
+      this.pump();
+      return;
+    }
+    this.nextRequest();
+  }
+
+  /** Keep-alive: reads the next request (pipelined bytes may be waiting). */
+  private nextRequest(): void {
     this.parser.reset();
     this.head = null;
     this.decoder = null;
@@ -502,9 +563,11 @@ export class HttpConnection implements PolicyConn {
     s.off('timeout', this.onTimeout);
     s.setTimeout(0);
     s.pause();
+    // Once a reader took from a streamed body, only the raw bytes not yet decoded go along.
+    const raw = this.stream?.touched ? this.inbox : [...this.afterHead, ...this.inbox];
     this.stream?.fail('socketclosed');
     this.stream = null;
-    const pending = Buffer.concat([...this.afterHead, ...this.inbox]);
+    const pending = Buffer.concat(raw);
     this.afterHead = [];
     this.inbox = [];
     this.state = State.Taken;

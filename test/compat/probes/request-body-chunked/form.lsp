@@ -1,0 +1,4 @@
+<?lsp
+print("rawrdr", pcall(request.rawrdr, request))
+print("data k", request:data("k"))
+?>
