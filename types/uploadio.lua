@@ -120,8 +120,23 @@ function BaLuaIoFile:write(...) end
 function BaLuaIoFile:seek(pos) end
 function BaLuaIoFile:flush() end
 function BaLuaIoFile:close() end
----Not supported by this runtime (raises).
-function ba.revcon(...) end
+---A reverse connection (docs/api/ba-misc.md#barevcon): dials `url` with GET; a 202 answer makes
+---the connection one the broker sends HTTP requests over. In a script run without the server
+---it raises "not supported by this runtime".
+---@class RevCon
+local RevCon = {}
+---Sets the GET's header fields; the first call starts the connection loop.
+---@param headers table<string, string>
+function RevCon:token(headers) end
+---The last HTTP status (or negative error code) and how many connections the broker accepted.
+---@return integer status, integer count
+function RevCon:status() end
+---Ends the reverse connection (connections already serving go on); true.
+---@return boolean
+function RevCon:close() end
+---@param opts {url: string, trusted?: boolean, shark?: userdata, intf?: string, ipv6?: boolean}
+---@return RevCon
+function ba.revcon(opts) end
 ---A WebDAV directory (docs/api/ba.create.dav.md): a directory object with io() and lockmgr().
 ---@class DAV
 local DAV = {}

@@ -168,7 +168,7 @@ export function connectHttpc(
 }
 
 /** TLS over `so`: the TLS module's hook when installed (shark contexts), else node:tls. */
-function startTls(ctx: BaContext, sockets: SocketLib, so: NetSocket, host: string, sharkRef: number, cb: (err: string | null, ts?: TLSSocket) => void): void {
+export function startTls(ctx: BaContext, sockets: SocketLib, so: NetSocket, host: string, sharkRef: number, cb: (err: string | null, ts?: TLSSocket) => void): void {
   const { vm } = ctx;
   const hook = sockets.tlsConnect;
   if (hook) {

@@ -17,6 +17,7 @@ import net from 'node:net';
 import { DEFAULT_LIMITS, holdsSlot, newVictim, overdue, slotVictim, type ConnectionLimits } from '../http/connection-policy.js';
 import { HttpConnection, type HttpConnectionOptions, type HttpHandler } from '../http/http-connection.js';
 import { RequestLib } from '../ba/request.js';
+import { installRevcon } from '../ba/revcon.js';
 import { installReq2Sock } from '../ba/req2sock.js';
 import type { Runtime } from '../app/runtime.js';
 import { dispatch, Mounts, routeStage, type DirFunctionRunner } from './mounts.js';
@@ -212,6 +213,8 @@ export class HttpServer {
     installReq2Sock(rt.ctx, rt.sockets, this.requests, {
       giveBack: (socket, pushback) => this.adopt(socket, pushback),
     });
+    // ba.revcon: connections a broker passes requests over are served like accepted ones.
+    installRevcon(rt.ctx, rt.sockets, { serve: (socket, pending) => this.adopt(socket, pending) });
     rt.ctx.shutdownHooks.push(() => this.close());
   }
 
