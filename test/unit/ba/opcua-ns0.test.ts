@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Attr, encodeNs0, loadNodeSet, parseXml, type Ns0, type Ns0Node } from '../../../src/ba/opcua-nodeset.js';
-import { NS0_DATA_FILE } from '../../../src/ba/opcua-ns0.js';
+import { encodingIds, NS0_DATA_FILE } from '../../../src/ba/opcua-ns0.js';
 import { Runtime } from '../../../src/app/runtime.js';
 import { MemoryLog } from '../../../src/sched/trace-log.js';
 
@@ -154,6 +154,33 @@ test('opcua_ns0 generator agrees with node-opcua\'s own reading of the same node
     }
     assert.equal(compared, as.getNamespace(0)._nodeid_index.size);
     assert.ok(services.size > 500, `services nodes ${services.size}`);
+
+    // The encoding ids the 0.12 stack reads from each DataType: node-opcua's own view of
+    // structures, enumerations and their Default Binary / Default JSON encodings.
+    const stored = encodeNs0(ns0()).nodes;
+    const index = new Map(stored.map((n, i) => [n[0], i]));
+    const enc = encodingIds(stored, index);
+    const plain = (x: { toString(): string } | null | undefined): string | undefined => x?.toString().replace(/^ns=0;/, '').replace(/;namespaceUri:.*$/, '');
+    let structures = 0;
+    let enums = 0;
+    stored.forEach((n, i) => {
+      const theirs = as.findNode(n[0]);
+      if (!theirs || theirs.nodeClass !== 64) return;
+      const e = enc.get(i) ?? {};
+      if (theirs.isStructure()) {
+        structures++;
+        assert.equal(e.BaseId, 'i=22', n[0]);
+        assert.equal(e.BinaryId, plain(theirs.binaryEncodingNodeId), n[0]);
+        assert.equal(e.JsonId, plain(theirs.jsonEncodingNodeId), n[0]);
+        if (e.BinaryId) assert.deepEqual(enc.get(index.get(e.BinaryId)!), { BinaryId: e.BinaryId, BaseId: 'i=22', DataTypeId: n[0] });
+      } else if (theirs.isEnumeration()) {
+        enums++;
+        assert.equal(e.BaseId, 'i=29', n[0]);
+      } else {
+        assert.ok(e.BaseId && e.BaseId !== 'i=22' && e.BaseId !== 'i=29', n[0]);
+      }
+    });
+    assert.ok(structures > 150 && enums > 30, `${structures} structures, ${enums} enumerations`);
   } finally {
     as.dispose();
   }
@@ -196,7 +223,7 @@ test('require"opcua_ns0": Mako\'s shape, one table per node, pairs in id order',
         prev = k
       end
       print(n, sorted)
-      print(pcall(function() ns0["i=1"] = 1 end))
+      print(pcall(function() ns0[1] = 1 end))
       `,
       '=ns0-test',
     );
@@ -216,7 +243,62 @@ test('require"opcua_ns0": Mako\'s shape, one table per node, pairs in id order',
         'StartTime\ti=294\t-1\t-1',
         'integer\tNodesToRead',
         `${count}\ttrue`,
-        "false\tns0-test:26: attempt to index a opcua.nodes value (upvalue 'ns0')",
+        "false\tns0-test:26: bad argument #2 to 'newindex' (string expected, got number)",
+        '',
+      ].join('\n'),
+    );
+  } finally {
+    rt.dispose();
+  }
+});
+
+test('require"opcua_ns0": the 0.12 stack\'s shape (Attrs, Refs, encoding ids) and storing nodes', async () => {
+  const log = new MemoryLog();
+  const rt = await Runtime.create({ log, onExit: () => {}, config: { cpuBudgetMs: 30_000 } });
+  try {
+    const err = await rt.run(
+      `
+      local ns0 = require("opcua_ns0")
+      local root = ns0["i=84"]
+      print(root.Refs == root.refs, root.Attrs ~= root.attrs, root.Attrs[1], root.Attrs[3].Name, root.Attrs[23], root.BaseId)
+      local st = ns0["i=862"]   -- ServerStatusDataType and its encodings
+      print(st.BaseId, st.BinaryId, st.JsonId, st.DataTypeId, st.Attrs[23][1].Name, st.Attrs[23][1].DataType, st.attrs[23])
+      local bin = ns0["i=864"]
+      print(bin.BaseId, bin.BinaryId, bin.JsonId, bin.DataTypeId)
+      local nc = ns0["i=256"]   -- IdType, an enumeration
+      print(nc.BaseId, nc.BinaryId, nc.Attrs[23][2].Name, nc.Attrs[23][2].DataType, nc.Attrs[23][2].Value, nc.definition[2].DataType)
+      print(ns0["i=290"].BaseId, ns0["i=26"].BaseId, ns0["i=12"].BaseId, ns0["i=631"].DataTypeId, ns0["i=631"].BinaryId)
+      -- storing: a new id comes after the standard nodes in pairs; a standard id is replaced
+      local mine = {Attrs = {[1] = "ns=1;i=5"}, Refs = {}}
+      ns0["ns=1;i=5"] = mine
+      local other = {Attrs = {[1] = "i=85"}, Refs = {}}
+      ns0["i=85"] = other
+      print(ns0["ns=1;i=5"] == mine, ns0["i=85"] == other)
+      local last, n85
+      for k, v in pairs(ns0) do last = k if k == "i=85" then n85 = v end end
+      print(last, n85 == other)
+      ns0["i=85"] = nil
+      ns0["ns=1;i=5"] = nil
+      print(ns0["i=85"].attrs[3].Name, ns0["ns=1;i=5"])
+      local seen = false
+      for k in pairs(ns0) do if k == "ns=1;i=5" then seen = true end end
+      print(seen)
+      `,
+      '=ns0-test',
+    );
+    assert.equal(err, null, log.text());
+    assert.equal(
+      log.text(),
+      [
+        'true\ttrue\ti=84\tRoot\tnil\tnil',
+        'i=22\ti=864\ti=15367\ti=862\tStartTime\ti=294\tnil',
+        'i=22\ti=864\tnil\ti=862',
+        'i=29\tnil\tString\ti=24\t1\t(null)',
+        'i=11\ti=24\ti=12\ti=629\ti=631',
+        'true\ttrue',
+        'ns=1;i=5\ttrue',
+        'Objects\tnil',
+        'false',
         '',
       ].join('\n'),
     );
