@@ -109,13 +109,17 @@ export function moveNet(lib: SocketCore, from: LSock, to: LSock): void {
   to.hadNet = true;
   to.queueLimit = from.queueLimit;
   to.maxSize = from.maxSize;
-  to.ext = from.ext;
+  to.transportState = from.transportState;
+  to.acceptOpts = from.acceptOpts;
+  to.closeHook = from.closeHook;
   from.conn = null;
   from.server = null;
   from.pending = NO_PENDING;
-  from.ext = {};
+  from.transportState = null;
+  from.acceptOpts = null;
+  from.closeHook = null;
   listenReadable(lib, to);
-  to.ext.rebind?.(to);
+  lib.transportOf(to).rebind(to);
 }
 
 export function disable(lib: SocketCore, L: LState): number {
@@ -165,7 +169,7 @@ export function enable(lib: SocketCore, L: LState): number {
       return lib.nilErr(L, 'socketclosed');
     }
     if (s.conn && (s.conn.buffered > 0 || s.conn.ended)) onReadable(lib, s);
-    else if (s.ext.hasData?.()) onReadable(lib, s);
+    else if (lib.transportOf(s).hasData(s)) onReadable(lib, s);
     vm.pushBoolean(L, true);
     return 1;
   }

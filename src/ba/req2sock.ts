@@ -57,7 +57,6 @@ export function installReq2Sock(ctx: BaContext, sockets: SocketLib, requests: Re
     const s = sockets.newSock('tcp');
     s.hadNet = true;
     sockets.attachConn(s, socket);
-    if ((socket as NetSocket & { encrypted?: boolean }).encrypted) s.ext.tlsServer = true;
     // takeOver() paused the socket; the TcpConn reads (with its own back-pressure) from now on.
     socket.resume();
     sockets.pushSock(L, s);

@@ -1,51 +1,23 @@
 /**
  * A Lua socket object of `ba.socket` (TCP, listening, UDP, WebSocket, or event-only) and one
- * wait of a coroutine on it. The Lua face is in socket.ts and its socket-*.ts siblings.
+ * wait of a coroutine on it. The Lua face is in socket.ts and its socket-*.ts siblings; each
+ * kind's methods are reached through its `Transport` (transport.ts).
  */
 import type { NetServer, NetSocket } from '../net/tcp-dial.js';
 import type { TcpConn } from '../net/tcp-conn.js';
-import type { LState } from '../vm/lua-vm.js';
 import type { Task } from '../sched/scheduler.js';
 import { Wait } from '../sched/waiter.js';
 
 export type SockKind = 'event' | 'tcp' | 'listen' | 'udp' | 'ws';
 
-/**
- * Per-socket hooks through which UDP (udp.ts), TLS (tls.ts) and WebSocket (websocket.ts)
- * sockets change the TCP behaviour of this file. Each is optional; absent = TCP.
- */
-export interface SockExt {
-  /**
-   * `sock:read` on this kind (UDP: udp.ts, WebSocket: websocket.ts): pushes one read result
-   * onto L if one is available now; returns the count, or -1 to wait.
-   */
-  read?(L: LState, recvfrom: boolean): number;
-  /** A read timeout fired: push its results. */
-  onTimeout?(L: LState): number;
-  /** Input is waiting that a read would return (after an outside `disable`). */
-  hasData?(): boolean;
-  write?(L: LState, data: Uint8Array, isText: boolean): number;
-  /**
-   * Fast path of `write` for one string at stack index 2 (no range): sends it straight from
-   * WASM memory when it can complete at once; -1 = not here, use `write`.
-   */
-  writeString?(L: LState, isText: boolean): number;
-  sendto?(L: LState): number;
-  setoption?(L: LState, name: string, on: boolean): number;
-  addr?(peer: boolean): [string, number, boolean] | null;
-  /** Called by closeSock before the connection is closed (WebSocket close frame). */
-  onClose?(s: LSock): void;
-  udpClose?(): void;
-  /** The network side moved to a new object (`sock:event` from the own coroutine). */
-  rebind?(s: LSock): void;
-  /** Listener: records its TLS context once listening. */
-  tls?(s: LSock): void;
-  /** Listener: wraps an accepted plain socket in TLS. */
-  tlsAccept?(so: NetSocket): NetSocket;
-  /** Accepted TLS socket whose handshake is lazy. */
-  tlsServer?: boolean;
-  /** Protocol state of the plug-in (UDP socket, WebSocket state, ...). */
-  [key: string]: unknown;
+/** What a listening socket does with the connections it accepts. */
+export interface AcceptOpts {
+  /** `setoption("keepalive", ...)` on the listener, passed on to accepted sockets (as Linux does). */
+  keepAlive?: boolean;
+  /** `setoption("tcp-nodelay", ...)` on the listener, passed on likewise. */
+  noDelay?: boolean;
+  /** A TLS listener: wraps an accepted plain socket in TLS. */
+  tls?: (so: NetSocket) => NetSocket;
 }
 
 /** A wait of a coroutine on a socket: completing it frees the socket's reader slot. */
@@ -102,8 +74,15 @@ export class LSock {
   reader: SockWait | null = null;
   /** Host given to connect (expected certificate name). */
   host = '';
-  /** Hooks of UDP/TLS/WebSocket sockets. */
-  ext: SockExt = {};
+  /**
+   * What this socket's transport keeps for it (the UDP socket, the WebSocket frame state);
+   * null for TCP. A socket without it uses the TCP transport (transport.ts).
+   */
+  transportState: unknown = null;
+  /** A listener's settings for the connections it accepts. */
+  acceptOpts: AcceptOpts | null = null;
+  /** Run by close before the connection closes (a TLS upgrade still shaking hands owns the socket). */
+  closeHook: ((s: LSock) => void) | null = null;
 
   constructor(
     readonly id: number,

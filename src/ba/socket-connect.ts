@@ -71,7 +71,9 @@ function reviveForConnect(s: LSock): void {
   s.disabled = null;
   s.reader = null;
   s.pending = NO_PENDING;
-  s.ext = {};
+  s.transportState = null;
+  s.acceptOpts = null;
+  s.closeHook = null;
   sockCount.active++;
 }
 
@@ -183,7 +185,6 @@ export function bind(lib: SocketCore, L: LState): number {
       s.server = server;
       server.on('connection', onConn);
       server.on('error', () => {});
-      s.ext.tls?.(s);
     } else {
       server.close();
       if (conv) s.hadNet = true;
@@ -210,7 +211,7 @@ export function bind(lib: SocketCore, L: LState): number {
     settled = true;
     if (wait) finish(true, null, wait);
   });
-  if (tlsAccept) s.ext.tlsAccept = tlsAccept;
+  if (tlsAccept) (s.acceptOpts ??= {}).tls = tlsAccept;
   try {
     listenNow(server, { port, host, exclusive: false });
   } catch {
@@ -230,11 +231,11 @@ export function acceptNow(lib: SocketCore, s: LSock, L: LState): number {
   if (!so) return -1;
   const ns = lib.newSock('tcp');
   ns.hadNet = true;
-  const tls = s.ext.tlsAccept;
-  if (typeof s.ext.acceptKeepAlive === 'boolean') so.setKeepAlive(s.ext.acceptKeepAlive);
+  const opts = s.acceptOpts;
+  const tls = opts?.tls;
+  if (typeof opts?.keepAlive === 'boolean') so.setKeepAlive(opts.keepAlive);
   attachConn(lib, ns, tls ? tls(so) : so);
-  if (typeof s.ext.acceptNoDelay === 'boolean') so.setNoDelay(s.ext.acceptNoDelay);
-  if (tls) ns.ext.tlsServer = true;
+  if (typeof opts?.noDelay === 'boolean') so.setNoDelay(opts.noDelay);
   lib.pushSock(L, ns);
   return 1;
 }

@@ -5,7 +5,7 @@
  * extends this class; the socket-*.ts files take this class, so they need not import socket.ts.
  */
 import { flushWriteBatches, type TcpConn } from '../net/tcp-conn.js';
-import { isIPv6, resolveHost } from '../net/resolve.js';
+import { resolveHost } from '../net/resolve.js';
 import { LuaRaise } from '../vm/lua-error.js';
 import { T_USERDATA, type LState } from '../vm/lua-vm.js';
 import type { Task } from '../sched/scheduler.js';
@@ -15,6 +15,7 @@ import type { NetSocket } from '../net/tcp-dial.js';
 import type { BaContext } from './context.js';
 import { LSock, NO_PENDING, SockWait, sockCount, type SockKind } from './sock.js';
 import { Wait } from '../sched/waiter.js';
+import type { Transport, TransportTable } from './transport.js';
 
 export class SocketCore {
   protected readonly socks: HandleTable<LSock>;
@@ -26,6 +27,19 @@ export class SocketCore {
   constructor(readonly ctx: BaContext) {
     this.socks = new HandleTable(ctx.vm, HandleTag.socket);
     ctx.sched.afterRun.push(flushWriteBatches);
+  }
+
+  // ---- transports ----------------------------------------------------------------------------
+
+  /**
+   * The transport of each socket kind (transport.ts): SocketLib puts TCP's in every entry, the
+   * UDP and WebSocket modules put theirs.
+   */
+  readonly transports = {} as TransportTable;
+
+  /** The transport of `s`: its kind's entry; TCP's while `s` has no transport state. */
+  transportOf(s: LSock): Transport {
+    return s.transportState === null ? this.transports.tcp : this.transports[s.kind];
   }
 
   // ---- object registry ----------------------------------------------------------------------
@@ -134,15 +148,16 @@ export class SocketCore {
     const conn = s.conn;
     if (conn) {
       conn.onReadable = null;
-      s.ext.onClose?.(s);
-      conn.close();
+      s.closeHook?.(s);
     }
+    // A WebSocket sends its close frame; a UDP socket closes.
+    this.transportOf(s).close(s);
+    conn?.close();
     if (s.server) {
       s.server.close();
       for (const p of s.pending) p.destroy();
       s.pending = NO_PENDING;
     }
-    s.ext.udpClose?.();
     // A coroutine waiting on this socket (read, accept, connect, disable, sleep) gets
     // nil, "socketclosed".
     const r = s.reader;
@@ -175,19 +190,7 @@ export class SocketCore {
   /** [ip, port, isIPv6] of the local (peer=false) or remote side. */
   addr(s: LSock, peer: boolean): [string, number, boolean] | null {
     if (s.closed) return null;
-    if (s.ext.addr) return s.ext.addr(peer);
-    if (s.conn) {
-      const so = s.conn.sock;
-      const ip = peer ? so.remoteAddress : so.localAddress;
-      const port = peer ? so.remotePort : so.localPort;
-      if (!ip || port === undefined) return null;
-      return [ip, port, isIPv6(ip)];
-    }
-    if (s.server && !peer) {
-      const a = s.server.address();
-      if (a && typeof a === 'object') return [a.address, a.port, a.family === 'IPv6'];
-    }
-    return null;
+    return this.transportOf(s).addr(s, peer);
   }
 
   /** Resolves a host name; IP literals resolve at once. */
@@ -207,10 +210,8 @@ export class SocketCore {
     this.ctx.vm.pushBytesFrom(this.sinkL, src, start, end);
   };
 
-  /** Hook for TLS listeners: records the server context on s (s.ext.tls). */
+  /** Hook for TLS listeners: the function that wraps an accepted plain socket, or null for none. */
   tlsListen: ((L: LState, optIdx: number) => ((so: NetSocket) => NetSocket) | null) | null = null;
   /** Hook for TLS: the read error of a TLS connection that ended (alerts, close_notify); null = plain. */
   tlsEndReason: ((conn: TcpConn) => BaError | null) | null = null;
-  /** Hook for TLS listeners: wraps an accepted plain socket. */
-  tlsAccept: ((s: LSock, so: NetSocket) => NetSocket) | null = null;
 }

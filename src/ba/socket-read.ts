@@ -1,8 +1,9 @@
 /**
  * `sock:read` for every socket object, and the read events of a TCP connection. A read
  * returns data that is already buffered without yielding; otherwise it registers the socket's
- * reader and suspends, and the readable event completes the wait (sched/waiter.ts). UDP and
- * WebSocket sockets answer through their `ext.read` (`sock:read` in udp.ts, websocket.ts).
+ * reader and suspends, and the readable event completes the wait (sched/waiter.ts). What a
+ * read returns comes from the socket's transport (transport.ts): `TcpTransport.read` is
+ * `tcpReadNow` below; UDP and WebSocket sockets answer in udp.ts and websocket.ts.
  */
 import { clampTimeout } from './args.js';
 import type { NetSocket } from '../net/tcp-dial.js';
@@ -53,8 +54,11 @@ export function onReadable(lib: SocketCore, s: LSock): void {
  * returns -1 when it would have to wait.
  */
 export function readNow(lib: SocketCore, s: LSock, L: LState, recvfrom = false): number {
-  const custom = s.ext.read;
-  if (custom) return custom(L, recvfrom);
+  return lib.transportOf(s).read(s, L, recvfrom);
+}
+
+/** `readNow` of a TCP connection: the bytes buffered (at most maxsize), or its end. */
+export function tcpReadNow(lib: SocketCore, s: LSock, L: LState): number {
   const conn = s.conn;
   if (!conn) return lib.nilErr(L, 'socketreadfailed');
   if (s.closed) return deadRead(lib, L, s);
@@ -98,11 +102,7 @@ export function read(lib: SocketCore, L: LState): number {
     w.timer = setTimeout(() => w.complete((L) => lib.nilErr(L, 'timeout')), clampTimeout(ms));
     return lib.waitOn(L, s, w, 'read');
   }
-  if (s.closed) {
-    const custom = s.ext.read;
-    if (custom && s.kind === 'udp') return custom(L, recvfrom);
-    return deadRead(lib, L, s);
-  }
+  if (s.closed) return deadRead(lib, L, s);
   if (s.disabled !== 'outside') {
     const n = readNow(lib, s, L, recvfrom);
     if (n >= 0) return n;
@@ -111,10 +111,7 @@ export function read(lib: SocketCore, L: LState): number {
   const w = lib.newWait('read', s, 'read') as SockWait;
   w.recvfrom = recvfrom;
   if (ms !== null) {
-    w.timer = setTimeout(() => w.complete((L) => {
-      const custom = s.ext.onTimeout;
-      return custom ? custom(L) : lib.nilErr(L, 'timeout');
-    }), clampTimeout(ms));
+    w.timer = setTimeout(() => w.complete((L) => lib.nilErr(L, 'timeout')), clampTimeout(ms));
   }
   return lib.waitOn(L, s, w, 'read');
 }

@@ -19,7 +19,7 @@ const COSOCKET_WRITE_THRESHOLD = 1400;
  * returns -- grows with each write until `queuelen`, as in BAS, without a syscall per small
  * write.
  */
-function flushAt(lib: SocketCore): number | undefined {
+export function flushAt(lib: SocketCore): number | undefined {
   return lib.current?.kind === 'cosocket' ? undefined : COSOCKET_WRITE_THRESHOLD;
 }
 
@@ -59,37 +59,19 @@ export function write(lib: SocketCore, L: LState): number {
   const { vm } = lib.ctx;
   const s = lib.checkSock(L, 1, 'write');
   if (s.kind === 'listen') throw new LuaRaise('Invalid op:  on listen socket');
-  const custom = s.ext.write;
-  if (s.sMode && !custom && vm.top(L) === 2 && vm.type(L, 2) === T_STRING) {
-    // The common cosocket write (one string, empty queue): copied straight from WASM memory
-    // into the write batch, as writeBytes would, without a view or result object.
-    const conn = s.conn;
-    if (conn !== null && !s.closed && conn.queued === 0 && conn.writable && !conn.ended) {
-      const p = vm.strPtr(L, 2);
-      const n = vm.strLen;
-      if (n > 0) {
-        conn.writeBatchedFrom(vm.heap(), p, n, flushAt(lib));
-        vm.pushBoolean(L, true);
-        vm.pushInteger(L, conn.queued);
-        return 2;
-      }
-    }
-  }
-  if (custom && s.ext.writeString && vm.top(L) <= 3 && vm.type(L, 2) === T_STRING) {
-    const t3 = vm.type(L, 3);
+  const t = lib.transportOf(s);
+  // One string (and maybe isText): the transport's fast path, when it can complete at once.
+  const top = vm.top(L);
+  if (top <= 3 && vm.type(L, 2) === T_STRING) {
+    const t3 = top < 3 ? T_NONE : vm.type(L, 3);
     if (t3 === T_NONE || t3 === T_NIL || t3 === T_BOOLEAN) {
-      const n = s.ext.writeString(L, t3 === T_BOOLEAN && vm.toBoolean(L, 3));
+      const n = t.writeString(s, L, t3 === T_BOOLEAN && vm.toBoolean(L, 3));
       if (n >= 0) return n;
     }
   }
   const wd = writeData(lib, L, 'write');
   if (!wd) return 0;
-  if (custom) return custom(L, wd.data, wd.isText);
-  if (wd.data.length === 0) {
-    vm.pushBoolean(L, false);
-    return 1;
-  }
-  return writeBytes(lib, L, s, wd.data);
+  return t.write(s, L, wd.data, wd.isText);
 }
 
 /**

@@ -1,26 +1,38 @@
 /**
- * `ba.socket`: what Lua sees of TCP sockets (and the hooks UDP, TLS and WebSocket sockets plug
- * into). Behaviour, return values and error strings are BAS's.
+ * `ba.socket`: the functions and methods Lua sees of every socket object. Behaviour, return
+ * values and error strings are BAS's. What differs between TCP, UDP and WebSocket sockets is
+ * reached through the socket's transport (transport.ts; `transports[s.kind]`), and the TLS
+ * module fills in the TLS hooks of SocketCore.
  *
  * Every method either completes at once or registers a waiter and suspends the calling
  * coroutine. Reads and writes that can complete at once never yield.
  */
 import { LuaRaise } from '../vm/lua-error.js';
-import { T_BOOLEAN, type LState } from '../vm/lua-vm.js';
+import type { LState } from '../vm/lua-vm.js';
 import type { Task } from '../sched/scheduler.js';
 import type { NetSocket } from '../net/tcp-dial.js';
 import { sockCount, type LSock } from './sock.js';
 import { SocketCore } from './socket-core.js';
+import { TcpTransport } from './socket-tcp.js';
+import { SOCK_KINDS } from './transport.js';
+import type { BaContext } from './context.js';
 import { accept, bind, connect, convertible, readOpts, toip, type SockOpts } from './socket-connect.js';
 import { attachConn, deadRead, onReadable, read, readNow } from './socket-read.js';
 import { write, writeBytes } from './socket-write.js';
 import { disable, enable, eventFn, eventMethod, moveNet, startCosocket } from './cosocket.js';
 import { numberFunctions } from './socket-numbers.js';
 
-export { LSock, SockWait, type SockExt, type SockKind } from './sock.js';
+export { LSock, SockWait, type SockKind } from './sock.js';
 export { SocketCore } from './socket-core.js';
 
 export class SocketLib extends SocketCore {
+  constructor(ctx: BaContext) {
+    super(ctx);
+    // Every kind starts with TCP's transport; installUdp and installWebSocket put theirs.
+    const tcp = new TcpTransport(this);
+    for (const kind of SOCK_KINDS) this.transports[kind] = tcp;
+  }
+
   // ---- install --------------------------------------------------------------------------------
 
   install(L: LState): void {
@@ -224,9 +236,7 @@ export class SocketLib extends SocketCore {
       },
       sendto: (L) => {
         const s = this.checkSock(L, 1, 'sendto');
-        const custom = s.ext.sendto;
-        if (custom) return custom(L);
-        throw new LuaRaise('Invalid op: Not a DGRAM socket');
+        return this.transportOf(s).sendto(s, L);
       },
       // upgrade, trusted, certificate, cipher, isresumed, relsession: tls.ts (every socket).
     };
@@ -247,27 +257,6 @@ export class SocketLib extends SocketCore {
     const { vm, args } = this.ctx;
     const s = this.checkSock(L, 1, 'setoption');
     const name = args.checkString(L, 2, 'setoption');
-    const on = vm.toBoolean(L, 3);
-    const custom = s.ext.setoption;
-    if (custom) return custom(L, name, on);
-    // BAS checks the value before the name: TCP options are booleans.
-    if (vm.type(L, 3) !== T_BOOLEAN) args.typeError(L, 3, 'setoption', 'boolean');
-    if (name !== 'tcp-nodelay' && name !== 'keepalive') throw new LuaRaise(`Unknown option '${name}'`);
-    if (s.server && !s.closed) {
-      // Set on a listener, as on Linux, the option is inherited by the sockets it accepts.
-      s.ext[name === 'keepalive' ? 'acceptKeepAlive' : 'acceptNoDelay'] = on;
-      vm.pushBoolean(L, true);
-      return 1;
-    }
-    const so = s.conn?.sock;
-    if (!so || s.closed) return this.nilSysErr(L, 'Bad file descriptor', 9);
-    if (name === 'tcp-nodelay') so.setNoDelay(on);
-    else {
-      const idle = vm.toInteger(L, 4);
-      so.setKeepAlive(on, idle ? idle * 1000 : 0);
-    }
-    vm.pushBoolean(L, true);
-    return 1;
+    return this.transportOf(s).setoption(s, L, name, vm.toBoolean(L, 3));
   }
 }
-

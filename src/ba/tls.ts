@@ -375,15 +375,14 @@ export class TlsLib {
     s.reader = w;
     let t: TLSSocket | null = null;
     // closeSock() while waiting: the detached conn no longer owns the socket, this hook does.
-    const prevOnClose = s.ext.onClose;
+    const prevHook = s.closeHook;
     const restore = (): void => {
-      if (prevOnClose) s.ext.onClose = prevOnClose;
-      else delete s.ext.onClose;
+      s.closeHook = prevHook;
     };
-    s.ext.onClose = (x: LSock) => {
+    s.closeHook = (x: LSock) => {
       t?.destroy();
       raw.destroy();
-      prevOnClose?.(x);
+      prevHook?.(x);
     };
     w.onAbort = () => {
       if (s.reader === w) s.reader = null;

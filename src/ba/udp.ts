@@ -1,7 +1,6 @@
 /**
- * UDP for `ba.socket`: `ba.socket.udpcon` and the
- * UDP behaviour of the socket methods, plugged into SocketLib through the per-socket hooks in
- * `LSock.ext` (read, write, sendto, setoption, addr, udpClose, onTimeout, hasData, rebind).
+ * UDP for `ba.socket`: `ba.socket.udpcon`, and the UDP transport (transport.ts): what the
+ * socket methods read, write, sendto, setoption, peername/sockname and close do on a UDP socket.
  *
  * Modes are those of TCP: a blocking socket (any context, only the caller waits [D5]); a
  * cosocket attached with `s:event(fn)`; and a `ba.socket.event` coroutine whose own object
@@ -15,11 +14,12 @@ import { SockWait, type LSock, type SocketLib } from './socket.js';
 import { ipVersion, isIPv4, isIPv6 } from '../net/resolve.js';
 import { Wait } from '../sched/waiter.js';
 import type { BaContext } from './context.js';
+import type { Transport } from './transport.js';
 
 /** Above this many queued bytes a cosocket writer waits for the queue to empty. */
 const COSOCKET_WRITE_THRESHOLD = 1400;
 
-/** The Lua-side state of one UDP socket object. */
+/** The Lua-side state of one UDP socket object (its `transportState`). */
 interface UdpState {
   /** The object that owns the socket (changes when `s:event` moves it). */
   sock: LSock;
@@ -30,11 +30,54 @@ interface UdpState {
   dontroute: boolean;
 }
 
-export class UdpLib {
+export class UdpLib implements Transport {
   constructor(
     readonly ctx: BaContext,
     readonly sockets: SocketLib,
-  ) {}
+  ) {
+    sockets.transports.udp = this;
+  }
+
+  // ---- the UDP transport: `s` has a UdpState (SocketCore.transportOf) -----------------------
+
+  read(s: LSock, L: LState, recvfrom: boolean): number {
+    return this.readDatagram(s.transportState as UdpState, L, recvfrom);
+  }
+
+  hasData(s: LSock): boolean {
+    const u = (s.transportState as UdpState).u;
+    return u.available > 0 || u.error !== null;
+  }
+
+  write(s: LSock, L: LState, data: Uint8Array): number {
+    return this.writeDatagram(s.transportState as UdpState, L, data);
+  }
+
+  writeString(): number {
+    return -1;
+  }
+
+  sendto(s: LSock, L: LState): number {
+    return this.sendDatagramTo(s.transportState as UdpState, L);
+  }
+
+  setoption(s: LSock, L: LState, name: string, on: boolean): number {
+    return this.setUdpOption(s.transportState as UdpState, L, name, on);
+  }
+
+  addr(s: LSock, peer: boolean): [string, number, boolean] | null {
+    const u = (s.transportState as UdpState).u;
+    const a = peer ? u.remoteAddress() : u.localAddress();
+    return a ? [a.address, a.port, a.ipv6] : null;
+  }
+
+  close(s: LSock): void {
+    (s.transportState as UdpState).u.close();
+  }
+
+  rebind(s: LSock): void {
+    (s.transportState as UdpState).sock = s;
+  }
 
   install(L: LState): void {
     this.sockets.addFunction(L, 'udpcon', (L) => this.udpcon(L));
@@ -153,23 +196,7 @@ export class UdpLib {
   /** Makes `s` a UDP socket object over `u`. */
   private attach(s: LSock, u: UdpSocket): void {
     const st: UdpState = { sock: s, u, sticky: false, dontroute: false };
-    s.ext = {
-      udp: u,
-      read: (L: LState, recvfrom: boolean) => this.read(st, L, recvfrom),
-      onTimeout: (L: LState) => this.sockets.nilErr(L, 'timeout'),
-      hasData: () => u.available > 0 || u.error !== null,
-      write: (L: LState, data: Uint8Array) => this.write(st, L, data),
-      sendto: (L: LState) => this.sendto(st, L),
-      setoption: (L: LState, name: string, on: boolean) => this.setoption(st, L, name, on),
-      addr: (peer: boolean): [string, number, boolean] | null => {
-        const a = peer ? u.remoteAddress() : u.localAddress();
-        return a ? [a.address, a.port, a.ipv6] : null;
-      },
-      udpClose: () => u.close(),
-      rebind: (ns: LSock) => {
-        st.sock = ns;
-      },
-    };
+    s.transportState = st;
     u.onReadable = () => this.sockets.onReadable(st.sock);
   }
 
@@ -177,7 +204,7 @@ export class UdpLib {
    * `sock:read` on a UDP socket: one datagram, or -1 to wait. The recvfrom form (`data, ip, port, isIPv6`) is for
    * cosocket reads only; a blocking read ignores the flag.
    */
-  private read(st: UdpState, L: LState, recvfrom: boolean): number {
+  private readDatagram(st: UdpState, L: LState, recvfrom: boolean): number {
     const { vm } = this.ctx;
     const s = st.sock;
     if (s.closed) return this.sockets.deadRead(L, s);
@@ -205,7 +232,7 @@ export class UdpLib {
   }
 
   /** `write`: connected sockets only; a connectionless socket fails and closes. */
-  private write(st: UdpState, L: LState, data: Uint8Array): number {
+  private writeDatagram(st: UdpState, L: LState, data: Uint8Array): number {
     const s = st.sock;
     if (data.length === 0) {
       this.ctx.vm.pushBoolean(L, false);
@@ -220,7 +247,7 @@ export class UdpLib {
   }
 
   /** `sendto(data, host, port)` → true; bad host → nil, "gethostbyname", resolverText. */
-  private sendto(st: UdpState, L: LState): number {
+  private sendDatagramTo(st: UdpState, L: LState): number {
     const { vm, args, sched } = this.ctx;
     const sockets = this.sockets;
     let data = this.ctx.dataBytes(L, 2);
@@ -354,7 +381,7 @@ export class UdpLib {
   }
 
   /** UDP options: broadcast, dontroute, ip-membership; OS errors → nil, text, errno. */
-  private setoption(st: UdpState, L: LState, name: string, on: boolean): number {
+  private setUdpOption(st: UdpState, L: LState, name: string, on: boolean): number {
     const { vm, args } = this.ctx;
     const sockets = this.sockets;
     if (!['broadcast', 'dontroute', 'ip-membership', 'keepalive', 'tcp-nodelay'].includes(name)) {

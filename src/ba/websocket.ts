@@ -1,8 +1,8 @@
 /**
- * WebSocket sockets for `ba.socket`: a socket object of kind 'ws' over a TcpConn, plugged into SocketLib
- * through the per-socket hooks in `LSock.ext` (read, write, onClose, hasData, rebind). The
- * frame codec is src/ws/ (no Lua); this file maps its results to Lua values and its frames to
- * the write queue.
+ * WebSocket sockets for `ba.socket`: a socket object of kind 'ws' over a TcpConn, and the
+ * WebSocket transport (transport.ts): what read, write, close and enable do on it (setoption,
+ * sendto and the addresses are TCP's). The frame codec is src/ws/ (no Lua); this file maps its
+ * results to Lua values and its frames to the write queue.
  *
  * Modes are those of TCP (as in BAS: the same three modes and the same queue rules): data frames go
  * through `SocketLib.writeBytes` with its frame hook, so blocking, "r"-mode and "s"-mode sockets
@@ -23,6 +23,7 @@ import { Deflater, Inflater, acceptClientAnswer, negotiateServer, type DeflatePa
 import type { LSock, SocketLib } from './socket.js';
 import type { NetSocket } from '../net/tcp-dial.js';
 import type { BaContext } from './context.js';
+import type { Transport } from './transport.js';
 
 /** Largest slice moved from the TCP buffer into the frame parser at once. */
 const PUMP_CHUNK = 256 * 1024;
@@ -32,10 +33,10 @@ const DEFAULT_PING = Buffer.from('BAS');
 /** What `read` reports once the TCP connection has ended and no result is left. */
 type Pending = ReadResult | 'ended';
 
-/** The WebSocket side of one socket object (kept in `s.ext.ws`). */
 /** Queued bytes above which pongs are dropped (see onPing). */
 const PONG_QUEUE_LIMIT = 64 * 1024;
 
+/** The WebSocket side of one socket object (its `transportState`). */
 export class WsState {
   readonly reader: MessageReader;
   readonly sender: Sender;
@@ -172,14 +173,60 @@ export interface HttpcHandoff {
 /** Finds the httpc object at stack index `idx` with a live connection and a received response. */
 export type HttpcLookup = (L: LState, idx: number) => HttpcHandoff | null;
 
-export class WebSocketLib {
+export class WebSocketLib implements Transport {
   /** Set by the HTTP client module: resolves an httpc userdata for http2sock. */
   httpcLookup: HttpcLookup | null = null;
 
   constructor(
     readonly ctx: BaContext,
     readonly sockets: SocketLib,
-  ) {}
+  ) {
+    sockets.transports.ws = this;
+  }
+
+  // ---- the WebSocket transport: `s` has a WsState (SocketCore.transportOf) ------------------
+
+  read(s: LSock, L: LState): number {
+    return this.readMessage(s.transportState as WsState, L);
+  }
+
+  hasData(s: LSock): boolean {
+    return (s.transportState as WsState).pump() !== null;
+  }
+
+  write(s: LSock, L: LState, data: Uint8Array, isText: boolean): number {
+    return this.writeMessage(s.transportState as WsState, L, data, isText);
+  }
+
+  writeString(s: LSock, L: LState, isText: boolean): number {
+    return this.writeStringFrame(s.transportState as WsState, L, isText);
+  }
+
+  /** As on the TCP connection underneath ("Not a DGRAM socket"). */
+  sendto(s: LSock, L: LState): number {
+    return this.sockets.transports.tcp.sendto(s, L);
+  }
+
+  /** The options of the TCP connection underneath. */
+  setoption(s: LSock, L: LState, name: string, on: boolean): number {
+    return this.sockets.transports.tcp.setoption(s, L, name, on);
+  }
+
+  /** The addresses of the TCP connection underneath. */
+  addr(s: LSock, peer: boolean): [string, number, boolean] | null {
+    return this.sockets.transports.tcp.addr(s, peer);
+  }
+
+  /** close(): a close frame with 1000 first, unless one was sent. */
+  close(s: LSock): void {
+    if (s.conn) this.sendCloseFrame(s.transportState as WsState);
+  }
+
+  rebind(s: LSock): void {
+    const st = s.transportState as WsState;
+    st.sock = s;
+    this.wire(st);
+  }
 
   install(L: LState): void {
     const { sockets } = this;
@@ -198,19 +245,7 @@ export class WebSocketLib {
     s.conn?.sock.setNoDelay(true);
     s.kind = 'ws';
     s.hadNet = true;
-    // Merged, not replaced: a TLS layer may keep its own hooks (certificate, cipher) here.
-    Object.assign(s.ext, {
-      ws: st,
-      read: (L: LState) => this.read(st, L),
-      write: (L: LState, data: Uint8Array, isText: boolean) => this.write(st, L, data, isText),
-      writeString: (L: LState, isText: boolean) => this.writeString(st, L, isText),
-      onClose: () => this.onClose(st),
-      hasData: () => st.pump() !== null,
-      rebind: (to: LSock) => {
-        st.sock = to;
-        this.wire(st);
-      },
-    });
+    s.transportState = st;
     this.wire(st);
     return st;
   }
@@ -229,7 +264,7 @@ export class WebSocketLib {
   }
 
   /** `sock:read` on an open WebSocket: one message (or a piece of a long one), or -1 to wait. */
-  private read(st: WsState, L: LState): number {
+  private readMessage(st: WsState, L: LState): number {
     const { vm } = this.ctx;
     const s = st.sock;
     if (s.closed) return this.sockets.deadRead(L, s);
@@ -269,7 +304,7 @@ export class WebSocketLib {
    * server): header and payload copied from WASM memory into the run's write batch, as `write`
    * would, without a view, a result object or closures. -1 when any of that does not hold.
    */
-  private writeString(st: WsState, L: LState, isText: boolean): number {
+  private writeStringFrame(st: WsState, L: LState, isText: boolean): number {
     const s = st.sock;
     const conn = s.conn;
     if (!s.sMode || s.closed || st.reader.closing || conn === null || conn.queued !== 0 || !conn.writable || conn.ended) return -1;
@@ -287,7 +322,7 @@ export class WebSocketLib {
   }
 
   /** write(data [, isText]): one unfragmented frame through the §5 queue rules. */
-  private write(st: WsState, L: LState, data: Uint8Array, isText: boolean): number {
+  private writeMessage(st: WsState, L: LState, data: Uint8Array, isText: boolean): number {
     const { sender } = st;
     // D2: above wsmaxsize write raises "Max len 0x…" (before anything is queued).
     if (data.length > sender.maxMessageSize) {
@@ -313,7 +348,7 @@ export class WebSocketLib {
   }
 
   /** close() on a WebSocket: a close frame with 1000 first, unless one was sent. */
-  private onClose(st: WsState): void {
+  private sendCloseFrame(st: WsState): void {
     const { reader } = st;
     if (!reader.closing) {
       st.sendControl(st.sender.normalClose(), true);
@@ -327,8 +362,8 @@ export class WebSocketLib {
   private ping(L: LState): number {
     const { vm, args } = this.ctx;
     const s = this.sockets.checkSock(L, 1, 'ping');
-    const st = s.ext.ws as WsState | undefined;
-    if (s.kind !== 'ws' || !st) throw new LuaRaise('Not WS');
+    const st = s.transportState;
+    if (s.kind !== 'ws' || !(st instanceof WsState)) throw new LuaRaise('Not WS');
     let data: Uint8Array = DEFAULT_PING;
     const t = vm.type(L, 2);
     if (t !== T_NONE && t !== T_NIL) {
