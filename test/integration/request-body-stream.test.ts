@@ -1,7 +1,8 @@
-// Chunked request bodies reach the page while they arrive (request:rawrdr, ba.create.upload):
-// 200 MB in small chunks hashed by the page with the server's memory bounded, a sender that waits
-// for the page's echo of each chunk before sending the next, broken chunk framing closing that
-// connection only, and pipelined requests after bodies the page read, skipped or refused.
+// Chunked request bodies reach the page while they arrive (request:rawrdr, request:multipart,
+// ba.create.upload): 200 MB in small chunks hashed by the page with the server's memory bounded,
+// a sender that waits for the page's echo of each chunk before sending the next, broken chunk
+// framing closing that connection only, and pipelined requests after bodies the page read,
+// skipped or refused.
 // With REMORA_SLOW_PEER=1 (the test runner's second pass) every client sends one byte at a time.
 import test from 'node:test';
 import assert from 'node:assert/strict';
@@ -223,5 +224,31 @@ test('a chunked PUT to ba.create.upload is written while it arrives, beyond maxb
     c.sock.destroy();
     s.close();
     app.remove();
+  }
+});
+
+test('request:multipart reads a chunked multipart/form-data body as it arrives', async () => {
+  const s = await startTestServer([APP]);
+  const c = new RawClient(s.port);
+  try {
+    await c.connected();
+    const file = randomBytes(slow ? 3000 : 300_000);
+    const body = Buffer.concat([
+      Buffer.from('--XyZ\r\nContent-Disposition: form-data; name="a"\r\n\r\nvalue-a\r\n'),
+      Buffer.from('--XyZ\r\nContent-Disposition: form-data; name="f"; filename="x.bin"\r\nContent-Type: application/octet-stream\r\n\r\n'),
+      file,
+      Buffer.from('\r\n--XyZ--\r\n'),
+    ]);
+    const pieces: Buffer[] = [];
+    for (let at = 0; at < body.length; at += 777) pieces.push(body.subarray(at, at + 777));
+    await send(c.sock, 'POST /upload.lsp HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=XyZ\r\nTransfer-Encoding: chunked\r\n\r\n');
+    await send(c.sock, chunked(pieces));
+    await c.until(/\r\n0\r\n\r\n$/, 20_000);
+    assert.deepEqual(bodies(c.text), [
+      `200 field a=value-a\nfile f x.bin application/octet-stream nil\nend ${file.length} ${sha(file)}\nendmp\nreturn true nil\n`,
+    ]);
+  } finally {
+    c.sock.destroy();
+    s.close();
   }
 });
