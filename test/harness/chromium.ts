@@ -59,8 +59,10 @@ export async function startChromium(): Promise<Browser> {
   const proc: ChildProcess = spawn(
     CHROMIUM,
     ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', `--user-data-dir=${profile}`, '--remote-debugging-port=0', 'about:blank'],
-    // Its own process group: chromium's helper processes end with it.
-    { stdio: ['ignore', 'ignore', 'pipe'], detached: true },
+    // Its own process group: chromium's helper processes end with it. Its temporary files (the
+    // org.chromium.Chromium.* singleton folder, left behind by SIGKILL) go into the profile,
+    // which close() removes.
+    { stdio: ['ignore', 'ignore', 'pipe'], detached: true, env: { ...process.env, TMPDIR: profile } },
   );
   let cdp: Cdp | null = null;
   let sessionId = '';
