@@ -200,7 +200,8 @@ export class HttpServer {
         if (this.slotQueue.length > 0) this.grantSlots();
       },
       maxBodySize: opts.maxBodySize,
-      // Bodies above 64 KiB reach pages while they arrive (request:rawrdr reads them).
+      // Chunked bodies and bodies above 64 KiB reach pages while they arrive (request:rawrdr,
+      // request:multipart, uploads read them); smaller ones are received whole first.
       streamThreshold: 64 * 1024,
       server: SERVER_HEADER,
       onError: (e) => {
