@@ -137,12 +137,14 @@ test('error paths as in BAS: errorfunc codes, raising and silent callbacks, no u
 });
 
 test('above maxuploads concurrent uploads the client gets 503', async () => {
-  await withApp(async (port) => {
+  await withApp(async (port, dir) => {
     const c = new RawClient(port);
     await c.connected();
     c.send(`PUT /index.lsp?name=one.bin&max=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 300000\r\n\r\n`);
     c.send(Buffer.alloc(100000, 2));
-    // The first upload holds the only slot while its body is incomplete.
+    // The first upload holds the only slot while its body is incomplete. It has started once
+    // its file exists (on a busy machine a second request could otherwise take the slot first).
+    await until('the first upload to start', () => existsSync(join(dir, 'up', 'one.bin')));
     let second = await request(port, '/index.lsp?name=two.bin&max=1', { method: 'PUT', body: 'x' });
     for (let i = 0; i < 100 && second.status !== 503; i++) {
       await new Promise((r) => setTimeout(r, 50));
