@@ -26,6 +26,8 @@ test('npm pack + npm install -g into a temporary prefix gives a working remora c
   assert.ok(files.includes('dist/src/cli/main.js'));
   assert.ok(files.includes('LICENSE') && files.includes('CHANGELOG.md') && files.includes('README.md'));
   assert.deepEqual(files.filter((f) => f.startsWith('dist/test/') || f.startsWith('dist/bench/')), []);
+  // Source maps would point at TypeScript sources the package does not hold.
+  assert.deepEqual(files.filter((f) => f.endsWith('.map')), []);
 
   const prefix = join(d, 'prefix');
   // The dependencies come from npm's cache when they are there (npm ci just filled it).
