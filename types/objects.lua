@@ -407,6 +407,48 @@ function BaRequest:json(t) end
 ---The command environment: the _ENV the request's pages and callbacks share.
 ---@return table
 function BaRequest:env() end
+---The output written and not yet sent (nil while setresponse collects it).
+---@return string|nil
+function BaRequest:getdata() end
+---Sends the head now without chunked framing, then `data` unbuffered.
+---@param data string|number|nil
+---@return boolean
+function BaRequest:send(data) end
+---Collects the page's output from here; finalize(true) sends it deflate-compressed.
+---@return RESPONSEBUF|nil
+function BaRequest:setresponse() end
+---401 with a Basic challenge for `realm`.
+---@param realm string
+---@param extra? string
+function BaRequest:setbasic(realm, extra) end
+---401 with a Digest challenge for `realm`.
+---@param realm string
+---@param extra? string
+function BaRequest:setdigest(realm, extra) end
+---Serves the request again from `path` once the page has ended; ends the page.
+---@param path string
+function BaRequest:redirect(path) end
+---false on HTTPS; else 301 to https (or 403) and the page ends.
+---@return false
+function BaRequest:redirect2tls() end
+---The response outlives the page: a deferred response object.
+---@return BaAsyncResponse
+function BaRequest:deferred() end
+---Cipher suite and protocol on HTTPS; nil, "sslnotenabled" on plain HTTP.
+---@return string|nil, string
+function BaRequest:cipher() end
+---The client's certificate table and whether it is trusted; nil, false without one.
+---@return table|nil, boolean|string
+function BaRequest:certificate() end
+---true on an HTTPS connection.
+---@return boolean
+function BaRequest:clientcert() end
+
+---The object of response:setresponse(): finalize([deflate]) sends the collected output
+---(deflate-compressed when `deflate`); abort() drops it.
+---@class RESPONSEBUF
+---@field finalize fun(self: RESPONSEBUF, deflate?: boolean): boolean|string|nil
+---@field abort fun(self: RESPONSEBUF): boolean|nil
 
 -- ---------------------------------------------------------------------------- the app's directory (env.dir)
 

@@ -11,7 +11,7 @@ import { LuaRaise } from '../vm/lua-error.js';
 import { T_STRING, T_TABLE, type LState, type LuaVM } from '../vm/lua-vm.js';
 import { CertKey, TlsContextDef, loadCertKey, parseCertificates, systemCaBundle } from '../net/tls-context.js';
 import { certTable } from '../net/cert-info.js';
-import { acceptTls, connectTls, releaseSession, tlsEndReason, tlsInfo, trusted, upgradeServerTls } from '../net/tls-socket.js';
+import { acceptTls, connectTls, releaseSession, tlsEndReason, tlsInfo, trusted, upgradeServerTls, type TlsInfo } from '../net/tls-socket.js';
 import { SockWait, type LSock, type SocketLib } from './socket.js';
 import { ioErrorOf } from '../fs/fs-op.js';
 import { HandleTable, HandleTag } from '../vm/handles.js';
@@ -19,6 +19,20 @@ import { pushRecord, pushSubTable } from '../vm/lua-values.js';
 import type { NetSocket, TLSSocket } from '../net/tcp-dial.js';
 import type { BaContext } from './context.js';
 
+
+/**
+ * Pushes the peer's certificate as BAS's table (sock:certificate, request:certificate):
+ * subject and issuer with its six DN fields ("" when absent), san (DNS names and IP
+ * addresses), tzfrom and tzto. False (nothing pushed) when the peer sent none.
+ */
+export function pushPeerCertificate(vm: LuaVM, L: LState, info: TlsInfo): boolean {
+  const leaf = info.chain[0];
+  if (!leaf) return false;
+  const t = certTable(leaf);
+  const dn = (x: Partial<Record<string, string>>): Record<string, string> => Object.fromEntries(DN_FIELDS.map((f) => [f, x[f] ?? '']));
+  pushRecord(vm, L, { subject: dn(t.subject), issuer: dn(t.issuer), tzfrom: t.tzfrom, tzto: t.tzto, san: t.subjectaltnames });
+  return true;
+}
 
 /** A CA store (ba.create.certstore): PEM certificates collected with addcert. */
 class CertStore {
@@ -290,16 +304,7 @@ export class TlsLib {
     const s = this.sockets.checkSock(L, 1, 'certificate');
     const info = this.info(s);
     if (!info) return this.sockets.nilErr(L, 'sslnotenabled');
-    const leaf = info.chain[0];
-    if (!leaf) {
-      vm.pushNil(L);
-      return 1;
-    }
-    // Exactly BAS's table: subject and issuer with its six DN fields ("" when absent),
-    // san (DNS names and IP addresses), tzfrom and tzto.
-    const t = certTable(leaf);
-    const dn = (x: Partial<Record<string, string>>): Record<string, string> => Object.fromEntries(DN_FIELDS.map((f) => [f, x[f] ?? '']));
-    pushRecord(vm, L, { subject: dn(t.subject), issuer: dn(t.issuer), tzfrom: t.tzfrom, tzto: t.tzto, san: t.subjectaltnames });
+    if (!pushPeerCertificate(vm, L, info)) vm.pushNil(L);
     return 1;
   }
 

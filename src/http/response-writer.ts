@@ -54,6 +54,11 @@ export class ResponseWriter {
    * Error pages, redirects and HEAD responses still carry a Content-Length.
    */
   streamOnEnd = false;
+  /**
+   * Output is collected whole (`response:setresponse()`): no flush when the buffer fills, so
+   * the collected body can be compressed and sent with a Content-Length.
+   */
+  collect = false;
 
   private phase: Phase = 'buffering';
   private framing: Framing = 'none';
@@ -137,7 +142,32 @@ export class ResponseWriter {
     // Copy: the caller (a Lua string view into WASM memory) may change under us.
     this.pending.push(Buffer.from(buf));
     this.pendingBytes += buf.length;
-    if (this.pendingBytes >= this.bufferSize) this.flush();
+    if (this.pendingBytes >= this.bufferSize && !this.collect) this.flush();
+    return true;
+  }
+
+  /** The written, not yet flushed body bytes (`response:getdata()`). */
+  pendingData(): Buffer {
+    return this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+  }
+
+  /**
+   * `response:send(data)`: the head goes out (if not yet) without chunked framing -- with the
+   * page's Content-Length, else the body ends with the connection -- and then what is buffered
+   * plus `data`, at once.
+   */
+  sendRaw(data: Uint8Array): boolean {
+    if (this.finished) return false;
+    this.write(data);
+    this.batch = [];
+    try {
+      if (this.phase === 'buffering') this.sendHead(false, true);
+      this.sendBody();
+    } catch (e) {
+      this.batch = null;
+      throw e;
+    }
+    this.sendBatch();
     return true;
   }
 
@@ -229,7 +259,7 @@ export class ResponseWriter {
     return true;
   }
 
-  private sendHead(final: boolean): void {
+  private sendHead(final: boolean, raw = false): void {
     const h = this.headers;
     const status = this.status;
     const bodiless = status < 200 || status === 204 || status === 304;
@@ -258,7 +288,7 @@ export class ResponseWriter {
         h.set('Content-Length', String(this.pendingBytes));
       } else if (this.options.method === 'HEAD') {
         this.framing = 'none';
-      } else if (this.options.versionMinor === 1) {
+      } else if (this.options.versionMinor === 1 && !raw) {
         this.framing = 'chunked';
         h.set('Transfer-Encoding', 'chunked');
       } else {

@@ -22,6 +22,7 @@ import { installReq2Sock } from '../ba/req2sock.js';
 import type { Runtime } from '../app/runtime.js';
 import { dispatch, Mounts, routeStage, type DirFunctionRunner } from './mounts.js';
 import { installRequestExtras } from '../ba/request-extra.js';
+import { installRequestMore } from '../ba/request-more.js';
 import { LspPages } from './lsp-pages.js';
 import { SessionStore } from './sessions.js';
 import { installAuth, type TrackerConfig } from '../ba/auth.js';
@@ -210,7 +211,9 @@ export class HttpServer {
         if (!('status' in e)) rt.log.write(`remora: HTTP: ${e.message}\n`);
       },
     };
-    new UploadLib(rt.ctx, this.requests, rt.io, new AsyncResponseLib(rt.ctx)).install(rt.vm.L);
+    const asyncResponses = new AsyncResponseLib(rt.ctx);
+    new UploadLib(rt.ctx, this.requests, rt.io, asyncResponses).install(rt.vm.L);
+    installRequestMore(this.requests, asyncResponses, rt.vm.L);
     installReq2Sock(rt.ctx, rt.sockets, this.requests, {
       giveBack: (socket, pushback) => this.adopt(socket, pushback),
     });

@@ -1,0 +1,57 @@
+<?lsp
+local op = request:data"op"
+local function msg(e) return (tostring(e):gsub("^[^\n]-:%d+: ", "")) end
+if op == "getdata" then
+  response:write("hello")
+  local n = select("#", response:getdata())
+  local d = response:getdata()
+  response:reset("buffer")
+  print(n, d)
+elseif op == "send" then
+  response:setcontentlength(3)
+  print(response:send("abc"))
+elseif op == "basic" then
+  print(response:setbasic("realm1"))
+elseif op == "digest" then
+  print(response:setdigest("realm2", "x"))
+elseif op == "basicbad" then
+  print(pcall(response.setbasic, response))
+elseif op == "redirfile" then
+  print("dropped")
+  response:redirect("/t.txt")
+  print("not reached")
+elseif op == "redirpage" then
+  response:redirect("sub/p.lsp")
+elseif op == "redirbad" then
+  local ok, e = pcall(response.redirect, response)
+  print(ok, msg(e))
+elseif op == "r2tls" then
+  print("dropped")
+  response:redirect2tls()
+  print("not reached")
+elseif op == "tls" then
+  print(response:cipher())
+  print(response:certificate())
+  print(response:clientcert())
+elseif op == "deferred" then
+  response:setheader("X-A", "1")
+  print("dropped")
+  local d = response:deferred()
+  print("dropped too")
+  ba.timer(function() d:setheader("X-D", "2") d:write("late") d:close() end):set(50, true)
+elseif op == "setresp" then
+  response:setheader("X-A", "1")
+  local x = response:setresponse()
+  response:setheader("X-B", "2")
+  print("hello hello hello")
+  trace("setresp getdata", response:getdata())
+  trace("setresp second", response:setresponse())
+  trace("setresp finalize", x:finalize(true))
+  trace("setresp finalize again", x:finalize(true))
+elseif op == "setrespabort" then
+  local x = response:setresponse()
+  print("dropped")
+  trace("setresp abort", x:abort())
+  print("kept")
+end
+?>

@@ -1,0 +1,1 @@
+<?lsp print("in sub", request:uri(), request:data("op")) ?>
