@@ -13,6 +13,7 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { T_NUMBER, T_STRING, type LState } from '../vm/lua-vm.js';
 import { HandleTag, newTaggedBlock } from '../vm/handles.js';
+import { pushRecord } from '../vm/lua-values.js';
 import type { BaContext } from './context.js';
 import { LuaRaise } from '../vm/lua-error.js';
 import { cookieValue } from '../http/cookies.js';
@@ -163,18 +164,9 @@ export class AuthLib {
     return 1;
   }
 
+  /** A sequence of records whose numbers are integers and strings Latin-1 (the tracker's lists). */
   private pushRecords(L: LState, rows: ReadonlyArray<Record<string, string | number>>): number {
-    const vm = this.ctx.vm;
-    vm.newTable(L, rows.length, 0);
-    rows.forEach((row, i) => {
-      vm.newTable(L);
-      for (const [k, v] of Object.entries(row)) {
-        if (typeof v === 'number') vm.pushInteger(L, v);
-        else this.pushStr(L, v);
-        vm.setField(L, -2, k);
-      }
-      vm.rawSetI(L, -2, i + 1);
-    });
+    pushRecord(this.ctx.vm, L, rows, { latin1: true });
     return 1;
   }
 
@@ -235,9 +227,7 @@ export class AuthLib {
       digest: (L) => {
         const f = digestCredentials(this.req(L, 1).exchange.head.headers.get('authorization'));
         if (!f) return 0;
-        vm.newTable(L);
-        this.pushStr(L, f.username);
-        vm.setField(L, -2, 'username');
+        pushRecord(vm, L, { username: f.username }, { latin1: true });
         return 1;
       },
       pwdok: (L) => {

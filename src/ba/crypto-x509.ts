@@ -8,7 +8,7 @@ import type { BaContext } from './context.js';
 import { pem } from '../net/der.js';
 import { keyFromSpki, privateKey } from '../net/pk.js';
 import { KEY_USAGES, NS_CERT_TYPES, certSubject, createCertificate, createCsr, csrSignatureOk, parseCert, parseCertTime, parseCsr, sameKey, type Dn } from '../net/x509.js';
-import { bytesField, pushNilMessage, pushSubTable } from '../vm/lua-values.js';
+import { bytesField, pushNilMessage, pushRecord, pushSubTable } from '../vm/lua-values.js';
 
 const CSR_HASHES = ['sha256', 'sha384', 'sha512'];
 
@@ -179,30 +179,12 @@ export class CryptoX509 {
     const der = this.ctx.args.checkBytes(L, 1, 'parsecert');
     const c = parseCert(der);
     if (!c) return 0;
-    vm.newTable(L);
-    vm.pushBytes(L, c.tzfrom);
-    vm.setField(L, -2, 'tzfrom');
-    vm.pushBytes(L, c.tzto);
-    vm.setField(L, -2, 'tzto');
-    for (const [name, dn] of [
-      ['subject', c.subject],
-      ['issuer', c.issuer],
-    ] as const) {
-      vm.newTable(L);
-      for (const f of ['countryname', 'province', 'locality', 'organization', 'unit', 'commonname'] as const) {
-        vm.pushBytes(L, dn[f] ?? Buffer.alloc(0));
-        vm.setField(L, -2, f);
-      }
-      vm.setField(L, -2, name);
-    }
-    if (c.san) {
-      vm.newTable(L);
-      c.san.forEach((s, i) => {
-        vm.pushBytes(L, s);
-        vm.rawSetI(L, -2, i + 1);
-      });
-      vm.setField(L, -2, 'san');
-    }
+    const dnRecord = (dn: typeof c.subject): Record<string, Uint8Array> => {
+      const out: Record<string, Uint8Array> = {};
+      for (const f of ['countryname', 'province', 'locality', 'organization', 'unit', 'commonname'] as const) out[f] = dn[f] ?? Buffer.alloc(0);
+      return out;
+    };
+    pushRecord(vm, L, { tzfrom: c.tzfrom, tzto: c.tzto, subject: dnRecord(c.subject), issuer: dnRecord(c.issuer), san: c.san ?? undefined });
     return 1;
   }
 }

@@ -29,6 +29,7 @@ import { LUA_REGISTRYINDEX, T_NIL, T_NUMBER, T_STRING, type LState } from '../vm
 import { HandleTag, newTaggedBlock, taggedBlock } from '../vm/handles.js';
 import type { BaContext } from './context.js';
 import { Attr, type StoredNode, type StoredNs0 } from './opcua-nodeset.js';
+import { pushRecord, type RecordPusher, type RecordValue } from '../vm/lua-values.js';
 
 const UPVALUE_1 = LUA_REGISTRYINDEX - 1;
 
@@ -145,18 +146,8 @@ export function installOpcuaNs0(ctx: BaContext, dataFile = NS0_DATA_FILE): void 
     return data;
   };
 
-  const pushQualifiedName = (L: LState, name: unknown): void => {
-    vm.newTable(L, 0, 2);
-    vm.pushInteger(L, 0);
-    vm.setField(L, -2, 'ns');
-    vm.pushString(L, String(name));
-    vm.setField(L, -2, 'Name');
-  };
-  const pushText = (L: LState, text: unknown): void => {
-    vm.newTable(L, 0, 1);
-    vm.pushString(L, String(text));
-    vm.setField(L, -2, 'Text');
-  };
+  const pushQualifiedName = (L: LState, name: unknown): void => pushRecord(vm, L, { ns: 0, Name: String(name) });
+  const pushText = (L: LState, text: unknown): void => pushRecord(vm, L, { Text: String(text) });
   const pushScalar = (L: LState, type: number, v: unknown): void => {
     if (type === 21) pushText(L, v);
     else if (type === 20) pushQualifiedName(L, v);
@@ -171,22 +162,14 @@ export function installOpcuaNs0(ctx: BaContext, dataFile = NS0_DATA_FILE): void 
   /** A Value attribute as Mako's DataValue: {Type, Value, IsArray, StatusCode = 0}. */
   const pushDataValue = (L: LState, stored: unknown): void => {
     const [type, isArray, value] = stored as [number, number, unknown];
-    vm.newTable(L, 0, 4);
-    vm.pushInteger(L, type);
-    vm.setField(L, -2, 'Type');
-    if (isArray) {
-      const arr = value as unknown[];
-      vm.newTable(L, arr.length, 0);
-      arr.forEach((v, i) => {
-        pushScalar(L, type, v);
-        vm.rawSetI(L, -2, i + 1);
-      });
-    } else pushScalar(L, type, value);
-    vm.setField(L, -2, 'Value');
-    vm.pushBoolean(L, isArray === 1);
-    vm.setField(L, -2, 'IsArray');
-    vm.pushInteger(L, 0);
-    vm.setField(L, -2, 'StatusCode');
+    // Each scalar as its type says (a Double stays a float, a LocalizedText is a table).
+    const scalar = (v: unknown): RecordPusher => (L) => pushScalar(L, type, v);
+    pushRecord(vm, L, {
+      Type: type,
+      Value: isArray ? (value as unknown[]).map(scalar) : scalar(value),
+      IsArray: isArray === 1,
+      StatusCode: 0,
+    });
   };
   const pushAttr = (L: LState, id: number, v: unknown): void => {
     switch (id) {
@@ -212,19 +195,11 @@ export function installOpcuaNs0(ctx: BaContext, dataFile = NS0_DATA_FILE): void 
   /** The definition as a list of {Name, DataType, ValueRank, Value}; `enumType` is what an
    * enumeration field's missing DataType becomes. */
   const pushDefinition = (L: LState, def: Array<string | number | null>, enumType: string): void => {
-    vm.newTable(L, def.length / 4, 0);
-    for (let i = 0, k = 1; i < def.length; i += 4, k++) {
-      vm.newTable(L, 0, 4);
-      vm.pushString(L, def[i] as string);
-      vm.setField(L, -2, 'Name');
-      vm.pushString(L, (def[i + 1] as string | null) ?? enumType);
-      vm.setField(L, -2, 'DataType');
-      vm.pushInteger(L, def[i + 2] as number);
-      vm.setField(L, -2, 'ValueRank');
-      vm.pushInteger(L, def[i + 3] as number);
-      vm.setField(L, -2, 'Value');
-      vm.rawSetI(L, -2, k);
+    const fields: RecordValue[] = [];
+    for (let i = 0; i < def.length; i += 4) {
+      fields.push({ Name: def[i] as string, DataType: (def[i + 1] as string | null) ?? enumType, ValueRank: def[i + 2] as number, Value: def[i + 3] as number });
     }
+    pushRecord(vm, L, fields);
   };
   const pushNode = (L: LState, n: StoredNode, enc: EncodingIds | undefined): void => {
     const [, attrs, refs, def] = n;
@@ -237,17 +212,9 @@ export function installOpcuaNs0(ctx: BaContext, dataFile = NS0_DATA_FILE): void 
       vm.rawSetI(L, -2, id);
     }
     vm.setField(L, -2, 'attrs');
-    vm.newTable(L, refs.length / 3, 0);
-    for (let i = 0, k = 1; i < refs.length; i += 3, k++) {
-      vm.newTable(L, 0, 3);
-      vm.pushString(L, refs[i] as string);
-      vm.setField(L, -2, 'target');
-      vm.pushString(L, refs[i + 1] as string);
-      vm.setField(L, -2, 'type');
-      vm.pushBoolean(L, refs[i + 2] === 1);
-      vm.setField(L, -2, 'isForward');
-      vm.rawSetI(L, -2, k);
-    }
+    const refRecords: RecordValue[] = [];
+    for (let i = 0; i < refs.length; i += 3) refRecords.push({ target: refs[i] as string, type: refs[i + 1] as string, isForward: refs[i + 2] === 1 });
+    pushRecord(vm, L, refRecords);
     vm.pushValue(L, -1);
     vm.setField(L, -3, 'refs');
     vm.setField(L, -2, 'Refs'); // the same table

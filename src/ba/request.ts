@@ -10,6 +10,7 @@ import { LuaRaise } from '../vm/lua-error.js';
 import { LUA_REGISTRYINDEX, T_NUMBER, T_STRING, type LState } from '../vm/lua-vm.js';
 import { Wait } from '../sched/waiter.js';
 import { HandleTable, HandleTag } from '../vm/handles.js';
+import { pushRecord } from '../vm/lua-values.js';
 import { mpNext, mpStart, readStream } from './request-body.js';
 import { addrOf } from '../net/sock-addr.js';
 import type { BaContext } from './context.js';
@@ -377,11 +378,10 @@ export class RequestLib {
         const r = this.checkRequest(L, 1, 'header');
         const h = r.exchange.head.headers;
         if (args.isNoneOrNil(L, 2)) {
-          vm.newTable(L);
-          for (const [name, value] of h.entries()) {
-            this.pushLatin1(L, h.get(name) ?? value);
-            vm.setField(L, -2, name);
-          }
+          // No prototype: a field named "__proto__" is a field like any other.
+          const fields: Record<string, string> = Object.create(null);
+          for (const [name, value] of h.entries()) fields[name] = h.get(name) ?? value;
+          pushRecord(vm, L, fields, { latin1: true });
           return 1;
         }
         this.pushLatin1(L, h.get(args.checkString(L, 2, 'header')));

@@ -70,20 +70,49 @@ export function luaToJs(vm: LuaVM, L: LState, idx: number, depth = 0): LuaValue 
   }
 }
 
-/** A field value of a record pushed with pushRecord (undefined: the field is left out). */
-export type RecordValue = string | number | bigint | boolean | Uint8Array | null | undefined | RecordValue[] | { [key: string]: RecordValue };
+/**
+ * A field value of a record pushed with pushRecord. undefined: the field is left out. A
+ * function pushes the value itself (one value: a float that must stay a float, a userdata, a
+ * string in another encoding).
+ */
+export type RecordValue =
+  | string
+  | number
+  | bigint
+  | boolean
+  | Uint8Array
+  | null
+  | undefined
+  | RecordPusher
+  | readonly RecordValue[]
+  | { readonly [key: string]: RecordValue };
+
+/** Pushes exactly one value onto L (a field of pushRecord's record). */
+export type RecordPusher = (L: LState) => void;
+
+export interface RecordOptions {
+  /** Push JavaScript strings as Latin-1 bytes (one byte per character, as header fields are) instead of UTF-8. */
+  latin1?: boolean;
+}
 
 /**
- * Pushes a new table with the fields of `rec`, each as pushJs pushes it: the one way a
- * result record (a stat, a directory entry, a certificate) reaches Lua, instead of a
- * newTable/push/setField sequence per field. Integral numbers become integers.
+ * Pushes a new table with the fields of `rec` (arrays become sequences, objects nested
+ * tables; `rec` itself may be an array of records): the one way a result record (a stat, a
+ * directory entry, a certificate, a header table) reaches Lua, instead of a
+ * newTable/push/setField sequence per field. Integral numbers become integers, other numbers
+ * floats; a function field pushes its value itself.
  */
-export function pushRecord(vm: LuaVM, L: LState, rec: { [key: string]: RecordValue }): void {
-  pushJs(vm, L, rec);
+export function pushRecord(vm: LuaVM, L: LState, rec: { readonly [key: string]: RecordValue } | readonly RecordValue[], opts: RecordOptions = {}): void {
+  pushValue(vm, L, rec, 0, opts);
 }
 
 /** Pushes a JavaScript value as Lua (the reverse of luaToJs; a Uint8Array becomes a string). */
 export function pushJs(vm: LuaVM, L: LState, v: unknown, depth = 0): void {
+  pushValue(vm, L, v, depth, null);
+}
+
+/** pushJs and pushRecord: `rec` null for pushJs (a function cannot cross). */
+function pushValue(vm: LuaVM, L: LState, v: unknown, depth: number, rec: RecordOptions | null): void {
   vm.checkStack(L, 3);
   if (v === null || v === undefined) vm.pushNil(L);
   else if (typeof v === 'boolean') vm.pushBoolean(L, v);
@@ -91,21 +120,27 @@ export function pushJs(vm: LuaVM, L: LState, v: unknown, depth = 0): void {
     if (Number.isSafeInteger(v)) vm.pushInteger(L, v);
     else vm.pushNumber(L, v);
   } else if (typeof v === 'bigint') vm.pushInteger(L, BigInt.asIntN(64, v));
-  else if (typeof v === 'string') vm.pushString(L, v);
-  else if (v instanceof Uint8Array) vm.pushBytes(L, v);
-  else if (typeof v === 'object') {
+  else if (typeof v === 'string') {
+    if (rec?.latin1) vm.pushBytes(L, Buffer.from(v, 'latin1'));
+    else vm.pushString(L, v);
+  } else if (v instanceof Uint8Array) vm.pushBytes(L, v);
+  else if (typeof v === 'function' && rec) {
+    const top = vm.top(L);
+    (v as RecordPusher)(L);
+    if (vm.top(L) !== top + 1) throw new Error('a record field pusher must push exactly one value');
+  } else if (typeof v === 'object') {
     if (depth >= MAX_DEPTH) throw new LuaValueError(`objects nested deeper than ${MAX_DEPTH} (or a cycle) cannot be passed to Lua`);
     if (Array.isArray(v)) {
       vm.newTable(L, v.length, 0);
       v.forEach((x, i) => {
-        pushJs(vm, L, x, depth + 1);
+        pushValue(vm, L, x, depth + 1, rec);
         vm.rawSetI(L, -2, i + 1);
       });
     } else {
       const keys = Object.keys(v as object);
       vm.newTable(L, 0, keys.length);
       for (const k of keys) {
-        pushJs(vm, L, (v as Record<string, unknown>)[k], depth + 1);
+        pushValue(vm, L, (v as Record<string, unknown>)[k], depth + 1, rec);
         vm.setField(L, -2, k);
       }
     }
