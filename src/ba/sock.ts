@@ -8,7 +8,9 @@ import type { TcpConn } from '../net/tcp-conn.js';
 import type { Task } from '../sched/scheduler.js';
 import { Wait } from '../sched/waiter.js';
 
-export type SockKind = 'event' | 'tcp' | 'listen' | 'udp' | 'ws';
+/** Every kind of socket object; each has an entry in the transport table (transport.ts). */
+export const SOCK_KINDS = ['event', 'tcp', 'listen', 'udp', 'ws'] as const;
+export type SockKind = (typeof SOCK_KINDS)[number];
 
 /** What a listening socket does with the connections it accepts. */
 export interface AcceptOpts {

@@ -48,5 +48,4 @@ export interface Transport {
 /** The transport table: one entry for every socket kind. */
 export type TransportTable = Record<SockKind, Transport>;
 
-/** Every socket kind, in the order of the table. */
-export const SOCK_KINDS: readonly SockKind[] = ['event', 'tcp', 'listen', 'udp', 'ws'];
+export { SOCK_KINDS } from './sock.js';
