@@ -52,6 +52,8 @@ export class LRequest {
    * page wrote, as Mako does; `close` drops the connection unanswered instead.
    */
   onAbort: ((close?: boolean) => void) | null = null;
+  /** Where the running page lives, for include (set by the page runner). */
+  place: { root: string; dir: string; envRef: number } | null = null;
   /** Registry ref of the first page's _ENV (the command environment include and forward share). */
   cmdEnvRef = 0;
   /** Runs a directory function (dir:setfunc), not a page. */

@@ -450,14 +450,16 @@ export class HttpConnection implements PolicyConn {
     }
   }
 
-  private write(b: Buffer): void {
-    if (!this.socket.destroyed && this.socket.writable) this.socket.write(b);
+  private write(b: Buffer | string): void {
+    if (this.socket.destroyed || !this.socket.writable) return;
+    if (typeof b === 'string') this.socket.write(b, 'latin1');
+    else this.socket.write(b);
   }
 
   private readonly runHandlerFn = (): void => this.runHandler();
 
   /** Where every response of this connection writes (one function for all of them). */
-  private readonly sink = (b: Buffer): void => this.write(b);
+  private readonly sink = (b: Buffer | string): void => this.write(b);
 
   private handlerFailed(e: unknown, response: ResponseWriter): void {
     const err = e instanceof Error ? e : new Error(String(e));

@@ -20,6 +20,16 @@ export function httpDate(date: Date = new Date()): string {
   return cachedText;
 }
 
+/** httpDate() of the current time without a Date object per call. */
+export function httpDateNow(): string {
+  const second = Math.floor(Date.now() / 1000);
+  if (second !== cachedSecond) {
+    cachedSecond = second;
+    cachedText = new Date(second * 1000).toUTCString();
+  }
+  return cachedText;
+}
+
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 
 // IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT

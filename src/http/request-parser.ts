@@ -75,6 +75,7 @@ const DEFAULT_MAX_HEAD = 16 * 1024;
 const DEFAULT_MAX_HEADERS = 100;
 const LF = 0x0a;
 const CR = 0x0d;
+const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
 
 // tchar of RFC 9110 §5.6.2, the alphabet of methods and field names.
 const TCHAR = new Uint8Array(256);
@@ -180,6 +181,33 @@ export class RequestParser {
     }
     const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     let off = 0;
+    if (this.partial.length === 0) {
+      // Fast path: the whole head is in this chunk (the usual case). One latin1 string for
+      // it, cut into lines, instead of a view and a string per line. Lines are the same as
+      // the general loop's, so are the answers; it stops at the empty line, whatever follows.
+      const end = buf.indexOf(HEAD_END);
+      if (end >= 0 && this.headSize + end + 4 <= this.maxHeadSize) {
+        const text = buf.toString('latin1', 0, end + 4);
+        let at = 0;
+        while (at < text.length) {
+          const lf = text.indexOf('\n', at);
+          this.headSize += lf + 1 - at;
+          const cut = lf > at && text.charCodeAt(lf - 1) === CR ? lf - 1 : lf;
+          const step = this.onText(text.slice(at, cut));
+          at = lf + 1;
+          if (step instanceof HttpError) return this.fail(at, step);
+          if (step === 'done') {
+            try {
+              return { state: 'complete', consumed: at, head: this.finish() };
+            } catch (e) {
+              if (e instanceof HttpError) return this.fail(at, e);
+              throw e;
+            }
+          }
+        }
+        off = at;
+      }
+    }
     while (off < buf.length) {
       const lf = buf.indexOf(LF, off);
       const end = lf < 0 ? buf.length : lf + 1;
@@ -232,10 +260,15 @@ export class RequestParser {
   private onLine(raw: Buffer): HttpError | 'done' | null {
     // RFC 9112 §2.2: CRLF ends a line; a bare LF is accepted, a bare CR elsewhere is invalid.
     const body = raw.length > 0 && raw[raw.length - 1] === CR ? raw.subarray(0, raw.length - 1) : raw;
-    if (body.indexOf(CR) >= 0) {
+    return this.onText(body.toString('latin1'));
+  }
+
+  /** A line as a byte string, without its LF and the CR before it. */
+  private onText(line: string): HttpError | 'done' | null {
+    // Any other CR is a bare CR.
+    if (line.indexOf('\r') >= 0) {
       return new HttpError(400, this.phase === Phase.RequestLine ? 'BAD_REQUEST_LINE' : 'BAD_HEADER', 'peer sent a bare CR in the request head');
     }
-    const line = body.toString('latin1');
     if (this.phase === Phase.RequestLine) {
       // RFC 9112 §2.2: empty lines before the request line are ignored (old clients send an
       // extra CRLF after a POST body). They still count against maxHeadSize.

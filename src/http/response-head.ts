@@ -88,4 +88,14 @@ export class ResponseHeaders extends HeaderList {
     checkHeader(name, value);
     super.set(name, value);
   }
+
+  /** Appends a field the caller knows to be valid (a constant of the server's): no check. */
+  addTrusted(name: string, value: string): void {
+    super.add(name, value);
+  }
+
+  /** Replaces a field with one the caller knows to be valid: no check. */
+  setTrusted(name: string, value: string): void {
+    super.set(name, value);
+  }
 }

@@ -11,11 +11,15 @@
  * the connection goes on to the next request.
  */
 import { errorPage, escapeHtml } from './error-page.js';
-import { httpDate } from './http-date.js';
+import { httpDate, httpDateNow } from './http-date.js';
 import { checkHeader, ResponseHeaders, responseHeadText, serializeResponseHead } from './response-head.js';
 
-/** Where the bytes go; normally the socket's write. */
-export type ResponseSink = (chunk: Buffer) => void;
+/**
+ * Where the bytes go; normally the socket's write. A string is a byte string (one char per
+ * byte, written as latin1): small responses leave as one, which Node's socket writes without
+ * a Buffer.
+ */
+export type ResponseSink = (chunk: Buffer | string) => void;
 
 export interface ResponseWriterOptions {
   /** The request method; HEAD responses carry no body (RFC 9110 §9.3.2). */
@@ -36,6 +40,8 @@ type Phase = 'buffering' | 'streaming' | 'ended' | 'detached';
 type Framing = 'length' | 'chunked' | 'close' | 'none';
 
 const CRLF = Buffer.from('\r\n', 'latin1');
+/** A Connection field naming "close" among its options (case-insensitive). */
+const CONNECTION_CLOSE = /(^|,)\s*close\s*(,|$)/i;
 /** Up to this many bytes, a response's pieces are copied into one buffer for one write. */
 const COALESCE_LIMIT = 16 * 1024;
 
@@ -276,7 +282,7 @@ export class ResponseWriter {
         this.framing = 'length';
         this.declaredLength = Number(v);
         // Normalise only when needed, keeping the page's spelling of the name otherwise.
-        if (h.get('Content-Length') !== String(this.declaredLength)) h.set('Content-Length', String(this.declaredLength));
+        if (h.get('Content-Length') !== String(this.declaredLength)) h.setTrusted('Content-Length', String(this.declaredLength));
       } else {
         h.delete('Content-Length');
       }
@@ -285,12 +291,12 @@ export class ResponseWriter {
       if (final && (!this.streamOnEnd || this.options.method === 'HEAD')) {
         this.framing = 'length';
         this.declaredLength = this.pendingBytes;
-        h.set('Content-Length', String(this.pendingBytes));
+        h.setTrusted('Content-Length', String(this.pendingBytes));
       } else if (this.options.method === 'HEAD') {
         this.framing = 'none';
       } else if (this.options.versionMinor === 1 && !raw) {
         this.framing = 'chunked';
-        h.set('Transfer-Encoding', 'chunked');
+        h.setTrusted('Transfer-Encoding', 'chunked');
       } else {
         this.framing = 'close';
       }
@@ -301,11 +307,12 @@ export class ResponseWriter {
       this.framing = this.framing === 'length' ? 'length' : 'none';
     }
 
-    const connection = (h.get('Connection') ?? '').toLowerCase();
-    if (this.framing === 'close' || /(^|,)\s*close\s*(,|$)/.test(connection)) this.keep = false;
-    if (!this.keep) h.set('Connection', 'close');
-    else if (this.options.versionMinor === 0) h.set('Connection', 'keep-alive');
-    if (!h.has('Date')) h.set('Date', httpDate(this.options.now ? this.options.now() : new Date()));
+    // The fields the writer adds itself are valid by construction (setTrusted: no check).
+    const connection = h.get('Connection');
+    if (this.framing === 'close' || (connection !== undefined && CONNECTION_CLOSE.test(connection))) this.keep = false;
+    if (!this.keep) h.setTrusted('Connection', 'close');
+    else if (this.options.versionMinor === 0) h.setTrusted('Connection', 'keep-alive');
+    if (!h.has('Date')) h.setTrusted('Date', this.options.now ? httpDate(this.options.now()) : httpDateNow());
     if (this.options.server !== undefined && !h.has('Server')) h.set('Server', this.options.server);
 
     this.out(responseHeadText(status, this.reason, h));
@@ -315,7 +322,7 @@ export class ResponseWriter {
   /** Output of flush()/end(): collected while they run, else straight to the sink. */
   private out(b: Buffer | string): void {
     if (this.batch) this.batch.push(b);
-    else this.sink(typeof b === 'string' ? Buffer.from(b, 'latin1') : b);
+    else this.sink(b);
   }
 
   /**
@@ -330,20 +337,13 @@ export class ResponseWriter {
     for (const p of parts) total += p.length;
     if (parts.length === 1 || total > COALESCE_LIMIT) {
       // Large: piece by piece, as without batching, rather than copying the body.
-      for (const p of parts) this.sink(typeof p === 'string' ? Buffer.from(p, 'latin1') : p);
+      for (const p of parts) this.sink(p);
       return;
     }
-    // Small: one buffer (from Node's pool), written once; no intermediate Buffers.
-    const buf = Buffer.allocUnsafe(total);
-    let at = 0;
-    for (const p of parts) {
-      if (typeof p === 'string') at += buf.write(p, at, 'latin1');
-      else {
-        buf.set(p, at);
-        at += p.length;
-      }
-    }
-    this.sink(buf);
+    // Small: one byte string, written once (Node copies it straight into the socket).
+    let text = '';
+    for (const p of parts) text += typeof p === 'string' ? p : p.toString('latin1');
+    this.sink(text);
   }
 
   private sendBody(): void {

@@ -26,6 +26,39 @@ export type ResolvedPath =
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/**
+ * True when a raw path segment decodes to itself: printable ASCII without "%" (and without
+ * "\\", refused before). Most segments are like that; they skip the byte-level decoding.
+ */
+export function isPlainSegment(seg: string): boolean {
+  for (let i = 0, n = seg.length; i < n; i++) {
+    const c = seg.charCodeAt(i);
+    if (c <= 0x20 || c >= 0x7f || c === 0x25 /* % */) return false;
+  }
+  return true;
+}
+
+/**
+ * A bounded cache for pure functions of a request path: the same few paths come again and
+ * again. Emptied when full, so made-up paths cannot grow it; long paths are not kept.
+ */
+export class PathMemo<T> {
+  private readonly map = new Map<string, T>();
+  constructor(private readonly max = 512) {}
+
+  get(path: string, compute: (path: string) => T): T {
+    let v = this.map.get(path);
+    if (v === undefined && !this.map.has(path)) {
+      v = compute(path);
+      if (path.length <= 256) {
+        if (this.map.size >= this.max) this.map.clear();
+        this.map.set(path, v);
+      }
+    }
+    return v as T;
+  }
+}
+
 /** Checks 1–3: pure, no file system access. `rawPath` is still percent-encoded, without query. */
 export function parseUrlPath(rawPath: string, allowHidden = false): ParsedUrlPath {
   if (!rawPath.startsWith('/')) return { ok: false, status: 400, reason: 'path does not start with "/"' };
@@ -34,6 +67,11 @@ export function parseUrlPath(rawPath: string, allowHidden = false): ParsedUrlPat
   const segments: string[] = [];
   for (const raw of rawPath.split('/')) {
     if (raw.length === 0) continue; // "//" and the leading "/"
+    if (isPlainSegment(raw)) {
+      if (raw === '.' || raw === '..' || (raw.charCodeAt(0) === 0x2e && !allowHidden)) return { ok: false, status: 404, reason: 'dot segment or hidden name' };
+      segments.push(raw);
+      continue;
+    }
     const bytes = percentDecode(raw, { strict: true });
     if (bytes === null) return { ok: false, status: 400, reason: 'malformed percent-escape' };
     for (const b of bytes) {

@@ -38,6 +38,9 @@ export interface TaskHooks {
 
 let nextTaskId = 1;
 
+/** Spare page coroutines kept for reuse (see Scheduler.spareThreads). */
+const MAX_SPARE_THREADS = 16;
+
 export class Task {
   readonly id = nextTaskId++;
   waiting: Waiter | null = null;
@@ -130,7 +133,8 @@ export class Scheduler {
    * calls `resume(task, nargs)`.
    */
   create(kind: TaskKind, hooks: TaskHooks = {}): Task {
-    const { co, ref } = this.vm.newThread();
+    const spare = kind === 'page' ? this.spareThreads.pop() : undefined;
+    const { co, ref } = spare ?? this.vm.newThread();
     const task = new Task(kind, co, ref, hooks, this);
     task.budgetMs = this.current?.budgetMs;
     this.tasks.set(co, task);
@@ -188,7 +192,7 @@ export class Scheduler {
       try {
         task.hooks.onEnd?.(task, nres);
       } finally {
-        this.release(task);
+        this.release(task, task.kind === 'page');
       }
     } else {
       const isText = vm.type(task.co, -1) === 4 || vm.type(task.co, -1) === 3;
@@ -251,12 +255,25 @@ export class Scheduler {
     this.release(task);
   }
 
-  private release(task: Task): void {
+  /**
+   * Coroutines of pages that returned normally, kept for the next page (a coroutine that
+   * returned is as good as new; creating and collecting one per request is not free). Never
+   * one that raised or was stopped, and never a coroutine of another kind, whose task object
+   * other code may still hold and look at.
+   */
+  private readonly spareThreads: Array<{ co: LState; ref: number }> = [];
+
+  private release(task: Task, reusable = false): void {
     task.done = true;
     task.waiting?.abort();
     task.waiting = null;
     this.tasks.delete(task.co);
     this.vm.settop(task.co, 0);
+    if (reusable && this.spareThreads.length < MAX_SPARE_THREADS && this.vm.status(task.co) === LUA_OK) {
+      this.vm.resetCountHook(task.co);
+      this.spareThreads.push({ co: task.co, ref: task.ref });
+      return;
+    }
     this.vm.unref(task.ref);
   }
 

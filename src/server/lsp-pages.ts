@@ -26,7 +26,25 @@ interface CompiledPage {
   size: number;
   /** Registry ref of the loaded chunk: `local _ENV = ...` followed by the compiled page. */
   fnRef: number;
+  /** Directory of the page file. */
+  dir: string;
+  /** Registry ref of the page's persistent `page` table. */
+  pageRef: number;
 }
+
+/**
+ * Makes a page's environment in one call instead of a field at a time from the host: the
+ * request object (also `response`), `_emit`, `print`, the `page` and `app` tables, `io` and
+ * `pathname`, with unknown globals looked up in _G. For an app's page `io` is the app's
+ * (app.io); a resource reader's page gets its own IO (or none).
+ */
+const MKENV_LUA = `
+local setmetatable, rawget, type, mt = setmetatable, rawget, type, ...
+return function(r, emit, print, page, pathname, app, io, appio)
+  if appio and type(app) == "table" then io = rawget(app, "io") end
+  return setmetatable({ request = r, response = r, _emit = emit, print = print, page = page,
+    app = app, io = io, pathname = pathname }, mt)
+end`;
 
 /**
  * Prepended to the compiled page on its first line (line numbers stay the page's): the chunk
@@ -44,6 +62,8 @@ export class LspPages {
   private readonly pageTables = new Map<string, number>();
   /** Metatable of page environments: unknown globals come from _G, not the app. */
   private readonly envMtRef: number;
+  /** Registry ref of MKENV_LUA's function. */
+  private readonly mkEnvRef: number;
   readonly include: PageInclude;
 
   constructor(
@@ -61,6 +81,12 @@ export class LspPages {
     vm.pushGlobals(L); // LUA_RIDX_GLOBALS
     vm.setField(L, -2, '__index');
     this.envMtRef = vm.ref(L);
+    const err = vm.load(L, MKENV_LUA, '=pageenv');
+    if (err) throw err;
+    vm.pushRef(L, this.envMtRef);
+    const perr = vm.pcall(L, 1, 1);
+    if (perr) throw perr;
+    this.mkEnvRef = vm.ref(L);
     this.include = new PageInclude(rt, requests, (path) => this.compileFile(path), (path) => this.pageTable(path));
     this.include.install(L);
   }
@@ -131,7 +157,7 @@ export class LspPages {
       this.rt.sched.traceError('page', err);
       return err;
     }
-    const page: CompiledPage = { mtimeMs, size, fnRef: vm.ref(vm.L) };
+    const page: CompiledPage = { mtimeMs, size, fnRef: vm.ref(vm.L), dir: dirname(file.path), pageRef: this.pageTable(file.path) };
     if (again) vm.unref(again.fnRef);
     this.compiled.set(file.path, page);
     return page;
@@ -275,8 +301,9 @@ export class LspPages {
     if (pageDefaults) {
       // Mako's defaults for a page: HTML in UTF-8 unless the page sets a type, never cached,
       // and sent chunked unless the page sets a Content-Length.
-      if (!res.headers.has('Content-Type')) res.setHeader('Content-Type', 'text/html; charset=utf-8');
-      if (!res.headers.has('Cache-Control')) res.setHeader('Cache-Control', 'no-store, no-cache, must-revalidate, max-age=0');
+      const h = res.headers;
+      if (!h.has('Content-Type')) h.addTrusted('Content-Type', 'text/html; charset=utf-8');
+      if (!h.has('Cache-Control')) h.addTrusted('Cache-Control', 'no-store, no-cache, must-revalidate, max-age=0');
     }
     res.streamOnEnd = true;
     const req = this.requests.create(exchange, rc.auth);
@@ -389,14 +416,43 @@ export class LspPages {
   /** The page function and its fresh environment (request, response, page, app, io, ...). */
   private pushPageEnv(co: number, req: LRequest, file: RoutedFile, compiled: CompiledPage, rc?: RequestContext): void {
     const { vm } = this.rt;
-    this.include.places.set(req, { root: file.app.path, dir: dirname(file.path), envRef: file.dir ? file.dir.lspEnvRef : file.app.envRef });
+    req.place = { root: file.app.path, dir: compiled.dir, envRef: file.dir ? file.dir.lspEnvRef : file.app.envRef };
     vm.pushRef(co, compiled.fnRef); // the page function
     if (rc?.cmdEnvRef) {
       // A forwarded request: the page gets the command environment of the one that forwarded.
       vm.pushRef(co, rc.cmdEnvRef);
       req.cmdEnvRef = rc.cmdEnvRef;
       rc.cmdEnvRef = 0;
-    } else vm.newTable(co, 0, 10); // its environment
+      this.fillEnv(co, req, file, compiled);
+      return;
+    }
+    vm.pushRef(co, this.mkEnvRef);
+    this.requests.push(co, req); // the request object
+    const reqIdx = vm.top(co);
+    this.requests.pushEmit(co, reqIdx);
+    this.requests.pushPrint(co, reqIdx);
+    vm.pushRef(co, compiled.pageRef);
+    vm.pushString(co, file.pathname);
+    if (file.dir) {
+      // A resource reader's page: `app` is its lspfilter table (nil without one), `io` its IO.
+      if (file.dir.lspEnvRef) vm.pushRef(co, file.dir.lspEnvRef);
+      else vm.pushNil(co);
+      if (file.dir.io) this.rt.io.pushIo(co, file.dir.io);
+      else vm.pushNil(co);
+      vm.call(co, 7, 1);
+    } else {
+      pushAppEnv(this.rt, co, file.app);
+      vm.pushNil(co);
+      vm.pushBoolean(co, true);
+      vm.call(co, 8, 1);
+    }
+    vm.pushValue(co, -1);
+    req.cmdEnvRef = vm.ref(co);
+  }
+
+  /** Sets a forwarded request's command environment (on top) up for the next page. */
+  private fillEnv(co: number, req: LRequest, file: RoutedFile, compiled: CompiledPage): void {
+    const { vm } = this.rt;
     const env = vm.top(co);
     this.requests.push(co, req); // the request object
     const reqIdx = env + 1;
@@ -409,10 +465,9 @@ export class LspPages {
     this.requests.pushPrint(co, reqIdx);
     vm.setField(co, env, 'print');
     vm.pop(co, 1);
-    vm.pushRef(co, this.pageTable(file.path));
+    vm.pushRef(co, compiled.pageRef);
     vm.setField(co, env, 'page');
     if (file.dir) {
-      // A resource reader's page: `app` is its lspfilter table (nil without one), `io` its IO.
       if (file.dir.lspEnvRef) vm.pushRef(co, file.dir.lspEnvRef);
       else vm.pushNil(co);
       vm.setField(co, env, 'app');
@@ -431,10 +486,6 @@ export class LspPages {
     vm.setField(co, env, 'pathname');
     vm.pushRef(co, this.envMtRef);
     vm.setMetatable(co, env);
-    if (!req.cmdEnvRef) {
-      vm.pushValue(co, env);
-      req.cmdEnvRef = vm.ref(co);
-    }
   }
 
 }

@@ -12,6 +12,7 @@
  */
 import { LookupCache } from '../http/lookup-cache.js';
 import { percentDecode } from '../http/percent-decode.js';
+import { isPlainSegment, PathMemo } from '../http/safe-path.js';
 import { lookupStatic, type StaticLookup } from '../http/static-files.js';
 import type { App } from '../app/app-loader.js';
 import { Dir } from '../ba/dir.js';
@@ -71,13 +72,28 @@ interface SplitPath {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Splits and decodes a path; a status when it is malformed (400) or climbs ("..": 404). */
-export function splitPath(path: string): SplitPath | number {
+const splits = new PathMemo<Readonly<SplitPath> | number>();
+
+/**
+ * Splits and decodes a path; a status when it is malformed (400) or climbs ("..": 404). The
+ * result is shared by every request for that path: read only.
+ */
+export function splitPath(path: string): Readonly<SplitPath> | number {
+  return splits.get(path, splitUncached);
+}
+
+function splitUncached(path: string): SplitPath | number {
   if (!path.startsWith('/') || path.includes('\\')) return 400;
   const raw: string[] = [];
   const dec: string[] = [];
   for (const seg of path.split('/')) {
     if (seg === '') continue;
+    if (isPlainSegment(seg)) {
+      if (seg === '.' || seg === '..') return 404;
+      raw.push(seg);
+      dec.push(seg);
+      continue;
+    }
     const bytes = percentDecode(seg, { strict: true });
     if (bytes === null) return 400;
     for (const b of bytes) if (b === 0 || b === 0x2f || b === 0x5c || b < 0x20 || b === 0x7f) return 400;
@@ -99,7 +115,7 @@ class Walk {
   constructor(
     readonly rc: RequestContext,
     readonly next: Next,
-    readonly p: SplitPath,
+    readonly p: Readonly<SplitPath>,
     /** null: a forward (hidden names may be reached, nothing is cached). */
     readonly cache: LookupCache | null,
     readonly runFunc: DirFunctionRunner,
@@ -254,7 +270,7 @@ export function dispatch(
   });
 }
 
-function notFound(rc: RequestContext, p: SplitPath, path: string): void {
+function notFound(rc: RequestContext, p: Readonly<SplitPath>, path: string): void {
   const { exchange } = rc;
   const { head, response } = exchange;
   if (response.headersSent || exchange.closed) return;

@@ -15,7 +15,7 @@ import { LuaRaise } from '../vm/lua-error.js';
 import type { LState } from '../vm/lua-vm.js';
 import { Wait } from '../sched/waiter.js';
 import type { Runtime } from '../app/runtime.js';
-import type { LRequest, RequestLib } from '../ba/request.js';
+import type { RequestLib } from '../ba/request.js';
 import { guardPlaces, type PagePlace } from './page-place.js';
 
 export type { PagePlace } from './page-place.js';
@@ -59,8 +59,6 @@ end
 `;
 
 export class PageInclude {
-  /** The place of the running page of each request object. */
-  readonly places = new WeakMap<LRequest, PagePlace>();
   /**
    * Where a request without a page file (a directory function, a protected directory's login
    * response) resolves paths: the root application's directory (set by the server).
@@ -94,7 +92,7 @@ export class PageInclude {
     });
     vm.pushHost(L, 'include', (L) => {
       const r = this.requests.checkRequest(L, 1, 'include');
-      const ref = this.places.get(r)?.envRef ?? 0;
+      const ref = r.place?.envRef ?? 0;
       if (ref) vm.pushRef(L, ref);
       else vm.newTable(L);
       return 1;
@@ -119,7 +117,7 @@ export class PageInclude {
     const { vm, sched } = this.rt;
     const r = this.requests.checkRequest(L, 1, 'include');
     const path = this.rt.ctx.args.checkString(L, 2, 'include');
-    const place = this.places.get(r) ?? guardPlaces.get(r.exchange) ?? this.fallback?.() ?? undefined;
+    const place = r.place ?? guardPlaces.get(r.exchange) ?? this.fallback?.() ?? undefined;
     if (!place) throw new LuaRaise(`Error pagenotfound: ${path}`);
     const base = path.startsWith('/') ? place.root : place.dir;
     const file = resolve(join(base, path.split('?')[0]!));

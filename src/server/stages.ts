@@ -5,7 +5,7 @@
  * embedding remora can add its own.
  */
 import type { HttpExchange, HttpHandler } from '../http/http-connection.js';
-import { parseUrlPath } from '../http/safe-path.js';
+import { parseUrlPath, PathMemo } from '../http/safe-path.js';
 import type { RequestAuth } from '../ba/request.js';
 import type { Stats } from 'node:fs';
 import type { Dir } from '../ba/dir.js';
@@ -58,8 +58,14 @@ export interface RequestContext {
 export type Next = () => void | Promise<void>;
 export type Stage = (rc: RequestContext, next: Next) => void | Promise<void>;
 
+const decoded = new PathMemo<string | null>();
+
 /** Decodes a raw request path for prefix matching; null when it is not a valid path. */
 export function decodePath(rawPath: string): string | null {
+  return decoded.get(rawPath, decodeUncached);
+}
+
+function decodeUncached(rawPath: string): string | null {
   const p = parseUrlPath(rawPath);
   if (!p.ok) return null;
   const joined = '/' + p.segments.join('/');

@@ -568,6 +568,11 @@ export class LuaVM {
     return { co, ref };
   }
 
+  /** lua_status: LUA_OK for a coroutine that is new, returned or running, LUA_YIELD when suspended, else its error. */
+  status(co: LState): number {
+    return this.m._lua_status(co);
+  }
+
   /** lua_resume; returns the status, and the number of results in `lastResults`. */
   resume(co: LState, nargs: number): number {
     const st = this.m._lua_resume(co, 0, nargs, this.outPtr);
@@ -630,6 +635,14 @@ export class LuaVM {
   }
 
   /**
+   * lua_call: for a function that cannot fail (errors, even out of memory, are not caught: the
+   * caller knows it only builds values).
+   */
+  call(L: LState, nargs: number, nres: number): void {
+    this.m._lua_callk(L, nargs, nres, 0, 0);
+  }
+
+  /**
    * Runs a function synchronously on L with pcall; for setup code that never waits.
    * Returns null or the error.
    */
@@ -674,7 +687,20 @@ export class LuaVM {
       vm.raiseFromJs(L, err, 'hook');
     };
     const fp = this.m.addFunction(hook as (...a: number[]) => unknown, 'vii');
+    this.hookFp = fp;
+    this.hookCount = count;
     this.m._lua_sethook(this.L, fp, 8 /* LUA_MASKCOUNT */, count);
+  }
+
+  private hookFp = 0;
+  private hookCount = 0;
+
+  /**
+   * Gives coroutine `co` the count hook again, as a new coroutine inherits it (for a coroutine
+   * that is reused: a script may have changed its hook with debug.sethook).
+   */
+  resetCountHook(co: LState): void {
+    this.m._lua_sethook(co, this.hookFp, this.hookFp ? 8 /* LUA_MASKCOUNT */ : 0, this.hookCount);
   }
 
   // ---- metatables ---------------------------------------------------------------------------

@@ -7,7 +7,7 @@ const DATE = 'Date: Tue, 02 Jan 2024 03:04:05 GMT\r\n';
 
 function make(options: Partial<ResponseWriterOptions> = {}): { w: ResponseWriter; out: () => string; writes: Buffer[] } {
   const writes: Buffer[] = [];
-  const w = new ResponseWriter((b) => writes.push(b), { method: 'GET', versionMinor: 1, keepAlive: true, now: () => FIXED, ...options });
+  const w = new ResponseWriter((b) => writes.push(typeof b === 'string' ? Buffer.from(b, 'latin1') : b), { method: 'GET', versionMinor: 1, keepAlive: true, now: () => FIXED, ...options });
   return { w, writes, out: () => Buffer.concat(writes).toString('latin1') };
 }
 
