@@ -132,3 +132,18 @@ while true do end
     rmSync(appDir, { recursive: true, force: true });
   }
 });
+
+test('a page that removed its coroutine\'s hook does not take the budget away from the next page on that coroutine', async () => {
+  // Pages run on reused coroutines (as BAS's page threads): the reuse restores the count hook.
+  const srv = await startServer({ 'off.lsp': '<?lsp debug.sethook() ?>off', 'loop.lsp': '<?lsp while true do end ?>' }, 'cpubudget = 300');
+  try {
+    for (let i = 0; i < 3; i++) assert.equal((await get(srv.port, '/off.lsp')).status, 200);
+    await whileProbing(srv.port, async () => {
+      const r = await get(srv.port, '/loop.lsp');
+      assert.equal(r.status, 500);
+    });
+    assert.match(srv.out(), /Lua error in LSP: .*CPU budget exceeded/);
+  } finally {
+    await srv.stop();
+  }
+});

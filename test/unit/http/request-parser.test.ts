@@ -102,6 +102,14 @@ test('consumed stops at the end of the head', () => {
   if (result.state === 'complete') assert.deepEqual(result.head.body, { kind: 'length', length: 5 });
 });
 
+test('a head ended by bare LFs stops there, even when the body holds a CRLF CRLF', () => {
+  const req = 'POST /f HTTP/1.1\nContent-Length: 9\n\n';
+  const { result, end } = parse(req + 'ab\r\n\r\ncde');
+  assert.equal(result.state, 'complete');
+  assert.equal(end, req.length);
+  if (result.state === 'complete') assert.equal(result.head.headSize, req.length);
+});
+
 test('pipelined requests parse one after the other', () => {
   const a = 'GET /one HTTP/1.1\r\nHost: h\r\n\r\n';
   const b = 'GET /two HTTP/1.1\r\nHost: h\r\n\r\n';
