@@ -13,6 +13,7 @@
 import { LuaError, LuaRaise } from '../vm/lua-error.js';
 import { LUA_OK, LUA_REGISTRYINDEX, LUA_YIELD, LuaVM, T_LIGHTUSERDATA, type LState } from '../vm/lua-vm.js';
 import { selfCheck, stackRestore, stackSave } from '../vm/trap.js';
+import { CountHook } from '../vm/count-hook.js';
 import type { TraceLog } from './trace-log.js';
 
 export type TaskKind = 'cosocket' | 'job' | 'timer' | 'preload' | 'script' | 'page' | 'startup';
@@ -102,6 +103,8 @@ export class Scheduler {
   private posted: Array<() => void> = [];
   private postScheduled = false;
   shuttingDown = false;
+  /** The CPU budget's count hook. */
+  private readonly hook: CountHook;
   /** Run whenever the outermost resume returns (write batches are flushed here). */
   readonly afterRun: Array<() => void> = [];
 
@@ -111,7 +114,7 @@ export class Scheduler {
     private readonly opts: SchedulerOptions,
   ) {
     // Always installed: an app may have a budget of its own when the global one is 0.
-    vm.setCountHook(10000, (L) => this.onHook(L));
+    this.hook = new CountHook(vm, 10000, (L) => this.onHook(L));
     // remora's own VM build calls this from Lua's C library (pattern matching, string.rep,
     // table.concat) every 65536 steps: the count hook does not run there. wasmoon's never does.
     vm.setHost(vm.L, LUA_REGISTRYINDEX, 'remora.cpucheck', () => {
@@ -269,8 +272,8 @@ export class Scheduler {
     task.waiting = null;
     this.tasks.delete(task.co);
     this.vm.settop(task.co, 0);
-    if (reusable && this.spareThreads.length < MAX_SPARE_THREADS && this.vm.status(task.co) === LUA_OK) {
-      this.vm.resetCountHook(task.co);
+    if (reusable && this.spareThreads.length < MAX_SPARE_THREADS) {
+      this.hook.reset(task.co);
       this.spareThreads.push({ co: task.co, ref: task.ref });
       return;
     }

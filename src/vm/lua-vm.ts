@@ -27,7 +27,7 @@ const enc = new TextEncoder();
 const LONG_STRING = 40;
 
 /** Is this a longjmp (Lua error or yield) or an emscripten unwind that must pass through? */
-function isLuaUnwind(e: unknown): boolean {
+export function isLuaUnwind(e: unknown): boolean {
   return e === Infinity || (typeof e === 'object' && e !== null && (e as { name?: string }).name === 'ExitStatus');
 }
 
@@ -84,7 +84,6 @@ export class LuaVM {
   /** A 4-byte out-parameter for lengths and resume result counts. */
   private readonly outPtr: number;
   private readonly cstrings = new Map<string, number>();
-  private hookFn: ((L: LState) => number | void) | null = null;
   /** lua_pushbuffer of remora's own build; undefined on wasmoon's. */
   private readonly pushBuffer: ((L: number, len: number) => number) | undefined;
 
@@ -512,7 +511,8 @@ export class LuaVM {
     this.setField(L, a, name);
   }
 
-  private raiseFromJs(L: LState, err: unknown, name: string): number {
+  /** @internal Raises a host function's (or hook's) exception as a Lua error (never returns). */
+  raiseFromJs(L: LState, err: unknown, name: string): number {
     if (err instanceof LuaArgError) {
       const msg = argErrorMessage(this, L, err);
       this.m._luaL_where(L, 1);
@@ -566,11 +566,6 @@ export class LuaVM {
     const co = this.m._lua_newthread(this.L);
     const ref = this.m._luaL_ref(this.L, LUA_REGISTRYINDEX);
     return { co, ref };
-  }
-
-  /** lua_status: LUA_OK for a coroutine that is new, returned or running, LUA_YIELD when suspended, else its error. */
-  status(co: LState): number {
-    return this.m._lua_status(co);
   }
 
   /** lua_resume; returns the status, and the number of results in `lastResults`. */
@@ -634,10 +629,7 @@ export class LuaVM {
     return null;
   }
 
-  /**
-   * lua_call: for a function that cannot fail (errors, even out of memory, are not caught: the
-   * caller knows it only builds values).
-   */
+  /** lua_call, unprotected: for a function that only builds values (it cannot raise). */
   call(L: LState, nargs: number, nres: number): void {
     this.m._lua_callk(L, nargs, nres, 0, 0);
   }
@@ -660,47 +652,6 @@ export class LuaVM {
   exec(source: string, chunkname = '=remora'): void {
     const e = this.load(this.L, source, chunkname) ?? this.pcall(this.L, 0, 0);
     if (e) throw e;
-  }
-
-  // ---- count hook --------------------------------------------------------------------------
-
-  /**
-   * Installs a count hook on the main state (inherited by coroutines created afterwards).
-   * `fn` returns 1 to ask for a yield of the running coroutine (the hook yields it), or
-   * raises a LuaRaise.
-   */
-  setCountHook(count: number, fn: (L: LState) => number | void): void {
-    this.hookFn = fn;
-    const vm = this;
-    const hook = (L: LState): void => {
-      let err: unknown;
-      try {
-        if (vm.hookFn!(L) === 1) {
-          // Yielding from a count hook returns normally (lua_yield with 0 results).
-          vm.m._lua_yieldk(L, 0, 0, 0);
-        }
-        return;
-      } catch (e) {
-        if (isLuaUnwind(e)) throw e;
-        err = e;
-      }
-      vm.raiseFromJs(L, err, 'hook');
-    };
-    const fp = this.m.addFunction(hook as (...a: number[]) => unknown, 'vii');
-    this.hookFp = fp;
-    this.hookCount = count;
-    this.m._lua_sethook(this.L, fp, 8 /* LUA_MASKCOUNT */, count);
-  }
-
-  private hookFp = 0;
-  private hookCount = 0;
-
-  /**
-   * Gives coroutine `co` the count hook again, as a new coroutine inherits it (for a coroutine
-   * that is reused: a script may have changed its hook with debug.sethook).
-   */
-  resetCountHook(co: LState): void {
-    this.m._lua_sethook(co, this.hookFp, this.hookFp ? 8 /* LUA_MASKCOUNT */ : 0, this.hookCount);
   }
 
   // ---- metatables ---------------------------------------------------------------------------

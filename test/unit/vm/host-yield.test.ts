@@ -6,6 +6,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { LUA_OK, LUA_YIELD, LuaVM } from '../../../src/vm/lua-vm.js';
 import { chosenVm } from '../../../src/vm/vm-module.js';
+import { CountHook } from '../../../src/vm/count-hook.js';
 
 async function vmOf(name: 'remora' | 'wasmoon'): Promise<LuaVM> {
   const prev = process.env.REMORA_VM;
@@ -56,7 +57,7 @@ for (const name of names) {
     vm.pushHost(vm.L, 'wait', (L) => vm.yield(L, 0));
     vm.setGlobal(vm.L, 'wait');
     let hooks = 0;
-    vm.setCountHook(100, () => void hooks++);
+    new CountHook(vm, 100, () => void hooks++);
     const cases: Array<[string, number[], string[] | RegExp]> = [
       ['local a = wait() local b = wait() return a + b, "x"', [2, 3], ['5', 'x']],
       ['local function f(n) return wait() + n end return f(1), f(10)', [1, 2], ['2', '12']],
