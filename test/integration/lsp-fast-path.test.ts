@@ -60,7 +60,10 @@ test('a page that waits once (ba.sleep) costs two resumes', async () => {
 test('commandcnt=1: a page that could run at once still waits behind queued pages (FIFO)', async () => {
   const s = await startTestServer([{ name: '', prio: 0, path: BASIC }], { commandcnt: 1 });
   try {
+    // Both pages found and compiled first: a first request of sleep.lsp waits for the file
+    // system before it asks for a slot, and on a busy machine index.lsp could overtake it.
     await request(s.port, '/index.lsp');
+    await request(s.port, '/sleep.lsp?ms=1&tag=w');
     const order: string[] = [];
     const a = request(s.port, '/sleep.lsp?ms=150&tag=a').then(() => order.push('a'));
     await new Promise((r) => setTimeout(r, 30));
