@@ -241,9 +241,11 @@ function BaRequest:header(name) end
 ---@return string|table|nil value (all parameters when no name)
 function BaRequest:data(name) end
 
----A reader of the raw request body: each call returns the next piece (at most size bytes), nil at the end.
+---A reader of the raw request body: each call returns the next `size` bytes (fewer only for the
+---last piece; a chunked or large body is streamed and the call waits for them), nil at the end,
+---or nil, "socketreadfailed" when the client went away or broke the chunked framing.
 ---@param size? integer default 1024
----@return fun(): string?
+---@return fun(): string?, string?
 function BaRequest:rawrdr(size) end
 
 ---@class BaMultipartCallbacks

@@ -11,7 +11,8 @@ export class BodyStream {
   private ended = false;
   private failure: string | null = null;
   private discarding = false;
-  private wake: (() => void) | null = null;
+  /** Readers waiting for bytes (two coroutines may wait on one body). */
+  private wakers: Array<() => void> = [];
   /** Bytes a reader waits for (fill): the stream holds that many before it counts as full. */
   private demand = 0;
   /** True once a reader took bytes (the raw body can no longer be handed over whole). */
@@ -70,7 +71,7 @@ export class BodyStream {
     this.discarding = true;
     this.chunks = [];
     this.buffered = 0;
-    this.wake = null;
+    this.wakers = [];
   }
 
   /**
@@ -141,12 +142,13 @@ export class BodyStream {
 
   /** Calls `cb` once when bytes, the end or a failure arrive. */
   onReadable(cb: () => void): void {
-    this.wake = cb;
+    this.wakers.push(cb);
   }
 
   private notify(): void {
-    const w = this.wake;
-    this.wake = null;
-    w?.();
+    if (this.wakers.length === 0) return;
+    const ws = this.wakers;
+    this.wakers = [];
+    for (const w of ws) w();
   }
 }
