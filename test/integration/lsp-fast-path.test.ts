@@ -65,10 +65,17 @@ test('commandcnt=1: a page that could run at once still waits behind queued page
     await request(s.port, '/index.lsp');
     await request(s.port, '/sleep.lsp?ms=1&tag=w');
     const order: string[] = [];
+    // Each request is sent once the one before holds the slot or waits for it (a fixed pause
+    // was not always enough on a busy machine).
+    const pool = s.server.http.pages.pool;
+    const until = async (ok: () => boolean): Promise<void> => {
+      for (let n = 0; n < 1000 && !ok(); n++) await new Promise((r) => setTimeout(r, 5));
+      assert.ok(ok());
+    };
     const a = request(s.port, '/sleep.lsp?ms=150&tag=a').then(() => order.push('a'));
-    await new Promise((r) => setTimeout(r, 30));
+    await until(() => pool.running.size === 1);
     const b = request(s.port, '/sleep.lsp?ms=50&tag=b').then(() => order.push('b'));
-    await new Promise((r) => setTimeout(r, 30));
+    await until(() => pool.queue.length === 1);
     const i = request(s.port, '/index.lsp').then(() => order.push('index'));
     await Promise.all([a, b, i]);
     assert.deepEqual(order, ['a', 'b', 'index']);
