@@ -486,8 +486,12 @@ function mako.log(...) end
 ---@param path string
 ---@return string
 function mako.dos2unix(path) end
----@return nil
----@return string err "notimplemented"
+---Loads the HTTPS certificates again (configuration certfile/keyfile, plus key and
+---certificate names in the home IO) and gives them to the HTTPS listener.
+---@param keys? string[]
+---@param certs? string[]
+---@return userdata|nil shark the SharkSSL object
+---@return string? err "No Cert" when nothing names a certificate
 function mako.loadcerts(keys, certs) end
 ---ba.sharkclient
 function mako.sharkclient(...) end

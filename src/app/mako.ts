@@ -57,8 +57,9 @@ end
 function mako.dos2unix(path) return path end
 mako.log = function() return false end
 mako.sharkclient = ba.sharkclient
+-- Without the app server (a one-shot script) there is no HTTPS listener to give certificates.
 function mako.loadcerts(keys, certs)
-  return nil, "notimplemented"
+  return nil, "No Cert"
 end
 `;
 

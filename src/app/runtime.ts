@@ -31,7 +31,7 @@ import { installLuaSocketCompat } from '../ba/luasocket-compat.js';
 import { installThread } from '../ba/thread.js';
 import { installTimer } from '../ba/timer.js';
 import { installUdp } from '../ba/udp.js';
-import { installTls } from '../ba/tls.js';
+import { installTls, type TlsLib } from '../ba/tls.js';
 import { installWebSocket, type WebSocketLib } from '../ba/websocket.js';
 import { installHttpc } from '../ba/httpc.js';
 
@@ -64,6 +64,8 @@ export class Runtime {
   readonly ctx: BaContext;
   readonly sockets: SocketLib;
   readonly websocket: WebSocketLib;
+  /** SharkSSL objects (ba.create.sharkssl, sharkcert). */
+  readonly tls: TlsLib;
   readonly unloadables: Unloadable[] = [];
   /** Called for every new app environment (modules add `io`, `dir`, ...). */
   readonly appHooks: AppEnvHook[] = [];
@@ -115,7 +117,7 @@ export class Runtime {
     installThread(this.ctx);
     installTimer(this.ctx);
     installUdp(this.ctx, this.sockets);
-    installTls(this.ctx, this.sockets, ioLib);
+    this.tls = installTls(this.ctx, this.sockets, ioLib);
     this.websocket = installWebSocket(this.ctx, this.sockets);
     installHttpc(this.ctx, this.sockets, this.websocket);
   }

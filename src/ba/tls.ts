@@ -81,6 +81,12 @@ export class TlsLib {
     return this.objs.at(L, i);
   }
 
+  /** The SharkSSL object (ba.create.sharkssl) at stack index i, or null. */
+  contextAt(L: LState, i: number): TlsContextDef | null {
+    const o = this.toObj(L, i);
+    return o && o.kind === 'ctx' ? o.ctx : null;
+  }
+
   private checkCtx(L: LState, i: number, fname: string): TlsContextDef {
     const o = this.toObj(L, i);
     if (!o || o.kind !== 'ctx') this.ctx.args.typeError(L, i, fname, 'SharkSSL object');

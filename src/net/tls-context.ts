@@ -173,6 +173,12 @@ export class TlsContextDef {
 
   secureContext(): tls.SecureContext {
     if (this.built) return this.built;
+    this.built = tls.createSecureContext(this.contextOptions());
+    return this.built;
+  }
+
+  /** The options secureContext() is made from (also for a server's setSecureContext). */
+  contextOptions(): tls.SecureContextOptions {
     const o: tls.SecureContextOptions = {
       minVersion: TLS_MIN_VERSION,
       maxVersion: TLS_MAX_VERSION,
@@ -185,8 +191,7 @@ export class TlsContextDef {
       o.cert = this.certs.map((c) => c.chainPem);
       o.key = this.certs.map((c) => c.keyForContext());
     }
-    this.built = tls.createSecureContext(o);
-    return this.built;
+    return o;
   }
 
   /** Remembers the newest session for host:port, bounded by cacheSize. */

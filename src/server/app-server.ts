@@ -9,6 +9,7 @@ import { parseAuthConfig } from './auth.js';
 import { HttpServer, setHttpsListenerFactory, type HttpServerOptions } from './http-server.js';
 import { createHttpsServer } from './https-listener.js';
 import { MakoApps } from './mako-apps.js';
+import { installLoadcerts } from './mako-loadcerts.js';
 import { PreloadError } from '../app/app-loader.js';
 
 export interface AppServer {
@@ -65,6 +66,7 @@ export async function startAppServer(
   }
   const mako = new MakoApps(rt, http.mounts);
   mako.install();
+  installLoadcerts(rt, http);
   mako.setPorts(http.port, http.sslport);
   for (const line of http.fallbacks) announce(line);
   announce(`HTTP server listening on port ${http.port}${http.sslport !== null ? `, HTTPS on port ${http.sslport}` : ''}\n`);

@@ -14,6 +14,7 @@
  * fallback range 9443–9460 and served by the same pipeline.
  */
 import net from 'node:net';
+import type { SecureContextOptions } from 'node:tls';
 import { DEFAULT_LIMITS, holdsSlot, newVictim, overdue, slotVictim, type ConnectionLimits } from '../http/connection-policy.js';
 import { HttpConnection, type HttpConnectionOptions, type HttpHandler } from '../http/http-connection.js';
 import { RequestLib } from '../ba/request.js';
@@ -141,6 +142,8 @@ export class HttpServer {
   port = 0;
   sslport: number | null = null;
   private readonly listeners: net.Server[] = [];
+  /** The HTTPS listener (a tls.Server), when one is open. */
+  private secure: net.Server | null = null;
   private readonly connections = new Set<HttpConnection>();
   private readonly connOpts: HttpConnectionOptions;
   private readonly limits: ConnectionLimits;
@@ -236,6 +239,7 @@ export class HttpServer {
         const secure = await factory({ certfile: opts.certfile, keyfile: opts.keyfile, handshakeTimeout: opts.handshakeTimeout });
         secure.on('secureConnection', (so: net.Socket) => srv.accept(so));
         srv.listeners.push(secure);
+        srv.secure = secure;
         srv.sslport = await listenWithFallback(secure, opts.sslport, opts.sslhost, opts.sslFallbackPorts === undefined ? HTTPS_FALLBACK_PORTS : opts.sslFallbackPorts, srv.noteFallback('HTTPS'));
       }
     } catch (e) {
@@ -252,6 +256,17 @@ export class HttpServer {
 
   private noteFallback(what: string): (requested: number, why: string, used: number) => void {
     return (requested, why, used) => this.fallbacks.push(`remora: ${what} port ${requested} could not be opened (${why}); using port ${used} instead\n`);
+  }
+
+  /**
+   * mako.loadcerts: the HTTPS listener uses these TLS settings (certificates) for its
+   * connections from now on; connections already open keep theirs. False without a listener.
+   */
+  setHttpsContext(options: SecureContextOptions): boolean {
+    const s = this.secure as (net.Server & { setSecureContext?: (o: SecureContextOptions) => void }) | null;
+    if (!s || typeof s.setSecureContext !== 'function') return false;
+    s.setSecureContext(options);
+    return true;
   }
 
   /** Number of connections holding a `conncnt` slot now (src/http/connection-policy.ts). */

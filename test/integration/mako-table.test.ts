@@ -57,7 +57,7 @@ end):set(10, true)
     assert.deepEqual(lines.slice(1), [
       '4.3\t5711\ttrue\tfalse',
       'true\ttrue\ttrue',
-      'a\\b\tfalse\ttrue\tnil\tnotimplemented',
+      'a\\b\tfalse\ttrue\tnil\tNo Cert',
       "/rtl/\t0\tfalse\tbad argument #1 to '?' (string expected, got no value)",
       'true',
       'getapps\t1\ttrue',

@@ -1,0 +1,119 @@
+/**
+ * `mako.loadcerts([keys, certs])`: loads the HTTPS certificates again and gives them to the
+ * HTTPS listener, as the Mako Server's start-up script does: the configuration file is read
+ * again (`certfile`/`keyfile`, strings or lists), each name looked up as given, then in the
+ * configuration's folder, then in the executable's folder, then in the home IO; `keys` and
+ * `certs` (lists of names in the home IO) are loaded too. Each certificate prints
+ * `Loading certificate "<name>"` (or `... failed! <err>`); a name that is not found prints
+ * `Error: <name> not found`. Returns the SharkSSL object, or nil, "No Cert" when neither the
+ * configuration nor the arguments name a certificate (or nil, err when one failed). New HTTPS
+ * connections use the new certificates; open ones keep theirs.
+ *
+ * Mako's script keeps its last error between calls: once a call failed, later calls load
+ * nothing and answer that error again. That is kept, so the answers match (docs/compat.md).
+ */
+import type { Runtime } from '../app/runtime.js';
+import type { HttpServer } from './http-server.js';
+import { T_TABLE } from '../vm/lua-vm.js';
+import { LuaRaise } from '../vm/lua-error.js';
+
+const LOADCERTS_LUA = `
+local mako, sethttps = ...
+local fmt, type, ipairs, print, tostring, assert = string.format, type, ipairs, print, tostring, assert
+-- As in Mako's script, the last error is kept between calls: after a call that failed,
+-- nothing is loaded any more and every call answers nil and that error.
+local err
+local function mkname(path, name) return (fmt("%s/%s", path, name):gsub("//", "/")) end
+local function findAndLoad(loadCert, certf, keyf)
+  local xio = ba.openio"disk"
+  local function find(path)
+    if path and xio:stat(mkname(path, certf)) then return path end
+  end
+  local path = find("") or find(mako.cfgdir) or find(mako.execpath)
+  if not path then
+    xio = ba.openio"home"
+    path = find("")
+  end
+  local cert
+  if path then
+    certf = mkname(path, certf)
+    if xio:stat(certf) then
+      cert = loadCert(xio, certf, keyf and mkname(path, keyf))
+      if not cert and keyf then certf = keyf end
+    end
+  end
+  if not cert then print(fmt("Error: %s not found", certf)) end
+end
+local function mkshark(cf, keys, certs)
+  local shrk = ba.create.sharkssl(nil, {server = true})
+  if not err and ((cf.keyfile and cf.certfile) or (keys and certs)) then
+    local function loadCert(xio, certf, keyf)
+      if not xio:stat(keyf) then return end
+      local cert
+      cert, err = ba.create.sharkcert(xio, certf, keyf, "sharkssl")
+      if cert and not shrk:addcert(cert) then cert = nil end
+      print(fmt('Loading certificate "%s"%s', certf, cert and "" or (" failed! " .. tostring(err))))
+      return cert
+    end
+    if cf.keyfile then
+      if type(cf.certfile) == "table" then
+        for ix, certf in ipairs(cf.certfile) do findAndLoad(loadCert, certf, cf.keyfile[ix]) end
+      else
+        findAndLoad(loadCert, cf.certfile, cf.keyfile)
+      end
+    end
+    if keys then
+      local hio = ba.openio"home"
+      for i, k in ipairs(keys) do loadCert(hio, certs[i], k) end
+    end
+  else
+    err = "No Cert"
+  end
+  if err then return nil, err end
+  return shrk
+end
+function mako.loadcerts(k, c)
+  if k or c then
+    assert(type(k) == "table" and type(c) == "table" and type(k[1]) == "string" and type(c[1]) == "string")
+  end
+  local sh, e = mkshark(require"loadconf".load(), k, c)
+  if sh then sethttps(sh) end
+  return sh, e
+end
+`;
+
+export function installLoadcerts(rt: Runtime, http: HttpServer): void {
+  const { vm } = rt;
+  const L = vm.L;
+  if (vm.getGlobal(L, 'mako') !== T_TABLE) {
+    vm.pop(L, 1);
+    return;
+  }
+  const err = vm.load(L, LOADCERTS_LUA, '=mako.loadcerts');
+  if (err) throw err;
+  vm.rotate(L, -2, 1);
+  vm.pushHost(L, 'loadcerts', (L) => {
+    const def = rt.tls.contextAt(L, 1);
+    if (!def || def.certs.length === 0) return 0;
+    // node:tls serves one certificate per key type (SharkSSL picks among all it holds by the
+    // client's hello): the first loaded of each type (RSA, EC) is used.
+    const seen = new Set<string>();
+    const keep = def.certs.filter((c) => {
+      const type = c.leaf.publicKey.asymmetricKeyType ?? '';
+      if (seen.has(type)) return false;
+      seen.add(type);
+      return true;
+    });
+    const o = def.contextOptions();
+    o.cert = keep.map((c) => c.chainPem);
+    o.key = keep.map((c) => c.keyForContext());
+    try {
+      http.setHttpsContext(o);
+    } catch (e) {
+      throw new LuaRaise(`loadcerts: ${(e as Error).message}`);
+    }
+    return 0;
+  });
+  const perr = vm.pcall(L, 2, 0);
+  if (perr) throw perr;
+}
