@@ -1,5 +1,5 @@
 /**
- * The global `mako` table (server.md §3) so Mako apps run unchanged: the fields Mako's
+ * The global `mako` table so Mako apps run unchanged: the fields Mako's
  * executable and its start-up scripts define. Members that need the HTTP server (createapp,
  * startapp, getapps, ...) are added by it when present.
  */

@@ -135,7 +135,7 @@ export class SocketCore {
   // ---- closing ------------------------------------------------------------------------------
 
   /**
-   * Closes `s` (§3.3). Returns false if it was already closed. `fromLua`: called by
+   * Closes `s`. Returns false if it was already closed. `fromLua`: called by
    * `sock:close()`; a cosocket waiting on `s` then runs to its next wait before close returns,
    * as in BAS.
    */

@@ -23,7 +23,7 @@ export function flushAt(lib: SocketCore): number | undefined {
   return lib.current?.kind === 'cosocket' ? undefined : COSOCKET_WRITE_THRESHOLD;
 }
 
-/** Reads the data argument and the i/j range (§5). Returns null for an empty selection. */
+/** Reads the data argument and the i/j range (as string.sub takes them). Returns null for an empty selection. */
 export function writeData(lib: SocketCore, L: LState, fname: string): { data: Uint8Array; isText: boolean } | null {
   const { vm, args } = lib.ctx;
   let data = lib.ctx.dataBytes(L, 2);

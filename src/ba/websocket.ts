@@ -321,7 +321,7 @@ export class WebSocketLib implements Transport {
     return 2;
   }
 
-  /** write(data [, isText]): one unfragmented frame through the §5 queue rules. */
+  /** write(data [, isText]): one unfragmented frame through BAS's write-queue rules. */
   private writeMessage(st: WsState, L: LState, data: Uint8Array, isText: boolean): number {
     const { sender } = st;
     // D2: above wsmaxsize write raises "Max len 0x…" (before anything is queued).

@@ -366,7 +366,7 @@ export class Receiver {
     const frameDone = this.remaining === 0;
     const last = frameDone && this.fin;
     // §8.1: text must be UTF-8; validated as it streams so a bad message fails early, and a
-    // character cut at the end of the message is an error too (compat-decisions D3).
+    // character cut at the end of the message is an error too (docs/compat.md D3).
     if (this.messageText && !this.messageCompressed && (!this.utf8.write(data) || (last && !this.utf8.end()))) {
       return this.fail(CloseCode.InvalidPayload, 'the peer sent a text message that is not valid UTF-8');
     }
