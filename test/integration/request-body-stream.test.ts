@@ -252,3 +252,20 @@ test('request:multipart reads a chunked multipart/form-data body as it arrives',
     s.close();
   }
 });
+
+test('two coroutines waiting on one reader before the body arrives both get their piece', async () => {
+  const s = await startTestServer([APP]);
+  const c = new RawClient(s.port);
+  try {
+    await c.connected();
+    await send(c.sock, 'POST /two-waiters.lsp HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n');
+    // Both wait (the page and its thread job) before any body byte is sent.
+    await new Promise((r) => setTimeout(r, 100));
+    await send(c.sock, '6\r\nabcdef\r\n0\r\n\r\n');
+    await c.until(/\r\n0\r\n\r\n$/);
+    assert.deepEqual(bodies(c.text), ['200 abc def\tnil\n']);
+  } finally {
+    c.sock.destroy();
+    s.close();
+  }
+});
