@@ -69,6 +69,8 @@ export class Dir {
   maxage: number | null = null;
   /** Directories run before this one (insertprolog). */
   prologs: Dir[] = [];
+  /** ba.create.domainresrdr: the host name whose requests it serves. */
+  domain: string | null = null;
   /** The app this directory belongs to (an app's `dir`), for the server. */
   owner: unknown = null;
   /** A WebDAV directory (ba.create.dav): its protocol engine. */
@@ -321,11 +323,14 @@ export class DirLib {
     });
     // ba.create.resrdr([name] [, priority], io): serves the files of `io` (LSP after lspfilter).
     vm.setHost(L, -1, 'resrdr', (L) => this.createRes(L, 'resrdr'));
-    // ba.create.domainresrdr(name [, priority], io): a resource reader that serves
-    // "<io>/<host>/path" for the request's host name.
+    // ba.create.domainresrdr(domain [, priority], io): a resource reader without a name that
+    // serves only requests whose Host, without its port and lower-cased, is `domain` (compared
+    // as given: a domain with capitals matches nothing, as in Mako).
     vm.setHost(L, -1, 'domainresrdr', (L) => {
-      args.checkString(L, 1, '?');
-      return this.createRes(L, 'domainresrdr');
+      const domain = args.checkString(L, 1, '?');
+      const n = this.createRes(L, 'domainresrdr');
+      this.handles.at(L, -1)!.domain = domain;
+      return n;
     });
     // ba.create.redirector(name [, priority]): a directory (its function sends the redirect).
     vm.setHost(L, -1, 'redirector', (L) => {
@@ -386,7 +391,7 @@ export class DirLib {
     let prio = 0;
     if (ioAt > 1) {
       if (vm.type(L, 1) === T_NUMBER) prio = args.checkInteger(L, 1, '?');
-      else if (vm.type(L, 1) === T_STRING) name = vm.toStr(L, 1) || null;
+      else if (vm.type(L, 1) === T_STRING) name = kind === 'domainresrdr' ? null : vm.toStr(L, 1) || null;
       else if (vm.type(L, 1) !== T_NIL) args.typeError(L, 1, '?', 'string');
       if (ioAt > 2 && !args.isNoneOrNil(L, 2)) prio = args.checkInteger(L, 2, '?');
     }

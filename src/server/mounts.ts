@@ -186,12 +186,12 @@ class Walk {
 
   /** A resource reader's file for the path from `from` on. */
   private file(d: Dir, from: number): Result {
-    let root = d.root;
+    const root = d.root;
     if (!root) return false;
     if (d.kind === 'domainresrdr') {
+      // Only the requests for its host name (the Host field without its port, any case).
       const host = (this.rc.exchange.head.headers.get('host') ?? '').replace(/:\d+$/, '').toLowerCase();
-      if (!host || host.startsWith('.') || host.includes('/')) return false;
-      root = `${root}/${host}`;
+      if (host !== d.domain) return false;
     }
     const { raw, slash } = this.p;
     const appPath = '/' + raw.slice(from).join('/') + (slash && from < raw.length ? '/' : '');
