@@ -27,6 +27,7 @@ import { installUbjson } from '../ba/ubjson.js';
 import { installCryptoX509 } from '../ba/crypto-x509.js';
 import { installPackage } from '../ba/package.js';
 import { installOpcuaNs0 } from '../ba/opcua-ns0.js';
+import { installXparser } from '../ba/xparser.js';
 import { installLuaSocketCompat } from '../ba/luasocket-compat.js';
 import { installThread } from '../ba/thread.js';
 import { installTimer } from '../ba/timer.js';
@@ -89,6 +90,7 @@ export class Runtime {
     installLuaSocketCompat(this.ctx);
     installPackage(this.ctx, { moduleRoots: [...(config.modules ?? []), join(vmResourceDir(), '.lua')] });
     installOpcuaNs0(this.ctx);
+    installXparser(this.ctx);
     this.sockets = new SocketLib(this.ctx);
     this.sockets.install(vm.L);
     installBytearray(this.ctx);

@@ -40,6 +40,7 @@ export const HandleTag = {
   traceLogger: 0x54_52_4c_47, // "TRLG"
   luaIo: 0x4c_49_4f_31, // "LIO1" (ba.create.luaio: the block holds no id)
   revcon: 0x52_45_56_43, // "REVC"
+  xparser: 0x58_50_52_53, // "XPRS"
 } as const;
 
 /**
