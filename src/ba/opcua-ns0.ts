@@ -36,6 +36,20 @@ const UPVALUE_1 = LUA_REGISTRYINDEX - 1;
 /** Where the build puts the generated nodes (beside this module). */
 export const NS0_DATA_FILE = fileURLToPath(new URL('./opcua-ns0.json', import.meta.url));
 
+/**
+ * Inverse references of these types are left out of `Refs` (the 0.12 stack's view; `refs`
+ * keeps them): HasTypeDefinition and HasModellingRule. With the full namespace they make
+ * PropertyType, BaseDataVariableType, "Default Binary" and the modelling rules hubs of over
+ * 2,000 references each, and the 0.12 stack copies a node's references on every lookup:
+ * its model check (`validate`, run by `loadXmlModels`) would copy 12.7 million reference
+ * tables instead of 0.3 million. Only an inverse browse from such a type node sees fewer
+ * references (Mako's 498-node selection lacks most of them too).
+ */
+const HUB_REF_TYPES = new Set(['i=40', 'i=37']);
+function isHubRef(refs: Array<string | number>, i: number): boolean {
+  return refs[i + 2] === 0 && HUB_REF_TYPES.has(refs[i + 1] as string);
+}
+
 /** Attribute 23, where the 0.12 stack keeps a DataType's fields. */
 const ATTR_DATATYPE_DEFINITION = 23;
 
@@ -213,11 +227,30 @@ export function installOpcuaNs0(ctx: BaContext, dataFile = NS0_DATA_FILE): void 
     }
     vm.setField(L, -2, 'attrs');
     const refRecords: RecordValue[] = [];
-    for (let i = 0; i < refs.length; i += 3) refRecords.push({ target: refs[i] as string, type: refs[i + 1] as string, isForward: refs[i + 2] === 1 });
+    let hubRefs = 0;
+    for (let i = 0; i < refs.length; i += 3) {
+      refRecords.push({ target: refs[i] as string, type: refs[i + 1] as string, isForward: refs[i + 2] === 1 });
+      if (isHubRef(refs, i)) hubRefs++;
+    }
     pushRecord(vm, L, refRecords);
-    vm.pushValue(L, -1);
-    vm.setField(L, -3, 'refs');
-    vm.setField(L, -2, 'Refs'); // the same table
+    if (hubRefs === 0) {
+      vm.pushValue(L, -1);
+      vm.setField(L, -3, 'refs');
+      vm.setField(L, -2, 'Refs'); // the same table
+    } else {
+      vm.setField(L, -2, 'refs');
+      // Refs (the 0.12 stack's) without the inverse HasTypeDefinition / HasModellingRule
+      // references that make type nodes hubs: see HUB_REF_TYPES.
+      vm.newTable(L, refs.length / 3 - hubRefs, 0);
+      vm.getField(L, -2, 'refs');
+      for (let i = 0, k = 1, j = 1; i < refs.length; i += 3, k++) {
+        if (isHubRef(refs, i)) continue;
+        vm.rawGetI(L, -1, k);
+        vm.rawSetI(L, -3, j++);
+      }
+      vm.pop(L, 1);
+      vm.setField(L, -2, 'Refs');
+    }
     if (def) {
       pushDefinition(L, def, '(null)');
       vm.setField(L, -2, 'definition');

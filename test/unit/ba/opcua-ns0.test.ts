@@ -268,6 +268,16 @@ test('require"opcua_ns0": the 0.12 stack\'s shape (Attrs, Refs, encoding ids) an
       local nc = ns0["i=256"]   -- IdType, an enumeration
       print(nc.BaseId, nc.BinaryId, nc.Attrs[23][2].Name, nc.Attrs[23][2].DataType, nc.Attrs[23][2].Value, nc.definition[2].DataType)
       print(ns0["i=290"].BaseId, ns0["i=26"].BaseId, ns0["i=12"].BaseId, ns0["i=631"].DataTypeId, ns0["i=631"].BinaryId)
+      -- Refs leaves out the inverse HasTypeDefinition / HasModellingRule references of hubs
+      local pt = ns0["i=68"]
+      local hub, other = 0, 0
+      for _, r in ipairs(pt.refs) do
+        if not r.isForward and (r.type == "i=40" or r.type == "i=37") then hub = hub + 1 end
+      end
+      for _, r in ipairs(pt.Refs) do
+        if not r.isForward and (r.type == "i=40" or r.type == "i=37") then other = other + 1 end
+      end
+      print(pt.Refs ~= pt.refs, hub > 2000, other, #pt.Refs == #pt.refs - hub, pt.Refs[1] == pt.refs[1])
       -- storing: a new id comes after the standard nodes in pairs; a standard id is replaced
       local mine = {Attrs = {[1] = "ns=1;i=5"}, Refs = {}}
       ns0["ns=1;i=5"] = mine
@@ -295,6 +305,7 @@ test('require"opcua_ns0": the 0.12 stack\'s shape (Attrs, Refs, encoding ids) an
         'i=22\ti=864\tnil\ti=862',
         'i=29\tnil\tString\ti=24\t1\t(null)',
         'i=11\ti=24\ti=12\ti=629\ti=631',
+        'true\ttrue\t0\ttrue\ttrue',
         'true\ttrue',
         'ns=1;i=5\ttrue',
         'Objects\tnil',
