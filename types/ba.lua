@@ -420,14 +420,16 @@ function ba.create.dir(name, priority) end
 ---A resource reader serving the files of `io` ([name] [, priority], io).
 ---@return RESRDR
 function ba.create.resrdr(...) end
----A resource reader serving "<io>/<host name>/path" (name [, priority], io).
+---A resource reader without a name serving the files of `io` to requests whose Host (no
+---port, lower-cased) is `domain` (domain [, priority], io).
 ---@return RESRDR
 function ba.create.domainresrdr(...) end
----A directory named `name` (give it a function with setfunc to redirect).
----@param name string
----@param priority? integer
+---A reverse proxy directory: requests below it go to host:port ([name,] host, port).
+---@param name string|nil
+---@param host string
+---@param port integer
 ---@return DIR
-function ba.create.redirector(name, priority) end
+function ba.create.redirector(name, host, port) end
 
 ---The default TLS client context (system CA bundle).
 ---@return SharkSsl

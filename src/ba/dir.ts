@@ -69,6 +69,8 @@ export class Dir {
   maxage: number | null = null;
   /** Directories run before this one (insertprolog). */
   prologs: Dir[] = [];
+  /** ba.create.redirector: the backend its requests are passed on to (a reverse proxy). */
+  proxy: { host: string; port: number } | null = null;
   /** ba.create.domainresrdr: the host name whose requests it serves. */
   domain: string | null = null;
   /** The app this directory belongs to (an app's `dir`), for the server. */
@@ -332,11 +334,20 @@ export class DirLib {
       this.handles.at(L, -1)!.domain = domain;
       return n;
     });
-    // ba.create.redirector(name [, priority]): a directory (its function sends the redirect).
+    // ba.create.redirector([name], host, port): a reverse proxy directory: requests below it
+    // go to host:port (src/server/reverse-proxy.ts). Arguments checked in Mako's order.
     vm.setHost(L, -1, 'redirector', (L) => {
-      const name = args.checkString(L, 1, '?');
-      const prio = args.isNoneOrNil(L, 2) ? 0 : args.checkInteger(L, 2, '?');
-      this.push(L, new Dir('dir', name, prio));
+      // Only a name (Mako: the same check, then a directory of that name without a backend).
+      if (vm.top(L) <= 1) {
+        this.push(L, new Dir('dir', args.checkString(L, 1, '?'), 0));
+        return 1;
+      }
+      const host = args.checkString(L, 2, '?');
+      const port = args.checkInteger(L, 3, '?');
+      const name = args.isNoneOrNil(L, 1) ? null : args.checkString(L, 1, '?') || null;
+      const d = new Dir('redirector', name, 0);
+      d.proxy = { host, port };
+      this.push(L, d);
       return 1;
     });
     vm.pop(L, 2);

@@ -10,6 +10,7 @@
  * When nothing handled the request, a path whose last segment has no "." and no trailing "/"
  * is redirected to the same path with "/" (absolute Location, 302), anything else is 404.
  */
+import { proxyRequest } from './reverse-proxy.js';
 import { LookupCache } from '../http/lookup-cache.js';
 import { percentDecode } from '../http/percent-decode.js';
 import { isPlainSegment, PathMemo } from '../http/safe-path.js';
@@ -152,7 +153,8 @@ class Walk {
   private own(d: Dir, from: number): Result {
     if (d.funcRef) return this.runFunc(this.rc, d, this.rel(from));
     if (d.dav) return this.dav(d, from);
-    if (d.kind !== 'dir') return orElse(this.file(d, from), () => this.named(d, from));
+    if (d.proxy) return proxyRequest(this.rc.exchange, d.proxy, this.p.raw.slice(from).join('/') + (this.p.slash && from < this.p.raw.length ? '/' : '')).then(() => true);
+    if (d.kind !== 'dir' && d.kind !== 'redirector') return orElse(this.file(d, from), () => this.named(d, from));
     return this.named(d, from);
   }
 
