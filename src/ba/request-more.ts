@@ -172,6 +172,7 @@ export function installRequestMore(lib: RequestLib, responses: AsyncResponseLib,
     const path = args.checkString(L, 2, 'redirect');
     if (r.exchange.response.headersSent) throw new Error('redirect: the response is committed');
     r.forwardTo = path;
+    r.forwardIsRedirect = true;
     r.exited = true;
     return 0;
   });

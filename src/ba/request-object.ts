@@ -60,6 +60,8 @@ export class LRequest {
   inDirFunction = false;
   /** response:forward(path) in a directory function: where the request goes once it has ended. */
   forwardTo: string | null = null;
+  /** forwardTo came from response:redirect: the target does not count as forwarded (isforward). */
+  forwardIsRedirect = false;
   /** The page ended itself (forward, a refused request:allow): its raised nil is no error. */
   exited = false;
   /** Forwards that led to this page (request:isforward), include nesting (isinclude). */

@@ -332,7 +332,7 @@ export class LspPages {
           // Part of the response is out: closing is the only way to tell the client.
           exchange.socket.destroy();
         } else if (!err && req.forwardTo !== null) {
-          const p = this.forward(rc, req.forwardTo);
+          const p = this.forward(rc, req.forwardTo, req.forwardIsRedirect);
           if (p) {
             void p.then(resolve, resolve);
             return;
@@ -383,12 +383,12 @@ export class LspPages {
    * fields stay) and the request walks the tree again at `path`, relative to the URL it was
    * served at; hidden names may be reached. Returns a promise while the target runs.
    */
-  private forward(rc: RequestContext, to: string): void | Promise<void> {
+  private forward(rc: RequestContext, to: string, redirect = false): void | Promise<void> {
     const { exchange } = rc;
     const res = exchange.response;
     if (res.headersSent || exchange.closed || !this.forwarder) return;
     const n = (rc.forwards ?? 0) + 1;
-    if (n > MAX_FORWARDS) {
+    if (n + (rc.redirects ?? 0) > MAX_FORWARDS) {
       this.send500(exchange, new LuaError(`forward: more than ${MAX_FORWARDS} forwards`));
       return;
     }
@@ -400,7 +400,8 @@ export class LspPages {
       return;
     }
     res.discard();
-    rc.forwards = n;
+    if (redirect) rc.redirects = (rc.redirects ?? 0) + 1;
+    else rc.forwards = n;
     rc.forwardPath = target;
     rc.file = null;
     // The command environment goes back to the registry when no page took it.

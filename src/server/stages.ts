@@ -46,6 +46,8 @@ export interface RequestContext {
   file: RoutedFile | null;
   /** response:forward: how many times the request was forwarded, and the path it went on at. */
   forwards?: number;
+  /** response:redirect hops so far (they do not make request:isforward true). */
+  redirects?: number;
   forwardPath?: string;
   /** Registry ref of the command environment a forward carries to the next page (0/none). */
   cmdEnvRef?: number;

@@ -1,1 +1,1 @@
-<?lsp print("in sub", request:uri(), request:data("op")) ?>
+<?lsp print("in sub", request:uri(), request:data("op"), request:isforward()) ?>
