@@ -152,7 +152,14 @@ function DAV:lockmgr(name, ...) end
 ---@return DAV
 function ba.create.dav(...) end
 ba.pipe = {}
----Not supported by this runtime (raises).
-function ba.pipe.mkfifo(...) end
----Not supported by this runtime (raises).
-function ba.pipe.open(...) end
+---Makes a named pipe (FIFO); true or nil, message.
+---@param path string
+---@param mode? integer default 0700
+---@return boolean|nil, string?
+function ba.pipe.mkfifo(path, mode) end
+---Opens a FIFO as a socket object: with `fn`, read-write and run as `fn(pipe, ...)`'s cosocket;
+---without, write only. Nil and the system's message on failure.
+---@param path string
+---@param fn? fun(pipe: table, ...)
+---@return table|nil, string?
+function ba.pipe.open(path, fn, ...) end

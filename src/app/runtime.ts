@@ -20,6 +20,7 @@ import { installJson } from '../ba/json.js';
 import { installCrypto } from '../ba/crypto.js';
 import { IoDef, installIo, vmResourceDir, type IoLib } from '../ba/io.js';
 import { Dir, DirLib } from '../ba/dir.js';
+import { installPipe } from '../ba/pipe.js';
 import { installDav } from '../ba/dav.js';
 import { installCryptoPk } from '../ba/crypto-pk.js';
 import { installCryptoSym } from '../ba/crypto-sym.js';
@@ -119,6 +120,7 @@ export class Runtime {
     installThread(this.ctx);
     installTimer(this.ctx);
     installUdp(this.ctx, this.sockets);
+    installPipe(this.ctx, this.sockets);
     this.tls = installTls(this.ctx, this.sockets, ioLib);
     this.websocket = installWebSocket(this.ctx, this.sockets);
     installHttpc(this.ctx, this.sockets, this.websocket);

@@ -231,7 +231,7 @@ const MIME: Record<string, string> = {
 };
 
 /** Names of Mako's ba and ba.create tables that cannot exist here. */
-const UNSUPPORTED = ['ba.exec', 'ba.forkpty', 'ba.create.servcon', 'ba.revcon', 'ba.pipe.mkfifo', 'ba.pipe.open'];
+const UNSUPPORTED = ['ba.exec', 'ba.forkpty', 'ba.create.servcon', 'ba.revcon'];
 /** Tables of Mako that cannot exist here: every call of one of their functions raises. */
 const UNSUPPORTED_TABLES = ['ba.tpm'];
 

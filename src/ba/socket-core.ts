@@ -179,7 +179,8 @@ export class SocketCore {
 
   stateOf(s: LSock): string {
     const o = s.owner;
-    if (!o) return 'notcon';
+    // A write-only pipe (ba.pipe.open without a function) reports BAS's "disabled".
+    if (!o) return typeof s.ext.idleState === 'string' ? s.ext.idleState : 'notcon';
     if (o.done) return 'terminated';
     // disable() from outside leaves the coroutine in its read; BAS reports it as disabled.
     if (s.disabled === 'outside') return 'disabled';

@@ -240,6 +240,7 @@ const CODES: Record<string, [string, string]> = {
   ENAMETOOLONG: ['invalidname', 'File name too long'],
   EINVAL: ['invalidname', 'Invalid argument'],
   EBADF: ['ioerror', 'Bad file descriptor'],
+  ENXIO: ['ioerror', 'No such device or address'],
   ENETIO: ['ioerror', 'Cannot connect'],
 };
 
