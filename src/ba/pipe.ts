@@ -43,8 +43,8 @@ export function installPipe(ctx: BaContext, sockets: SocketLib): void {
     }
     const s = sockets.newSock('tcp');
     s.hadNet = true;
-    s.ext.label = 'Pipe';
-    if (!withFn) s.ext.idleState = 'disabled';
+    s.label = 'Pipe';
+    if (!withFn) s.idleState = 'disabled';
     const so = fifoSocket(fd, withFn);
     so.on('error', () => undefined);
     sockets.attachConn(s, so);

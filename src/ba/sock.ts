@@ -76,6 +76,9 @@ export class LSock {
   reader: SockWait | null = null;
   /** Host given to connect (expected certificate name). */
   host = '';
+  /** What tostring calls the object ("Pipe" for ba.pipe) and its state without a coroutine. */
+  label = 'Sock';
+  idleState = 'notcon';
   /**
    * What this socket's transport keeps for it (the UDP socket, the WebSocket frame state);
    * null for TCP. A socket without it uses the TCP transport (transport.ts).

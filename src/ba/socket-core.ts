@@ -180,7 +180,7 @@ export class SocketCore {
   stateOf(s: LSock): string {
     const o = s.owner;
     // A write-only pipe (ba.pipe.open without a function) reports BAS's "disabled".
-    if (!o) return typeof s.ext.idleState === 'string' ? s.ext.idleState : 'notcon';
+    if (!o) return s.idleState;
     if (o.done) return 'terminated';
     // disable() from outside leaves the coroutine in its read; BAS reports it as disabled.
     if (s.disabled === 'outside') return 'disabled';

@@ -111,7 +111,7 @@ export class SocketLib extends SocketCore {
       const [pip, pport] = this.addr(s, true) ?? ['(null)', 0];
       block = ` {${local[0]}:${local[1]} -> ${pip}:${pport}}`;
     }
-    this.ctx.vm.pushString(L, `[${typeof s.ext.label === 'string' ? s.ext.label : 'Sock'} ${p} S:${this.stateOf(s)}${block}]`);
+    this.ctx.vm.pushString(L, `[${s.label} ${p} S:${this.stateOf(s)}${block}]`);
     return 1;
   }
 
