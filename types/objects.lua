@@ -328,6 +328,8 @@ function BaRequest:setcontenttype(contentType) end
 ---@param n integer
 ---@return boolean
 function BaRequest:setcontentlength(n) end
+---Writes the values; returns the number of bytes written.
+---@return integer
 function BaRequest:write(...) end
 function BaRequest:flush() end
 ---@return boolean

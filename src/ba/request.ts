@@ -281,17 +281,23 @@ export class RequestLib {
    * connection closes. Where Lua cannot wait (inside a C-call boundary) the write is not held
    * back. A client that takes nothing for `idletimeout` is dropped (http-connection.ts).
    */
-  private drain(L: LState, r: LRequest): number {
+  private drain(L: LState, r: LRequest, count?: number): number {
+    const vm = this.ctx.vm;
+    const result = (L: LState): number => {
+      if (count === undefined) return 0;
+      vm.pushInteger(L, count);
+      return 1;
+    };
     const so = r.exchange.socket;
-    if (r.taken || so.destroyed || so.writableLength <= OUT_HIGH_WATER) return 0;
+    if (r.taken || so.destroyed || so.writableLength <= OUT_HIGH_WATER) return result(L);
     const sched = this.ctx.sched;
     const task = sched.current;
-    if (!task || task.done || !this.ctx.vm.isYieldable(L)) return 0;
+    if (!task || task.done || !vm.isYieldable(L)) return result(L);
     const w = new Wait('write', task);
     const done = (): void => {
       so.off('drain', done);
       so.off('close', done);
-      w.complete(() => 0);
+      w.complete(result);
     };
     w.onAbort = () => {
       so.off('drain', done);
@@ -485,11 +491,14 @@ export class RequestLib {
         const r = out(L, 'write');
         if (!r) return 0;
         const n = vm.top(L);
+        let bytes = 0;
         for (let i = 2; i <= n; i++) {
-          const b = this.ctx.dataBytes(L, i);
-          r.exchange.response.write(b ?? this.displayBytes(L, i));
+          const b = this.ctx.dataBytes(L, i) ?? this.displayBytes(L, i);
+          r.exchange.response.write(b);
+          bytes += b.length;
         }
-        return this.drain(L, r);
+        // Mako answers the number of bytes written.
+        return this.drain(L, r, bytes);
       },
       flush: (L) => {
         const r = out(L, 'flush');

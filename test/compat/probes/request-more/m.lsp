@@ -7,6 +7,10 @@ if op == "getdata" then
   local d = response:getdata()
   response:reset("buffer")
   print(n, d)
+elseif op == "write" then
+  local a, b, c, d = response:write("a", "bc"), response:write(), response:write(12), response:write("")
+  response:reset("buffer")
+  print(a, b, c, d)
 elseif op == "send" then
   response:setcontentlength(3)
   print(response:send("abc"))
