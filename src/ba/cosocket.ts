@@ -125,7 +125,9 @@ export function moveNet(lib: SocketCore, from: LSock, to: LSock): void {
 export function disable(lib: SocketCore, L: LState): number {
   const s = lib.checkSock(L, 1, 'disable');
   const o = s.owner;
-  if (!o || o.done) throw new LuaRaise('Sock not async');
+  if (!o) throw new LuaRaise('Sock not async');
+  // The cosocket that owned it has ended (BAS closed the socket then): nothing to disable.
+  if (o.done) return lib.nilErr(L, 'incorrectuse');
   const cur = lib.current;
   if (o === cur) {
     s.disabled = 'self';
@@ -148,8 +150,10 @@ export function enable(lib: SocketCore, L: LState): number {
   const { vm, sched } = lib.ctx;
   const s = lib.checkSock(L, 1, 'enable');
   const o = s.owner;
-  // As disable: a socket no cosocket owns raises in BAS.
-  if (!o || o.done) throw new LuaRaise('Sock not async');
+  // As disable: a socket no cosocket owns raises in BAS; one whose cosocket has ended
+  // (the OPC UA stack's client enables its read loop's socket after closing it) returns nothing.
+  if (!o) throw new LuaRaise('Sock not async');
+  if (o.done) return 0;
   if (s.disabled === 'self' && o && !o.done && o.waiting) {
     if (s.kind !== 'event' && (s.closed || s.conn?.ended)) return lib.nilErr(L, 'socketclosed');
     const w = o.waiting as SockWait;
