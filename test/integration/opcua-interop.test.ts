@@ -132,15 +132,7 @@ client:closeSession()
 client:disconnect()
 `,
     );
-    // Asynchronously: the node-opcua server runs in this process.
-    const child = spawn(process.execPath, [CLI, '-c', join(d, 'ua.conf'), join(d, 'client.lua')], { env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    const status = await new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-    clearTimeout(timer);
+    const { stdout, stderr, status } = await runClient(d);
     assert.equal(stdout, 'browse\tTemperature\nread\t21.5\nwrite\t0\n', stderr);
     assert.equal(status, 0, stderr);
     assert.equal(temp, 30.25);
@@ -150,6 +142,23 @@ client:disconnect()
 });
 
 /** The environment without OPENSSL_CONF (node-opcua's certificate code sets it in this process). */
+/**
+ * Runs `client.lua` in `d` as a one-shot remora script (the node-opcua peer runs in this
+ * process, so the client must not block it) and collects its output; killed after 60 s.
+ */
+async function runClient(d: string): Promise<{ stdout: string; stderr: string; out: string; status: number | null }> {
+  const child = spawn(process.execPath, [CLI, '-c', join(d, 'ua.conf'), join(d, 'client.lua')], { env: { ...process.env, ...env } });
+  let stdout = '';
+  let stderr = '';
+  let out = '';
+  child.stdout.on('data', (b: Buffer) => ((stdout += b.toString()), (out += b.toString())));
+  child.stderr.on('data', (b: Buffer) => ((stderr += b.toString()), (out += b.toString())));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const status = await new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  clearTimeout(timer);
+  return { stdout, stderr, out, status };
+}
+
 function opensslEnv(): NodeJS.ProcessEnv {
   const e = { ...process.env };
   delete e.OPENSSL_CONF;
@@ -255,13 +264,7 @@ client:closeSession()
 client:disconnect()
 `,
     );
-    const child = spawn(process.execPath, [CLI, '-c', join(d, 'ua.conf'), join(d, 'client.lua')], { env: { ...process.env, ...env } });
-    let out = '';
-    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (out += b.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    const status = await new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-    clearTimeout(timer);
+    const { out, status } = await runClient(d);
     assert.equal(out, 'read\t7.5\n');
     assert.equal(status, 0, out);
   } finally {
@@ -425,13 +428,7 @@ client:closeSession()
 client:disconnect()
 `,
       );
-      const child = spawn(process.execPath, [CLI, '-c', join(d, 'ua.conf'), join(d, 'client.lua')], { env: { ...process.env, ...env } });
-      let out = '';
-      child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-      child.stderr.on('data', (b: Buffer) => (out += b.toString()));
-      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-      const status = await new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-      clearTimeout(timer);
+      const { out, status } = await runClient(d);
       assert.equal(out, 'call\t0\t42.0\nmissing argument\ttrue\n');
       assert.equal(status, 0, out);
       assert.deepEqual(calls, [[6, 7]]);
