@@ -6,6 +6,8 @@
  * Lua callbacks (password lookup, login response) in the middle; every check of a credential,
  * every session and tracker change is a host primitive of `P` (src/ba/auth-core.ts's rules).
  */
+import { LUA_ARGERR } from './lua-argerr.js';
+
 export const AUTH_LUA = `
 local P, reqm, trace = ...
 local type, pcall, xpcall, error, tostring, select, pairs, ipairs, setmetatable, rawget, next =
@@ -14,12 +16,7 @@ local getinfo, traceback, tointeger, concat, sort = debug.getinfo, debug.traceba
 local G = _G
 local D = setmetatable({}, { __mode = "k" })
 
--- luaL_argerror's wording: the called function's name ('?' through pcall).
-local function argerr(n, msg)
-  local ar = getinfo(2, "n")
-  if ar and ar.namewhat == "method" then n = n - 1 end
-  error(("bad argument #%d to '%s' (%s)"):format(n, ar and ar.name or "?", msg), 3)
-end
+${LUA_ARGERR}
 local function typename(v) return v == nil and "no value" or type(v) end
 
 local function newud(kind, data)

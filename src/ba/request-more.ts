@@ -14,21 +14,19 @@ import { AsyncResponse, type AsyncResponseLib } from './async-response.js';
 import { challenge, DigestNonces } from './auth-core.js';
 import { pushPeerCertificate } from './tls.js';
 import type { LRequest, RequestLib } from './request.js';
+import { LUA_ARGERR } from './lua-argerr.js';
 
 const MORE_LUA = `
 local lib, methods = ...
-local error, setmetatable, select, type, tostring, getinfo = error, setmetatable, select, type, tostring, debug.getinfo
+local error, setmetatable, select, type, tostring = error, setmetatable, select, type, tostring
+${LUA_ARGERR}
 -- redirect(path): the request is served again from path (any resource, not only a page)
 -- once the page has ended; the page ends here.
 function methods.redirect(r, ...)
   local path = ...
   if type(path) == "number" then path = tostring(path) end
   if type(path) ~= "string" then
-    -- luaL_argerror's wording: the name from the call site ('?' through pcall), self not counted.
-    local ar = getinfo(1, "n")
-    local method = ar and ar.namewhat == "method"
-    local got = select("#", ...) == 0 and "no value" or type(path)
-    error(("bad argument #%d to '%s' (string expected, got %s)"):format(method and 1 or 2, ar and ar.name or "?", got), 2)
+    argerr(2, "string expected, got " .. (select("#", ...) == 0 and "no value" or type(path)))
   end
   lib.redirect(r, path)
   error(nil, 0)

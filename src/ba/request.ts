@@ -15,6 +15,7 @@ import { mpNext, mpStart, readStream } from './request-body.js';
 import { addrOf } from '../net/sock-addr.js';
 import type { BaContext } from './context.js';
 import { LRequest, originOf, type RequestAuth } from './request-object.js';
+import { LUA_ARGERR } from './lua-argerr.js';
 
 export { LRequest, originOf, type RequestAuth } from './request-object.js';
 
@@ -26,15 +27,12 @@ const UPVALUE_3 = LUA_REGISTRYINDEX - 3;
 const RAWRDR_DEFAULT = 1024;
 
 const MULTIPART_LUA = `local mpstart, mpnext = ...
-local getinfo, select, type, error = debug.getinfo, select, type, error
+local select, type, error = select, type, error
+${LUA_ARGERR}
 return function(request, ...)
   local cbs, size = ...
   if type(cbs) ~= "table" then
-    -- luaL_argerror's wording: the name from the call site ('?' through pcall), self not counted.
-    local ar = getinfo(1, "n")
-    local method = ar and ar.namewhat == "method"
-    local got = select("#", ...) == 0 and "no value" or type(cbs)
-    error(("bad argument #%d to '%s' (table expected, got %s)"):format(method and 1 or 2, ar and ar.name or "?", got), 2)
+    argerr(2, "table expected, got " .. (select("#", ...) == 0 and "no value" or type(cbs)))
   end
   mpstart(request, cbs, size)
   local formdata, beginfile, filedata, endmp, onerror = cbs.formdata, cbs.beginfile, cbs.filedata, cbs.endmp, cbs.error
