@@ -54,37 +54,34 @@ print("UA SERVER READY")
 function onunload() server:shutdown() end
 `;
 
-test('node-opcua client against the stack\'s server on remora: session, browse, read, write', { skip, timeout: 120_000 }, async (t) => {
-  if (!hasParsecert()) return t.skip('ba.parsecert is not available');
-  const { OPCUAClient, AttributeIds, DataType } = require('node-opcua');
-  const d = tempDir('remora-ua-');
-  mkdirSync(join(d, 'app'));
-  const port = await freePort();
-  writeFileSync(join(d, 'app', '.preload'), SERVER(port));
+/**
+ * Runs `preload` as the app of a remora server (the stack's server), connects a node-opcua
+ * client to it on `port` (Basic256Sha256 SignAndEncrypt when `secure`), runs `use` on a
+ * session, then closes the session, the client and the server.
+ */
+async function withStackServer(
+  d: string,
+  port: number,
+  preload: string,
+  secure: boolean,
+  use: (session: any, srv: Awaited<ReturnType<typeof startCliEnv>>) => Promise<void>,
+): Promise<void> {
+  const { OPCUAClient, MessageSecurityMode, SecurityPolicy } = require('node-opcua');
+  mkdirSync(join(d, 'app'), { recursive: true });
+  writeFileSync(join(d, 'app', '.preload'), preload);
   writeFileSync(join(d, 'ua.conf'), 'port = 0\nsslport = 0\ncpubudget = 20000\n');
   const srv = await startCliEnv(['-c', join(d, 'ua.conf'), '-l', `::${join(d, 'app')}`], env);
   try {
     for (let i = 0; i < 600 && !srv.out().includes('UA SERVER READY'); i++) await new Promise((r) => setTimeout(r, 50));
     assert.match(srv.out(), /UA SERVER READY/);
-    const client = OPCUAClient.create({ endpointMustExist: false, connectionStrategy: { maxRetry: 0 } });
+    const client = OPCUAClient.create({
+      endpointMustExist: false, connectionStrategy: { maxRetry: 0 },
+      ...(secure ? { securityMode: MessageSecurityMode.SignAndEncrypt, securityPolicy: SecurityPolicy.Basic256Sha256 } : {}),
+    });
     await client.connect(`opc.tcp://127.0.0.1:${port}`);
     try {
       const session = await client.createSession();
-      const objects = await session.browse('ns=0;i=85');
-      assert.ok(objects.references.some((r: { browseName: { name: string } }) => r.browseName.name === 'Demo'));
-      const demo = await session.browse('ns=1;i=1000');
-      assert.deepEqual(demo.references.map((r: { browseName: { name: string } }) => r.browseName.name), ['Setpoint', 'Label']);
-      const [sp, label, ns] = await session.read([
-        { nodeId: 'ns=1;i=1001', attributeId: AttributeIds.Value },
-        { nodeId: 'ns=1;i=1002', attributeId: AttributeIds.Value },
-        { nodeId: 'ns=0;i=2255', attributeId: AttributeIds.Value },
-      ]);
-      assert.equal(sp.value.value, 21.5);
-      assert.equal(label.value.value, 'hello');
-      assert.deepEqual(ns.value.value, ['http://opcfoundation.org/UA/', 'urn:remora:test:server']);
-      const st = await session.write({ nodeId: 'ns=1;i=1001', attributeId: AttributeIds.Value, value: { value: { dataType: DataType.Double, value: 42.25 } } });
-      assert.equal(st.name, 'Good');
-      assert.equal((await session.read({ nodeId: 'ns=1;i=1001', attributeId: AttributeIds.Value })).value.value, 42.25);
+      await use(session, srv);
       await session.close();
     } finally {
       await client.disconnect();
@@ -93,6 +90,30 @@ test('node-opcua client against the stack\'s server on remora: session, browse, 
     srv.child.kill('SIGTERM');
     await srv.exited;
   }
+}
+
+test('node-opcua client against the stack\'s server on remora: session, browse, read, write', { skip, timeout: 120_000 }, async (t) => {
+  if (!hasParsecert()) return t.skip('ba.parsecert is not available');
+  const { AttributeIds, DataType } = require('node-opcua');
+  const d = tempDir('remora-ua-');
+  const port = await freePort();
+  await withStackServer(d, port, SERVER(port), false, async (session) => {
+    const objects = await session.browse('ns=0;i=85');
+    assert.ok(objects.references.some((r: { browseName: { name: string } }) => r.browseName.name === 'Demo'));
+    const demo = await session.browse('ns=1;i=1000');
+    assert.deepEqual(demo.references.map((r: { browseName: { name: string } }) => r.browseName.name), ['Setpoint', 'Label']);
+    const [sp, label, ns] = await session.read([
+      { nodeId: 'ns=1;i=1001', attributeId: AttributeIds.Value },
+      { nodeId: 'ns=1;i=1002', attributeId: AttributeIds.Value },
+      { nodeId: 'ns=0;i=2255', attributeId: AttributeIds.Value },
+    ]);
+    assert.equal(sp.value.value, 21.5);
+    assert.equal(label.value.value, 'hello');
+    assert.deepEqual(ns.value.value, ['http://opcfoundation.org/UA/', 'urn:remora:test:server']);
+    const st = await session.write({ nodeId: 'ns=1;i=1001', attributeId: AttributeIds.Value, value: { value: { dataType: DataType.Double, value: 42.25 } } });
+    assert.equal(st.name, 'Good');
+    assert.equal((await session.read({ nodeId: 'ns=1;i=1001', attributeId: AttributeIds.Value })).value.value, 42.25);
+  });
 });
 
 test('the stack\'s client on remora against a node-opcua server: session, browse, read, write', { skip, timeout: 120_000 }, async () => {
@@ -180,43 +201,26 @@ function makeCert(dir: string, name: string, uri: string): { pem: string; key: s
 }
 
 test('Basic256Sha256 SignAndEncrypt: node-opcua client against the stack\'s server on remora', { skip, timeout: 120_000 }, async () => {
-  const { OPCUAClient, AttributeIds, MessageSecurityMode, SecurityPolicy } = require('node-opcua');
+  const { AttributeIds } = require('node-opcua');
   const d = tempDir('remora-ua-');
-  mkdirSync(join(d, 'app'));
   const cert = makeCert(d, 'server', 'urn:remora:test:server');
   const port = await freePort();
-  writeFileSync(
-    join(d, 'app', '.preload'),
+  await withStackServer(
+    d,
+    port,
     SERVER(port).replace(
       'securePolicies = {{ securityPolicyUri = ua.SecurityPolicy.None }},',
       `securePolicies = {{ securityPolicyUri = ua.SecurityPolicy.None },
         { securityPolicyUri = ua.SecurityPolicy.Basic256Sha256, securityMode = { ua.MessageSecurityMode.SignAndEncrypt },
           certificate = [[${readFileSync(cert.pem, 'utf8')}]], key = [[${readFileSync(cert.key, 'utf8')}]] }},`,
     ),
-  );
-  writeFileSync(join(d, 'ua.conf'), 'port = 0\nsslport = 0\ncpubudget = 20000\n');
-  const srv = await startCliEnv(['-c', join(d, 'ua.conf'), '-l', `::${join(d, 'app')}`], env);
-  try {
-    for (let i = 0; i < 600 && !srv.out().includes('UA SERVER READY'); i++) await new Promise((r) => setTimeout(r, 50));
-    assert.match(srv.out(), /UA SERVER READY/);
-    const client = OPCUAClient.create({
-      endpointMustExist: false, connectionStrategy: { maxRetry: 0 },
-      securityMode: MessageSecurityMode.SignAndEncrypt, securityPolicy: SecurityPolicy.Basic256Sha256,
-    });
-    await client.connect(`opc.tcp://127.0.0.1:${port}`);
-    try {
-      const session = await client.createSession();
+    true,
+    async (session) => {
       const demo = await session.browse('ns=1;i=1000');
       assert.deepEqual(demo.references.map((r: { browseName: { name: string } }) => r.browseName.name), ['Setpoint', 'Label']);
       assert.equal((await session.read({ nodeId: 'ns=1;i=1002', attributeId: AttributeIds.Value })).value.value, 'hello');
-      await session.close();
-    } finally {
-      await client.disconnect();
-    }
-  } finally {
-    srv.child.kill('SIGTERM');
-    await srv.exited;
-  }
+    },
+  );
 });
 
 test('Basic256Sha256 SignAndEncrypt: the stack\'s client on remora against a node-opcua server', { skip, timeout: 120_000 }, async () => {
@@ -301,7 +305,7 @@ function onunload() server:shutdown() end
 for (const secure of [false, true]) {
   const name = secure ? 'Basic256Sha256 SignAndEncrypt' : 'policy None';
   test(`${name}: node-opcua client calls a method on the stack's server on remora; subscriptions are refused`, { skip: skip12, timeout: 120_000 }, async () => {
-    const { OPCUAClient, AttributeIds, DataType, MessageSecurityMode, SecurityPolicy, StatusCodes } = require('node-opcua');
+    const { AttributeIds, DataType, StatusCodes } = require('node-opcua');
     const d = tempDir('remora-ua-');
     mkdirSync(join(d, 'app'));
     const port = await freePort();
@@ -312,57 +316,38 @@ for (const secure of [false, true]) {
         { securityPolicyUri = ua.SecurityPolicy.Basic256Sha256, securityMode = { ua.MessageSecurityMode.SignAndEncrypt },
           certificate = [[${readFileSync(cert.pem, 'utf8')}]], key = [[${readFileSync(cert.key, 'utf8')}]] }}`;
     }
-    writeFileSync(join(d, 'app', '.preload'), SERVER12(port, policies));
-    writeFileSync(join(d, 'ua.conf'), 'port = 0\nsslport = 0\ncpubudget = 20000\n');
-    const srv = await startCliEnv(['-c', join(d, 'ua.conf'), '-l', `::${join(d, 'app')}`], env);
-    try {
-      for (let i = 0; i < 600 && !srv.out().includes('UA SERVER READY'); i++) await new Promise((r) => setTimeout(r, 50));
-      assert.match(srv.out(), /UA SERVER READY/);
-      const client = OPCUAClient.create({
-        endpointMustExist: false, connectionStrategy: { maxRetry: 0 },
-        ...(secure ? { securityMode: MessageSecurityMode.SignAndEncrypt, securityPolicy: SecurityPolicy.Basic256Sha256 } : {}),
+    await withStackServer(d, port, SERVER12(port, policies), secure, async (session, srv) => {
+      const plant = await session.browse('ns=1;i=1000');
+      assert.deepEqual(plant.references.map((r: { browseName: { name: string } }) => r.browseName.name).sort(), ['Controller', 'Temperature']);
+      const methods = await session.browse('ns=1;i=1002');
+      assert.ok(methods.references.some((r: { browseName: { name: string } }) => r.browseName.name === 'ScaleValue'));
+      // node-opcua reads the method's InputArguments property to check the call.
+      const args = await session.read({ nodeId: (await session.translateBrowsePath({
+        startingNode: 'ns=1;i=1003', relativePath: { elements: [{ referenceTypeId: 'i=46', isInverse: false, includeSubtypes: true, targetName: { namespaceIndex: 0, name: 'InputArguments' } }] },
+      })).targets[0].targetId, attributeId: AttributeIds.Value });
+      assert.deepEqual(args.value.value.map((a: { name: string }) => a.name), ['Value', 'Factor']);
+      const result = await session.call({
+        objectId: 'ns=1;i=1002', methodId: 'ns=1;i=1003',
+        inputArguments: [{ dataType: DataType.Double, value: 10 }, { dataType: DataType.Double, value: 2.5 }],
       });
-      await client.connect(`opc.tcp://127.0.0.1:${port}`);
-      try {
-        const session = await client.createSession();
-        const plant = await session.browse('ns=1;i=1000');
-        assert.deepEqual(plant.references.map((r: { browseName: { name: string } }) => r.browseName.name).sort(), ['Controller', 'Temperature']);
-        const methods = await session.browse('ns=1;i=1002');
-        assert.ok(methods.references.some((r: { browseName: { name: string } }) => r.browseName.name === 'ScaleValue'));
-        // node-opcua reads the method's InputArguments property to check the call.
-        const args = await session.read({ nodeId: (await session.translateBrowsePath({
-          startingNode: 'ns=1;i=1003', relativePath: { elements: [{ referenceTypeId: 'i=46', isInverse: false, includeSubtypes: true, targetName: { namespaceIndex: 0, name: 'InputArguments' } }] },
-        })).targets[0].targetId, attributeId: AttributeIds.Value });
-        assert.deepEqual(args.value.value.map((a: { name: string }) => a.name), ['Value', 'Factor']);
-        const result = await session.call({
-          objectId: 'ns=1;i=1002', methodId: 'ns=1;i=1003',
-          inputArguments: [{ dataType: DataType.Double, value: 10 }, { dataType: DataType.Double, value: 2.5 }],
-        });
-        assert.equal(result.statusCode.name, 'Good');
-        assert.equal(result.outputArguments[0].value, 25);
-        assert.match(srv.out(), /CALLED\tns=1;i=1002\tns=1;i=1003\t10(\.0)?\t2\.5/);
-        // A wrong argument type is refused by the stack, not called.
-        const bad = await session.call({
-          objectId: 'ns=1;i=1002', methodId: 'ns=1;i=1003',
-          inputArguments: [{ dataType: DataType.String, value: 'x' }, { dataType: DataType.Double, value: 2.5 }],
-        });
-        assert.equal(bad.statusCode.name, 'BadInvalidArgument');
-        // The stack's server has no subscriptions: CreateSubscription is answered with
-        // BadServiceUnsupported (the same on the Mako Server), and the session stays usable.
-        await assert.rejects(session.createSubscription2({ requestedPublishingInterval: 100, publishingEnabled: true }), (e: Error) => {
-          assert.match(e.message, /BadServiceUnsupported/);
-          return true;
-        });
-        assert.equal(StatusCodes.BadServiceUnsupported.name, 'BadServiceUnsupported');
-        assert.equal((await session.read({ nodeId: 'ns=1;i=1001', attributeId: AttributeIds.Value })).value.value, 21.5);
-        await session.close();
-      } finally {
-        await client.disconnect();
-      }
-    } finally {
-      srv.child.kill('SIGTERM');
-      await srv.exited;
-    }
+      assert.equal(result.statusCode.name, 'Good');
+      assert.equal(result.outputArguments[0].value, 25);
+      assert.match(srv.out(), /CALLED\tns=1;i=1002\tns=1;i=1003\t10(\.0)?\t2\.5/);
+      // A wrong argument type is refused by the stack, not called.
+      const bad = await session.call({
+        objectId: 'ns=1;i=1002', methodId: 'ns=1;i=1003',
+        inputArguments: [{ dataType: DataType.String, value: 'x' }, { dataType: DataType.Double, value: 2.5 }],
+      });
+      assert.equal(bad.statusCode.name, 'BadInvalidArgument');
+      // The stack's server has no subscriptions: CreateSubscription is answered with
+      // BadServiceUnsupported (the same on the Mako Server), and the session stays usable.
+      await assert.rejects(session.createSubscription2({ requestedPublishingInterval: 100, publishingEnabled: true }), (e: Error) => {
+        assert.match(e.message, /BadServiceUnsupported/);
+        return true;
+      });
+      assert.equal(StatusCodes.BadServiceUnsupported.name, 'BadServiceUnsupported');
+      assert.equal((await session.read({ nodeId: 'ns=1;i=1001', attributeId: AttributeIds.Value })).value.value, 21.5);
+    });
   });
 
   test(`${name}: the stack's client on remora calls a method on a node-opcua server`, { skip: skip12, timeout: 120_000 }, async () => {
