@@ -4,8 +4,14 @@
  * (its query kept), the client's header fields, `Host: <host>` (no port) and
  * `Referer:<host>`, as the Mako Server sends them; the backend's status, header fields and
  * body go back to the client. A backend that cannot be reached answers 503.
+ *
+ * A request asking for a protocol upgrade (a WebSocket handshake) is passed on with its
+ * `Connection`/`Upgrade` fields; when the backend answers 101, the client's connection is
+ * taken from the HTTP server and the two sockets are joined both ways until either side
+ * closes. (The Mako Server relays the 101 and the backend's frames, but never the client's.)
  */
 import http from 'node:http';
+import type { Socket } from 'node:net';
 import type { HttpExchange } from '../http/http-connection.js';
 import type { BodyStream } from '../http/body-stream.js';
 
@@ -44,6 +50,48 @@ function pumpBody(ex: HttpExchange, out: http.ClientRequest): void {
   step();
 }
 
+/** True when the client asks to switch protocols (`Connection: upgrade` and an `Upgrade` field). */
+function wantsUpgrade(ex: HttpExchange): string | null {
+  const h = ex.head.headers;
+  const up = h.get('upgrade');
+  if (!up) return null;
+  const conn = h.get('connection') ?? '';
+  return conn.split(',').some((t) => t.trim().toLowerCase() === 'upgrade') ? up : null;
+}
+
+/**
+ * The backend switched protocols: relays its 101 head and joins the client's socket (taken
+ * from the HTTP server) with the backend's, both ways, until either side closes.
+ */
+function joinUpgraded(ex: HttpExchange, back: http.IncomingMessage, backSock: Socket, backHead: Buffer): void {
+  const taken = ex.takeOver();
+  if (!taken) {
+    backSock.destroy();
+    return;
+  }
+  const client = taken.socket;
+  let head = `HTTP/1.1 ${back.statusCode ?? 101} ${back.statusMessage || 'Switching Protocols'}\r\n`;
+  const raw = back.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (/[\r\n]/.test(raw[i]! + raw[i + 1]!)) continue;
+    head += `${raw[i]}: ${raw[i + 1]}\r\n`;
+  }
+  client.write(head + '\r\n', 'latin1');
+  if (backHead.length) client.write(backHead);
+  if (taken.pending.length) backSock.write(taken.pending);
+  const closeBoth = (): void => {
+    client.destroy();
+    backSock.destroy();
+  };
+  for (const s of [client, backSock]) {
+    s.on('error', closeBoth);
+    s.on('close', closeBoth);
+  }
+  client.pipe(backSock);
+  backSock.pipe(client);
+  client.resume();
+}
+
 /** Proxies one request; resolves once the response has ended (or the exchange was dropped). */
 export function proxyRequest(ex: HttpExchange, target: ProxyTarget, relPath: string): Promise<void> {
   const head = ex.head;
@@ -54,6 +102,11 @@ export function proxyRequest(ex: HttpExchange, target: ProxyTarget, relPath: str
   }
   headers['Host'] = target.host;
   headers['Referer'] = target.host;
+  const upgrade = wantsUpgrade(ex);
+  if (upgrade) {
+    headers['Connection'] = 'Upgrade';
+    headers['Upgrade'] = upgrade;
+  }
   const path = '/' + relPath.replace(/^\/+/, '') + (head.query ? `?${head.query}` : '');
   return new Promise<void>((resolve) => {
     let done = false;
@@ -93,6 +146,10 @@ export function proxyRequest(ex: HttpExchange, target: ProxyTarget, relPath: str
         ex.socket.destroy();
         finish();
       });
+    });
+    out.on('upgrade', (back, backSock: Socket, backHead: Buffer) => {
+      joinUpgraded(ex, back, backSock, backHead);
+      finish();
     });
     out.on('error', () => {
       if (!ex.response.headersSent) ex.response.sendError(503);

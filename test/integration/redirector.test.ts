@@ -9,6 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import WebSocket, { WebSocketServer } from 'ws';
 import { freePort, startCli } from '../harness/net-util.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'remora-redirector-'));
@@ -86,5 +87,91 @@ test('redirector: requests below the directory are proxied to the backend and ba
   } finally {
     p.child.kill('SIGKILL');
     backend.close();
+  }
+});
+
+test('redirector: a WebSocket handshake is passed to the backend and the connection joined both ways', async () => {
+  const backend = http.createServer((req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/plain' });
+    res.end('plain');
+  });
+  const wss = new WebSocketServer({ noServer: true });
+  const seen: { url?: string; host?: string; closeCode?: number; got: Buffer[] } = { got: [] };
+  let closed!: () => void;
+  const backendClosed = new Promise<void>((r) => (closed = r));
+  backend.on('upgrade', (req, sock, head) => {
+    if (req.url?.startsWith('/deny')) {
+      sock.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 6\r\nX-Back: deny\r\nConnection: close\r\n\r\ndenied');
+      return;
+    }
+    wss.handleUpgrade(req, sock, head, (ws) => {
+      seen.url = req.url;
+      seen.host = req.headers.host;
+      ws.send('hello from the backend');
+      ws.on('message', (m: Buffer, binary: boolean) => {
+        seen.got.push(m);
+        ws.send(m, { binary });
+      });
+      ws.on('close', (code) => {
+        seen.closeCode = code;
+        closed();
+      });
+    });
+  });
+  await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));
+  const bport = (backend.address() as { port: number }).port;
+  const app = join(dir, 'wsapp');
+  mkdirSync(app);
+  writeFileSync(join(app, '.preload'), `px = ba.create.redirector("px", "127.0.0.1", ${bport})\npx:insert()\n`);
+  const p = await startCli(['--no-https', '-c', join(dir, 'm.conf'), '-l::' + app]);
+  try {
+    const ws = new WebSocket(`ws://127.0.0.1:${p.port}/px/chat?room=1`);
+    const inbox: Array<{ data: Buffer; binary: boolean }> = [];
+    let wake: (() => void) | null = null;
+    ws.on('message', (data: Buffer, binary: boolean) => {
+      inbox.push({ data, binary });
+      wake?.();
+    });
+    const next = async (): Promise<{ data: Buffer; binary: boolean }> => {
+      while (inbox.length === 0) await new Promise<void>((r) => (wake = r));
+      return inbox.shift()!;
+    };
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    assert.equal((await next()).data.toString(), 'hello from the backend');
+    assert.deepEqual({ url: seen.url, host: seen.host }, { url: '/chat?room=1', host: '127.0.0.1' });
+    ws.send('ping 1');
+    const e1 = await next();
+    assert.deepEqual({ text: e1.data.toString(), binary: e1.binary }, { text: 'ping 1', binary: false });
+    const blob = randomBytes(200_000);
+    ws.send(blob);
+    const e2 = await next();
+    assert.ok(e2.binary && e2.data.equals(blob), `echo of ${e2.data.length} bytes`);
+    ws.close(4001, 'bye');
+    await backendClosed;
+    assert.equal(seen.closeCode, 4001);
+
+    // A backend that refuses the upgrade: its answer reaches the client as a response.
+    const refused = await new Promise<{ status: number; back: string | undefined }>((resolve, reject) => {
+      const c = new WebSocket(`ws://127.0.0.1:${p.port}/px/deny`);
+      c.on('unexpected-response', (_req, res) => {
+        resolve({ status: res.statusCode ?? 0, back: res.headers['x-back'] as string | undefined });
+        res.resume();
+        c.terminate();
+      });
+      c.on('open', () => reject(new Error('opened')));
+      c.on('error', () => undefined);
+    });
+    assert.deepEqual(refused, { status: 403, back: 'deny' });
+
+    // Plain requests through the same directory still work.
+    const plain = await fetchRaw(p.port, '/px/x');
+    assert.equal(plain.body.toString(), 'plain');
+  } finally {
+    p.child.kill('SIGKILL');
+    backend.close();
+    wss.close();
   }
 });
