@@ -459,20 +459,38 @@ mako.sslport = nil
 ---@param code? integer
 function mako.exit(code) end
 
----Loads an app at run time.
----@return any|nil app
----@return string|nil err
-function mako.createapp(...) end
+---Loads directory `path` as an app mounted at /name/ ("" = root) and runs its .preload.
+---@param name string
+---@param prio integer
+---@param path string
+---@return table|nil env the app's environment
+---@return any dir the app's directory object (or the error message)
+function mako.createapp(name, prio, path) end
 
 ---@param io BaIo
 ---@return function loader a package.searchers-style loader for modules in io's .lua directory
 function mako.createloader(io) end
 
-function mako.startapp(...) end
-function mako.stopapp(...) end
-function mako.reloadapp(...) end
----Stops the app if it runs and forgets it.
-function mako.removeapp(...) end
+---Mounts a stopped app again (its .preload runs again). `app`: its environment table or mount name.
+---@param app table|string
+---@return table|nil env
+---@return string|nil err
+function mako.startapp(app) end
+---Calls the app's onunload and unmounts it. `app`: its environment table or mount name.
+---@param app table|string
+---@return true|nil ok
+---@return string|nil err
+function mako.stopapp(app) end
+---stopapp then startapp. `app`: its environment table or mount name.
+---@param app table|string
+---@return table|nil env
+---@return string|nil err
+function mako.reloadapp(app) end
+---Stops the app if it runs and forgets it. `app`: its environment table or mount name.
+---@param app table|string
+---@return true|nil ok
+---@return string|nil err
+function mako.removeapp(app) end
 ---@return string[] paths of the mounted apps whose .preload has finished
 function mako.getapps() end
 ---Registers (set true) or removes a function run once at shutdown, after every onunload.

@@ -1,11 +1,12 @@
 /**
  * The `mako` members that need the app server: `createloader`, and
- * `createapp`/`startapp`/`stopapp`/`reloadapp` (minimal: load, unmount, remount, reload an app
- * directory at run time). Every app also gets a loader for its own `.lua` directory before its
+ * `createapp`/`startapp`/`stopapp`/`reloadapp`/`removeapp` (load, unmount, remount, reload, forget
+ * an app directory at run time; an app is named by its mount name or, as in Mako, by its
+ * environment table). Every app also gets a loader for its own `.lua` directory before its
  * `.preload` runs, so `require"x"` finds `<app>/.lua/x.lua` (in Mako an app calls
  * `mako.createloader(io)` for that).
  */
-import { T_TABLE, type LState } from '../vm/lua-vm.js';
+import { T_STRING, T_TABLE, type LState } from '../vm/lua-vm.js';
 import { Wait } from '../sched/waiter.js';
 import type { Runtime } from '../app/runtime.js';
 import { type App, AppError, loadApp } from '../app/app-loader.js';
@@ -72,6 +73,8 @@ export class MakoApps {
   /** App specs by name, also of stopped apps (for startapp). */
   private readonly specs = new Map<string, AppSpec>();
   private appLoaderRef = 0;
+  /** Weak-keyed Lua table: every app environment ever made -> its app's mount name. */
+  private envNamesRef = 0;
 
   constructor(
     private readonly rt: Runtime,
@@ -128,6 +131,20 @@ export class MakoApps {
     this.rt.appHooks.push((app, L) => {
       this.rt.dirs.push(L, app.dir);
       vm.setField(L, -2, 'dir');
+    });
+    // Mako's app functions take the app's environment: remember each environment's app name
+    // (an environment from before a restart still names its app, as Mako reuses the table).
+    const e = vm.load(L, 'return setmetatable({}, { __mode = "k" })', '=mako.apps');
+    if (e) throw e;
+    const pe = vm.pcall(L, 0, 1);
+    if (pe) throw pe;
+    this.envNamesRef = vm.ref(L);
+    this.rt.appHooks.push((app, L) => {
+      vm.pushRef(L, this.envNamesRef);
+      vm.pushValue(L, -2);
+      vm.pushString(L, app.name);
+      vm.rawSet(L, -3);
+      vm.pop(L, 1);
     });
   }
 
@@ -189,7 +206,7 @@ export class MakoApps {
     return 1;
   }
 
-  /** mako.createapp(name, prio, path): loads the directory as an app; returns its environment. */
+  /** mako.createapp(name, prio, path): loads the directory as an app; returns its environment and `dir`. */
   private createapp(L: LState): number {
     const { args } = this.rt.ctx;
     const name = args.optString(L, 1, 'createapp', '');
@@ -198,13 +215,19 @@ export class MakoApps {
     if (this.mounts.find(name)) return this.nilErr(L, 'exist');
     return this.wait(L, 'createapp', async () => {
       const app = await this.load({ name, prio, path });
-      return (L) => this.pushEnv(L, app);
+      // As in Mako: the environment and the app's directory object.
+      return (L) => {
+        this.pushEnv(L, app);
+        this.rt.vm.getField(L, -1, 'dir');
+        return 2;
+      };
     });
   }
 
-  /** mako.stopapp(name): calls onunload and unmounts the app; returns true. */
+  /** mako.stopapp(name | env): calls onunload and unmounts the app; returns true. */
   private stopapp(L: LState): number {
-    const name = this.rt.ctx.args.optString(L, 1, 'stopapp', '');
+    const name = this.appName(L, 'stopapp');
+    if (name === null) return this.nilErr(L, 'notfound');
     const app = this.mounts.find(name);
     if (!app) return this.nilErr(L, 'notfound');
     return this.wait(L, 'stopapp', async () => {
@@ -223,9 +246,10 @@ export class MakoApps {
     await app.unload(this.rt);
   }
 
-  /** mako.startapp(name): mounts a stopped app again (fresh environment, .preload run again). */
+  /** mako.startapp(name | env): mounts a stopped app again (fresh environment, .preload run again). */
   private startapp(L: LState): number {
-    const name = this.rt.ctx.args.optString(L, 1, 'startapp', '');
+    const name = this.appName(L, 'startapp');
+    if (name === null) return this.nilErr(L, 'notfound');
     if (this.mounts.find(name)) return this.nilErr(L, 'running');
     const spec = this.specs.get(name);
     if (!spec) return this.nilErr(L, 'notfound');
@@ -235,9 +259,10 @@ export class MakoApps {
     });
   }
 
-  /** mako.reloadapp(name): stopapp then startapp. */
+  /** mako.reloadapp(name | env): stopapp then startapp. */
   private reloadapp(L: LState): number {
-    const name = this.rt.ctx.args.optString(L, 1, 'reloadapp', '');
+    const name = this.appName(L, 'reloadapp');
+    if (name === null) return this.nilErr(L, 'notfound');
     const app = this.mounts.find(name);
     const spec = this.specs.get(name);
     if (!app || !spec) return this.nilErr(L, 'notfound');
@@ -248,9 +273,10 @@ export class MakoApps {
     });
   }
 
-  /** mako.removeapp(name): stopapp if it is running, then forgets it (no startapp). */
+  /** mako.removeapp(name | env): stopapp if it is running, then forgets it (no startapp). */
   private removeapp(L: LState): number {
-    const name = this.rt.ctx.args.optString(L, 1, 'removeapp', '');
+    const name = this.appName(L, 'removeapp');
+    if (name === null) return this.nilErr(L, 'notfound');
     const app = this.mounts.find(name);
     if (!app && !this.specs.has(name)) return this.nilErr(L, 'notfound');
     this.specs.delete(name);
@@ -265,6 +291,18 @@ export class MakoApps {
         return 1;
       };
     });
+  }
+
+  /** The app named by argument 1: its mount name, or (as in Mako) its environment table; null: no such app. */
+  private appName(L: LState, fname: string): string | null {
+    const { vm } = this.rt;
+    if (vm.type(L, 1) !== T_TABLE) return this.rt.ctx.args.optString(L, 1, fname, '');
+    vm.pushRef(L, this.envNamesRef);
+    vm.pushValue(L, 1);
+    const t = vm.rawGet(L, -2);
+    const name = t === T_STRING ? vm.toStr(L, -1) : null;
+    vm.pop(L, 2);
+    return name;
   }
 
   private nilErr(L: LState, err: string): number {
