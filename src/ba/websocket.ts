@@ -14,11 +14,12 @@
  * segments), so `sockets.onReadable` is called only when the read can complete.
  */
 import { LuaRaise } from '../vm/lua-error.js';
-import { T_NIL, T_NONE, T_TABLE, T_USERDATA, type LState } from '../vm/lua-vm.js';
+import { T_NIL, T_NONE, T_TABLE, T_USERDATA, type LState, type LuaVM } from '../vm/lua-vm.js';
 import type { TcpConn } from '../net/tcp-conn.js';
 import { MessageReader, type ReadResult } from '../ws/message-reader.js';
 import { Sender } from '../ws/sender.js';
 import { serverHandshakeResponse, verifyServerAccept } from '../ws/handshake.js';
+import { parseSimpleFrame, unmaskInto, type SimpleFrame } from '../ws/simple-frame.js';
 import { Deflater, Inflater, acceptClientAnswer, negotiateServer, type DeflateParams } from '../ws/permessage-deflate.js';
 import type { LSock, SocketLib } from './socket.js';
 import type { NetSocket } from '../net/tcp-dial.js';
@@ -30,18 +31,48 @@ const PUMP_CHUNK = 256 * 1024;
 /** Default ping payload. */
 const DEFAULT_PING = Buffer.from('BAS');
 
-/** What `read` reports once the TCP connection has ended and no result is left. */
-type Pending = ReadResult | 'ended';
+/**
+ * What `read` reports once the TCP connection has ended and no result is left ('ended'), or
+ * that a simple frame (src/ws/simple-frame.ts) waits in `fastSrc`, to be copied into a Lua
+ * string as it is unmasked ('fast').
+ */
+type Pending = ReadResult | 'ended' | 'fast';
+
+/**
+ * Header bytes of a simple frame (16-bit length and masking key): up to a read's size plus
+ * this much buffered is read with `TcpConn.readInto`, the frame taken straight from the chunk.
+ */
+const SIMPLE_HEADER_MAX = 8;
+
+/** The WsState whose pump runs `takeChunk` (one sink function for every connection). */
+let sinkState: WsState | null = null;
+function chunkSink(src: Buffer, start: number, end: number): void {
+  sinkState!.takeChunk(src, start, end);
+}
+
+/** A copy of `src[start..end)`: the chunk `readInto` lends may be reused once it returns. */
+function copyOf(src: Buffer, start: number, end: number): Buffer {
+  const b = Buffer.allocUnsafe(end - start);
+  src.copy(b, 0, start, end);
+  return b;
+}
 
 /** Queued bytes above which pongs are dropped (see onPing). */
 const PONG_QUEUE_LIMIT = 64 * 1024;
 
 /** The WebSocket side of one socket object (its `transportState`). */
-export class WsState {
+export class WsState implements SimpleFrame {
   readonly reader: MessageReader;
   readonly sender: Sender;
   /** A result computed ahead (to know a waiting read can complete), not yet returned. */
   pending: Pending | null = null;
+
+  /** The chunk holding a simple frame ('fast' pending) and where its payload is (SimpleFrame). */
+  private fastSrc: Buffer | null = null;
+  payloadStart = 0;
+  payloadLength = 0;
+  isText = false;
+  maskKey = -1;
 
   /** The negotiated permessage-deflate extension (RFC 7692), or null. */
   readonly deflate: DeflateParams | null;
@@ -104,6 +135,17 @@ export class WsState {
     if (this.pending !== null) return this.pending;
     const conn = this.sock.conn;
     for (;;) {
+      // The common case: a whole small frame in the next chunk, with no message in progress.
+      if (conn !== null) {
+        const n = conn.buffered;
+        if (n > 0 && n <= this.sock.maxSize + SIMPLE_HEADER_MAX && this.reader.atMessageStart) {
+          sinkState = this;
+          conn.readInto(n, chunkSink);
+          sinkState = null;
+          if (this.fastSrc !== null) return (this.pending = 'fast');
+          continue;
+        }
+      }
       const r = this.reader.read(this.sock.maxSize);
       if (r !== null) return (this.pending = r);
       if (!conn) return (this.pending = 'ended');
@@ -115,6 +157,41 @@ export class WsState {
       if (conn.ended) return (this.pending = 'ended');
       return null;
     }
+  }
+
+  /**
+   * @internal (pump's sink) Bytes taken from the connection: a simple frame at their start is
+   * kept for `pushFast`; the rest goes to the frame parser, copied (see copyOf).
+   */
+  takeChunk(src: Buffer, start: number, end: number): void {
+    const max = Math.min(this.sock.maxSize, this.sender.maxMessageSize);
+    const next = parseSimpleFrame(src, start, end, this.isServer, max, this);
+    if (next < 0) {
+      this.reader.push(copyOf(src, start, end));
+      return;
+    }
+    this.fastSrc = src;
+    if (next < end) this.reader.push(copyOf(src, next, end));
+  }
+
+  /** Pushes the 'fast' pending frame: its payload as a string, unmasked while copied, and isText. */
+  pushFast(vm: LuaVM, L: LState): void {
+    const n = this.payloadLength;
+    const p = vm.stringSlot(L, n);
+    unmaskInto(vm.heap(), p, this.fastSrc!, this.payloadStart, n, this.maskKey);
+    vm.commitString(L, p, n);
+    this.fastSrc = null;
+    this.pending = null;
+    vm.pushBoolean(L, this.isText);
+  }
+
+  /** A 'fast' pending frame not read at once becomes a message of its own bytes. */
+  ownFast(): void {
+    if (this.pending !== 'fast') return;
+    const data = Buffer.allocUnsafe(this.payloadLength);
+    unmaskInto(data, 0, this.fastSrc!, this.payloadStart, this.payloadLength, this.maskKey);
+    this.fastSrc = null;
+    this.pending = { kind: 'message', data, isText: this.isText };
   }
 }
 
@@ -191,7 +268,10 @@ export class WebSocketLib implements Transport {
   }
 
   hasData(s: LSock): boolean {
-    return (s.transportState as WsState).pump() !== null;
+    const st = s.transportState as WsState;
+    const r = st.pump();
+    st.ownFast();
+    return r !== null;
   }
 
   write(s: LSock, L: LState, data: Uint8Array, isText: boolean): number {
@@ -259,7 +339,10 @@ export class WebSocketLib implements Transport {
       const r = s.reader;
       // Only a waiting read that can complete now is resumed (a frame may span segments).
       if (!r || r.state !== 'read' || s.disabled === 'outside') return;
-      if (st.pump() !== null) this.sockets.onReadable(s);
+      if (st.pump() === null) return;
+      this.sockets.onReadable(s);
+      // Not read at once (the wait completes later): keep the frame's own bytes.
+      st.ownFast();
     };
   }
 
@@ -270,6 +353,10 @@ export class WebSocketLib implements Transport {
     if (s.closed) return this.sockets.deadRead(L, s);
     const r = st.pump();
     if (r === null) return -1;
+    if (r === 'fast') {
+      st.pushFast(vm, L);
+      return 2;
+    }
     st.pending = null;
     if (r === 'ended') {
       // TCP gone: the dead-socket protocol (this read closes the socket).
@@ -354,6 +441,7 @@ export class WebSocketLib implements Transport {
       st.sendControl(st.sender.normalClose(), true);
       reader.markCloseSent();
     }
+    st.ownFast();
     st.pending = null;
     st.release();
   }

@@ -334,6 +334,20 @@ export class LuaVM {
     this.m._lua_pushlstring(L, p, n);
   }
 
+  /**
+   * Where to write the `n` bytes of a string that `commitString(L, p, n)` then pushes, for a
+   * host that fills them itself (say, unmasking while it copies): a long string is created and
+   * pushed here (fill it before anything else runs on L), a short one is made from scratch space.
+   * Read `heap()` after this call (memory may grow).
+   */
+  stringSlot(L: LState, n: number): number {
+    return n > LONG_STRING && this.pushBuffer ? this.pushBuffer(L, n) : this.ensureScratch(n);
+  }
+
+  commitString(L: LState, p: number, n: number): void {
+    if (!(n > LONG_STRING && this.pushBuffer)) this.m._lua_pushlstring(L, p, n);
+  }
+
   /** Pushes a JS string as UTF-8. */
   pushString(L: LState, s: string): void {
     const max = s.length * 3;

@@ -144,6 +144,14 @@ export class MessageReader {
     return this.closeSent;
   }
 
+  /**
+   * Between messages, nothing buffered, no close sent: the next frame may be taken straight
+   * from a chunk with simple-frame.ts (a whole message, returned without this reader).
+   */
+  get atMessageStart(): boolean {
+    return this.mode === Mode.Idle && !this.closeSent && this.receiver.atFrameStart;
+  }
+
   /** Whether no further result can come: only the end of TCP is left to report. */
   get finished(): boolean {
     return this.mode === Mode.Closed;

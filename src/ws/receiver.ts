@@ -157,6 +157,14 @@ export class Receiver {
     return this.queue.length;
   }
 
+  /**
+   * Between two frames with nothing queued, no fragmented message in progress and nothing to
+   * discard: a whole frame read elsewhere (simple-frame.ts) would change nothing here.
+   */
+  get atFrameStart(): boolean {
+    return this.state === State.Header && this.queue.length === 0 && this.fragmentedOpcode === 0 && !this.discarding;
+  }
+
   /** True once a close frame was received or the stream can no longer be parsed. */
   get finished(): boolean {
     return this.state === State.Dead;
