@@ -137,7 +137,7 @@ function RevCon:close() end
 ---@param opts {url: string, trusted?: boolean, shark?: userdata, intf?: string, ipv6?: boolean}
 ---@return RevCon
 function ba.revcon(opts) end
----A WebDAV directory (docs/api/ba.create.dav.md): a directory object with io() and lockmgr().
+---A WebDAV directory (docs/api/ba.create.dav.md): a directory object with io(), lockmgr() and service().
 ---@class DAV
 local DAV = {}
 ---The IO object the directory serves.
@@ -148,6 +148,12 @@ function DAV:io() end
 ---@param name string
 ---@return any, any
 function DAV:lockmgr(name, ...) end
+---Runs WebDAV for a page's request, `rel` being the path below the directory: true, or false
+---for GET/HEAD of a directory (nothing sent).
+---@param request table
+---@param rel string
+---@return boolean
+function DAV:service(request, rel) end
 ---ba.create.dav([name] [, priority], io [, lockdir] [, maxuploads, maxlocks])
 ---@return DAV
 function ba.create.dav(...) end

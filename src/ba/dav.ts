@@ -1,22 +1,26 @@
 /**
  * ba.create.dav: a WebDAV directory over a disk IO, as BAS has it. The object is a directory
- * (name, baseuri, insert, unlink, setauth, ... from DIR) with `io()` and `lockmgr()`; the
- * protocol engine is src/http/dav-handler.ts, reached from the directory tree walk
- * (src/server/mounts.ts).
+ * (name, baseuri, insert, unlink, setauth, ... from DIR) with `io()`, `lockmgr()` and, with an
+ * HTTP server, `service(request, rel)`; the protocol engine is src/http/dav-handler.ts, reached
+ * from the directory tree walk (src/server/mounts.ts) or from `service`.
  *
  * ba.create.dav([name] [, priority], io [, lockdir] [, maxuploads, maxlocks]): locking (DAV
- * class 2) is on when a lock directory is given (created in the IO when missing, as BAS does).
+ * class 2) is on when a lock directory is given and exists or can be made in the IO (as BAS
+ * does); each lock's owner is a file there (src/http/dav-locks.ts).
  */
 import { T_NIL, T_NUMBER, T_STRING, type LState } from '../vm/lua-vm.js';
+import { Wait } from '../sched/waiter.js';
 import { LuaRaise } from '../vm/lua-error.js';
 import { pushSubTable } from '../vm/lua-values.js';
 import { DavService } from '../http/dav-handler.js';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import type { BaContext } from './context.js';
 import { Dir, type DirLib } from './dir.js';
 import type { IoLib } from './io.js';
+import { originOf, type RequestLib } from './request.js';
 
 /** BAS's default limits: 5 concurrent uploads, 20 locks. */
+const DEFAULT_MAX_UPLOADS = 5;
 const DEFAULT_MAX_LOCKS = 20;
 
 const LOCKMGR_LUA = `
@@ -31,7 +35,7 @@ return function(d, name, ...)
       error(("bad argument #3 to '?' (HTTPCMD expected, got %s)"):format(req == nil and "no value" or type(req)), 2)
     end
     local user = req.user and req:user()
-    return lockmgr(d, name, 1, user and ("WFS: " .. user) or "WFS", t)
+    return lockmgr(d, name, 1, user and ("WFM: " .. user) or "WFM", t)
   end
   return lockmgr(d, name, (...) and 3 or 2)
 end
@@ -39,10 +43,6 @@ end
 
 const LOCK_ERRORS: Record<number, string> = { [-1]: 'lockdisabled', [-2]: 'alreadylocked', [-3]: 'locknotfound' };
 
-/** A lock manager name ("a/b.txt", "/a/b.txt") as the lock table's key. */
-function lockKey(name: string): string {
-  return name.split('/').filter((s) => s !== '' && s !== '.').join('/');
-}
 
 export function installDav(ctx: BaContext, dirs: DirLib, ioLib: IoLib): void {
   const { vm, args } = ctx;
@@ -71,7 +71,7 @@ export function installDav(ctx: BaContext, dirs: DirLib, ioLib: IoLib): void {
   // lockmgr(d, name, action, owner, seconds): 0 is-locked, 1 lock, 2 unlock, 3 owner.
   vm.pushHost(L, 'lockmgr', (L) => {
     const d = check(L);
-    const name = lockKey(args.checkString(L, 2, 'lockmgr'));
+    const name = args.checkString(L, 2, 'lockmgr');
     const action = args.checkInteger(L, 3, 'lockmgr');
     const locks = d.dav!.locks;
     if (action === 0) {
@@ -81,8 +81,9 @@ export function installDav(ctx: BaContext, dirs: DirLib, ioLib: IoLib): void {
     if (action === 1) {
       const owner = args.checkString(L, 4, 'lockmgr');
       const secs = args.checkNumber(L, 5, 'lockmgr');
-      const xmlOwner = `<n1:owner xmlns:n1="DAV:">\n<n1:href>${owner.replace(/[&<>]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;'))}</n1:href>\n</n1:owner>`;
-      const r = locks.lock(name, xmlOwner, Math.max(1, Math.floor(secs)));
+      // BAS's owner file for a lock from Lua; the name is escaped here (BAS writes it as it is).
+      const xmlOwner = `<n1:owner xmlns:n1="DAV:"><n1:href>${owner.replace(/[&<>]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;'))}</n1:href></n1:owner>`;
+      const r = locks.lock(name, xmlOwner, Math.max(0, Math.floor(secs)));
       if (typeof r === 'number') return lockErr(L, r);
       vm.pushBoolean(L, true);
       return 1;
@@ -96,7 +97,7 @@ export function installDav(ctx: BaContext, dirs: DirLib, ioLib: IoLib): void {
     if (!locks.enabled) return lockErr(L, -1);
     const l = locks.get(name);
     if (!l) return lockErr(L, -3);
-    vm.pushString(L, l.owner);
+    vm.pushString(L, locks.owner(l));
     vm.pushInteger(L, Math.floor(l.expires / 1000));
     return 2;
   });
@@ -146,26 +147,92 @@ export function installDav(ctx: BaContext, dirs: DirLib, ioLib: IoLib): void {
       i++;
     }
     let maxLocks = DEFAULT_MAX_LOCKS;
+    let maxUploads = DEFAULT_MAX_UPLOADS;
     if (vm.type(L, i) === T_NUMBER) {
-      args.checkInteger(L, i, 'dav');
+      maxUploads = args.checkInteger(L, i, 'dav');
       maxLocks = args.checkInteger(L, i + 1, 'dav');
     }
     if (io.kind !== 'disk' || io.archive) throw new LuaRaise('ba.create.dav: only a disk IO is supported by this runtime');
-    if (lockDir !== null && !io.readOnly) {
+    // The lock directory: used when it exists or can be made (BAS: else no locking); none on a
+    // read-only IO, and none for a limit of 0 locks.
+    let lockPath: string | null = null;
+    if (lockDir !== null && !io.readOnly && maxLocks > 0) {
       try {
-        mkdirSync(io.resolve(lockDir));
+        const p = io.resolve(lockDir);
+        try {
+          statSync(p);
+        } catch {
+          mkdirSync(p, { mode: 0o750 });
+        }
+        lockPath = p;
       } catch {
-        // exists, or cannot be made: locking stays on as asked (BAS keeps its locks on disk)
+        lockPath = null;
       }
     }
     const d = new Dir('dav', name, prio);
     d.io = io;
     d.root = io.root;
-    d.dav = new DavService(io.root, { readOnly: io.readOnly, locking: lockDir !== null, maxLocks: Math.max(1, maxLocks) });
+    d.dav = new DavService(io.root, { readOnly: io.readOnly, lockDir: lockPath, maxLocks, maxUploads: Math.max(1, maxUploads) });
     vm.pushValue(L, ioAt);
     ioRefs.set(d, vm.ref(L));
     dirs.push(L, d);
     return 1;
   });
   vm.pop(L, 2);
+}
+
+/**
+ * dav:service(request, rel): WebDAV for the calling page's (or directory function's) request,
+ * `rel` being the path below the WebDAV directory (BAS's web file manager hands its requests
+ * over this way). The hrefs it writes start at the request's path without `rel`. The page waits
+ * until the answer is sent; the result is true, or false for GET and HEAD of a directory (then
+ * nothing was sent), as in BAS. Installed by the HTTP server (requests exist only there).
+ */
+export function installDavService(ctx: BaContext, dirs: DirLib, requests: RequestLib, L: LState): void {
+  const { vm, args, sched } = ctx;
+  vm.pushRef(L, dirs.davMtRef);
+  vm.setHost(L, -1, 'service', (L) => {
+    const d = dirs.at(L, 1);
+    if (!d || !d.dav) return args.typeError(L, 1, '?', 'DAV');
+    const r = requests.checkRequest(L, 2, '?');
+    const rel = args.checkString(L, 3, '?');
+    const ex = r.exchange;
+    if (!r.live || r.taken || ex.response.headersSent) {
+      vm.pushBoolean(L, false);
+      return 1;
+    }
+    const slash = rel.endsWith('/');
+    const segs = rel.split('/').filter((s) => s !== '');
+    const pathOf = ex.head.path;
+    const raw = pathOf.split('/');
+    if (raw.length > 1 && raw[raw.length - 1] === '') raw.pop();
+    let decodedTail = '';
+    try {
+      decodedTail = decodeURIComponent(raw.slice(raw.length - segs.length).join('/'));
+    } catch {
+      decodedTail = '';
+    }
+    // The directory's URL: the request path without `rel` when it ends so (BAS: the path up to
+    // where `rel` is found), else the whole path.
+    let basePath = segs.length && decodedTail === segs.join('/') ? raw.slice(0, raw.length - segs.length).join('/') : raw.join('/');
+    if (!basePath.endsWith('/')) basePath += '/';
+    const task = sched.current;
+    if (!task) throw new LuaRaise('dav:service must run in a page or directory function');
+    const w = new Wait('dav', task);
+    const done = (handled: boolean): void =>
+      w.complete((co) => {
+        vm.pushBoolean(co, handled);
+        return 1;
+      });
+    if (segs.some((s) => s === '.' || s === '..' || /[\x00-\x1f\x7f\\]/.test(s))) {
+      ex.response.setStatus(404);
+      ex.response.setHeader('Content-Length', '0');
+      ex.response.end();
+      vm.pushBoolean(L, true);
+      return 1;
+    }
+    d.dav.handle({ exchange: ex, segs, slash, base: originOf(ex) + basePath, basePath }).then(done, () => done(true));
+    return sched.suspend(L, w, 'dav:service');
+  });
+  vm.pop(L, 1);
 }

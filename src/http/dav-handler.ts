@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import type { HttpExchange } from './http-connection.js';
 import { httpDate } from './http-date.js';
 import { mimeType } from './mime-types.js';
+import { sendFile } from './send-file.js';
 import { percentDecode } from './percent-decode.js';
 import { statusText } from './status-text.js';
 import { DavLocks, type DavLock } from './dav-locks.js';
@@ -27,8 +28,9 @@ const NOLOCK_METHODS = 'OPTIONS, GET, HEAD, PROPFIND, PUT, COPY, DELETE, MOVE, M
 const READONLY_METHODS = 'OPTIONS, GET, HEAD, PROPFIND';
 /** Largest XML request body read (PROPFIND, PROPPATCH, LOCK). */
 const MAX_XML = 256 * 1024;
-/** Lock timeout when the client asks for none or for "Infinite" (BAS: one hour). */
-const DEFAULT_TIMEOUT = 3600;
+/** Lock timeouts: the client's, held to 5 minutes..1 hour (BAS); one hour when it asks none. */
+const MIN_TIMEOUT = 300;
+const MAX_TIMEOUT = 3600;
 const XML_HEAD = '<?xml version="1.0" encoding="utf-8"?>\n';
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -47,9 +49,11 @@ export interface DavTarget {
 
 export interface DavOptions {
   readOnly: boolean;
-  /** Locks are on (BAS: a lock directory was given). */
-  locking: boolean;
+  /** The lock directory on disk; null: no locking (BAS: no lock directory given). */
+  lockDir: string | null;
   maxLocks: number;
+  /** How many PUTs may stream at one time (BAS: `maxuploads`, 5 by default). */
+  maxUploads: number;
 }
 
 /** The answer of a helper that failed: status and (optional) text body. */
@@ -58,6 +62,7 @@ class DavFail extends Error {
     readonly status: number,
     readonly body: string | null = null,
     readonly html = false,
+    readonly headers: [string, string][] = [],
   ) {
     super(body ?? String(status));
   }
@@ -90,82 +95,126 @@ function decodeSegment(seg: string): string | null {
 export class DavService {
   readonly locks: DavLocks;
   private realRoot: string | null = null;
+  /** PUTs streaming now. */
+  private uploads = 0;
 
   constructor(
     /** The directory on disk. */
     readonly root: string,
     readonly options: DavOptions,
   ) {
-    this.locks = new DavLocks(options.locking, options.maxLocks);
+    this.locks = new DavLocks(options.lockDir, options.maxLocks);
   }
 
   get allow(): string {
-    return this.options.readOnly ? READONLY_METHODS : this.options.locking ? ALL_METHODS : NOLOCK_METHODS;
+    return this.options.readOnly ? READONLY_METHODS : this.locks.enabled ? ALL_METHODS : NOLOCK_METHODS;
   }
 
-  /** Answers the request (always: a DAV directory owns every name below it). */
-  async handle(t: DavTarget): Promise<void> {
+  /**
+   * Answers the request. False (nothing answered) only for GET and HEAD of a directory, as in
+   * BAS: the directory tree then goes on (and answers 404), and `dav:service` returns false.
+   */
+  async handle(t: DavTarget): Promise<boolean> {
     const res = t.exchange.response;
     const method = t.exchange.head.method;
     try {
       if (t.segs.includes(DEAD_PROP_DIR)) throw new DavFail(404);
-      if (!this.allow.split(', ').includes(method)) {
-        res.sendError(405, this.allow, this.davHeaders());
-        return;
+      if (method === 'OPTIONS') {
+        res.setStatus(200);
+        for (const [k, v] of this.davHeaders()) res.setHeader(k, v);
+        this.empty(t, 200);
+        return true;
       }
+      if (this.options.readOnly && method !== 'GET' && method !== 'HEAD' && method !== 'PROPFIND') return this.notAllowed(t);
+      const p = await this.path(t.segs);
+      // "name/" of a file does not exist (the file system says so too).
+      const st = await this.stat(t.slash && t.segs.length ? p + '/' : p);
+      if (!st && !['MKCOL', 'PUT', 'LOCK', 'UNLOCK', 'PROPFIND'].includes(method)) throw new DavFail(404);
       switch (method) {
-        case 'OPTIONS':
-          res.setStatus(200);
-          for (const [k, v] of this.davHeaders()) res.setHeader(k, v);
-          return this.empty(t, 200);
+        case 'GET':
+        case 'HEAD':
+          if (st!.isDirectory()) return false;
+          await sendFile(t.exchange, { path: p, stat: st! });
+          return true;
         case 'PROPFIND':
-          return await this.propfind(t);
+          await this.propfind(t, p, st);
+          return true;
         case 'PROPPATCH':
-          return await this.proppatch(t);
+          await this.proppatch(t, p);
+          return true;
         case 'MKCOL':
-          return await this.mkcol(t);
+          await this.mkcol(t, p, st);
+          return true;
         case 'PUT':
-          return await this.put(t);
+          await this.put(t, p, st);
+          return true;
         case 'DELETE':
-          return await this.delete(t);
+          this.preconditions(t, st);
+          await this.delete(t, p);
+          return true;
         case 'COPY':
         case 'MOVE':
-          return await this.copyMove(t, method === 'MOVE');
+          this.preconditions(t, st);
+          await this.copyMove(t, method === 'MOVE', p, st!);
+          return true;
         case 'LOCK':
-          return await this.lock(t);
+          await this.lock(t, st);
+          return true;
         case 'UNLOCK':
-          this.locks.unlock(t.segs.join('/'));
-          return this.empty(t, 204);
-        default: {
-          // GET and HEAD reach here only for names the file path did not serve: BAS answers a
-          // directory with its 404 page, anything else with an empty 404.
-          const st = await this.stat(await this.path(t.segs));
-          if (st?.isDirectory()) throw new DavFail(404, null, true);
-          return this.empty(t, 404);
-        }
+          if (!this.locks.enabled) throw new DavFail(403);
+          this.empty(t, this.locks.unlock(t.segs.join('/')) === 0 ? 204 : 404);
+          return true;
+        default:
+          return this.notAllowed(t);
       }
     } catch (e) {
       if (res.headersSent) {
         t.exchange.socket.destroy();
-        return;
+        return true;
       }
       if (e instanceof DavFail) {
-        if (e.html) res.sendError(e.status, e.body ?? undefined);
-        else if (e.body !== null) this.text(t, e.status, e.body);
-        else this.empty(t, e.status);
-        return;
+        if (e.html) res.sendError(e.status, e.body ?? undefined, e.headers);
+        else {
+          for (const [k, v] of e.headers) res.setHeader(k, v);
+          if (e.body !== null) this.text(t, e.status, e.body);
+          else this.empty(t, e.status);
+        }
+        return true;
       }
       const err = e as NodeJS.ErrnoException;
       if (err.code === 'ENOENT') this.empty(t, 404);
       else if (err.code === 'EACCES' || err.code === 'EPERM') this.empty(t, 403);
       else res.sendError(500, err.message);
+      return true;
     }
+  }
+
+  /** 405 with the methods this directory has (BAS: also for a method it does not know). */
+  private notAllowed(t: DavTarget): true {
+    t.exchange.response.sendError(405, this.allow, this.davHeaders());
+    return true;
+  }
+
+  /**
+   * BAS's conditions for PUT, COPY, MOVE and DELETE: If-None-Match "*" or the resource's ETag
+   * (eight hex digits), and an If-Match that is neither "*" nor that ETag, fail with 412; so
+   * does any If-Match on a name that does not exist.
+   */
+  private preconditions(t: DavTarget, st: Stats | null): void {
+    const h = t.exchange.head.headers;
+    const same = (v: string): boolean => v.length === 8 && /^[0-9a-fA-F]{8}$/.test(v) && parseInt(v, 16) === Math.floor(st!.mtimeMs / 1000) >>> 0;
+    const inm = h.get('if-none-match');
+    const im = h.get('if-match');
+    if (st) {
+      if (inm !== undefined && (inm === '*' || same(inm))) throw new DavFail(412, null, true);
+      if (im !== undefined && im !== '*' && !same(im)) throw new DavFail(412, null, true);
+    } else if (im !== undefined) throw new DavFail(412, null, true);
   }
 
   private davHeaders(): [string, string][] {
     return [
       ['Allow', this.allow],
-      ['DAV', this.options.locking && !this.options.readOnly ? '1, 2' : '1'],
+      ['DAV', this.locks.enabled && !this.options.readOnly ? '1, 2' : '1'],
       ['MS-Author-Via', 'DAV'],
     ];
   }
@@ -288,10 +337,11 @@ export class DavService {
 
   // ---- PROPFIND / PROPPATCH ----------------------------------------------------------------
 
+  /** BAS's lockdiscovery: the owner file is printed as it is. */
   private lockDiscovery(lock: DavLock): string {
     return (
       '<D:lockdiscovery>\n<D:activelock>\n<D:locktype><D:write/></D:locktype>\n<D:lockscope><D:exclusive/></D:lockscope>\n<D:depth>0</D:depth>\n' +
-      (lock.owner ? lock.owner + '\n' : '') +
+      this.locks.owner(lock) +
       `<D:timeout>Second-${lock.timeout}</D:timeout>\n<D:locktoken>\n<D:href>${xmlEscape(lock.token)}</D:href>\n</D:locktoken>\n</D:activelock>\n</D:lockdiscovery>`
     );
   }
@@ -327,8 +377,9 @@ export class DavService {
     return out;
   }
 
-  private async response(t: DavTarget, segs: string[], p: string, st: Stats | null, want: XmlElement[] | null): Promise<string> {
-    const href = t.base + hrefPath(segs) + (st?.isDirectory() && segs.length ? '/' : '');
+  /** One resource's <D:response>; `slash`: its href ends with "/" (BAS: a collection listed, or asked for so). */
+  private async response(t: DavTarget, segs: string[], p: string, st: Stats | null, want: XmlElement[] | null, slash: boolean): Promise<string> {
+    const href = t.base + hrefPath(segs) + (slash && segs.length ? '/' : '');
     const ns = new Map<string, string>();
     const props = await this.props(segs, p, st, ns);
     const decl = (): string => [...ns].map(([u, x]) => ` xmlns:${x}="${xmlEscape(u)}"`).join('');
@@ -358,7 +409,9 @@ export class DavService {
     return body + '</D:response>\n';
   }
 
-  private async propfind(t: DavTarget): Promise<void> {
+  private async propfind(t: DavTarget, p: string, st: Stats | null): Promise<void> {
+    // A name that does not exist answers only while it is locked (a lock-null resource).
+    if (!st && (!this.locks.enabled || !this.locks.isLocked(t.segs.join('/')))) throw new DavFail(404);
     const doc = await this.xmlBody(t);
     let want: XmlElement[] | null = null;
     if (doc) {
@@ -367,25 +420,21 @@ export class DavService {
       if (prop) want = prop.children;
       else if (!child(doc, DAV, 'allprop')) throw new DavFail(400); // propname: not in BAS
     }
-    const p = await this.path(t.segs);
-    const st = await this.stat(p);
-    if (!st && !this.locks.isLocked(t.segs.join('/'))) throw new DavFail(404);
-    let body = '<D:multistatus xmlns:D="DAV:">\n' + (await this.response(t, t.segs, p, st, want));
+    let body = '<D:multistatus xmlns:D="DAV:">\n' + (await this.response(t, t.segs, p, st, want, t.slash));
     if (st?.isDirectory() && t.exchange.head.headers.get('depth') !== '0') {
       const names = (await fsp.readdir(p)).filter((n) => n !== DEAD_PROP_DIR).sort();
       for (const n of names) {
         const cp = join(p, n);
         const cst = await this.stat(cp);
         if (!cst) continue;
-        body += await this.response(t, [...t.segs, n], cp, cst, want);
+        body += await this.response(t, [...t.segs, n], cp, cst, want, cst.isDirectory());
       }
     }
     this.xml(t, 207, body + '</D:multistatus>\n');
   }
 
-  private async proppatch(t: DavTarget): Promise<void> {
-    const p = await this.path(t.segs);
-    if (!(await this.stat(p)) || t.segs.length === 0) throw new DavFail(404);
+  private async proppatch(t: DavTarget, p: string): Promise<void> {
+    if (t.segs.length === 0) throw new DavFail(404);
     const doc = await this.xmlBody(t);
     if (!doc || doc.ns !== DAV || doc.name !== 'propertyupdate') throw new DavFail(400);
     const props = await readDeadProps(p);
@@ -418,21 +467,16 @@ export class DavService {
     if (done.length) stats += `<D:propstat>\n<D:prop>${names(done)}</D:prop>\n<D:status>HTTP/1.1 200 OK</D:status>\n</D:propstat>\n`;
     if (refused.length) stats += `<D:propstat>\n<D:prop>${names(refused)}</D:prop>\n<D:status>HTTP/1.1 403 Forbidden</D:status>\n</D:propstat>\n`;
     const decl = [...ns].filter(([u]) => u !== DAV).map(([u, x]) => ` xmlns:${x}="${xmlEscape(u)}"`).join('');
-    const href = t.base + hrefPath(t.segs);
+    const href = t.base + hrefPath(t.segs) + (t.slash ? '/' : '');
     this.xml(t, 207, `<D:multistatus xmlns:D="DAV:"${decl}>\n<D:response>\n<D:href>${xmlEscape(href)}</D:href>\n${stats}</D:response>\n</D:multistatus>\n`);
   }
 
   // ---- MKCOL / PUT / DELETE ----------------------------------------------------------------
 
-  private async mkcol(t: DavTarget): Promise<void> {
+  private async mkcol(t: DavTarget, p: string, st: Stats | null): Promise<void> {
+    if (st) throw new DavFail(405);
     const ex = t.exchange;
     if (ex.body.length || ex.bodyStream) throw new DavFail(415, null, true);
-    const p = await this.path(t.segs);
-    const st = await this.stat(p);
-    if (st) {
-      if (st.isDirectory()) throw new DavFail(405);
-      throw new DavFail(405, 'File exists', true);
-    }
     try {
       await fsp.mkdir(p);
     } catch (e) {
@@ -443,65 +487,85 @@ export class DavService {
     this.empty(t, 201);
   }
 
-  private async put(t: DavTarget): Promise<void> {
-    if (t.segs.length === 0 || t.slash) throw new DavFail(405, null, true);
-    const p = await this.path(t.segs);
-    const st = await this.stat(p);
-    if (st?.isDirectory()) throw new DavFail(405, null, true);
+  private async put(t: DavTarget, p: string, st: Stats | null): Promise<void> {
+    if (st?.isDirectory()) throw new DavFail(403, null, true);
+    this.preconditions(t, st);
+    const close: [string, string][] = [['Connection', 'close']];
+    if (this.uploads >= this.options.maxUploads) throw new DavFail(503, 'The maximum number of concurrent uploads reached', false, [['Content-Type', 'text/plain'], ...close]);
+    // BAS opens the file and answers what the file system said, closing the connection.
+    if (t.slash) throw new DavFail(403, 'Is a directory', false, close);
     const parent = await this.stat(join(p, '..'));
-    if (!parent?.isDirectory()) {
-      t.exchange.response.setHeader('Connection', 'close');
-      throw new DavFail(409, 'No such file or directory');
-    }
-    const fh = await fsp.open(p, 'w');
-    let ok = false;
+    if (!parent?.isDirectory()) throw new DavFail(409, 'No such file or directory', false, close);
+    this.uploads++;
     try {
-      const state = { pos: 0 };
-      for (;;) {
-        const b = await this.piece(t.exchange, state);
-        if (b === null) break;
-        let off = 0;
-        while (off < b.length) off += (await fh.write(b, off)).bytesWritten;
+      const fh = await fsp.open(p, 'w');
+      let ok = false;
+      try {
+        const state = { pos: 0 };
+        for (;;) {
+          const b = await this.piece(t.exchange, state);
+          if (b === null) break;
+          let off = 0;
+          while (off < b.length) off += (await fh.write(b, off)).bytesWritten;
+        }
+        ok = true;
+      } finally {
+        await fh.close().catch(() => undefined);
+        if (!ok) await fsp.rm(p, { force: true }).catch(() => undefined);
       }
-      ok = true;
     } finally {
-      await fh.close().catch(() => undefined);
-      if (!ok) await fsp.rm(p, { force: true }).catch(() => undefined);
+      this.uploads--;
     }
     const nst = await fsp.stat(p);
     t.exchange.response.setHeader('Etag', davEtag(nst));
     this.empty(t, 201);
   }
 
-  private async delete(t: DavTarget): Promise<void> {
+  /** The first locked name at or below `rel` (a directory's files count: BAS stops at them). */
+  private async lockedBelow(rel: string, p: string, st: Stats): Promise<string | null> {
+    if (this.locks.isLocked(rel)) return rel;
+    if (!st.isDirectory()) return null;
+    for (const n of (await fsp.readdir(p)).sort()) {
+      if (n === DEAD_PROP_DIR) continue;
+      const cp = join(p, n);
+      const cst = await fsp.lstat(cp).catch(() => null);
+      if (!cst) continue;
+      const hit = await this.lockedBelow(rel ? `${rel}/${n}` : n, cp, cst);
+      if (hit) return hit;
+    }
+    return null;
+  }
+
+  private async delete(t: DavTarget, p: string): Promise<void> {
     // BAS deletes the whole tree when asked to delete the directory itself; remora refuses.
     if (t.segs.length === 0) throw new DavFail(403, null, true);
     const rel = t.segs.join('/');
-    const p = await this.path(t.segs);
-    const st = await this.stat(p);
-    if (!st) throw new DavFail(404);
-    if (this.locks.isLocked(rel)) throw new DavFail(423, `Cannot remove  ${rel}. Locked`);
+    const st = await fsp.lstat(p);
+    const locked = this.locks.enabled ? await this.lockedBelow(rel, p, st) : null;
+    if (locked !== null) throw new DavFail(423, `Cannot remove  ${locked}. Locked`);
     await fsp.rm(p, { recursive: true, force: true });
     await removeDeadProps(p).catch(() => undefined);
     this.empty(t, 204);
   }
 
-  private async copyMove(t: DavTarget, move: boolean): Promise<void> {
+  private async copyMove(t: DavTarget, move: boolean, src: string, st: Stats): Promise<void> {
     const to = this.destination(t);
     if (!to || t.segs.length === 0 || to.length === 0) throw new DavFail(502, null, true);
     const from = t.segs.join('/');
     const toRel = to.join('/');
     if (from === toRel || toRel.startsWith(from + '/')) throw new DavFail(403, null, true);
-    const src = await this.path(t.segs);
     const dst = await this.path(to);
-    const st = await this.stat(src);
-    if (!st) throw new DavFail(404);
-    if ((move && this.locks.isLocked(from)) || this.locks.isLocked(toRel)) throw new DavFail(423, null, true);
+    if (this.locks.enabled) {
+      const lsrc = move ? await this.lockedBelow(from, src, st) : null;
+      const existing = await fsp.lstat(dst).catch(() => null);
+      const ldst = lsrc ?? (existing ? await this.lockedBelow(toRel, dst, existing) : this.locks.isLocked(toRel) ? toRel : null);
+      if (ldst !== null) throw new DavFail(423, null, true);
+    }
     const existing = await this.stat(dst);
     const overwrite = (t.exchange.head.headers.get('overwrite') ?? 'T').trim().toUpperCase() !== 'F';
     if (existing && !overwrite) throw new DavFail(412, `File exist ${toRel}`);
     const parent = await this.stat(join(dst, '..'));
-    if (!parent?.isDirectory()) throw new DavFail(409, null, true);
+    if (!parent?.isDirectory()) throw new DavFail(409, `Cannot open ${toRel}. No such file or directory`);
     if (existing) await fsp.rm(dst, { recursive: true, force: true });
     if (move) await fsp.rename(src, dst);
     else if (st.isDirectory()) {
@@ -514,27 +578,31 @@ export class DavService {
 
   // ---- LOCK --------------------------------------------------------------------------------
 
-  private async lock(t: DavTarget): Promise<void> {
+  /**
+   * LOCK as BAS has it: with a body a new exclusive lock (the scope asked for is not looked
+   * at), its timeout the client's "Second-n" held to 300..3600 (3600 when none); without one
+   * a refresh of the lock there is.
+   */
+  private async lock(t: DavTarget, st: Stats | null): Promise<void> {
+    if (!this.locks.enabled) throw new DavFail(403);
     const rel = t.segs.join('/');
     const doc = await this.xmlBody(t);
-    const p = await this.path(t.segs);
-    const st = await this.stat(p);
+    const cur = this.locks.get(rel);
     if (!doc) {
-      // A refresh (no body): the lock as it is.
-      const cur = this.locks.get(rel);
-      if (!cur) throw new DavFail(412, null, true);
-      return this.xml(t, 200, `<D:prop xmlns:D="DAV:">\n${this.lockDiscovery(cur)}\n</D:prop>`);
+      if (!cur) throw new DavFail(404);
+      this.locks.refresh(cur);
+      return this.xml(t, 200, `<D:prop xmlns:D="DAV:">\n${this.lockDiscovery(cur)}\n</D:prop>`, [['Lock-Token', `<${cur.token}>`]]);
     }
+    if (cur) throw new DavFail(423, null, true);
     if (doc.ns !== DAV || doc.name !== 'lockinfo') throw new DavFail(400);
-    const scope = child(doc, DAV, 'lockscope');
-    if (scope && !child(scope, DAV, 'exclusive')) throw new DavFail(412, null, true);
     const ownerEl = child(doc, DAV, 'owner');
-    const owner = ownerEl ? serializeStandalone(ownerEl) : '';
-    const m = /Second-(\d+)/i.exec(t.exchange.head.headers.get('timeout') ?? '');
-    const timeout = m ? Math.min(Number(m[1]), 0xffffffff) || DEFAULT_TIMEOUT : DEFAULT_TIMEOUT;
+    const owner = ownerEl ? serializeStandalone(ownerEl) + '\n' : '';
+    const m = /Second-(\d+)/.exec(t.exchange.head.headers.get('timeout') ?? '');
+    const asked = m ? Number(m[1]) : Infinity;
+    const timeout = asked > MAX_TIMEOUT ? MAX_TIMEOUT : asked < MIN_TIMEOUT ? MIN_TIMEOUT : asked;
     const l = this.locks.lock(rel, owner, timeout);
     if (l === -2) throw new DavFail(423, null, true);
-    if (typeof l === 'number') throw new DavFail(503, null, true);
+    if (typeof l === 'number') throw new DavFail(503, null, false, [['Retry-After', '60']]);
     this.xml(t, st ? 200 : 201, `<D:prop xmlns:D="DAV:">\n${this.lockDiscovery(l)}\n</D:prop>`, [['Lock-Token', `<${l.token}>`]]);
   }
 }

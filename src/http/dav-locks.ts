@@ -1,79 +1,141 @@
 /**
- * The write locks of one WebDAV directory (DAV class 2, exclusive write locks only, as BAS
- * has them). A lock belongs to a path (relative to the directory, no trailing slash) and
- * ends when unlocked or when its timeout passes. A lock on a name that does not exist is a
- * "lock-null" resource: PROPFIND shows it until it is unlocked or a file is put there.
+ * The write locks of one WebDAV directory (DAV class 2, exclusive write locks only), kept as
+ * BAS keeps them: the lock table (name, timeout, expiry) lives in memory, and each lock's owner
+ * (the XML of the LOCK request's `<D:owner>` element) is a file "L<n>" (n in hex, counted from
+ * 0 for each directory object) in the lock directory. PROPFIND and LOCK answers print that file
+ * as it is; UNLOCK and expiry remove it. As in BAS, a restart starts with no locks: the files
+ * left behind are overwritten when their numbers come round again.
+ *
+ * A lock belongs to a name (relative to the directory; a trailing "/" does not count) and
+ * lasts its timeout plus one minute, counted from the LOCK or from its last refresh. A lock on
+ * a name that does not exist is a "lock-null" resource: PROPFIND shows it until it goes.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 export interface DavLock {
   token: string;
-  /** The owner as XML (`<n1:owner xmlns:n1="DAV:">...</n1:owner>`), "" when none was given. */
-  owner: string;
-  /** Timeout in seconds. */
+  /** Number of the owner file ("L" + hex). */
+  file: number;
+  /** Timeout in seconds, as granted. */
   timeout: number;
   /** When the lock ends (ms since the epoch). */
   expires: number;
 }
 
-/** Result codes of the lock manager (BAS's: 0 ok, -1 locking disabled, -2 already locked, -3 not found). */
+/** Result codes of the lock manager (BAS's: 0 ok, -1 locking disabled, -2 already locked, -3 not found, -4 full). */
 export type LockResult = 0 | -1 | -2 | -3 | -4;
+
+/** Time a lock outlives its timeout (BAS: one minute). */
+const GRACE_MS = 60_000;
+
+/** A lock table key: BAS compares names as given, except that a trailing "/" does not count. */
+function key(name: string): string {
+  return name.endsWith('/') ? name.slice(0, -1) : name;
+}
 
 export class DavLocks {
   private readonly locks = new Map<string, DavLock>();
+  private nextFile = 0;
 
   constructor(
-    /** False when the directory was made without a lock directory: no locking at all. */
-    readonly enabled: boolean,
+    /** The lock directory on disk; null when the directory object has none: no locking. */
+    readonly dir: string | null,
     /** How many locks may exist at one time. */
     readonly max: number,
+    /** The clock (ms since the epoch). */
+    private readonly now: () => number = Date.now,
   ) {}
 
-  /** The live lock on `path`, or undefined. */
-  get(path: string): DavLock | undefined {
-    const l = this.locks.get(path);
-    if (l && l.expires <= Date.now()) {
-      this.locks.delete(path);
+  get enabled(): boolean {
+    return this.dir !== null;
+  }
+
+  /** The owner file of a lock. */
+  private fileOf(l: DavLock): string {
+    return join(this.dir!, 'L' + l.file.toString(16).toUpperCase());
+  }
+
+  /** The live lock on `name`, or undefined (an expired one is removed with its file). */
+  get(name: string): DavLock | undefined {
+    const k = key(name);
+    const l = this.locks.get(k);
+    if (l && l.expires <= this.now()) {
+      this.remove(k, l);
       return undefined;
     }
     return l;
   }
 
-  isLocked(path: string): boolean {
-    return this.get(path) !== undefined;
+  isLocked(name: string): boolean {
+    return this.enabled && this.get(name) !== undefined;
   }
 
-  /** Locks `path` for `timeout` seconds: the new lock, or a result code. */
-  lock(path: string, owner: string, timeout: number): DavLock | LockResult {
+  /**
+   * Locks `name` for `timeout` seconds with `owner` (XML written to the owner file; none when
+   * empty): the new lock, or a result code.
+   */
+  lock(name: string, owner: string, timeout: number): DavLock | LockResult {
     if (!this.enabled) return -1;
-    if (this.get(path)) return -2;
+    if (this.get(name)) return -2;
     if (this.count() >= this.max) return -4;
-    const hex = randomBytes(8).toString('hex');
-    const t = Math.floor(Date.now() / 1000).toString(16).padStart(8, '0').slice(-8);
+    const now = this.now();
+    const secs = Math.floor(now / 1000);
+    const t = (secs >>> 0).toString(16).padStart(8, '0');
     const lock: DavLock = {
-      token: `opaquelocktoken:${hex.slice(0, 8)}-${t.slice(0, 4)}-${t.slice(4)}-a765-00a0c91e6bf9`,
-      owner,
+      token: `opaquelocktoken:${randomBytes(4).toString('hex')}-${t.slice(0, 4)}-${t.slice(4)}-a765-00a0c91e6bf9`,
+      file: this.nextFile++,
       timeout,
-      expires: Date.now() + timeout * 1000,
+      expires: now + timeout * 1000 + GRACE_MS,
     };
-    this.locks.set(path, lock);
+    const file = this.fileOf(lock);
+    try {
+      rmSync(file, { force: true });
+      if (owner) writeFileSync(file, owner);
+    } catch {
+      this.nextFile--;
+      return -4;
+    }
+    this.locks.set(key(name), lock);
     return lock;
   }
 
-  /** Removes the lock on `path` (BAS does not compare the client's token). */
-  unlock(path: string): LockResult {
-    if (!this.enabled) return -1;
-    return this.get(path) && this.locks.delete(path) ? 0 : -3;
+  /** A refresh (LOCK without a body): the lock lasts its timeout again from now. */
+  refresh(l: DavLock): void {
+    l.expires = this.now() + l.timeout * 1000 + GRACE_MS;
   }
 
-  /** Moves a lock with its resource (MOVE keeps a lock-null's lock out of it: only live ones). */
-  drop(path: string): void {
-    this.locks.delete(path);
+  /** The owner XML of a lock ("" when its file is gone or there was none). */
+  owner(l: DavLock): string {
+    try {
+      return readFileSync(this.fileOf(l), 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
+  /** Removes the lock on `name` (BAS does not compare the client's token). */
+  unlock(name: string): LockResult {
+    if (!this.enabled) return -1;
+    const l = this.get(name);
+    if (!l) return -3;
+    this.remove(key(name), l);
+    return 0;
+  }
+
+  private remove(k: string, l: DavLock): void {
+    this.locks.delete(k);
+    try {
+      rmSync(this.fileOf(l), { force: true });
+    } catch {
+      // already gone
+    }
   }
 
   private count(): number {
     let n = 0;
-    for (const p of [...this.locks.keys()]) if (this.get(p)) n++;
+    for (const k of [...this.locks.keys()]) if (this.get(k)) n++;
     return n;
   }
 }

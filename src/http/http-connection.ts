@@ -494,8 +494,9 @@ export class HttpConnection implements PolicyConn {
         const rest = framing.kind === 'length' ? unread + framing.length - decoder.received : unread;
         const keep = !stream.complete && rest <= this.maxBody && response.keepAlive && !this.peerEnded && !head.upgrade && !this.socket.destroyed;
         if (!keep) {
-          // A broken body was told already (pumpStream); a page that left too much is worth a line.
-          if (!stream.complete) this.options.onError?.(new Error('handler ended before the request body; connection closed'));
+          // A broken body was told already (pumpStream); a page that left too much is worth a
+          // line, unless its answer closes the connection anyway (a refused upload).
+          if (!stream.complete && response.keepAlive) this.options.onError?.(new Error('handler ended before the request body; connection closed'));
           this.closeAfterError();
           return;
         }

@@ -13,6 +13,7 @@
  * src/server/https-listener.ts's), `sslport` is opened the same way with the
  * fallback range 9443–9460 and served by the same pipeline.
  */
+import { installDavService } from '../ba/dav.js';
 import net from 'node:net';
 import type { SecureContextOptions } from 'node:tls';
 import { DEFAULT_LIMITS, holdsSlot, newVictim, overdue, slotVictim, type ConnectionLimits } from '../http/connection-policy.js';
@@ -217,6 +218,7 @@ export class HttpServer {
     const asyncResponses = new AsyncResponseLib(rt.ctx);
     new UploadLib(rt.ctx, this.requests, rt.io, asyncResponses).install(rt.vm.L);
     installRequestMore(this.requests, asyncResponses, rt.vm.L);
+    installDavService(rt.ctx, rt.dirs, this.requests, rt.vm.L);
     installReq2Sock(rt.ctx, rt.sockets, this.requests, {
       giveBack: (socket, pushback) => this.adopt(socket, pushback),
     });

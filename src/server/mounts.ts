@@ -164,8 +164,7 @@ class Walk {
     const m = exchange.head.method;
     const basePath = d.baseuri();
     const { dec, slash } = this.p;
-    const handle = (): Promise<boolean> =>
-      d.dav!.handle({ exchange, segs: dec.slice(from), slash, base: originOf(exchange) + basePath, basePath }).then(() => true);
+    const handle = (): Promise<boolean> => d.dav!.handle({ exchange, segs: dec.slice(from), slash, base: originOf(exchange) + basePath, basePath });
     // GET and HEAD of a file are the static-file path's; what it does not find, WebDAV answers.
     if (m === 'GET' || m === 'HEAD') return orElse(this.file(d, from), handle);
     return handle();

@@ -2,12 +2,14 @@
 // 0/1, MKCOL, PUT, GET, COPY, MOVE, PROPPATCH, LOCK, UNLOCK, DELETE) with the status codes,
 // headers and XML Mako answers; node:http for a large PUT streamed to disk while it arrives;
 // names that try to leave the directory; a directory without locking; a Basic authenticator;
-// dav:lockmgr from a page.
+// dav:lockmgr from a page; the lock directory's owner files, lock timeouts and limits, a
+// restart; the upload limit with a slow node:http PUT; dav:service from a directory function.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, statSync, symlinkSync, mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { existsSync, readFileSync, readdirSync, statSync, symlinkSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { copyApp, request, RawClient, startTestServer } from '../harness/app-server.js';
@@ -165,12 +167,15 @@ test('PROPPATCH dead properties, LOCK and UNLOCK with curl', async () => {
     assert.equal((await curl([`${B}/dav/new.txt`])).status, 404);
     assert.equal((await curl(['-X', 'UNLOCK', '-H', 'Lock-Token: <opaquelocktoken:x>', `${B}/dav/new.txt`])).status, 204);
     assert.equal((await curl(['-X', 'PROPFIND', `${B}/dav/new.txt`])).status, 404);
+    assert.equal((await curl(['-X', 'UNLOCK', `${B}/dav/new.txt`])).status, 404, 'nothing to unlock');
 
     // Without a lock directory: DAV class 1, no LOCK.
     const ro = await curl(['-X', 'OPTIONS', `${B}/ro/`]);
     assert.equal(ro.headers.get('dav'), '1');
     assert.ok(!ro.headers.get('allow')!.includes('LOCK'));
-    assert.equal((await curl(['-X', 'LOCK', '--data', LOCKINFO, `${B}/ro/x.txt`])).status, 405);
+    // BAS: LOCK and UNLOCK there are refused with 403.
+    assert.equal((await curl(['-X', 'LOCK', '--data', LOCKINFO, `${B}/ro/x.txt`])).status, 403);
+    assert.equal((await curl(['-X', 'UNLOCK', `${B}/ro/x.txt`])).status, 403);
   });
 });
 
@@ -237,7 +242,123 @@ test('a Basic authenticator protects the directory; dav:lockmgr from a page', as
     const page = await curl([`${B}/lockmgr.lsp?name=a.txt`]);
     assert.equal(
       page.body,
-      'locked\tfalse\nlock\ttrue\nagain\tnil\talreadylocked\nlocked\ttrue\nowner\tWFS\tnumber\nunlock\ttrue\nunlock\tnil\tlocknotfound\nro\tnil\tlockdisabled\n',
+      'locked\tfalse\nlock\ttrue\nagain\tnil\talreadylocked\nlocked\ttrue\nowner\tWFM\tnumber\nunlock\ttrue\nunlock\tnil\tlocknotfound\nro\tnil\tlockdisabled\n',
     );
+  });
+});
+
+test('lock owners are files L<n> of the lock directory; timeouts 300..3600 s; refresh; limit; restart', async () => {
+  const app = copyApp('test/fixtures/apps/dav');
+  const lockDir = join(app.dir, 'files', '.LOCK3');
+  try {
+    let s = await startTestServer([{ name: '', prio: 0, path: app.dir }]);
+    let B = `http://127.0.0.1:${s.port}`;
+    try {
+      await curl(['-X', 'PUT', ...OCTET, '--data-binary', 'x', `${B}/lim/a.txt`]);
+      const short = await curl(['-X', 'LOCK', '-H', 'Timeout: Second-10', '--data', LOCKINFO, `${B}/lim/a.txt`]);
+      assert.equal(short.status, 200);
+      assert.ok(short.body.includes('<D:timeout>Second-300</D:timeout>'), 'at least 300 s');
+      assert.equal(readFileSync(join(lockDir, 'L0'), 'utf8'), '<n1:owner xmlns:n1="DAV:">\n<n1:href>me</n1:href>\n</n1:owner>\n');
+      const long = await curl(['-X', 'LOCK', '-H', 'Timeout: Second-99999', '--data', LOCKINFO, `${B}/lim/b.txt`]);
+      assert.equal(long.status, 201);
+      assert.ok(long.body.includes('<D:timeout>Second-3600</D:timeout>'), 'at most 3600 s');
+      assert.deepEqual(readdirSync(lockDir).sort(), ['L0', 'L1']);
+      // Two locks is the limit of /lim/: 503 with Retry-After, as BAS answers.
+      const full = await curl(['-X', 'LOCK', '--data', LOCKINFO, `${B}/lim/c.txt`]);
+      assert.equal(full.status, 503);
+      assert.equal(full.headers.get('retry-after'), '60');
+      // A refresh (no body) answers the same lock with its token.
+      const refresh = await curl(['-X', 'LOCK', '-H', 'Timeout: Second-500', `${B}/lim/a.txt`]);
+      assert.equal(refresh.status, 200);
+      assert.equal(refresh.headers.get('lock-token'), short.headers.get('lock-token'));
+      assert.equal((await curl(['-X', 'LOCK', `${B}/lim/c.txt`])).status, 404, 'no lock to refresh');
+      assert.equal((await curl(['-X', 'UNLOCK', `${B}/lim/b.txt`])).status, 204);
+      assert.deepEqual(readdirSync(lockDir), ['L0'], 'UNLOCK removes the owner file');
+      // A directory with a locked file in it is not deleted.
+      assert.equal((await curl(['-X', 'MKCOL', `${B}/lim/d`])).status, 201);
+      await curl(['-X', 'PUT', ...OCTET, '--data-binary', 'x', `${B}/lim/d/in.txt`]);
+      assert.equal((await curl(['-X', 'LOCK', '--data', LOCKINFO, `${B}/lim/d/in.txt`])).status, 200);
+      const del = await curl(['-X', 'DELETE', `${B}/lim/d/`]);
+      assert.equal(del.status, 423);
+      assert.equal(del.body, 'Cannot remove  d/in.txt. Locked');
+      assert.ok(existsSync(join(app.dir, 'files', 'd', 'in.txt')));
+    } finally {
+      s.close();
+    }
+    // As in BAS, a new server starts with no locks; the files left are reused by number.
+    s = await startTestServer([{ name: '', prio: 0, path: app.dir }]);
+    B = `http://127.0.0.1:${s.port}`;
+    try {
+      const pf = await curl(['-X', 'PROPFIND', '-H', 'Depth: 0', `${B}/lim/a.txt`]);
+      assert.ok(!pf.body.includes('lockdiscovery'));
+      const again = await curl(['-X', 'LOCK', '--data', LOCKINFO.replace('>me<', '>you<'), `${B}/lim/a.txt`]);
+      assert.equal(again.status, 200);
+      assert.match(readFileSync(join(lockDir, 'L0'), 'utf8'), /you/);
+    } finally {
+      s.close();
+    }
+  } finally {
+    app.remove();
+  }
+});
+
+test('maxuploads: a PUT while the only slot streams gets 503 with BAS text', async () => {
+  await withDav(async (B, files, port) => {
+    const total = 2_000_000;
+    const req = http.request({ host: '127.0.0.1', port, method: 'PUT', path: '/lim/big.bin', headers: { 'Content-Length': total }, agent: false });
+    const first = new Promise<number>((resolve, reject) => {
+      req.on('response', (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+    });
+    first.catch(() => undefined); // awaited below; a destroyed request must not be unhandled
+    try {
+      req.write(Buffer.alloc(200_000, 97));
+      const file = join(files, 'big.bin');
+      for (let i = 0; i < 400 && !(existsSync(file) && statSync(file).size > 0); i++) await new Promise((r) => setTimeout(r, 25));
+      assert.ok(existsSync(file), 'the first PUT is streaming');
+      const second = await curl(['-X', 'PUT', ...OCTET, '--data-binary', 'second', `${B}/lim/second.txt`]);
+      assert.equal(second.status, 503);
+      assert.equal(second.body, 'The maximum number of concurrent uploads reached');
+      assert.equal(second.headers.get('content-type'), 'text/plain');
+      assert.equal(second.headers.get('connection'), 'close');
+      assert.ok(!existsSync(join(files, 'second.txt')));
+      req.end(Buffer.alloc(total - 200_000, 98));
+      assert.equal(await first, 201);
+      assert.equal(statSync(file).size, total);
+      // The slot is free again; other directories have their own limit (BAS: 5).
+      assert.equal((await curl(['-X', 'PUT', ...OCTET, '--data-binary', 'third', `${B}/lim/third.txt`])).status, 201);
+    } finally {
+      req.destroy();
+    }
+  });
+});
+
+test('dav:service runs WebDAV for a directory function\'s request, as the web file manager uses it', async () => {
+  await withDav(async (B, files) => {
+    const o = await curl(['-X', 'OPTIONS', `${B}/svc/`]);
+    assert.equal(o.status, 200);
+    assert.equal(o.headers.get('dav'), '1, 2');
+    assert.equal(o.headers.get('content-type'), undefined);
+    const put = await curl(['-X', 'PUT', ...OCTET, '--data-binary', 'via service', `${B}/svc/sub.txt`]);
+    assert.equal(put.status, 201);
+    assert.equal(readFileSync(join(files, 'sub.txt'), 'utf8'), 'via service');
+    assert.equal((await curl(['-X', 'MKCOL', `${B}/svc/col`])).status, 201);
+    const pf = await curl(['-X', 'PROPFIND', '-H', 'Depth: 1', `${B}/svc/`]);
+    assert.equal(pf.status, 207);
+    assert.ok(pf.body.includes(`<D:href>${B}/svc/</D:href>`), 'hrefs start at the request path without rel');
+    assert.ok(pf.body.includes(`<D:href>${B}/svc/sub.txt</D:href>`));
+    assert.ok(pf.body.includes(`<D:href>${B}/svc/col/</D:href>`));
+    const get = await curl([`${B}/svc/sub.txt`]);
+    assert.equal(get.status, 200);
+    assert.equal(get.body, 'via service');
+    // GET of a directory: service answers nothing and returns false; the tree then says 404.
+    assert.equal((await curl([`${B}/svc/col/`])).status, 404);
+    assert.equal((await curl([`${B}/svc/missing.txt`])).status, 404);
+    assert.equal((await curl(['-X', 'DELETE', `${B}/svc/col`])).status, 204);
+    const log = await curl([`${B}/svclog.lsp`]);
+    assert.equal(log.body, 'OPTIONS  true\nPUT sub.txt true\nMKCOL col true\nPROPFIND  true\nGET sub.txt true\nGET col/ false\nGET missing.txt true\nDELETE col true\n');
   });
 });
