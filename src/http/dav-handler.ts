@@ -482,6 +482,7 @@ export class DavService {
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') throw new DavFail(409, 'No such file or directory', true);
+      if (code === 'EEXIST') throw new DavFail(405, 'File exists', true); // "file/" of a file
       throw e;
     }
     this.empty(t, 201);
@@ -550,14 +551,17 @@ export class DavService {
 
   private async copyMove(t: DavTarget, move: boolean, src: string, st: Stats): Promise<void> {
     const to = this.destination(t);
-    if (!to || t.segs.length === 0 || to.length === 0) throw new DavFail(502, null, true);
+    // The directory itself can only be copied with Depth: 0 (an empty directory, as in BAS).
+    const rootOnly = t.segs.length === 0 && !move && t.exchange.head.headers.get('depth') === '0';
+    if (!to || (t.segs.length === 0 && !rootOnly) || to.length === 0) throw new DavFail(502, null, true);
     const from = t.segs.join('/');
     const toRel = to.join('/');
-    if (from === toRel || toRel.startsWith(from + '/')) throw new DavFail(403, null, true);
+    if (!rootOnly && (from === toRel || toRel.startsWith(from + '/'))) throw new DavFail(403, null, true);
     const dst = await this.path(to);
     if (this.locks.enabled) {
-      const lsrc = move ? await this.lockedBelow(from, src, st) : null;
       const existing = await fsp.lstat(dst).catch(() => null);
+      // BAS renames a directory to a new name without looking inside; a locked file is not moved.
+      const lsrc = move && (!st.isDirectory() || existing) ? await this.lockedBelow(from, src, st) : null;
       const ldst = lsrc ?? (existing ? await this.lockedBelow(toRel, dst, existing) : this.locks.isLocked(toRel) ? toRel : null);
       if (ldst !== null) throw new DavFail(423, null, true);
     }
