@@ -1,9 +1,12 @@
 /**
  * Apps: a directory mounted at a URL name, with a `.preload` script run in the
  * app's own environment (`io`, `dir`, `app`; `__index` to `_G`) and an optional `onunload`
- * function called at shutdown.
+ * function called at shutdown. As in Mako an app may also be a zip file (`-l::app.zip`): its
+ * `io` is the zip file's read-only IO, and its `.preload`, pages and files come from there.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { IoDef } from '../ba/io-def.js';
+import { ZipArchive } from '../fs/zip-archive.js';
 import { join, resolve } from 'node:path';
 import { T_FUNCTION } from '../vm/lua-vm.js';
 import type { AppEnvHook, Runtime, Unloadable } from './runtime.js';
@@ -48,11 +51,14 @@ export class App implements Unloadable {
     readonly path: string,
     /** The app's CPU budget in ms (config `apps` entry `cpubudget`); undefined = the global one. */
     readonly cpuBudgetMs?: number,
+    /** An app run from a zip file: the zip file's IO (its `io`); null for a directory. */
+    readonly zipIo: IoDef | null = null,
   ) {
     this.dir = new Dir('resrdr', name === '' ? null : name, prio);
     this.dir.lsp = true;
     this.dir.owner = this;
-    this.dir.root = path;
+    this.dir.root = zipIo ? null : path;
+    this.dir.io = zipIo;
     for (const [k, v] of DEFAULT_APP_HEADERS) this.dir.headers.set(k, v);
   }
 
@@ -80,6 +86,16 @@ export class App implements Unloadable {
   rt: Runtime | null = null;
 }
 
+/** True when `path` is a file that reads as a zip file (an app run from a zip file). */
+export function isZipFile(path: string): boolean {
+  try {
+    new ZipArchive(readFileSync(path));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export async function loadApp(rt: Runtime, spec: AppSpec, hooks: AppEnvHook[] = []): Promise<App> {
   const dir = resolve(spec.path);
   let st;
@@ -88,8 +104,15 @@ export async function loadApp(rt: Runtime, spec: AppSpec, hooks: AppEnvHook[] = 
   } catch {
     throw new AppError(`app directory not found: ${spec.path}`);
   }
-  if (!st.isDirectory()) throw new AppError(`app path is not a directory: ${spec.path}`);
-  const app = new App(spec.name, spec.prio, dir, spec.cpubudget);
+  let zipIo: IoDef | null = null;
+  if (!st.isDirectory()) {
+    try {
+      zipIo = new IoDef('', 'zip', true, false, new ZipArchive(readFileSync(dir)));
+    } catch {
+      throw new AppError(`app path is neither a directory nor a zip file: ${spec.path}`);
+    }
+  }
+  const app = new App(spec.name, spec.prio, dir, spec.cpubudget, zipIo);
   app.rt = rt;
   const { vm } = rt;
   const L = vm.L;
@@ -105,8 +128,9 @@ export async function loadApp(rt: Runtime, spec: AppSpec, hooks: AppEnvHook[] = 
   app.envRef = vm.ref(L);
   rt.unloadables.push(app);
   const preload = join(dir, '.preload');
-  if (existsSync(preload)) {
-    const src = readFileSync(preload);
+  const zipped = zipIo?.archive?.get('.preload');
+  if (zipped ? !zipped.isdir : !zipIo && existsSync(preload)) {
+    const src = zipped ? zipIo!.archive!.read(zipped) : readFileSync(preload);
     // Chunks are named relative to their app, as in BAS: errors read ".preload:12: ...".
     const rel = '.preload';
     // Runtime errors are traced by run() (chunk:line and traceback); a syntax error is traced

@@ -47,10 +47,12 @@ export interface RuntimeOptions {
 /** What a hook adding members to a new app environment sees of the app (`App`, app-loader.ts). */
 export interface AppEnvTarget {
   readonly name: string;
-  /** The app's directory on disk. */
+  /** The app's directory on disk (or its zip file). */
   readonly path: string;
   /** The app's resource reader (env.dir). */
   readonly dir: Dir;
+  /** An app run from a zip file: that file's IO. */
+  readonly zipIo: IoDef | null;
 }
 
 /** Adds members to a new app environment (the table is on top of L). */
@@ -105,11 +107,11 @@ export class Runtime {
     installMisc(this.ctx);
     const ioLib = installIo(this.ctx);
     this.io = ioLib;
-    installIoHelpers(this.ctx);
-    installLuaIoObjects(this.ctx);
+    installIoHelpers(this.ctx, ioLib);
+    installLuaIoObjects(this.ctx, ioLib);
     // Each app's environment gets an IO rooted at the app directory (as in Mako).
     this.appHooks.push((app, L) => {
-      const io = new IoDef(app.path, 'disk', false, !this.ctx.config.ioSymlinks);
+      const io = app.zipIo ?? new IoDef(app.path, 'disk', false, !this.ctx.config.ioSymlinks);
       app.dir.io = io;
       ioLib.pushIo(L, io);
       vm.setField(L, -2, 'io');

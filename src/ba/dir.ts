@@ -16,7 +16,8 @@
 import { T_FUNCTION, T_NIL, T_NUMBER, T_STRING, T_TABLE, T_USERDATA, type LState } from '../vm/lua-vm.js';
 import { HandleTable, HandleTag } from '../vm/handles.js';
 import type { BaContext } from './context.js';
-import type { IoDef, IoLib } from './io.js';
+import type { IoLib } from './io.js';
+import type { IoSource } from '../fs/io-source.js';
 import { pushSubTable } from '../vm/lua-values.js';
 import type { DavService } from '../http/dav-handler.js';
 
@@ -56,8 +57,12 @@ export class Dir {
   /** dir:redirect2tls(): plain-HTTP requests are redirected to HTTPS. */
   redirect2tls = false;
   // ---- resource readers ----
-  io: IoDef | null = null;
-  /** Directory on disk whose files are served (an app's directory, a disk IO's root). */
+  /** The IO whose files are served (any kind: disk, zip, net, Lua-implemented). */
+  io: IoSource | null = null;
+  /**
+   * Directory on disk whose files are served (an app's directory, a disk IO's root): such
+   * files take the server's disk path; null for the other kinds of IO, served through `io`.
+   */
   root: string | null = null;
   /** Registry ref of the table given to lspfilter (the pages' `app`, getapp); 0 = none. */
   lspEnvRef = 0;
@@ -395,9 +400,11 @@ export class DirLib {
     // ([name] [, prio], io): the IO is the last argument.
     const top = vm.top(L);
     let ioAt = 0;
-    for (let i = 1; i <= top; i++) if (this.ioLib.toIo(L, i)) ioAt = i;
+    for (let i = 1; i <= top; i++) if (this.ioLib.toSource(L, i)) ioAt = i;
     if (!ioAt) args.typeError(L, Math.max(top + 1, kind === 'domainresrdr' ? 2 : 1), '?', 'IOINTF');
-    const io = this.ioLib.toIo(L, ioAt)!;
+    const io = this.ioLib.toSource(L, ioAt)!;
+    // A Lua-implemented IO stays alive while the reader serves from it.
+    if ('pin' in io) io.pin(L, ioAt);
     let name: string | null = null;
     let prio = 0;
     if (ioAt > 1) {
@@ -408,7 +415,7 @@ export class DirLib {
     }
     const d = new Dir(kind, name, prio);
     d.io = io;
-    if (io.kind === 'disk') d.root = io.root;
+    d.root = io.diskRoot;
     this.push(L, d);
     return 1;
   }

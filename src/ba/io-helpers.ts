@@ -6,8 +6,9 @@
  *   `local _ENV,pathname,io,page,app=...` (left out when `raw` is true), text as
  *   `_emit[===[...]===]`, `<?lsp= e ?>` as `_emit(tostring(e))`, code as written. An opening tag
  *   without its `?>`: nil, "start tag without end tag at line# N".
- * - `ba.loadfile(name [, io] [, env])`: `io:loadfile` on the `vm` IO unless an IO is given; a
- *   file that cannot be read gives nil, "cannot open <name>: <code> <message>".
+ * - `ba.loadfile(name [, io] [, env])`: `io:loadfile` on the `vm` IO unless an IO is given (any
+ *   kind, a Lua-implemented one too: IoLib.loadAny); a file that cannot be read gives nil,
+ *   "cannot open <name>: <code> <message>".
  * - `ba.xmlrpc.base64(s)`, `ba.xmlrpc.iso8601([t | s [, parse]])`: the value makers of BAS's
  *   XML-RPC module (a function returning the value's XML and "XMLRPC"); `iso8601(s, true)`
  *   reads an ISO 8601 time into seconds (nil when it cannot).
@@ -20,6 +21,7 @@ import { LuaRaise } from '../vm/lua-error.js';
 import type { LuaError } from '../vm/lua-error.js';
 import type { TaskKind } from '../sched/scheduler.js';
 import type { BaContext } from './context.js';
+import type { IoLib } from './io.js';
 
 /** BAS's LSP-to-Lua conversion (see the file comment). */
 export function parseLsp(src: Buffer, header: boolean): { code: Buffer } | { error: string } {
@@ -50,7 +52,7 @@ export function parseLsp(src: Buffer, header: boolean): { code: Buffer } | { err
 }
 
 const HELPERS_LUA = `
-local ba, type, error, select = ...
+local ba, type, error, select, ioload = ...
 local fmt = string.format
 function ba.io()
   local t = {}
@@ -68,7 +70,7 @@ function ba.loadfile(...)
   end
   local vm = not io
   io = io or ba.openio("vm")
-  local f, code, msg = io:loadfile(name, env)
+  local f, code, msg = ioload(io, name, env)
   if f then return f end
   if msg ~= nil then code = fmt("cannot open %s: %s %s", name, code, msg) end
   -- BAS's built-in resources live in a zip file: its "not found" has no message.
@@ -119,7 +121,7 @@ ba.xmlrpc = {
 }
 `;
 
-export function installIoHelpers(ctx: BaContext): void {
+export function installIoHelpers(ctx: BaContext, ioLib: IoLib): void {
   const { vm, args, sched } = ctx;
   const L = vm.L;
   ctx.pushBa(L);
@@ -175,6 +177,7 @@ export function installIoHelpers(ctx: BaContext): void {
   vm.getGlobal(L, 'type');
   vm.getGlobal(L, 'error');
   vm.getGlobal(L, 'select');
-  const perr = vm.pcall(L, 4, 0);
+  vm.pushRef(L, ioLib.ioloadRef);
+  const perr = vm.pcall(L, 5, 0);
   if (perr) throw perr;
 }

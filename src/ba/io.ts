@@ -13,189 +13,27 @@
  * Errors are `nil, code, message` with BAS's codes: "enoent", "exist", "noaccess",
  * "notempty", "nospace", "invalidname", "ioerror".
  */
-import { existsSync, realpathSync, type Stats } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, dirname, join, resolve, sep } from 'node:path';
+import { existsSync, type Stats } from 'node:fs';
+import { basename, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LuaRaise } from '../vm/lua-error.js';
 import { T_NUMBER, T_STRING, T_USERDATA, type LState, type LuaVM } from '../vm/lua-vm.js';
 import { HandleTable, HandleTag } from '../vm/handles.js';
 import { pushRecord } from '../vm/lua-values.js';
 import type { BaContext } from './context.js';
-import { IoError, fetchUrl, ioErrorOf, mkdir, readFile, readdir, rename, rmdir, runAsync, stat, unlink, write, type FsOp } from '../fs/fs-op.js';
+import { IoError, ioErrorOf, mkdir, readFile, rename, rmdir, runAsync, stat, unlink, type FsOp } from '../fs/fs-op.js';
 import { LFile, closeFile, flushWrites, openFile, openFlags, readAll, readBytes, seek, writeData } from '../fs/buffered-file.js';
+import { readWhole, type IoSource } from '../fs/io-source.js';
+import { Wait } from '../sched/waiter.js';
+import { IoDef, getUrl, listDir, openUrl, openZipEntry, statUrl, zipEntry, zipStat, type DirEntry } from './io-def.js';
 import { IoCore, seekFile, setFileMetamethods } from './file.js';
 import { installLuaIo } from './std-io.js';
-import { ZipArchive, ZipFormatError, type ZipEntry } from '../fs/zip-archive.js';
+import { ZipArchive, ZipFormatError } from '../fs/zip-archive.js';
 
-// ---- zip file IOs: read-only trees inside a zip file (Mako's messages) ----------------------
-
-function zipEntry(io: IoDef, name: string): ZipEntry {
-  const e = io.archive!.get(io.resolve(name));
-  if (!e) throw new IoError('notfound', '');
-  return e;
-}
-
-/** io:open on a zip IO: the inflated entry, read from an unlinked temporary file. */
-function* openZipEntry(io: IoDef, name: string): FsOp<LFile> {
-  const e = zipEntry(io, name);
-  if (e.isdir) throw new IoError('notfound', '');
-  return yield* openBytes(io.archive!.read(e));
-}
-
-function zipStat(io: IoDef, name: string): Stats {
-  const path = io.resolve(name);
-  const e = path === '' ? null : io.archive!.get(path);
-  if (path !== '' && !e) throw new IoError('notfound', '');
-  const dir = !e || e.isdir;
-  return { size: e && !dir ? e.size : 0, mtimeMs: (e?.mtime ?? 0) * 1000, isDirectory: () => dir, isFile: () => !dir } as unknown as Stats;
-}
-
+export { IoDef, type IoKind } from './io-def.js';
 
 /** f:read() without arguments returns blocks of this size (BAS). */
 const READ_BLOCK = 1024;
-
-export type IoKind = 'disk' | 'zip' | 'net';
-
-/** One IO: a root directory on disk. */
-export class IoDef {
-  constructor(
-    readonly root: string,
-    readonly kind: IoKind,
-    readonly readOnly: boolean,
-    /**
-     * Symbolic links must not lead out of `root` (an app's IO, and IOs made from it; issue 14:
-     * HTTP refused such links while the app's IO followed them). The configuration key
-     * `iosymlinks = true` turns the check off.
-     */
-    readonly confined = false,
-    /** A zip file's IO (`ba.mkio(io, "x.zip")`): names are entries below `root` in it. */
-    readonly archive: ZipArchive | null = null,
-  ) {}
-
-  private realRoot: string | null = null;
-
-  /** Throws IoError noaccess when `path` (inside root by name) leads out of root on disk. */
-  private checkLinks(path: string): void {
-    try {
-      this.realRoot ??= realpathSync(this.root);
-    } catch {
-      return; // the root itself is gone: the operation reports that
-    }
-    // The deepest part of the path that exists decides (a file being created has none).
-    let p = path;
-    let rest = '';
-    for (;;) {
-      try {
-        const real = realpathSync(p) + rest;
-        if (real !== this.realRoot && !real.startsWith(this.realRoot.endsWith(sep) ? this.realRoot : this.realRoot + sep)) {
-          throw new IoError('noaccess', 'Name outside of the IO');
-        }
-        return;
-      } catch (e) {
-        if (e instanceof IoError) throw e;
-        const parent = dirname(p);
-        if (parent === p) return;
-        rest = sep + basename(p) + rest;
-        p = parent;
-      }
-    }
-  }
-
-  /** OS path of `name` inside the IO; throws IoError when it would leave the root. */
-  resolve(name: string): string {
-    if (name.includes('\0')) throw new IoError('invalidname', 'Invalid name');
-    if (this.kind === 'net') {
-      if (!/^https?:\/\/[^/]/i.test(name)) throw new IoError('invalidname', 'Not an http:// or https:// URL');
-      return name;
-    }
-    const parts: string[] = [];
-    for (const seg of name.split('/')) {
-      if (seg === '' || seg === '.') continue;
-      if (seg === '..') {
-        if (parts.length === 0) throw new IoError('noaccess', 'Name outside of the IO');
-        parts.pop();
-      } else parts.push(seg);
-    }
-    if (this.archive) return [this.root, ...parts].filter((s) => s !== '').join('/');
-    const path = parts.length ? join(this.root, ...parts) : this.root;
-    if (this.confined && parts.length) this.checkLinks(path);
-    return path;
-  }
-
-  writable(): void {
-    if (this.readOnly) throw new IoError('noaccess', 'Read-only IO');
-  }
-}
-
-interface DirEntry {
-  name: string;
-  isdir: boolean;
-  mtime: number;
-  size: number;
-}
-
-/** Entries of directory `path` with "." and "..", sorted by name (bytes). */
-function* listDir(path: string, attrs: boolean): FsOp<DirEntry[]> {
-  const ents = yield* readdir(path);
-  const names = ['.', '..', ...ents.map((d) => d.name)];
-  const out: DirEntry[] = [];
-  for (const name of names) {
-    if (!attrs) {
-      out.push({ name, isdir: false, mtime: 0, size: 0 });
-      continue;
-    }
-    try {
-      const st = yield* stat(join(path, name));
-      out.push({ name, isdir: st.isDirectory(), mtime: Math.floor(st.mtimeMs / 1000), size: st.size });
-    } catch {
-      // Vanished or a dangling link: skip it, as a directory listing would.
-    }
-  }
-  out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return out;
-}
-
-// ---- the "net" IO: names are http:// and https:// URLs, read-only ---------------------------
-
-/** GET `url`; a status other than 200 is "enoent". */
-function* getUrl(url: string): FsOp<Buffer> {
-  const r = yield* fetchUrl(url, 'GET');
-  if (r.status !== 200) throw new IoError('enoent', `HTTP status ${r.status}`);
-  return r.body;
-}
-
-/** io:open on the net IO: the body of a GET, read from an unlinked temporary file. */
-function* openUrl(url: string): FsOp<LFile> {
-  return yield* openBytes(yield* getUrl(url));
-}
-
-/** A read-only file object over bytes (an unlinked temporary file). */
-function* openBytes(body: Buffer): FsOp<LFile> {
-  const tmp = join(tmpdir(), `remora-net-${process.pid}-${++netFiles}`);
-  const f = yield* openFile(tmp, 'w+', false);
-  try {
-    yield* write(f.fd, body, 0);
-  } finally {
-    yield* unlink(tmp);
-  }
-  return f;
-}
-let netFiles = 0;
-
-/** io:stat on the net IO: a HEAD request; size from Content-Length, mtime from Last-Modified. */
-function* statUrl(url: string): FsOp<Stats> {
-  const r = yield* fetchUrl(url, 'HEAD');
-  if (r.status !== 200) throw new IoError('enoent', `HTTP status ${r.status}`);
-  const lm = Date.parse(r.headers.get('last-modified') ?? '');
-  const st = {
-    size: Number(r.headers.get('content-length') ?? 0) || 0,
-    mtimeMs: Number.isNaN(lm) ? Date.now() : lm,
-    isDirectory: () => false,
-    isFile: () => true,
-  };
-  return st as unknown as Stats;
-}
 
 /** Folder served as the "vm" IO: dist/src/vm-resources after a build, else the source folder. */
 export function vmResourceDir(): string {
@@ -233,12 +71,25 @@ function methods.dofile(self, name, env)
 end
 `;
 
+/** A `ba.create.luaio` object's host side (src/ba/luaio.ts). */
+export interface LuaIoHandle extends IoSource {
+  /** Keeps the Lua object alive for the host (a resource reader serving from it). */
+  pin(L: LState, i: number): void;
+  /** Pushes the Lua object (nil when it is not pinned). */
+  pushLua(L: LState): void;
+}
+
 export class IoLib {
+  /** The Lua-implemented IOs (src/ba/luaio.ts sets it). */
+  luaIos: HandleTable<LuaIoHandle> | null = null;
+
   readonly core: IoCore;
   private readonly ios: HandleTable<IoDef>;
   private fileMtRef = 0;
   /** Registry ref of a table name -> IO userdata for ba.openio (one object per name). */
   private namedRef = 0;
+  /** Registry ref of ba.loadfile's host half (loadAny). */
+  ioloadRef = 0;
 
   constructor(readonly ctx: BaContext) {
     this.core = new IoCore(ctx);
@@ -251,12 +102,20 @@ export class IoLib {
 
   // ---- IO objects -------------------------------------------------------------------------------
 
-  pushIo(L: LState, def: IoDef): void {
-    this.ios.push(L, this.ios.add(def));
+  /** Pushes a Lua object for an IO (a new one for an IoDef). */
+  pushIo(L: LState, src: IoSource): void {
+    if (src instanceof IoDef) this.ios.push(L, this.ios.add(src));
+    else (src as LuaIoHandle).pushLua(L);
   }
 
+  /** The disk, zip or net IO at stack index i, or null. */
   toIo(L: LState, i: number): IoDef | null {
     return this.ios.at(L, i);
+  }
+
+  /** Any IO object at stack index i (a Lua-implemented one too), or null. */
+  toSource(L: LState, i: number): IoDef | LuaIoHandle | null {
+    return this.ios.at(L, i) ?? this.luaIos?.at(L, i) ?? null;
   }
 
   private checkIo(L: LState, i: number, fname: string): IoDef {
@@ -354,6 +213,8 @@ export class IoLib {
     vm.setHost(L, -1, 'openio', (L) => this.openio(L));
     vm.setHost(L, -1, 'mkio', (L) => this.mkio(L));
     vm.pop(L, 1);
+    vm.pushHost(L, 'ioload', (L) => this.loadAny(L));
+    this.ioloadRef = vm.ref(L);
 
     installLuaIo(this.ctx, this.core);
   }
@@ -377,9 +238,51 @@ export class IoLib {
     return 1;
   }
 
+  /**
+   * Suspends the calling coroutine until `make()`'s promise settles, then pushes `ok(v)` or
+   * `fail(err)` (operations of a Lua-implemented IO, which run in tasks of their own).
+   */
+  awaitPromise<T>(L: LState, what: string, make: () => Promise<T>, ok: (L: LState, v: T) => number, fail: (L: LState, e: unknown) => number): number {
+    const { sched } = this.ctx;
+    if (!this.core.canWait(L)) throw new LuaRaise(`${what}: a Lua-implemented IO cannot be used where Lua cannot wait`);
+    const w = new Wait('io', sched.current!);
+    make().then(
+      (v) => w.complete((L) => ok(L, v)),
+      (e) => w.complete((L) => fail(L, e)),
+    );
+    return sched.suspend(L, w, what);
+  }
+
   private mkio(L: LState): number {
-    const io = this.checkIo(L, 1, 'mkio');
     const name = this.ctx.args.checkString(L, 2, 'mkio');
+    const src = this.toSource(L, 1);
+    if (src && !(src instanceof IoDef)) {
+      // Mako: no IO for a directory of a Lua-implemented IO; a file is read as a zip file.
+      return this.awaitPromise(
+        L,
+        'mkio',
+        async () => {
+          const st = await src.stat(name);
+          if (!st) throw new IoError('notfound', '');
+          if (st.isdir) throw new IoError('noimplementation', '');
+          try {
+            return new IoDef('', 'zip', true, false, new ZipArchive(await readWhole(src, name)));
+          } catch (e) {
+            throw e instanceof ZipFormatError || e instanceof RangeError ? new IoError('ioerror', '') : e;
+          }
+        },
+        (L, def) => {
+          this.pushIo(L, def);
+          return 1;
+        },
+        (L, e) => {
+          this.vm.pushNil(L);
+          this.vm.pushString(L, ioErrorOf(e).code);
+          return 2;
+        },
+      );
+    }
+    const io = this.checkIo(L, 1, 'mkio');
     return this.core.run(
       L,
       'mkio',
@@ -566,6 +469,56 @@ export class IoLib {
         vm.pushString(L, (e as NodeJS.ErrnoException)?.code === 'ENOTDIR' ? 'exist' : r.code);
         vm.pushString(L, r.message);
         return 3;
+      },
+    );
+  }
+
+  /**
+   * ba.loadfile's host half, ioload(io, name [, env]): io:loadfile for the disk, zip and net
+   * IOs; a Lua-implemented IO's file is read through its open and read functions (read until
+   * it answers "" or nil), and one that cannot be opened gives nil, "cannot open <name>:
+   * <code> " as in Mako.
+   */
+  loadAny(L: LState): number {
+    const src = this.toSource(L, 1);
+    if (!src) this.ctx.args.typeError(L, 1, 'ba.loadfile', 'IO');
+    if (src instanceof IoDef) return this.loadfile(L);
+    const vm = this.vm;
+    const name = this.ctx.args.checkString(L, 2, 'ba.loadfile');
+    let envRef = 0;
+    if (!this.ctx.args.isNoneOrNil(L, 3)) {
+      vm.pushValue(L, 3);
+      envRef = vm.ref(L);
+    }
+    const release = (): void => {
+      if (envRef) vm.unref(envRef);
+      envRef = 0;
+    };
+    return this.awaitPromise(
+      L,
+      'ba.loadfile',
+      () => readWhole(src, name),
+      (L, data) => {
+        const err = vm.load(L, data, '@' + name);
+        if (err) {
+          release();
+          vm.pushNil(L);
+          vm.pushString(L, err.message);
+          return 2;
+        }
+        if (envRef) {
+          vm.pushRef(L, envRef);
+          if (!vm.setUpvalue(L, -2, 1)) vm.pop(L, 1);
+        }
+        release();
+        return 1;
+      },
+      (L, e) => {
+        release();
+        const { code, message } = ioErrorOf(e);
+        vm.pushNil(L);
+        vm.pushString(L, `cannot open ${name}: ${code} ${message}`);
+        return 2;
       },
     );
   }

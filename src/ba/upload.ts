@@ -24,11 +24,11 @@ import { LuaError, LuaRaise } from '../vm/lua-error.js';
 import { LUA_REGISTRYINDEX, T_TABLE, type LState } from '../vm/lua-vm.js';
 import { HandleTable, HandleTag } from '../vm/handles.js';
 import { MultipartParser, multipartBoundary, type MultipartEvent } from '../http/multipart-parser.js';
-import { ioErrorOf, runAsync, type FsOp } from '../fs/fs-op.js';
-import { closeFile, openFile, writeData, type LFile } from '../fs/buffered-file.js';
+import { ioErrorOf } from '../fs/fs-op.js';
 import type { HttpExchange } from '../http/http-connection.js';
 import type { BaContext } from './context.js';
-import type { IoDef, IoLib } from './io.js';
+import type { IoLib } from './io.js';
+import type { IoSource, IoWriter } from '../fs/io-source.js';
 import type { LRequest, RequestLib } from './request.js';
 import { AsyncResponse, type AsyncResponseLib } from './async-response.js';
 import { pushSubTable } from '../vm/lua-values.js';
@@ -49,7 +49,8 @@ class UploadError extends Error {
 
 /** One `ba.create.upload` service. */
 interface Service {
-  io: IoDef;
+  /** Any IO (disk, or a Lua-implemented one: its open(name, "w") and write functions). */
+  io: IoSource;
   /** Uploads that may still start (BAS's maxuploads). */
   left: number;
 }
@@ -60,7 +61,7 @@ class UploadNode {
   readonly path: string;
   /** Path and name of the current file of a multipart upload. */
   name: string | null = null;
-  file: LFile | null = null;
+  file: IoWriter | null = null;
   response: AsyncResponse | null = null;
   expired = false;
   /** Registry ref of { startfunc, completefunc, errorfunc, env, upload userdata, session }. */
@@ -84,11 +85,6 @@ class UploadNode {
   get currentName(): string {
     return this.name ?? this.path;
   }
-}
-
-/** Runs an FsOp to its end (file operations of an upload run outside any Lua coroutine). */
-function fs<T>(op: FsOp<T>): Promise<T> {
-  return new Promise((resolve, reject) => runAsync(op, (err, v) => (err ? reject(err) : resolve(v as T))));
 }
 
 /** An IO failure as errorfunc's (code, message). */
@@ -142,7 +138,7 @@ export class UploadLib {
     pushSubTable(vm, L, 'create');
     vm.setHost(L, -1, 'upload', (L) => {
       // Mako names the function '?' in its argument errors.
-      const io = this.io.toIo(L, 1);
+      const io = this.io.toSource(L, 1);
       if (!io) this.ctx.args.typeError(L, 1, '?', 'IOINTF');
       const max = this.ctx.args.optInteger(L, 2, '?', 0xffff);
       this.services.push(L, this.services.add({ io, left: max }));
@@ -256,8 +252,7 @@ export class UploadLib {
   private async open(node: UploadNode, name: string): Promise<void> {
     const io = node.service.io;
     try {
-      io.writable();
-      node.file = await fs(openFile(io.resolve(name), 'w', false));
+      node.file = await io.create(name);
     } catch (e) {
       throw ioFailure(e);
     }
@@ -268,7 +263,7 @@ export class UploadLib {
     if (!f) return;
     node.file = null;
     try {
-      await fs(closeFile(f));
+      await f.close();
     } catch (e) {
       throw ioFailure(e);
     }
@@ -277,7 +272,7 @@ export class UploadLib {
   private async write(node: UploadNode, data: Buffer): Promise<void> {
     if (!node.file || data.length === 0) return;
     try {
-      await fs(writeData(node.file, data));
+      await node.file.write(data);
     } catch (e) {
       throw ioFailure(e);
     }
@@ -303,7 +298,7 @@ export class UploadLib {
       if (node.file) {
         const file = node.file;
         node.file = null;
-        runAsync(closeFile(file), () => {});
+        file.close().catch(() => {});
       }
       err = await this.callback(node, 3, f);
     } finally {

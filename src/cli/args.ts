@@ -7,7 +7,7 @@ export const USAGE = `usage: remora [options] -l<name>:<prio>:<path> [-l...] [wo
   Words that are not options are left to the apps: every command-line word is in mako.argv.
 options:
   -c file          configuration file (Lua); default mako.conf next to remora, in the working directory, or in $HOME
-  -l spec          load an app: <name>:<prio>:<path>; empty name = root app; the spec may follow -l directly or as the next argument
+  -l spec          load an app: <name>:<prio>:<path> (a directory or a zip file); empty name = root app; the spec may follow -l directly or as the next argument
   -p port          HTTP port (overrides the configuration's 'port'; 0 = any free port)
   --host addr      interface for the HTTP and HTTPS listeners (overrides 'host' and 'sslhost')
   --sslport port   HTTPS port (overrides 'sslport'; 0 = any free port)

@@ -15,7 +15,7 @@ import { availableParallelism, homedir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Runtime } from '../app/runtime.js';
 import { ConfigError, defaultServerConfig, loadConfig, type AppSpec, type ServerConfig } from '../app/config.js';
-import { AppError } from '../app/app-loader.js';
+import { AppError, isZipFile } from '../app/app-loader.js';
 import { startAppServer } from '../server/app-server.js';
 import { installCreateLoader } from '../server/mako-apps.js';
 import { AuthConfigError } from '../server/auth.js';
@@ -108,7 +108,7 @@ async function main(): Promise<void> {
     // Path problems are reported before any listener opens (one line, status 2).
     for (const spec of [...config.apps, ...apps]) {
       if (!existsSync(spec.path)) fail(`app directory not found: ${spec.path}`);
-      if (!statSync(spec.path).isDirectory()) fail(`app path is not a directory: ${spec.path}`);
+      if (!statSync(spec.path).isDirectory() && !isZipFile(spec.path)) fail(`app path is neither a directory nor a zip file: ${spec.path}`);
     }
   }
   if (!script && cluster.isPrimary && workers !== 1) {

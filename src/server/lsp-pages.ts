@@ -6,6 +6,7 @@
  * nothing was sent yet; the server keeps serving.
  */
 import { readFile } from 'node:fs/promises';
+import { readWhole } from '../fs/io-source.js';
 import { relative, isAbsolute, dirname } from 'node:path';
 import { stat } from 'node:fs/promises';
 import { PageInclude } from './page-include.js';
@@ -110,13 +111,14 @@ export class LspPages {
 
   /** Pages are named relative to their app, as in BAS: "index.lsp", "dir/page.lsp". */
   private chunkName(file: RoutedFile): string {
+    if (file.io) return '@' + file.path;
     const rel = relative(file.app.path, file.path);
     return '@' + (rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file.path);
   }
 
   /** The compiled page for `file` when it is compiled and unchanged, else undefined. */
   private current(file: RoutedFile): CompiledPage | undefined {
-    const have = this.compiled.get(file.path);
+    const have = this.compiled.get(file.io ? file.io.uid + file.path : file.path);
     return have && have.mtimeMs === file.stat.mtimeMs && have.size === file.stat.size ? have : undefined;
   }
 
@@ -132,13 +134,15 @@ export class LspPages {
     const { mtimeMs, size } = file.stat;
     const have = this.current(file);
     if (have) return have;
+    // A page of a zip, net or Lua-implemented IO is kept under the IO's uid and its name.
+    const key = file.io ? file.io.uid + file.path : file.path;
     let src: Buffer;
     try {
-      src = await readFile(file.path);
+      src = file.io ? await readWhole(file.io, file.path) : await readFile(file.path);
     } catch {
       return null;
     }
-    const again = this.compiled.get(file.path);
+    const again = this.compiled.get(key);
     if (again && again.mtimeMs === mtimeMs && again.size === size) return again;
     const { vm } = this.rt;
     let chunk: Buffer;
@@ -157,9 +161,9 @@ export class LspPages {
       this.rt.sched.traceError('page', err);
       return err;
     }
-    const page: CompiledPage = { mtimeMs, size, fnRef: vm.ref(vm.L), dir: dirname(file.path), pageRef: this.pageTable(file.path) };
+    const page: CompiledPage = { mtimeMs, size, fnRef: vm.ref(vm.L), dir: file.io ? file.app.path : dirname(file.path), pageRef: this.pageTable(key) };
     if (again) vm.unref(again.fnRef);
-    this.compiled.set(file.path, page);
+    this.compiled.set(key, page);
     return page;
   }
 

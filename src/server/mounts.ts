@@ -15,11 +15,13 @@ import { LookupCache } from '../http/lookup-cache.js';
 import { percentDecode } from '../http/percent-decode.js';
 import { isPlainSegment, PathMemo } from '../http/safe-path.js';
 import { lookupStatic, type StaticLookup } from '../http/static-files.js';
+import { lookupIo } from './io-files.js';
 import type { App } from '../app/app-loader.js';
 import { Dir } from '../ba/dir.js';
 import { originOf } from '../ba/request.js';
 import type { DirAuthCheck } from './dir-auth.js';
 import type { Next, RequestContext, Stage } from './stages.js';
+import type { IoSource } from '../fs/io-source.js';
 
 export class Mounts {
   private apps: App[] = [];
@@ -188,22 +190,28 @@ class Walk {
   /** A resource reader's file for the path from `from` on. */
   private file(d: Dir, from: number): Result {
     const root = d.root;
-    if (!root) return false;
+    if (!root && !d.io) return false;
     if (d.kind === 'domainresrdr') {
       // Only the requests for its host name (the Host field without its port, any case).
       const host = (this.rc.exchange.head.headers.get('host') ?? '').replace(/:\d+$/, '').toLowerCase();
       if (host !== d.domain) return false;
     }
     const { raw, slash } = this.p;
-    const appPath = '/' + raw.slice(from).join('/') + (slash && from < raw.length ? '/' : '');
     const { head } = this.rc.exchange;
+    if (!root) {
+      // Not a disk tree: a zip, net or Lua-implemented IO (src/server/io-files.ts).
+      const io = d.io!;
+      const opts = { requestPath: this.path, query: head.query, hidden: this.cache === null };
+      return lookupIo(io, this.p.dec.slice(from), slash && from < raw.length, opts).then((f) => this.decide(d, f, io));
+    }
+    const appPath = '/' + raw.slice(from).join('/') + (slash && from < raw.length ? '/' : '');
     const opts = { requestPath: this.path, query: head.query };
     const found = this.cache ? this.cache.lookup(root, appPath, opts) : lookupStatic(root, appPath, { ...opts, hidden: true });
     if (found instanceof Promise) return found.then((f) => this.decide(d, f));
     return this.decide(d, found);
   }
 
-  private decide(d: Dir, r: StaticLookup): Result {
+  private decide(d: Dir, r: StaticLookup, io?: IoSource): Result {
     const { exchange } = this.rc;
     const { response } = exchange;
     if (r.kind === 'redirect') {
@@ -218,12 +226,13 @@ class Walk {
     const owner = d.owner as App | null;
     const isLsp = r.isLsp && d.lsp;
     this.rc.file = {
-      app: owner ?? { path: d.root!, envRef: d.lspEnvRef },
+      app: owner ?? { path: d.root ?? '', envRef: d.lspEnvRef },
       path: r.path,
       stat: r.stat,
       isLsp,
       pathname: r.pathname,
       dir: owner ? undefined : d,
+      io,
     };
     d.headers.forEach((value, name) => response.setHeader(name, value)); // no [name, value] array per field
     if (d.maxage !== null && !isLsp) response.setHeader('Cache-Control', `max-age=${d.maxage}`);

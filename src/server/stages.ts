@@ -9,6 +9,7 @@ import { parseUrlPath, PathMemo } from '../http/safe-path.js';
 import type { RequestAuth } from '../ba/request.js';
 import type { Stats } from 'node:fs';
 import type { Dir } from '../ba/dir.js';
+import type { IoSource } from '../fs/io-source.js';
 
 /** Whose page a file is: an app, or a resource reader with lspfilter (its table as `app`). */
 export interface PageOwner {
@@ -23,7 +24,7 @@ export interface PageOwner {
 /** A file chosen by routing: static content or a page of `app`. */
 export interface RoutedFile {
   app: PageOwner;
-  /** Real path on disk. */
+  /** Real path on disk; with `io`, the file's name in that IO. */
   path: string;
   stat: Stats;
   isLsp: boolean;
@@ -31,6 +32,8 @@ export interface RoutedFile {
   pathname: string;
   /** The resource reader that found it, when it is not an app's own directory. */
   dir?: Dir;
+  /** The IO the file is read from when it is not on disk (src/server/io-files.ts). */
+  io?: IoSource;
 }
 
 export interface RequestContext {

@@ -38,7 +38,8 @@ export const HandleTag = {
   asyncResponse: 0x41_52_53_50, // "ARSP"
   upload: 0x55_50_4c_44, // "UPLD"
   traceLogger: 0x54_52_4c_47, // "TRLG"
-  luaIo: 0x4c_49_4f_31, // "LIO1" (ba.create.luaio: the block holds no id)
+  luaIo: 0x4c_49_4f_31, // "LIO1" (ba.create.luaio)
+  luaIoFile: 0x4c_49_4f_46, // "LIOF" (a luaio's file objects: the block holds no id)
   revcon: 0x52_45_56_43, // "REVC"
   xparser: 0x58_50_52_53, // "XPRS"
 } as const;
