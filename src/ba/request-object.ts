@@ -10,6 +10,7 @@ import type { Task } from '../sched/scheduler.js';
 import { addrOf } from '../net/sock-addr.js';
 import { isIPv6 } from '../net/resolve.js';
 import type { RequestSession } from './auth-core.js';
+import type { IoSource } from '../fs/io-source.js';
 
 /** Session and login state of a request (auth-core.ts). */
 export type RequestAuth = RequestSession;
@@ -53,7 +54,7 @@ export class LRequest {
    */
   onAbort: ((close?: boolean) => void) | null = null;
   /** Where the running page lives, for include (set by the page runner). */
-  place: { root: string; dir: string; envRef: number } | null = null;
+  place: { root: string; dir: string; envRef: number; io?: IoSource } | null = null;
   /** Registry ref of the first page's _ENV (the command environment include and forward share). */
   cmdEnvRef = 0;
   /** Runs a directory function (dir:setfunc), not a page. */

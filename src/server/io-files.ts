@@ -19,7 +19,7 @@ import { INDEX_FILES, staticResponse, type StaticLookup } from '../http/static-f
 const PIECE = 64 * 1024;
 
 /** The stat of an IO file in the shape routing passes on (size, mtimeMs, isFile). */
-function asStats(st: IoStat): Stats {
+export function asStats(st: IoStat): Stats {
   return { size: st.size, mtimeMs: st.mtimeMs, isFile: () => !st.isdir, isDirectory: () => st.isdir } as unknown as Stats;
 }
 

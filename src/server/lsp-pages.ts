@@ -6,8 +6,9 @@
  * nothing was sent yet; the server keeps serving.
  */
 import { readFile } from 'node:fs/promises';
-import { readWhole } from '../fs/io-source.js';
-import { relative, isAbsolute, dirname } from 'node:path';
+import { readWhole, type IoSource } from '../fs/io-source.js';
+import { asStats } from './io-files.js';
+import { relative, isAbsolute, dirname, posix } from 'node:path';
 import { stat } from 'node:fs/promises';
 import { PageInclude } from './page-include.js';
 import { compileLsp, LspSyntaxError } from '../http/lsp-compiler.js';
@@ -88,12 +89,18 @@ export class LspPages {
     const perr = vm.pcall(L, 1, 1);
     if (perr) throw perr;
     this.mkEnvRef = vm.ref(L);
-    this.include = new PageInclude(rt, requests, (path) => this.compileFile(path), (path) => this.pageTable(path));
+    this.include = new PageInclude(rt, requests, (path, io) => this.compileFile(path, io), (path) => this.pageTable(path));
     this.include.install(L);
   }
 
   /** response:include/forward: the compiled chunk of an LSP file (registry ref), or null. */
-  private async compileFile(path: string): Promise<number | null> {
+  private async compileFile(path: string, io?: IoSource): Promise<number | null> {
+    if (io) {
+      const ist = await io.stat(path).catch(() => null);
+      if (!ist) return null;
+      const c = await this.load({ app: { path: '', envRef: 0 }, path, stat: asStats(ist), isLsp: true, pathname: path, io });
+      return c && !(c instanceof LuaError) ? c.fnRef : null;
+    }
     const place: PageOwner = { path: dirname(path), envRef: 0 };
     const st = await stat(path);
     const c = await this.load({ app: place, path, stat: st, isLsp: true, pathname: path });
@@ -161,7 +168,7 @@ export class LspPages {
       this.rt.sched.traceError('page', err);
       return err;
     }
-    const page: CompiledPage = { mtimeMs, size, fnRef: vm.ref(vm.L), dir: file.io ? file.app.path : dirname(file.path), pageRef: this.pageTable(key) };
+    const page: CompiledPage = { mtimeMs, size, fnRef: vm.ref(vm.L), dir: file.io ? posix.dirname('/' + file.path).slice(1) : dirname(file.path), pageRef: this.pageTable(key) };
     if (again) vm.unref(again.fnRef);
     this.compiled.set(key, page);
     return page;
@@ -421,7 +428,7 @@ export class LspPages {
   /** The page function and its fresh environment (request, response, page, app, io, ...). */
   private pushPageEnv(co: number, req: LRequest, file: RoutedFile, compiled: CompiledPage, rc?: RequestContext): void {
     const { vm } = this.rt;
-    req.place = { root: file.app.path, dir: compiled.dir, envRef: file.dir ? file.dir.lspEnvRef : file.app.envRef };
+    req.place = { root: file.io ? file.ioBase ?? '/' : file.app.path, dir: compiled.dir, envRef: file.dir ? file.dir.lspEnvRef : file.app.envRef, io: file.io };
     vm.pushRef(co, compiled.fnRef); // the page function
     if (rc?.cmdEnvRef) {
       // A forwarded request: the page gets the command environment of the one that forwarded.

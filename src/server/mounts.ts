@@ -233,6 +233,7 @@ class Walk {
       pathname: r.pathname,
       dir: owner ? undefined : d,
       io,
+      ioBase: io ? d.baseuri() : undefined,
     };
     d.headers.forEach((value, name) => response.setHeader(name, value)); // no [name, value] array per field
     if (d.maxage !== null && !isLsp) response.setHeader('Cache-Control', `max-age=${d.maxage}`);

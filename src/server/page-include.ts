@@ -10,7 +10,8 @@
  * resource, and ends the calling page, which never gets control back.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { join, resolve, sep } from 'node:path';
+import { join, posix, resolve, sep } from 'node:path';
+import { readWhole, type IoSource } from '../fs/io-source.js';
 import { LuaRaise } from '../vm/lua-error.js';
 import type { LState } from '../vm/lua-vm.js';
 import { Wait } from '../sched/waiter.js';
@@ -68,8 +69,8 @@ export class PageInclude {
   constructor(
     private readonly rt: Runtime,
     private readonly requests: RequestLib,
-    /** Compiles (or finds compiled) an LSP file: the chunk's registry ref, or null. */
-    private readonly compile: (path: string) => Promise<number | null>,
+    /** Compiles (or finds compiled) an LSP file (with `io`: a name in it): the chunk's registry ref, or null. */
+    private readonly compile: (path: string, io?: IoSource) => Promise<number | null>,
     /** Registry ref of a page file's persistent `page` table (the page runner's). */
     private readonly pageTable?: (path: string) => number,
   ) {}
@@ -119,13 +120,28 @@ export class PageInclude {
     const path = this.rt.ctx.args.checkString(L, 2, 'include');
     const place = r.place ?? guardPlaces.get(r.exchange) ?? this.fallback?.() ?? undefined;
     if (!place) throw new LuaRaise(`Error pagenotfound: ${path}`);
-    const base = path.startsWith('/') ? place.root : place.dir;
-    const file = resolve(join(base, path.split('?')[0]!));
-    const root = resolve(place.root);
     const task = sched.current;
-    if (!task || (file !== root && !file.startsWith(root + sep))) throw new LuaRaise(`Error pagenotfound: ${path}`);
+    if (!task) throw new LuaRaise(`Error pagenotfound: ${path}`);
+    let found: Promise<IncludeSource>;
+    const rel = path.split('?')[0]!;
+    if (place.io) {
+      // A page of a zip, net or Lua-implemented IO: a relative name is in that IO (never above
+      // its root); an absolute one is a URL path (Mako), found when it leads into the same IO.
+      let name: string | null;
+      if (rel.startsWith('/')) {
+        const url = posix.normalize(rel);
+        name = url.startsWith(place.root) ? url.slice(place.root.length) : null;
+      } else name = posix.normalize(posix.join('/', place.dir, rel)).slice(1);
+      found = name === null ? Promise.resolve(null) : this.loadIo(place.io, name);
+    } else {
+      const base = path.startsWith('/') ? place.root : place.dir;
+      const file = resolve(join(base, rel));
+      const root = resolve(place.root);
+      if (file !== root && !file.startsWith(root + sep)) throw new LuaRaise(`Error pagenotfound: ${path}`);
+      found = this.load(file, root);
+    }
     const w = new Wait('include', task);
-    this.load(file, root).then(
+    found.then(
       (src) =>
         w.complete((L) => {
           if (!src) {
@@ -147,6 +163,16 @@ export class PageInclude {
       () => w.complete((L) => (vm.pushNil(L), 1)),
     );
     return sched.suspend(L, w, 'include');
+  }
+
+  private async loadIo(io: IoSource, name: string): Promise<IncludeSource> {
+    const st = await io.stat(name).catch(() => null);
+    if (!st || st.isdir) return null;
+    if (name.endsWith('.lsp')) {
+      const ref = await this.compile(name, io);
+      return ref ? { fnRef: ref, pathname: name, file: io.uid + name } : null;
+    }
+    return { bytes: await readWhole(io, name) };
   }
 
   private async load(file: string, root: string): Promise<IncludeSource> {

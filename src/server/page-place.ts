@@ -1,3 +1,5 @@
+import type { IoSource } from '../fs/io-source.js';
+
 /**
  * Where include/forward paths of a page resolve: the page's app and directory (page-include.ts
  * reads it; the page runner and the directory check set it).
@@ -5,12 +7,14 @@
 
 /** Where the running page of a request lives (set by the page runner). */
 export interface PagePlace {
-  /** Root directory of the page's app. */
+  /** Root directory of the page's app (with `io`: the URL of the directory serving the IO, "/name/"). */
   root: string;
-  /** Directory of the page file. */
+  /** Directory of the page file (with `io`: its name in the IO, "" for the root). */
   dir: string;
   /** Registry ref of the app's `app` table (0: none). */
   envRef: number;
+  /** A page of a zip, net or Lua-implemented IO: names resolve in that IO. */
+  io?: IoSource;
 }
 
 /**

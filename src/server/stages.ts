@@ -34,6 +34,8 @@ export interface RoutedFile {
   dir?: Dir;
   /** The IO the file is read from when it is not on disk (src/server/io-files.ts). */
   io?: IoSource;
+  /** With `io`: the URL of the directory that serves the IO ("/", "/name/"). */
+  ioBase?: string;
 }
 
 export interface RequestContext {

@@ -59,6 +59,9 @@ test('a resource reader over a Lua-implemented IO serves files, ranges and pages
       const r = await request(port, `/lio/${p}`);
       assert.equal(r.status, 404, p);
     }
+    // include and forward resolve in the page's IO (relative to the page, or from its root).
+    assert.equal((await curl([`${base}/incl.lsp`])).toString(), 'A[part sub/part.lsp data]sub index\nZ');
+    assert.equal((await curl([`${base}/fwd.lsp`])).toString(), '[part sub/part.lsp data]');
     // The app's own pages still work after all that.
     assert.equal((await request(port, '/page.lsp?x=1')).status, 200);
   });
