@@ -107,8 +107,8 @@ test('ba.create.upload over a Lua-implemented IO writes through its functions (c
   });
 });
 
-// test/fixtures/apps/zipapp.zip holds .preload (sets `greeting` from io:resourcetype()),
-// index.lsp (the greeting and request:uri()), static.txt and sub/index.html.
+// test/fixtures/apps/zipapp.zip holds .preload (sets `greeting` from io:resourcetype(), requires
+// .lua/zipmod.lua), index.lsp (the greeting and request:uri()), static.txt and sub/index.html.
 test('remora -l::app.zip and -lname::app.zip run the app from the zip file (curl)', async () => {
   const zip = 'test/fixtures/apps/zipapp.zip';
   const p = await startCli(['-p', '0', '--no-https', `-l::${zip}`, `-lz::${zip}`]);
@@ -125,6 +125,7 @@ test('remora -l::app.zip and -lname::app.zip run the app from the zip file (curl
     assert.equal((await request(p.port, '/.preload')).status, 404);
     assert.match(p.out(), /zipapp preload\thello from zip\troot\n/);
     assert.match(p.out(), /zipapp preload\thello from zip\tz\n/);
+    assert.match(p.out(), /zipapp require\tmodule from zip\n/);
     p.child.kill('SIGTERM');
     assert.equal(await p.exited, 0);
   } finally {
