@@ -666,8 +666,43 @@ function ba.mime(ext) end
 function ba.exec(...) end
 ---Not supported by this runtime (raises).
 function ba.forkpty(...) end
----Not supported by this runtime (raises).
-function ba.create.servcon(...) end
+---A listening port of the HTTP server (docs/api/ba.create.servcon.md): serves the server's
+---whole directory tree; HTTPS when created with a SharkSSL object.
+---@class BASERVCON
+local BASERVCON = {}
+---Opens `port` (cfg: intf, ipv6) and then closes the old one: true, or nil, "bind" (unchanged).
+---@param port integer
+---@param cfg? {intf?: string, ipv6?: boolean}
+---@return boolean|nil ok
+---@return string|nil err
+function BASERVCON:setport(port, cfg) end
+---Stops listening (an HTTPS listener also closes its connections): true. Raises "Closed" when closed.
+---@return boolean
+function BASERVCON:close() end
+---HTTPS: ask new connections for a client certificate. True for HTTPS, false for plain HTTP.
+---@param on boolean
+---@return boolean
+function BASERVCON:clientcert(on) end
+---HTTPS: prefer the RSA certificate when the client accepts both. True for HTTPS, false for plain HTTP.
+---@param on boolean
+---@return boolean
+function BASERVCON:favorRSA(on) end
+---`ba.create.servcon(port [, cfg])`: a new listener, or nil, "bind". `ba.create.servcon(oldcon,
+---{shark = s})`: an open HTTPS listener re-created with the certificates of `s` (same port).
+---Raises "not supported by this runtime" in a script run without the HTTP server.
+---@param port integer|BASERVCON
+---@param cfg? {intf?: string, ipv6?: boolean, shark?: SharkSsl}
+---@return BASERVCON|nil con
+---@return string|nil err
+function ba.create.servcon(port, cfg) end
+---@type BASERVCON|nil The HTTP port opened at start-up (as on the Mako Server for Linux)
+ba.lcon6 = nil
+---@type BASERVCON|nil The HTTPS port opened at start-up
+ba.slcon6 = nil
+---@type BASERVCON|nil Always nil here, as on the Mako Server for Linux (see ba.lcon6)
+ba.lcon = nil
+---@type BASERVCON|nil Always nil here (see ba.slcon6)
+ba.slcon = nil
 ---@type integer HTTP port of the server (0 when none)
 ba.serverport = 0
 ---@type integer HTTPS port of the server (0 when none)

@@ -230,7 +230,10 @@ const MIME: Record<string, string> = {
   dwg: 'application/acad',
 };
 
-/** Names of Mako's ba and ba.create tables that cannot exist here. */
+/**
+ * Names of Mako's ba and ba.create tables that cannot exist here; ba.create.servcon and ba.revcon
+ * only until the HTTP server installs them (a script run has none).
+ */
 const UNSUPPORTED = ['ba.exec', 'ba.forkpty', 'ba.create.servcon', 'ba.revcon'];
 /** Tables of Mako that cannot exist here: every call of one of their functions raises. */
 const UNSUPPORTED_TABLES = ['ba.tpm'];

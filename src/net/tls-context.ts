@@ -202,3 +202,46 @@ export class TlsContextDef {
     while (this.sessions.size > this.opts.cacheSize) this.sessions.delete(this.sessions.keys().next().value as string);
   }
 }
+
+/** Signature algorithms with RSA's first (a listener that favours its RSA certificate). */
+const RSA_FIRST_SIGALGS = [
+  'rsa_pss_rsae_sha256',
+  'rsa_pss_rsae_sha384',
+  'rsa_pss_rsae_sha512',
+  'rsa_pkcs1_sha256',
+  'rsa_pkcs1_sha384',
+  'rsa_pkcs1_sha512',
+  'ecdsa_secp256r1_sha256',
+  'ecdsa_secp384r1_sha384',
+  'ecdsa_secp521r1_sha512',
+  'ed25519',
+  'ed448',
+].join(':');
+
+/** TLS 1.2 ciphers with the RSA-authenticated ones first. */
+const RSA_FIRST_CIPHERS = [...TLS12_CIPHERS.split(':').filter((c) => c.includes('-RSA-')), ...TLS12_CIPHERS.split(':').filter((c) => !c.includes('-RSA-'))].join(':');
+
+/**
+ * The settings of an HTTP(S) listener serving a SharkSSL object's certificates
+ * (`ba.create.servcon`, `mako.loadcerts`). node:tls serves one certificate per key type
+ * (SharkSSL picks among all it holds by the client's hello): the first loaded of each type
+ * (RSA, EC) is used. With `favorRSA` the RSA certificate wins when the client accepts both
+ * (the server's order of signature algorithms and ciphers puts RSA first).
+ */
+export function listenerContextOptions(def: TlsContextDef, favorRSA = false): tls.SecureContextOptions {
+  const seen = new Set<string>();
+  const keep = def.certs.filter((c) => {
+    const type = c.leaf.publicKey.asymmetricKeyType ?? '';
+    if (seen.has(type)) return false;
+    seen.add(type);
+    return true;
+  });
+  const o = def.contextOptions();
+  o.cert = keep.map((c) => c.chainPem);
+  o.key = keep.map((c) => c.keyForContext());
+  if (favorRSA) {
+    o.sigalgs = RSA_FIRST_SIGALGS;
+    o.ciphers = `${TLS13_SUITES}:${RSA_FIRST_CIPHERS}`;
+  }
+  return o;
+}

@@ -7,7 +7,7 @@ import type { Runtime } from '../app/runtime.js';
 import type { AppSpec, ServerConfig } from '../app/config.js';
 import { parseAuthConfig } from './auth.js';
 import { HttpServer, setHttpsListenerFactory, type HttpServerOptions } from './http-server.js';
-import { createHttpsServer } from './https-listener.js';
+import { httpsContextOptions } from './https-listener.js';
 import { MakoApps } from './mako-apps.js';
 import { installLoadcerts } from './mako-loadcerts.js';
 import { PreloadError } from '../app/app-loader.js';
@@ -33,7 +33,7 @@ export async function startAppServer(
   let markReady!: () => void;
   const ready = new Promise<void>((r) => (markReady = r));
   // The HTTPS listener on sslport with the TLS module's defaults.
-  setHttpsListenerFactory(createHttpsServer);
+  setHttpsListenerFactory(httpsContextOptions);
   const num = (k: string): number | undefined => (typeof config.raw[k] === 'number' ? (config.raw[k] as number) : undefined);
   const http = await HttpServer.start(rt, {
     port: config.port,
@@ -66,7 +66,7 @@ export async function startAppServer(
   }
   const mako = new MakoApps(rt, http.mounts);
   mako.install();
-  installLoadcerts(rt, http);
+  installLoadcerts(rt);
   mako.setPorts(http.port, http.sslport);
   for (const line of http.fallbacks) announce(line);
   announce(`HTTP server listening on port ${http.port}${http.sslport !== null ? `, HTTPS on port ${http.sslport}` : ''}\n`);

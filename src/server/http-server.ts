@@ -9,12 +9,15 @@
  * idle or slow connection makes room for a new request; connections running a page are never
  * evicted (src/http/connection-policy.ts).
  *
- * HTTPS: when an HTTPS listener factory is set (setHttpsListenerFactory; the app server sets
+ * HTTPS: when an HTTPS settings factory is set (setHttpsListenerFactory; the app server sets
  * src/server/https-listener.ts's), `sslport` is opened the same way with the
  * fallback range 9443–9460 and served by the same pipeline.
+ *
+ * Every listener (these two, and those of `ba.create.servcon`) is a ServerListener
+ * (src/server/listener.ts); the start-up ones are `ba.lcon6` and `ba.slcon6` in Lua.
  */
 import { installDavService } from '../ba/dav.js';
-import net from 'node:net';
+import type net from 'node:net';
 import type { SecureContextOptions } from 'node:tls';
 import { DEFAULT_LIMITS, holdsSlot, newVictim, overdue, slotVictim, type ConnectionLimits } from '../http/connection-policy.js';
 import { HttpConnection, type HttpConnectionOptions, type HttpHandler } from '../http/http-connection.js';
@@ -35,6 +38,8 @@ import { accessLog, compose, startupGate, type Stage } from './stages.js';
 import { UploadLib } from '../ba/upload.js';
 import { TraceLoggerLib } from '../ba/tracelogger.js';
 import { AsyncResponseLib } from '../ba/async-response.js';
+import { installServcon, type ServconLib } from '../ba/servcon.js';
+import { ServerListener, type ListenerOwner } from './listener.js';
 
 export const HTTP_FALLBACK_PORTS: readonly [number, number] = [9357, 9370];
 export const HTTPS_FALLBACK_PORTS: readonly [number, number] = [9443, 9460];
@@ -78,8 +83,8 @@ export interface HttpServerOptions {
   stages?: Stage[];
 }
 
-/** Makes a listening-ready TLS server for HTTPS (provided by the TLS module). */
-export type HttpsListenerFactory = (opts: { certfile?: string; keyfile?: string; handshakeTimeout?: number }) => net.Server | Promise<net.Server>;
+/** The start-up HTTPS listener's TLS settings (certificate; provided by the TLS module). */
+export type HttpsListenerFactory = (opts: { certfile?: string; keyfile?: string }) => SecureContextOptions;
 let httpsFactory: HttpsListenerFactory | null = null;
 
 /** The TLS module registers how to create the HTTPS listener (issue "TLS"). */
@@ -142,9 +147,13 @@ export class HttpServer {
   readonly traceLogger: TraceLoggerLib;
   port = 0;
   sslport: number | null = null;
-  private readonly listeners: net.Server[] = [];
-  /** The HTTPS listener (a tls.Server), when one is open. */
-  private secure: net.Server | null = null;
+  /** Every listener that has a socket open now. */
+  private readonly listening = new Set<ServerListener>();
+  /** The start-up listeners (HTTP, and HTTPS when configured). */
+  lcon: ServerListener | null = null;
+  slcon: ServerListener | null = null;
+  readonly servcon: ServconLib;
+  private readonly listenerOwner: ListenerOwner;
   private readonly connections = new Set<HttpConnection>();
   private readonly connOpts: HttpConnectionOptions;
   private readonly limits: ConnectionLimits;
@@ -224,30 +233,56 @@ export class HttpServer {
     });
     // ba.revcon: connections a broker passes requests over are served like accepted ones.
     installRevcon(rt.ctx, rt.sockets, { serve: (socket, pending) => this.adopt(socket, pending) });
+    this.listenerOwner = {
+      accept: (so) => this.accept(so),
+      handshakeTimeout: opts.handshakeTimeout,
+      track: (l, open) => {
+        if (open && !this.closed) this.listening.add(l);
+        else this.listening.delete(l);
+      },
+      error: (e) => rt.log.write(`remora: HTTP listener: ${e.message}\n`),
+    };
+    // ba.create.servcon: more listeners of this server.
+    const owner = this.listenerOwner;
+    this.servcon = installServcon(rt.ctx, rt.tls, {
+      open: (port, ip, def, done) => {
+        if (this.closed) return done(null);
+        const l = ServerListener.forContext(owner, def);
+        l.rebind(port, ip, (ok) => done(ok ? l : null));
+      },
+      takeOver: (old, def) => ServerListener.takeOver(owner, old as ServerListener, def),
+    });
     rt.ctx.shutdownHooks.push(() => this.close());
   }
 
   /** Creates the server and opens its listener(s); requests are served once `opts.ready` resolves. */
   static async start(rt: Runtime, opts: HttpServerOptions): Promise<HttpServer> {
     const srv = new HttpServer(rt, opts);
+    // Opens one start-up listener with its fallback ports.
+    const open = async (l: ServerListener, port: number, host: string | undefined, range: readonly [number, number] | null, what: string): Promise<number> => {
+      const s = l.createServer();
+      try {
+        const used = await listenWithFallback(s, port, host, range, srv.noteFallback(what));
+        l.attach(s);
+        return used;
+      } catch (e) {
+        s.close();
+        throw e;
+      }
+    };
     try {
-      const plain = net.createServer({ allowHalfOpen: true, pauseOnConnect: false });
-      plain.on('connection', (so: net.Socket) => srv.accept(so));
-      srv.listeners.push(plain);
-      srv.port = await listenWithFallback(plain, opts.port, opts.host, opts.fallbackPorts === undefined ? HTTP_FALLBACK_PORTS : opts.fallbackPorts, srv.noteFallback('HTTP'));
-      plain.on('error', (e) => rt.log.write(`remora: HTTP listener: ${e.message}\n`));
+      srv.lcon = new ServerListener(srv.listenerOwner, null);
+      srv.port = await open(srv.lcon, opts.port, opts.host, opts.fallbackPorts === undefined ? HTTP_FALLBACK_PORTS : opts.fallbackPorts, 'HTTP');
       const factory = httpsFactory;
       if (factory && opts.sslport !== undefined) {
-        const secure = await factory({ certfile: opts.certfile, keyfile: opts.keyfile, handshakeTimeout: opts.handshakeTimeout });
-        secure.on('secureConnection', (so: net.Socket) => srv.accept(so));
-        srv.listeners.push(secure);
-        srv.secure = secure;
-        srv.sslport = await listenWithFallback(secure, opts.sslport, opts.sslhost, opts.sslFallbackPorts === undefined ? HTTPS_FALLBACK_PORTS : opts.sslFallbackPorts, srv.noteFallback('HTTPS'));
+        srv.slcon = new ServerListener(srv.listenerOwner, factory({ certfile: opts.certfile, keyfile: opts.keyfile }));
+        srv.sslport = await open(srv.slcon, opts.sslport, opts.sslhost, opts.sslFallbackPorts === undefined ? HTTPS_FALLBACK_PORTS : opts.sslFallbackPorts, 'HTTPS');
       }
     } catch (e) {
       srv.close();
       throw e;
     }
+    srv.publishListeners();
     srv.sweeper = setInterval(() => srv.sweep(), 1000);
     srv.sweeper.unref();
     return srv;
@@ -261,14 +296,21 @@ export class HttpServer {
   }
 
   /**
-   * mako.loadcerts: the HTTPS listener uses these TLS settings (certificates) for its
-   * connections from now on; connections already open keep theirs. False without a listener.
+   * ba.lcon6 / ba.slcon6: the start-up listeners as `ba.create.servcon` objects. The Mako
+   * Server's start-up script opens each port twice, once with `ipv6` (stored in ba.lcon6,
+   * ba.slcon6) and once without (ba.lcon, ba.slcon); on Linux the first already takes the
+   * port, so scripts find their listeners in ba.lcon6 and ba.slcon6 and nil in the others.
    */
-  setHttpsContext(options: SecureContextOptions): boolean {
-    const s = this.secure as (net.Server & { setSecureContext?: (o: SecureContextOptions) => void }) | null;
-    if (!s || typeof s.setSecureContext !== 'function') return false;
-    s.setSecureContext(options);
-    return true;
+  private publishListeners(): void {
+    const { vm } = this.rt;
+    const L = vm.L;
+    this.rt.ctx.pushBa(L);
+    for (const [name, l] of [['lcon6', this.lcon], ['slcon6', this.slcon]] as const) {
+      if (!l) continue;
+      this.servcon.push(L, l);
+      vm.setField(L, -2, name);
+    }
+    vm.pop(L, 1);
   }
 
   /** Number of connections holding a `conncnt` slot now (src/http/connection-policy.ts). */
@@ -370,7 +412,8 @@ export class HttpServer {
     if (this.closed) return;
     this.closed = true;
     if (this.sweeper) clearInterval(this.sweeper);
-    for (const l of this.listeners) l.close();
+    for (const l of [...this.listening]) l.close();
+    this.listening.clear();
     for (const c of this.connections) c.destroy();
     this.connections.clear();
     this.sessions.close();

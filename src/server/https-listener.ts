@@ -87,22 +87,35 @@ export function loadServerCertificate(opts: HttpsListenerOptions): CertKey {
 }
 
 /**
- * Creates the (not yet listening) HTTPS server; the HTTP server listens and handles its
- * `secureConnection` events. Throws HttpsConfigError for a bad certificate or key.
+ * The start-up HTTPS listener's TLS settings: the configured certificate (or the demo
+ * certificate) with the TLS module's listener settings (TlsContextDef.secureContext). Throws
+ * HttpsConfigError for a bad certificate or key.
  */
-export function createHttpsServer(opts: HttpsListenerOptions): tls.Server {
+export function httpsContextOptions(opts: HttpsListenerOptions): tls.SecureContextOptions {
   const cert = loadServerCertificate(opts);
-  // The TLS module's listener settings (TlsContextDef.secureContext), given as options:
-  // tls.createServer makes its connections' context from its own options and ignores a
-  // `secureContext` option.
-  const server = tls.createServer({
+  return {
     cert: cert.chainPem,
     key: cert.keyForContext(),
     minVersion: TLS_MIN_VERSION,
     maxVersion: TLS_MAX_VERSION,
     ciphers: `${TLS13_SUITES}:${TLS12_CIPHERS}`,
     honorCipherOrder: true,
-    handshakeTimeout: opts.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  };
+}
+
+/**
+ * A (not yet listening) TLS server with these settings, for any HTTPS listener: the start-up
+ * one, `ba.create.servcon(port, {shark=...})`. The caller serves its `secureConnection`s.
+ */
+export function createTlsServer(options: tls.SecureContextOptions, handshakeTimeout?: number): tls.Server {
+  // Given as options: tls.createServer makes its connections' context from its own options
+  // and ignores a `secureContext` option.
+  const server = tls.createServer({
+    ...options,
+    handshakeTimeout: handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
+    // servcon:clientcert(true) asks for a client certificate; a client without one (or with
+    // one nothing trusts) is still served, and the page sees it (request:certificate()).
+    rejectUnauthorized: false,
     // No half-open connections before the handshake has completed (src/net/handshake-guard.ts);
     // the HTTP connection turns it on for a secured connection (it answers a half-closed
     // request before it closes).

@@ -6,19 +6,19 @@
  * `certs` (lists of names in the home IO) are loaded too. Each certificate prints
  * `Loading certificate "<name>"` (or `... failed! <err>`); a name that is not found prints
  * `Error: <name> not found`. Returns the SharkSSL object, or nil, "No Cert" when neither the
- * configuration nor the arguments name a certificate (or nil, err when one failed). New HTTPS
- * connections use the new certificates; open ones keep theirs.
+ * configuration nor the arguments name a certificate (or nil, err when one failed). As in
+ * Mako, `ba.slcon` and `ba.slcon6` (the HTTPS listeners) are re-created with the new
+ * certificates (`ba.create.servcon(old, {shark=...})`): new HTTPS connections use them, open
+ * ones keep theirs.
  *
  * Mako's script keeps its last error between calls: once a call failed, later calls load
  * nothing and answer that error again. That is kept, so the answers match (docs/compat.md).
  */
 import type { Runtime } from '../app/runtime.js';
-import type { HttpServer } from './http-server.js';
 import { T_TABLE } from '../vm/lua-vm.js';
-import { LuaRaise } from '../vm/lua-error.js';
 
 const LOADCERTS_LUA = `
-local mako, sethttps = ...
+local mako = ...
 local fmt, type, ipairs, print, tostring, assert = string.format, type, ipairs, print, tostring, assert
 -- As in Mako's script, the last error is kept between calls: after a call that failed,
 -- nothing is loaded any more and every call answers nil and that error.
@@ -77,12 +77,16 @@ function mako.loadcerts(k, c)
     assert(type(k) == "table" and type(c) == "table" and type(k[1]) == "string" and type(c[1]) == "string")
   end
   local sh, e = mkshark(require"loadconf".load(), k, c)
-  if sh then sethttps(sh) end
+  if sh then
+    local cg = {shark = sh}
+    if ba.slcon then ba.slcon = ba.create.servcon(ba.slcon, cg) end
+    if ba.slcon6 then ba.slcon6 = ba.create.servcon(ba.slcon6, cg) end
+  end
   return sh, e
 end
 `;
 
-export function installLoadcerts(rt: Runtime, http: HttpServer): void {
+export function installLoadcerts(rt: Runtime): void {
   const { vm } = rt;
   const L = vm.L;
   if (vm.getGlobal(L, 'mako') !== T_TABLE) {
@@ -92,28 +96,6 @@ export function installLoadcerts(rt: Runtime, http: HttpServer): void {
   const err = vm.load(L, LOADCERTS_LUA, '=mako.loadcerts');
   if (err) throw err;
   vm.rotate(L, -2, 1);
-  vm.pushHost(L, 'loadcerts', (L) => {
-    const def = rt.tls.contextAt(L, 1);
-    if (!def || def.certs.length === 0) return 0;
-    // node:tls serves one certificate per key type (SharkSSL picks among all it holds by the
-    // client's hello): the first loaded of each type (RSA, EC) is used.
-    const seen = new Set<string>();
-    const keep = def.certs.filter((c) => {
-      const type = c.leaf.publicKey.asymmetricKeyType ?? '';
-      if (seen.has(type)) return false;
-      seen.add(type);
-      return true;
-    });
-    const o = def.contextOptions();
-    o.cert = keep.map((c) => c.chainPem);
-    o.key = keep.map((c) => c.keyForContext());
-    try {
-      http.setHttpsContext(o);
-    } catch (e) {
-      throw new LuaRaise(`loadcerts: ${(e as Error).message}`);
-    }
-    return 0;
-  });
-  const perr = vm.pcall(L, 2, 0);
+  const perr = vm.pcall(L, 1, 0);
   if (perr) throw perr;
 }

@@ -42,6 +42,7 @@ export const HandleTag = {
   luaIoFile: 0x4c_49_4f_46, // "LIOF" (a luaio's file objects: the block holds no id)
   revcon: 0x52_45_56_43, // "REVC"
   xparser: 0x58_50_52_53, // "XPRS"
+  servcon: 0x53_43_4f_4e, // "SCON"
 } as const;
 
 /**

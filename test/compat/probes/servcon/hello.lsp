@@ -1,0 +1,1 @@
+hello <?lsp=request:method()?> <?lsp=request:uri()?>
