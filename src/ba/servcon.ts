@@ -22,7 +22,7 @@
  *
  * The listening sockets are the server's (src/server/listener.ts); this file is only the Lua face.
  */
-import { T_BOOLEAN, T_NIL, T_TABLE, T_USERDATA, type LState } from '../vm/lua-vm.js';
+import { T_BOOLEAN, T_NIL, T_STRING, T_TABLE, T_USERDATA, type LState } from '../vm/lua-vm.js';
 import { HandleTable, HandleTag } from '../vm/handles.js';
 import { LuaRaise } from '../vm/lua-error.js';
 import { Wait } from '../sched/waiter.js';
@@ -161,7 +161,7 @@ export class ServconLib {
     const st = vm.getField(L, idx, 'shark');
     if (st !== T_NIL) {
       shark = this.tls.contextAt(L, -1);
-      if (!shark) args.argError(argNo, fname, `BASHARKSSL expected, got ${vm.typeNameOf(L, -1)}`);
+      if (!shark) args.argError(argNo, fname, `BASHARKSSL expected, got ${this.typeNameOf(L, -1)}`);
     }
     vm.pop(L, 1);
     const intf = args.optField(L, idx, 'intf').str ?? null;
@@ -205,6 +205,19 @@ export class ServconLib {
     if (ip !== null) done(ip);
   }
 
+  /** The type name lauxlib's bad-argument messages use: the metatable's __name when it is a string. */
+  private typeNameOf(L: LState, i: number): string {
+    const { vm } = this.ctx;
+    const idx = i < 0 ? vm.top(L) + i + 1 : i;
+    if (vm.getMetatable(L, idx)) {
+      const t = vm.getField(L, -1, '__name');
+      const name = t === T_STRING ? vm.toStr(L, -1) : null;
+      vm.pop(L, 2);
+      if (name !== null) return name;
+    }
+    return vm.typeName(L, idx);
+  }
+
   private bindErr(L: LState): number {
     this.ctx.vm.pushNil(L);
     this.ctx.vm.pushString(L, 'bind');
@@ -216,7 +229,7 @@ export class ServconLib {
     const cfg = this.readCfg(L, 2, 'servcon', -1);
     if (cfg.shark && vm.type(L, 1) === T_USERDATA) return this.recreate(L, cfg.shark);
     // lauxlib names a userdata by its metatable's __name ("got BASERVCON").
-    if (vm.type(L, 1) === T_USERDATA) args.argError(1, 'servcon', `number expected, got ${vm.typeNameOf(L, 1)}`);
+    if (vm.type(L, 1) === T_USERDATA) args.argError(1, 'servcon', `number expected, got ${this.typeNameOf(L, 1)}`);
     const port = args.checkInteger(L, 1, 'servcon') & 0xffff;
     if (port === 0) throw new LuaRaise('Invalid port number');
     if (cfg.shark && !cfg.shark.server) throw new LuaRaise('SharkSSL not a server type');

@@ -13,7 +13,7 @@
 import { LuaArgError, LuaError, LuaRaise } from './lua-error.js';
 import { loadVmModule } from './vm-module.js';
 import { argErrorMessage } from './arg-error.js';
-import { LUA_OK, LUA_REGISTRYINDEX, T_LIGHTUSERDATA, T_NUMBER, T_STRING, YIELD, type HostFunction, type LState, type RawModule } from './lua-raw.js';
+import { LUA_OK, LUA_REGISTRYINDEX, T_NUMBER, T_STRING, YIELD, type HostFunction, type LState, type RawModule } from './lua-raw.js';
 
 export * from './lua-raw.js';
 
@@ -682,18 +682,6 @@ export class LuaVM {
   /** Pushes the metatable of the value at idx and returns true, or pushes nothing and returns false. */
   getMetatable(L: LState, idx: number): boolean {
     return this.m._lua_getmetatable(L, idx) !== 0;
-  }
-
-  /** The type name lauxlib's bad-argument messages use: the metatable's __name when it is a string. */
-  typeNameOf(L: LState, i: number): string {
-    const idx = i < 0 && i > LUA_REGISTRYINDEX ? this.top(L) + i + 1 : i;
-    if (this.getMetatable(L, idx)) {
-      const t = this.getField(L, -1, '__name');
-      const name = t === T_STRING ? this.toStr(L, -1) : null;
-      this.pop(L, 2);
-      if (name !== null) return name;
-    }
-    return this.type(L, idx) === T_LIGHTUSERDATA ? 'light userdata' : this.typeName(L, idx);
   }
 
   /** Removes the value at `i`, shifting the ones above it down. */
