@@ -59,7 +59,7 @@ export class App implements Unloadable {
     this.dir.owner = this;
     this.dir.root = zipIo ? null : path;
     this.dir.io = zipIo;
-    for (const [k, v] of DEFAULT_APP_HEADERS) this.dir.headers.set(k, v);
+    for (const [k, v] of DEFAULT_APP_HEADERS) this.dir.setHeader(k, v);
   }
 
   /** Fields added to every response the app's files produce (`dir:header`). */

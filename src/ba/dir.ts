@@ -20,6 +20,7 @@ import type { IoLib } from './io.js';
 import type { IoSource } from '../fs/io-source.js';
 import { pushSubTable } from '../vm/lua-values.js';
 import type { DavService } from '../http/dav-handler.js';
+import { isHeaderName, isHeaderValue } from '../http/response-head.js';
 
 const SERVICE_LUA = `
 local getfunc = ...
@@ -37,6 +38,16 @@ return function(d, req, rel)
   return f(env, tostring(rel)) ~= false
 end
 `;
+
+/** A header field of a directory's responses (Dir.headerFields). */
+export interface DirHeaderField {
+  readonly name: string;
+  readonly value: string;
+  /** The name lower-cased. */
+  readonly key: string;
+  /** A valid name and value: set without checking them again. */
+  readonly valid: boolean;
+}
 
 export type DirKind = 'dir' | 'resrdr' | 'redirector' | 'domainresrdr' | 'dav';
 
@@ -68,8 +79,24 @@ export class Dir {
   lspEnvRef = 0;
   /** .lsp files run as pages (lspfilter, or an app's directory); else they are plain files. */
   lsp = false;
-  /** Header fields of every file response (dir:header). */
+  /** Header fields of every file response (dir:header); change them with setHeader(). */
   readonly headers = new Map<string, string>();
+  /** `headers` as a list with each name lower-cased and checked, made on first use after a change. */
+  private fields: DirHeaderField[] | null = null;
+
+  /** Sets one of the header fields of every file response. */
+  setHeader(name: string, value: string): void {
+    this.headers.set(name, value);
+    this.fields = null;
+  }
+
+  /** The header fields, each with its lower-cased name and whether it may be sent as is. */
+  get headerFields(): readonly DirHeaderField[] {
+    if (this.fields) return this.fields;
+    const out: DirHeaderField[] = [];
+    for (const [name, value] of this.headers) out.push({ name, value, key: name.toLowerCase(), valid: isHeaderName(name) && isHeaderValue(value) });
+    return (this.fields = out);
+  }
   /** dir:maxage(seconds): Cache-Control max-age of static files; null = the default. */
   maxage: number | null = null;
   /** Directories run before this one (insertprolog). */
@@ -96,6 +123,7 @@ export class Dir {
     child.seq = ++insertSeq;
     this.children.push(child);
     this.children.sort((a, b) => b.prio - a.prio || a.seq - b.seq);
+    this.unnamed = null;
   }
 
   /** Removes the directory from its parent; false when it had none. */
@@ -103,6 +131,7 @@ export class Dir {
     const p = this.parent;
     if (!p) return false;
     p.children = p.children.filter((c) => c !== this);
+    p.unnamed = null;
     this.parent = null;
     return true;
   }
@@ -120,10 +149,13 @@ export class Dir {
     return this.children.filter((c) => c.name === name);
   }
 
-  /** Children without a name (siblings), in search order. */
-  get siblings(): Dir[] {
-    return this.children.filter((c) => !c.name);
+  /** Children without a name (siblings), in search order. Read only: kept until the children change. */
+  get siblings(): readonly Dir[] {
+    return (this.unnamed ??= this.children.filter((c) => !c.name));
   }
+
+  /** siblings, remembered: every request walks them. */
+  private unnamed: Dir[] | null = null;
 }
 
 /** The server's part: the root directory (dir:insert() with no argument inserts there). */
@@ -275,7 +307,7 @@ export class DirLib {
         while (vm.next(L, 2)) {
           const k = vm.toStr(L, -2);
           const v = vm.toStr(L, -1);
-          if (k !== null && v !== null && !/[\r\n]/.test(k + v)) d.headers.set(k, v);
+          if (k !== null && v !== null && !/[\r\n]/.test(k + v)) d.setHeader(k, v);
           vm.pop(L, 1);
         }
         return ok(L);

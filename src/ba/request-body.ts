@@ -29,7 +29,7 @@ export function mpStart(ctx: BaContext, L: LState, r: LRequest): number {
     if (r.onAbort) {
       const stop = r.onAbort;
       r.onAbort = null;
-      stop(true);
+      stop.abort(true);
     }
     return ctx.sched.suspend(L, { state: 'abort', abort() {} }, 'multipart');
   }

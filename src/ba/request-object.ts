@@ -25,6 +25,14 @@ interface MultipartState {
   size: number;
 }
 
+/** How the page runner lets a request stop its page (one object per run, not a closure each). */
+export interface PageStopper {
+  /** request:abort(): the page stops and its output is the response; `close` drops the connection instead. */
+  abort(close?: boolean): void;
+  /** The page stops where it is; the response is left to whoever took the request. */
+  stop(): void;
+}
+
 /** One page request as Lua sees it. */
 
 export class LRequest {
@@ -52,7 +60,7 @@ export class LRequest {
    * Stops the page (the page runner sets it): request:abort() ends the response with what the
    * page wrote, as Mako does; `close` drops the connection unanswered instead.
    */
-  onAbort: ((close?: boolean) => void) | null = null;
+  onAbort: PageStopper | null = null;
   /** Where the running page lives, for include (set by the page runner). */
   place: { root: string; dir: string; envRef: number; io?: IoSource } | null = null;
   /** Registry ref of the first page's _ENV (the command environment include and forward share). */
@@ -72,7 +80,7 @@ export class LRequest {
    * Ends the page where it is without touching the response (the page runner sets it; an
    * upload that took the request calls it, as BAS stops the page at the uploader's call).
    */
-  onStop: (() => void) | null = null;
+  onStop: PageStopper | null = null;
   /**
    * Set when something outlives the page and owns the response (an upload, a deferred
    * response): the runner answers the HTTP connection only once it resolves.

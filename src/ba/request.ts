@@ -17,7 +17,7 @@ import type { BaContext } from './context.js';
 import { LRequest, originOf, type RequestAuth } from './request-object.js';
 import { LUA_ARGERR } from './lua-argerr.js';
 
-export { LRequest, originOf, type RequestAuth } from './request-object.js';
+export { LRequest, originOf, type PageStopper, type RequestAuth } from './request-object.js';
 
 /** lua_upvalueindex(1): the request userdata bound to a page's `print` and `_emit`. */
 const UPVALUE_1 = LUA_REGISTRYINDEX - 1;
@@ -281,13 +281,18 @@ export class RequestLib {
    */
   private drain(L: LState, r: LRequest, count?: number): number {
     const vm = this.ctx.vm;
+    const so = r.exchange.socket;
+    if (r.taken || so.destroyed || so.writableLength <= OUT_HIGH_WATER) {
+      // The usual case, without a closure.
+      if (count === undefined) return 0;
+      vm.pushInteger(L, count);
+      return 1;
+    }
     const result = (L: LState): number => {
       if (count === undefined) return 0;
       vm.pushInteger(L, count);
       return 1;
     };
-    const so = r.exchange.socket;
-    if (r.taken || so.destroyed || so.writableLength <= OUT_HIGH_WATER) return result(L);
     const sched = this.ctx.sched;
     const task = sched.current;
     if (!task || task.done || !vm.isYieldable(L)) return result(L);
@@ -535,7 +540,7 @@ export class RequestLib {
         if (!r.onAbort) return 0;
         const stop = r.onAbort;
         r.onAbort = null;
-        stop();
+        stop.abort();
         // The page stops here: it waits forever and the runner discards it.
         return this.ctx.sched.suspend(L, { state: 'abort', abort() {} }, 'abort');
       },

@@ -221,7 +221,7 @@ export class UploadLib {
     if (keep || !r.onStop) return 0;
     const stop = r.onStop;
     r.onStop = null;
-    stop();
+    stop.stop();
     return this.ctx.sched.suspend(L, { state: 'stopped', abort() {} }, 'upload');
   }
 

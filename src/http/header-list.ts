@@ -41,9 +41,14 @@ export class HeaderList implements Iterable<[string, string]> {
     this.append(name, value);
   }
 
-  private append(name: string, value: string): void {
+  /** add() with the lower-cased name at hand. */
+  protected addKey(name: string, value: string, key: string): void {
+    this.append(name, value, key);
+  }
+
+  private append(name: string, value: string, key = lowerName(name)): void {
     this.names.push(name);
-    this.keys.push(lowerName(name));
+    this.keys.push(key);
     this.values.push(value);
   }
 
@@ -52,7 +57,14 @@ export class HeaderList implements Iterable<[string, string]> {
    * fields. Use getAll() for Set-Cookie, which must not be combined.
    */
   get(name: string): string | undefined {
-    const key = lowerName(name);
+    return this.getKey(lowerName(name));
+  }
+
+  /**
+   * The *Key methods take the lower-cased name (a constant of the caller's): the server's own
+   * lookups skip lower-casing, a map lookup each.
+   */
+  getKey(key: string): string | undefined {
     let out: string | undefined;
     for (let i = 0; i < this.keys.length; i++) {
       if (this.keys[i] !== key) continue;
@@ -63,7 +75,10 @@ export class HeaderList implements Iterable<[string, string]> {
 
   /** Every value of the field, in order. */
   getAll(name: string): string[] {
-    const key = lowerName(name);
+    return this.getAllKey(lowerName(name));
+  }
+
+  getAllKey(key: string): string[] {
     const out: string[] = [];
     for (let i = 0; i < this.keys.length; i++) if (this.keys[i] === key) out.push(this.values[i]);
     return out;
@@ -73,12 +88,20 @@ export class HeaderList implements Iterable<[string, string]> {
     return this.keys.includes(lowerName(name));
   }
 
+  hasKey(key: string): boolean {
+    return this.keys.includes(key);
+  }
+
   /** Replaces all fields of that name with one, at the position of the first one. */
   set(name: string, value: string): void {
-    const key = lowerName(name);
+    this.setKey(name, value, lowerName(name));
+  }
+
+  /** set() with the lower-cased name at hand. */
+  protected setKey(name: string, value: string, key: string): void {
     const at = this.keys.indexOf(key);
     if (at < 0) {
-      this.append(name, value);
+      this.append(name, value, key);
       return;
     }
     this.names[at] = name;
@@ -88,7 +111,10 @@ export class HeaderList implements Iterable<[string, string]> {
 
   /** Removes every field of that name; returns whether there was one. */
   delete(name: string): boolean {
-    const key = lowerName(name);
+    return this.deleteKey(lowerName(name));
+  }
+
+  deleteKey(key: string): boolean {
     let found = false;
     for (let i = this.keys.length - 1; i >= 0; i--) {
       if (this.keys[i] === key) {

@@ -276,8 +276,20 @@ export class HttpConnection implements PolicyConn {
       }
     }
     this.inbox.push(chunk);
-    if (this.state === State.Head || this.state === State.Body) this.pump();
-    else if (this.state === State.Handling) {
+    if (this.state === State.Head || this.state === State.Body) {
+      // A request completed by this chunk runs right after pump(), from this data event:
+      // no microtask for it (see dispatch).
+      this.inReceive = true;
+      try {
+        this.pump();
+      } finally {
+        this.inReceive = false;
+      }
+      if (this.runNow) {
+        this.runNow = false;
+        this.runHandler();
+      }
+    } else if (this.state === State.Handling) {
       if (this.stream && !this.stream.complete) this.pumpStream();
       else if (this.inboxBytes() > INBOX_HIGH_WATER) this.socket.pause();
     }
@@ -347,7 +359,8 @@ export class HttpConnection implements PolicyConn {
     this.head = r.head;
     const framing = r.head.body;
     const threshold = this.options.streamThreshold ?? DEFAULT_STREAM_THRESHOLD;
-    const isForm = /^application\/x-www-form-urlencoded\b/i.test(r.head.headers.get('content-type') ?? '');
+    // Bodiless requests (most) skip the form check.
+    const isForm = framing.kind !== 'none' && /^application\/x-www-form-urlencoded\b/i.test(r.head.headers.getKey('content-type') ?? '');
     // Chunked and large bodies reach the handler as they arrive; forms and small ones whole.
     const streamed =
       !isForm && ((framing.kind === 'chunked' && threshold !== Infinity) || (framing.kind === 'length' && framing.length > threshold));
@@ -408,17 +421,30 @@ export class HttpConnection implements PolicyConn {
 
   /**
    * Runs the handler for the complete request; parsing waits until it is done. The handler
-   * starts in a microtask, outside pump(): a handler that finishes at once would otherwise
-   * re-enter pump() while the current chunk's unparsed rest is not back in the inbox yet.
+   * starts outside pump() (after it, from receive(), or in a microtask): a handler that
+   * finishes at once would otherwise re-enter pump() while the current chunk's unparsed rest
+   * is not back in the inbox yet.
    */
   private dispatch(): void {
     this.state = State.Handling;
     this.requests++;
     this.phaseSince = performance.now();
+    if (this.inReceive) {
+      // pump() was called by a data event: receive() runs the handler once pump() has put
+      // the chunk's rest back, outside any Lua resume (a socket event). A request that
+      // completes otherwise (the next pipelined one, after the handler) takes a microtask.
+      this.runNow = true;
+      return;
+    }
     // A promise reaction, not queueMicrotask: Node wraps each queueMicrotask callback in an
     // AsyncResource (an allocation and an async-hooks scope per request).
     void RESOLVED.then(this.runHandlerFn);
   }
+
+  /** receive() is running pump() (see dispatch). */
+  private inReceive = false;
+  /** dispatch() left the handler to receive(). */
+  private runNow = false;
 
   private runHandler(): void {
     if (this.state !== State.Handling) return; // closed meanwhile

@@ -92,7 +92,16 @@ export class LookupCache {
 
   /** lookupStatic(root, appPath, options), answered from memory when the file is unchanged. */
   lookup(root: string, appPath: string, options: LookupOptions = {}): StaticLookup | Promise<StaticLookup> {
-    const key = root + '\0' + appPath;
+    return this.lookupKey(LookupCache.key(root, appPath), root, appPath, options.requestPath, options.query);
+  }
+
+  /** The key of a lookup: a caller that asks for the same path often keeps it (its hash is computed once). */
+  static key(root: string, appPath: string): string {
+    return root + '\0' + appPath;
+  }
+
+  /** lookup() with its key at hand and the options as arguments (no object per request). */
+  lookupKey(key: string, root: string, appPath: string, requestPath?: string, query?: string | null): StaticLookup | Promise<StaticLookup> {
     const e = this.entries.get(key);
     if (e) {
       if (this.now() - e.resolvedAt < this.ttlMs) {
@@ -103,7 +112,7 @@ export class LookupCache {
       }
       this.forget(e);
     }
-    return this.resolve(key, root, appPath, options);
+    return this.resolve(key, root, appPath, { requestPath, query });
   }
 
   private async resolve(key: string, root: string, appPath: string, options: LookupOptions): Promise<StaticLookup> {

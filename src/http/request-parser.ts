@@ -370,16 +370,16 @@ export class RequestParser {
       }
     }
 
-    if (this.requireHost && this.minor === 1 && h.getAll('host').length !== 1) {
+    if (this.requireHost && this.minor === 1 && h.getAllKey('host').length !== 1) {
       throw this.abort(new HttpError(400, 'MISSING_HOST', 'peer sent an HTTP/1.1 request without exactly one Host field'));
     }
 
     const body = this.framing();
-    const connection = h.has('connection') ? listTokens(h.getAll('connection')) : NO_TOKENS;
+    const connection = h.hasKey('connection') ? listTokens(h.getAllKey('connection')) : NO_TOKENS;
     const close = connection.includes('close');
     const keepAlive = this.minor === 1 ? !close : !close && connection.includes('keep-alive');
-    const upgrade = this.method === 'CONNECT' || (connection.includes('upgrade') && h.has('upgrade'));
-    const expect = h.get('expect');
+    const upgrade = this.method === 'CONNECT' || (connection.length > 0 && connection.includes('upgrade') && h.hasKey('upgrade'));
+    const expect = this.minor === 1 ? h.getKey('expect') : undefined;
     return {
       method: this.method,
       target,
@@ -401,9 +401,9 @@ export class RequestParser {
   private framing(): BodyFraming {
     const h = this.headers;
     // Most requests (GET) carry neither field.
-    if (!h.has('transfer-encoding') && !h.has('content-length')) return NO_BODY;
-    const te = h.getAll('transfer-encoding');
-    const cl = h.getAll('content-length');
+    if (!h.hasKey('transfer-encoding') && !h.hasKey('content-length')) return NO_BODY;
+    const te = h.getAllKey('transfer-encoding');
+    const cl = h.getAllKey('content-length');
     if (te.length > 0) {
       // Both present is the classic smuggling vector; RFC 9112 §6.1 allows rejecting it.
       if (cl.length > 0) {

@@ -40,6 +40,41 @@ export function checkHeader(name: string, value: string): void {
 }
 
 /**
+ * The last head built from a ResponseHeaders list, reused while a response has the same status,
+ * reason and fields (a page's responses differ in Date once a second, if at all): comparing
+ * the fields costs less than building the head (~36 strings) again.
+ */
+class LastHead {
+  private status = 0;
+  private reason: string | undefined;
+  private readonly names: string[] = [];
+  private readonly values: string[] = [];
+  text = '';
+
+  matches(status: number, reason: string | undefined, h: HeaderList): boolean {
+    const n = h.size;
+    if (status !== this.status || reason !== this.reason || n !== this.names.length) return false;
+    for (let i = 0; i < n; i++) if (h.nameAt(i) !== this.names[i] || h.valueAt(i) !== this.values[i]) return false;
+    return true;
+  }
+
+  keep(status: number, reason: string | undefined, h: HeaderList, text: string): void {
+    const n = h.size;
+    this.status = status;
+    this.reason = reason;
+    this.names.length = n;
+    this.values.length = n;
+    for (let i = 0; i < n; i++) {
+      this.names[i] = h.nameAt(i);
+      this.values[i] = h.valueAt(i);
+    }
+    this.text = text;
+  }
+}
+
+const last = new LastHead();
+
+/**
  * "HTTP/1.1 <status> <reason>\r\n" + fields + "\r\n". Always HTTP/1.1, also to 1.0 clients:
  * RFC 9110 §2.5 has a server send its own highest version; callers avoid 1.1-only framing.
  */
@@ -51,6 +86,7 @@ export function serializeResponseHead(status: number, reason: string | undefined
 /** The same head as a byte string (one char per byte), for a caller that copies it into its own buffer. */
 export function responseHeadText(status: number, reason: string | undefined, headers: Iterable<readonly [string, string]>): string {
   if (!Number.isInteger(status) || status < 100 || status > 999) throw new RangeError(`invalid HTTP status ${status}`);
+  if (headers instanceof ResponseHeaders && last.matches(status, reason, headers)) return last.text;
   const phrase = reason ?? statusText(status);
   if (BAD_VALUE.test(phrase)) throw new TypeError('invalid reason phrase');
   let text = `HTTP/1.1 ${status} ${phrase}\r\n`;
@@ -64,6 +100,9 @@ export function responseHeadText(status: number, reason: string | undefined, hea
       if (!checked) checkHeader(name, value);
       text += name + ': ' + value + '\r\n';
     }
+    text += '\r\n';
+    if (checked) last.keep(status, reason, headers, text);
+    return text;
   } else {
     for (const [name, value] of headers) {
       checkHeader(name, value);
@@ -89,13 +128,18 @@ export class ResponseHeaders extends HeaderList {
     super.set(name, value);
   }
 
-  /** Appends a field the caller knows to be valid (a constant of the server's): no check. */
-  addTrusted(name: string, value: string): void {
-    super.add(name, value);
+  /**
+   * Appends a field the caller knows to be valid (a constant of the server's): no check.
+   * `key` is the name lower-cased, when the caller has it.
+   */
+  addTrusted(name: string, value: string, key?: string): void {
+    if (key === undefined) super.add(name, value);
+    else this.addKey(name, value, key);
   }
 
   /** Replaces a field with one the caller knows to be valid: no check. */
-  setTrusted(name: string, value: string): void {
-    super.set(name, value);
+  setTrusted(name: string, value: string, key?: string): void {
+    if (key === undefined) super.set(name, value);
+    else this.setKey(name, value, key);
   }
 }

@@ -126,6 +126,16 @@ export class ResponseWriter {
     return true;
   }
 
+  /**
+   * setHeader() for a field the caller has checked already (isHeaderName, isHeaderValue),
+   * with its name lower-cased.
+   */
+  setHeaderTrusted(name: string, value: string, key: string): boolean {
+    if (this.headersSent) return false;
+    this.headers.setTrusted(name, value, key);
+    return true;
+  }
+
   /** Adds a field alongside any of the same name (Set-Cookie). */
   addHeader(name: string, value: string): boolean {
     if (this.headersSent) {
@@ -143,10 +153,10 @@ export class ResponseWriter {
   /** Buffers body bytes (a string is UTF-8); returns false once the response is finished. */
   write(data: Uint8Array | string): boolean {
     if (this.finished) return false;
-    const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    if (buf.length === 0) return true;
-    // Copy: the caller (a Lua string view into WASM memory) may change under us.
-    this.pending.push(Buffer.from(buf));
+    if (data.length === 0) return true;
+    // Bytes are copied: the caller's (a Lua string view into WASM memory) may change under us.
+    const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data);
+    this.pending.push(buf);
     this.pendingBytes += buf.length;
     if (this.pendingBytes >= this.bufferSize && !this.collect) this.flush();
     return true;
@@ -270,33 +280,33 @@ export class ResponseWriter {
     const status = this.status;
     const bodiless = status < 200 || status === 204 || status === 304;
     // The writer does the framing; a field set by the page would contradict it.
-    h.delete('Transfer-Encoding');
+    h.deleteKey('transfer-encoding');
     if (bodiless) {
       // RFC 9110 §8.6: no Content-Length in 1xx and 204; in a 304 it describes the
       // representation, so a page may keep one it set.
-      if (status !== 304) h.delete('Content-Length');
+      if (status !== 304) h.deleteKey('content-length');
       this.framing = 'none';
-    } else if (h.has('Content-Length')) {
-      const v = (h.get('Content-Length') ?? '').trim();
+    } else if (h.hasKey('content-length')) {
+      const v = (h.getKey('content-length') ?? '').trim();
       if (/^\d{1,15}$/.test(v)) {
         this.framing = 'length';
         this.declaredLength = Number(v);
         // Normalise only when needed, keeping the page's spelling of the name otherwise.
-        if (h.get('Content-Length') !== String(this.declaredLength)) h.setTrusted('Content-Length', String(this.declaredLength));
+        if (h.getKey('content-length') !== String(this.declaredLength)) h.setTrusted('Content-Length', String(this.declaredLength), 'content-length');
       } else {
-        h.delete('Content-Length');
+        h.deleteKey('content-length');
       }
     }
     if (!bodiless && this.framing === 'none') {
       if (final && (!this.streamOnEnd || this.options.method === 'HEAD')) {
         this.framing = 'length';
         this.declaredLength = this.pendingBytes;
-        h.setTrusted('Content-Length', String(this.pendingBytes));
+        h.setTrusted('Content-Length', String(this.pendingBytes), 'content-length');
       } else if (this.options.method === 'HEAD') {
         this.framing = 'none';
       } else if (this.options.versionMinor === 1 && !raw) {
         this.framing = 'chunked';
-        h.setTrusted('Transfer-Encoding', 'chunked');
+        h.setTrusted('Transfer-Encoding', 'chunked', 'transfer-encoding');
       } else {
         this.framing = 'close';
       }
@@ -308,12 +318,12 @@ export class ResponseWriter {
     }
 
     // The fields the writer adds itself are valid by construction (setTrusted: no check).
-    const connection = h.get('Connection');
+    const connection = h.getKey('connection');
     if (this.framing === 'close' || (connection !== undefined && CONNECTION_CLOSE.test(connection))) this.keep = false;
-    if (!this.keep) h.setTrusted('Connection', 'close');
-    else if (this.options.versionMinor === 0) h.setTrusted('Connection', 'keep-alive');
-    if (!h.has('Date')) h.setTrusted('Date', this.options.now ? httpDate(this.options.now()) : httpDateNow());
-    if (this.options.server !== undefined && !h.has('Server')) h.set('Server', this.options.server);
+    if (!this.keep) h.setTrusted('Connection', 'close', 'connection');
+    else if (this.options.versionMinor === 0) h.setTrusted('Connection', 'keep-alive', 'connection');
+    if (!h.hasKey('date')) h.addTrusted('Date', this.options.now ? httpDate(this.options.now()) : httpDateNow(), 'date');
+    if (this.options.server !== undefined && !h.hasKey('server')) h.set('Server', this.options.server);
 
     this.out(responseHeadText(status, this.reason, h));
     this.phase = 'streaming';

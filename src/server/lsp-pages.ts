@@ -13,10 +13,10 @@ import { stat } from 'node:fs/promises';
 import { PageInclude } from './page-include.js';
 import { compileLsp, LspSyntaxError } from '../http/lsp-compiler.js';
 import { ThreadPool } from '../sched/thread-pool.js';
-import type { LRequest, RequestLib } from '../ba/request.js';
+import type { LRequest, PageStopper, RequestLib } from '../ba/request.js';
 import { T_BOOLEAN } from '../vm/lua-vm.js';
 import { LuaError } from '../vm/lua-error.js';
-import type { Task } from '../sched/scheduler.js';
+import type { Scheduler, Task, TaskHooks } from '../sched/scheduler.js';
 import type { Runtime } from '../app/runtime.js';
 import type { PageOwner, RequestContext, RoutedFile, Stage } from './stages.js';
 
@@ -67,6 +67,11 @@ export class LspPages {
   /** Registry ref of MKENV_LUA's function. */
   private readonly mkEnvRef: number;
   readonly include: PageInclude;
+
+  /** @internal (PageRun) */
+  get sched(): Scheduler {
+    return this.rt.sched;
+  }
 
   constructor(
     private readonly rt: Runtime,
@@ -201,20 +206,7 @@ export class LspPages {
       this.send500(rc.exchange, compiled);
       return;
     }
-    return this.inSlot(rc, (pool, done) =>
-      this.launch(
-        pool,
-        rc,
-        done,
-        true,
-        (co, req) => {
-          this.pushPageEnv(co, req, file, compiled, rc);
-          return 1;
-        },
-        undefined,
-        file.app.cpuBudgetMs,
-      ),
-    );
+    return this.inSlot(new PageRun(this, rc, true, file.app.cpuBudgetMs, file, compiled, null, null));
   }
 
   /**
@@ -224,57 +216,54 @@ export class LspPages {
   runDirFunction(rc: RequestContext, funcRef: number, rel: string): boolean | Promise<boolean> {
     const { vm } = this.rt;
     let handled = true;
-    const r = this.inSlot(rc, (pool, done) =>
-      this.launch(
-        pool,
-        rc,
-        done,
-        false, // no page defaults (Mako: a directory function's response has only what it sets)
-        (co, req) => {
-          req.inDirFunction = true;
-          vm.pushRef(co, funcRef); // 1: the function
-          vm.newTable(co, 0, 4); // 2: env
-          this.requests.push(co, req);
-          vm.pushValue(co, -1);
-          vm.setField(co, 2, 'request');
-          vm.pushValue(co, -1);
-          vm.setField(co, 2, 'response');
-          this.requests.pushEmit(co, -1);
-          vm.setField(co, 2, '_emit');
-          this.requests.pushPrint(co, -1);
-          vm.setField(co, 2, 'print');
-          vm.pop(co, 1);
-          vm.pushRef(co, this.envMtRef);
-          vm.setMetatable(co, 2);
-          vm.pushString(co, rel);
-          return 2;
-        },
-        (co, nres) => {
-          handled = !(nres > 0 && vm.type(co, -nres) === T_BOOLEAN && !vm.toBoolean(co, -nres));
-        },
-      ),
+    const run = new PageRun(
+      this,
+      rc,
+      false, // no page defaults (Mako: a directory function's response has only what it sets)
+      undefined,
+      null,
+      null,
+      (co, req) => {
+        req.inDirFunction = true;
+        vm.pushRef(co, funcRef); // 1: the function
+        vm.newTable(co, 0, 4); // 2: env
+        this.requests.push(co, req);
+        vm.pushValue(co, -1);
+        vm.setField(co, 2, 'request');
+        vm.pushValue(co, -1);
+        vm.setField(co, 2, 'response');
+        this.requests.pushEmit(co, -1);
+        vm.setField(co, 2, '_emit');
+        this.requests.pushPrint(co, -1);
+        vm.setField(co, 2, 'print');
+        vm.pop(co, 1);
+        vm.pushRef(co, this.envMtRef);
+        vm.setMetatable(co, 2);
+        vm.pushString(co, rel);
+        return 2;
+      },
+      (co, nres) => {
+        handled = !(nres > 0 && vm.type(co, -nres) === T_BOOLEAN && !vm.toBoolean(co, -nres));
+      },
     );
+    const r = this.inSlot(run);
     return r === undefined ? handled : r.then(() => handled);
   }
 
-  /** Starts `begin` in a page slot now, or when one is free (FIFO); 503 when the pool drops it. */
-  private inSlot(rc: RequestContext, begin: (pool: ThreadPool, done: () => void) => void): void | Promise<void> {
-    const { exchange } = rc;
+  /** Starts `run` in a page slot now, or when one is free (FIFO); 503 when the pool drops it. */
+  private inSlot(run: PageRun): void | Promise<void> {
+    const { exchange } = run.rc;
     const pool = this.pool;
     if (!pool.stopped && pool.queue.length === 0 && pool.running.size < pool.size) {
       if (exchange.closed) return;
       // A free slot and nobody waiting for one: starting now keeps the FIFO order. (Never
       // inside a resume: HTTP handlers run from their own microtask.)
-      let ended = false;
-      let wake: (() => void) | null = null;
-      begin(pool, () => {
-        ended = true;
-        wake?.();
-      });
-      if (ended) return;
-      return new Promise<void>((resolve) => (wake = resolve));
+      run.start(pool);
+      if (run.resolved) return;
+      return new Promise<void>((resolve) => (run.wake = resolve));
     }
     return new Promise<void>((resolve) => {
+      run.wake = resolve;
       this.pool.enqueue({
         start: (pool) => {
           // The client went away while the page waited for a slot.
@@ -282,7 +271,7 @@ export class LspPages {
             resolve();
             return;
           }
-          begin(pool, resolve);
+          run.start(pool);
         },
         drop: () => {
           exchange.response.sendError(503);
@@ -292,101 +281,64 @@ export class LspPages {
     });
   }
 
-  /**
-   * Runs a page task: `setup` pushes the function and its arguments on the task's coroutine
-   * (returns the argument count); `onResult` sees the results when it returns.
-   */
-  private launch(
-    pool: ThreadPool,
-    rc: RequestContext,
-    resolve: () => void,
-    pageDefaults: boolean,
-    setup: (co: number, req: LRequest) => number,
-    onResult?: (co: number, nres: number) => void,
-    /** The app's own CPU budget (config `apps` entry `cpubudget`), if it has one. */
-    budgetMs?: number,
-  ): void {
-    const { sched } = this.rt;
-    const { exchange } = rc;
-    const res = exchange.response;
+  /** @internal (PageRun) The request object for a page run, with Mako's page defaults when asked. */
+  prepare(rc: RequestContext, pageDefaults: boolean): LRequest {
+    const res = rc.exchange.response;
     if (pageDefaults) {
       // Mako's defaults for a page: HTML in UTF-8 unless the page sets a type, never cached,
       // and sent chunked unless the page sets a Content-Length.
       const h = res.headers;
-      if (!h.has('Content-Type')) h.addTrusted('Content-Type', 'text/html; charset=utf-8');
-      if (!h.has('Cache-Control')) h.addTrusted('Cache-Control', 'no-store, no-cache, must-revalidate, max-age=0');
+      if (!h.hasKey('content-type')) h.addTrusted('Content-Type', 'text/html; charset=utf-8', 'content-type');
+      if (!h.hasKey('cache-control')) h.addTrusted('Cache-Control', 'no-store, no-cache, must-revalidate, max-age=0', 'cache-control');
     }
     res.streamOnEnd = true;
-    const req = this.requests.create(exchange, rc.auth);
+    const req = this.requests.create(rc.exchange, rc.auth);
     req.forwards = rc.forwards ?? 0;
-    let ended = false;
-    const end = (task: Task, err: LuaError | null, aborted: 'end' | 'close' | null = null): void => {
-      if (ended) return;
-      ended = true;
-      pool.finished(task);
-      // A forward takes the command environment along (request:env()).
-      if (req.forwardTo !== null && !err && !aborted && req.cmdEnvRef) {
-        if (rc.cmdEnvRef) this.rt.vm.unref(rc.cmdEnvRef);
-        rc.cmdEnvRef = req.cmdEnvRef;
-        req.cmdEnvRef = 0;
-      }
-      this.requests.release(req);
-      if (!req.taken) {
-        if (aborted === 'end') {
-          // request:abort (and response:forward, which ends with it): the page stops, and
-          // what it (or the forwarded resource) wrote is the response, as in Mako.
-          exchange.response.end();
-        } else if (aborted === 'close') {
-          exchange.response.detach();
-          exchange.socket.destroy();
-        } else if (err && !this.send500(exchange, err)) {
-          // Part of the response is out: closing is the only way to tell the client.
-          exchange.socket.destroy();
-        } else if (!err && req.forwardTo !== null) {
-          const p = this.forward(rc, req.forwardTo, req.forwardIsRedirect);
-          if (p) {
-            void p.then(resolve, resolve);
-            return;
-          }
-        }
-      }
-      // An upload or a deferred response owns the exchange: the connection waits for it.
-      if (req.hold) req.hold.then(resolve, resolve);
-      else resolve();
-    };
-    const task = sched.create('page', {
-      onEnd: (t, nres) => {
-        onResult?.(t.co, nres);
-        end(t, null);
-      },
-      onError: (t, err) => {
-        // forward and a refused allow end the page by raising nil.
-        if (req.exited) {
-          end(t, null);
+    return req;
+  }
+
+  /** @internal (PageRun) After a page: a forward takes the command environment along, the request object ends. */
+  settle(run: PageRun, err: LuaError | null, aborted: 'end' | 'close' | null): void {
+    const { req, rc } = run;
+    const { exchange } = rc;
+    // A forward takes the command environment along (request:env()).
+    if (req.forwardTo !== null && !err && !aborted && req.cmdEnvRef) {
+      if (rc.cmdEnvRef) this.rt.vm.unref(rc.cmdEnvRef);
+      rc.cmdEnvRef = req.cmdEnvRef;
+      req.cmdEnvRef = 0;
+    }
+    this.requests.release(req);
+    if (!req.taken) {
+      if (aborted === 'end') {
+        // request:abort (and response:forward, which ends with it): the page stops, and
+        // what it (or the forwarded resource) wrote is the response, as in Mako.
+        exchange.response.end();
+      } else if (aborted === 'close') {
+        exchange.response.detach();
+        exchange.socket.destroy();
+      } else if (err && !this.send500(exchange, err)) {
+        // Part of the response is out: closing is the only way to tell the client.
+        exchange.socket.destroy();
+      } else if (!err && req.forwardTo !== null) {
+        const p = this.forward(rc, req.forwardTo, req.forwardIsRedirect);
+        if (p) {
+          const done = (): void => run.resolve();
+          void p.then(done, done);
           return;
         }
-        sched.traceError('page', err);
-        end(t, err);
-      },
-    });
-    task.owner = req;
-    if (budgetMs !== undefined) task.budgetMs = budgetMs;
-    req.task = task;
-    req.onAbort = (close) => {
-      sched.post(() => {
-        sched.discard(task);
-        end(task, null, close ? 'close' : 'end');
-      });
-    };
-    req.onStop = () => {
-      sched.post(() => {
-        sched.discard(task);
-        end(task, null);
-      });
-    };
-    pool.admit(task);
-    const nargs = setup(task.co, req);
-    sched.resume(task, nargs);
+      }
+    }
+    // An upload or a deferred response owns the exchange: the connection waits for it.
+    if (req.hold) {
+      const done = (): void => run.resolve();
+      req.hold.then(done, done);
+    } else run.resolve();
+  }
+
+  /** @internal (PageRun) Pushes a page's function and environment; returns the argument count. */
+  setupPage(co: number, req: LRequest, file: RoutedFile, compiled: CompiledPage, rc: RequestContext): number {
+    this.pushPageEnv(co, req, file, compiled, rc);
+    return 1;
   }
 
   /**
@@ -505,4 +457,98 @@ export class LspPages {
 function pushAppEnv(rt: Runtime, L: number, app: PageOwner): void {
   if (app.envRef) rt.vm.pushRef(L, app.envRef);
   else rt.vm.newTable(L);
+}
+
+/**
+ * One page (or directory function) run for one request: the page task's hooks, and what
+ * request:abort() and an upload call to stop the page, in one object instead of a closure
+ * for each (a "hello" page allocated ~1 KB of them per request).
+ */
+class PageRun implements TaskHooks, PageStopper {
+  req!: LRequest;
+  private task!: Task;
+  private pool!: ThreadPool;
+  private ended = false;
+  /** The run is over: the connection may go on with its next request. */
+  resolved = false;
+  /** Called once the run is over (set by whoever waits for it). */
+  wake: (() => void) | null = null;
+
+  constructor(
+    private readonly pages: LspPages,
+    readonly rc: RequestContext,
+    private readonly pageDefaults: boolean,
+    /** The app's own CPU budget (config `apps` entry `cpubudget`), if it has one. */
+    private readonly budgetMs: number | undefined,
+    /** A page: its file and compiled chunk. */
+    private readonly file: RoutedFile | null,
+    private readonly compiled: CompiledPage | null,
+    /** Else: pushes the function and its arguments on the task's coroutine (returns their count). */
+    private readonly setup: ((co: number, req: LRequest) => number) | null,
+    /** Sees the results when the function returns. */
+    private readonly onResult: ((co: number, nres: number) => void) | null,
+  ) {}
+
+  /** Creates the request object and the page task in `pool`'s slot, and runs it. */
+  start(pool: ThreadPool): void {
+    const { sched } = this.pages;
+    this.pool = pool;
+    const req = (this.req = this.pages.prepare(this.rc, this.pageDefaults));
+    const task = (this.task = sched.create('page', this));
+    task.owner = req;
+    if (this.budgetMs !== undefined) task.budgetMs = this.budgetMs;
+    req.task = task;
+    req.onAbort = this;
+    req.onStop = this;
+    pool.admit(task);
+    const nargs = this.setup ? this.setup(task.co, req) : this.pages.setupPage(task.co, req, this.file!, this.compiled!, this.rc);
+    sched.resume(task, nargs);
+  }
+
+  onEnd(task: Task, nres: number): void {
+    this.onResult?.(task.co, nres);
+    this.end(null, null);
+  }
+
+  onError(_task: Task, err: LuaError): void {
+    // forward and a refused allow end the page by raising nil.
+    if (this.req.exited) {
+      this.end(null, null);
+      return;
+    }
+    this.pages.sched.traceError('page', err);
+    this.end(err, null);
+  }
+
+  /** request:abort(): the page stops; `close` drops the connection unanswered. */
+  abort(close?: boolean): void {
+    const { sched } = this.pages;
+    sched.post(() => {
+      sched.discard(this.task);
+      this.end(null, close ? 'close' : 'end');
+    });
+  }
+
+  /** An upload took the request: the page stops, the response is left alone. */
+  stop(): void {
+    const { sched } = this.pages;
+    sched.post(() => {
+      sched.discard(this.task);
+      this.end(null, null);
+    });
+  }
+
+  private end(err: LuaError | null, aborted: 'end' | 'close' | null): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.pool.finished(this.task);
+    this.pages.settle(this, err, aborted);
+  }
+
+  resolve(): void {
+    this.resolved = true;
+    const wake = this.wake;
+    this.wake = null;
+    wake?.();
+  }
 }

@@ -59,18 +59,22 @@ export type DirFunctionRunner = (rc: RequestContext, dir: Dir, rel: string) => b
 
 type Result = boolean | Promise<boolean>;
 
-/** `r`, then `f` when `r` is false (without a promise when `r` is known). */
-function orElse(r: Result, f: () => Result): Result {
-  if (r === true) return true;
-  if (r === false) return f();
-  return r.then((v) => (v ? true : f()));
-}
-
 /** A request path split into segments: raw (percent-encoded) and decoded. */
 interface SplitPath {
   raw: string[];
   dec: string[];
   slash: boolean;
+  /**
+   * The path within a resource reader from segment i on, and its lookup key there (see
+   * Walk.file), remembered with the split: every request for the path needs them.
+   */
+  files: Array<FileKey | undefined>;
+}
+
+interface FileKey {
+  root: string;
+  appPath: string;
+  key: string;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -110,7 +114,7 @@ function splitUncached(path: string): SplitPath | number {
     raw.push(seg);
     dec.push(name);
   }
-  return { raw, dec, slash: path.length > 1 && path.endsWith('/') };
+  return { raw, dec, slash: path.length > 1 && path.endsWith('/'), files: [] };
 }
 
 /** One request's walk through the tree. */
@@ -133,14 +137,43 @@ class Walk {
   }
 
   service(d: Dir, from: number): Result {
-    let r: Result = false;
-    // Prolog directories run before the authenticator (insertprolog). A named one is entered,
-    // as a child is, only for its own name (BAS keeps prologs in a directory of their own): its
-    // authenticator protects that branch, not the whole parent.
-    for (const pro of d.prologs) r = orElse(r, () => (pro.name ? this.prologNamed(pro, from) : this.service(pro, from)));
-    r = orElse(r, () => this.guarded(d, from));
-    for (const s of d.siblings) r = orElse(r, () => this.service(s, from));
-    return r;
+    return this.prologs(d, from, 0);
+  }
+
+  /**
+   * Prolog directories run before the authenticator (insertprolog), from the i-th on; then
+   * the directory's own service, then its siblings. A named prolog is entered, as a child is,
+   * only for its own name (BAS keeps prologs in a directory of their own): its authenticator
+   * protects that branch, not the whole parent. Each step runs only when the ones before did
+   * not handle the request; no closure unless one has to be waited for.
+   */
+  private prologs(d: Dir, from: number, i: number): Result {
+    for (; i < d.prologs.length; i++) {
+      const pro = d.prologs[i]!;
+      const r = pro.name ? this.prologNamed(pro, from) : this.service(pro, from);
+      if (r === true) return true;
+      if (r !== false) {
+        const k = i + 1;
+        return r.then((v) => (v ? true : this.prologs(d, from, k)));
+      }
+    }
+    const r = this.guarded(d, from);
+    if (r === false) return this.each(d.siblings, from, 0);
+    if (r === true) return true;
+    return r.then((v) => (v ? true : this.each(d.siblings, from, 0)));
+  }
+
+  /** service() of each of `dirs` from the i-th on, until one handles the request. */
+  private each(dirs: readonly Dir[], from: number, i: number): Result {
+    for (; i < dirs.length; i++) {
+      const r = this.service(dirs[i]!, from);
+      if (r === true) return true;
+      if (r !== false) {
+        const k = i + 1;
+        return r.then((v) => (v ? true : this.each(dirs, from, k)));
+      }
+    }
+    return false;
   }
 
   /** The directory's own service behind its authenticator: a refused request is answered. */
@@ -156,7 +189,12 @@ class Walk {
     if (d.funcRef) return this.runFunc(this.rc, d, this.rel(from));
     if (d.dav) return this.dav(d, from);
     if (d.proxy) return proxyRequest(this.rc.exchange, d.proxy, this.p.raw.slice(from).join('/') + (this.p.slash && from < this.p.raw.length ? '/' : '')).then(() => true);
-    if (d.kind !== 'dir' && d.kind !== 'redirector') return orElse(this.file(d, from), () => this.named(d, from));
+    if (d.kind !== 'dir' && d.kind !== 'redirector') {
+      const r = this.file(d, from);
+      if (r === false) return this.named(d, from);
+      if (r === true) return true;
+      return r.then((v) => (v ? true : this.named(d, from)));
+    }
     return this.named(d, from);
   }
 
@@ -168,7 +206,12 @@ class Walk {
     const { dec, slash } = this.p;
     const handle = (): Promise<boolean> => d.dav!.handle({ exchange, segs: dec.slice(from), slash, base: originOf(exchange) + basePath, basePath });
     // GET and HEAD of a file are the static-file path's; what it does not find, WebDAV answers.
-    if (m === 'GET' || m === 'HEAD') return orElse(this.file(d, from), handle);
+    if (m === 'GET' || m === 'HEAD') {
+      const r = this.file(d, from);
+      if (r === false) return handle();
+      if (r === true) return true;
+      return r.then((v) => (v ? true : handle()));
+    }
     return handle();
   }
 
@@ -182,9 +225,10 @@ class Walk {
   private named(d: Dir, from: number): Result {
     const { dec, slash } = this.p;
     if (from >= dec.length || (from === dec.length - 1 && !slash)) return false;
-    let r: Result = false;
-    for (const c of d.named(dec[from]!)) r = orElse(r, () => this.service(c, from + 1));
-    return r;
+    const name = dec[from]!;
+    // Most directories have no child of that name: found without a list.
+    if (!d.children.some((c) => c.name === name)) return false;
+    return this.each(d.named(name), from + 1, 0);
   }
 
   /** A resource reader's file for the path from `from` on. */
@@ -196,17 +240,24 @@ class Walk {
       const host = (this.rc.exchange.head.headers.get('host') ?? '').replace(/:\d+$/, '').toLowerCase();
       if (host !== d.domain) return false;
     }
-    const { raw, slash } = this.p;
+    const p = this.p;
     const { head } = this.rc.exchange;
     if (!root) {
       // Not a disk tree: a zip, net or Lua-implemented IO (src/server/io-files.ts).
       const io = d.io!;
       const opts = { requestPath: this.path, query: head.query, hidden: this.cache === null };
-      return lookupIo(io, this.p.dec.slice(from), slash && from < raw.length, opts).then((f) => this.decide(d, f, io));
+      return lookupIo(io, p.dec.slice(from), p.slash && from < p.raw.length, opts).then((f) => this.decide(d, f, io));
     }
-    const appPath = '/' + raw.slice(from).join('/') + (slash && from < raw.length ? '/' : '');
-    const opts = { requestPath: this.path, query: head.query };
-    const found = this.cache ? this.cache.lookup(root, appPath, opts) : lookupStatic(root, appPath, { ...opts, hidden: true });
+    let fk = p.files[from];
+    if (fk === undefined || fk.root !== root) {
+      const appPath = '/' + p.raw.slice(from).join('/') + (p.slash && from < p.raw.length ? '/' : '');
+      fk = { root, appPath, key: LookupCache.key(root, appPath) };
+      // Shared by every request for this path (splitPath's memo): one resource reader per position is kept.
+      (p as SplitPath).files[from] = fk;
+    }
+    const found = this.cache
+      ? this.cache.lookupKey(fk.key, root, fk.appPath, this.path, head.query)
+      : lookupStatic(root, fk.appPath, { requestPath: this.path, query: head.query, hidden: true });
     if (found instanceof Promise) return found.then((f) => this.decide(d, f));
     return this.decide(d, found);
   }
@@ -235,7 +286,11 @@ class Walk {
       io,
       ioBase: io ? d.baseuri() : undefined,
     };
-    d.headers.forEach((value, name) => response.setHeader(name, value)); // no [name, value] array per field
+    // Checked once per change of the directory's fields, not per response.
+    for (const f of d.headerFields) {
+      if (f.valid) response.setHeaderTrusted(f.name, f.value, f.key);
+      else response.setHeader(f.name, f.value);
+    }
     if (d.maxage !== null && !isLsp) response.setHeader('Cache-Control', `max-age=${d.maxage}`);
     const n = this.next();
     return n instanceof Promise ? n.then(() => true) : true;

@@ -73,13 +73,24 @@ export interface HandleOptions {
   reuseIds?: boolean;
 }
 
+/**
+ * Slots of the direct-mapped table of a kind whose ids are not reused (a power of two): an id
+ * lives in slot `id & (SPARSE_SLOTS - 1)`, and only when that slot is taken by a live older id
+ * in a map on the side. Ids are handed out in sequence, so objects that live shorter than
+ * SPARSE_SLOTS newer ones (request objects: one per page) never reach the map, whose inserts
+ * and deletes allocate (a request cost ~0.6 KB of map churn).
+ */
+const SPARSE_SLOTS = 1024;
+
 export class HandleTable<T> {
-  /** Objects by id when ids are reused (dense). */
+  /** Objects by id when ids are reused (dense); by slot when they are not (see SPARSE_SLOTS). */
   private readonly objs: Array<T | undefined> = [];
   private readonly free: number[] = [];
-  /** Objects by id when ids are not reused (sparse), and the next id. */
+  /** Ids not reused: the id held by each slot of `objs` (0: free), and the ids that found their slot taken. */
+  private readonly slotIds: Int32Array | null;
   private readonly byId: Map<number, T> | null;
   private nextId = 1;
+  private sparseCount = 0;
   private readonly extraBytes: number;
   /** Registry reference of the kind's metatable; set once the metatable exists. */
   mtRef = 0;
@@ -91,7 +102,10 @@ export class HandleTable<T> {
     opts: HandleOptions = {},
   ) {
     this.extraBytes = opts.extraBytes ?? 0;
-    this.byId = opts.reuseIds === false ? new Map() : null;
+    const sparse = opts.reuseIds === false;
+    this.byId = sparse ? new Map() : null;
+    this.slotIds = sparse ? new Int32Array(SPARSE_SLOTS) : null;
+    if (sparse) this.objs.length = SPARSE_SLOTS;
   }
 
   private newId(): number {
@@ -102,8 +116,15 @@ export class HandleTable<T> {
   }
 
   private store(id: number, obj: T): void {
-    if (this.byId) this.byId.set(id, obj);
-    else this.objs[id] = obj;
+    const slots = this.slotIds;
+    if (slots) {
+      this.sparseCount++;
+      const i = id & (SPARSE_SLOTS - 1);
+      if (slots[i] === 0) {
+        slots[i] = id;
+        this.objs[i] = obj;
+      } else this.byId!.set(id, obj);
+    } else this.objs[id] = obj;
   }
 
   /** Stores `obj` under a new id. */
@@ -141,7 +162,7 @@ export class HandleTable<T> {
   at(L: LState, i: number): T | null {
     const id = this.idAt(L, i);
     if (id < 0) return null;
-    return (this.byId ? this.byId.get(id) : this.objs[id]) ?? null;
+    return this.get(id) ?? null;
   }
 
   /** True when the value at stack index i is a handle of this kind (live or released). */
@@ -150,7 +171,11 @@ export class HandleTable<T> {
   }
 
   get(id: number): T | undefined {
-    return this.byId ? this.byId.get(id) : this.objs[id];
+    const slots = this.slotIds;
+    if (!slots) return this.objs[id];
+    const i = id & (SPARSE_SLOTS - 1);
+    if (slots[i] === id && id !== 0) return this.objs[i];
+    return this.byId!.size > 0 ? this.byId!.get(id) : undefined;
   }
 
   /**
@@ -160,8 +185,14 @@ export class HandleTable<T> {
   release(id: number, obj?: T): void {
     const cur = this.get(id);
     if (cur === undefined || (obj !== undefined && cur !== obj)) return;
-    if (this.byId) {
-      this.byId.delete(id);
+    const slots = this.slotIds;
+    if (slots) {
+      this.sparseCount--;
+      const i = id & (SPARSE_SLOTS - 1);
+      if (slots[i] === id) {
+        slots[i] = 0;
+        this.objs[i] = undefined;
+      } else this.byId!.delete(id);
       return;
     }
     this.objs[id] = undefined;
@@ -170,13 +201,13 @@ export class HandleTable<T> {
 
   /** Every live object. */
   *values(): IterableIterator<T> {
+    for (const o of this.objs) if (o !== undefined) yield o;
     if (this.byId) yield* this.byId.values();
-    else for (const o of this.objs) if (o !== undefined) yield o;
   }
 
   /** Number of live objects. */
   get size(): number {
-    if (this.byId) return this.byId.size;
+    if (this.slotIds) return this.sparseCount;
     return this.objs.length - this.free.length;
   }
 }

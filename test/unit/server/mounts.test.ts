@@ -42,10 +42,15 @@ test('Dir: equal priorities keep insertion order; unlink; baseuri of nested and 
 });
 
 test('splitPath: decoded segments; malformed paths 400, climbing 404', () => {
-  assert.deepEqual(splitPath('/a/x%20y/'), { raw: ['a', 'x%20y'], dec: ['a', 'x y'], slash: true });
-  assert.deepEqual(splitPath('/'), { raw: [], dec: [], slash: false });
+  // The split without what the walk remembers on it (the lookup keys of its resource readers).
+  const split = (p: string): unknown => {
+    const r = splitPath(p);
+    return typeof r === 'number' ? r : { raw: r.raw, dec: r.dec, slash: r.slash };
+  };
+  assert.deepEqual(split('/a/x%20y/'), { raw: ['a', 'x%20y'], dec: ['a', 'x y'], slash: true });
+  assert.deepEqual(split('/'), { raw: [], dec: [], slash: false });
   assert.equal(splitPath('/a%2fb'), 400);
   assert.equal(splitPath('/%zz'), 400);
   assert.equal(splitPath('/a/%2e%2e/b'), 404);
-  assert.deepEqual(splitPath('/.hidden'), { raw: ['.hidden'], dec: ['.hidden'], slash: false });
+  assert.deepEqual(split('/.hidden'), { raw: ['.hidden'], dec: ['.hidden'], slash: false });
 });
