@@ -3,7 +3,7 @@
  * (`ba.mkio(io, "x.zip")`) and the net IO (names are http:// and https:// URLs) -- with the
  * operations src/ba/io.ts's methods run, and their `IoSource` face (src/fs/io-source.ts).
  */
-import { realpathSync, type Stats } from 'node:fs';
+import { readFileSync, realpathSync, type Stats } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, sep } from 'node:path';
 import { IoError, fetchUrl, ioErrorOf, readdir, runAsync, stat, unlink, write, type FsOp } from '../fs/fs-op.js';
@@ -169,6 +169,16 @@ export class IoDef implements IoSource {
     if (this.archive) throw new IoError('noaccess', 'Cannot write to ZIP file');
     this.writable();
     return new FileWriter(await promise(openFile(this.resolve(name), 'w', false)));
+  }
+
+  readNow(name: string): Buffer | null {
+    if (this.archive) {
+      const e = zipEntry(this, name);
+      if (e.isdir) throw new IoError('notfound', '');
+      return this.archive.read(e);
+    }
+    if (this.kind === 'net') return null;
+    return readFileSync(this.resolve(name));
   }
 
   list(dir: string): Promise<IoEntry[]> {

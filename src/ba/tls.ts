@@ -14,6 +14,7 @@ import { certTable } from '../net/cert-info.js';
 import { acceptTls, connectTls, releaseSession, tlsEndReason, tlsInfo, trusted, upgradeServerTls, type TlsInfo } from '../net/tls-socket.js';
 import { SockWait, type LSock, type SocketLib } from './socket.js';
 import { ioErrorOf } from '../fs/fs-op.js';
+import { readWhole, type IoSource } from '../fs/io-source.js';
 import { HandleTable, HandleTag } from '../vm/handles.js';
 import { pushRecord, pushSubTable } from '../vm/lua-values.js';
 import type { NetSocket, TLSSocket } from '../net/tcp-dial.js';
@@ -41,9 +42,18 @@ class CertStore {
 
 type TlsObject = { kind: 'cert'; cert: CertKey } | { kind: 'ctx'; ctx: TlsContextDef } | { kind: 'store'; store: CertStore };
 
-/** What sharkcert needs of IO objects (IoLib): the OS path of a name inside an IO. */
+/** What sharkcert and addcert need of IO objects (IoLib): any IO, and waiting for one. */
 export interface IoResolver {
-  toIo(L: LState, i: number): { resolve(name: string): string } | null;
+  toSource(L: LState, i: number): IoSource | null;
+  awaitPromise<T>(L: LState, what: string, make: () => Promise<T>, ok: (L: LState, v: T) => number, fail: (L: LState, e: unknown) => number): number;
+}
+
+type FileText = string | { code: string; message: string };
+
+/** A failed read as the code and message sharkcert reports. */
+function readFailure(e: unknown): { code: string; message: string } {
+  const { code, message } = ioErrorOf(e);
+  return { code, message };
 }
 
 /** Metatable names, one per kind of TLS object (open to scripts, as in BAS). */
@@ -180,30 +190,45 @@ export class TlsLib {
    */
   private sharkcert(L: LState): number {
     const { args } = this.ctx;
-    const io = this.ios.toIo(L, 1);
+    const io = this.ios.toSource(L, 1);
     const base = io ? 2 : 1;
     const certArg = args.checkString(L, base, 'sharkcert');
     const keyArg = args.checkString(L, base + 1, 'sharkcert');
     const password = args.isNoneOrNil(L, base + 2) ? undefined : args.checkString(L, base + 2, 'sharkcert');
-    // A missing file is nil, "notfound" as in BAS.
+    const finish = (L: LState, certText: FileText, keyText: FileText): number => {
+      // A missing file is nil, "notfound" as in BAS.
+      if (typeof certText !== 'string') return this.fileErr(L, certText);
+      if (typeof keyText !== 'string') return this.fileErr(L, keyText);
+      const r = loadCertKey(certText, keyText, password);
+      if (typeof r === 'string') return this.sockets.nilErr(L, r);
+      this.push(L, { kind: 'cert', cert: r });
+      return 1;
+    };
     const certText = this.pemOrFile(io, certArg);
-    if (typeof certText !== 'string') return certText.code === 'enoent' ? this.sockets.nilErr(L, 'notfound') : this.sockets.nilSysErr(L, certText.code, certText.message);
     const keyText = this.pemOrFile(io, keyArg);
-    if (typeof keyText !== 'string') return keyText.code === 'enoent' ? this.sockets.nilErr(L, 'notfound') : this.sockets.nilSysErr(L, keyText.code, keyText.message);
-    const r = loadCertKey(certText, keyText, password);
-    if (typeof r === 'string') return this.sockets.nilErr(L, r);
-    this.push(L, { kind: 'cert', cert: r });
-    return 1;
+    if (certText === null || keyText === null) {
+      // An IO that answers only later (net, Lua-implemented): the caller waits for both files.
+      const read = (name: string): Promise<FileText> => readWhole(io!, name).then((b) => b.toString('latin1'), readFailure);
+      return this.ios.awaitPromise(L, 'sharkcert', () => Promise.all([read(certArg), read(keyArg)]), (L, [c, k]) => finish(L, c, k), (L, e) => this.fileErr(L, readFailure(e)));
+    }
+    return finish(L, certText, keyText);
   }
 
-  /** PEM text as given, or the content of the file it names (in `io`, or on disk). */
-  private pemOrFile(io: { resolve(name: string): string } | null, arg: string): string | { code: string; message: string } {
+  private fileErr(L: LState, e: { code: string; message: string }): number {
+    return e.code === 'enoent' || e.code === 'notfound' ? this.sockets.nilErr(L, 'notfound') : this.sockets.nilSysErr(L, e.code, e.message);
+  }
+
+  /**
+   * PEM text as given, or the content of the file it names (in `io`, or on disk); null when
+   * `io` cannot read it at once (then it is read with readWhole, waiting).
+   */
+  private pemOrFile(io: IoSource | null, arg: string): FileText | null {
     if (!io && arg.includes('-----BEGIN ')) return arg;
     try {
-      return readFileSync(io ? io.resolve(arg) : arg, 'latin1');
+      const b = io ? (io.readNow?.(arg) ?? null) : readFileSync(arg);
+      return b && b.toString('latin1');
     } catch (e) {
-      const { code, message } = ioErrorOf(e);
-      return { code, message };
+      return readFailure(e);
     }
   }
 
@@ -227,7 +252,7 @@ export class TlsLib {
       const o = this.toObj(L, caIdx);
       if (o && o.kind === 'store') ca = [...o.store.pems];
       else if (vm.type(L, caIdx) === T_STRING) {
-        const text = this.pemOrFile(null, vm.toStr(L, caIdx)!);
+        const text = this.pemOrFile(null, vm.toStr(L, caIdx)!)!;
         if (typeof text !== 'string') return this.sockets.nilSysErr(L, text.code, text.message);
         ca = parseCertificates(text).map((c) => c.toString());
         if (ca.length === 0) return this.sockets.nilErr(L, 'pem_cert_unrecognized_format');
@@ -253,20 +278,29 @@ export class TlsLib {
     return 1;
   }
 
-  /** `store:addcert(io, name)` or `store:addcert(pemTextOrPath)`: adds every certificate found. */
+  /** `store:addcert(io, name)` or `store:addcert(pemTextOrPath)`: adds every certificate found; returns how many. */
   private storeAddcert(L: LState): number {
     const { args } = this.ctx;
     const o = this.toObj(L, 1);
     if (!o || o.kind !== 'store') this.ctx.args.typeError(L, 1, 'addcert', 'certstore');
-    const io = this.ios.toIo(L, 2);
+    const io = this.ios.toSource(L, 2);
     const name = args.checkString(L, io ? 3 : 2, 'addcert');
+    // Mako: the number of certificates added (0 for a file without any); a file that cannot
+    // be read gives nil and the code alone.
+    const add = (L: LState, text: FileText): number => {
+      if (typeof text !== 'string') {
+        this.vm.pushNil(L);
+        this.vm.pushString(L, text.code);
+        return 2;
+      }
+      const certs = parseCertificates(text);
+      for (const c of certs) o.store.pems.push(c.toString());
+      this.vm.pushInteger(L, certs.length);
+      return 1;
+    };
     const text = this.pemOrFile(io, name);
-    if (typeof text !== 'string') return this.sockets.nilSysErr(L, text.code, text.message);
-    const certs = parseCertificates(text);
-    if (certs.length === 0) return this.sockets.nilErr(L, 'pem_cert_unrecognized_format');
-    for (const c of certs) o.store.pems.push(c.toString());
-    this.vm.pushBoolean(L, true);
-    return 1;
+    if (text === null) return this.ios.awaitPromise(L, 'addcert', () => readWhole(io!, name).then((b) => b.toString('latin1'), readFailure), add, (L, e) => add(L, readFailure(e)));
+    return add(L, text);
   }
 
   /**

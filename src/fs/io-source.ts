@@ -52,6 +52,11 @@ export interface IoSource {
   /** Creates or truncates `name`; rejects with "noaccess" on a read-only IO. */
   create(name: string): Promise<IoWriter>;
   list(dir: string): Promise<IoEntry[]>;
+  /**
+   * The whole file at once, for callers that cannot wait (a certificate made where Lua cannot
+   * yield); null when this IO can only answer later. Throws IoError.
+   */
+  readNow?(name: string): Buffer | null;
 }
 
 let uids = 0;
