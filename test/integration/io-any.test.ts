@@ -67,6 +67,17 @@ test('a resource reader over a Lua-implemented IO serves files, ranges and pages
   });
 });
 
+test('a Lua IO whose read raises mid-file: that connection is closed short, the server goes on', async () => {
+  await withApp(async (port, dir) => {
+    const big = randomBytes(300_000);
+    writeFileSync(join(dir, 'big.bin'), big);
+    // curl reports the short body (exit 18: transfer closed with bytes remaining).
+    await assert.rejects(curl([`http://127.0.0.1:${port}/lio/broken/big.bin`]), /curl: \(18\)/);
+    assert.equal(sha(await curl([`http://127.0.0.1:${port}/lio/big.bin`])), sha(big));
+    assert.equal((await request(port, '/lio/sub/')).body, 'sub index\n');
+  });
+});
+
 test('concurrent downloads through a Lua-implemented IO do not mix (node:http)', async () => {
   await withApp(async (port, dir) => {
     const files = [0, 1, 2, 3].map((i) => {
