@@ -100,6 +100,9 @@ export function httpsContextOptions(opts: HttpsListenerOptions): tls.SecureConte
     maxVersion: TLS_MAX_VERSION,
     ciphers: `${TLS13_SUITES}:${TLS12_CIPHERS}`,
     honorCipherOrder: true,
+    // No CA is trusted for client certificates (ba.slcon6:clientcert(true)): node would
+    // otherwise vouch for any certificate of its built-in public CAs.
+    ca: [],
   };
 }
 

@@ -63,6 +63,8 @@ elseif op == "clientcert" then
   out(app.cons[id]:clientcert(d.on == "1"))
 elseif op == "favorRSA" then
   out(app.cons[id]:favorRSA(d.on == "1"))
+elseif op == "sclientcert" then
+  out(ba.slcon6:clientcert(d.on == "1"))
 elseif op == "lcon" then
   app.cons[id] = ba.lcon6
   out(type(ba.lcon), type(ba.lcon6), type(ba.slcon), type(ba.slcon6), tostring(ba.lcon6):match"^%u+")
@@ -136,7 +138,7 @@ test.before(async () => {
   writeFileSync(join(app, 'hello.txt'), 'hello from the tree\n');
   writeFileSync(join(app, 'who.lsp'), '<?lsp local c, t = request:certificate() print(c and c.subject.commonname or "none", t) ?>');
   const conf = join(dir, 'm.conf');
-  writeFileSync(conf, 'port = 0\nhost = "127.0.0.1"\n');
+  writeFileSync(conf, 'port = 0\nsslport = 0\nhost = "127.0.0.1"\nsslhost = "127.0.0.1"\n');
   p = await startCli(['-c', conf, '-l::' + app]);
 });
 
@@ -232,6 +234,18 @@ test('an HTTPS listener: its certificate, client certificates, favorRSA, close, 
   await closed;
   assert.ok(await refused(port));
   assert.match(await ask(open.sock, '/hello.txt'), /hello from the tree/);
+});
+
+test('the start-up HTTPS listener is ba.slcon6: clientcert(true) asks for a certificate, which nothing trusts', async () => {
+  const pki = testPki();
+  const opts = { cert: pki.pem('client'), key: pki.key('client') };
+  assert.equal(await ctl(p, { op: 'lcon', id: 'main' }), 'nil userdata nil userdata BASERVCON');
+  const before = await tlsConnect(p.sslport, opts);
+  assert.match(await ask(before.sock, '/who.lsp'), /\r\n\r\nnone\tfalse\n$/);
+  assert.equal(await ctl(p, { op: 'sclientcert', on: 1 }), 'true');
+  const after = await tlsConnect(p.sslport, opts);
+  assert.match(await ask(after.sock, '/who.lsp'), /\r\n\r\nclient\tfalse\n$/);
+  assert.equal(await ctl(p, { op: 'sclientcert', on: 0 }), 'true');
 });
 
 test('the start-up listener is ba.lcon6; setport moves it', async () => {
