@@ -19,6 +19,7 @@ export function attachConn(lib: SocketCore, s: LSock, so: NetSocket): void {
   // stalls between them (setoption("tcp-nodelay", false) turns it back on).
   so.setNoDelay(true);
   const conn = new TcpConn(so);
+  conn.readDirect();
   s.conn = conn;
   listenReadable(lib, s);
 }

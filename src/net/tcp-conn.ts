@@ -12,6 +12,8 @@
  * reaches zero.
  */
 import type { Socket } from 'node:net';
+import { getSystemErrorName } from 'node:util';
+import { ChunkQueue } from './chunk-queue.js';
 
 export type ReadEnd = 'eof' | 'error' | 'closenotify';
 
@@ -34,70 +36,6 @@ export function flushWriteBatches(): void {
     c.flush();
   }
   pendingCount = 0;
-}
-
-/**
- * The buffered chunks, oldest first. The first chunk has its own slot (usually the only one:
- * no array for an idle connection, nothing allocated per message on a ping-pong one); the
- * others wait in slots [head, tail) of an array that is reused, not shifted.
- */
-class ChunkQueue {
-  private f: Buffer | undefined = undefined;
-  private rest: Array<Buffer | undefined> | null = null;
-  private head = 0;
-  private tail = 0;
-  get length(): number {
-    return this.f === undefined ? 0 : 1 + this.tail - this.head;
-  }
-  first(): Buffer {
-    return this.f!;
-  }
-  push(b: Buffer): void {
-    if (this.f === undefined) this.f = b;
-    else (this.rest ??= [])[this.tail++] = b;
-  }
-  shift(): void {
-    if (this.head === this.tail) {
-      this.f = undefined;
-      return;
-    }
-    const a = this.rest!;
-    this.f = a[this.head];
-    a[this.head++] = undefined;
-    if (this.head === this.tail) this.head = this.tail = 0;
-    else if (this.head >= 64 && this.head * 2 >= this.tail) {
-      // Never empty for long (a steady stream): move the live slots to the front.
-      const n = this.tail - this.head;
-      a.copyWithin(0, this.head, this.tail);
-      a.fill(undefined, n, this.tail);
-      this.head = 0;
-      this.tail = n;
-    }
-  }
-  setFirst(b: Buffer): void {
-    this.f = b;
-  }
-  unshift(b: Buffer): void {
-    if (this.f !== undefined) {
-      const a = (this.rest ??= []);
-      if (this.head > 0) a[--this.head] = this.f;
-      else {
-        a.splice(0, 0, this.f);
-        this.tail++;
-      }
-    }
-    this.f = b;
-  }
-  /** Removes and returns every chunk. */
-  drain(): Buffer[] {
-    const out: Buffer[] = [];
-    if (this.f !== undefined) out.push(this.f);
-    for (let i = this.head; i < this.tail; i++) out.push(this.rest![i]!);
-    this.f = undefined;
-    this.rest = null;
-    this.head = this.tail = 0;
-    return out;
-  }
 }
 
 /**
@@ -144,6 +82,96 @@ function closeListener(this: OwnedSocket): void {
   this[kConn]?.onClose();
 }
 
+/**
+ * Reading below Node's stream layer: a plain TCP socket can read into a buffer of ours
+ * (`net.connect`'s `onread` option), which skips, per read, the 64 KiB allocation Node
+ * makes for libuv and shrinks afterwards, the `Buffer` around it, `Readable.push`, the
+ * `data` event and a `process.nextTick`. Node keeps that option in three symbol-keyed
+ * properties of every `net.Socket` and reads them on each read (`onStreamRead`); for an
+ * accepted socket they are set here the way the option sets them, and the handle is told to
+ * read into the buffer (`useUserBuffer`). Found by feature detection: without them the socket
+ * reads as before. EOF and errors still arrive through the stream (`end`, `error`).
+ */
+interface UserBufferKeys {
+  buffer: symbol;
+  cb: symbol;
+  gen: symbol;
+}
+let userBufferKeys: UserBufferKeys | null | undefined;
+function findUserBufferKeys(sock: Socket): UserBufferKeys | null {
+  if (userBufferKeys !== undefined) return userBufferKeys;
+  const syms = Object.getOwnPropertySymbols(sock);
+  const find = (d: string): symbol | undefined => syms.find((x) => x.description === d);
+  const buffer = find('kBuffer');
+  const cb = find('kBufferCb');
+  const gen = find('kBufferGen');
+  userBufferKeys = buffer && cb && gen ? { buffer, cb, gen } : null;
+  return userBufferKeys;
+}
+/**
+ * The one buffer every direct read lands in (libuv's usual read size): the bytes are taken
+ * (into Lua) or copied out before the read callback returns, so all connections share it.
+ */
+let readBuffer: Buffer | null = null;
+const READ_BUFFER_SIZE = 64 * 1024;
+
+/** What a plain TCP socket's handle (libuv stream) offers to the direct paths. */
+interface StreamHandle {
+  useUserBuffer?: (b: Uint8Array) => void;
+  writeBuffer?: (req: WriteReq, b: Uint8Array) => number;
+  writeQueueSize?: number;
+}
+
+/**
+ * Writing below Node's stream layer: when nothing is queued, a batch goes straight to the
+ * handle's `writeBuffer` (what `Writable.write` ends up calling), which hands it to the kernel
+ * at once when the kernel takes it all (libuv's try-write) and otherwise queues the rest in
+ * libuv and reports completion to the request's `oncomplete`. This skips, per write,
+ * `Writable.write`, `writeOrBuffer`, a write request object with its callbacks and a
+ * `process.nextTick`. The request's class is Node's `WriteWrap`, learnt from the first write
+ * Node itself makes on such a handle; until then, and without it, writes go through Node.
+ * Writes made through Node while a direct one is in flight queue behind it in libuv, so the
+ * order of bytes is kept; `queued` counts both.
+ */
+interface WriteReq {
+  oncomplete: (this: WriteReq, status: number) => void;
+  conn: TcpConn | null;
+  buf: Buffer | null;
+}
+/** Node's WriteWrap: undefined until learnt, null when the first write did not show it. */
+let WriteReqClass: (new () => WriteReq) | null | undefined;
+
+function directWriteDone(this: WriteReq, status: number): void {
+  const c = this.conn;
+  const buf = this.buf;
+  this.conn = null;
+  this.buf = null;
+  if (c !== null) c.onDirectWriteDone(status, buf!);
+}
+
+/** The error Node would destroy a socket with when a write fails with `code`. */
+function writeError(code: number): Error {
+  let name: string;
+  try {
+    name = getSystemErrorName(code);
+  } catch {
+    name = `Unknown system error ${code}`;
+  }
+  const e = new Error(`write ${name}`) as NodeJS.ErrnoException;
+  e.errno = code;
+  e.code = name;
+  e.syscall = 'write';
+  return e;
+}
+function directReadListener(this: OwnedSocket, n: number, buf: Buffer): boolean {
+  const c = this[kConn];
+  if (c === undefined) {
+    // Handed to another owner (sock2req): back to the stream, as Node would have done.
+    return this.push(Buffer.from(buf.subarray(0, n)));
+  }
+  return c.onDirectRead(buf, n);
+}
+
 export class TcpConn {
   private chunks = new ChunkQueue();
   private headOff = 0;
@@ -173,6 +201,60 @@ export class TcpConn {
     sock.on('end', endListener);
     sock.on('error', errorListener);
     sock.on('close', closeListener);
+  }
+
+  /** A view of the shared read buffer while its bytes are queued inside a direct read. */
+  private borrowed: Buffer | null = null;
+
+  /**
+   * Reads below the stream layer (see `findUserBufferKeys`) when the socket is a plain TCP
+   * socket and nothing is buffered in its stream; returns false when it stays as it is.
+   */
+  readDirect(): boolean {
+    const sock = this.sock as Socket & { _handle?: StreamHandle | null; encrypted?: boolean };
+    const h = sock._handle;
+    if (!h || typeof h.useUserBuffer !== 'function' || sock.encrypted === true) return false;
+    if (typeof h.writeBuffer === 'function' && typeof h.writeQueueSize === 'number') this.handle = h;
+    if (sock.readableLength !== 0 || sock.destroyed || sock.readableEnded) return false;
+    const keys = findUserBufferKeys(sock);
+    if (keys === null) return false;
+    const rec = sock as unknown as Record<symbol, unknown>;
+    // Already reading into a buffer of its own (`onread`), or not the shape we know.
+    if (rec[keys.buffer] !== null || rec[keys.gen] !== null) return false;
+    readBuffer ??= Buffer.allocUnsafeSlow(READ_BUFFER_SIZE);
+    rec[keys.buffer] = readBuffer;
+    rec[keys.cb] = directReadListener;
+    h.useUserBuffer(readBuffer);
+    return true;
+  }
+
+  /**
+   * @internal A direct read of `n` bytes into the shared `buf`: queued as a view while the
+   * consumer runs, copied if anything of it is left afterwards. Returns false to stop reading.
+   */
+  onDirectRead(buf: Buffer, n: number): boolean {
+    const b = buf.subarray(0, n);
+    this.borrowed = b;
+    this.onData(b);
+    if (this.borrowed !== null) {
+      this.borrowed = null;
+      if (this.buffered > 0 && this.chunks.isLast(b)) {
+        if (this.chunks.length === 1 && this.headOff > 0) {
+          this.chunks.setLast(Buffer.from(b.subarray(this.headOff)));
+          this.headOff = 0;
+        } else this.chunks.setLast(Buffer.from(b));
+      }
+    }
+    return !this.paused;
+  }
+
+  /** The first chunk, copied out of the shared read buffer if it is there (before handing out a view). */
+  private ownFirst(): void {
+    const b = this.borrowed;
+    if (b !== null && this.chunks.first() === b) {
+      this.borrowed = null;
+      this.chunks.setFirst(Buffer.from(b));
+    }
   }
 
   /**
@@ -231,6 +313,7 @@ export class TcpConn {
   /** Takes up to `max` buffered bytes (a view, no copy when one chunk suffices), or null. */
   read(max: number): Buffer | null {
     if (this.buffered === 0) return null;
+    if (this.borrowed !== null) this.ownFirst();
     let out: Buffer;
     const first = this.chunks.first();
     const avail = first.length - this.headOff;
@@ -317,6 +400,7 @@ export class TcpConn {
   /** Puts bytes back in front of the buffer. */
   unshift(b: Buffer): void {
     if (b.length === 0) return;
+    if (this.borrowed !== null && this.buffered > 0) this.ownFirst();
     if (this.headOff) {
       this.chunks.setFirst(this.chunks.first().subarray(this.headOff));
       this.headOff = 0;
@@ -333,7 +417,73 @@ export class TcpConn {
 
   /** Bytes accepted by write but not yet handed to the kernel. */
   get queued(): number {
-    return this.sock.writableLength;
+    return this.sock.writableLength + this.directBytes;
+  }
+
+  /** The handle, when batches may be written straight to it (plain TCP, see `WriteReq`). */
+  private handle: StreamHandle | null = null;
+  /** Size of the direct write in flight (0: none). */
+  private directBytes = 0;
+
+  /**
+   * Writes `data` (the first `n` bytes of the batch buffer `buf`) straight to the handle;
+   * false when it cannot (the caller writes through Node).
+   */
+  private writeDirect(buf: Buffer, data: Buffer, n: number): boolean {
+    const C = WriteReqClass;
+    if (C === undefined) {
+      this.learnWriteReq();
+      return false;
+    }
+    if (C === null) return false;
+    const s = this.sock;
+    if (s.connecting || s.destroyed || s.writableEnded) return false;
+    const h = this.handle!;
+    const req = new C();
+    req.oncomplete = directWriteDone;
+    const err = h.writeBuffer!(req, data);
+    if (err !== 0) {
+      // As Node does when a write fails at once (EPIPE, reset): the socket is destroyed.
+      s.destroy(writeError(err));
+      return true;
+    }
+    if (h.writeQueueSize === 0) {
+      // The kernel took every byte: nothing refers to the buffer any more.
+      giveBatch(buf);
+    } else {
+      req.conn = this;
+      req.buf = buf;
+      this.directBytes = n;
+    }
+    return true;
+  }
+
+  /** @internal A direct write that libuv had to queue has finished. */
+  onDirectWriteDone(status: number, buf: Buffer): void {
+    this.directBytes = 0;
+    if (status < 0) {
+      if (!this.sock.destroyed) this.sock.destroy(writeError(status));
+      return;
+    }
+    if (buf.length >= REUSE_AFTER_WRITE) giveBatch(buf);
+    if (this.drainWaiters !== null && this.drainWaiters.length && this.queued === 0) this.flushDrainWaiters(true);
+  }
+
+  /**
+   * Learns Node's write request class from the next write Node makes on this handle (an
+   * own property shadows the handle's `writeBuffer` for that one call).
+   */
+  private learnWriteReq(): void {
+    const h = this.handle as StreamHandle & Record<string, unknown>;
+    if (Object.prototype.hasOwnProperty.call(h, 'writeBuffer')) return;
+    const proto = Object.getPrototypeOf(h) as StreamHandle;
+    const wb = proto.writeBuffer!;
+    h.writeBuffer = function (this: StreamHandle, req: WriteReq, b: Uint8Array): number {
+      delete (this as Record<string, unknown>).writeBuffer;
+      const C = (req as { constructor?: unknown }).constructor;
+      WriteReqClass = typeof C === 'function' && C.name === 'WriteWrap' ? (C as new () => WriteReq) : null;
+      return wb.call(this, req, b);
+    };
   }
 
   /**
@@ -388,6 +538,9 @@ export class TcpConn {
     // then fills its buffer exactly and hands it to Node without a subarray view.
     this.lastBatch = Math.min(Math.max(n, 16), BATCH_LIMIT);
     if (this.closed) return;
+    if (this.handle !== null && this.directBytes === 0 && this.sock.writableLength === 0) {
+      if (this.writeDirect(buf, n === buf.length ? buf : buf.subarray(0, n), n)) return;
+    }
     if (this.sock.writableLength === 0) {
       this.sock.write(n === buf.length ? buf : buf.subarray(0, n));
       // Written through to the kernel at once: Node holds no reference, reuse the buffer.
@@ -421,7 +574,7 @@ export class TcpConn {
       this.writeFailed = true;
       this.flushDrainWaiters(false);
     } else if (this.drainWaiters !== null && this.drainWaiters.length) {
-      if (this.sock.writableLength === 0) this.flushDrainWaiters(true);
+      if (this.queued === 0) this.flushDrainWaiters(true);
       else this.probe(); // more was written after the probe
     }
   }
@@ -443,7 +596,7 @@ export class TcpConn {
 
   /** Calls `cb(true)` when the queue is empty, `cb(false)` if the connection fails first. */
   whenDrained(cb: (ok: boolean) => void): void {
-    if (this.sock.writableLength === 0) {
+    if (this.queued === 0) {
       cb(this.writable);
       return;
     }
@@ -472,14 +625,14 @@ export class TcpConn {
     const s = this.sock;
     // Bytes Lua was told are queued (unsent) are discarded, as in BAS; a pending batch was
     // reported as sent, so it is delivered: flush it and end gracefully.
-    const hadQueue = s.writableLength > 0;
+    const hadQueue = this.queued > 0;
     this.flush();
     this.closed = true;
     this.onReadable = null;
     if (hadQueue && !s.destroyed && (s as { encrypted?: boolean }).encrypted) {
       // node:tls completes every write one event-loop turn later, even when the kernel took
       // the bytes at once: give it that turn before deciding they were not sent (issue 4).
-      setImmediate(() => (s.writableLength > 0 ? s.destroy() : s.destroySoon()));
+      setImmediate(() => (this.queued > 0 ? s.destroy() : s.destroySoon()));
     } else if (hadQueue || s.destroyed) s.destroy();
     else {
       // Ends our side (FIN) once everything written is out, then destroys the handle.

@@ -112,3 +112,112 @@ test('tcp-conn: detach returns the unread bytes and lets go of the socket', asyn
     close();
   }
 });
+
+/** Bytes 0..n-1 of a repeating pattern, so that a lost, doubled or reordered piece shows. */
+const pattern = (from: number, n: number): Buffer => {
+  const b = Buffer.allocUnsafe(n);
+  for (let i = 0; i < n; i++) b[i] = (from + i) % 251;
+  return b;
+};
+
+test('tcp-conn: direct reads keep unread bytes and handed-out views when the shared buffer is reused', async () => {
+  const a = await pair();
+  const b = await pair();
+  try {
+    assert.equal(a.conn.readDirect(), true, 'a plain TCP socket reads into the shared buffer');
+    assert.equal(b.conn.readDirect(), true);
+    a.peer.write('first');
+    while (a.conn.buffered < 5) await readable(a.conn);
+    const view = a.conn.read(2)!;
+    // b's read lands in the same buffer: a's queued bytes and the view must not change.
+    b.peer.write('XXXXXXXXXX');
+    while (b.conn.buffered < 10) await readable(b.conn);
+    a.peer.write('second');
+    while (a.conn.buffered < 9) await readable(a.conn);
+    assert.equal(view.toString(), 'fi');
+    let got = '';
+    while (a.conn.buffered > 0) a.conn.readInto(4, (src, s, e) => (got += src.toString('latin1', s, e)));
+    assert.equal(got, 'rstsecond');
+    assert.equal(b.conn.read(100)!.toString(), 'XXXXXXXXXX');
+  } finally {
+    a.close();
+    b.close();
+  }
+});
+
+test('tcp-conn: direct writes the kernel cannot take at once are queued, counted and drained in order', async () => {
+  const { conn, peer, close } = await pair();
+  try {
+    conn.readDirect();
+    peer.pause();
+    let sent = 0;
+    // Until the kernel's buffers are full and the queue holds bytes (bounded).
+    for (let i = 0; i < 400 && conn.queued === 0; i++) {
+      conn.writeBatched(pattern(sent, 64 * 1024));
+      sent += 64 * 1024;
+      flushWriteBatches();
+    }
+    assert.ok(conn.queued > 0, 'a write was queued');
+    // More while the direct write is in flight: these go through Node, behind it.
+    for (let i = 0; i < 3; i++) {
+      conn.writeBatched(pattern(sent, 1000));
+      sent += 1000;
+      flushWriteBatches();
+    }
+    const drained = new Promise<boolean>((r) => conn.whenDrained(r));
+    let got = 0;
+    let bad = -1;
+    peer.on('data', (d: Buffer) => {
+      for (let i = 0; i < d.length && bad < 0; i++) if (d[i] !== (got + i) % 251) bad = got + i;
+      got += d.length;
+    });
+    peer.resume();
+    assert.equal(await drained, true);
+    assert.equal(conn.queued, 0);
+    while (got < sent) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(got, sent);
+    assert.equal(bad, -1, 'every byte in order');
+  } finally {
+    close();
+  }
+});
+
+test('tcp-conn: a direct write to a peer that reset the connection fails it', async () => {
+  const { conn, peer, close } = await pair();
+  try {
+    conn.readDirect();
+    conn.writeBatched(Buffer.from('hello'));
+    flushWriteBatches();
+    peer.resetAndDestroy();
+    for (let i = 0; i < 200 && !conn.ended; i++) {
+      if (conn.writable) {
+        conn.writeBatched(Buffer.alloc(1000));
+        flushWriteBatches();
+      }
+      await readable(conn).then(() => undefined, () => undefined);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    assert.ok(conn.ended, 'the connection ended');
+    assert.equal(conn.writable, false);
+  } finally {
+    close();
+  }
+});
+
+test('tcp-conn: after detach a socket that read directly delivers data events to its next owner', async () => {
+  const { conn, peer, close } = await pair();
+  try {
+    assert.equal(conn.readDirect(), true);
+    peer.write('one');
+    while (conn.buffered < 3) await readable(conn);
+    const rest = conn.detach();
+    assert.equal(rest.toString(), 'one');
+    let got = '';
+    conn.sock.on('data', (d: Buffer) => (got += d.toString()));
+    peer.write('two');
+    while (got.length < 3) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(got, 'two');
+  } finally {
+    close();
+  }
+});
