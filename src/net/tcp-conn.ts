@@ -114,6 +114,8 @@ function findUserBufferKeys(sock: Socket): UserBufferKeys | null {
  */
 let readBuffer: Buffer | null = null;
 const READ_BUFFER_SIZE = 64 * 1024;
+/** The last view of the read buffer a direct read queued (see onDirectRead). */
+let lastView: Buffer | null = null;
 
 /** What a plain TCP socket's handle (libuv stream) offers to the direct paths. */
 interface StreamHandle {
@@ -233,7 +235,10 @@ export class TcpConn {
    * consumer runs, copied if anything of it is left afterwards. Returns false to stop reading.
    */
   onDirectRead(buf: Buffer, n: number): boolean {
-    const b = buf.subarray(0, n);
+    // The view is reused while reads have the same size (a ping-pong peer's): nothing keeps it
+    // past this call, and `ownFirst`/the copy below replace it wherever it could stay.
+    let b = lastView;
+    if (b === null || b.length !== n || b.buffer !== buf.buffer) b = lastView = buf.subarray(0, n);
     this.borrowed = b;
     this.onData(b);
     if (this.borrowed !== null) {
