@@ -142,32 +142,57 @@ async function runOne(server: ServerSpec, c: EchoCase, cmp: Comparison): Promise
   }
 }
 
+/** `--rounds N` on the command line: the number of alternating rounds of every comparison. */
+function roundsOverride(): number | null {
+  const i = process.argv.indexOf('--rounds');
+  const n = i >= 0 ? Number(process.argv[i + 1]) : NaN;
+  return Number.isInteger(n) && n > 0 ? n : null;
+}
+
+function median(xs: number[]): number {
+  const a = [...xs].sort((x, y) => x - y);
+  const m = a.length >> 1;
+  return a.length % 2 ? a[m]! : (a[m - 1]! + a[m]!) / 2;
+}
+
+/** A ratio over the rounds: its median, and its range when there was more than one round. */
+function ratioText(rs: number[]): string {
+  const med = `${median(rs).toFixed(2)}x`;
+  if (rs.length < 2) return med;
+  return `${med} (${Math.min(...rs).toFixed(2)}-${Math.max(...rs).toFixed(2)})`;
+}
+
+/**
+ * Runs every case against every server, `rounds` times, alternating the order each round.
+ * Each line gives a server's medians over the rounds; a ratio is the median of the ratios of
+ * the same round (both servers measured minutes apart at most), with their range.
+ */
 export async function runEchoComparison(cmp: Comparison): Promise<void> {
-  console.log(`# ${cmp.title}: ${cmp.rounds} round(s), ${cmp.measureMs} ms each; ${clientDescription(cmp.mode)}`);
-  const rows: string[] = [];
+  const rounds = roundsOverride() ?? cmp.rounds;
+  console.log(`# ${cmp.title}: ${rounds} round(s), ${cmp.measureMs} ms each; ${clientDescription(cmp.mode)}`);
   for (const c of cmp.cases) {
-    const acc = cmp.servers.map(() => ({ msgsPerSec: 0, mbPerSec: 0, cpuUsPerMsg: 0 }));
-    for (let round = 0; round < cmp.rounds; round++) {
+    const runs: Result[][] = cmp.servers.map(() => []);
+    for (let round = 0; round < rounds; round++) {
       // Alternate the order each round so drift on a noisy machine hits both alike.
       const order = cmp.servers.map((_, i) => i);
       if (round % 2) order.reverse();
-      for (const i of order) {
-        const r = await runOne(cmp.servers[i]!, c, cmp);
-        acc[i]!.msgsPerSec += r.msgsPerSec / cmp.rounds;
-        acc[i]!.mbPerSec += r.mbPerSec / cmp.rounds;
-        acc[i]!.cpuUsPerMsg += r.cpuUsPerMsg / cmp.rounds;
-      }
+      for (const i of order) runs[i]!.push(await runOne(cmp.servers[i]!, c, cmp));
     }
-    const base = acc[0]!;
+    const base = runs[0]!;
     cmp.servers.forEach((s, i) => {
-      const a = acc[i]!;
+      const rs = runs[i]!;
+      const msgs = median(rs.map((r) => r.msgsPerSec));
+      const mb = median(rs.map((r) => r.mbPerSec));
+      const cpu = median(rs.map((r) => r.cpuUsPerMsg));
+      const per = (f: (r: Result) => number): number[] => rs.map((r, k) => f(r) / f(base[k]!));
       const line =
         `${String(c.size).padStart(6)} B x depth ${c.depth}  ${s.name.padEnd(22)} ` +
-        `${a.msgsPerSec.toFixed(0).padStart(9)} msg/s ${a.mbPerSec.toFixed(1).padStart(8)} MB/s ` +
-        `cpu ${a.cpuUsPerMsg.toFixed(2).padStart(6)} us/msg` +
-        (i === 0 ? '  (baseline)' : `  ratio msg/s ${(a.msgsPerSec / base.msgsPerSec).toFixed(2)}x  MB/s ${base.mbPerSec ? (a.mbPerSec / base.mbPerSec).toFixed(2) + "x" : "-"}  cpu/msg ${(a.cpuUsPerMsg / base.cpuUsPerMsg).toFixed(2)}x`);
+        `${msgs.toFixed(0).padStart(9)} msg/s ${mb.toFixed(1).padStart(8)} MB/s ` +
+        `cpu ${cpu.toFixed(2).padStart(6)} us/msg` +
+        (i === 0
+          ? '  (baseline)'
+          : `  ratio msg/s ${ratioText(per((r) => r.msgsPerSec))}  MB/s ${base[0]!.mbPerSec ? ratioText(per((r) => r.mbPerSec)) : '-'}  cpu/msg ${ratioText(per((r) => r.cpuUsPerMsg))}`);
       console.log(line);
-      rows.push(line);
     });
   }
 }
