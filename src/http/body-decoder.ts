@@ -27,6 +27,13 @@ class LengthDecoder implements BodyDecoder {
   }
 }
 
+/** A body of no bytes: nothing to count, so one decoder serves every bodiless request. */
+const NO_BODY: BodyDecoder = Object.freeze({
+  received: 0,
+  done: true,
+  feed: (): BodyFeedResult => ({ consumed: 0, data: [], done: true, error: null }),
+});
+
 /** A decoder for the framing the request head announced. */
 export function createBodyDecoder(framing: BodyFraming, options: ChunkedDecoderOptions = {}): BodyDecoder {
   switch (framing.kind) {
@@ -35,6 +42,6 @@ export function createBodyDecoder(framing: BodyFraming, options: ChunkedDecoderO
     case 'length':
       return new LengthDecoder(framing.length);
     case 'none':
-      return new LengthDecoder(0);
+      return NO_BODY;
   }
 }

@@ -369,10 +369,11 @@ export class HttpConnection implements PolicyConn {
       return chunk.length;
     }
     this.decoder = createBodyDecoder(framing);
-    this.body = [];
-    this.afterHead = [];
+    // Usually empty already: no new arrays per request.
+    if (this.body.length > 0) this.body = [];
+    if (this.afterHead.length > 0) this.afterHead = [];
     this.state = State.Body;
-    this.phaseSince = performance.now();
+    const now = (this.phaseSince = performance.now());
     if (r.head.expectContinue && framing.kind !== 'none') {
       // RFC 9110 §10.1.1: the client waits for this before sending the body.
       this.socket.write('HTTP/1.1 100 Continue\r\n\r\n');
@@ -381,10 +382,10 @@ export class HttpConnection implements PolicyConn {
       // The handler starts now and reads the body as it arrives (pumpStream).
       this.stream = new BodyStream();
       this.stream.onDrain = () => this.pumpStream();
-      this.dispatch();
+      this.dispatch(now);
       return r.consumed;
     }
-    if (this.decoder.done) this.dispatch();
+    if (this.decoder.done) this.dispatch(now);
     return r.consumed;
   }
 
@@ -425,10 +426,10 @@ export class HttpConnection implements PolicyConn {
    * finishes at once would otherwise re-enter pump() while the current chunk's unparsed rest
    * is not back in the inbox yet.
    */
-  private dispatch(): void {
+  private dispatch(now = performance.now()): void {
     this.state = State.Handling;
     this.requests++;
-    this.phaseSince = performance.now();
+    this.phaseSince = now;
     if (this.inReceive) {
       // pump() was called by a data event: receive() runs the handler once pump() has put
       // the chunk's rest back, outside any Lua resume (a socket event). A request that
@@ -552,7 +553,7 @@ export class HttpConnection implements PolicyConn {
     this.parser.reset();
     this.head = null;
     this.decoder = null;
-    this.afterHead = [];
+    if (this.afterHead.length > 0) this.afterHead = [];
     this.state = State.Head;
     // Pipelined bytes already buffered start the next head's clock now.
     this.phaseSince = performance.now();

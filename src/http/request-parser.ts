@@ -76,6 +76,8 @@ const DEFAULT_MAX_HEADERS = 100;
 const LF = 0x0a;
 const CR = 0x0d;
 const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
+/** Chunks up to this size are turned into one string before the head's end is looked for. */
+const SMALL_CHUNK = 2048;
 
 // tchar of RFC 9110 §5.6.2, the alphabet of methods and field names.
 const TCHAR = new Uint8Array(256);
@@ -185,11 +187,19 @@ export class RequestParser {
       // Fast path: the whole head is in this chunk (the usual case). One latin1 string for
       // it, cut into lines, instead of a view and a string per line. Lines are the same as
       // the general loop's, so are the answers; it stops at the empty line, whatever follows.
-      const end = buf.indexOf(HEAD_END);
+      // A small chunk is searched as a string (no call into Buffer's native indexOf).
+      let text: string | null = null;
+      let end: number;
+      if (buf.length <= SMALL_CHUNK) {
+        const all = buf.toString('latin1');
+        end = all.indexOf('\r\n\r\n');
+        text = all;
+      } else end = buf.indexOf(HEAD_END);
       if (end >= 0 && this.headSize + end + 4 <= this.maxHeadSize) {
-        const text = buf.toString('latin1', 0, end + 4);
+        if (text === null) text = buf.toString('latin1', 0, end + 4);
+        const stop = end + 4;
         let at = 0;
-        while (at < text.length) {
+        while (at < stop) {
           const lf = text.indexOf('\n', at);
           this.headSize += lf + 1 - at;
           const cut = lf > at && text.charCodeAt(lf - 1) === CR ? lf - 1 : lf;
@@ -324,7 +334,12 @@ export class RequestParser {
     // A name with whitespace before the colon MUST be rejected (RFC 9112 §5.1, smuggling).
     const name = colon < 0 ? '' : line.slice(0, colon);
     if (!isToken(name)) return new HttpError(400, 'BAD_HEADER', 'peer sent a malformed header line');
-    const value = trimOws(line.slice(colon + 1));
+    // The value without the whitespace around it, cut once.
+    let a = colon + 1;
+    let z = line.length;
+    while (a < z && (line.charCodeAt(a) === 0x20 || line.charCodeAt(a) === 0x09)) a++;
+    while (z > a && (line.charCodeAt(z - 1) === 0x20 || line.charCodeAt(z - 1) === 0x09)) z--;
+    const value = line.slice(a, z);
     if (!isFieldValue(value)) return new HttpError(400, 'BAD_HEADER', `peer sent a control character in header ${name}`);
     if (this.headers.size >= this.maxHeaders) {
       return new HttpError(431, 'TOO_MANY_HEADERS', `peer sent more than ${this.maxHeaders} header fields`);

@@ -32,6 +32,9 @@ interface CompiledPage {
   dir: string;
   /** Registry ref of the page's persistent `page` table. */
   pageRef: number;
+  /** The last `pathname` a request ran the page under, as a Lua string (registry ref; 0 = none). */
+  pathname?: string;
+  pathnameRef?: number;
 }
 
 /**
@@ -174,7 +177,10 @@ export class LspPages {
       return err;
     }
     const page: CompiledPage = { mtimeMs, size, fnRef: vm.ref(vm.L), dir: file.io ? posix.dirname('/' + file.path).slice(1) : dirname(file.path), pageRef: this.pageTable(key) };
-    if (again) vm.unref(again.fnRef);
+    if (again) {
+      vm.unref(again.fnRef);
+      if (again.pathnameRef) vm.unref(again.pathnameRef);
+    }
     this.compiled.set(key, page);
     return page;
   }
@@ -396,7 +402,7 @@ export class LspPages {
     this.requests.pushEmit(co, reqIdx);
     this.requests.pushPrint(co, reqIdx);
     vm.pushRef(co, compiled.pageRef);
-    vm.pushString(co, file.pathname);
+    this.pushPathname(co, file, compiled);
     if (file.dir) {
       // A resource reader's page: `app` is its lspfilter table (nil without one), `io` its IO.
       if (file.dir.lspEnvRef) vm.pushRef(co, file.dir.lspEnvRef);
@@ -412,6 +418,20 @@ export class LspPages {
     }
     vm.pushValue(co, -1);
     req.cmdEnvRef = vm.ref(co);
+  }
+
+  /** Pushes the page's `pathname`: the Lua string kept from the page's last request when it is the same. */
+  private pushPathname(co: number, file: RoutedFile, compiled: CompiledPage): void {
+    const { vm } = this.rt;
+    if (compiled.pathname === file.pathname && compiled.pathnameRef) {
+      vm.pushRef(co, compiled.pathnameRef);
+      return;
+    }
+    vm.pushString(co, file.pathname);
+    if (compiled.pathnameRef) vm.unref(compiled.pathnameRef);
+    vm.pushValue(co, -1);
+    compiled.pathnameRef = vm.ref(co);
+    compiled.pathname = file.pathname;
   }
 
   /** Sets a forwarded request's command environment (on top) up for the next page. */
