@@ -328,6 +328,16 @@ export class RequestLib {
     this.ctx.args.typeError(L, i, fname, 'request');
   }
 
+  /**
+   * A string argument as a byte string (one char per byte), read straight from the Lua string
+   * (checkBytes copies it into a Buffer first): setcontenttype and setheader run on most pages.
+   */
+  private latin1Arg(L: LState, n: number, fname: string): string {
+    const v = this.ctx.vm.viewBytes(L, n);
+    if (v === null) this.ctx.args.typeError(L, n, fname, 'string');
+    return latin1Slice.call(v, 0, v.length);
+  }
+
   private boundRequest(L: LState): LRequest | null {
     const r = this.toRequest(L, UPVALUE_1);
     return r && r.live && !r.taken ? r : null;
@@ -471,14 +481,14 @@ export class RequestLib {
         return 1;
       },
       setheader: (L) => {
-        const name = args.checkBytes(L, 2, 'setheader').toString('latin1');
-        const value = args.checkBytes(L, 3, 'setheader').toString('latin1');
+        const name = this.latin1Arg(L, 2, 'setheader');
+        const value = this.latin1Arg(L, 3, 'setheader');
         const r = out(L, 'setheader');
         vm.pushBoolean(L, r ? this.header(r, name, value) : false);
         return 1;
       },
       setcontenttype: (L) => {
-        const type = args.checkBytes(L, 2, 'setcontenttype').toString('latin1');
+        const type = this.latin1Arg(L, 2, 'setcontenttype');
         const r = out(L, 'setcontenttype');
         vm.pushBoolean(L, r ? this.header(r, 'Content-Type', type) : false);
         return 1;
@@ -547,6 +557,9 @@ export class RequestLib {
     };
   }
 }
+
+/** Buffer's latin1 decoder, which reads any Uint8Array (a view into WASM memory included). */
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, start: number, end: number): string }).latin1Slice;
 
 const TAB = Buffer.from('\t');
 const NL = Buffer.from('\n');
