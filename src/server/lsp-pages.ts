@@ -58,6 +58,11 @@ end`;
  */
 const ENV_PREFIX = Buffer.from('local _ENV = ...; ');
 
+/** A page's `pathname` as Mako gives it: relative to its app or directory ("sub/q.lsp"). */
+function pagePathname(p: string): string {
+  return p.charCodeAt(0) === 47 ? p.slice(1) : p;
+}
+
 export class LspPages {
   readonly pool: ThreadPool;
   /** Walks the directory tree again for a forwarded request (set by the server). */
@@ -427,7 +432,7 @@ export class LspPages {
       vm.pushRef(co, compiled.pathnameRef);
       return;
     }
-    vm.pushString(co, file.pathname);
+    vm.pushString(co, pagePathname(file.pathname));
     if (compiled.pathnameRef) vm.unref(compiled.pathnameRef);
     vm.pushValue(co, -1);
     compiled.pathnameRef = vm.ref(co);
@@ -466,7 +471,7 @@ export class LspPages {
       vm.setField(co, env, 'io');
       vm.setField(co, env, 'app');
     }
-    vm.pushString(co, file.pathname);
+    vm.pushString(co, pagePathname(file.pathname));
     vm.setField(co, env, 'pathname');
     vm.pushRef(co, this.envMtRef);
     vm.setMetatable(co, env);

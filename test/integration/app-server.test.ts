@@ -23,7 +23,7 @@ test('LSP page environment', async () => {
         'app.greeting\thello from preload',
         'helper\thelper loaded from .lua',
         'io\tuserdata\ttrue',
-        'pathname\t/env.lsp',
+        'pathname\tenv.lsp',
         'string lib\tfunction',
         'x in _G\tnil',
         '',
@@ -144,8 +144,8 @@ test('apps: named mount, root fallback, priority, hidden files, redirects', asyn
     assert.equal((await request(s.port, '/static.txt')).body, 'second static\n');
     // Files only the lower-priority root app has are still found.
     assert.equal((await request(s.port, '/env.lsp')).status, 200);
-    assert.equal((await request(s.port, '/second/index.lsp')).body, 'second app\t/index.lsp\n');
-    assert.equal((await request(s.port, '/second/')).body, 'second app\t/index.lsp\n');
+    assert.equal((await request(s.port, '/second/index.lsp')).body, 'second app\tindex.lsp\n');
+    assert.equal((await request(s.port, '/second/')).body, 'second app\tindex.lsp\n');
     // Mako: 302 with an absolute Location.
     const r = await request(s.port, '/second');
     assert.equal(r.status, 302);

@@ -33,7 +33,7 @@ test('os.exit(3) in a page runs onunload and exits with status 3', async () => {
 test('two apps at once: -lname::dir serves dir/index.lsp at /name/index.lsp', async () => {
   const p = await startCli(['-p', '0', '-l::test/fixtures/apps/basic', '-lsecond::test/fixtures/apps/second']);
   try {
-    assert.equal((await request(p.port, '/second/index.lsp')).body, 'second app\t/index.lsp\n');
+    assert.equal((await request(p.port, '/second/index.lsp')).body, 'second app\tindex.lsp\n');
     assert.equal((await request(p.port, '/index.lsp')).body, 'A42B\n');
     p.child.kill('SIGTERM');
     assert.equal(await p.exited, 0);

@@ -1,4 +1,5 @@
 <?lsp
+print("P", pathname)
 print("A", response:include"part.lsp")
 print("B", pcall(response.include, response, "nothere.lsp"))
 print("C", response:include"sub/s.shtml")
