@@ -286,11 +286,13 @@ export class TcpConn {
   onData(b: Buffer): void {
     this.chunks.push(b);
     this.buffered += b.length;
-    if (this.buffered >= this.highWater && !this.paused) {
+    this.onReadable?.(this.readableArg);
+    // Checked after the consumer ran: a waiting reader usually takes the bytes at once, and a
+    // full read then costs no stop and restart of reading.
+    if (this.buffered >= this.highWater && !this.paused && !this.closed) {
       this.paused = true;
       this.sock.pause();
     }
-    this.onReadable?.(this.readableArg);
   }
 
   /** @internal */
