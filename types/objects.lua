@@ -602,7 +602,10 @@ function BaHttpc:read(n) end
 ---@return string|nil err
 function BaHttpc:write(data) end
 function BaHttpc:close() end
----@return nil
+---Iterator over the Set-Cookie fields of the response: `for name, value, attrs in h:cookie() do`
+---(`attrs`: attribute name -> value as written, `""` for a flag; nil without attributes).
+---Nothing before a request or after close(). Cookies are not stored or sent back.
+---@return fun(): string, string, table|nil
 function BaHttpc:cookie() end
 ---@param ms? integer
 function BaHttpc:timeout(ms) end

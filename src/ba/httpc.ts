@@ -40,6 +40,8 @@ export class HttpcLib {
   private moduleRef = 0;
   /** Lua helper: iterator over a {{name, value}, ...} table. */
   private pairsIterRef = 0;
+  /** Lua helper: iterator over a {{name, value, attrs}, ...} table (h:cookie()). */
+  private cookieIterRef = 0;
 
   constructor(
     readonly ctx: BaContext,
@@ -81,6 +83,9 @@ export class HttpcLib {
     const e = vm.load(L, 'local t = ... local i = 0 return function() i = i + 1 local p = t[i] if p then return p[1], p[2] end end', '=headerpairs');
     if (e) throw e;
     this.pairsIterRef = vm.ref(L);
+    const ce = vm.load(L, 'local t = ... local i = 0 return function() i = i + 1 local p = t[i] if p then return p[1], p[2], p[3] end end', '=cookie');
+    if (ce) throw ce;
+    this.cookieIterRef = vm.ref(L);
 
     // The module table, returned by require"httpc".
     vm.newTable(L);
@@ -110,7 +115,7 @@ export class HttpcLib {
 
   private checkObj(L: LState, i: number, fname: string): HttpcObj {
     const h = this.toObj(L, i);
-    if (!h) this.ctx.args.typeError(L, i, fname, 'httpc');
+    if (!h) this.ctx.args.typeError(L, i, fname, 'HTTPCLIENT');
     return h;
   }
 
@@ -244,11 +249,7 @@ export class HttpcLib {
       },
       peername: (L) => this.name(L, true),
       sockname: (L) => this.name(L, false),
-      cookie: (L) => {
-        this.checkObj(L, 1, 'cookie');
-        vm.pushNil(L);
-        return 1;
-      },
+      cookie: (L) => this.cookie(L),
       cipher: (L) => {
         const h = this.checkObj(L, 1, 'cipher');
         const t = h.tlsSock;
@@ -551,6 +552,49 @@ export class HttpcLib {
       if (err) throw new LuaRaise(err.message);
       return 1;
     });
+  }
+
+  /**
+   * h:cookie(): as in BAS, an iterator over the response's `Set-Cookie` fields giving `name,
+   * value, attrs` (`attrs`: the attributes as written, `Path = "/"`, a flag such as `Secure`
+   * with the value `""`; nil when there are none). Before a request and after close(): an
+   * iterator over nothing. Cookies are not stored or sent back (BAS's client does neither).
+   */
+  private cookie(L: LState): number {
+    const h = this.checkObj(L, 1, 'cookie');
+    if (h.closed || !h.ex || !h.conn) return this.pushCookieIter(L, []);
+    return this.withHead(L, h, 'cookie', (ex) => (L) => this.pushCookieIter(L, fieldValues(ex.head!, 'set-cookie')));
+  }
+
+  private pushCookieIter(L: LState, fields: string[]): number {
+    const { vm } = this.ctx;
+    const str = (x: string): void => vm.pushBytes(L, Buffer.from(x, 'latin1'));
+    vm.pushRef(L, this.cookieIterRef);
+    vm.newTable(L, fields.length, 0);
+    fields.forEach((field, i) => {
+      const [first = '', ...rest] = field.split(';');
+      const eq = first.indexOf('=');
+      vm.newTable(L, 3, 0);
+      str(eq < 0 ? first.trim() : first.slice(0, eq).trim());
+      vm.rawSetI(L, -2, 1);
+      str(eq < 0 ? '' : first.slice(eq + 1).trim());
+      vm.rawSetI(L, -2, 2);
+      const attrs = rest.map((a) => a.trim()).filter((a) => a !== '');
+      if (attrs.length > 0) {
+        vm.newTable(L, 0, attrs.length);
+        for (const a of attrs) {
+          const e = a.indexOf('=');
+          str(e < 0 ? a : a.slice(0, e).trim());
+          str(e < 0 ? '' : a.slice(e + 1).trim());
+          vm.rawSet(L, -3);
+        }
+        vm.rawSetI(L, -2, 3);
+      }
+      vm.rawSetI(L, -2, i + 1);
+    });
+    const err = vm.pcall(L, 1, 1);
+    if (err) throw new LuaRaise(err.message);
+    return 1;
   }
 
   /** h:read(n | "*a"): body data; nil at the end (and for error responses, ≥ 400). */

@@ -142,6 +142,49 @@ print(raw:status(), raw:header"Location" ~= nil)
   }
 });
 
+test('h:cookie() iterates over the Set-Cookie fields of the last response; nothing is stored or sent back', async () => {
+  const cookies: (string | undefined)[] = [];
+  const server = http.createServer(async (req, res) => {
+    await body(req);
+    cookies.push(req.headers.cookie);
+    if (req.url === '/set') res.setHeader('Set-Cookie', ['sid=abc; Path=/; HttpOnly; Max-Age=60', 'two=2', 'flag; Secure']);
+    res.end('ok');
+  });
+  const port = await listen(server);
+  try {
+    const out = await run(`
+local base = "http://127.0.0.1:${port}"
+local h = require"httpc".create()
+local function dump(label)
+  for name, value, attrs in h:cookie() do
+    local ks = {}
+    for k, v in pairs(attrs or {}) do ks[#ks + 1] = k .. "=" .. v end
+    table.sort(ks)
+    print(label, name, value, attrs and table.concat(ks, ",") or "nil")
+  end
+end
+dump("before")
+assert(h:request{url = base .. "/set"})
+dump("head")
+print(h:status(), h:read"*a")
+dump("read")
+assert(h:request{url = base .. "/other"})
+print(h:status(), h:read"*a")
+dump("other")
+h:close()
+dump("closed")
+`);
+    assert.equal(
+      out,
+      ['head\tsid\tabc\tHttpOnly=,Max-Age=60,Path=/', 'head\ttwo\t2\tnil', 'head\tflag\t\tSecure=', '200\tok',
+        'read\tsid\tabc\tHttpOnly=,Max-Age=60,Path=/', 'read\ttwo\t2\tnil', 'read\tflag\t\tSecure=', '200\tok', ''].join('\n'),
+    );
+    assert.deepEqual(cookies, [undefined, undefined]);
+  } finally {
+    server.close();
+  }
+});
+
 /** A forward proxy: absolute-form requests and CONNECT tunnels; optional Basic credentials. */
 async function startHttpProxy(auth?: string): Promise<{ port: number; log: string[]; close(): void }> {
   const log: string[] = [];

@@ -1,0 +1,1 @@
+<?lsp response:setheader("Set-Cookie", "a=1; Path=/x; Max-Age=5; SameSite=Lax; Secure; Domain=d.com") print("attrs") ?>

@@ -1,0 +1,1 @@
+<?lsp response:setheader("Set-Cookie", "plain=\"q v\"") print("plain") ?>
