@@ -534,24 +534,27 @@ export class HttpcLib {
   }
 
   private headerpairs(L: LState): number {
-    const { vm } = this.ctx;
     const h = this.checkObj(L, 1, 'headerpairs');
-    return this.withHead(L, h, 'headerpairs', (ex) => (L) => {
-      vm.pushRef(L, this.pairsIterRef);
-      const fields = ex.head!.fields;
-      vm.newTable(L, fields.length, 0);
-      fields.forEach(([n, v], i) => {
-        vm.newTable(L, 2, 0);
-        vm.pushBytes(L, Buffer.from(n, 'latin1'));
-        vm.rawSetI(L, -2, 1);
-        vm.pushBytes(L, Buffer.from(v, 'latin1'));
-        vm.rawSetI(L, -2, 2);
-        vm.rawSetI(L, -2, i + 1);
-      });
-      const err = vm.pcall(L, 1, 1);
-      if (err) throw new LuaRaise(err.message);
-      return 1;
+    // As in BAS: before a request and after close(), an iterator over nothing.
+    if (h.closed || !h.ex || !h.conn) return this.pushPairsIter(L, []);
+    return this.withHead(L, h, 'headerpairs', (ex) => (L) => this.pushPairsIter(L, ex.head!.fields));
+  }
+
+  private pushPairsIter(L: LState, fields: readonly (readonly [string, string])[]): number {
+    const { vm } = this.ctx;
+    vm.pushRef(L, this.pairsIterRef);
+    vm.newTable(L, fields.length, 0);
+    fields.forEach(([n, v], i) => {
+      vm.newTable(L, 2, 0);
+      vm.pushBytes(L, Buffer.from(n, 'latin1'));
+      vm.rawSetI(L, -2, 1);
+      vm.pushBytes(L, Buffer.from(v, 'latin1'));
+      vm.rawSetI(L, -2, 2);
+      vm.rawSetI(L, -2, i + 1);
     });
+    const err = vm.pcall(L, 1, 1);
+    if (err) throw new LuaRaise(err.message);
+    return 1;
   }
 
   /**
