@@ -20,7 +20,10 @@ interface HashState {
   make: () => Hash | Hmac;
 }
 
-/** Strict base64 decoding; null when `text` is not base64 of the given alphabet. */
+/**
+ * Strict base64 decoding; null when `text` is not base64 of the given alphabet. Padding may be
+ * left out (BAS decodes `aGk` as `hi` too).
+ */
 export function b64decode(text: string, url: boolean): Buffer | null {
   // Line breaks and spaces appear in PEM-style input; nothing else is tolerated.
   const s = text.replace(/[ \t\r\n]+/g, '');
@@ -30,7 +33,6 @@ export function b64decode(text: string, url: boolean): Buffer | null {
   const n = s.length - pad;
   if (n % 4 === 1) return null;
   if (pad > 0 && s.length % 4 !== 0) return null;
-  if (!url && pad === 0 && s.length % 4 !== 0) return null;
   return Buffer.from(s.slice(0, n), url ? 'base64url' : 'base64');
 }
 
@@ -116,7 +118,8 @@ export class CryptoLib {
     const fns: Record<string, (L: LState) => number> = {
       rnd: (L) => {
         if (args.isNoneOrNil(L, 1) && args.isNoneOrNil(L, 2)) {
-          vm.pushInteger(L, randomInt(0x80000000));
+          // As in BAS: a random integer in 0..2^63-1.
+          vm.pushInteger(L, randomBytes(8).readBigUInt64BE() >> 1n);
           return 1;
         }
         const lo = this.checkBig(L, 1, 'rnd');
