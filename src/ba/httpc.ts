@@ -28,6 +28,7 @@ import { HandleTable, HandleTag } from '../vm/handles.js';
 import { Wait } from '../sched/waiter.js';
 import type { BaContext } from './context.js';
 import { HttpcObj, connectHttpc, type CreateOptions } from './httpc-conn.js';
+import { HttpcIterators } from './httpc-iter.js';
 import type { HttpcHandoff, WebSocketLib } from './websocket.js';
 import { HTTP_WRAPPER_LUA } from './http-wrapper.js';
 import { pushRecord, type RecordValue } from '../vm/lua-values.js';
@@ -38,16 +39,15 @@ const DEFAULT_READ = 65536;
 export class HttpcLib {
   private readonly objs: HandleTable<HttpcObj>;
   private moduleRef = 0;
-  /** Lua helper: iterator over a {{name, value}, ...} table. */
-  private pairsIterRef = 0;
-  /** Lua helper: iterator over a {{name, value, attrs}, ...} table (h:cookie()). */
-  private cookieIterRef = 0;
+  /** The iterators of h:headerpairs() and h:cookie(). */
+  private readonly iters: HttpcIterators;
 
   constructor(
     readonly ctx: BaContext,
     readonly sockets: SocketLib,
   ) {
     this.objs = new HandleTable(ctx.vm, HandleTag.httpc);
+    this.iters = new HttpcIterators(ctx.vm);
     // Shutdown and runtime disposal close every client connection.
     ctx.shutdownHooks.push(() => {
       for (const h of this.objs.values()) this.closeObj(h);
@@ -80,12 +80,7 @@ export class HttpcLib {
     });
     this.objs.mtRef = vm.ref(L);
 
-    const e = vm.load(L, 'local t = ... local i = 0 return function() i = i + 1 local p = t[i] if p then return p[1], p[2] end end', '=headerpairs');
-    if (e) throw e;
-    this.pairsIterRef = vm.ref(L);
-    const ce = vm.load(L, 'local t = ... local i = 0 return function() i = i + 1 local p = t[i] if p then return p[1], p[2], p[3] end end', '=cookie');
-    if (ce) throw ce;
-    this.cookieIterRef = vm.ref(L);
+    this.iters.install(L);
 
     // The module table, returned by require"httpc".
     vm.newTable(L);
@@ -536,25 +531,8 @@ export class HttpcLib {
   private headerpairs(L: LState): number {
     const h = this.checkObj(L, 1, 'headerpairs');
     // As in BAS: before a request and after close(), an iterator over nothing.
-    if (h.closed || !h.ex || !h.conn) return this.pushPairsIter(L, []);
-    return this.withHead(L, h, 'headerpairs', (ex) => (L) => this.pushPairsIter(L, ex.head!.fields));
-  }
-
-  private pushPairsIter(L: LState, fields: readonly (readonly [string, string])[]): number {
-    const { vm } = this.ctx;
-    vm.pushRef(L, this.pairsIterRef);
-    vm.newTable(L, fields.length, 0);
-    fields.forEach(([n, v], i) => {
-      vm.newTable(L, 2, 0);
-      vm.pushBytes(L, Buffer.from(n, 'latin1'));
-      vm.rawSetI(L, -2, 1);
-      vm.pushBytes(L, Buffer.from(v, 'latin1'));
-      vm.rawSetI(L, -2, 2);
-      vm.rawSetI(L, -2, i + 1);
-    });
-    const err = vm.pcall(L, 1, 1);
-    if (err) throw new LuaRaise(err.message);
-    return 1;
+    if (h.closed || !h.ex || !h.conn) return this.iters.headerPairs(L, []);
+    return this.withHead(L, h, 'headerpairs', (ex) => (L) => this.iters.headerPairs(L, ex.head!.fields));
   }
 
   /**
@@ -565,39 +543,8 @@ export class HttpcLib {
    */
   private cookie(L: LState): number {
     const h = this.checkObj(L, 1, 'cookie');
-    if (h.closed || !h.ex || !h.conn) return this.pushCookieIter(L, []);
-    return this.withHead(L, h, 'cookie', (ex) => (L) => this.pushCookieIter(L, fieldValues(ex.head!, 'set-cookie')));
-  }
-
-  private pushCookieIter(L: LState, fields: string[]): number {
-    const { vm } = this.ctx;
-    const str = (x: string): void => vm.pushBytes(L, Buffer.from(x, 'latin1'));
-    vm.pushRef(L, this.cookieIterRef);
-    vm.newTable(L, fields.length, 0);
-    fields.forEach((field, i) => {
-      const [first = '', ...rest] = field.split(';');
-      const eq = first.indexOf('=');
-      vm.newTable(L, 3, 0);
-      str(eq < 0 ? first.trim() : first.slice(0, eq).trim());
-      vm.rawSetI(L, -2, 1);
-      str(eq < 0 ? '' : first.slice(eq + 1).trim());
-      vm.rawSetI(L, -2, 2);
-      const attrs = rest.map((a) => a.trim()).filter((a) => a !== '');
-      if (attrs.length > 0) {
-        vm.newTable(L, 0, attrs.length);
-        for (const a of attrs) {
-          const e = a.indexOf('=');
-          str(e < 0 ? a : a.slice(0, e).trim());
-          str(e < 0 ? '' : a.slice(e + 1).trim());
-          vm.rawSet(L, -3);
-        }
-        vm.rawSetI(L, -2, 3);
-      }
-      vm.rawSetI(L, -2, i + 1);
-    });
-    const err = vm.pcall(L, 1, 1);
-    if (err) throw new LuaRaise(err.message);
-    return 1;
+    if (h.closed || !h.ex || !h.conn) return this.iters.cookies(L, []);
+    return this.withHead(L, h, 'cookie', (ex) => (L) => this.iters.cookies(L, fieldValues(ex.head!, 'set-cookie')));
   }
 
   /** h:read(n | "*a"): body data; nil at the end (and for error responses, ≥ 400). */
