@@ -126,7 +126,8 @@ function ba.thread.create() end
 ---@return integer
 function ba.thread.configure(n) end
 
----Writes the pool's running and queued jobs to the trace log.
+---The coroutines of the shared pool's running jobs; also writes a listing to the trace log.
+---@return thread[]
 function ba.thread.dbg() end
 
 -- ---------------------------------------------------------------------------- timers, time

@@ -141,6 +141,8 @@ local BaThread = {}
 ---@return integer|nil
 function BaThread:run(fn) end
 
+---The coroutines of the pool's running jobs; also writes a listing to the trace log.
+---@return thread[]
 function BaThread:dbg() end
 
 -- ---------------------------------------------------------------------------- IO and files

@@ -116,12 +116,22 @@ export class ThreadLib {
     sched.resume(task, 0);
   }
 
-  /** Debug listing of a pool, written to the trace log (format not part of the contract). */
-  private dbg(pool: ThreadPool, _L: LState): number {
+  /**
+   * Debug listing of a pool, written to the trace log (format not part of the contract);
+   * returns, as BAS, a list of the running jobs' coroutines.
+   */
+  private dbg(pool: ThreadPool, L: LState): number {
+    const { vm } = this.ctx;
     const lines = [`ba.thread pool ${pool.id === 0 ? 'shared' : `#${pool.id}`}: size ${pool.size}, running ${pool.running.size}, queued ${pool.queue.length}`];
     for (const t of pool.running) lines.push(`  job ${t.id}: ${t.waiting ? `waiting (${t.waiting.state})` : 'running'}`);
     this.ctx.log.write(lines.join('\n') + '\n');
-    return 0;
+    vm.newTable(L, pool.running.size, 0);
+    let i = 0;
+    for (const t of pool.running) {
+      vm.pushThread(L, t.co);
+      vm.rawSetI(L, -2, ++i);
+    }
+    return 1;
   }
 
   /** Shutdown: queued jobs never start. */

@@ -591,6 +591,12 @@ export class LuaVM {
 
   lastResults = 0;
 
+  /** Pushes the Lua thread (coroutine) `co` onto L's stack. */
+  pushThread(L: LState, co: LState): void {
+    this.m._lua_pushthread(co);
+    if (co !== L) this.xmove(co, L, 1);
+  }
+
   /** Moves n values from the top of `from` to `to`. */
   xmove(from: LState, to: LState, n: number): void {
     if (n > 0) this.m._lua_xmove(from, to, n);
