@@ -8,6 +8,11 @@
  * 10 times per request. 303, and 301/302 after a method other than GET/HEAD, continue as a GET
  * without a body; a 307/308 after a request with a body is returned as it is (the body was
  * streamed with h:write and cannot be sent again). The Location may be relative.
+ *
+ * As BAS's module: the table given to `create` (without its connection options) holds the
+ * default fields of every request (`h:request(op)` adds `op`'s fields to them),
+ * `h:url()` is the URL (and query) the final response came from, `h:mkop(a [, b])` merges
+ * option tables, and `require"http".getmetatable()` returns the method table.
  */
 export const HTTP_WRAPPER_LUA = `
 local httpc = require"httpc"
@@ -35,14 +40,41 @@ local function copy(t)
   return c
 end
 
-function M.create(opt)
-  return setmetatable({raw = httpc.create(opt)}, W)
+-- Options that belong to the connection (httpc.create), not to each request.
+local CONN = {shark = true, persistent = true, intf = true, ipv6 = true, proxy = true, proxyport = true,
+  socks = true, proxyuser = true, proxypass = true}
+
+-- A new table with a's fields, then b's.
+local function mkop(a, b)
+  if not a then return b or {} end
+  if not b then return a end
+  local c = copy(a)
+  for k, v in pairs(b) do c[k] = v end
+  return c
 end
 
+function M.create(opt)
+  local dop = {}
+  if type(opt) == "table" then
+    for k, v in pairs(opt) do if not CONN[k] then dop[k] = v end end
+  end
+  return setmetatable({raw = httpc.create(opt), dop = dop}, W)
+end
+
+function M.getmetatable() return W end
+
 function W:request(op)
+  -- As in BAS, the defaults' query is not sent again.
+  self.dop.query = nil
+  op = mkop(self.dop, op)
   self.op = op
   self.sentBody = false
   return self.raw:request(op)
+end
+
+function W:mkop(a, b)
+  if b then return mkop(a, b) end
+  return mkop(self.dop, a)
 end
 
 -- Follows redirects until the final response; returns its status or nil, err.
@@ -95,6 +127,12 @@ function W:headerpairs()
   local st, err = follow(self)
   if not st then return nil, err end
   return self.raw:headerpairs()
+end
+
+function W:url()
+  local st, err = follow(self)
+  if not st then return nil, err end
+  return self.op.url, self.op.query
 end
 
 function W:write(...)

@@ -1,0 +1,1 @@
+<?lsp print("X-Def", request:header("X-Def")) ?>

@@ -1,0 +1,1 @@
+<?lsp response:sendredirect("/echo.lsp") ?>
