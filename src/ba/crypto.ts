@@ -36,6 +36,23 @@ export function b64decode(text: string, url: boolean): Buffer | null {
   return Buffer.from(s.slice(0, n), url ? 'base64url' : 'base64');
 }
 
+/** The bytes BAS's ba.urlencode escapes (its httpEscape): controls \t \n \r, space and " #$%&+,;<=>?@[\\]^`{|}~'". */
+const BAS_ESCAPED = new Set([...'\t\n\r #$%&+,;<=>?@[\\]^`{|}~\''].map((c) => c.charCodeAt(0)));
+
+/**
+ * ba.urlencode(string) as BAS has it: the bytes above as "%xx" (lower-case hex), every other
+ * byte as it is ("/", ":", "!", "*", non-ASCII bytes stay); the string ends at a NUL byte.
+ */
+export function basUrlencode(b: Uint8Array): Buffer {
+  const out: number[] = [];
+  for (const c of b) {
+    if (c === 0) break;
+    if (BAS_ESCAPED.has(c)) out.push(0x25, ...Buffer.from(c.toString(16).padStart(2, '0')));
+    else out.push(c);
+  }
+  return Buffer.from(out);
+}
+
 /** Percent-encodes everything except RFC 3986 unreserved characters. */
 export function urlencode(b: Uint8Array): string {
   let out = '';
@@ -173,7 +190,7 @@ export class CryptoLib {
           vm.pushString(L, this.encodeQuery(L, 1));
           return 1;
         }
-        vm.pushString(L, urlencode(this.checkData(L, 1, 'urlencode')));
+        vm.pushBytes(L, basUrlencode(this.checkData(L, 1, 'urlencode')));
         return 1;
       },
       urldecode: (L) => {

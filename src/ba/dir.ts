@@ -186,12 +186,25 @@ export class DirLib {
   }
 
   /** The directory at stack index i, or null. */
+  /**
+   * The directory at stack index i: a directory object, or (as BAS accepts) a table whose
+   * `dir` field is one (the web file manager's object from `ba.create.wfs` is such a table).
+   */
   at(L: LState, i: number): Dir | null {
+    const vm = this.ctx.vm;
+    if (vm.type(L, i) === T_TABLE) {
+      vm.getField(L, i, 'dir');
+      const d = this.handles.at(L, -1);
+      vm.pop(L, 1);
+      return d;
+    }
     return this.handles.at(L, i);
   }
 
   private check(L: LState, i: number): Dir {
-    const d = this.handles.at(L, i);
+    const d = this.at(L, i);
+    // A table without a directory in "dir": BAS has emptied the stack by then ("no value").
+    if (!d && this.ctx.vm.type(L, i) === T_TABLE) this.ctx.args.argError(i, '?', 'DIR expected, got no value');
     if (!d) this.ctx.args.typeError(L, i, '?', 'DIR');
     return d;
   }

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { randomBytes, createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import http from 'node:http';
-import { existsSync, readFileSync, readdirSync, statSync, symlinkSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync, symlinkSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { copyApp, request, RawClient, startTestServer } from '../harness/app-server.js';
@@ -361,4 +361,47 @@ test('dav:service runs WebDAV for a directory function\'s request, as the web fi
     const log = await curl([`${B}/svclog.lsp`]);
     assert.equal(log.body, 'OPTIONS  true\nPUT sub.txt true\nMKCOL col true\nPROPFIND  true\nGET sub.txt true\nGET col/ false\nGET missing.txt true\nDELETE col true\n');
   });
+});
+
+// Mako's web file manager (wfs.lua of BAS-Resources, not part of this repository): its
+// ba.create.wfs object is a table that directory methods accept, and its WebDAV requests go
+// through dav:service. Runs when REMORA_BAS_SRC names BAS-Resources/src.
+const BAS_SRC = process.env.REMORA_BAS_SRC ?? '';
+const wfsSkip = BAS_SRC && existsSync(join(BAS_SRC, 'core', '.lua', 'wfs.lua')) ? false : 'set REMORA_BAS_SRC to BAS-Resources/src to run';
+
+test('the web file manager (wfs.lua) serves WebDAV clients through dav:service', { skip: wfsSkip }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'remora-wfs-'));
+  try {
+    const files = join(dir, 'files');
+    mkdirSync(join(files, 'col'), { recursive: true });
+    writeFileSync(join(files, 'a.txt'), 'hi\n');
+    writeFileSync(
+      join(dir, '.preload'),
+      `package.path = ${JSON.stringify(join(BAS_SRC, 'core', '.lua', '?.lua'))} .. ";" .. package.path\nrequire"wfs"\nfs = ba.create.wfs("fs", ba.mkio(io, "files"), ".LOCK")\ndir:insert(fs, true)\n`,
+    );
+    const s = await startTestServer([{ name: '', prio: 0, path: dir }]);
+    const B = `http://127.0.0.1:${s.port}`;
+    try {
+      const o = await curl(['-X', 'OPTIONS', `${B}/fs/`]);
+      assert.equal(o.headers.get('dav'), '1, 2');
+      const pf = await curl(['-X', 'PROPFIND', '-H', 'Depth: 1', `${B}/fs/`]);
+      assert.equal(pf.status, 207);
+      assert.ok(pf.body.includes(`<D:href>${B}/fs/a.txt</D:href>`));
+      assert.equal((await curl(['-X', 'PUT', ...OCTET, '--data-binary', 'bee', `${B}/fs/b.txt`])).status, 201);
+      assert.equal(readFileSync(join(files, 'b.txt'), 'utf8'), 'bee');
+      assert.equal((await curl(['-X', 'LOCK', '--data', LOCKINFO, `${B}/fs/b.txt`])).status, 200);
+      assert.equal((await curl(['-X', 'DELETE', `${B}/fs/b.txt`])).status, 423);
+      assert.equal((await curl(['-X', 'UNLOCK', `${B}/fs/b.txt`])).status, 204);
+      assert.equal((await curl(['-X', 'DELETE', `${B}/fs/b.txt`])).status, 204);
+      // A browser gets the HTML listing; its links are escaped by ba.urlencode as BAS does.
+      const page = await curl(['-A', 'Mozilla/5.0', `${B}/fs/`]);
+      assert.equal(page.status, 200);
+      assert.ok(page.body.includes("<a href='col/'>col</a>"), 'directory link as on Mako');
+      assert.equal((await curl(['-A', 'Mozilla/5.0', `${B}/fs/col/`])).status, 200);
+    } finally {
+      s.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
