@@ -17,6 +17,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import type { BaContext } from './context.js';
 import { Dir, type DirLib } from './dir.js';
 import type { IoLib } from './io.js';
+import { IoDef } from './io-def.js';
 import { originOf, type RequestLib } from './request.js';
 
 /** BAS's default limits: 5 concurrent uploads, 20 locks. */
@@ -138,8 +139,8 @@ export function installDav(ctx: BaContext, dirs: DirLib, ioLib: IoLib): void {
       i++;
     }
     if (vm.type(L, i) === T_NUMBER) prio = args.checkInteger(L, i++, '?');
-    const io = ioLib.toIo(L, i);
-    if (!io) return args.typeError(L, i, '?', 'IOINTF');
+    const src = ioLib.toSource(L, i);
+    if (!src) return args.typeError(L, i, '?', 'IOINTF');
     const ioAt = i++;
     let lockDir: string | null = null;
     if (vm.type(L, i) === T_STRING || vm.type(L, i) === T_NIL) {
@@ -152,7 +153,18 @@ export function installDav(ctx: BaContext, dirs: DirLib, ioLib: IoLib): void {
       maxUploads = args.checkInteger(L, i, 'dav');
       maxLocks = args.checkInteger(L, i + 1, 'dav');
     }
-    if (io.kind !== 'disk' || io.archive) throw new LuaRaise('ba.create.dav: only a disk IO is supported by this runtime');
+    // An IO that is not a plain disk tree (a zip file, the net IO, a Lua-implemented IO) is
+    // served read-only through the IO interface, without locks.
+    const io = src instanceof IoDef && src.diskRoot !== null ? src : null;
+    if (!io) {
+      const d = new Dir('dav', name, prio);
+      d.io = src;
+      d.dav = new DavService('', { readOnly: true, lockDir: null, maxLocks, maxUploads: Math.max(1, maxUploads), source: src });
+      vm.pushValue(L, ioAt);
+      ioRefs.set(d, vm.ref(L));
+      dirs.push(L, d);
+      return 1;
+    }
     // The lock directory: used when it exists or can be made (BAS: else no locking); none on a
     // read-only IO, and none for a limit of 0 locks.
     let lockPath: string | null = null;

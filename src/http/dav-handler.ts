@@ -54,6 +54,11 @@ export interface DavOptions {
   maxLocks: number;
   /** How many PUTs may stream at one time (BAS: `maxuploads`, 5 by default). */
   maxUploads: number;
+  /**
+   * An IO that is not a plain disk tree (zip, net, Lua-implemented): served read-only through
+   * the IO interface (OPTIONS, GET, HEAD, PROPFIND), as BAS serves an IO that cannot remove.
+   */
+  source?: DavSource;
 }
 
 /** The answer of a helper that failed: status and (optional) text body. */
@@ -66,6 +71,24 @@ class DavFail extends Error {
   ) {
     super(body ?? String(status));
   }
+}
+
+/** What the read-only mode needs of an IO (a subset of the IO interface every IO kind has). */
+export interface DavSource {
+  stat(name: string): Promise<DavSourceStat | null>;
+  open(name: string): Promise<{ read(max: number): Promise<Buffer | null>; close(): Promise<void> }>;
+  list(dir: string): Promise<{ name: string; isdir: boolean; /** seconds */ mtime: number; size: number }[]>;
+}
+
+interface DavSourceStat {
+  size: number;
+  mtimeMs: number;
+  isdir: boolean;
+}
+
+/** A file-system Stats look-alike for what the property code reads (size, times, kind). */
+function statOf(st: DavSourceStat): Stats {
+  return { size: st.size, mtimeMs: st.mtimeMs, mtime: new Date(st.mtimeMs), isDirectory: () => st.isdir, isFile: () => !st.isdir } as unknown as Stats;
 }
 
 /** BAS's ETag: the modification time in seconds, in hex. */
@@ -119,6 +142,7 @@ export class DavService {
     const method = t.exchange.head.method;
     try {
       if (t.segs.includes(DEAD_PROP_DIR)) throw new DavFail(404);
+      if (this.options.source) return await this.handleSource(t, this.options.source);
       if (method === 'OPTIONS') {
         res.setStatus(200);
         for (const [k, v] of this.davHeaders()) res.setHeader(k, v);
@@ -209,6 +233,69 @@ export class DavService {
       if (inm !== undefined && (inm === '*' || same(inm))) throw new DavFail(412, null, true);
       if (im !== undefined && im !== '*' && !same(im)) throw new DavFail(412, null, true);
     } else if (im !== undefined) throw new DavFail(412, null, true);
+  }
+
+  /** A read-only IO through the IO interface: OPTIONS, GET/HEAD of files, PROPFIND. */
+  private async handleSource(t: DavTarget, io: DavSource): Promise<boolean> {
+    const method = t.exchange.head.method;
+    if (method === 'OPTIONS') {
+      for (const [k, v] of this.davHeaders()) t.exchange.response.setHeader(k, v);
+      this.empty(t, 200);
+      return true;
+    }
+    if (method !== 'GET' && method !== 'HEAD' && method !== 'PROPFIND') return this.notAllowed(t);
+    const name = t.segs.join('/');
+    let ist = await io.stat(name).catch(() => null);
+    if (ist && t.slash && t.segs.length && !ist.isdir) ist = null;
+    if (!ist) throw new DavFail(404);
+    const st = statOf(ist);
+    if (method === 'PROPFIND') {
+      const doc = await this.xmlBody(t);
+      let want: XmlElement[] | null = null;
+      if (doc) {
+        if (doc.ns !== DAV || doc.name !== 'propfind') throw new DavFail(400);
+        const prop = child(doc, DAV, 'prop');
+        if (prop) want = prop.children;
+        else if (!child(doc, DAV, 'allprop')) throw new DavFail(400);
+      }
+      let body = '<D:multistatus xmlns:D="DAV:">\n' + (await this.response(t, t.segs, '', st, want, t.slash));
+      if (ist.isdir && t.exchange.head.headers.get('depth') !== '0') {
+        const entries = (await io.list(name)).filter((e) => e.name !== DEAD_PROP_DIR && e.name !== '.' && e.name !== '..');
+        entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+        for (const e of entries) {
+          const cst = statOf({ isdir: e.isdir, size: e.size, mtimeMs: e.mtime * 1000 });
+          body += await this.response(t, [...t.segs, e.name], '', cst, want, e.isdir);
+        }
+      }
+      this.xml(t, 207, body + '</D:multistatus>\n');
+      return true;
+    }
+    if (ist.isdir) return false;
+    const res = t.exchange.response;
+    res.setStatus(200);
+    res.setHeader('Content-Type', mimeType(t.segs[t.segs.length - 1] ?? ''));
+    res.setHeader('Etag', davEtag(st));
+    res.setHeader('Last-Modified', httpDate(st.mtime));
+    res.setHeader('Content-Length', String(ist.size));
+    if (method === 'HEAD') {
+      res.end();
+      return true;
+    }
+    const f = await io.open(name);
+    try {
+      for (;;) {
+        const b = await f.read(64 * 1024);
+        if (b === null || t.exchange.closed) break;
+        res.write(b);
+        res.flush();
+        const so = t.exchange.socket;
+        if (so.writableNeedDrain) await new Promise((r) => (so.once('drain', r), so.once('close', r)));
+      }
+    } finally {
+      await f.close();
+    }
+    res.end();
+    return true;
   }
 
   private davHeaders(): [string, string][] {
@@ -365,7 +452,7 @@ export class DavService {
       out.push([DAV, 'getcontentlength', `<D:getcontentlength>${st.size}</D:getcontentlength>`]);
       out.push([DAV, 'getcontenttype', `<D:getcontenttype>${mimeType(segs[segs.length - 1] ?? '').replace(/;.*/, '')}</D:getcontenttype>`]);
     }
-    if (segs.length) {
+    if (segs.length && !this.options.source) {
       const prefixOf = (u: string): string => {
         if (u === DAV) return 'D';
         let x = ns.get(u);

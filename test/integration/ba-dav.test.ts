@@ -405,3 +405,34 @@ test('the web file manager (wfs.lua) serves WebDAV clients through dav:service',
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a zip file IO is served read-only: OPTIONS, PROPFIND, GET; writing methods 405', async () => {
+  await withDav(async (B) => {
+    const o = await curl(['-X', 'OPTIONS', `${B}/zdav/`]);
+    assert.equal(o.status, 200);
+    assert.equal(o.headers.get('allow'), 'OPTIONS, GET, HEAD, PROPFIND');
+    assert.equal(o.headers.get('dav'), '1');
+    const pf = await curl(['-X', 'PROPFIND', '-H', 'Depth: 1', `${B}/zdav/`]);
+    assert.equal(pf.status, 207);
+    for (const h of ['zdav/', 'zdav/d/', 'zdav/m.lua', 'zdav/p.lsp', 'zdav/t.txt']) assert.ok(pf.body.includes(`<D:href>${B}/${h}</D:href>`), h);
+    assert.ok(pf.body.includes('<D:getcontentlength>9</D:getcontentlength>'));
+    assert.ok(pf.body.includes('<D:getetag>65937d26</D:getetag>'), 'the entry time (2024-01-02 03:04:06) in hex');
+    const d0 = await curl(['-X', 'PROPFIND', '-H', 'Depth: 0', `${B}/zdav/d/`]);
+    assert.equal(d0.status, 207);
+    assert.ok(d0.body.includes('<D:resourcetype><D:collection/></D:resourcetype>'));
+    const get = await curl([`${B}/zdav/t.txt`]);
+    assert.equal(get.status, 200);
+    assert.equal(get.body, 'zip text\n');
+    const lsp = await curl([`${B}/zdav/p.lsp`]);
+    assert.equal(lsp.body, '<?lsp= 40+2 ?> zip page io=<?lsp= type(io) ?>\n', 'pages are files here');
+    assert.equal((await curl(['-X', 'PROPFIND', `${B}/zdav/none.txt`])).status, 404);
+    assert.equal((await curl(['-X', 'PROPFIND', `${B}/zdav/t.txt/`])).status, 404);
+    for (const m of ['PUT', 'DELETE', 'MKCOL', 'LOCK', 'PROPPATCH']) {
+      const r = await curl(['-X', m, '--data', 'x', `${B}/zdav/n.txt`]);
+      assert.equal(r.status, 405, m);
+      assert.equal(r.headers.get('allow'), 'OPTIONS, GET, HEAD, PROPFIND');
+    }
+    const page = await curl([`${B}/zdavio.lsp`]);
+    assert.equal(page.body, 'io\ttrue\tfalse\tlockdisabled\n');
+  });
+});
