@@ -483,8 +483,18 @@ export class IoLib {
     const src = this.toSource(L, 1);
     if (!src) this.ctx.args.typeError(L, 1, 'ba.loadfile', 'IO');
     if (src instanceof IoDef) return this.loadfile(L);
-    const vm = this.vm;
     const name = this.ctx.args.checkString(L, 2, 'ba.loadfile');
+    const load = this.chunkLoader(L, name);
+    return this.awaitPromise(L, 'ba.loadfile', () => readWhole(src, name), load.ok, load.fail);
+  }
+
+  /**
+   * loadfile's two halves for a chunk named `name`: the optional env argument (index 3) taken
+   * now, then the bytes loaded as `@name` with it as their _ENV (or the syntax error), or a
+   * read error as Mako words it, nil, "cannot open <name>: <code> <message>".
+   */
+  private chunkLoader(L: LState, name: string): { ok: (L: LState, data: Buffer) => number; fail: (L: LState, e: unknown) => number; release: () => void } {
+    const vm = this.vm;
     let envRef = 0;
     if (!this.ctx.args.isNoneOrNil(L, 3)) {
       vm.pushValue(L, 3);
@@ -494,49 +504,36 @@ export class IoLib {
       if (envRef) vm.unref(envRef);
       envRef = 0;
     };
-    return this.awaitPromise(
-      L,
-      'ba.loadfile',
-      () => readWhole(src, name),
-      (L, data) => {
-        const err = vm.load(L, data, '@' + name);
-        if (err) {
-          release();
-          vm.pushNil(L);
-          vm.pushString(L, err.message);
-          return 2;
-        }
-        if (envRef) {
-          vm.pushRef(L, envRef);
-          if (!vm.setUpvalue(L, -2, 1)) vm.pop(L, 1);
-        }
+    const ok = (L: LState, data: Buffer): number => {
+      const err = vm.load(L, data, '@' + name);
+      if (err) {
         release();
-        return 1;
-      },
-      (L, e) => {
-        release();
-        const { code, message } = ioErrorOf(e);
         vm.pushNil(L);
-        vm.pushString(L, `cannot open ${name}: ${code} ${message}`);
+        vm.pushString(L, err.message);
         return 2;
-      },
-    );
+      }
+      if (envRef) {
+        vm.pushRef(L, envRef);
+        if (!vm.setUpvalue(L, -2, 1)) vm.pop(L, 1);
+      }
+      release();
+      return 1;
+    };
+    const fail = (L: LState, e: unknown): number => {
+      release();
+      const { code, message } = ioErrorOf(e);
+      vm.pushNil(L);
+      vm.pushString(L, `cannot open ${name}: ${code} ${message}`);
+      return 2;
+    };
+    return { ok, fail, release };
   }
 
   /** io:loadfile(name [, env]) → function, or nil, message ("cannot open <name>: <code> <message>", or the syntax error). */
   private loadfile(L: LState): number {
-    const vm = this.vm;
     const io = this.checkIo(L, 1, 'loadfile');
     const name = this.ctx.args.checkString(L, 2, 'loadfile');
-    let envRef = 0;
-    if (!this.ctx.args.isNoneOrNil(L, 3)) {
-      vm.pushValue(L, 3);
-      envRef = vm.ref(L);
-    }
-    const release = (): void => {
-      if (envRef) vm.unref(envRef);
-      envRef = 0;
-    };
+    const load = this.chunkLoader(L, name);
     return this.core.run(
       L,
       'loadfile',
@@ -546,31 +543,10 @@ export class IoLib {
           : io.kind === 'net'
             ? getUrl(io.resolve(name))
             : readFile(io.resolve(name)),
-      (L, src) => {
-        const err = vm.load(L, src, '@' + name);
-        if (err) {
-          release();
-          vm.pushNil(L);
-          vm.pushString(L, err.message);
-          return 2;
-        }
-        if (envRef) {
-          vm.pushRef(L, envRef);
-          if (!vm.setUpvalue(L, -2, 1)) vm.pop(L, 1);
-        }
-        release();
-        return 1;
-      },
-      (L, e) => {
-        // Mako: nil, "cannot open <name>: <code> <message>".
-        release();
-        const { code, message } = ioErrorOf(e);
-        vm.pushNil(L);
-        vm.pushString(L, `cannot open ${name}: ${code} ${message}`);
-        return 2;
-      },
+      load.ok,
+      load.fail,
       undefined,
-      release,
+      load.release,
     );
   }
 

@@ -51,6 +51,21 @@ export function copyApp(fixture: string): { dir: string; remove(): void } {
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/**
+ * Runs `fn` against a root app served from a fresh copy of a fixture app (port, the copy's
+ * folder, the server's log so far); the server is closed and the copy removed afterwards.
+ */
+export async function withFixtureApp(fixture: string, fn: (port: number, dir: string, log: () => string) => Promise<void>): Promise<void> {
+  const app = copyApp(fixture);
+  const s = await startTestServer([{ name: '', prio: 0, path: app.dir }]);
+  try {
+    await fn(s.port, app.dir, () => s.log.text());
+  } finally {
+    s.close();
+    app.remove();
+  }
+}
+
 export interface Reply {
   status: number;
   headers: http.IncomingHttpHeaders;

@@ -9,7 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { copyApp, request, RawClient, startTestServer } from '../harness/app-server.js';
+import { withFixtureApp, request, RawClient } from '../harness/app-server.js';
 
 function curl(args: string[]): Promise<string> {
   return new Promise((resolve, reject) =>
@@ -29,16 +29,7 @@ async function until(what: string, ok: () => boolean): Promise<void> {
   assert.fail(`timed out waiting for ${what}`);
 }
 
-async function withApp(fn: (port: number, dir: string, log: () => string) => Promise<void>): Promise<void> {
-  const app = copyApp('test/fixtures/apps/upload');
-  const s = await startTestServer([{ name: '', prio: 0, path: app.dir }]);
-  try {
-    await fn(s.port, app.dir, () => s.log.text());
-  } finally {
-    s.close();
-    app.remove();
-  }
-}
+const withApp = (fn: (port: number, dir: string, log: () => string) => Promise<void>): Promise<void> => withFixtureApp('test/fixtures/apps/upload', fn);
 
 test('PUT and multipart POST of several MiB are saved byte-exact (curl)', async () => {
   await withApp(async (port, dir) => {

@@ -9,7 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { execFile, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { copyApp, request, startTestServer } from '../harness/app-server.js';
+import { withFixtureApp, request } from '../harness/app-server.js';
 import { startCli } from '../harness/net-util.js';
 
 function curl(args: string[]): Promise<Buffer> {
@@ -22,16 +22,7 @@ function curl(args: string[]): Promise<Buffer> {
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
-async function withApp(fn: (port: number, dir: string, log: () => string) => Promise<void>): Promise<void> {
-  const app = copyApp('test/fixtures/apps/io-any');
-  const s = await startTestServer([{ name: '', prio: 0, path: app.dir }]);
-  try {
-    await fn(s.port, app.dir, () => s.log.text());
-  } finally {
-    s.close();
-    app.remove();
-  }
-}
+const withApp = (fn: (port: number, dir: string, log: () => string) => Promise<void>): Promise<void> => withFixtureApp('test/fixtures/apps/io-any', fn);
 
 test('a resource reader over a Lua-implemented IO serves files, ranges and pages (curl)', async () => {
   await withApp(async (port, dir) => {
