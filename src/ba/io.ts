@@ -271,15 +271,8 @@ export class IoLib {
             throw e instanceof ZipFormatError || e instanceof RangeError ? new IoError('ioerror', '') : e;
           }
         },
-        (L, def) => {
-          this.pushIo(L, def);
-          return 1;
-        },
-        (L, e) => {
-          this.vm.pushNil(L);
-          this.vm.pushString(L, ioErrorOf(e).code);
-          return 2;
-        },
+        this.mkioMade,
+        this.mkioFailed,
       );
     }
     const io = this.checkIo(L, 1, 'mkio');
@@ -305,18 +298,22 @@ export class IoLib {
         }
         return new IoDef('', 'zip', true, false, zip);
       },
-      (L, def) => {
-        this.pushIo(L, def);
-        return 1;
-      },
-      // Mako: nil and the code only.
-      (L, e) => {
-        this.vm.pushNil(L);
-        this.vm.pushString(L, ioErrorOf(e).code);
-        return 2;
-      },
+      this.mkioMade,
+      this.mkioFailed,
     );
   }
+
+  /** ba.mkio's answers: the new IO, or (as Mako) nil and the error code only. */
+  private readonly mkioMade = (L: LState, def: IoDef): number => {
+    this.pushIo(L, def);
+    return 1;
+  };
+
+  private readonly mkioFailed = (L: LState, e: unknown): number => {
+    this.vm.pushNil(L);
+    this.vm.pushString(L, ioErrorOf(e).code);
+    return 2;
+  };
 
   // ---- IO methods -------------------------------------------------------------------------------
 

@@ -250,14 +250,7 @@ export class DavService {
     if (!ist) throw new DavFail(404);
     const st = statOf(ist);
     if (method === 'PROPFIND') {
-      const doc = await this.xmlBody(t);
-      let want: XmlElement[] | null = null;
-      if (doc) {
-        if (doc.ns !== DAV || doc.name !== 'propfind') throw new DavFail(400);
-        const prop = child(doc, DAV, 'prop');
-        if (prop) want = prop.children;
-        else if (!child(doc, DAV, 'allprop')) throw new DavFail(400);
-      }
+      const want = await this.propfindWants(t);
       let body = '<D:multistatus xmlns:D="DAV:">\n' + (await this.response(t, t.segs, '', st, want, t.slash));
       if (ist.isdir && t.exchange.head.headers.get('depth') !== '0') {
         const entries = (await io.list(name)).filter((e) => e.name !== DEAD_PROP_DIR && e.name !== '.' && e.name !== '..');
@@ -496,17 +489,21 @@ export class DavService {
     return body + '</D:response>\n';
   }
 
+  /** The properties a PROPFIND body asks for: null for all (no body, or `allprop`); 400 for anything else (propname is not in BAS). */
+  private async propfindWants(t: DavTarget): Promise<XmlElement[] | null> {
+    const doc = await this.xmlBody(t);
+    if (!doc) return null;
+    if (doc.ns !== DAV || doc.name !== 'propfind') throw new DavFail(400);
+    const prop = child(doc, DAV, 'prop');
+    if (prop) return prop.children;
+    if (!child(doc, DAV, 'allprop')) throw new DavFail(400);
+    return null;
+  }
+
   private async propfind(t: DavTarget, p: string, st: Stats | null): Promise<void> {
     // A name that does not exist answers only while it is locked (a lock-null resource).
     if (!st && (!this.locks.enabled || !this.locks.isLocked(t.segs.join('/')))) throw new DavFail(404);
-    const doc = await this.xmlBody(t);
-    let want: XmlElement[] | null = null;
-    if (doc) {
-      if (doc.ns !== DAV || doc.name !== 'propfind') throw new DavFail(400);
-      const prop = child(doc, DAV, 'prop');
-      if (prop) want = prop.children;
-      else if (!child(doc, DAV, 'allprop')) throw new DavFail(400); // propname: not in BAS
-    }
+    const want = await this.propfindWants(t);
     let body = '<D:multistatus xmlns:D="DAV:">\n' + (await this.response(t, t.segs, p, st, want, t.slash));
     if (st?.isDirectory() && t.exchange.head.headers.get('depth') !== '0') {
       const names = (await fsp.readdir(p)).filter((n) => n !== DEAD_PROP_DIR).sort();
