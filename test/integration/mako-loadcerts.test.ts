@@ -9,7 +9,7 @@ import tls from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireTool, testPki } from '../harness/tls-certs.js';
-import { request } from '../harness/app-server.js';
+import { request, waitFor } from '../harness/app-server.js';
 import { startCli } from '../harness/net-util.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'remora-loadcerts-'));
@@ -24,6 +24,12 @@ function servedCN(port: number): Promise<{ cn: string; sock: tls.TLSSocket }> {
     });
     sock.on('error', reject);
   });
+}
+
+/** The server's trace reaches the pipe independently of the HTTP answer: wait (bounded) for the line, then assert. */
+async function outShows(out: () => string, re: RegExp): Promise<void> {
+  await waitFor(() => re.test(out()), 10_000, String(re)).catch(() => undefined);
+  assert.match(out(), re);
 }
 
 test('mako.loadcerts: new HTTPS connections get the certificate the configuration names now', async () => {
@@ -55,7 +61,7 @@ print(type(sh), err)
     config('wrongname');
     const r = await request(p.port, '/lc.lsp');
     assert.equal(r.body, 'userdata\tnil\n');
-    assert.match(p.out(), new RegExp(`Loading certificate "${pki.file('wrongname.pem').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"\\n`));
+    await outShows(p.out, new RegExp(`Loading certificate "${pki.file('wrongname.pem').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"\\n`));
     const second = await servedCN(p.sslport);
     assert.equal(second.cn, 'other.example');
     second.sock.destroy();
@@ -69,7 +75,7 @@ print(type(sh), err)
     });
     assert.match(answer, /^HTTP\/1\.1 200 /, p.out());
     assert.match(answer, /userdata\tnil/);
-    assert.match(p.out(), /Loading certificate "self\.pem"\n/);
+    await outShows(p.out, /Loading certificate "self\.pem"\n/);
     // Two certificates now (other.example from the configuration, the home IO's self-signed
     // localhost): the listener still answers new connections with one of them.
     const third = await servedCN(p.sslport);
@@ -80,7 +86,7 @@ print(type(sh), err)
     writeFileSync(conf, `port = 0\nsslport = 0\nhomeio = ${JSON.stringify(home)}\ncertfile = "nothere.pem"\nkeyfile = "nothere.key"\n`);
     const none = await request(p.port, '/lc.lsp');
     assert.equal(none.body, 'userdata\tnil\n');
-    assert.match(p.out(), /Error: \/?nothere\.pem not found\n/);
+    await outShows(p.out, /Error: \/?nothere\.pem not found\n/);
   } finally {
     p.child.kill('SIGKILL');
   }
