@@ -369,36 +369,32 @@ class LuaIoFile implements IoReader, IoWriter {
   }
 
   seek(pos: number): Promise<void> {
-    const { vm } = this.lib.ctx;
-    return this.lib.call('seek', (L) => {
-      this.pushF(L);
-      vm.pushInteger(L, pos);
-      return 2;
-    }, (L, nres) => {
-      if (!vm.toBoolean(L, -nres)) throw new IoError('ioerror', '');
-    });
+    return this.callOk('seek', (L) => this.lib.ctx.vm.pushInteger(L, pos));
   }
 
   write(data: Uint8Array): Promise<void> {
-    const { vm } = this.lib.ctx;
-    return this.lib.call('write', (L) => {
-      this.pushF(L);
-      vm.pushBytes(L, data);
-      return 2;
-    }, (L, nres) => {
-      if (!vm.toBoolean(L, -nres)) throw new IoError('ioerror', '');
-    });
+    return this.callOk('write', (L) => this.lib.ctx.vm.pushBytes(L, data));
   }
 
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
     this.closed = true;
+    return this.callOk('close', null, () => this.lib.ctx.vm.unref(this.ref));
+  }
+
+  /**
+   * Calls the Lua file object's `method` with the file (and one argument pushed by `pushArg`);
+   * a false or nil first result is an "ioerror". `after` runs once the call returned, first.
+   */
+  private callOk(method: HostOp, pushArg: ((L: LState) => void) | null, after?: () => void): Promise<void> {
     const { vm } = this.lib.ctx;
-    return this.lib.call('close', (L) => {
+    return this.lib.call(method, (L) => {
       this.pushF(L);
-      return 1;
+      if (!pushArg) return 1;
+      pushArg(L);
+      return 2;
     }, (L, nres) => {
-      vm.unref(this.ref);
+      after?.();
       if (!vm.toBoolean(L, -nres)) throw new IoError('ioerror', '');
     });
   }
