@@ -527,8 +527,12 @@ export class TcpConn {
       buf = this.batch = takeBatch(want);
       pendingBatches[pendingCount++] = this;
     } else if (this.batchBytes + n > buf.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(this.batchBytes + n, buf.length * 2));
+      // A run writing more than the last one did (say, several pipelined messages): grow
+      // straight towards the flush size, with pooled buffers (a fresh buffer per growth step
+      // is memory V8 has to account and collect).
+      const bigger = takeBatch(Math.max(this.batchBytes + n, Math.min(buf.length * 4, BATCH_LIMIT)));
       buf.copy(bigger, 0, 0, this.batchBytes);
+      giveBatch(buf);
       buf = this.batch = bigger;
     }
     return buf;

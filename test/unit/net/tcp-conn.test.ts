@@ -182,6 +182,40 @@ test('tcp-conn: direct writes the kernel cannot take at once are queued, counted
   }
 });
 
+test('tcp-conn: a batch that grows past its buffer keeps every byte, and reused batch buffers carry no old bytes', async () => {
+  const { conn, peer, close } = await pair();
+  try {
+    conn.readDirect();
+    let sent = 0;
+    let got = 0;
+    let bad = -1;
+    peer.on('data', (d: Buffer) => {
+      for (let i = 0; i < d.length && bad < 0; i++) if (d[i] !== (got + i) % 251) bad = got + i;
+      got += d.length;
+    });
+    // Runs of different shapes: small, then several pieces that outgrow the first buffer
+    // (and the flush size), then small again, so grown buffers go back to the pool and
+    // come out again for other sizes.
+    const runs = [[100], [8192, 8192, 8192, 8192, 8192, 8192, 8192, 8192, 8192], [16], [3000, 70000, 5], [8192], [1, 2, 3]];
+    for (let k = 0; k < 5; k++) {
+      for (const run of runs) {
+        for (const n of run) {
+          conn.writeBatched(pattern(sent, n));
+          sent += n;
+        }
+        flushWriteBatches();
+        const drained = new Promise<boolean>((r) => conn.whenDrained(r));
+        assert.equal(await drained, true);
+      }
+    }
+    while (got < sent) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(got, sent);
+    assert.equal(bad, -1, 'every byte in order');
+  } finally {
+    close();
+  }
+});
+
 test('tcp-conn: a direct write to a peer that reset the connection fails it', async () => {
   const { conn, peer, close } = await pair();
   try {
