@@ -5,7 +5,7 @@
  *
  * Decisions (docs/api/ba.json.md):
  *  - A table whose keys are exactly the integers 1..n (n >= 1) is an array; any other
- *    non-empty table is an object. An empty table encodes as `[]`.
+ *    non-empty table is an object. An empty table encodes as `{}` (as Mako).
  *  - Integers encode as integers and decode as Lua integers (all 64 bits); floats encode with
  *    the shortest text that reads back to the same double, integral floats with ".0" so that
  *    `1.0` stays a float. NaN and infinities cannot be encoded.
@@ -188,7 +188,7 @@ export class JsonLib {
       vm.pop(L, 1);
     }
     if (count === 0) {
-      w.ascii('[]');
+      w.ascii('{}');
       return;
     }
     if (isArray && max === count) {
