@@ -371,7 +371,7 @@ function ba.rndbs(n) end
 function ba.b64encode(s) end
 
 ---@param s string
----@return string|nil
+---@return string
 function ba.b64decode(s) end
 
 ---@param s string
@@ -379,7 +379,7 @@ function ba.b64decode(s) end
 function ba.b64urlencode(s) end
 
 ---@param s string
----@return string|nil
+---@return string
 function ba.b64urldecode(s) end
 
 ---@param s string|table a string, or a table of parameters to encode as a query

@@ -20,20 +20,37 @@ interface HashState {
   make: () => Hash | Hmac;
 }
 
+/** Value of each base64 character, both alphabets (`+`/`-` are 62, `/`/`_` 63); -1 for the rest. */
+const B64_VALUE = (() => {
+  const t = new Int8Array(256).fill(-1);
+  const abc = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  for (let i = 0; i < abc.length; i++) t[abc.charCodeAt(i)] = i;
+  t[0x2b] = t[0x2d] = 62;
+  t[0x2f] = t[0x5f] = 63;
+  return t;
+})();
+
 /**
- * Strict base64 decoding; null when `text` is not base64 of the given alphabet. Padding may be
- * left out (BAS decodes `aGk` as `hi` too).
+ * Base64 decoding as BAS does it: standard and URL alphabets alike, every other byte (`=`,
+ * spaces, `!`, bytes >= 0x80) skipped, the input ends at a NUL byte, and the bits left over at
+ * the end yield the bytes they complete (`aGk` is `hi`, `a` nothing). Never fails.
  */
-export function b64decode(text: string, url: boolean): Buffer | null {
-  // Line breaks and spaces appear in PEM-style input; nothing else is tolerated.
-  const s = text.replace(/[ \t\r\n]+/g, '');
-  const body = url ? /^[A-Za-z0-9_-]*={0,2}$/ : /^[A-Za-z0-9+/]*={0,2}$/;
-  if (!body.test(s)) return null;
-  const pad = s.length - s.replace(/=+$/, '').length;
-  const n = s.length - pad;
-  if (n % 4 === 1) return null;
-  if (pad > 0 && s.length % 4 !== 0) return null;
-  return Buffer.from(s.slice(0, n), url ? 'base64url' : 'base64');
+export function b64decode(text: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(Math.floor((text.length * 3) / 4) + 3);
+  let len = 0;
+  let phase = 0;
+  let prev = 0;
+  for (const b of text) {
+    if (b === 0) break;
+    const d = B64_VALUE[b]!;
+    if (d < 0) continue;
+    if (phase === 1) out[len++] = ((prev << 2) | (d >> 4)) & 0xff;
+    else if (phase === 2) out[len++] = (((prev & 0xf) << 4) | (d >> 2)) & 0xff;
+    else if (phase === 3) out[len++] = (((prev & 0x3) << 6) | d) & 0xff;
+    phase = (phase + 1) & 3;
+    prev = d;
+  }
+  return out.subarray(0, len);
 }
 
 /** The bytes BAS's ba.urlencode escapes (its httpEscape): controls \t \n \r, space and " #$%&+,;<=>?@[\\]^`{|}~'". */
@@ -174,15 +191,11 @@ export class CryptoLib {
         return 1;
       },
       b64decode: (L) => {
-        const r = b64decode(args.checkString(L, 1, 'b64decode'), false);
-        if (r) vm.pushBytes(L, r);
-        else vm.pushNil(L);
+        vm.pushBytes(L, b64decode(args.checkBytes(L, 1, 'b64decode')));
         return 1;
       },
       b64urldecode: (L) => {
-        const r = b64decode(args.checkString(L, 1, 'b64urldecode'), true);
-        if (r) vm.pushBytes(L, r);
-        else vm.pushNil(L);
+        vm.pushBytes(L, b64decode(args.checkBytes(L, 1, 'b64urldecode')));
         return 1;
       },
       urlencode: (L) => {
