@@ -12,6 +12,7 @@ import { T_BOOLEAN, T_NUMBER, T_STRING, T_TABLE, type LState } from '../vm/lua-v
 import type { BaContext } from './context.js';
 import { civilToSec, secToCivil } from './datetime.js';
 import { pushSubTable } from '../vm/lua-values.js';
+import { MIME_TYPES } from './mime-types.js';
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -164,72 +165,6 @@ export function cmpaddr(a: string, b: string): boolean {
   return false;
 }
 
-/** The types ba.mime knows (BAS's answers for these extensions; case-insensitive). */
-const MIME: Record<string, string> = {
-  html: 'text/html; charset=utf-8',
-  htm: 'text/html; charset=utf-8',
-  shtml: 'text/html; charset=utf-8',
-  css: 'text/css',
-  js: 'application/x-javascript',
-  xml: 'application/xml; charset=UTF-8',
-  txt: 'text/plain',
-  text: 'application/plain',
-  c: 'text/plain',
-  h: 'text/x-h',
-  pdf: 'application/pdf',
-  png: 'image/png',
-  jpg: 'image/jpeg',
-  jpeg: 'image/jpeg',
-  jpe: 'image/jpeg',
-  jfif: 'image/jpeg',
-  gif: 'image/gif',
-  bmp: 'image/bmp',
-  ico: 'image/x-icon',
-  svg: 'image/svg+xml',
-  tif: 'image/x-tiff',
-  tiff: 'image/x-tiff',
-  mp3: 'audio/mpeg3',
-  mp4: 'video/mp4',
-  mpeg: 'video/mpeg',
-  mpg: 'video/mpeg',
-  mov: 'video/quicktime',
-  avi: 'video/x-msvideo',
-  wav: 'audio/wav',
-  ogg: 'video/ogg',
-  zip: 'application/x-zip-compressed',
-  gz: 'application/x-gzip',
-  gzip: 'application/x-gzip',
-  tar: 'application/x-tar',
-  tgz: 'application/x-compressed',
-  bz2: 'application/x-bzip2',
-  doc: 'application/msword',
-  xls: 'application/excel',
-  ppt: 'application/mspowerpoint',
-  rtf: 'text/richtext',
-  swf: 'application/x-shockwave-flash',
-  jar: 'application/java',
-  class: 'application/java',
-  java: 'text/x-java-source',
-  py: 'text/x-script.phyton',
-  sh: 'application/x-sh',
-  asp: 'text/asp',
-  wml: 'text/vnd.wap.wml',
-  wmls: 'text/vnd.wap.wmlscript',
-  manifest: 'application/manifest',
-  map: 'application/x-navimap',
-  conf: 'text/plain',
-  log: 'text/plain',
-  mht: 'message/rfc822',
-  mime: 'message/rfc822',
-  crt: 'application/x-x509-user-cert',
-  cer: 'application/x-x509-ca-cert',
-  der: 'application/x-x509-ca-cert',
-  ps: 'application/postscript',
-  eps: 'application/postscript',
-  ai: 'application/postscript',
-  dwg: 'application/acad',
-};
-
 /**
  * Names of Mako's ba and ba.create tables that cannot exist here; ba.create.servcon and ba.revcon
  * only until the HTTP server installs them (a script run has none).
@@ -307,7 +242,9 @@ export function installMisc(ctx: BaContext): void {
       return 1;
     },
     mime: (L) => {
-      const m = MIME[args.checkString(L, 1, 'ba.mime').toLowerCase()];
+      // As BAS: a C string (ends at NUL), compared ignoring ASCII case.
+      const ext = args.checkString(L, 1, 'ba.mime').split('\0', 1)[0]!.replace(/[A-Z]/g, (c) => c.toLowerCase());
+      const m = MIME_TYPES.get(ext);
       vm.pushString(L, m ?? 'application/octet-stream');
       vm.pushBoolean(L, m !== undefined);
       return 2;
