@@ -39,6 +39,8 @@ export interface ServerConfig {
   maxworkersnote?: string;
   certfile?: string;
   keyfile?: string;
+  /** PEM files of the CAs trusted for client certificates (a name or a list in the file). */
+  certstore?: string[];
   homeio?: string;
   /** `.lua` folders `require` searches before package.path (config key `modules`). */
   modules: string[];
@@ -140,6 +142,12 @@ function toServerConfig(raw: Record<string, unknown>, path: string): ServerConfi
   }
   for (const k of ['port', 'sslport', 'commandcnt', 'conncnt', 'threadcnt', 'wsmaxsize', 'cpubudget', 'workers', 'maxworkers'] as const) num(k);
   for (const k of ['host', 'sslhost', 'certfile', 'keyfile', 'homeio', 'maxworkersnote'] as const) str(k);
+  if (raw.certstore !== undefined) {
+    const v = raw.certstore;
+    const list = typeof v === 'string' ? [v] : typeof v === 'object' && v !== null ? Object.keys(v).sort((a, b) => Number(a) - Number(b)).map((k) => (v as Record<string, unknown>)[k]) : null;
+    if (!list || list.length === 0 || list.some((d) => typeof d !== 'string')) throw new ConfigError(`configuration error: ${path}: 'certstore' must be a string or a list of strings`);
+    c.certstore = list as string[];
+  }
   if (raw.wsdeflate !== undefined) {
     if (typeof raw.wsdeflate !== 'boolean') throw new ConfigError(`configuration error: ${path}: 'wsdeflate' must be a boolean`);
     c.wsdeflate = raw.wsdeflate;

@@ -239,9 +239,11 @@ export function listenerContextOptions(def: TlsContextDef, favorRSA = false): tl
   const o = def.contextOptions();
   o.cert = keep.map((c) => c.chainPem);
   o.key = keep.map((c) => c.keyForContext());
-  if (favorRSA) {
-    o.sigalgs = RSA_FIRST_SIGALGS;
-    o.ciphers = `${TLS13_SUITES}:${RSA_FIRST_CIPHERS}`;
-  }
-  return o;
+  return withFavorRSA(o, favorRSA);
+}
+
+/** `o` with RSA signature algorithms and RSA ciphers first when `favorRSA` (servcon:favorRSA). */
+export function withFavorRSA(o: tls.SecureContextOptions, favorRSA: boolean): tls.SecureContextOptions {
+  if (!favorRSA) return o;
+  return { ...o, sigalgs: RSA_FIRST_SIGALGS, ciphers: `${TLS13_SUITES}:${RSA_FIRST_CIPHERS}` };
 }

@@ -42,6 +42,8 @@ export async function startAppServer(
     sslhost: config.sslhost,
     certfile: config.certfile,
     keyfile: config.keyfile,
+    certstore: config.certstore,
+    favorRSA: config.raw.favorRSA === true,
     conncnt: config.conncnt,
     commandcnt: config.commandcnt,
     headTimeout: num('headtimeout'),
@@ -68,6 +70,7 @@ export async function startAppServer(
   mako.install();
   installLoadcerts(rt);
   mako.setPorts(http.port, http.sslport);
+  for (const line of http.certNotes) announce(line);
   for (const line of http.fallbacks) announce(line);
   announce(`HTTP server listening on port ${http.port}${http.sslport !== null ? `, HTTPS on port ${http.sslport}` : ''}\n`);
   const started = (async () => {

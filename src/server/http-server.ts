@@ -51,6 +51,10 @@ export interface HttpServerOptions {
   sslhost?: string;
   certfile?: string;
   keyfile?: string;
+  /** PEM files of the CAs trusted for client certificates (configuration `certstore`). */
+  certstore?: readonly string[];
+  /** The HTTPS listener favours its RSA certificate (configuration `favorRSA = true`). */
+  favorRSA?: boolean;
   /** Maximum concurrent HTTP connections (conncnt). Default 50. */
   conncnt?: number;
   /** Pages in progress at once (commandcnt). Default 3. */
@@ -84,7 +88,12 @@ export interface HttpServerOptions {
 }
 
 /** The start-up HTTPS listener's TLS settings (certificate; provided by the TLS module). */
-export type HttpsListenerFactory = (opts: { certfile?: string; keyfile?: string }) => SecureContextOptions;
+export type HttpsListenerFactory = (opts: {
+  certfile?: string;
+  keyfile?: string;
+  certstore?: readonly string[];
+  note?: (line: string) => void;
+}) => SecureContextOptions;
 let httpsFactory: HttpsListenerFactory | null = null;
 
 /** The TLS module registers how to create the HTTPS listener (issue "TLS"). */
@@ -275,7 +284,12 @@ export class HttpServer {
       srv.port = await open(srv.lcon, opts.port, opts.host, opts.fallbackPorts === undefined ? HTTP_FALLBACK_PORTS : opts.fallbackPorts, 'HTTP');
       const factory = httpsFactory;
       if (factory && opts.sslport !== undefined) {
-        srv.slcon = new ServerListener(srv.listenerOwner, factory({ certfile: opts.certfile, keyfile: opts.keyfile }));
+        const note = (line: string): void => void srv.certNotes.push(line);
+        srv.slcon = new ServerListener(srv.listenerOwner, factory({ certfile: opts.certfile, keyfile: opts.keyfile, certstore: opts.certstore, note }));
+        if (opts.favorRSA) {
+          srv.slcon.setFavorRSA(true);
+          note('Favor RSA certificate\n');
+        }
         srv.sslport = await open(srv.slcon, opts.sslport, opts.sslhost, opts.sslFallbackPorts === undefined ? HTTPS_FALLBACK_PORTS : opts.sslFallbackPorts, 'HTTPS');
       }
     } catch (e) {
@@ -287,6 +301,9 @@ export class HttpServer {
     srv.sweeper.unref();
     return srv;
   }
+
+  /** The files the HTTPS listener loaded, as Mako prints them (announced at start-up). */
+  readonly certNotes: string[] = [];
 
   /** One line per listener that could not open its configured port (announced at start-up). */
   readonly fallbacks: string[] = [];

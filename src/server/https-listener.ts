@@ -6,6 +6,9 @@
  * (src/server/http-server.ts) opens it on `sslport` with the fallback range 9443–9460 and serves
  * its connections with the same pipeline as plain HTTP.
  *
+ * Client certificates: `certstore` (PEM files of CAs) makes the listener ask for one and
+ * decides which are trusted.
+ *
  * Certificate: `certfile` and `keyfile` from the configuration (PEM, relative paths against
  * the working directory, as app paths; the key unencrypted: the configuration has no key
  * password), else the built-in demo certificate of `ba.openio"vm"` (.certificate/MakoServer.*,
@@ -16,7 +19,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import tls from 'node:tls';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, guardTlsServer } from '../net/handshake-guard.js';
-import { loadCertKey, TLS12_CIPHERS, TLS13_SUITES, TLS_MAX_VERSION, TLS_MIN_VERSION, type CertKey, type PemError } from '../net/tls-context.js';
+import { loadCertKey, parseCertificates, TLS12_CIPHERS, TLS13_SUITES, TLS_MAX_VERSION, TLS_MIN_VERSION, type CertKey, type PemError } from '../net/tls-context.js';
 
 /** A bad `certfile`/`keyfile`: reported as one line, exit status 2 (src/cli/main.ts). */
 export class HttpsConfigError extends Error {}
@@ -26,6 +29,13 @@ export interface HttpsListenerOptions {
   certfile?: string;
   /** PEM private key belonging to `certfile`, unencrypted. */
   keyfile?: string;
+  /**
+   * PEM files of CA certificates (the configuration's `certstore`): the listener asks clients
+   * for a certificate, and `request:certificate()` says whether one of these CAs signed it.
+   */
+  certstore?: readonly string[];
+  /** Told each file loaded, as Mako prints them (`Loading store "..."`, `Loading certificate "..."`). */
+  note?: (line: string) => void;
   /**
    * Milliseconds a connection has to complete its handshake (it holds no `conncnt` slot
    * before that, so half-done handshakes must not pile up; node's default is 120 s).
@@ -55,7 +65,7 @@ function demoFile(name: string): string {
   return candidates.find((c) => existsSync(c)) ?? candidates[0]!;
 }
 
-function readPem(what: 'certfile' | 'keyfile', path: string): string {
+function readPem(what: 'certfile' | 'keyfile' | 'certstore', path: string): string {
   try {
     return readFileSync(path, 'latin1');
   } catch (e) {
@@ -92,7 +102,16 @@ export function loadServerCertificate(opts: HttpsListenerOptions): CertKey {
  * HttpsConfigError for a bad certificate or key.
  */
 export function httpsContextOptions(opts: HttpsListenerOptions): tls.SecureContextOptions {
+  const ca: string[] = [];
+  for (const name of opts.certstore ?? []) {
+    const path = resolve(name);
+    const found = parseCertificates(readPem('certstore', path));
+    if (found.length === 0) throw new HttpsConfigError(`HTTPS certstore ${path}: no PEM certificate found`);
+    for (const c of found) ca.push(c.toString());
+    opts.note?.(`Loading store "${path}"\n`);
+  }
   const cert = loadServerCertificate(opts);
+  if (opts.certfile !== undefined) opts.note?.(`Loading certificate "${resolve(opts.certfile)}"\n`);
   return {
     cert: cert.chainPem,
     key: cert.keyForContext(),
@@ -100,9 +119,9 @@ export function httpsContextOptions(opts: HttpsListenerOptions): tls.SecureConte
     maxVersion: TLS_MAX_VERSION,
     ciphers: `${TLS13_SUITES}:${TLS12_CIPHERS}`,
     honorCipherOrder: true,
-    // No CA is trusted for client certificates (ba.slcon6:clientcert(true)): node would
-    // otherwise vouch for any certificate of its built-in public CAs.
-    ca: [],
+    // Only the certstore's CAs are trusted for client certificates: node would otherwise
+    // vouch for any certificate of its built-in public CAs.
+    ca,
   };
 }
 

@@ -12,7 +12,7 @@
 import net from 'node:net';
 import type tls from 'node:tls';
 import { listenNow } from '../net/listen-now.js';
-import { listenerContextOptions, type TlsContextDef } from '../net/tls-context.js';
+import { listenerContextOptions, withFavorRSA, type TlsContextDef } from '../net/tls-context.js';
 import type { ServconListener } from '../ba/servcon.js';
 import { createTlsServer } from './https-listener.js';
 
@@ -40,11 +40,27 @@ export class ServerListener implements ServconListener {
   /** TLS connections this listener accepted (closed with it, as BAS's TLS listener does). */
   private readonly conns = new Set<net.Socket>();
 
+  /** The start-up HTTPS listener's settings before favorRSA (null for every other listener). */
+  private readonly baseOptions: tls.SecureContextOptions | null;
+
   constructor(
     private readonly owner: ListenerOwner,
     /** The TLS settings (certificates); null for plain HTTP. */
     private tlsOptions: tls.SecureContextOptions | null,
-  ) {}
+  ) {
+    this.baseOptions = tlsOptions;
+  }
+
+  /**
+   * Whether handshakes ask the client for a certificate: after `clientcert(true)`, and always
+   * when the certificates come with trusted CAs (the configuration's `certstore`, a SharkSSL
+   * object made with a CA list): Mako fetches the certificate later, when a page calls
+   * `request:clientcert()`, which node:tls cannot do after a TLS 1.3 handshake.
+   */
+  private get requestCert(): boolean {
+    const ca = this.tlsOptions?.ca;
+    return this.clientCert || (Array.isArray(ca) && ca.length > 0);
+  }
 
   /** A TLS listener for a SharkSSL object's certificates. */
   static forContext(owner: ListenerOwner, def: TlsContextDef | null): ServerListener {
@@ -75,7 +91,7 @@ export class ServerListener implements ServconListener {
     let s: net.Server;
     if (this.tlsOptions) {
       const ts = createTlsServer(this.tlsOptions, this.owner.handshakeTimeout);
-      (ts as tls.Server & { requestCert: boolean }).requestCert = this.clientCert;
+      (ts as tls.Server & { requestCert: boolean }).requestCert = this.requestCert;
       ts.on('secureConnection', (so: tls.TLSSocket) => owners.get(ts)?.accepted(so));
       s = ts;
     } else {
@@ -151,20 +167,22 @@ export class ServerListener implements ServconListener {
 
   setClientCert(on: boolean): void {
     this.clientCert = on;
-    if (this.server) (this.server as tls.Server & { requestCert: boolean }).requestCert = on;
+    if (this.server && this.secure) (this.server as tls.Server & { requestCert: boolean }).requestCert = this.requestCert;
   }
 
   setFavorRSA(on: boolean): void {
     if (this.favorRSA === on) return;
     this.favorRSA = on;
     if (this.def) this.setContext(listenerContextOptions(this.def, on));
+    else if (this.baseOptions) this.setContext(withFavorRSA(this.baseOptions, on));
   }
 
   /** New handshakes use these TLS settings; open connections keep theirs. */
   private setContext(o: tls.SecureContextOptions): void {
     this.tlsOptions = o;
-    const s = this.server as (net.Server & { setSecureContext?: (o: tls.SecureContextOptions) => void }) | null;
+    const s = this.server as (net.Server & { setSecureContext?: (o: tls.SecureContextOptions) => void; requestCert?: boolean }) | null;
     s?.setSecureContext?.(o);
+    if (s?.setSecureContext) s.requestCert = this.requestCert;
   }
 
   /** A TLS listener serving `def`'s certificates on `old`'s socket (old keeps no socket). */

@@ -6,7 +6,11 @@
  * `certs` (lists of names in the home IO) are loaded too. Each certificate prints
  * `Loading certificate "<name>"` (or `... failed! <err>`); a name that is not found prints
  * `Error: <name> not found`. Returns the SharkSSL object, or nil, "No Cert" when neither the
- * configuration nor the arguments name a certificate (or nil, err when one failed). As in
+ * configuration nor the arguments name a certificate (or nil, err when one failed). The
+ * configuration's `certstore` (a name or a list, looked up the same way, each printing
+ * `Loading store "<name>"`) becomes the SharkSSL object's CA list: the HTTPS listener asks
+ * clients for a certificate and `request:certificate()` says whether one of these CAs signed
+ * it. As in
  * Mako, `ba.slcon` and `ba.slcon6` (the HTTPS listeners) are re-created with the new
  * certificates (`ba.create.servcon(old, {shark=...})`): new HTTPS connections use them, open
  * ones keep theirs.
@@ -38,14 +42,35 @@ local function findAndLoad(loadCert, certf, keyf)
   if path then
     certf = mkname(path, certf)
     if xio:stat(certf) then
-      cert = loadCert(xio, certf, keyf and mkname(path, keyf))
+      -- As Mako's script: the loader's single result also clears the kept error.
+      cert, err = loadCert(xio, certf, keyf and mkname(path, keyf))
       if not cert and keyf then certf = keyf end
     end
   end
   if not cert then print(fmt("Error: %s not found", certf)) end
 end
 local function mkshark(cf, keys, certs)
-  local shrk = ba.create.sharkssl(nil, {server = true})
+  -- certstore: CA certificates the HTTPS listener checks client certificates against.
+  local store
+  if cf.certstore then
+    store = ba.create.certstore()
+    local function loadCert(xio, certf)
+      local ok
+      ok, err = store:addcert(xio, certf)
+      print(fmt('Loading store "%s"%s', certf, ok and "" or " failed!"))
+      return ok
+    end
+    if type(cf.certstore) == "table" then
+      for _, certf in ipairs(cf.certstore) do
+        findAndLoad(loadCert, certf)
+        if err then break end
+      end
+    else
+      findAndLoad(loadCert, cf.certstore)
+    end
+    if err then store = nil end
+  end
+  local shrk = ba.create.sharkssl(store, {server = true})
   if not err and ((cf.keyfile and cf.certfile) or (keys and certs)) then
     local function loadCert(xio, certf, keyf)
       if not xio:stat(keyf) then return end
@@ -57,7 +82,10 @@ local function mkshark(cf, keys, certs)
     end
     if cf.keyfile then
       if type(cf.certfile) == "table" then
-        for ix, certf in ipairs(cf.certfile) do findAndLoad(loadCert, certf, cf.keyfile[ix]) end
+        for ix, certf in ipairs(cf.certfile) do
+          findAndLoad(loadCert, certf, cf.keyfile[ix])
+          if err then break end
+        end
       else
         findAndLoad(loadCert, cf.certfile, cf.keyfile)
       end

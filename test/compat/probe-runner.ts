@@ -126,7 +126,8 @@ async function runProbeOnce(dir: string, server: ServerCmd, timeoutMs: number): 
     }
     const conf = join(work, 'probe.conf');
     // A probe's own settings (probe.conf) follow the generated ones.
-    const extra = existsSync(join(appDir, 'probe.conf')) ? readFileSync(join(appDir, 'probe.conf'), 'utf8') : '';
+    // "<APP>" in it stands for the probe's folder (e.g. certificates the server loads at start-up).
+    const extra = existsSync(join(appDir, 'probe.conf')) ? readFileSync(join(appDir, 'probe.conf'), 'utf8').replaceAll('<APP>', appDir) : '';
     writeFileSync(conf, `port=${ports[0]}\nsslport=${ports[1]}\nhost="127.0.0.1"\nsslhost="127.0.0.1"\n${extra}`);
     env.COMPAT_PORT = String(ports[0]);
     env.COMPAT_SSLPORT = String(ports[1]);
