@@ -88,3 +88,24 @@ test('simple-frame: the ASCII check sees every byte through the mask', () => {
     }
   }
 });
+
+test('simple-frame: unmaskInto gives the byte-wise result at every offset and length (word loop, its tail, native copy)', () => {
+  const rand = prng(11);
+  const mem = new Uint8Array(new WebAssembly.Memory({ initial: 1 }).buffer);
+  for (let n = 0; n <= 300; n += n < 40 ? 1 : 13) {
+    for (const from of [0, 1, 2, 3, 6]) {
+      for (const at of [0, 1, 5]) {
+        const src = randomBytes(from + n + 3, rand);
+        const key = n % 5 === 0 ? -1 : randomBytes(4, rand).readUInt32LE(0);
+        const dst = n % 2 ? mem : Buffer.alloc(at + n + 4, 0xee);
+        dst.fill(0xee);
+        unmaskInto(dst, at, src, from, n, key);
+        for (let i = 0; i < n; i++) {
+          const want = key === -1 ? src[from + i]! : src[from + i]! ^ ((key >>> (8 * (i & 3))) & 0xff);
+          assert.equal(dst[at + i], want, `n ${n} from ${from} at ${at} byte ${i}`);
+        }
+        assert.equal(dst[at + n], 0xee);
+      }
+    }
+  }
+});
