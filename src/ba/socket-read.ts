@@ -47,7 +47,11 @@ export function onReadable(lib: SocketCore, s: LSock): void {
     return;
   }
   // complete() without its closures: the path of every message a cosocket waits for.
-  if (r.settle()) sched.resume(r.task, readNow(lib, s, r.task.co, r.recvfrom));
+  if (r.settle()) {
+    s.spareWait = r;
+    sched.resume(r.task, readNow(lib, s, r.task.co, r.recvfrom));
+    if (s.spareWait === r) s.spareWait = null; // not taken by a read in this run
+  }
 }
 
 /**
@@ -109,7 +113,11 @@ export function read(lib: SocketCore, L: LState): number {
     if (n >= 0) return n;
   }
   if (s.reader) throw new LuaRaise('Invalid op: another coroutine is already reading this socket');
-  const w = lib.newWait('read', s, 'read') as SockWait;
+  let w = s.spareWait;
+  if (w !== null && w.task === cur) {
+    s.spareWait = null;
+    w.renew();
+  } else w = lib.newWait('read', s, 'read') as SockWait;
   w.recvfrom = recvfrom;
   if (ms !== null) {
     w.timer = setTimeout(() => w.complete((L) => lib.nilErr(L, 'timeout')), clampTimeout(ms));

@@ -138,7 +138,9 @@ export class WsState implements SimpleFrame {
       // The common case: a whole small frame in the next chunk, with no message in progress.
       if (conn !== null) {
         const n = conn.buffered;
-        if (n > 0 && n <= this.sock.maxSize + SIMPLE_HEADER_MAX && this.reader.atMessageStart) {
+        if (n <= this.sock.maxSize + SIMPLE_HEADER_MAX && this.reader.atMessageStart) {
+          // Nothing received and nothing parsed: the read waits (or the connection ended).
+          if (n === 0) return conn.ended ? (this.pending = 'ended') : null;
           sinkState = this;
           conn.readInto(n, chunkSink);
           sinkState = null;
