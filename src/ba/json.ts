@@ -4,8 +4,9 @@
  * round trip unchanged.
  *
  * Decisions (docs/api/ba.json.md):
- *  - A table whose keys are exactly the integers 1..n (n >= 1) is an array; any other
- *    non-empty table is an object. An empty table encodes as `{}` (as Mako).
+ *  - As Mako: a table with a value at [1] is an array of t[1]..t[#t] (other keys left out);
+ *    any other table, the empty one too, is an object (`{}`); float keys are written as
+ *    their floor (`1.5` gives "1").
  *  - Integers encode as integers and decode as Lua integers (all 64 bits); floats encode with
  *    the shortest text that reads back to the same double, integral floats with ".0" so that
  *    `1.0` stays a float. NaN and infinities cannot be encoded.
@@ -86,6 +87,13 @@ export function formatFloat(n: number): string {
   if (Object.is(n, -0)) return '-0.0';
   const s = String(n);
   return /[.eEn]/.test(s) ? s : s + '.0';
+}
+
+/** An object key for a float: its floor as an integer while that fits in 64 bits, else Lua's text. */
+function floatKey(n: number): string {
+  const f = Math.floor(n);
+  if (Number.isFinite(f) && f >= -(2 ** 63) && f < 2 ** 63) return BigInt(f).toString();
+  return formatFloat(n);
 }
 
 export class JsonLib {
@@ -171,29 +179,15 @@ export class JsonLib {
     const vm = this.vm;
     if (depth > MAX_DEPTH) throw new EncodeError('table nested too deeply (or a cycle)');
     if (!vm.checkStack(L, 4)) throw new EncodeError('out of Lua stack');
-    // Pass 1: is it a sequence 1..n with nothing else?
-    let count = 0;
-    let max = 0;
-    let isArray = true;
-    vm.pushNil(L);
-    while (vm.next(L, idx)) {
-      count++;
-      if (isArray) {
-        if (vm.type(L, -2) === T_NUMBER && vm.isInteger(L, -2)) {
-          const k = vm.toBigInt(L, -2)!;
-          if (k >= 1n && k <= 0x7fffffffn) max = Math.max(max, Number(k));
-          else isArray = false;
-        } else isArray = false;
-      }
-      vm.pop(L, 1);
-    }
-    if (count === 0) {
-      w.ascii('{}');
-      return;
-    }
-    if (isArray && max === count) {
+    // As BAS: a table with a value at [1] is an array of its elements 1..#t (raw length; holes
+    // are null) and its other keys are left out; any other table is an object.
+    vm.rawGetI(L, idx, 1);
+    const isArray = vm.type(L, -1) !== T_NIL;
+    vm.pop(L, 1);
+    if (isArray) {
+      const n = vm.rawLen(L, idx);
       w.byte(0x5b);
-      for (let k = 1; k <= count; k++) {
+      for (let k = 1; k <= n; k++) {
         if (k > 1) w.byte(0x2c);
         vm.rawGetI(L, idx, k);
         this.encodeValue(L, vm.top(L), w, depth);
@@ -211,8 +205,9 @@ export class JsonLib {
       const kt = vm.type(L, -2);
       if (kt === T_STRING) writeJsonString(w, vm.viewBytes(L, -2)!);
       else if (kt === T_NUMBER) {
-        // Never lua_tolstring a key in place: it would confuse lua_next.
-        const key = vm.isInteger(L, -2) ? String(vm.toBigInt(L, -2)) : formatFloat(vm.toNumber(L, -2)!);
+        // Never lua_tolstring a key in place: it would confuse lua_next. A float key is
+        // written as the integer below it, as BAS does (1.5 gives "1").
+        const key = vm.isInteger(L, -2) ? String(vm.toBigInt(L, -2)) : floatKey(vm.toNumber(L, -2)!);
         w.ascii(`"${key}"`);
       } else {
         throw new EncodeError(`cannot encode a ${vm.typeName(L, -2)} key in JSON`);
