@@ -281,8 +281,8 @@ export class RequestLib {
    */
   private drain(L: LState, r: LRequest, count?: number): number {
     const vm = this.ctx.vm;
-    const so = r.exchange.socket;
-    if (r.taken || so.destroyed || so.writableLength <= OUT_HIGH_WATER) {
+    const ex = r.exchange;
+    if (r.taken || ex.closed || ex.queued <= OUT_HIGH_WATER) {
       // The usual case, without a closure.
       if (count === undefined) return 0;
       vm.pushInteger(L, count);
@@ -298,16 +298,12 @@ export class RequestLib {
     if (!task || task.done || !vm.isYieldable(L)) return result(L);
     const w = new Wait('write', task);
     const done = (): void => {
-      so.off('drain', done);
-      so.off('close', done);
       w.complete(result);
     };
     w.onAbort = () => {
-      so.off('drain', done);
-      so.off('close', done);
+      ex.removeDrainWaiter(done);
     };
-    so.on('drain', done);
-    so.on('close', done);
+    ex.whenDrained(done);
     return sched.suspend(L, w, 'write');
   }
 

@@ -4,7 +4,8 @@
  * and the hooks the TLS module fills in. The Lua functions and methods are in socket.ts, which
  * extends this class; the socket-*.ts files take this class, so they need not import socket.ts.
  */
-import { flushWriteBatches, type TcpConn } from '../net/tcp-conn.js';
+import { flushWriteBatches } from '../net/socket-writer.js';
+import type { TcpConn } from '../net/tcp-conn.js';
 import { resolveHost } from '../net/resolve.js';
 import { LuaRaise } from '../vm/lua-error.js';
 import { T_USERDATA, type LState } from '../vm/lua-vm.js';

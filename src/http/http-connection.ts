@@ -11,8 +11,14 @@
  *
  * A peer's malformed request is answered with its error status and closes this connection
  * only.
+ *
+ * On a plain TCP socket the connection reads and writes below Node's stream layer
+ * (src/net/direct-io.ts): reads arrive in a buffer shared by all connections, parsed where
+ * they lie; what is kept of them past the read (an unparsed rest, body bytes) is copied.
  */
 import type { Socket } from 'node:net';
+import { isShared, readDirect, readView, releaseReads, type DirectReader } from '../net/direct-io.js';
+import { SocketWriter } from '../net/socket-writer.js';
 import { createBodyDecoder, type BodyDecoder } from './body-decoder.js';
 import { BodyStream } from './body-stream.js';
 import { HttpError } from './http-error.js';
@@ -67,6 +73,11 @@ export interface HttpExchange {
   readonly secure: boolean;
   /** True once the connection is closed or taken over. */
   readonly closed: boolean;
+  /** Response bytes accepted and not yet handed to the kernel. */
+  readonly queued: number;
+  /** Calls `cb(true)` once nothing is queued, `cb(false)` when the connection goes first. */
+  whenDrained(cb: (ok: boolean) => void): void;
+  removeDrainWaiter(cb: (ok: boolean) => void): void;
   /**
    * Takes the connection out of HTTP: unflushed response output is discarded, nothing more
    * is written, and the caller owns the socket (paused, no listeners of ours). `pending` are
@@ -102,6 +113,18 @@ class Exchange implements HttpExchange {
     return this.conn.closed;
   }
 
+  get queued(): number {
+    return this.conn.out.queued;
+  }
+
+  whenDrained(cb: (ok: boolean) => void): void {
+    this.conn.out.whenDrained(cb);
+  }
+
+  removeDrainWaiter(cb: (ok: boolean) => void): void {
+    this.conn.out.removeDrainWaiter(cb);
+  }
+
   takeOver(): { socket: Socket; pending: Buffer } | null {
     return this.conn.takeOver(this.response);
   }
@@ -129,7 +152,24 @@ const OUT_HIGH_WATER = 256 * 1024;
 /** How long a closing connection keeps draining the peer's input; see closeAfterError. */
 const LINGER_MS = 2000;
 
-export class HttpConnection implements PolicyConn {
+/** Copies the views of the shared read buffer in `list` (see HttpConnection.onDirectRead). */
+function ownShared(list: Buffer[]): void {
+  for (let i = 0; i < list.length; i++) if (isShared(list[i]!)) list[i] = Buffer.from(list[i]!);
+}
+
+/** Output queued above which a writer of a long response waits (Node's stream high-water mark). */
+const PIECE_HIGH_WATER = 16 * 1024;
+
+/**
+ * For a writer of a long response, after each piece: null while little is queued, else a
+ * promise fulfilled once the output has reached the kernel or the connection is gone.
+ */
+export function backlog(ex: HttpExchange): Promise<void> | null {
+  if (ex.queued < PIECE_HIGH_WATER) return null;
+  return new Promise((resolve) => ex.whenDrained(() => resolve()));
+}
+
+export class HttpConnection implements PolicyConn, DirectReader {
   private state = State.Head;
   /** performance.now() when the current phase began (src/http/connection-policy.ts). */
   phaseSince = performance.now();
@@ -158,6 +198,7 @@ export class HttpConnection implements PolicyConn {
   private readonly onClose = (): void => {
     this.stream?.fail('socketreadfailed');
     this.state = this.state === State.Taken ? State.Taken : State.Closed;
+    this.out.gone(false);
   };
   private readonly onTimeout = (): void => this.timeout();
 
@@ -169,6 +210,9 @@ export class HttpConnection implements PolicyConn {
   ) {
     this.parser = new RequestParser(options);
     this.maxBody = options.maxBodySize ?? DEFAULT_MAX_BODY;
+    this.out = new SocketWriter(socket);
+    this.out.writeDirect();
+    readDirect(socket, this);
     socket.on('data', this.onData);
     socket.on('end', this.onEnd);
     socket.on('error', this.onSocketError);
@@ -185,6 +229,31 @@ export class HttpConnection implements PolicyConn {
     }
     socket.resume();
     if (this.inbox.length > 0) queueMicrotask(() => this.pump());
+  }
+
+  /** The response output (the socket's write side). */
+  readonly out: SocketWriter;
+
+  /** True while a direct read's bytes (in the shared read buffer) are being received. */
+  private borrowing = false;
+
+  /**
+   * @internal A direct read (src/net/direct-io.ts): the bytes are parsed where they lie, and
+   * whatever is kept of them afterwards (or when a handler starts) is copied.
+   */
+  onDirectRead(buf: Buffer, n: number): boolean {
+    this.borrowing = true;
+    this.receive(readView(buf, n));
+    this.borrowing = false;
+    this.ownBorrowed();
+    return true;
+  }
+
+  /** Copies what is kept of the shared read buffer: an unparsed rest, body bytes. */
+  private ownBorrowed(): void {
+    ownShared(this.inbox);
+    ownShared(this.body);
+    ownShared(this.afterHead);
   }
 
   /** True once the connection is closed or was taken over. */
@@ -287,6 +356,7 @@ export class HttpConnection implements PolicyConn {
       }
       if (this.runNow) {
         this.runNow = false;
+        if (this.borrowing) this.ownBorrowed();
         this.runHandler();
       }
     } else if (this.state === State.Handling) {
@@ -308,7 +378,7 @@ export class HttpConnection implements PolicyConn {
       const r = decoder.feed(chunk);
       if (stream.touched) this.afterHead = [];
       else if (r.consumed > 0) this.afterHead.push(chunk.subarray(0, r.consumed));
-      for (const d of r.data) stream.push(d);
+      for (const d of r.data) stream.push(this.borrowing && isShared(d) ? Buffer.from(d) : d);
       if (r.error) {
         // Broken framing: the reader gets what came before, then an error; the connection
         // closes once the handler has answered (finish).
@@ -376,7 +446,7 @@ export class HttpConnection implements PolicyConn {
     const now = (this.phaseSince = performance.now());
     if (r.head.expectContinue && framing.kind !== 'none') {
       // RFC 9110 §10.1.1: the client waits for this before sending the body.
-      this.socket.write('HTTP/1.1 100 Continue\r\n\r\n');
+      this.write('HTTP/1.1 100 Continue\r\n\r\n');
     }
     if (streamed) {
       // The handler starts now and reads the body as it arrives (pumpStream).
@@ -479,8 +549,7 @@ export class HttpConnection implements PolicyConn {
 
   private write(b: Buffer | string): void {
     if (this.socket.destroyed || !this.socket.writable) return;
-    if (typeof b === 'string') this.socket.write(b, 'latin1');
-    else this.socket.write(b);
+    this.out.send(b);
   }
 
   private readonly runHandlerFn = (): void => this.runHandler();
@@ -558,19 +627,18 @@ export class HttpConnection implements PolicyConn {
     // Pipelined bytes already buffered start the next head's clock now.
     this.phaseSince = performance.now();
     this.headStartedAt = this.inbox.length > 0 ? this.phaseSince : 0;
-    if (this.socket.writableLength > OUT_HIGH_WATER) {
+    if (this.out.queued > OUT_HIGH_WATER) {
       // Issue 14: a client that pipelines requests and never reads would have every response
       // queued in memory. The next request is read once this response has drained.
       this.drainWait = true;
       const go = (): void => {
-        this.socket.off('drain', go);
         this.drainWait = false;
         if (this.closed || this.state !== State.Head) return;
         this.socket.resume();
         this.pump();
         if (this.phase === 'idle') this.options.onIdle?.(this);
       };
-      this.socket.on('drain', go);
+      this.out.whenDrained(go);
       return;
     }
     this.socket.resume();
@@ -593,6 +661,8 @@ export class HttpConnection implements PolicyConn {
     s.off('timeout', this.onTimeout);
     s.setTimeout(0);
     s.pause();
+    releaseReads(s, this);
+    this.out.gone(false);
     // Once a reader took from a streamed body, only the raw bytes not yet decoded go along.
     const raw = this.stream?.touched ? this.inbox : [...this.afterHead, ...this.inbox];
     this.stream?.fail('socketclosed');
@@ -650,6 +720,7 @@ export class HttpConnection implements PolicyConn {
     this.stream?.fail('socketreadfailed');
     if ((e as NodeJS.ErrnoException).code !== 'ECONNRESET' && (e as NodeJS.ErrnoException).code !== 'EPIPE') this.options.onError?.(e);
     this.state = State.Closed;
+    this.out.gone(true);
     this.socket.destroy();
   }
 
@@ -657,7 +728,7 @@ export class HttpConnection implements PolicyConn {
     // A running page may take as long as it likes; only idle or slow peers are cut off, and
     // a client that has taken none of the queued response for idleTimeout (issue 14: a page
     // waiting in response:write for it would wait forever).
-    if (this.state === State.Handling && this.socket.writableLength === 0) return;
+    if (this.state === State.Handling && this.out.queued === 0) return;
     this.destroy();
   }
 }

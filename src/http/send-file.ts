@@ -3,10 +3,9 @@
  * (conditional requests, ranges, 405), the bytes streamed from disk so a large file never sits
  * in memory, waiting for the socket to drain between pieces (back-pressure).
  */
-import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import type { HttpExchange } from './http-connection.js';
+import { backlog, type HttpExchange } from './http-connection.js';
 import { staticResponse } from './static-files.js';
 
 /** Files up to this size are read in one go and sent with one write. */
@@ -33,14 +32,12 @@ export async function sendFile(exchange: HttpExchange, file: { path: string; sta
   }
   // Content-Length is set, so flushing sends the head and then plain bytes (no chunking).
   response.flush();
-  const socket = exchange.socket;
   for await (const piece of createReadStream(file.path, { start, end: end - 1, highWaterMark: SMALL_FILE })) {
     if (exchange.closed) return;
     response.write(piece as Buffer);
     response.flush();
-    if (socket.writableNeedDrain) {
-      await Promise.race([once(socket, 'drain'), once(socket, 'close')]);
-    }
+    const wait = backlog(exchange);
+    if (wait) await wait;
   }
   response.end();
 }

@@ -9,10 +9,9 @@
  * a trailing "/" is not there. Nothing is remembered between requests: each one asks the IO
  * (a Lua-implemented IO's stat function runs every time, as in BAS).
  */
-import { once } from 'node:events';
 import type { Stats } from 'node:fs';
 import type { IoReader, IoSource, IoStat } from '../fs/io-source.js';
-import type { HttpExchange } from '../http/http-connection.js';
+import { backlog, type HttpExchange } from '../http/http-connection.js';
 import { INDEX_FILES, staticResponse, type StaticLookup } from '../http/static-files.js';
 
 /** Pieces read from the IO and written at once. */
@@ -100,7 +99,8 @@ export async function sendIoFile(exchange: HttpExchange, io: IoSource, file: { p
       }
       response.write(piece);
       response.flush();
-      if (socket.writableNeedDrain) await Promise.race([once(socket, 'drain'), once(socket, 'close')]);
+      const wait = backlog(exchange);
+      if (wait) await wait;
     }
   } finally {
     await f.close().catch(() => {});

@@ -465,3 +465,79 @@ test('sendFile: HEAD has no body, Range gives 206, other methods 405', async (t)
     assert.equal(rs[2].headers.get('allow'), 'GET, HEAD');
   });
 });
+
+test('bytes kept between reads survive other connections reading meanwhile (a body, a pipelined head, a streamed body)', async () => {
+  // On a plain TCP socket every connection reads into one shared buffer: what a connection
+  // keeps past a read (body bytes, the unparsed rest) must be its own copy.
+  const handler: HttpHandler = async (ex) => {
+    let body = ex.body;
+    if (ex.bodyStream) {
+      await new Promise((r) => setTimeout(r, 30));
+      const parts: Buffer[] = [];
+      for (;;) {
+        const b = ex.bodyStream.read(1 << 20);
+        if (b instanceof Error) throw b;
+        if (b === null) break;
+        if (b === undefined) {
+          await new Promise<void>((r) => ex.bodyStream!.onReadable(() => r()));
+          continue;
+        }
+        parts.push(b);
+      }
+      body = Buffer.concat(parts);
+    } else if (ex.head.path === '/late') await new Promise((r) => setTimeout(r, 30));
+    ex.response.write(`${ex.head.path} ${body.toString('latin1')}`);
+  };
+  await withServer(handler, { streamThreshold: 100 }, async (open) => {
+    const a = await open();
+    const b = await open();
+    const noise = async (n: number): Promise<void> => {
+      await b.send(`POST /noise HTTP/1.1\r\nContent-Length: 10\r\n\r\nXXXXXXXXXX`);
+      await b.responses(n);
+    };
+    await a.send('POST /late HTTP/1.1\r\nContent-Length: 10\r\n\r\n0123');
+    await new Promise((r) => setTimeout(r, 20));
+    await noise(1);
+    await a.send('456789GET /next HT');
+    await new Promise((r) => setTimeout(r, 20));
+    await noise(2);
+    await a.send('TP/1.1\r\n\r\n');
+    const big = 'abcdefghij'.repeat(30);
+    await a.send(`POST /stream HTTP/1.1\r\nContent-Length: ${big.length}\r\n\r\n${big.slice(0, 150)}`);
+    await new Promise((r) => setTimeout(r, 10));
+    await noise(3);
+    await a.send(big.slice(150));
+    const rs = await a.responses(3);
+    assert.deepEqual(
+      rs.map((r) => r.body.toString('latin1')),
+      ['/late 0123456789', '/next ', `/stream ${big}`],
+    );
+  });
+});
+
+test('response output the kernel cannot take at once is counted as queued and drained in order', async () => {
+  const piece = Buffer.alloc(256 * 1024);
+  let queuedSeen = 0;
+  const handler: HttpHandler = async (ex) => {
+    ex.response.setHeader('Content-Length', String(piece.length * 16));
+    for (let i = 0; i < 16; i++) {
+      piece.fill(65 + i);
+      ex.response.write(piece);
+      ex.response.flush();
+      queuedSeen = Math.max(queuedSeen, ex.queued);
+      await new Promise<void>((r) => ex.whenDrained(() => r()));
+      assert.equal(ex.queued, 0);
+    }
+  };
+  await withServer(handler, {}, async (open) => {
+    const c = await open();
+    c.socket.pause();
+    await c.send('GET /big HTTP/1.1\r\n\r\n');
+    await new Promise((r) => setTimeout(r, 50));
+    c.socket.resume();
+    const [r] = await c.responses(1);
+    assert.equal(r.body.length, piece.length * 16);
+    for (let i = 0; i < 16; i++) assert.equal(r.body[i * piece.length + 100], 65 + i, `piece ${i} in order`);
+    assert.ok(queuedSeen > 0, 'the kernel did not take 256 KiB at once');
+  });
+});

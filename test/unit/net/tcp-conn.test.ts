@@ -1,7 +1,8 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { TcpConn, flushWriteBatches } from '../../../src/net/tcp-conn.js';
+import { TcpConn } from '../../../src/net/tcp-conn.js';
+import { flushWriteBatches } from '../../../src/net/socket-writer.js';
 
 /** A connected pair on loopback: `conn` wraps the accepted side, `peer` is a plain socket. */
 async function pair(highWater?: number): Promise<{ conn: TcpConn; peer: net.Socket; close(): void }> {
