@@ -5,7 +5,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { backlog, type HttpExchange } from './http-connection.js';
+import { backlog, type HttpExchange } from './http-exchange.js';
 import { staticResponse } from './static-files.js';
 
 /** Files up to this size are read in one go and sent with one write. */

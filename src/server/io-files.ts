@@ -11,7 +11,7 @@
  */
 import type { Stats } from 'node:fs';
 import type { IoReader, IoSource, IoStat } from '../fs/io-source.js';
-import { backlog, type HttpExchange } from '../http/http-connection.js';
+import { backlog, type HttpExchange } from '../http/http-exchange.js';
 import { INDEX_FILES, staticResponse, type StaticLookup } from '../http/static-files.js';
 
 /** Pieces read from the IO and written at once. */
