@@ -156,7 +156,8 @@ test('remora TLS client cosocket against openssl s_server: trusted, untrusted, w
       `local ca = ba.create.sharkssl(${JSON.stringify(pki.pem('ca'))})
 local function probe(label, port, ctx)
   ba.socket.event(function()
-    local s, err = ba.socket.connect("localhost", port, {shark = ctx})
+    -- A long timeout: on a busy machine openssl may take more than the default second to answer.
+    local s, err = ba.socket.connect("localhost", port, {shark = ctx, timeout = 15000})
     if not s then print(label, "connect", err) return end
     local name, proto = s:cipher()
     s:write("hello\\n")
