@@ -99,3 +99,34 @@ for (const name of names) {
     assert.equal(vm.top(vm.L), top);
   });
 }
+
+if (names.includes('remora')) {
+  test('remora VM: a suspended coroutine is small, and grows its stack when it needs more', async () => {
+    const vm = await vmOf('remora');
+    // 2,000 coroutines suspended inside a C function (the shape of every waiting cosocket);
+    // BASIC_STACK_SIZE of remora's build keeps each well under Lua's default (~1 KB each).
+    const r = run(
+      vm,
+      `collectgarbage() collectgarbage()
+       local before = collectgarbage("count")
+       local keep = {}
+       for i = 1, 2000 do
+         local co = coroutine.create(function(x) local a, b, c = x, x, x coroutine.yield(a) return b + c end)
+         coroutine.resume(co, i)
+         keep[i] = co
+       end
+       collectgarbage() collectgarbage()
+       local per = (collectgarbage("count") - before) * 1024 / 2000
+       -- deep recursion and many locals inside a coroutine still work (the stack grows)
+       local function depth(n) if n == 0 then return 0 end local a1, a2, a3, a4, a5, a6, a7, a8 = n, n, n, n, n, n, n, n return 1 + depth(n - 1) + (a8 - a1) end
+       local ok, d = coroutine.resume(coroutine.create(function() return depth(5000) end))
+       local _, sum = coroutine.resume(keep[7])
+       return math.floor(per), ok, d, sum`,
+      [],
+    );
+    assert.equal(r.error, undefined);
+    const per = Number(r.results[0]);
+    assert.ok(per > 0 && per < 900, `bytes per suspended coroutine: ${per}`);
+    assert.deepEqual(r.results.slice(1), ['true', '5000', '14']);
+  });
+}
