@@ -203,6 +203,11 @@ function ba.bytearray.h2n(b, index, size, n) end
 ---@return string|nil err
 function ba.json.encode(value) end
 
+--- The JSON string literal of `s`, quotes included; a number is taken as its text.
+---@param s string|number
+---@return string
+function ba.json.encodestr(s) end
+
 ---@param text string
 ---@param nullvalue? any what JSON null becomes (default ba.json.null)
 ---@return any|nil value

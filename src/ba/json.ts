@@ -66,20 +66,62 @@ class ByteWriter {
 const HEX = '0123456789abcdef';
 const ESCAPES: Record<number, string> = { 0x22: '\\"', 0x5c: '\\\\', 0x08: '\\b', 0x0c: '\\f', 0x0a: '\\n', 0x0d: '\\r', 0x09: '\\t' };
 
-/** Appends a JSON string literal for `s`; bytes >= 0x80 are copied as they are. */
+/**
+ * Appends a JSON string literal for `s`, escaped as BAS does: control characters, `"`, `\`,
+ * `/` and DEL, and every valid UTF-8 sequence as `\uXXXX` (a character above U+FFFF as a
+ * surrogate pair). A byte that starts no valid sequence is copied as it is, so that `decode`
+ * gives back the same bytes.
+ */
 export function writeJsonString(w: ByteWriter, s: Uint8Array): void {
   w.byte(0x22);
   let start = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s[i]!;
-    if (c >= 0x20 && c !== 0x22 && c !== 0x5c) continue;
+    if (c >= 0x20 && c < 0x7f && c !== 0x22 && c !== 0x5c && c !== 0x2f) continue;
+    let cp = -1;
+    let len = 1;
+    if (c >= 0x80) {
+      len = utf8Length(s, i);
+      if (len === 0) continue; // not UTF-8: copied as it is
+      cp = utf8Decode(s, i, len);
+    }
     if (i > start) w.bytes(s.subarray(start, i));
-    const e = ESCAPES[c];
-    w.ascii(e ?? `\\u00${HEX[c >> 4]}${HEX[c & 15]}`);
+    if (cp < 0) w.ascii(c === 0x2f ? '\\/' : (ESCAPES[c] ?? hex4(c)));
+    else if (cp < 0x10000) w.ascii(hex4(cp));
+    else {
+      const v = cp - 0x10000;
+      w.ascii(hex4(0xd800 + (v >> 10)) + hex4(0xdc00 + (v & 0x3ff)));
+    }
+    i += len - 1;
     start = i + 1;
   }
   if (start < s.length) w.bytes(s.subarray(start));
   w.byte(0x22);
+}
+
+function hex4(n: number): string {
+  return `\\u${HEX[(n >> 12) & 15]}${HEX[(n >> 8) & 15]}${HEX[(n >> 4) & 15]}${HEX[n & 15]}`;
+}
+
+/** Length of the well-formed UTF-8 sequence at s[i] (RFC 3629: no overlongs or surrogates), or 0. */
+function utf8Length(s: Uint8Array, i: number): number {
+  const c = s[i]!;
+  const cont = (k: number, lo = 0x80, hi = 0xbf): boolean => i + k < s.length && s[i + k]! >= lo && s[i + k]! <= hi;
+  if (c >= 0xc2 && c <= 0xdf) return cont(1) ? 2 : 0;
+  if (c === 0xe0) return cont(1, 0xa0) && cont(2) ? 3 : 0;
+  if ((c >= 0xe1 && c <= 0xec) || c === 0xee || c === 0xef) return cont(1) && cont(2) ? 3 : 0;
+  if (c === 0xed) return cont(1, 0x80, 0x9f) && cont(2) ? 3 : 0;
+  if (c === 0xf0) return cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0;
+  if (c >= 0xf1 && c <= 0xf3) return cont(1) && cont(2) && cont(3) ? 4 : 0;
+  if (c === 0xf4) return cont(1, 0x80, 0x8f) && cont(2) && cont(3) ? 4 : 0;
+  return 0;
+}
+
+function utf8Decode(s: Uint8Array, i: number, len: number): number {
+  const c = s[i]!;
+  if (len === 2) return ((c & 0x1f) << 6) | (s[i + 1]! & 0x3f);
+  if (len === 3) return ((c & 0x0f) << 12) | ((s[i + 1]! & 0x3f) << 6) | (s[i + 2]! & 0x3f);
+  return ((c & 0x07) << 18) | ((s[i + 1]! & 0x3f) << 12) | ((s[i + 2]! & 0x3f) << 6) | (s[i + 3]! & 0x3f);
 }
 
 /** Shortest round-trip text of a finite float, keeping it recognisably a float. */
@@ -111,6 +153,7 @@ export class JsonLib {
     vm.newTable(L);
     vm.setHost(L, -1, 'encode', (L) => this.encodeFn(L));
     vm.setHost(L, -1, 'decode', (L) => this.decodeFn(L));
+    vm.setHost(L, -1, 'encodestr', (L) => this.encodeStrFn(L));
     vm.pushLightUserdata(L, 0);
     vm.setField(L, -2, 'null');
     vm.setHost(L, -1, 'parser', (L) => this.parserFn(L));
@@ -135,6 +178,18 @@ export class JsonLib {
       vm.pushString(L, e.message);
       return 2;
     }
+    vm.pushBytes(L, w.result());
+    return 1;
+  }
+
+  /** ba.json.encodestr(s): the JSON string literal of `s` (a number is taken as its text, as Lua's C API does). */
+  private encodeStrFn(L: LState): number {
+    const vm = this.vm;
+    const t = vm.type(L, 1);
+    if (t !== T_STRING && t !== T_NUMBER) this.ctx.args.typeError(L, 1, 'encodestr', 'string');
+    if (t === T_NUMBER) vm.pushToString(L, 1);
+    const w = new ByteWriter();
+    writeJsonString(w, vm.viewBytes(L, t === T_NUMBER ? -1 : 1)!);
     vm.pushBytes(L, w.result());
     return 1;
   }

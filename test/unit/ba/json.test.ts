@@ -17,10 +17,10 @@ test('formatFloat: shortest round-trip text, integral floats keep ".0"', () => {
   }
 });
 
-test('writeJsonString escapes quotes, backslashes and control bytes only', () => {
+test('writeJsonString escapes as BAS: quotes, backslashes, controls, slash, DEL and UTF-8; other bytes kept', () => {
   const w = new ByteWriter();
-  writeJsonString(w, Buffer.from([0x61, 0x22, 0x5c, 0x0a, 0x01, 0x7f, 0xff, 0xc3, 0xa9]));
-  assert.deepEqual(w.result(), Buffer.concat([Buffer.from('"a\\"\\\\\\n\\u0001\x7f', 'latin1'), Buffer.from([0xff, 0xc3, 0xa9, 0x22])]));
+  writeJsonString(w, Buffer.from([0x61, 0x22, 0x5c, 0x0a, 0x01, 0x2f, 0x7f, 0xff, 0xc3, 0xa9, 0xf0, 0x9f, 0x98, 0x80]));
+  assert.deepEqual(w.result(), Buffer.concat([Buffer.from('"a\\"\\\\\\n\\u0001\\/\\u007f', 'latin1'), Buffer.from([0xff]), Buffer.from('\\u00e9\\ud83d\\ude00"')]));
   const big = new ByteWriter();
   writeJsonString(big, Buffer.alloc(10_000, 0x41));
   assert.equal(big.result().length, 10_002);
