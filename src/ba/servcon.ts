@@ -162,6 +162,8 @@ export class ServconLib {
     if (st !== T_NIL) {
       shark = this.tls.contextAt(L, -1);
       if (!shark) args.argError(argNo, fname, `BASHARKSSL expected, got ${this.typeNameOf(L, -1)}`);
+      // BAS's option reader: a server SharkSSL object must hold a certificate.
+      if (shark?.server && shark.certs.length === 0) throw new LuaRaise('Certificate required for server');
     }
     vm.pop(L, 1);
     const intf = args.optField(L, idx, 'intf').str ?? null;

@@ -173,6 +173,7 @@ export class TlsLib {
       if (!c) throw new LuaRaise("bad argument #2 to 'bind' (shark: SharkSSL object expected)");
       // BAS raises this for a listener given a client context.
       if (!c.server) throw new LuaRaise('SharkSSL not a server type');
+      if (c.certs.length === 0) throw new LuaRaise('Certificate required for server');
       return (so: NetSocket): NetSocket => acceptTls(so, c, this.ctx.config.handshakeTimeoutMs);
     };
     s.tlsEndReason = (conn) => {

@@ -27,6 +27,22 @@ local fmt, type, ipairs, print, tostring, assert = string.format, type, ipairs, 
 -- As in Mako's script, the last error is kept between calls: after a call that failed,
 -- nothing is loaded any more and every call answers nil and that error.
 local err
+-- Mako's rwfile.file / rwfile.json (read side).
+local function readfile(xio, name)
+  local fp, err = xio:open(name)
+  local ret
+  if fp then ret = fp:read"*a" fp:close() end
+  return ret, err
+end
+local function readjson(xio, name)
+  local ret, err = readfile(xio, name)
+  if ret then
+    if ret:sub(1, 3) == "\\239\\187\\191" then ret = ret:sub(4) end
+    ret = ba.json.decode(ret)
+    if not ret then err = "jsonerr" end
+  end
+  return ret, err
+end
 local function mkname(path, name) return (fmt("%s/%s", path, name):gsub("//", "/")) end
 local function findAndLoad(loadCert, certf, keyf)
   local xio = ba.openio"disk"
@@ -76,6 +92,20 @@ local function mkshark(cf, keys, certs)
       if not xio:stat(keyf) then return end
       local cert
       cert, err = ba.create.sharkcert(xio, certf, keyf, "sharkssl")
+      if not cert then
+        -- As Mako: the key file may describe a TPM key instead (JSON with a keyname); so a
+        -- key that is not PEM reports "jsonerr", a JSON one without keyname "corrupt".
+        local certd = readfile(xio, certf)
+        local op
+        op, err = readjson(xio, keyf)
+        if op and certd then
+          if type(op) == "table" and type(op.keyname) == "string" then
+            err = "ba.tpm is not supported by this runtime"
+          else
+            err = "corrupt"
+          end
+        end
+      end
       if cert and not shrk:addcert(cert) then cert = nil end
       print(fmt('Loading certificate "%s"%s', certf, cert and "" or (" failed! " .. tostring(err))))
       return cert
