@@ -37,8 +37,9 @@ export interface ServerConfig {
   maxworkers: number;
   /** Printed with the notice when `maxworkers` lowers the worker count. */
   maxworkersnote?: string;
-  certfile?: string;
-  keyfile?: string;
+  /** HTTPS certificate file(s) and their keys: a name or a list (as Mako). */
+  certfile?: string | string[];
+  keyfile?: string | string[];
   /** PEM files of the CAs trusted for client certificates (a name or a list in the file). */
   certstore?: string[];
   homeio?: string;
@@ -120,6 +121,15 @@ export async function loadConfig(path: string): Promise<ServerConfig> {
   return toServerConfig(raw, path);
 }
 
+/** A non-empty Lua list of strings from the configuration, or null. */
+function strList(v: unknown): string[] | null {
+  if (typeof v !== 'object' || v === null) return null;
+  const list = Object.keys(v)
+    .sort((a, b) => Number(a) - Number(b))
+    .map((k) => (v as Record<string, unknown>)[k]);
+  return list.length > 0 && list.every((d) => typeof d === 'string') ? (list as string[]) : null;
+}
+
 function toServerConfig(raw: Record<string, unknown>, path: string): ServerConfig {
   const c = defaultServerConfig();
   c.raw = raw;
@@ -141,12 +151,19 @@ function toServerConfig(raw: Record<string, unknown>, path: string): ServerConfi
     delete raw.sslport;
   }
   for (const k of ['port', 'sslport', 'commandcnt', 'conncnt', 'threadcnt', 'wsmaxsize', 'cpubudget', 'workers', 'maxworkers'] as const) num(k);
-  for (const k of ['host', 'sslhost', 'certfile', 'keyfile', 'homeio', 'maxworkersnote'] as const) str(k);
+  for (const k of ['host', 'sslhost', 'homeio', 'maxworkersnote'] as const) str(k);
+  for (const k of ['certfile', 'keyfile'] as const) {
+    const v = raw[k];
+    if (v === undefined) continue;
+    const list = typeof v === 'string' ? v : strList(v);
+    if (list === null) throw new ConfigError(`configuration error: ${path}: '${k}' must be a string or a list of strings`);
+    c[k] = list;
+  }
   if (raw.certstore !== undefined) {
     const v = raw.certstore;
-    const list = typeof v === 'string' ? [v] : typeof v === 'object' && v !== null ? Object.keys(v).sort((a, b) => Number(a) - Number(b)).map((k) => (v as Record<string, unknown>)[k]) : null;
-    if (!list || list.length === 0 || list.some((d) => typeof d !== 'string')) throw new ConfigError(`configuration error: ${path}: 'certstore' must be a string or a list of strings`);
-    c.certstore = list as string[];
+    const list = typeof v === 'string' ? [v] : strList(v);
+    if (!list) throw new ConfigError(`configuration error: ${path}: 'certstore' must be a string or a list of strings`);
+    c.certstore = list;
   }
   if (raw.wsdeflate !== undefined) {
     if (typeof raw.wsdeflate !== 'boolean') throw new ConfigError(`configuration error: ${path}: 'wsdeflate' must be a boolean`);

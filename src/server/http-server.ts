@@ -49,8 +49,8 @@ export interface HttpServerOptions {
   host?: string;
   sslport?: number;
   sslhost?: string;
-  certfile?: string;
-  keyfile?: string;
+  certfile?: string | readonly string[];
+  keyfile?: string | readonly string[];
   /** PEM files of the CAs trusted for client certificates (configuration `certstore`). */
   certstore?: readonly string[];
   /** The HTTPS listener favours its RSA certificate (configuration `favorRSA = true`). */
@@ -89,8 +89,8 @@ export interface HttpServerOptions {
 
 /** The start-up HTTPS listener's TLS settings (certificate; provided by the TLS module). */
 export type HttpsListenerFactory = (opts: {
-  certfile?: string;
-  keyfile?: string;
+  certfile?: string | readonly string[];
+  keyfile?: string | readonly string[];
   certstore?: readonly string[];
   note?: (line: string) => void;
 }) => SecureContextOptions;

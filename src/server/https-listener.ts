@@ -9,13 +9,14 @@
  * Client certificates: `certstore` (PEM files of CAs) makes the listener ask for one and
  * decides which are trusted.
  *
- * Certificate: `certfile` and `keyfile` from the configuration (PEM, relative paths against
+ * Certificate: `certfile` and `keyfile` from the configuration (names or lists of names: one
+ * certificate per key type is served; PEM, relative paths against
  * the working directory, as app paths; the key unencrypted: the configuration has no key
  * password), else the built-in demo certificate of `ba.openio"vm"` (.certificate/MakoServer.*,
  * key password "sharkssl"; src/vm-resources/README.md: not a secret).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import tls from 'node:tls';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, guardTlsServer } from '../net/handshake-guard.js';
@@ -25,10 +26,13 @@ import { loadCertKey, parseCertificates, TLS12_CIPHERS, TLS13_SUITES, TLS_MAX_VE
 export class HttpsConfigError extends Error {}
 
 export interface HttpsListenerOptions {
-  /** PEM certificate (chain, leaf first); the demo certificate when neither file is given. */
-  certfile?: string;
-  /** PEM private key belonging to `certfile`, unencrypted. */
-  keyfile?: string;
+  /**
+   * PEM certificate (chain, leaf first), or a list of them (e.g. an RSA and an EC one); the
+   * demo certificate when neither file is given.
+   */
+  certfile?: string | readonly string[];
+  /** PEM private key belonging to `certfile` (a list: one per certificate), unencrypted. */
+  keyfile?: string | readonly string[];
   /**
    * PEM files of CA certificates (the configuration's `certstore`): the listener asks clients
    * for a certificate, and `request:certificate()` says whether one of these CAs signed it.
@@ -46,6 +50,11 @@ export interface HttpsListenerOptions {
 /** Password of the demo key; published with it (src/vm-resources/README.md). */
 const DEMO_KEY_PASSWORD = 'sharkssl';
 
+
+/** A configured name as Mako prints it: as given when absolute, else after the folder (not normalised). */
+function shownName(name: string): string {
+  return (isAbsolute(name) ? name : `${process.cwd()}/${name}`).replace(/\/\//g, '/');
+}
 
 /** What the PEM loader's result names mean, for the one-line start-up error. */
 const PEM_MESSAGES: Record<PemError, string> = {
@@ -74,8 +83,11 @@ function readPem(what: 'certfile' | 'keyfile' | 'certstore', path: string): stri
   }
 }
 
-/** The listener's certificate and key: the configured files, or the demo certificate. */
-export function loadServerCertificate(opts: HttpsListenerOptions): CertKey {
+/**
+ * The listener's certificates and keys: the configured files (each told to `note` as Mako
+ * prints it), or the demo certificate.
+ */
+export function loadServerCertificates(opts: HttpsListenerOptions): CertKey[] {
   const { certfile, keyfile } = opts;
   if ((certfile === undefined) !== (keyfile === undefined)) {
     throw new HttpsConfigError(`HTTPS certificate: 'certfile' and 'keyfile' must be given together (only '${certfile === undefined ? 'keyfile' : 'certfile'}' is set)`);
@@ -83,17 +95,25 @@ export function loadServerCertificate(opts: HttpsListenerOptions): CertKey {
   if (certfile === undefined || keyfile === undefined) {
     const r = loadCertKey(readPem('certfile', demoFile('MakoServer.pem')), readPem('keyfile', demoFile('MakoServer.key')), DEMO_KEY_PASSWORD);
     if (typeof r === 'string') throw new HttpsConfigError(`HTTPS demo certificate: ${PEM_MESSAGES[r]}`);
+    return [r];
+  }
+  const certs = typeof certfile === 'string' ? [certfile] : certfile;
+  const keys = typeof keyfile === 'string' ? [keyfile] : keyfile;
+  if (certs.length !== keys.length || certs.length === 0) {
+    throw new HttpsConfigError(`HTTPS certificate: 'certfile' and 'keyfile' must name as many files (${certs.length} and ${keys.length})`);
+  }
+  return certs.map((c, i) => {
+    const certPath = resolve(c);
+    const keyPath = resolve(keys[i]!);
+    const r = loadCertKey(readPem('certfile', certPath), readPem('keyfile', keyPath));
+    if (typeof r === 'string') {
+      // Never the key's text: only which file and what is wrong with it.
+      const file = r.startsWith('pem_cert') ? `certfile ${certPath}` : r === 'pem_key_cert_mismatch' ? `keyfile ${keyPath} / certfile ${certPath}` : `keyfile ${keyPath}`;
+      throw new HttpsConfigError(`HTTPS ${file}: ${PEM_MESSAGES[r]} (${r})`);
+    }
+    opts.note?.(`Loading certificate "${shownName(c)}"\n`);
     return r;
-  }
-  const certPath = resolve(certfile);
-  const keyPath = resolve(keyfile);
-  const r = loadCertKey(readPem('certfile', certPath), readPem('keyfile', keyPath));
-  if (typeof r === 'string') {
-    // Never the key's text: only which file and what is wrong with it.
-    const file = r.startsWith('pem_cert') ? `certfile ${certPath}` : r === 'pem_key_cert_mismatch' ? `keyfile ${keyPath} / certfile ${certPath}` : `keyfile ${keyPath}`;
-    throw new HttpsConfigError(`HTTPS ${file}: ${PEM_MESSAGES[r]} (${r})`);
-  }
-  return r;
+  });
 }
 
 /**
@@ -108,13 +128,20 @@ export function httpsContextOptions(opts: HttpsListenerOptions): tls.SecureConte
     const found = parseCertificates(readPem('certstore', path));
     if (found.length === 0) throw new HttpsConfigError(`HTTPS certstore ${path}: no PEM certificate found`);
     for (const c of found) ca.push(c.toString());
-    opts.note?.(`Loading store "${path}"\n`);
+    opts.note?.(`Loading store "${shownName(name)}"\n`);
   }
-  const cert = loadServerCertificate(opts);
-  if (opts.certfile !== undefined) opts.note?.(`Loading certificate "${resolve(opts.certfile)}"\n`);
+  // node:tls serves one certificate per key type: the first of each (RSA, EC), as for
+  // ba.create.servcon.
+  const seen = new Set<string>();
+  const certs = loadServerCertificates(opts).filter((c) => {
+    const type = c.leaf.publicKey.asymmetricKeyType ?? '';
+    if (seen.has(type)) return false;
+    seen.add(type);
+    return true;
+  });
   return {
-    cert: cert.chainPem,
-    key: cert.keyForContext(),
+    cert: certs.map((c) => c.chainPem),
+    key: certs.map((c) => c.keyForContext()),
     minVersion: TLS_MIN_VERSION,
     maxVersion: TLS_MAX_VERSION,
     ciphers: `${TLS13_SUITES}:${TLS12_CIPHERS}`,

@@ -107,3 +107,34 @@ test('a certstore that cannot be used stops start-up with one line and status 2'
     assert.match(r.stderr, re);
   }
 });
+
+test('certfile and keyfile as lists: an RSA and an EC certificate; favorRSA picks the RSA one for openssl s_client', async () => {
+  const pki = testPki();
+  // The test PKI is EC only: one RSA certificate of our own.
+  const rsaKey = join(dir, 'rsa.key');
+  const rsaPem = join(dir, 'rsa.pem');
+  const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', rsaKey, '-out', rsaPem, '-days', '2', '-subj', '/CN=rsa.example'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const lists = `certfile = {${JSON.stringify(pki.file('server.pem'))}, ${JSON.stringify(rsaPem)}}\nkeyfile = {${JSON.stringify(pki.file('server.key'))}, ${JSON.stringify(rsaKey)}}`;
+  const served = (port: number, v: string): string => {
+    const s = spawnSync('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, v], { input: '', encoding: 'utf8', timeout: 30_000 });
+    return /^subject=.*CN *= *([^,\n]+)/m.exec(s.stdout)?.[1] ?? s.stdout + s.stderr;
+  };
+  for (const [fav, cn] of [
+    ['true', 'rsa.example'],
+    ['false', 'localhost'],
+  ] as const) {
+    const p = await startCli(['-c', conf(`list-${fav}.conf`, `${lists}\nfavorRSA = ${fav}`), '-l::' + app]);
+    try {
+      assert.equal((p.out().match(/Loading certificate "/g) ?? []).length, 2, p.out());
+      assert.equal(/Favor RSA certificate/.test(p.out()), fav === 'true');
+      assert.equal(served(p.sslport, '-tls1_3'), cn);
+      assert.equal(served(p.sslport, '-tls1_2'), cn);
+    } finally {
+      p.child.kill('SIGKILL');
+    }
+  }
+  const bad = spawnSync(process.execPath, [resolve(CLI), '-c', conf('mismatch.conf', `certfile = {${JSON.stringify(pki.file('server.pem'))}, ${JSON.stringify(rsaPem)}}\nkeyfile = ${JSON.stringify(pki.file('server.key'))}`), '-l::' + app], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(bad.status, 2, bad.stderr);
+  assert.match(bad.stderr, /^remora: HTTPS certificate: 'certfile' and 'keyfile' must name as many files \(2 and 1\)\n$/);
+});
