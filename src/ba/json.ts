@@ -29,6 +29,7 @@ import { HandleTable, HandleTag } from '../vm/handles.js';
 import type { BaContext } from './context.js';
 
 import { DecodeError, Decoder, MAX_DEPTH } from './json-decode.js';
+import { type StreamError, StreamSplitter } from './json-stream.js';
 
 
 class EncodeError extends Error {}
@@ -326,7 +327,8 @@ export class JsonLib {
    * parser:parse(data [, all]): feeds a chunk of a stream of JSON objects/arrays. As in BAS:
    * returns `true` followed by every value the chunk completed (`true, {v1, v2, ...}` with
    * `all`, just `true` when none completed); on bad input `nil, "parse"` (`"stack"` for
-   * nesting too deep), and the parser stays failed.
+   * nesting too deep, `"mem"` for a number or an over-long key where a key belongs), in the
+   * chunk that brings it, and the parser stays failed.
    */
   private parse(L: LState): number {
     const vm = this.vm;
@@ -335,7 +337,7 @@ export class JsonLib {
     const data = this.ctx.dataBytes(L, 2);
     if (!data) return this.ctx.args.typeError(L, 2, 'parse', 'string');
     const all = vm.toBoolean(L, 3);
-    const fail = (msg: string): number => {
+    const fail = (msg: StreamError): number => {
       sp.reset();
       sp.failed = msg;
       vm.settop(L, base);
@@ -346,7 +348,7 @@ export class JsonLib {
     const base = vm.top(L);
     if (sp.failed) return fail(sp.failed);
     const err = sp.push(data);
-    if (err !== null) return fail(err === 'nesting too deep' ? 'stack' : 'parse');
+    if (err !== null) return fail(err);
     vm.pushBoolean(L, true);
     if (all && sp.ready.length) vm.newTable(L);
     let k = 0;
@@ -366,71 +368,6 @@ export class JsonLib {
   }
 }
 
-export class StreamSplitter {
-  private buf: Buffer = Buffer.alloc(0);
-  /** Scan position, bracket depth, and string state carried between chunks. */
-  private scan = 0;
-  private depth = 0;
-  private inString = false;
-  private escape = false;
-  private start = -1;
-  readonly ready: Buffer[] = [];
-  /** Set once the stream had bad input: every later parse fails the same way (as in BAS). */
-  failed: string | null = null;
-
-  reset(): void {
-    this.buf = Buffer.alloc(0);
-    this.scan = 0;
-    this.depth = 0;
-    this.inString = false;
-    this.escape = false;
-    this.start = -1;
-    this.ready.length = 0;
-  }
-
-  /** Adds bytes; returns an error message for input that cannot start a value, else null. */
-  push(chunk: Uint8Array): string | null {
-    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : Buffer.from(chunk);
-    const b = this.buf;
-    let i = this.scan;
-    for (; i < b.length; i++) {
-      const c = b[i]!;
-      if (this.depth === 0) {
-        if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) continue;
-        if (c !== 0x7b && c !== 0x5b) return `expected '{' or '[' at stream byte ${i + 1}`;
-        this.start = i;
-        this.depth = 1;
-        continue;
-      }
-      if (this.inString) {
-        if (this.escape) this.escape = false;
-        else if (c === 0x5c) this.escape = true;
-        else if (c === 0x22) this.inString = false;
-        continue;
-      }
-      if (c === 0x22) this.inString = true;
-      else if (c === 0x7b || c === 0x5b) {
-        if (++this.depth > MAX_DEPTH) return 'nesting too deep';
-      } else if (c === 0x7d || c === 0x5d) {
-        if (--this.depth === 0) {
-          this.ready.push(Buffer.from(b.subarray(this.start, i + 1)));
-          this.start = -1;
-        }
-      }
-    }
-    // Keep only the unfinished value.
-    if (this.depth === 0) {
-      this.buf = Buffer.alloc(0);
-      this.scan = 0;
-    } else {
-      this.buf = b.subarray(this.start);
-      this.scan = i - this.start;
-      this.start = 0;
-    }
-    return null;
-  }
-}
-
 /** Registers ba.json. */
 export function installJson(ctx: BaContext): JsonLib {
   const lib = new JsonLib(ctx);
@@ -438,4 +375,4 @@ export function installJson(ctx: BaContext): JsonLib {
   return lib;
 }
 
-export { ByteWriter };
+export { ByteWriter, StreamSplitter };
