@@ -96,13 +96,18 @@ export interface StaticResponse {
   body: { start: number; end: number } | null;
 }
 
+/** The methods a static file answers, in the order BAS lists them. */
+export const STATIC_ALLOW = 'OPTIONS, GET, HEAD';
+
 /**
  * Status, header fields and byte range for sending a static file. HEAD gets the GET headers
- * and no body. Methods other than GET and HEAD get 405 with Allow (RFC 9110 §15.5.6).
+ * and no body; OPTIONS gets 200 with Allow and no body (as BAS; CORS preflights ask it). Other
+ * methods get 405 with Allow (RFC 9110 §15.5.6).
  */
 export function staticResponse(method: string, headers: HeaderList, file: { path: string; stat: { size: number; mtimeMs: number } }): StaticResponse {
+  if (method === 'OPTIONS') return { status: 200, headers: [['Allow', STATIC_ALLOW]], body: null };
   if (method !== 'GET' && method !== 'HEAD') {
-    return { status: 405, headers: [['Allow', 'GET, HEAD']], body: null };
+    return { status: 405, headers: [['Allow', STATIC_ALLOW]], body: null };
   }
   const { size, mtimeMs } = file.stat;
   const etag = etagFor(file.stat);

@@ -454,15 +454,18 @@ test('sendFile: HEAD has no body, Range gives 206, other methods 405', async (t)
   const handler: HttpHandler = (ex) => sendFile(ex, { path, stat: statSync(path) });
   await withServer(handler, {}, async (open) => {
     const h = await open();
-    await h.send('HEAD /f HTTP/1.1\r\n\r\nGET /f HTTP/1.1\r\nRange: bytes=100000-100099\r\n\r\nPUT /f HTTP/1.1\r\nContent-Length: 0\r\n\r\n');
-    const rs = await h.responses(3, 1);
+    await h.send('HEAD /f HTTP/1.1\r\n\r\nGET /f HTTP/1.1\r\nRange: bytes=100000-100099\r\n\r\nPUT /f HTTP/1.1\r\nContent-Length: 0\r\n\r\nOPTIONS /f HTTP/1.1\r\n\r\n');
+    const rs = await h.responses(4, 1);
     assert.equal(rs[0].status, 200);
     assert.equal(rs[0].body.length, 0);
     assert.equal(rs[1].status, 206);
     assert.equal(rs[1].headers.get('content-range'), `bytes 100000-100099/${data.length}`);
     assert.ok(rs[1].body.equals(data.subarray(100000, 100100)));
     assert.equal(rs[2].status, 405);
-    assert.equal(rs[2].headers.get('allow'), 'GET, HEAD');
+    assert.equal(rs[2].headers.get('allow'), 'OPTIONS, GET, HEAD');
+    assert.equal(rs[3].status, 200);
+    assert.equal(rs[3].headers.get('allow'), 'OPTIONS, GET, HEAD');
+    assert.equal(rs[3].body.length, 0);
   });
 });
 

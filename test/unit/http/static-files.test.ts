@@ -89,7 +89,7 @@ test('hidden files, traversal and bad paths', async () => {
   }
 });
 
-test('static response: 200, HEAD, 304, 405, 206, 416', async () => {
+test('static response: 200, HEAD, 304, 405, OPTIONS, 206, 416', async () => {
   const r = await lookupStatic(root, '/data.bin');
   assert.ok(r.kind === 'file');
   if (r.kind !== 'file') return;
@@ -117,7 +117,9 @@ test('static response: 200, HEAD, 304, 405, 206, 416', async () => {
 
   const post = staticResponse('POST', new HeaderList(), r);
   assert.equal(post.status, 405);
-  assert.deepEqual(post.headers, [['Allow', 'GET, HEAD']]);
+  assert.deepEqual(post.headers, [['Allow', 'OPTIONS, GET, HEAD']]);
+  const options = staticResponse('OPTIONS', new HeaderList(), r);
+  assert.deepEqual(options, { status: 200, headers: [['Allow', 'OPTIONS, GET, HEAD']], body: null });
 
   const part = staticResponse('GET', new HeaderList([['Range', 'bytes=10-19']]), r);
   assert.equal(part.status, 206);
