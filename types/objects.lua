@@ -250,6 +250,39 @@ function BaRequest:data(name) end
 ---@return fun(): string?, string?
 function BaRequest:rawrdr(size) end
 
+---A cookie of the response (request:cookie, request:createcookie). Each method reads its
+---field without an argument and sets it with one.
+---@class COOKIE
+local COOKIE = {}
+---@return string
+function COOKIE:name() end
+---@param v? string
+---@return string|nil
+function COOKIE:value(v) end
+---@param p? string
+---@return string|nil
+function COOKIE:path(p) end
+---@param d? string
+---@return string|nil
+function COOKIE:domain(d) end
+---@param text? string
+---@return string|nil
+function COOKIE:comment(text) end
+---Seconds, sent as an expires date; 0 deletes the cookie.
+---@param seconds? integer
+---@return integer
+function COOKIE:maxage(seconds) end
+---@param b? boolean
+---@return boolean
+function COOKIE:secure(b) end
+---@param b? boolean
+---@return boolean
+function COOKIE:httponly(b) end
+---The cookie is sent with the response head.
+function COOKIE:activate() end
+---The cookie expires (sent once activated).
+function COOKIE:delete() end
+
 ---@class BaMultipartCallbacks
 ---@field formdata? fun(name: string, value: string)
 ---@field beginfile? fun(name: string, filename: string, contentType: string?, transferEncoding: nil)
@@ -284,11 +317,13 @@ function BaRequest:peername() end
 ---@return integer port
 ---@return boolean isIPv6
 function BaRequest:sockname() end
+---The response's cookie of that name, else the one the request sent; nil when neither.
 ---@param name string
----@return table|nil cookie
+---@return COOKIE|nil cookie
 function BaRequest:cookie(name) end
+---The response's cookie of that name, made when it has none (sent once activated).
 ---@param name string
----@return table cookie
+---@return COOKIE cookie
 function BaRequest:createcookie(name) end
 ---The logged-in user: name, password, type ("basic", "digest", "form", "?" for request:login).
 ---@return string|nil name

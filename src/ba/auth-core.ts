@@ -218,7 +218,13 @@ export class RequestSession {
     if (this.sess || !create) return this.sess;
     const s = this.store.create(peerAddress(this.exchange));
     this.sess = s;
-    this.exchange.response.addHeader('Set-Cookie', `${SESSION_COOKIE}=${s.cookie}; path=/; HttpOnly`);
+    // As BAS: a cookie of the response's list (sent with the head, after any made before it).
+    const jar = this.exchange.response.cookies();
+    const c = jar.list[jar.create(SESSION_COOKIE)];
+    c.value = s.cookie;
+    c.path = '/';
+    c.httpOnly = true;
+    c.active = true;
     return s;
   }
 

@@ -16,7 +16,6 @@ import { HandleTag, newTaggedBlock } from '../vm/handles.js';
 import { pushRecord } from '../vm/lua-values.js';
 import type { BaContext } from './context.js';
 import { LuaRaise } from '../vm/lua-error.js';
-import { cookieValue } from '../http/cookies.js';
 import type { LRequest, RequestLib } from './request.js';
 import { AUTH_LUA } from './auth-lua.js';
 import {
@@ -324,11 +323,16 @@ export class AuthLib {
         const r = this.req(L, 1);
         const res = r.exchange.response;
         if (res.headersSent) return 0;
-        const back = cookieValue(r.exchange.head.headers.get('cookie'), FORM_LOGIN_COOKIE);
+        // As BAS: back to the URL kept in the form-login cookie, which is then deleted.
+        const jar = res.cookies();
+        const i = jar.received(r.exchange.head.headers.getAll('cookie')[0], FORM_LOGIN_COOKIE);
+        const back = i >= 0 ? jar.list[i] : null;
         let location = this.absoluteUrl(r, r.exchange.head.path);
-        if (back) {
-          location = decodeURIComponentSafe(back);
-          res.addHeader('Set-Cookie', `${FORM_LOGIN_COOKIE}=; path=/; Max-Age=0`);
+        if (back?.value) {
+          location = back.value;
+          back.path = '/';
+          back.deleted = true;
+          back.active = true;
         }
         res.discard();
         res.setStatus(302);
@@ -342,8 +346,13 @@ export class AuthLib {
         const r = this.req(L, 1);
         const h = r.exchange.head;
         if (r.params.size === 0 || h.headers.get('x-requested-with') !== undefined) return 0;
-        const url = this.absoluteUrl(r, h.path) + escapeUrl(h.query !== null ? `?${h.query}` : '');
-        r.exchange.response.addHeader('Set-Cookie', `${FORM_LOGIN_COOKIE}=${url}; path=/`);
+        // The cookie's value is percent-encoded as BAS's are (`?` as %3f).
+        const url = this.absoluteUrl(r, h.path) + (h.query !== null ? `?${h.query}` : '');
+        const jar = r.exchange.response.cookies();
+        const c = jar.list[jar.create(FORM_LOGIN_COOKIE)];
+        c.value = url;
+        c.path = '/';
+        c.active = true;
         return 0;
       },
       formfirst: (L) => {
@@ -351,8 +360,13 @@ export class AuthLib {
         const u = rs.user();
         if (!u || !u.firstTime) return 0;
         u.firstTime = false;
-        if (cookieValue(rs.exchange.head.headers.get('cookie'), FORM_LOGIN_COOKIE) !== undefined) {
-          rs.exchange.response.addHeader('Set-Cookie', `${FORM_LOGIN_COOKIE}=; path=/`);
+        const jar = rs.exchange.response.cookies();
+        const i = jar.received(rs.exchange.head.headers.getAll('cookie')[0], FORM_LOGIN_COOKIE);
+        if (i >= 0) {
+          const c = jar.list[i];
+          c.path = '/';
+          c.value = '';
+          c.active = true;
         }
         return 0;
       },
@@ -451,19 +465,6 @@ export class AuthLib {
     }
     return 0;
   }
-}
-
-function decodeURIComponentSafe(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
-}
-
-/** BAS's escaping of the form-login return URL (lower-case hex). */
-function escapeUrl(s: string): string {
-  return s.replace(/[^A-Za-z0-9/:._~-]/g, (c) => '%' + c.charCodeAt(0).toString(16).padStart(2, '0'));
 }
 
 /** Installs the authentication API (the HTTP server does, after the request object). */

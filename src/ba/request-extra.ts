@@ -55,7 +55,7 @@ function methods.json(r, t)
     error(("bad argument #2 to '?' (table expected, got %s)"):format(t == nil and "no value" or type(t)), 2)
   end
   local s = assert(encode(t))
-  -- As Mako: the body and the header fields set so far go (the status and cookies stay).
+  -- As Mako: the body and the header fields set so far go (the status and cookie objects stay).
   lib.jsonhead(r)
   r:write(s)
   lib.exit(r)
@@ -272,7 +272,8 @@ export function installRequestExtras(lib: RequestLib, L: LState): void {
     const res = check(L, 'json').exchange.response;
     res.discard();
     if (!res.headersSent) {
-      for (const name of [...res.headers].map(([k]) => k)) if (name.toLowerCase() !== 'set-cookie') res.headers.delete(name);
+      // Cookie objects (the session's too) are not header fields: they still go out, as in Mako.
+      res.headers.clear();
       res.setHeader('Content-Type', 'application/json');
       res.setHeader('Cache-Control', 'no-store, no-cache, must-revalidate, max-age=0');
     }

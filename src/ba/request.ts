@@ -5,7 +5,7 @@
  * creates one per request with `RequestLib.create` and releases it when the page ends.
  */
 import type { HttpExchange } from '../http/http-connection.js';
-import { cookieValue } from '../http/cookies.js';
+import { isCookieName, type ResponseCookie } from '../http/cookies.js';
 import { LuaRaise } from '../vm/lua-error.js';
 import { LUA_REGISTRYINDEX, T_NUMBER, T_STRING, type LState } from '../vm/lua-vm.js';
 import { Wait } from '../sched/waiter.js';
@@ -83,46 +83,81 @@ export function absoluteUrl(exchange: HttpExchange, url: string): string {
 }
 
 
-/** Lua half: cookie objects are small Lua tables (BAS method names). */
+/**
+ * Lua half of the cookie objects (BAS's methods): userdata that name their request, each
+ * mapped (weakly) to its place in the response's cookie list, where the state lives
+ * (src/http/cookies.ts). A method without an argument reads the field, with one sets it.
+ * Each request:cookie()/createcookie() call gives a new object, as in BAS.
+ */
 const REQUEST_LUA = `
-local methods, cookievalue, setcookie = ...
-local setmetatable, getmetatable, tostring, concat, tointeger = setmetatable, getmetatable, tostring, table.concat, math.tointeger
-local C = {}
+local methods, C, newud, cfind, cmake, cget, cset = ...
+local type, select, tostring, tonumber, tointeger, setmetatable = type, select, tostring, tonumber, math.tointeger, setmetatable
+${LUA_ARGERR}
 C.__index = C
-local function newcookie(r, name, value)
-  return setmetatable({ _r = r, _n = name, _v = value, _path = "/" }, C)
+local state = setmetatable({}, { __mode = "k" })
+local function bad(self) return "COOKIE expected, got " .. (self == nil and "no value" or type(self)) end
+local function newcookie(r, i)
+  local c = newud(r)
+  state[c] = i
+  return c
 end
-function C:name() return self._n end
-function C:value(v)
-  if v ~= nil then self._v = tostring(v) end
-  return self._v
+for _, f in ipairs{ "value", "path", "domain", "comment" } do
+  C[f] = function(self, ...)
+    local s = state[self] or argerr(1, bad(self))
+    if select("#", ...) == 0 then return cget(self, s, f) end
+    local v = ...
+    local t = type(v)
+    if t == "number" then v = tostring(v) elseif t ~= "string" then argerr(2, "string expected, got " .. t) end
+    cset(self, s, f, v)
+  end
 end
-function C:path(p) self._path = p end
-function C:domain(d) self._domain = d end
-function C:maxage(s) self._maxage = s end
-function C:httponly(b) self._httponly = b ~= false end
-function C:secure(b) self._secure = b ~= false end
-function C:activate()
-  local a = {}
-  if self._path then a[#a + 1] = "; Path=" .. self._path end
-  if self._domain then a[#a + 1] = "; Domain=" .. self._domain end
-  if self._maxage then a[#a + 1] = "; Max-Age=" .. (tointeger(self._maxage) or 0) end
-  if self._httponly then a[#a + 1] = "; HttpOnly" end
-  if self._secure then a[#a + 1] = "; Secure" end
-  return setcookie(self._r, self._n, self._v or "", concat(a))
+for _, f in ipairs{ "secure", "httponly" } do
+  C[f] = function(self, ...)
+    local s = state[self] or argerr(1, bad(self))
+    if select("#", ...) == 0 then return cget(self, s, f) end
+    cset(self, s, f, (...) and true or false)
+  end
 end
-function C:delete()
-  self._v = ""
-  self._maxage = 0
-  return self:activate()
+function C.maxage(self, ...)
+  local s = state[self] or argerr(1, bad(self))
+  if select("#", ...) == 0 then return cget(self, s, "maxage") end
+  local v = ...
+  local t = type(v)
+  local n = (t == "number" or t == "string") and tonumber(v) or nil
+  if n == nil then argerr(2, "number expected, got " .. t) end
+  n = tointeger(n) or argerr(2, "number has no integer representation")
+  cset(self, s, "maxage", n)
 end
-function methods:cookie(name)
-  local v = cookievalue(self, name)
-  if v then return newcookie(self, name, v) end
+function C.name(self)
+  local s = state[self] or argerr(1, bad(self))
+  return cget(self, s, "name")
+end
+function C.activate(self)
+  local s = state[self] or argerr(1, bad(self))
+  cset(self, s, "activate")
+end
+function C.delete(self)
+  local s = state[self] or argerr(1, bad(self))
+  cset(self, s, "delete")
+end
+function methods.cookie(self, ...)
+  local name = ...
+  local t = type(name)
+  if t == "number" then name = tostring(name)
+  elseif t ~= "string" then argerr(2, "string expected, got " .. (select("#", ...) == 0 and "no value" or t)) end
+  local i = cfind(self, name)
+  if i then return newcookie(self, i) end
   return nil
 end
-function methods:createcookie(name) return newcookie(self, name, "") end
-
+function methods.createcookie(self, ...)
+  local name = ...
+  local t = type(name)
+  if t == "number" then name = tostring(name)
+  elseif t ~= "string" then argerr(2, "string expected, got " .. (select("#", ...) == 0 and "no value" or t)) end
+  -- BAS takes any name as it is; one with a control character cannot go into a header.
+  if name:find("[%z\\1-\\8\\10-\\31\\127]") then argerr(2, "invalid cookie name") end
+  return newcookie(self, cmake(self, name))
+end
 `;
 
 
@@ -158,27 +193,98 @@ export class RequestLib {
     vm.pushValue(L, methodsIdx);
     this.methodsRef = vm.ref(L);
 
+    // Cookie objects: Mako's metatable name (its argument errors say "COOKIE expected").
+    vm.newMetatable(L, 'COOKIE');
+    const cookieMtIdx = vm.top(L);
+    vm.pushValue(L, cookieMtIdx);
+    const cookieMtRef = vm.ref(L);
     const err = vm.load(L, REQUEST_LUA, '=request');
     if (err) throw err;
     vm.pushValue(L, methodsIdx);
+    vm.pushValue(L, cookieMtIdx);
+    // A cookie's block is its request's handle (the request's id: a cookie kept past its page
+    // finds no request) with the cookie metatable; the Lua half keeps its place in the list.
+    vm.pushHost(L, 'newud', (L) => {
+      const r = this.checkRequest(L, 1, 'cookie');
+      this.live.push(L, r.id, cookieMtRef);
+      return 1;
+    });
     vm.pushHost(L, 'cookie', (L) => {
       const r = this.checkRequest(L, 1, 'cookie');
-      const name = this.ctx.args.checkString(L, 2, 'cookie');
-      const v = cookieValue(r.exchange.head.headers.get('cookie'), name);
-      if (v === undefined) vm.pushNil(L);
-      else vm.pushBytes(L, Buffer.from(v, 'latin1'));
+      const i = r.exchange.response.cookies().received(r.exchange.head.headers.getAll('cookie')[0], this.bytes(L, 2));
+      if (i < 0) vm.pushNil(L);
+      else vm.pushInteger(L, i);
       return 1;
     });
-    vm.pushHost(L, 'activate', (L) => {
-      const r = this.checkRequest(L, 1, 'activate');
+    vm.pushHost(L, 'createcookie', (L) => {
+      const r = this.checkRequest(L, 1, 'createcookie');
       const name = this.bytes(L, 2);
-      const value = this.bytes(L, 3);
-      const attrs = this.bytes(L, 4);
-      if (/[;,\s=]/.test(name) || /[;,\s]/.test(value)) throw new LuaRaise('invalid cookie name or value');
-      vm.pushBoolean(L, this.header(r, 'Set-Cookie', `${name}=${value}${attrs}`, true));
+      if (!isCookieName(name)) throw new LuaRaise('createcookie: invalid cookie name');
+      vm.pushInteger(L, r.exchange.response.cookies().create(name));
       return 1;
     });
-    const perr = vm.pcall(L, 3, 0);
+    vm.pushHost(L, 'cookieget', (L) => {
+      const c = this.cookieAt(L);
+      switch (this.bytes(L, 3)) {
+        case 'name':
+          this.pushLatin1(L, c.name);
+          break;
+        case 'value':
+          this.pushLatin1(L, c.value);
+          break;
+        case 'path':
+          this.pushLatin1(L, c.path);
+          break;
+        case 'domain':
+          this.pushLatin1(L, c.domain);
+          break;
+        case 'comment':
+          this.pushLatin1(L, c.comment);
+          break;
+        case 'maxage':
+          vm.pushInteger(L, c.maxAge);
+          break;
+        case 'secure':
+          vm.pushBoolean(L, c.secure);
+          break;
+        default:
+          vm.pushBoolean(L, c.httpOnly);
+      }
+      return 1;
+    });
+    vm.pushHost(L, 'cookieset', (L) => {
+      const c = this.cookieAt(L);
+      switch (this.bytes(L, 3)) {
+        case 'value':
+          c.value = this.bytes(L, 4);
+          break;
+        case 'path':
+          c.path = this.bytes(L, 4);
+          break;
+        case 'domain':
+          c.domain = this.bytes(L, 4);
+          break;
+        case 'comment':
+          c.comment = this.bytes(L, 4);
+          break;
+        case 'maxage':
+          c.setMaxAge(vm.toInteger(L, 4) ?? 0);
+          break;
+        case 'secure':
+          c.secure = vm.toBoolean(L, 4);
+          break;
+        case 'httponly':
+          c.httpOnly = vm.toBoolean(L, 4);
+          break;
+        case 'activate':
+          c.active = true;
+          break;
+        default: // delete
+          c.deleted = true;
+      }
+      return 0;
+    });
+    const perr = vm.pcall(L, 7, 0);
     if (perr) throw perr;
     // request:multipart(callbacks [, size]) is Lua calling the page's callbacks, on two host
     // functions: mpstart checks and sets up, mpnext hands out the next event (waiting for body).
@@ -353,6 +459,14 @@ export class RequestLib {
     const b = vm.toBytes(L, -1) ?? Buffer.alloc(0);
     vm.pop(L, 1);
     return b;
+  }
+
+  /** The cookie of a cookie object's method call: (request, index, ...) on the stack. */
+  private cookieAt(L: LState): ResponseCookie {
+    const r = this.toRequest(L, 1);
+    // BAS reads freed memory here; remora says why it cannot answer.
+    if (!r) throw new LuaRaise('cookie: the request has ended');
+    return r.exchange.response.cookies().list[this.ctx.vm.toInteger(L, 2) ?? 0];
   }
 
   private header(r: LRequest, name: string, value: string, add = false): boolean {

@@ -12,6 +12,7 @@
  */
 import { errorPage, escapeHtml } from './error-page.js';
 import { httpDate, httpDateNow } from './http-date.js';
+import { CookieJar } from './cookies.js';
 import { checkHeader, ResponseHeaders, responseHeadText, serializeResponseHead } from './response-head.js';
 
 /**
@@ -66,6 +67,9 @@ export class ResponseWriter {
    */
   collect = false;
 
+  /** The response's cookies (request:createcookie, the session's), made on first use; sent with the head. */
+  private jar: CookieJar | null = null;
+
   private phase: Phase = 'buffering';
   private framing: Framing = 'none';
   private declaredLength = -1;
@@ -105,6 +109,11 @@ export class ResponseWriter {
   /** Body bytes written but not yet flushed. */
   get bufferedBytes(): number {
     return this.pendingBytes;
+  }
+
+  /** The response's cookie list; its activated cookies go out as Set-Cookie fields with the head. */
+  cookies(): CookieJar {
+    return (this.jar ??= new CookieJar());
   }
 
   /** Returns false when the head was already sent (the status can no longer change). */
@@ -324,6 +333,8 @@ export class ResponseWriter {
     else if (this.options.versionMinor === 0) h.setTrusted('Connection', 'keep-alive', 'connection');
     if (!h.hasKey('date')) h.addTrusted('Date', this.options.now ? httpDate(this.options.now()) : httpDateNow(), 'date');
     if (this.options.server !== undefined && !h.hasKey('server')) h.set('Server', this.options.server);
+    // As BAS: the cookies go out last, whatever the response is (error pages and redirects too).
+    if (this.jar) for (const v of this.jar.fields(this.options.now ? this.options.now().getTime() : Date.now())) h.add('Set-Cookie', v);
 
     this.out(responseHeadText(status, this.reason, h));
     this.phase = 'streaming';

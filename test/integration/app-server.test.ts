@@ -71,6 +71,57 @@ test('request methods: header, data, url, method, uri, peername, sockname, cooki
   }
 });
 
+test('LSP cookie objects: fields, Set-Cookie as Mako writes it, received values, errors', async () => {
+  const s = await startTestServer([{ name: '', prio: 0, path: BASIC }]);
+  try {
+    const set = await request(s.port, '/cookies.lsp?op=set');
+    assert.equal(set.body, 'userdata\tn\tnil\tnil\t0\tfalse\tnil\na b;c,d\t60\ttrue\ttrue\thi there\n');
+    const fields = set.headers['set-cookie']!;
+    assert.equal(fields.length, 2);
+    // Mako: the value and the attributes percent-encoded, maxage sent as an expires date, "; "
+    // after each cookie that is not the last of the response's list.
+    assert.match(fields[0]!, /^n=a%20b%3bc%2cd; domain=example\.com; path=\/p; expires=\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d GMT; secure; HttpOnly; comment=hi%20there;$/);
+    const expires = Date.parse(/expires=([^;]+)/.exec(fields[0]!)![1]!);
+    assert.ok(Math.abs(expires - Date.now() - 60_000) < 120_000);
+    assert.equal(fields[1], 'plain=1');
+
+    const del = await request(s.port, '/cookies.lsp?op=delete');
+    assert.deepEqual(del.headers['set-cookie'], ['old=; expires=Thu, 01 Jan 1970 00:00:00 GMT']);
+
+    const recv = await request(s.port, '/cookies.lsp?op=recv', { headers: { Cookie: 'xq=0; q="a%20b+c%u00e9"; x; e=; other=1' } });
+    assert.equal(recv.body, 'q\t"a b c\xc3\xa9"\tnil\ttrue\n"a b c\xc3\xa9"\tnil\nv\n');
+    assert.equal(recv.headers['set-cookie'], undefined);
+
+    const errs = await request(s.port, '/cookies.lsp?op=errors');
+    assert.equal(
+      errs.body,
+      [
+        "false\tbad argument #2 to '?' (string expected, got no value)",
+        "false\tbad argument #2 to '?' (invalid cookie name)",
+        "false\tbad argument #2 to '?' (number expected, got string)",
+        "false\tbad argument #1 to '?' (COOKIE expected, got table)",
+        '',
+      ].join('\n'),
+    );
+    const late = await request(s.port, '/cookies.lsp?op=late');
+    assert.match(late.body, /^false\t.*the request has ended\n$/);
+
+    const after = await request(s.port, '/cookies.lsp?op=afterhead');
+    assert.equal(after.headers['set-cookie'], undefined);
+    assert.equal(after.body, 'x\n');
+
+    // The session cookie is one of the response's list, after the page's (node's client trims
+    // the trailing blank; the raw head has it).
+    const c = new RawClient(s.port);
+    c.send('GET /cookies.lsp?op=session HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    await c.closed();
+    assert.match(c.text, /\r\nSet-Cookie: a=1; \r\nSet-Cookie: z9ZAqJtI=[0-9a-f]{24}; path=\/; HttpOnly\r\n/);
+    c.destroy();
+  } finally {
+    s.close();
+  }
+});
+
 test('response methods: setstatus/setheader/setcontenttype/write, flush, senderror, sendredirect, abort', async () => {
   const s = await startTestServer([{ name: '', prio: 0, path: BASIC }]);
   try {
