@@ -15,6 +15,7 @@ import { challenge, DigestNonces } from './auth-core.js';
 import { pushPeerCertificate } from './tls.js';
 import type { LRequest, RequestLib } from './request.js';
 import { LUA_ARGERR } from './lua-argerr.js';
+import { LuaRaise } from '../vm/lua-error.js';
 
 const MORE_LUA = `
 local lib, methods = ...
@@ -65,6 +66,7 @@ end
 `;
 
 const COMMITTED = 'setResponseBuf: E_IS_COMMITTED\n';
+const MIXING = 'send: E_MIXING_WRITE_SEND\n';
 
 export function installRequestMore(lib: RequestLib, responses: AsyncResponseLib, L: LState): void {
   const { vm, args } = lib.ctx;
@@ -126,11 +128,17 @@ export function installRequestMore(lib: RequestLib, responses: AsyncResponseLib,
       else vm.pushBytes(L, res.pendingData());
       return 1;
     },
-    // send(data): the head goes out without chunked framing, then data, unbuffered.
+    // send(data): the head goes out without chunked framing, then data, unbuffered; an error
+    // while written output waits in the buffer.
     send: (L) => {
       const t = vm.type(L, 2);
       const data = t === T_NIL || t === T_NONE ? Buffer.alloc(0) : args.checkBytes(L, 2, 'send');
       const r = out(L, 'send');
+      // As Mako: not while written output waits in the buffer (Mako traces the refusal too).
+      if (r && r.exchange.response.bufferedBytes > 0) {
+        lib.ctx.log.write(MIXING);
+        throw new LuaRaise('Error mixingwritesend');
+      }
       vm.pushBoolean(L, r ? r.exchange.response.sendRaw(data) : false);
       return 1;
     },

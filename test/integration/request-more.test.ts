@@ -29,6 +29,7 @@ print(response:redirect2tls())
 );
 writeFileSync(join(app, 'r.lsp'), '<?lsp print("before") response:redirect2tls() print("not reached") ?>');
 writeFileSync(join(app, 'send.lsp'), '<?lsp response:send("abc") response:send("def") ?>');
+writeFileSync(join(app, 'mix.lsp'), '<?lsp response:write("abc") print(pcall(response.send, response, "x")) if request:data"raise" then response:send("y") end ?>');
 writeFileSync(
   join(app, 'z.lsp'),
   `<?lsp
@@ -132,6 +133,14 @@ test('response:send without a Content-Length: no chunked framing, the body ends 
   assert.match(r, /^HTTP\/1\.1 200 /);
   assert.doesNotMatch(r, /Transfer-Encoding|Content-Length/i);
   assert.ok(r.endsWith('\r\n\r\nabcdef'), r);
+});
+
+test('response:send after output the page wrote: Error mixingwritesend, a 500 when not caught (as Mako)', async () => {
+  const r = (await exchange(plain(server.port), 'GET /mix.lsp HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).toString('latin1');
+  assert.match(r, /^HTTP\/1\.1 200 /);
+  assert.match(r, /abcfalse\tError mixingwritesend\n/);
+  const e = (await exchange(plain(server.port), 'GET /mix.lsp?raise=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).toString('latin1');
+  assert.match(e, /^HTTP\/1\.1 500 /);
 });
 
 test('setresponse: the page output is sent deflate-compressed with a Content-Length (finalize or <close>)', async () => {

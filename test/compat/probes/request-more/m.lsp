@@ -14,6 +14,17 @@ elseif op == "write" then
 elseif op == "send" then
   response:setcontentlength(3)
   print(response:send("abc"))
+elseif op == "mixsend" then
+  -- send() while written output waits in the buffer: an error (a 500 when not caught).
+  response:write("abc")
+  print(pcall(response.send, response, "xyz"))
+elseif op == "mixsend500" then
+  response:write("abc")
+  response:send("xyz")
+elseif op == "sendempty" then
+  response:setcontentlength(3)
+  response:write("")
+  response:send("xyz")
 elseif op == "basic" then
   print(response:setbasic("realm1"))
 elseif op == "digest" then
