@@ -14,7 +14,8 @@
  *   reads an ISO 8601 time into seconds (nil when it cannot).
  * - `ba.seterrh([fn])`: installs `fn(message, env)`, called with "Lua error[ in <context>]: ..."
  *   before such an error is traced; returns the previous handler. Timer errors do not call it,
- *   as in BAS. (BAS also passes an LSP page's environment; remora passes none.)
+ *   as in BAS. For an LSP page's error the second argument is the page's command environment
+ *   (the table `request:env()` gives: the page's globals, `request`, `response`).
  */
 import { T_FUNCTION, T_NONE } from '../vm/lua-vm.js';
 import { LuaRaise } from '../vm/lua-error.js';
@@ -157,7 +158,7 @@ export function installIoHelpers(ctx: BaContext, ioLib: IoLib): void {
     return had ? 1 : 0;
   });
   const trace = sched.traceError.bind(sched);
-  sched.traceError = (kind: TaskKind, err: LuaError): void => {
+  sched.traceError = (kind: TaskKind, err: LuaError, envRef = 0): void => {
     if (handlerRef && kind !== 'timer') {
       const where = kind === 'cosocket' ? ' in Cosocket' : kind === 'page' ? ' in LSP' : '';
       const task = sched.create('job', {
@@ -165,9 +166,11 @@ export function installIoHelpers(ctx: BaContext, ioLib: IoLib): void {
       });
       vm.pushRef(task.co, handlerRef);
       vm.pushString(task.co, `Lua error${where}: ${err.describe()}`);
-      sched.resume(task, 1);
+      // An LSP page's error: its command environment (request:env()) too, as in BAS.
+      if (envRef) vm.pushRef(task.co, envRef);
+      sched.resume(task, envRef ? 2 : 1);
     }
-    trace(kind, err);
+    trace(kind, err, envRef);
   };
   vm.pop(L, 1);
 

@@ -241,8 +241,11 @@ export class Scheduler {
     }
   }
 
-  /** Writes an error the way BAS does for that kind of context. */
-  traceError(kind: TaskKind, err: LuaError): void {
+  /**
+   * Writes an error the way BAS does for that kind of context. `envRef`: registry ref of an
+   * LSP page's command environment, for ba.seterrh's handler (src/ba/io-helpers.ts).
+   */
+  traceError(kind: TaskKind, err: LuaError, envRef = 0): void {
     // A failed timer is traced with its message only (BAS prints no traceback for it).
     const text = kind === 'timer' ? err.message : err.message === '' ? err.traceback : err.describe();
     this.log.write(`${ERROR_LABEL[kind]}${text}\n`);

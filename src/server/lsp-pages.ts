@@ -541,7 +541,8 @@ class PageRun implements TaskHooks, PageStopper {
       this.end(null, null);
       return;
     }
-    this.pages.sched.traceError('page', err);
+    // ba.seterrh's handler gets the page's command environment (request:env()) too, as in Mako.
+    this.pages.sched.traceError('page', err, this.req.cmdEnvRef);
     this.end(err, null);
   }
 

@@ -2,7 +2,9 @@
 // certificate, clientcert and redirect2tls over the HTTPS listener and over plain HTTP,
 // response:send without a Content-Length, setresponse (deflate-compressed answer, also when
 // the object is closed by a <close> variable), deferred (answered from a timer, the
-// connection goes on). Byte-level peers: node:net / node:tls.
+// connection goes on), send after written output (Error mixingwritesend), ba.seterrh's handler
+// for a page error (message and the page's command environment). Byte-level peers: node:net /
+// node:tls.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,6 +31,14 @@ print(response:redirect2tls())
 );
 writeFileSync(join(app, 'r.lsp'), '<?lsp print("before") response:redirect2tls() print("not reached") ?>');
 writeFileSync(join(app, 'send.lsp'), '<?lsp response:send("abc") response:send("def") ?>');
+// ba.seterrh: the handler gets the page's command environment (its globals, request) too.
+writeFileSync(
+  join(app, '.preload'),
+  `ba.seterrh(function(msg, env)
+  print("ERRH", (msg:gsub("\\n.*", "")), type(env), env and env.request:uri(), env and env.marker, env and env == env.request:env())
+end)`,
+);
+writeFileSync(join(app, 'boom.lsp'), '<?lsp marker = "m1" error("boom") ?>');
 writeFileSync(join(app, 'mix.lsp'), '<?lsp response:write("abc") print(pcall(response.send, response, "x")) if request:data"raise" then response:send("y") end ?>');
 writeFileSync(
   join(app, 'z.lsp'),
@@ -141,6 +151,14 @@ test('response:send after output the page wrote: Error mixingwritesend, a 500 wh
   assert.match(r, /abcfalse\tError mixingwritesend\n/);
   const e = (await exchange(plain(server.port), 'GET /mix.lsp?raise=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).toString('latin1');
   assert.match(e, /^HTTP\/1\.1 500 /);
+});
+
+test('ba.seterrh: the handler of a page error gets the message and the page environment', async () => {
+  const r = (await exchange(plain(server.port), 'GET /boom.lsp HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).toString('latin1');
+  assert.match(r, /^HTTP\/1\.1 500 /);
+  const deadline = Date.now() + 5000;
+  while (!/ERRH\t/.test(server.out()) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
+  assert.match(server.out(), /ERRH\tLua error in LSP: boom\.lsp:1: boom\ttable\t\/boom\.lsp\tm1\ttrue\n/);
 });
 
 test('setresponse: the page output is sent deflate-compressed with a Content-Length (finalize or <close>)', async () => {
