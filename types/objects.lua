@@ -209,6 +209,45 @@ function BaIo:dofile(name, env) end
 ---@return string|nil err
 function BaIo:loadfile(name, env) end
 
+---As Lua's io.type for BAS file objects: "file", "closed file", or nil (the IO itself when
+---called as io:type()).
+---@param obj any
+---@return string|nil
+function BaIo:type(obj) end
+
+---Closes a zip file's IO (once): its entries then open with nothing to read. Raises
+---"Cannot close static IO" (ba.openio's IOs) or "Not supported or closed" (the other IOs).
+---Also the IO's __close.
+function BaIo:close() end
+
+---Mako sets a Windows file's hidden attribute; always false here (no IO has one).
+---@param name string
+---@param hide? integer 0 to show again (default 1)
+---@return boolean
+function BaIo:hide(name, hide) end
+
+---Whether a zip entry is WinZip-AES encrypted.
+---@param name string
+---@return boolean|nil encrypted
+---@return string|nil err "notfound", "noaccess" (a directory), "noimplementation" (not a zip IO)
+function BaIo:encrypted(name) end
+
+---Sets the password of a zip IO's AES-encrypted entries; false on other IOs.
+---@param password string
+---@param binary? boolean the password is binary: BAS's text form of it is used
+---@param required? boolean entries that are not AES encrypted then fail ("aescompromised")
+---@return boolean
+function BaIo:setpasswd(password, binary, required) end
+
+---Network settings of the net IO: user, pass (sent as HTTP basic authentication), proxy,
+---proxyport, proxyuser, proxypass, socks, ipv6, intf, shark (accepted, not used). Other IOs:
+---a zip IO answers nil, "failed", the rest raise "Not a NetIo object" (a table without those
+---fields is accepted by every IO).
+---@param t table
+---@return boolean|nil ok
+---@return string|nil err
+function BaIo:netconf(t) end
+
 ---@class BaFile
 local BaFile = {}
 

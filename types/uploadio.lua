@@ -111,6 +111,18 @@ function BaLuaIo:resourcetype() end
 function BaLuaIo:realpath(name) end
 function BaLuaIo:loadfile(name, env) end
 function BaLuaIo:dofile(name, env) end
+---As BaIo's (docs/api/ba.io.md): io.type of a file object, nil for the IO.
+function BaLuaIo:type(obj) end
+---Raises "Not supported or closed" (only a zip file's IO closes).
+function BaLuaIo:close() end
+---false (no hidden attribute).
+function BaLuaIo:hide(name, hide) end
+---nil, "noimplementation".
+function BaLuaIo:encrypted(name) end
+---false (no password).
+function BaLuaIo:setpasswd(password, binary, required) end
+---true for a table without network fields, else raises "Not a NetIo object".
+function BaLuaIo:netconf(t) end
 
 ---A file of a ba.create.luaio IO.
 ---@class BaLuaIoFile

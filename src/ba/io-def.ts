@@ -3,13 +3,13 @@
  * (`ba.mkio(io, "x.zip")`) and the net IO (names are http:// and https:// URLs) -- with the
  * operations src/ba/io.ts's methods run, and their `IoSource` face (src/fs/io-source.ts).
  */
-import { readFileSync, realpathSync, type Stats } from 'node:fs';
+import { readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, sep } from 'node:path';
 import { IoError, fetchUrl, ioErrorOf, readdir, runAsync, stat, unlink, write, type FsOp } from '../fs/fs-op.js';
 import { LFile, closeFile, openFile, readBytes, seek, writeData } from '../fs/buffered-file.js';
 import type { ZipArchive, ZipEntry } from '../fs/zip-archive.js';
-import { BufferReader, newIoUid, type IoEntry, type IoReader, type IoSource, type IoStat, type IoWriter } from '../fs/io-source.js';
+import { BufferReader, newIoUid, type IoEntry, type IoReader, type IoSource, type IoStat, type IoWriter, type NetConf } from '../fs/io-source.js';
 
 /** Runs a file operation on the thread pool. */
 export function promise<T>(op: FsOp<T>): Promise<T> {
@@ -51,7 +51,8 @@ export function zipEntry(io: IoDef, name: string): ZipEntry {
 export function* openZipEntry(io: IoDef, name: string): FsOp<LFile> {
   const e = zipEntry(io, name);
   if (e.isdir) throw new IoError('notfound', '');
-  return yield* openBytes(io.archive!.read(e));
+  // Mako: after io:close the entry still opens, with nothing to read.
+  return yield* openBytes(io.archive!.closed ? Buffer.alloc(0) : io.archive!.read(e));
 }
 
 export function zipStat(io: IoDef, name: string): Stats {
@@ -82,6 +83,10 @@ export class IoDef implements IoSource {
   ) {}
 
   private realRoot: string | null = null;
+  /** One of ba.openio's IOs ("disk", "home", "net", "vm"): io:close refuses it. */
+  named = false;
+  /** The net IO's io:netconf settings (user and password are sent; see docs/api/ba.io.md). */
+  netSettings: NetConf | null = null;
 
   /** Throws IoError noaccess when `path` (inside root by name) leads out of root on disk. */
   private checkLinks(path: string): void {
@@ -144,7 +149,7 @@ export class IoDef implements IoSource {
   }
 
   stat(name: string): Promise<IoStat | null> {
-    const op = this.archive ? (function* (io: IoDef): FsOp<Stats> { return zipStat(io, name); })(this) : this.kind === 'net' ? statUrl(this.resolve(name)) : stat(this.resolve(name));
+    const op = this.archive ? (function* (io: IoDef): FsOp<Stats> { return zipStat(io, name); })(this) : this.kind === 'net' ? statUrl(this.resolve(name), this.netHeaders()) : stat(this.resolve(name));
     return promise(op).then(
       (st) => ({ size: st.size, mtimeMs: st.mtimeMs, isdir: st.isDirectory() }),
       (e) => {
@@ -161,7 +166,7 @@ export class IoDef implements IoSource {
       if (e.isdir) throw new IoError('notfound', '');
       return new BufferReader(this.archive.read(e));
     }
-    if (this.kind === 'net') return new BufferReader(await promise(getUrl(this.resolve(name))));
+    if (this.kind === 'net') return new BufferReader(await promise(getUrl(this.resolve(name), this.netHeaders())));
     return new FileReader(await promise(openFile(this.resolve(name), 'r', false)));
   }
 
@@ -179,6 +184,55 @@ export class IoDef implements IoSource {
     }
     if (this.kind === 'net') return null;
     return readFileSync(this.resolve(name));
+  }
+
+  // ---- Mako's IO properties (src/fs/io-source.ts) ----
+
+  encrypted(name: string): boolean {
+    if (this.kind !== 'zip') throw new IoError('noimplementation', '');
+    const path = this.resolve(name);
+    let isdir: boolean;
+    if (this.archive) {
+      const e = path === '' ? undefined : this.archive.get(path);
+      if (path !== '' && !e) throw new IoError('notfound', '');
+      if (!e || e.isdir) throw new IoError('noaccess', 'File is a directory');
+      return e.aes !== undefined;
+    }
+    // The "vm" IO (a folder here, a zip file in Mako): nothing in it is encrypted.
+    try {
+      isdir = statSync(path).isDirectory();
+    } catch {
+      throw new IoError('notfound', '');
+    }
+    if (isdir) throw new IoError('noaccess', 'File is a directory');
+    return false;
+  }
+
+  setPassword(pwd: Buffer, bin: boolean, required: boolean): boolean {
+    if (this.kind !== 'zip') return false;
+    this.archive?.setPassword(pwd, bin, required);
+    return true;
+  }
+
+  netconf(cfg: NetConf): 'set' | 'failed' | 'notnet' {
+    if (this.kind === 'zip') return 'failed';
+    if (this.kind !== 'net') return 'notnet';
+    this.netSettings = { ...this.netSettings, ...cfg };
+    return 'set';
+  }
+
+  closeIo(): 'closed' | 'static' | 'unsupported' {
+    if (this.named) return 'static';
+    if (!this.archive || this.archive.closed) return 'unsupported';
+    this.archive.closed = true;
+    return 'closed';
+  }
+
+  /** Request headers of the net IO's settings (HTTP basic authentication). */
+  netHeaders(): Record<string, string> {
+    const s = this.netSettings;
+    if (!s || s.user === undefined) return {};
+    return { authorization: `Basic ${Buffer.from(`${s.user}:${s.pass ?? ''}`, 'utf8').toString('base64')}` };
   }
 
   list(dir: string): Promise<IoEntry[]> {
@@ -222,15 +276,15 @@ export function* listDir(path: string, attrs: boolean): FsOp<DirEntry[]> {
 // ---- the "net" IO: names are http:// and https:// URLs, read-only ---------------------------
 
 /** GET `url`; a status other than 200 is "enoent". */
-export function* getUrl(url: string): FsOp<Buffer> {
-  const r = yield* fetchUrl(url, 'GET');
+export function* getUrl(url: string, headers: Record<string, string> = {}): FsOp<Buffer> {
+  const r = yield* fetchUrl(url, 'GET', headers);
   if (r.status !== 200) throw new IoError('enoent', `HTTP status ${r.status}`);
   return r.body;
 }
 
 /** io:open on the net IO: the body of a GET, read from an unlinked temporary file. */
-export function* openUrl(url: string): FsOp<LFile> {
-  return yield* openBytes(yield* getUrl(url));
+export function* openUrl(url: string, headers: Record<string, string> = {}): FsOp<LFile> {
+  return yield* openBytes(yield* getUrl(url, headers));
 }
 
 /** A read-only file object over bytes (an unlinked temporary file). */
@@ -247,8 +301,8 @@ export function* openBytes(body: Buffer): FsOp<LFile> {
 let netFiles = 0;
 
 /** io:stat on the net IO: a HEAD request; size from Content-Length, mtime from Last-Modified. */
-export function* statUrl(url: string): FsOp<Stats> {
-  const r = yield* fetchUrl(url, 'HEAD');
+export function* statUrl(url: string, headers: Record<string, string> = {}): FsOp<Stats> {
+  const r = yield* fetchUrl(url, 'HEAD', headers);
   if (r.status !== 200) throw new IoError('enoent', `HTTP status ${r.status}`);
   const lm = Date.parse(r.headers.get('last-modified') ?? '');
   const st = {

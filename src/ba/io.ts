@@ -28,9 +28,17 @@ import { Wait } from '../sched/waiter.js';
 import { IoDef, getUrl, listDir, openUrl, openZipEntry, statUrl, zipEntry, zipStat, type DirEntry } from './io-def.js';
 import { IoCore, seekFile, setFileMetamethods } from './file.js';
 import { installLuaIo } from './std-io.js';
+import { ioPropertyMethods, type IoPropsHost } from './io-props.js';
 import { ZipArchive, ZipFormatError } from '../fs/zip-archive.js';
 
 export { IoDef, type IoKind } from './io-def.js';
+
+/** A file that opened but could not be read (loadfile's "cannot read <name>: ioerror "). */
+class ReadFailed extends IoError {
+  constructor() {
+    super('ioerror', '');
+  }
+}
 
 /** f:read() without arguments returns blocks of this size (BAS). */
 const READ_BLOCK = 1024;
@@ -79,9 +87,13 @@ export interface LuaIoHandle extends IoSource {
   pushLua(L: LState): void;
 }
 
-export class IoLib {
+export class IoLib implements IoPropsHost {
   /** The Lua-implemented IOs (src/ba/luaio.ts sets it). */
   luaIos: HandleTable<LuaIoHandle> | null = null;
+  /** io:type of a Lua-implemented IO's file object (src/ba/luaio.ts sets it). */
+  luaFileType: ((L: LState, i: number) => string | null) | null = null;
+  /** The methods every IO kind shares (io-props.ts), for the Lua-implemented IOs too. */
+  readonly propMethods: Record<string, (L: LState) => number>;
 
   readonly core: IoCore;
   private readonly ios: HandleTable<IoDef>;
@@ -94,6 +106,7 @@ export class IoLib {
   constructor(readonly ctx: BaContext) {
     this.core = new IoCore(ctx);
     this.ios = new HandleTable(ctx.vm, HandleTag.io);
+    this.propMethods = ioPropertyMethods(this);
   }
 
   private get vm(): LuaVM {
@@ -126,6 +139,12 @@ export class IoLib {
 
   /** A named IO for ba.openio, or null for an unknown name. */
   namedIo(name: string): IoDef | null {
+    const def = this.makeNamedIo(name);
+    if (def) def.named = true;
+    return def;
+  }
+
+  private makeNamedIo(name: string): IoDef | null {
     switch (name) {
       case 'home':
         return new IoDef(resolve(this.ctx.config.homeio ?? process.cwd()), 'disk', false);
@@ -185,7 +204,7 @@ export class IoLib {
     // IO objects.
     vm.newMetatable(L, 'BaIo');
     vm.newTable(L);
-    for (const [name, fn] of Object.entries(this.ioMethods())) vm.setHost(L, -1, name, fn);
+    for (const [name, fn] of Object.entries({ ...this.ioMethods(), ...this.propMethods })) vm.setHost(L, -1, name, fn);
     const err = vm.load(L, IO_LUA, '=io');
     if (err) throw err;
     vm.pushValue(L, -2);
@@ -197,6 +216,7 @@ export class IoLib {
       this.ios.release(this.ios.idAt(L, 1));
       return 0;
     });
+    vm.setHost(L, -1, '__close', this.propMethods.close!);
     vm.setHost(L, -1, '__tostring', (L) => {
       // Mako: "IO Interface: <address>" (its %p has no 0x).
       vm.pushString(L, `IO Interface: ${vm.toUserdata(L, 1).toString(16)}`);
@@ -339,7 +359,7 @@ export class IoLib {
                 return yield* openZipEntry(io, name);
               }
               if (fl.write) io.writable();
-              if (io.kind === 'net') return yield* openUrl(io.resolve(name));
+              if (io.kind === 'net') return yield* openUrl(io.resolve(name), io.netHeaders());
               return yield* openFile(io.resolve(name), fl.flags, fl.append);
             })(),
           (L, f) => {
@@ -357,7 +377,7 @@ export class IoLib {
         return this.core.run(
           L,
           'stat',
-          () => (io.archive ? (function* (): FsOp<Stats> { return zipStat(io, name); })() : io.kind === 'net' ? statUrl(io.resolve(name)) : stat(io.resolve(name))),
+          () => (io.archive ? (function* (): FsOp<Stats> { return zipStat(io, name); })() : io.kind === 'net' ? statUrl(io.resolve(name), io.netHeaders()) : stat(io.resolve(name))),
           (L, st) => {
             pushRecord(vm, L, {
               name: name.replace(/\/+$/, '') === '' ? '' : basename(name.replace(/\/+$/, '')),
@@ -520,7 +540,7 @@ export class IoLib {
       release();
       const { code, message } = ioErrorOf(e);
       vm.pushNil(L);
-      vm.pushString(L, `cannot open ${name}: ${code} ${message}`);
+      vm.pushString(L, `cannot ${e instanceof ReadFailed ? 'read' : 'open'} ${name}: ${code} ${message}`);
       return 2;
     };
     return { ok, fail, release };
@@ -536,9 +556,14 @@ export class IoLib {
       'loadfile',
       () =>
         io.archive
-          ? (function* (): FsOp<Buffer> { return io.archive!.read(zipEntry(io, name)); })()
+          ? (function* (): FsOp<Buffer> {
+              const e = zipEntry(io, name);
+              // Mako: a closed zip file's entry opens but cannot be read.
+              if (io.archive!.closed && !e.isdir) throw new ReadFailed();
+              return io.archive!.read(e);
+            })()
           : io.kind === 'net'
-            ? getUrl(io.resolve(name))
+            ? getUrl(io.resolve(name), io.netHeaders())
             : readFile(io.resolve(name)),
       load.ok,
       load.fail,

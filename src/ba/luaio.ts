@@ -17,14 +17,14 @@
  * returns. A function that raises or answers nonsense is an "ioerror".
  */
 import type { BaContext } from './context.js';
-import { HandleTable, HandleTag, newTaggedBlock } from '../vm/handles.js';
+import { HandleTable, HandleTag, newTaggedBlock, taggedBlock } from '../vm/handles.js';
 import type { LState } from '../vm/lua-vm.js';
 import { IoError } from '../fs/fs-op.js';
 import { newIoUid, type IoEntry, type IoReader, type IoSource, type IoStat, type IoWriter } from '../fs/io-source.js';
 import type { IoLib, LuaIoHandle } from './io.js';
 
 const LUAIO_LUA = `
-local mt, newud, ba, fmt_, newfile, H = ...
+local mt, newud, ba, fmt_, newfile, H, P = ...
 local type, pcall, setmetatable, select, error, tostring = type, pcall, setmetatable, select, error, tostring
 local concat, fmt = table.concat, string.format
 local cbs = setmetatable({}, { __mode = "k" })
@@ -123,6 +123,14 @@ function M:rename(from, to)
   return true
 end
 function M:resourcetype() return "lua", "" end
+-- type, close, hide, encrypted, setpasswd, netconf: the host's, shared by every IO kind.
+for k, f in pairs(P) do M[k] = f end
+mt.__close = P.close
+function H.ftype(f)
+  local s = fstate[f]
+  if not s then return nil end
+  return s.closed and "closed file" or "file"
+end
 function M:realpath() end
 -- As BAS: the file is read with the read function until it answers "" (nil is an I/O error).
 function M:loadfile(name, env)
@@ -447,13 +455,26 @@ export function installLuaIoObjects(ctx: BaContext, ioLib: IoLib): void {
   vm.newTable(L);
   vm.pushValue(L, -1);
   const hRef = vm.ref(L);
-  const perr = vm.pcall(L, 6, 0);
+  vm.newTable(L);
+  for (const [name, fn] of Object.entries(ioLib.propMethods)) vm.setHost(L, -1, name, fn);
+  const perr = vm.pcall(L, 7, 0);
   if (perr) throw perr;
   vm.pushRef(L, hRef);
   for (const op of HOST_OPS) {
     vm.getField(L, -1, op);
     lib.ops.set(op, vm.ref(L));
   }
+  vm.getField(L, -1, 'ftype');
+  const ftypeRef = vm.ref(L);
   vm.pop(L, 1);
   vm.unref(hRef);
+  ioLib.luaFileType = (L, i) => {
+    if (!taggedBlock(vm, L, i, HandleTag.luaIoFile)) return null;
+    vm.pushRef(L, ftypeRef);
+    vm.pushValue(L, i < 0 ? i - 1 : i);
+    if (vm.pcall(L, 1, 1)) return null;
+    const t = vm.toStr(L, -1);
+    vm.pop(L, 1);
+    return t;
+  };
 }

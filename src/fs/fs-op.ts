@@ -26,7 +26,7 @@ export type FsReq =
   | { op: 'unlink'; path: string }
   | { op: 'rename'; from: string; to: string }
   | { op: 'readFile'; path: string }
-  | { op: 'fetch'; url: string; method: 'GET' | 'HEAD' };
+  | { op: 'fetch'; url: string; method: 'GET' | 'HEAD'; headers: Record<string, string> };
 
 /** What a `fetch` request returns (the `net` IO). */
 export interface FetchResult {
@@ -77,8 +77,8 @@ export function* readFile(path: string): FsOp<Buffer> {
   return (yield { op: 'readFile', path }) as Buffer;
 }
 /** An HTTP(S) request; only where the caller can wait (there is no synchronous form). */
-export function* fetchUrl(url: string, method: 'GET' | 'HEAD'): FsOp<FetchResult> {
-  return (yield { op: 'fetch', url, method }) as FetchResult;
+export function* fetchUrl(url: string, method: 'GET' | 'HEAD', headers: Record<string, string> = {}): FsOp<FetchResult> {
+  return (yield { op: 'fetch', url, method, headers }) as FetchResult;
 }
 
 // ---- executors -------------------------------------------------------------------------------
@@ -143,7 +143,7 @@ function execAsync(r: FsReq, cb: Cb): void {
     case 'readFile':
       return fs.readFile(r.path, cb);
     case 'fetch':
-      fetch(r.url, { method: r.method, redirect: 'follow' }).then(
+      fetch(r.url, { method: r.method, redirect: 'follow', headers: r.headers }).then(
         async (res) => cb(null, { status: res.status, headers: res.headers, body: Buffer.from(await res.arrayBuffer()) }),
         (e: unknown) => cb(Object.assign(new Error(String((e as Error)?.cause ?? e)), { code: 'ENETIO' })),
       );

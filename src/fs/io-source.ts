@@ -57,6 +57,34 @@ export interface IoSource {
    * yield); null when this IO can only answer later. Throws IoError.
    */
   readNow?(name: string): Buffer | null;
+
+  // Mako's IO properties beyond files (io:encrypted, io:setpasswd, io:netconf, io:close). A
+  // kind without one answers as Mako's IOs that lack the property: see each default.
+
+  /** Whether entry `name` is AES encrypted (zip files); throws IoError. Default: "noimplementation". */
+  encrypted?(name: string): boolean;
+  /** Sets the password of AES entries; false when the kind has none (the default). */
+  setPassword?(pwd: Buffer, bin: boolean, required: boolean): boolean;
+  /**
+   * Network settings: 'set' (the net IO), 'failed' (an IO that refuses them), 'notnet' (the
+   * default: "Not a NetIo object").
+   */
+  netconf?(cfg: NetConf): 'set' | 'failed' | 'notnet';
+  /** io:close: 'closed' (zip files, once), 'static' (the named IOs), 'unsupported' (the default). */
+  closeIo?(): 'closed' | 'static' | 'unsupported';
+}
+
+/** io:netconf's settings (the fields of its table that are present). */
+export interface NetConf {
+  user?: string;
+  pass?: string;
+  proxy?: string;
+  proxyport?: number;
+  proxyuser?: string;
+  proxypass?: string;
+  socks?: boolean;
+  ipv6?: boolean;
+  intf?: string;
 }
 
 let uids = 0;
