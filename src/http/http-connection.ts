@@ -17,7 +17,7 @@
  * they lie; what is kept of them past the read (an unparsed rest, body bytes) is copied.
  */
 import type { Socket } from 'node:net';
-import { isShared, readDirect, readView, releaseReads, type DirectReader } from '../net/direct-io.js';
+import { MAX_BORROW_SCAN, isShared, ownShared, readDirect, readView, releaseReads, type DirectReader } from '../net/direct-io.js';
 import { SocketWriter } from '../net/socket-writer.js';
 import type { HttpExchange, HttpHandler } from './http-exchange.js';
 import { createBodyDecoder, type BodyDecoder } from './body-decoder.js';
@@ -126,11 +126,6 @@ const OUT_HIGH_WATER = 256 * 1024;
 /** How long a closing connection keeps draining the peer's input; see closeAfterError. */
 const LINGER_MS = 2000;
 
-/** Copies the views of the shared read buffer in `list` (see HttpConnection.onDirectRead). */
-function ownShared(list: Buffer[]): void {
-  for (let i = 0; i < list.length; i++) if (isShared(list[i]!)) list[i] = Buffer.from(list[i]!);
-}
-
 export class HttpConnection implements PolicyConn, DirectReader {
   private state = State.Head;
   /** performance.now() when the current phase began (src/http/connection-policy.ts). */
@@ -204,6 +199,11 @@ export class HttpConnection implements PolicyConn, DirectReader {
    * whatever is kept of them afterwards (or when a handler starts) is copied.
    */
   onDirectRead(buf: Buffer, n: number): boolean {
+    // Borrowing costs a check of every kept piece afterwards: copy while many are kept.
+    if (this.inbox.length + this.body.length + this.afterHead.length > MAX_BORROW_SCAN) {
+      this.receive(Buffer.from(buf.subarray(0, n)));
+      return true;
+    }
     this.borrowing = true;
     this.receive(readView(buf, n));
     this.borrowing = false;
