@@ -20,6 +20,7 @@ import type { LRequest, RequestLib } from './request.js';
 import { AUTH_LUA } from './auth-lua.js';
 import {
   FORM_LOGIN_COOKIE,
+  SESSION_COOKIE,
   DigestNonces,
   LoginTracker,
   RequestSession,
@@ -323,9 +324,15 @@ export class AuthLib {
         const r = this.req(L, 1);
         const res = r.exchange.response;
         if (res.headersSent) return 0;
-        // As BAS: back to the URL kept in the form-login cookie, which is then deleted.
         const jar = res.cookies();
-        const i = jar.received(r.exchange.head.headers.getAll('cookie')[0], FORM_LOGIN_COOKIE);
+        const first = r.exchange.head.headers.getAll('cookie')[0];
+        // As BAS: a session cookie made on HTTPS is marked secure.
+        if (r.exchange.secure) {
+          const sc = jar.received(first, SESSION_COOKIE);
+          if (sc >= 0) jar.list[sc].secure = true;
+        }
+        // As BAS: back to the URL kept in the form-login cookie, which is then deleted.
+        const i = jar.received(first, FORM_LOGIN_COOKIE);
         const back = i >= 0 ? jar.list[i] : null;
         let location = this.absoluteUrl(r, r.exchange.head.path);
         if (back?.value) {

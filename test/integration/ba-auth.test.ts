@@ -8,6 +8,11 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { request, startTestServer, type TestServer } from '../harness/app-server.js';
 
+import https from 'node:https';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startCli } from '../harness/net-util.js';
 const APP = 'test/fixtures/apps/ba-auth';
 const md5 = (s: string): string => createHash('md5').update(s).digest('hex');
 const b64 = (u: string, p: string): string => 'Basic ' + Buffer.from(`${u}:${p}`).toString('base64');
@@ -153,6 +158,39 @@ test('request:login/logout, the user limit, and a JSON user database with its au
     assert.equal(o.body, 'OK\tother\topw\tbasic\nauthorize\tfalse\tfalse\n');
     assert.equal((await request(s.port, '/page.lsp?a=json', { headers: { Authorization: b64('json', 'nope') } })).status, 401);
   });
+});
+
+test('form login over HTTPS: the session cookie is marked secure; the return-URL cookie is deleted (as Mako)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'remora-formtls-'));
+  writeFileSync(join(dir, 'tls.conf'), 'port = 0\nsslport = 0\nhost = "127.0.0.1"\nsslhost = "127.0.0.1"\n');
+  const srv = await startCli(['-c', join(dir, 'tls.conf'), '-l::' + APP]);
+  try {
+    const post = (cookie?: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined> }> =>
+      new Promise((resolve, reject) => {
+        const body = 'a=form&ba_username=admin&ba_password=admin';
+        const headers: Record<string, string> = { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': String(body.length) };
+        if (cookie) headers.Cookie = cookie;
+        const req = https.request({ host: '127.0.0.1', port: srv.sslport, path: '/page.lsp', method: 'POST', headers, rejectUnauthorized: false, agent: false }, (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
+        });
+        req.on('error', reject);
+        req.setTimeout(10_000, () => req.destroy(new Error('timeout')));
+        req.end(body);
+      });
+    const ok = await post();
+    assert.equal(ok.status, 302);
+    assert.match(String(ok.headers['set-cookie']), /^z9ZAqJtI=[0-9a-f]{24}; path=\/; secure; HttpOnly$/);
+    const back = `https://127.0.0.1:${srv.sslport}/page.lsp%3fa%3dform`;
+    const r = await post(`_zFL=${back}`);
+    assert.equal(r.headers.location, `https://127.0.0.1:${srv.sslport}/page.lsp?a=form`);
+    const sc = r.headers['set-cookie'] as string[];
+    assert.match(sc[0]!, /^z9ZAqJtI=[0-9a-f]{24}; path=\/; secure; HttpOnly;$/);
+    assert.equal(sc[1], `_zFL=${back}; path=/; expires=Thu, 01 Jan 1970 00:00:00 GMT`);
+  } finally {
+    srv.child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('dir:setauth: form login through a forwarded hidden page, public/ open, a prolog directory with Basic and an authorizer', async () => {
