@@ -414,6 +414,8 @@ function BaRequest:committed() end
 ---@param msg? string
 ---@return boolean
 function BaRequest:senderror(code, msg) end
+---302 to `url` (made absolute); does not return: the page ends there, as with forward.
+---`false` when the head was already sent.
 ---@param url string
 ---@return boolean
 function BaRequest:sendredirect(url) end

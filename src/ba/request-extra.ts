@@ -6,8 +6,8 @@
  * `setnodelay`, `downgrade`, `json`, `env` (the command environment). Results as the Mako Server gives them (compat probe
  * request-extra).
  *
- * `forward`, `json` and a refused `allow` end the page as Mako does: they raise `nil`, which the page
- * runner takes as the page's end (a `pcall` around them sees `false, nil`).
+ * `forward`, `json`, `sendredirect` and a refused `allow` end the page as Mako does: they raise
+ * `nil`, which the page runner takes as the page's end (a `pcall` around them sees `false, nil`).
  */
 import { LUA_REGISTRYINDEX, T_STRING, T_TABLE, type LState } from '../vm/lua-vm.js';
 import { httpDate, parseHttpDate } from '../http/http-date.js';
@@ -47,6 +47,14 @@ if pageinclude then
     if not ok then error(res, 0) end
     return res
   end
+end
+-- sendredirect(url): once the 302 is set, the page (or directory function) ends here, as on
+-- Mako; with the head already sent it answers false and the page goes on.
+local sendredirect = methods.sendredirect
+function methods.sendredirect(r, url)
+  if not sendredirect(r, url) then return false end
+  lib.exit(r)
+  error(nil, 0)
 end
 -- json(t): the page's answer is t as JSON (application/json); the page ends here.
 local encode = ba.json.encode

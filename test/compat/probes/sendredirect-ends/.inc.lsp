@@ -1,0 +1,4 @@
+<?lsp
+response:sendredirect("/frominclude")
+trace("included page went on")
+?>

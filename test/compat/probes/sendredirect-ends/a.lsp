@@ -1,0 +1,5 @@
+<?lsp
+response:sendredirect("/x")
+print("page went on")
+trace("page went on")
+?>

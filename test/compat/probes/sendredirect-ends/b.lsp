@@ -1,0 +1,4 @@
+<?lsp
+response:include(".inc.lsp")
+trace("including page went on")
+?>

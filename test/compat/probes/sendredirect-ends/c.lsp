@@ -1,0 +1,4 @@
+<?lsp
+local ok, e = pcall(response.sendredirect, response, "/p")
+trace("after pcall", ok, e)
+?>
