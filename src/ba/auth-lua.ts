@@ -322,7 +322,8 @@ local function form(a, req)
     fill(ai, name, pwd, (not seed) and upwd or nil, mu, rc, ia)
     if P.committed(req) then return nil end
     local ok
-    if seed then ok = pwd ~= nil and ct == "pwd" and P.seedok(upwd, seed, seedkey or "", pwd)
+    -- As BAS: the seed hashes what the database holds (plain password or HA1).
+    if seed then ok = pwd ~= nil and ct ~= "valid" and P.seedok(upwd, seed, seedkey or "", pwd)
     else ok = pwd ~= nil and P.pwdok(a.realm, name, upwd, pwd, ct) end
     if ok then
       if ct == "valid" then pwd = "?" end
