@@ -274,6 +274,8 @@ class Walk {
       response.sendError(r.status);
       return true;
     }
+    // As BAS's resource reader: a .shtml file is for response:include and forward only.
+    if (this.cache !== null && r.pathname.endsWith('.shtml')) return false;
     const owner = d.owner as App | null;
     const isLsp = r.isLsp && d.lsp;
     this.rc.file = {

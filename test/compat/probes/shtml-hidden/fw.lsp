@@ -1,0 +1,1 @@
+<?lsp response:forward("h.shtml") ?>

@@ -1,0 +1,1 @@
+<?lsp response:include("h.shtml") response:include("sub/s.shtml") ?>
