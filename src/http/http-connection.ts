@@ -482,12 +482,16 @@ export class HttpConnection implements PolicyConn, DirectReader {
   private runHandler(): void {
     if (this.state !== State.Handling) return; // closed meanwhile
     const head = this.head as RequestHead;
-    const response = new ResponseWriter(this.sink, {
-      method: head.method,
-      versionMinor: head.versionMinor,
-      keepAlive: head.keepAlive && !head.upgrade,
-      server: this.options.server,
-    });
+    const response = new ResponseWriter(
+      this.sink,
+      {
+        method: head.method,
+        versionMinor: head.versionMinor,
+        keepAlive: head.keepAlive && !head.upgrade,
+        server: this.options.server,
+      },
+      this.sinkParts,
+    );
     const body = this.body.length === 0 ? EMPTY : this.body.length === 1 ? this.body[0]! : Buffer.concat(this.body);
     if (this.body.length > 0) this.body = [];
     const exchange = new Exchange(this, head, body, this.stream, response);
@@ -518,6 +522,11 @@ export class HttpConnection implements PolicyConn, DirectReader {
 
   /** Where every response of this connection writes (one function for all of them). */
   private readonly sink = (b: Buffer | string): void => this.write(b);
+  /** The same for the pieces of one small output, sent as one write. */
+  private readonly sinkParts = (parts: ReadonlyArray<Buffer | string>, total: number): void => {
+    if (this.socket.destroyed || !this.socket.writable) return;
+    this.out.sendParts(parts, total);
+  };
 
   private handlerFailed(e: unknown, response: ResponseWriter): void {
     const err = e instanceof Error ? e : new Error(String(e));

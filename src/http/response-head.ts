@@ -50,6 +50,8 @@ class LastHead {
   private readonly names: string[] = [];
   private readonly values: string[] = [];
   text = '';
+  /** `text` as bytes, made when first asked for (never changed: writers may hold it). */
+  bytes: Buffer | null = null;
 
   matches(status: number, reason: string | undefined, h: HeaderList): boolean {
     const n = h.size;
@@ -69,6 +71,7 @@ class LastHead {
       this.values[i] = h.valueAt(i);
     }
     this.text = text;
+    this.bytes = null;
   }
 }
 
@@ -81,6 +84,16 @@ const last = new LastHead();
 export function serializeResponseHead(status: number, reason: string | undefined, headers: Iterable<readonly [string, string]>): Buffer {
   // latin1: header strings are byte strings (header-list.ts).
   return Buffer.from(responseHeadText(status, reason, headers), 'latin1');
+}
+
+/**
+ * The same head as bytes; the last head built is kept with its bytes (see LastHead), so the
+ * result may be shared: never change it.
+ */
+export function responseHeadBytes(status: number, reason: string | undefined, headers: ResponseHeaders): Buffer {
+  const text = responseHeadText(status, reason, headers);
+  if (text !== last.text) return Buffer.from(text, 'latin1');
+  return (last.bytes ??= Buffer.from(text, 'latin1'));
 }
 
 /** The same head as a byte string (one char per byte), for a caller that copies it into its own buffer. */

@@ -13,7 +13,7 @@
 import { errorPage, escapeHtml } from './error-page.js';
 import { httpDate, httpDateNow } from './http-date.js';
 import { CookieJar } from './cookies.js';
-import { checkHeader, ResponseHeaders, responseHeadText, serializeResponseHead } from './response-head.js';
+import { checkHeader, ResponseHeaders, responseHeadBytes, serializeResponseHead } from './response-head.js';
 
 /**
  * Where the bytes go; normally the socket's write. A string is a byte string (one char per
@@ -21,6 +21,13 @@ import { checkHeader, ResponseHeaders, responseHeadText, serializeResponseHead }
  * a Buffer.
  */
 export type ResponseSink = (chunk: Buffer | string) => void;
+
+/**
+ * Takes the pieces of one small output (head and body, or a chunk and its framing) to send
+ * as one write: `total` bytes, strings one char per byte. Without one, they are joined into
+ * one string for the sink.
+ */
+export type ResponsePartsSink = (parts: ReadonlyArray<Buffer | string>, total: number) => void;
 
 export interface ResponseWriterOptions {
   /** The request method; HEAD responses carry no body (RFC 9110 §9.3.2). */
@@ -86,6 +93,7 @@ export class ResponseWriter {
   constructor(
     private readonly sink: ResponseSink,
     private readonly options: ResponseWriterOptions,
+    private readonly sinkParts: ResponsePartsSink | null = null,
   ) {
     this.keep = options.keepAlive;
     this.bufferSize = options.bufferSize ?? 64 * 1024;
@@ -336,7 +344,7 @@ export class ResponseWriter {
     // As BAS: the cookies go out last, whatever the response is (error pages and redirects too).
     if (this.jar) for (const v of this.jar.fields(this.options.now ? this.options.now().getTime() : Date.now())) h.add('Set-Cookie', v);
 
-    this.out(responseHeadText(status, this.reason, h));
+    this.out(responseHeadBytes(status, this.reason, h));
     this.phase = 'streaming';
   }
 
@@ -359,6 +367,10 @@ export class ResponseWriter {
     if (parts.length === 1 || total > COALESCE_LIMIT) {
       // Large: piece by piece, as without batching, rather than copying the body.
       for (const p of parts) this.sink(p);
+      return;
+    }
+    if (this.sinkParts !== null) {
+      this.sinkParts(parts, total);
       return;
     }
     // Small: one byte string, written once (Node copies it straight into the socket).

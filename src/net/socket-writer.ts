@@ -183,6 +183,29 @@ export class SocketWriter implements DirectWriteOwner {
     // then fills its buffer exactly and hands it to Node without a subarray view.
     this.lastBatch = Math.min(Math.max(n, 16), BATCH_LIMIT);
     if (this.closed) return;
+    this.writeBatch(buf, n);
+  }
+
+  /**
+   * Sends the pieces of one output (strings: one char per byte), `total` bytes, as one write
+   * now: copied into a pooled buffer, which comes back to the pool once written.
+   */
+  sendParts(parts: ReadonlyArray<Buffer | string>, total: number): void {
+    if (this.batch) this.flush();
+    const buf = takeBatch(total);
+    let at = 0;
+    for (let i = 0; i < parts.length; i++) {
+      const p = parts[i]!;
+      if (typeof p !== 'string') buf.set(p, at);
+      else if (p.length <= 32) for (let j = 0; j < p.length; j++) buf[at + j] = p.charCodeAt(j);
+      else buf.write(p, at, 'latin1');
+      at += p.length;
+    }
+    this.writeBatch(buf, total);
+  }
+
+  /** Writes the first `n` bytes of the batch buffer `buf` (straight to the handle if it can). */
+  private writeBatch(buf: Buffer, n: number): void {
     const data = n === buf.length ? buf : buf.subarray(0, n);
     if (this.direct(data, buf, true)) return;
     if (this.sock.writableLength === 0) {
