@@ -469,9 +469,12 @@ export class RequestLib {
     return r.exchange.response.cookies().list[this.ctx.vm.toInteger(L, 2) ?? 0];
   }
 
-  private header(r: LRequest, name: string, value: string, add = false): boolean {
+  /** Sets (or adds) a response field; `name` null: Content-Type (setcontenttype). */
+  private header(r: LRequest, name: string | null, value: string, add = false): boolean {
     try {
-      return add ? r.exchange.response.addHeader(name, value) : r.exchange.response.setHeader(name, value);
+      const res = r.exchange.response;
+      if (name === null) return res.setContentType(value);
+      return add ? res.addHeader(name, value) : res.setHeader(name, value);
     } catch (e) {
       throw new LuaRaise(`invalid header: ${(e as Error).message}`);
     }
@@ -600,7 +603,7 @@ export class RequestLib {
       setcontenttype: (L) => {
         const type = this.latin1Arg(L, 2, 'setcontenttype');
         const r = out(L, 'setcontenttype');
-        vm.pushBoolean(L, r ? this.header(r, 'Content-Type', type) : false);
+        vm.pushBoolean(L, r ? this.header(r, null, type) : false);
         return 1;
       },
       setcontentlength: (L) => {

@@ -13,7 +13,7 @@
 import { errorPage, escapeHtml } from './error-page.js';
 import { httpDate, httpDateNow } from './http-date.js';
 import { CookieJar } from './cookies.js';
-import { checkHeader, ResponseHeaders, responseHeadBytes, serializeResponseHead } from './response-head.js';
+import { checkHeader, isHeaderValue, ResponseHeaders, responseHeadBytes, serializeResponseHead } from './response-head.js';
 
 /**
  * Where the bytes go; normally the socket's write. A string is a byte string (one char per
@@ -163,8 +163,11 @@ export class ResponseWriter {
     return true;
   }
 
+  /** setHeader('Content-Type', type), without checking the constant name (most pages call it). */
   setContentType(type: string): boolean {
-    return this.setHeader('Content-Type', type);
+    if (this.headersSent || !isHeaderValue(type)) return this.setHeader('Content-Type', type);
+    this.headers.setTrusted('Content-Type', type, 'content-type');
+    return true;
   }
 
   /** Buffers body bytes (a string is UTF-8); returns false once the response is finished. */
