@@ -17,7 +17,7 @@
  * they lie; what is kept of them past the read (an unparsed rest, body bytes) is copied.
  */
 import type { Socket } from 'node:net';
-import { MAX_BORROW_SCAN, isShared, ownShared, readDirect, readView, releaseReads, type DirectReader } from '../net/direct-io.js';
+import { isShared, readDirect, readView, releaseReads, type DirectReader } from '../net/direct-io.js';
 import { SocketWriter } from '../net/socket-writer.js';
 import type { HttpExchange, HttpHandler } from './http-exchange.js';
 import { createBodyDecoder, type BodyDecoder } from './body-decoder.js';
@@ -199,11 +199,6 @@ export class HttpConnection implements PolicyConn, DirectReader {
    * whatever is kept of them afterwards (or when a handler starts) is copied.
    */
   onDirectRead(buf: Buffer, n: number): boolean {
-    // Borrowing costs a check of every kept piece afterwards: copy while many are kept.
-    if (this.inbox.length + this.body.length + this.afterHead.length > MAX_BORROW_SCAN) {
-      this.receive(Buffer.from(buf.subarray(0, n)));
-      return true;
-    }
     this.borrowing = true;
     this.receive(readView(buf, n));
     this.borrowing = false;
@@ -211,11 +206,20 @@ export class HttpConnection implements PolicyConn, DirectReader {
     return true;
   }
 
-  /** Copies what is kept of the shared read buffer: an unparsed rest, body bytes. */
+  /** `b`, copied when it is a view of the shared read buffer (body bytes kept past a read). */
+  private kept(b: Buffer): Buffer {
+    return this.borrowing && isShared(b) ? Buffer.from(b) : b;
+  }
+
+  /**
+   * Copies the unparsed rest of a read: only the inbox's first entry (a rest put back) and last
+   * (a chunk not reached) can be a view of the shared read buffer (nothing else is looked at).
+   */
   private ownBorrowed(): void {
-    ownShared(this.inbox);
-    ownShared(this.body);
-    ownShared(this.afterHead);
+    const inbox = this.inbox;
+    const last = inbox.length - 1;
+    if (last >= 0 && isShared(inbox[0]!)) inbox[0] = Buffer.from(inbox[0]!);
+    if (last > 0 && isShared(inbox[last]!)) inbox[last] = Buffer.from(inbox[last]!);
   }
 
   /** True once the connection is closed or was taken over. */
@@ -339,8 +343,8 @@ export class HttpConnection implements PolicyConn, DirectReader {
       const chunk = this.inbox.shift() as Buffer;
       const r = decoder.feed(chunk);
       if (stream.touched) this.afterHead = [];
-      else if (r.consumed > 0) this.afterHead.push(chunk.subarray(0, r.consumed));
-      for (const d of r.data) stream.push(this.borrowing && isShared(d) ? Buffer.from(d) : d);
+      else if (r.consumed > 0) this.afterHead.push(this.kept(chunk.subarray(0, r.consumed)));
+      for (const d of r.data) stream.push(this.kept(d));
       if (r.error) {
         // Broken framing: the reader gets what came before, then an error; the connection
         // closes once the handler has answered (finish).
@@ -435,8 +439,8 @@ export class HttpConnection implements PolicyConn, DirectReader {
       if (r.done) this.skipping = false; // pump() goes on with the next request
       return r.consumed;
     }
-    if (r.consumed > 0) this.afterHead.push(chunk.subarray(0, r.consumed));
-    for (const d of r.data) this.body.push(d);
+    if (r.consumed > 0) this.afterHead.push(this.kept(chunk.subarray(0, r.consumed)));
+    for (const d of r.data) this.body.push(this.kept(d));
     if (r.error) {
       this.reject(r.error);
       return chunk.length;
@@ -482,16 +486,8 @@ export class HttpConnection implements PolicyConn, DirectReader {
   private runHandler(): void {
     if (this.state !== State.Handling) return; // closed meanwhile
     const head = this.head as RequestHead;
-    const response = new ResponseWriter(
-      this.sink,
-      {
-        method: head.method,
-        versionMinor: head.versionMinor,
-        keepAlive: head.keepAlive && !head.upgrade,
-        server: this.options.server,
-      },
-      this.sinkParts,
-    );
+    const opts = { method: head.method, versionMinor: head.versionMinor, keepAlive: head.keepAlive && !head.upgrade, server: this.options.server };
+    const response = new ResponseWriter(this.sink, opts, this.sinkParts);
     const body = this.body.length === 0 ? EMPTY : this.body.length === 1 ? this.body[0]! : Buffer.concat(this.body);
     if (this.body.length > 0) this.body = [];
     const exchange = new Exchange(this, head, body, this.stream, response);
@@ -524,8 +520,7 @@ export class HttpConnection implements PolicyConn, DirectReader {
   private readonly sink = (b: Buffer | string): void => this.write(b);
   /** The same for the pieces of one small output, sent as one write. */
   private readonly sinkParts = (parts: ReadonlyArray<Buffer | string>, total: number): void => {
-    if (this.socket.destroyed || !this.socket.writable) return;
-    this.out.sendParts(parts, total);
+    if (!this.socket.destroyed && this.socket.writable) this.out.sendParts(parts, total);
   };
 
   private handlerFailed(e: unknown, response: ResponseWriter): void {

@@ -102,18 +102,6 @@ export function isShared(b: Uint8Array): boolean {
   return readBuffer !== null && b.buffer === readBuffer.buffer;
 }
 
-/** Copies the views of the shared read buffer in `list`, so they may be kept. */
-export function ownShared(list: Buffer[]): void {
-  for (let i = 0; i < list.length; i++) if (isShared(list[i]!)) list[i] = Buffer.from(list[i]!);
-}
-
-/**
- * Above this many kept pieces a reader should copy a direct read rather than borrow it: each
- * borrowed read ends with an `ownShared` pass over every kept piece, and a peer trickling a
- * body a byte at a time would make that quadratic.
- */
-export const MAX_BORROW_SCAN = 16;
-
 function directReadListener(this: DirectSocket, n: number, buf: Buffer): boolean {
   const r = this[kReader];
   // No reader (handed to an owner that reads the stream): back to the stream, as Node would.
