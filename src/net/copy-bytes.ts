@@ -2,7 +2,7 @@
  * Small copies between typed arrays, four bytes per step through `DataView`s. A byte loop
  * reading WASM memory through a `Uint8Array` costs ~1.5 ns per byte, and `set` with a
  * `subarray` allocates a view per call; a 64-byte copy this way takes about a third of either.
- * One view is kept per side for the last buffer seen (WASM memory on one side, the pooled
+ * One view is kept per side for the last array seen (WASM memory on one side, the pooled
  * write batches on the other, so both hit nearly always).
  */
 
@@ -11,20 +11,12 @@ const WORD_LOOP_MAX = 256;
 /** Below this many bytes the views are not worth looking up. */
 const WORD_LOOP_MIN = 16;
 
+// The arrays the views were made for: compared by identity (reading `.buffer` of a typed
+// array costs more than the copy). WASM memory's array is replaced when memory grows.
+let srcArr: Uint8Array | null = null;
 let srcView: DataView | null = null;
+let dstArr: Uint8Array | null = null;
 let dstView: DataView | null = null;
-
-function viewOfSrc(b: Uint8Array): DataView {
-  const v = srcView;
-  if (v !== null && v.buffer === b.buffer) return v;
-  return (srcView = new DataView(b.buffer));
-}
-
-function viewOfDst(b: Uint8Array): DataView {
-  const v = dstView;
-  if (v !== null && v.buffer === b.buffer) return v;
-  return (dstView = new DataView(b.buffer));
-}
 
 /** Copies `src[from..from+n)` to `dst[at..]` (the ranges must not overlap). */
 export function copyBytes(dst: Uint8Array, at: number, src: Uint8Array, from: number, n: number): void {
@@ -34,11 +26,17 @@ export function copyBytes(dst: Uint8Array, at: number, src: Uint8Array, from: nu
   }
   let i = 0;
   if (n >= WORD_LOOP_MIN) {
-    const s = viewOfSrc(src);
-    const d = viewOfDst(dst);
-    const so = src.byteOffset + from;
-    const dO = dst.byteOffset + at;
-    for (; i + 4 <= n; i += 4) d.setUint32(dO + i, s.getUint32(so + i, true), true);
+    if (srcArr !== src) {
+      srcArr = src;
+      srcView = new DataView(src.buffer, src.byteOffset, src.byteLength);
+    }
+    if (dstArr !== dst) {
+      dstArr = dst;
+      dstView = new DataView(dst.buffer, dst.byteOffset, dst.byteLength);
+    }
+    const s = srcView!;
+    const d = dstView!;
+    for (; i + 4 <= n; i += 4) d.setUint32(at + i, s.getUint32(from + i, true), true);
   }
   for (; i < n; i++) dst[at + i] = src[from + i]!;
 }

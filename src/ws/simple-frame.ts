@@ -87,12 +87,15 @@ function isAscii(b: Uint8Array, p: number, n: number, key: number): boolean {
 const WORD_LOOP_MAX = 256;
 const keyBytes = new Uint8Array(4);
 
-/**
- * One `DataView` per side for the last buffer seen (the shared read buffer, WASM memory): a
+/*
+ * One `DataView` per side for the last array seen (the shared read buffer, WASM memory): a
  * byte loop over WASM memory costs ~1.5 ns per byte, four bytes per step through the views
- * about a third of that.
+ * about a third of that. The arrays are compared by identity (reading `.buffer` of a typed
+ * array costs more than the copy); WASM memory's array is replaced when memory grows.
  */
+let srcArr: Uint8Array | null = null;
 let srcView: DataView | null = null;
+let dstArr: Uint8Array | null = null;
 let dstView: DataView | null = null;
 
 /**
@@ -114,14 +117,18 @@ export function unmaskInto(dst: Uint8Array, at: number, src: Uint8Array, from: n
   const k = key === -1 ? 0 : key | 0;
   let i = 0;
   if (n >= 16) {
-    let sv = srcView;
-    if (sv === null || sv.buffer !== src.buffer) sv = srcView = new DataView(src.buffer);
-    let dv = dstView;
-    if (dv === null || dv.buffer !== dst.buffer) dv = dstView = new DataView(dst.buffer);
-    const so = src.byteOffset + from;
-    const dO = dst.byteOffset + at;
+    if (srcArr !== src) {
+      srcArr = src;
+      srcView = new DataView(src.buffer, src.byteOffset, src.byteLength);
+    }
+    if (dstArr !== dst) {
+      dstArr = dst;
+      dstView = new DataView(dst.buffer, dst.byteOffset, dst.byteLength);
+    }
+    const sv = srcView!;
+    const dv = dstView!;
     // Little-endian words: key octet i lands on byte i of each word.
-    for (; i + 4 <= n; i += 4) dv.setInt32(dO + i, sv.getInt32(so + i, true) ^ k, true);
+    for (; i + 4 <= n; i += 4) dv.setInt32(at + i, sv.getInt32(from + i, true) ^ k, true);
   }
   for (; i < n; i++) dst[at + i] = src[from + i]! ^ ((k >>> (8 * (i & 3))) & 0xff);
 }
