@@ -149,6 +149,7 @@ export class SocketCore {
     const conn = s.conn;
     if (conn) {
       conn.onReadable = null;
+      conn.takeDirect = null;
       s.closeHook?.(s);
     }
     // A WebSocket sends its close frame; a UDP socket closes.

@@ -57,6 +57,12 @@ function copyOf(src: Buffer, start: number, end: number): Buffer {
   return b;
 }
 
+/** `TcpConn.takeDirect` of every WebSocket connection (its `readableArg` is the WsState). */
+function takeDirect(arg: unknown, buf: Buffer, n: number): boolean {
+  const st = arg as WsState;
+  return st.lib !== null && st.lib.takeFrame(st, buf, n);
+}
+
 /** Queued bytes above which pongs are dropped (see onPing). */
 const PONG_QUEUE_LIMIT = 64 * 1024;
 
@@ -73,6 +79,9 @@ export class WsState implements SimpleFrame {
   payloadLength = 0;
   isText = false;
   maskKey = -1;
+
+  /** The library whose `takeFrame` serves this socket's direct reads (set by `wire`). */
+  lib: WebSocketLib | null = null;
 
   /** The negotiated permessage-deflate extension (RFC 7692), or null. */
   readonly deflate: DeflateParams | null;
@@ -336,6 +345,9 @@ export class WebSocketLib implements Transport {
   private wire(st: WsState): void {
     const conn = st.sock.conn;
     if (!conn) return;
+    st.lib = this;
+    conn.readableArg = st;
+    conn.takeDirect = takeDirect;
     conn.onReadable = () => {
       const s = st.sock;
       const r = s.reader;
@@ -346,6 +358,35 @@ export class WebSocketLib implements Transport {
       // Not read at once (the wait completes later): keep the frame's own bytes.
       st.ownFast();
     };
+  }
+
+  /**
+   * A direct read of `n` bytes in `buf` (TcpConn.takeDirect, nothing else buffered): when they
+   * are exactly one simple frame and the socket's coroutine waits in `read` with nothing in
+   * the way (no timer, no Lua running, no message in progress), its payload goes straight into
+   * the Lua string the read returns, and the coroutine runs. False: the bytes are queued and
+   * take the usual path (`wire`'s read event, `pump`).
+   */
+  takeFrame(st: WsState, buf: Buffer, n: number): boolean {
+    const s = st.sock;
+    const r = s.reader;
+    if (r === null || r.state !== 'read' || r.done || r.timer !== null || s.disabled === 'outside' || s.closed) return false;
+    const sched = this.ctx.sched;
+    if (sched.current !== null || st.pending !== null || n > s.maxSize + SIMPLE_HEADER_MAX || !st.reader.atMessageStart) return false;
+    if (parseSimpleFrame(buf, 0, n, st.isServer, Math.min(s.maxSize, st.sender.maxMessageSize), st) !== n) return false;
+    // As `sockets.onReadable` completes a waiting read (settle: no closures).
+    if (!r.settle()) return false;
+    s.spareWait = r;
+    const L = r.task.co;
+    const { vm } = this.ctx;
+    const len = st.payloadLength;
+    const p = vm.stringSlot(L, len);
+    unmaskInto(vm.heap(), p, buf, st.payloadStart, len, st.maskKey);
+    vm.commitString(L, p, len);
+    vm.pushBoolean(L, st.isText);
+    sched.resume(r.task, 2);
+    if (s.spareWait === r) s.spareWait = null;
+    return true;
   }
 
   /** `sock:read` on an open WebSocket: one message (or a piece of a long one), or -1 to wait. */

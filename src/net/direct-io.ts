@@ -86,6 +86,8 @@ let readBuffer: Buffer | null = null;
 const READ_BUFFER_SIZE = 64 * 1024;
 /** The last view of the read buffer handed out (see readView). */
 let lastView: Buffer | null = null;
+/** The buffer `lastView` is a view of (compared by identity: reading `.buffer` is not cheap). */
+let lastViewOf: Buffer | null = null;
 
 /**
  * A view of the first `n` bytes of the shared read buffer. The view is reused while reads
@@ -93,7 +95,10 @@ let lastView: Buffer | null = null;
  */
 export function readView(buf: Buffer, n: number): Buffer {
   let b = lastView;
-  if (b === null || b.length !== n || b.buffer !== buf.buffer) b = lastView = buf.subarray(0, n);
+  if (b === null || b.length !== n || lastViewOf !== buf) {
+    b = lastView = buf.subarray(0, n);
+    lastViewOf = buf;
+  }
   return b;
 }
 

@@ -46,6 +46,12 @@ export class TcpConn extends SocketWriter implements DirectReader {
   onReadable: ((arg: unknown) => void) | null = null;
   /** Passed to `onReadable` (lets one shared function serve every connection). */
   readableArg: unknown = null;
+  /**
+   * A consumer that may take a direct read whole while nothing else is buffered (a WebSocket
+   * frame for a waiting read): called with `readableArg` and the shared read buffer holding
+   * `n` bytes; true when it took them all (they are not queued), false to queue them as usual.
+   */
+  takeDirect: ((arg: unknown, buf: Buffer, n: number) => boolean) | null = null;
 
   constructor(
     sock: Socket,
@@ -77,6 +83,8 @@ export class TcpConn extends SocketWriter implements DirectReader {
    * consumer runs, copied if anything of it is left afterwards. Returns false to stop reading.
    */
   onDirectRead(buf: Buffer, n: number): boolean {
+    const take = this.takeDirect;
+    if (take !== null && this.buffered === 0 && take(this.readableArg, buf, n)) return !this.paused;
     // Nothing keeps the view past this call: `ownFirst`/the copy below replace it wherever it
     // could stay.
     const b = readView(buf, n);
@@ -120,6 +128,7 @@ export class TcpConn extends SocketWriter implements DirectReader {
     releaseReads(s, this);
     this.closed = true;
     this.onReadable = null;
+    this.takeDirect = null;
     this.flushDrainWaiters(false);
     return rest;
   }
@@ -271,6 +280,7 @@ export class TcpConn extends SocketWriter implements DirectReader {
     this.flush();
     this.closed = true;
     this.onReadable = null;
+    this.takeDirect = null;
     if (hadQueue && !s.destroyed && (s as { encrypted?: boolean }).encrypted) {
       // node:tls completes every write one event-loop turn later, even when the kernel took
       // the bytes at once: give it that turn before deciding they were not sent (issue 4).
@@ -287,6 +297,7 @@ export class TcpConn extends SocketWriter implements DirectReader {
   destroy(): void {
     this.closed = true;
     this.onReadable = null;
+    this.takeDirect = null;
     this.sock.destroy();
     this.flushDrainWaiters(false);
   }
