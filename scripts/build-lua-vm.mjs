@@ -2,7 +2,8 @@
 // remora on wasmoon's VM. Run by `npm run build` (and so by `npm ci`); never fails the build.
 //
 // What is built: Debian's lua5.4 source package, patched with src/vm/native/host-yield.patch
-// and compiled together with src/vm/native/host-yield.c by Debian's emscripten (emcc). The
+// and compiled together with src/vm/native/host-yield.c (and push-buffer.c, host-args.c: small
+// API additions for the host) by Debian's emscripten (emcc). The
 // patch lets a host function suspend its coroutine by returning instead of a longjmp (which
 // emscripten turns into a thrown JS exception); src/vm/native/host-yield.c says how.
 // The patch also calls the host's CPU-budget check (registry field "remora.cpucheck") every
@@ -84,7 +85,7 @@ function addDebSrc() {
 
 function main() {
   if (process.env.REMORA_LUA_BUILD === '0') return;
-  const inputs = ['host-yield.patch', 'host-yield.c', 'push-buffer.c'].map((f) => readFileSync(path.join(native, f)));
+  const inputs = ['host-yield.patch', 'host-yield.c', 'push-buffer.c', 'host-args.c'].map((f) => readFileSync(path.join(native, f)));
   inputs.push(readFileSync(new URL(import.meta.url)));
   const stamp = createHash('sha256').update(Buffer.concat(inputs)).digest('hex');
   const stampFile = path.join(out, 'stamp');
@@ -112,11 +113,11 @@ function main() {
   for (const f of readdirSync(src)) if (/\.[ch]$/.test(f)) copyFileSync(path.join(src, f), path.join(work, 'src', f));
   let r = run('git', ['apply', '-p1', path.join(native, 'host-yield.patch')], { cwd: work });
   if (r.status !== 0) return failed(`the patch does not apply to ${src}: ${r.stderr.trim()}`);
-  for (const f of ['host-yield.c', 'push-buffer.c']) copyFileSync(path.join(native, f), path.join(work, 'src', f));
+  for (const f of ['host-yield.c', 'push-buffer.c', 'host-args.c']) copyFileSync(path.join(native, f), path.join(work, 'src', f));
   // Debian's module-path patch includes a header its build generates.
   writeFileSync(path.join(work, 'src', 'lua5.4-deb-multiarch.h'), '#define DEB_HOST_MULTIARCH "wasm32-emscripten"\n');
   // Every public API function, from the headers, plus the allocator and lua_hostyield.
-  const api = new Set(['malloc', 'free', 'lua_hostyield', 'lua_pushbuffer']);
+  const api = new Set(['malloc', 'free', 'lua_hostyield', 'lua_pushbuffer', 'remora_args', 'remora_pushok']);
   for (const h of ['lua.h', 'lauxlib.h', 'lualib.h']) {
     const text = readFileSync(path.join(work, 'src', h), 'utf8');
     for (const m of text.matchAll(/^(?:LUA_API|LUALIB_API|LUAMOD_API)\b[^;]*?\(?\b(lua(?:L|open)?_[a-z]\w*)\)?\s*\(/gm)) api.add(m[1]);

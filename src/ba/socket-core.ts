@@ -71,6 +71,11 @@ export class SocketCore {
     return this.socks.at(L, i);
   }
 
+  /** The socket of the userdata block at `p` (`HostArgs.udata`), or null. */
+  sockAtBlock(p: number): LSock | null {
+    return this.socks.atBlock(p);
+  }
+
   checkSock(L: LState, i: number, fname: string): LSock {
     const s = this.toSock(L, i);
     // BAS names the socket type by its metatable name.

@@ -88,13 +88,16 @@ export function deadRead(lib: SocketCore, L: LState, s: LSock): number {
 
 export function read(lib: SocketCore, L: LState): number {
   const { vm } = lib.ctx;
-  const s = lib.checkSock(L, 1, 'read');
+  // remora's VM: the socket and the second argument's type in one call.
+  const a = vm.args;
+  const fast = a.read(L);
+  const s = (fast ? lib.sockAtBlock(a.udata) : null) ?? lib.checkSock(L, 1, 'read');
   if (s.kind === 'listen') throw new LuaRaise('Invalid op:  on listen socket');
   const cur = lib.current;
   if (s.owner && !s.owner.done && s.owner !== cur) throw new LuaRaise('Invalid op:  when socket is in cosocket mode');
   let ms: number | null = null;
   let recvfrom = false;
-  const t2 = vm.type(L, 2);
+  const t2 = fast ? a.type(2) : vm.type(L, 2);
   if (t2 === T_NUMBER) {
     ms = vm.toNumber(L, 2)!;
     if (Number.isNaN(ms)) lib.ctx.args.argError(2, 'read', 'timeout is NaN');

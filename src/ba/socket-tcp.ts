@@ -27,17 +27,18 @@ export class TcpTransport implements Transport {
    * The common cosocket write (one string, empty queue): copied straight from WASM memory into
    * the write batch, as writeBytes would, without a view or result object.
    */
-  writeString(s: LSock, L: LState): number {
+  writeString(s: LSock, L: LState, _isText: boolean, top: number, p: number, n: number): number {
     const { vm } = this.lib.ctx;
-    if (!s.sMode || vm.top(L) !== 2) return -1;
+    if (!s.sMode || (top < 0 ? vm.top(L) : top) !== 2) return -1;
     const conn = s.conn;
     if (conn !== null && !s.closed && conn.queued === 0 && conn.writable && !conn.ended) {
-      const p = vm.strPtr(L, 2);
-      const n = vm.strLen;
+      if (p < 0) {
+        p = vm.strPtr(L, 2);
+        n = vm.strLen;
+      }
       if (n > 0) {
         conn.writeBatchedFrom(vm.heap(), p, n, flushAt(this.lib));
-        vm.pushBoolean(L, true);
-        vm.pushInteger(L, conn.queued);
+        vm.pushOk(L, conn.queued);
         return 2;
       }
     }

@@ -57,6 +57,18 @@ export function writeData(lib: SocketCore, L: LState, fname: string): { data: Ui
 
 export function write(lib: SocketCore, L: LState): number {
   const { vm } = lib.ctx;
+  const a = vm.args;
+  if (a.read(L)) {
+    // remora's VM: the common case's questions answered in one call (a string, maybe isText).
+    const s = lib.sockAtBlock(a.udata);
+    if (s !== null && s.kind !== 'listen' && a.str !== 0 && a.top <= 3) {
+      const t3 = a.type(3);
+      if (t3 === T_NONE || t3 === T_NIL || t3 === T_BOOLEAN) {
+        const n = lib.transportOf(s).writeString(s, L, t3 === T_BOOLEAN && a.bool3, a.top, a.str, a.strLen);
+        if (n >= 0) return n;
+      }
+    }
+  }
   const s = lib.checkSock(L, 1, 'write');
   if (s.kind === 'listen') throw new LuaRaise('Invalid op:  on listen socket');
   const t = lib.transportOf(s);
@@ -65,7 +77,7 @@ export function write(lib: SocketCore, L: LState): number {
   if (top <= 3 && vm.type(L, 2) === T_STRING) {
     const t3 = top < 3 ? T_NONE : vm.type(L, 3);
     if (t3 === T_NONE || t3 === T_NIL || t3 === T_BOOLEAN) {
-      const n = t.writeString(s, L, t3 === T_BOOLEAN && vm.toBoolean(L, 3));
+      const n = t.writeString(s, L, t3 === T_BOOLEAN && vm.toBoolean(L, 3), -1, -1, -1);
       if (n >= 0) return n;
     }
   }

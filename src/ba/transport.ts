@@ -31,8 +31,10 @@ export interface Transport {
   /**
    * The fast path of `sock:write(str [, isText])` with the string at stack index 2: sends it
    * straight from WASM memory when it can complete at once; -1 = not here, `write` runs.
+   * `top`, `p`, `n`: the stack size and the string's address and length when the caller
+   * already has them (`HostArgs`), else -1.
    */
-  writeString(s: LSock, L: LState, isText: boolean): number;
+  writeString(s: LSock, L: LState, isText: boolean, top: number, p: number, n: number): number;
   /** `sock:sendto(data, host, port)`. */
   sendto(s: LSock, L: LState): number;
   /** `sock:setoption(name, value, ...)`; `on` is the value as a boolean. */

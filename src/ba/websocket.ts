@@ -289,8 +289,8 @@ export class WebSocketLib implements Transport {
     return this.writeMessage(s.transportState as WsState, L, data, isText);
   }
 
-  writeString(s: LSock, L: LState, isText: boolean): number {
-    return this.writeStringFrame(s.transportState as WsState, L, isText);
+  writeString(s: LSock, L: LState, isText: boolean, _top: number, p: number, n: number): number {
+    return this.writeStringFrame(s.transportState as WsState, L, isText, p, n);
   }
 
   /** As on the TCP connection underneath ("Not a DGRAM socket"). */
@@ -434,20 +434,21 @@ export class WebSocketLib implements Transport {
    * server): header and payload copied from WASM memory into the run's write batch, as `write`
    * would, without a view, a result object or closures. -1 when any of that does not hold.
    */
-  private writeStringFrame(st: WsState, L: LState, isText: boolean): number {
+  private writeStringFrame(st: WsState, L: LState, isText: boolean, p: number, n: number): number {
     const s = st.sock;
     const conn = s.conn;
     if (!s.sMode || s.closed || st.reader.closing || conn === null || conn.queued !== 0 || !conn.writable || conn.ended) return -1;
     const { vm } = this.ctx;
-    const p = vm.strPtr(L, 2);
-    const n = vm.strLen;
+    if (p < 0) {
+      p = vm.strPtr(L, 2);
+      n = vm.strLen;
+    }
     if (p < 0 || n > st.sender.maxMessageSize) return -1;
     const hl = st.sender.serverHeader(isText, n, frameHead);
     if (hl === null) return -1;
     conn.writeBatchedFrom(frameHead, 0, hl);
     if (n > 0) conn.writeBatchedFrom(vm.heap(), p, n);
-    vm.pushBoolean(L, true);
-    vm.pushInteger(L, conn.queued);
+    vm.pushOk(L, conn.queued);
     return 2;
   }
 

@@ -165,6 +165,12 @@ export class HandleTable<T> {
     return this.get(id) ?? null;
   }
 
+  /** The object of the userdata whose block is at `p` (`HostArgs.udata`), or null (0, another kind, released). */
+  atBlock(p: number): T | null {
+    if (p === 0 || this.vm.readI32(p) !== this.tag) return null;
+    return this.get(this.vm.readI32(p + 4)) ?? null;
+  }
+
   /** True when the value at stack index i is a handle of this kind (live or released). */
   is(L: LState, i: number): boolean {
     return this.idAt(L, i) >= 0;

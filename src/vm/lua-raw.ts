@@ -97,6 +97,10 @@ export interface RawModule {
   _lua_hostyield?: (L: number, nres: number) => number;
   /** remora's own build only: pushes an unfilled long string, returns its bytes' address (native/push-buffer.c). */
   _lua_pushbuffer?: (L: number, len: number) => number;
+  /** remora's own build: the arguments' shape in one call (native/host-args.c). */
+  _remora_args?: (L: number, out: number) => void;
+  /** remora's own build: pushes true and an integer. */
+  _remora_pushok?: (L: number, n: number) => void;
   _lua_isyieldable(L: number): number;
   _lua_status(L: number): number;
   _lua_error(L: number): number;

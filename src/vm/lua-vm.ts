@@ -13,6 +13,8 @@
 import { LuaArgError, LuaError, LuaRaise } from './lua-error.js';
 import { loadVmModule } from './vm-module.js';
 import { argErrorMessage } from './arg-error.js';
+import { HostArgs } from './host-args.js';
+import { CHUNK_MODE_LUA } from './chunk-mode.js';
 import { LUA_OK, LUA_REGISTRYINDEX, T_NUMBER, T_STRING, YIELD, type HostFunction, type LState, type RawModule } from './lua-raw.js';
 
 export * from './lua-raw.js';
@@ -31,41 +33,6 @@ export function isLuaUnwind(e: unknown): boolean {
   return e === Infinity || (typeof e === 'object' && e !== null && (e as { name?: string }).name === 'ExitStatus');
 }
 
-/**
- * Wrappers that force mode "t" unless binary chunks are allowed. Not tail calls, so errors
- * raised by the originals still name 'load'/'loadfile'. The searchers of `require` read files
- * through the originals' C code (luaL_loadfilex), so package.searchers[2] is wrapped as well.
- */
-const CHUNK_MODE_LUA = `
-local load, loadfile, error, select = load, loadfile, error, select
-local allow = false
-local function m(mode) if allow then return mode end return "t" end
-_G.load = function(chunk, name, mode, ...)
-  local f, e = load(chunk, name, m(mode), ...)
-  if f then return f end
-  return nil, e
-end
-_G.loadfile = function(name, mode, ...)
-  local f, e = loadfile(name, m(mode), ...)
-  if f then return f end
-  return nil, e
-end
-_G.dofile = function(name)
-  local f, e = loadfile(name, m("bt"))
-  if not f then error(e, 0) end
-  return f()
-end
-local searchers = package.searchers
-local lua_searcher = searchers[2]
-searchers[2] = function(name)
-  local path, err = package.searchpath(name, package.path)
-  if not path then return lua_searcher(name) end
-  local f, e = loadfile(path, m("bt"))
-  if not f then error(("error loading module '%s' from file '%s':\\n\\t%s"):format(name, path, e), 0) end
-  return f, path
-end
-return function(a) allow = a end
-`;
 
 export interface LuaVMOptions {
   /** Called from the count hook every `hookCount` instructions; may raise or yield. */
@@ -86,6 +53,10 @@ export class LuaVM {
   private readonly cstrings = new Map<string, number>();
   /** lua_pushbuffer of remora's own build; undefined on wasmoon's. */
   private readonly pushBuffer: ((L: number, len: number) => number) | undefined;
+  /** remora_pushok of remora's own build (native/host-args.c); undefined on wasmoon's. */
+  private readonly pushOkFn: ((L: number, n: number) => void) | undefined;
+  /** The arguments' shape in one call (host-args.ts); `read` is false on wasmoon's VM. */
+  readonly args: HostArgs;
 
   private constructor(m: RawModule) {
     this.m = m;
@@ -96,6 +67,8 @@ export class LuaVM {
     this.scratch = m._malloc(this.scratchSize);
     this.outPtr = m._malloc(8);
     this.pushBuffer = m._lua_pushbuffer;
+    this.pushOkFn = m._remora_pushok;
+    this.args = new HostArgs(m);
     this.L = m._luaL_newstate();
     m._luaL_openlibs(this.L);
     this.installChunkMode();
@@ -242,6 +215,16 @@ export class LuaVM {
   }
 
   strLen = 0;
+
+  /** Pushes `true` and the integer `n` (a write's answer). */
+  pushOk(L: LState, n: number): void {
+    const f = this.pushOkFn;
+    if (f !== undefined && n >= 0 && n <= 0x7fffffff) f(L, n);
+    else {
+      this.m._lua_pushboolean(L, 1);
+      this.pushInteger(L, n);
+    }
+  }
 
   /** A string (or number) at `i` decoded as UTF-8, or null. */
   toStr(L: LState, i: number): string | null {
