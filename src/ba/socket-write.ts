@@ -58,7 +58,8 @@ export function writeData(lib: SocketCore, L: LState, fname: string): { data: Ui
 export function write(lib: SocketCore, L: LState): number {
   const { vm } = lib.ctx;
   const a = vm.args;
-  if (a.read(L)) {
+  const asked = a.read(L);
+  if (asked) {
     // remora's VM: the common case's questions answered in one call (a string, maybe isText).
     const s = lib.sockAtBlock(a.udata);
     if (s !== null && s.kind !== 'listen' && a.str !== 0 && a.top <= 3) {
@@ -72,9 +73,10 @@ export function write(lib: SocketCore, L: LState): number {
   const s = lib.checkSock(L, 1, 'write');
   if (s.kind === 'listen') throw new LuaRaise('Invalid op:  on listen socket');
   const t = lib.transportOf(s);
-  // One string (and maybe isText): the transport's fast path, when it can complete at once.
-  const top = vm.top(L);
-  if (top <= 3 && vm.type(L, 2) === T_STRING) {
+  // One string (and maybe isText): the transport's fast path, when it can complete at once
+  // (already tried above when the VM answered `args`).
+  const top = asked ? -1 : vm.top(L);
+  if (top >= 0 && top <= 3 && vm.type(L, 2) === T_STRING) {
     const t3 = top < 3 ? T_NONE : vm.type(L, 3);
     if (t3 === T_NONE || t3 === T_NIL || t3 === T_BOOLEAN) {
       const n = t.writeString(s, L, t3 === T_BOOLEAN && vm.toBoolean(L, 3), -1, -1, -1);
