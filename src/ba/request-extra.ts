@@ -16,7 +16,7 @@ import { absoluteUrl } from './request.js';
 
 const EXTRA_LUA = `
 local lib, methods = ...
-local error, type, pairs, next = error, type, pairs, next
+local error, type, pairs, next, setmetatable = error, type, pairs, next, setmetatable
 -- allow{"GET", ...}: HEAD and OPTIONS are always allowed; another method is answered 405
 -- with the Allow list and the page ends.
 function methods.allow(r, list)
@@ -39,13 +39,14 @@ function methods.forward(r, path)
   error(nil, 0)
 end
 -- include: request:isinclude() is true, depth inside the included page.
+-- The depth goes back when the include ends, also by an error, which goes on unchanged (its
+-- traceback keeps the included page's lines).
 if pageinclude then
+  local unnest = { __close = function(t) lib.nest(t[1], "includes", -1) end }
   function methods.include(r, path)
     lib.nest(r, "includes", 1)
-    local ok, res = pcall(pageinclude, r, path)
-    lib.nest(r, "includes", -1)
-    if not ok then error(res, 0) end
-    return res
+    local _ <close> = setmetatable({ r }, unnest)
+    return pageinclude(r, path)
   end
 end
 -- sendredirect(url): once the 302 is set, the page (or directory function) ends here, as on

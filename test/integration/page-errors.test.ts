@@ -25,6 +25,17 @@ test('by default the 500 page is bare; the trace log has file:line, error({}) in
   }
 });
 
+test('an error in an included page: the traceback has the lines of the included page, then the including page', async () => {
+  const s = await startTestServer([APP]);
+  try {
+    const r = await request(s.port, '/includer.lsp');
+    assert.equal(r.status, 500);
+    assert.match(s.log.text(), /^-------- Lua error in LSP: boom\.lsp:3: <b>boom<\/b>\nstack traceback:\n\t\[C\]: in function 'error'\n\tboom\.lsp:3: in local 'f'\n\tboom\.lsp:5: in main chunk\n(\t.*\n)*\tincluder\.lsp:3: in main chunk\n/m);
+  } finally {
+    s.close();
+  }
+});
+
 test('showerrors = true: the 500 page shows the error and traceback, HTML-escaped', async () => {
   const s = await startTestServer([APP], { raw: { showerrors: true } });
   try {
