@@ -310,11 +310,14 @@ export class IoLib implements IoPropsHost {
         if (st.isDirectory()) return new IoDef(path, io.kind, io.readOnly, io.confined);
         // A file: a zip file's IO (read into memory once).
         let zip: ZipArchive;
+        const bytes = yield* readFile(path);
         try {
-          zip = new ZipArchive(yield* readFile(path));
+          zip = new ZipArchive(bytes);
         } catch (e) {
-          if (e instanceof ZipFormatError || e instanceof RangeError) throw new IoError('zipincompatible', 'Not a zip file');
-          throw e;
+          if (!(e instanceof ZipFormatError || e instanceof RangeError)) throw e;
+          // As Mako: an empty file is "unknown", one shorter than a central directory entry
+          // (46 bytes) "ioerror", any other that is no zip "zipincompatible".
+          throw new IoError(bytes.length === 0 ? 'unknown' : bytes.length < 46 ? 'ioerror' : 'zipincompatible', 'Not a zip file');
         }
         return new IoDef('', 'zip', true, false, zip);
       },
