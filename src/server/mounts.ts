@@ -11,6 +11,7 @@
  * is redirected to the same path with "/" (absolute Location, 302), anything else is 404.
  */
 import { proxyRequest } from './reverse-proxy.js';
+import type { RequestHead } from '../http/request-parser.js';
 import { LookupCache } from '../http/lookup-cache.js';
 import { percentDecode } from '../http/percent-decode.js';
 import { isPlainSegment, PathMemo } from '../http/safe-path.js';
@@ -299,12 +300,21 @@ class Walk {
   }
 }
 
+function hasBody(head: RequestHead): boolean {
+  return head.body.kind === 'chunked' || (head.body.kind === 'length' && head.body.length > 0);
+}
+
 /** Routing stage: walks the directory tree; answers 404 (or the slash redirect) when nothing did. */
 export function routeStage(mounts: Mounts, runFunc: DirFunctionRunner, authCheck: DirAuthCheck = () => true, cache: LookupCache = mounts.lookups): Stage {
   return (rc: RequestContext, next) => {
     const { head, response } = rc.exchange;
     if (head.targetForm === 'asterisk' || head.targetForm === 'authority') {
       response.sendError(head.method === 'OPTIONS' ? 204 : 400);
+      return;
+    }
+    // As BAS: a POST with a body but no Content-Type is refused before anything runs.
+    if (head.method === 'POST' && hasBody(head) && !head.headers.hasKey('content-type')) {
+      response.sendError(400, 'No Content-type', [['Connection', 'close']]);
       return;
     }
     return dispatch(mounts, rc, next, head.path, runFunc, authCheck, cache, false);

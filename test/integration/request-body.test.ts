@@ -11,6 +11,9 @@ import { join } from 'node:path';
 import { request, startTestServer } from '../harness/app-server.js';
 import { tempDir } from '../harness/temp-dir.js';
 
+// A POST with a body must carry a Content-Type (BAS refuses it otherwise with 400).
+const OCTETS = { 'Content-Type': 'application/octet-stream' };
+
 const APP = { name: '', prio: 0, path: 'test/fixtures/apps/body' };
 
 function curl(args: string[]): Promise<string> {
@@ -34,7 +37,7 @@ test('a JSON body read with rawrdr and ba.json.parser (node:http and curl)', asy
     // Chunked transfer coding: the same bytes after decoding.
     const chunked = await curl(['-H', 'Transfer-Encoding: chunked', '-H', 'Content-Type: application/json', '--data-binary', body, `http://127.0.0.1:${s.port}/json.lsp`]);
     assert.equal(JSON.parse(Buffer.from(chunked, 'latin1').toString('utf8')).n, 5000);
-    const bad = await request(s.port, '/json.lsp', { method: 'POST', body: '{"name": ' });
+    const bad = await request(s.port, '/json.lsp', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"name": ' });
     assert.equal(bad.status, 400);
   } finally {
     s.close();
@@ -72,8 +75,8 @@ test('each reader has its own position; a reader outlives its page as nil; size 
   try {
     const r = await request(s.port, '/twice.lsp?k=q', { method: 'PUT', headers: { 'Content-Type': 'text/plain' }, body: 'abcdefgh' });
     assert.equal(r.body, "abc\tabc\tdef\tdef\tgh\tgh\tnil\tnil\nq\tPUT\nfalse\tbad argument #2 to '?' (size must be positive)\n");
-    assert.equal((await request(s.port, '/late.lsp', { method: 'POST', body: 'xyz' })).body, 'stored\n');
-    assert.equal((await request(s.port, '/late.lsp', { method: 'POST', body: 'xyz' })).body, 'later:\tnil\n');
+    assert.equal((await request(s.port, '/late.lsp', { method: 'POST', headers: OCTETS, body: 'xyz' })).body, 'stored\n');
+    assert.equal((await request(s.port, '/late.lsp', { method: 'POST', headers: OCTETS, body: 'xyz' })).body, 'later:\tnil\n');
     const form = await request(s.port, '/refused.lsp', { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'k=v' });
     assert.equal(form.body, 'false\tURL encoded data\nv\n');
     assert.equal((await request(s.port, '/refused.lsp?k=g')).body, 'false\tMissing content-length and not chunk encoding\ng\n');
@@ -88,9 +91,9 @@ test('each reader has its own position; a reader outlives its page as nil; size 
 test('maxbodysize in the configuration: a larger form (or small) body is answered 413 and the page does not run; a streamed one is read', async () => {
   const s = await startTestServer([APP], { raw: { maxbodysize: 1000 } });
   try {
-    const ok = await request(s.port, '/binary.lsp', { method: 'POST', body: 'x'.repeat(1000) });
+    const ok = await request(s.port, '/binary.lsp', { method: 'POST', headers: OCTETS, body: 'x'.repeat(1000) });
     assert.match(ok.body, /^1000\t1000\t/);
-    const big = await request(s.port, '/binary.lsp', { method: 'POST', body: 'x'.repeat(1001) });
+    const big = await request(s.port, '/binary.lsp', { method: 'POST', headers: OCTETS, body: 'x'.repeat(1001) });
     assert.equal(big.status, 413);
     const chunked = await curl(['-o', '/dev/null', '-w', '%{http_code}', '-H', 'Transfer-Encoding: chunked', '--data-binary', 'y'.repeat(5000), `http://127.0.0.1:${s.port}/binary.lsp`]);
     assert.equal(chunked, '413');
@@ -130,7 +133,7 @@ test('a large body streams: the page reads the first piece before the client has
     const d = net.connect(s.port, '127.0.0.1');
     d.on('error', () => {});
     await new Promise((r) => d.once('connect', r));
-    d.write(`POST /stream.lsp HTTP/1.1\r\nHost: x\r\nContent-Length: ${total}\r\n\r\n`);
+    d.write(`POST /stream.lsp HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: ${total}\r\n\r\n`);
     d.write(Buffer.alloc(200_000, 3));
     await waitForLog(s, /first piece[\s\S]*first piece/);
     d.destroy();
