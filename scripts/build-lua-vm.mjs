@@ -127,6 +127,9 @@ function main() {
   const args = [
     '-O2',
     '-DLUAI_HOSTYIELD=(-2)',
+    // As BAS's Lua: a float where an integer is expected is floored (string.sub(s, n / 2),
+    // math.tointeger(1.5) == 1) instead of raising "number has no integer representation".
+    '-DLUA_FLOORN2I=F2Ifloor',
     '-DLUA_USE_POSIX',
     ...cfiles.map((f) => path.join(work, 'src', f)),
     '-o', path.join(work, 'remora-lua.cjs'),
