@@ -9,6 +9,7 @@
 import type { BodyDecoder, BodyFeedResult } from './body-feed.js';
 import { HeaderList } from './header-list.js';
 import { HttpError } from './http-error.js';
+import { hexDigit } from './percent-decode.js';
 
 export interface ChunkedDecoderOptions {
   /** Largest chunk extension accepted, per chunk. Default 4096. */
@@ -37,13 +38,6 @@ const CR = 0x0d;
 const LF = 0x0a;
 // 13 hex digits stay below 2^53, so sizes remain exact JS numbers.
 const MAX_SIZE_DIGITS = 13;
-
-function hexValue(c: number): number {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  if (c >= 0x41 && c <= 0x46) return c - 0x41 + 10;
-  if (c >= 0x61 && c <= 0x66) return c - 0x61 + 10;
-  return -1;
-}
 
 export class ChunkedDecoder implements BodyDecoder {
   private state = S.Size;
@@ -103,7 +97,7 @@ export class ChunkedDecoder implements BodyDecoder {
   private step(c: number): HttpError | null {
     switch (this.state) {
       case S.Size: {
-        const h = hexValue(c);
+        const h = hexDigit(c);
         if (h >= 0) {
           if (++this.sizeDigits > MAX_SIZE_DIGITS) return bad('peer sent a chunk size too large');
           this.size = this.size * 16 + h;

@@ -10,6 +10,7 @@
  * Set-Cookie field, when the response head goes out (so a change made after activate() still
  * counts). A field is followed by "; " when its cookie is not the last of the list.
  */
+import { hexDigit } from './percent-decode.js';
 
 /** Cookies of a request as name -> value (first occurrence wins). */
 function parseCookies(header: string | undefined): Map<string, string> {
@@ -36,13 +37,6 @@ export function cookieValue(headerValue: string | undefined, name: string): stri
   return parseCookies(headerValue).get(name);
 }
 
-function hex(c: number): number {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  if (c >= 0x41 && c <= 0x46) return c - 0x37;
-  if (c >= 0x61 && c <= 0x66) return c - 0x57;
-  return -1;
-}
-
 /**
  * A received cookie value decoded as BAS does: `%XX` is a byte, `%uXXXX` (JavaScript's escape())
  * a character in UTF-8, `+` a space; an incomplete escape stays as it is.
@@ -60,8 +54,8 @@ export function unescapeCookie(s: string): string {
       out += s[i];
       continue;
     }
-    const h1 = hex(s.charCodeAt(i + 1));
-    const h2 = hex(s.charCodeAt(i + 2));
+    const h1 = hexDigit(s.charCodeAt(i + 1));
+    const h2 = hexDigit(s.charCodeAt(i + 2));
     if (h1 >= 0 && h2 >= 0) {
       out += String.fromCharCode(h1 * 16 + h2);
       i += 2;
@@ -71,7 +65,7 @@ export function unescapeCookie(s: string): string {
       let cp = 0;
       let ok = true;
       for (let k = 2; k < 6; k++) {
-        const h = hex(s.charCodeAt(i + k));
+        const h = hexDigit(s.charCodeAt(i + k));
         if (h < 0) ok = false;
         cp = cp * 16 + h;
       }

@@ -13,7 +13,8 @@ export interface PercentDecodeOptions {
   strict?: boolean;
 }
 
-function hex(c: number): number {
+/** The value of an ASCII hex digit (character code `c`), or -1. */
+export function hexDigit(c: number): number {
   if (c >= 0x30 && c <= 0x39) return c - 0x30;
   if (c >= 0x41 && c <= 0x46) return c - 0x37;
   if (c >= 0x61 && c <= 0x66) return c - 0x57;
@@ -33,8 +34,8 @@ export function percentDecode(input: string | Uint8Array, options: PercentDecode
   for (let i = 0; i < src.length; i++) {
     const c = src[i];
     if (c === 0x25 /* % */) {
-      const hi = i + 2 < src.length ? hex(src[i + 1]) : -1;
-      const lo = i + 2 < src.length ? hex(src[i + 2]) : -1;
+      const hi = i + 2 < src.length ? hexDigit(src[i + 1]) : -1;
+      const lo = i + 2 < src.length ? hexDigit(src[i + 2]) : -1;
       if (hi >= 0 && lo >= 0) {
         out[o++] = hi * 16 + lo;
         i += 2;
