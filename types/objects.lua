@@ -239,8 +239,9 @@ function BaIo:encrypted(name) end
 ---@return boolean
 function BaIo:setpasswd(password, binary, required) end
 
----Network settings of the net IO: user, pass (sent as HTTP basic authentication), proxy,
----proxyport, proxyuser, proxypass, socks, ipv6, intf, shark (accepted, not used). Other IOs:
+---Network settings of the net IO, used from its next request: user, pass (HTTP basic
+---authentication), proxy, proxyport, proxyuser, proxypass, socks (HTTP CONNECT or SOCKS5
+---proxy), ipv6, intf (local address), shark (client TLS context, needed for https). Other IOs:
 ---a zip IO answers nil, "failed", the rest raise "Not a NetIo object" (a table without those
 ---fields is accepted by every IO).
 ---@param t table

@@ -124,6 +124,7 @@ export class Runtime {
     installUdp(this.ctx, this.sockets);
     installPipe(this.ctx, this.sockets);
     this.tls = installTls(this.ctx, this.sockets, ioLib);
+    ioLib.sharkAt = (L, i) => this.tls.contextAt(L, i);
     this.websocket = installWebSocket(this.ctx, this.sockets);
     installHttpc(this.ctx, this.sockets, this.websocket);
   }

@@ -1,8 +1,8 @@
 /**
- * An httpc object (one HTTP/1.1 client connection of `require"httpc"`) and how its connection
- * is opened: directly, through an HTTP proxy (CONNECT tunnel) or a SOCKS5 proxy, then TLS for
- * https/wss. Opening suspends only the calling coroutine; the connect, proxy and TLS events
- * resume it.
+ * An httpc object (one HTTP/1.1 client connection of `require"httpc"`) and how a client
+ * connection is opened (`dialClient`, also the net IO's): directly, through an HTTP proxy
+ * (CONNECT tunnel) or a SOCKS5 proxy, then TLS for https/wss. For httpc, opening suspends only
+ * the calling coroutine; the connect, proxy and TLS events resume it.
  */
 import { layerError, type BaError } from './errors.js';
 import { clampTimeout } from './args.js';
@@ -15,25 +15,18 @@ import { basicAuth, type ClientUrl } from '../http/client-request.js';
 import type { Exchange } from '../http/client-exchange.js';
 import type { SocketLib } from './socket.js';
 import { dialTcp, type NetSocket, type TLSSocket } from '../net/tcp-dial.js';
+import { ipVersion } from '../net/resolve.js';
 import { connectDefaultTls } from '../net/tls-socket.js';
 import { Wait } from '../sched/waiter.js';
 import type { BaContext } from './context.js';
 
 /** Connect (and TLS handshake) limit when the script set no `h:timeout`. */
 const DEFAULT_CONNECT_TIMEOUT = 10_000;
-export interface CreateOptions {
+export interface CreateOptions extends DialOptions {
   persistent: boolean;
   sendHost: boolean;
-  intf?: string;
-  ipv6: boolean;
   /** Registry ref of the `shark` TLS context, or 0. */
   sharkRef: number;
-  proxy?: string;
-  proxyport: number;
-  proxyuser?: string;
-  proxypass?: string;
-  proxycon: boolean;
-  socks: boolean;
 }
 
 export class HttpcObj {
@@ -68,10 +61,102 @@ export class HttpcObj {
   }
 }
 
+/** How a client connection is opened (an httpc object's options, the net IO's io:netconf). */
+export interface DialOptions {
+  intf?: string;
+  ipv6: boolean;
+  proxy?: string;
+  proxyport: number;
+  proxyuser?: string;
+  proxypass?: string;
+  /** Tunnel plain http through an HTTP proxy too (TLS always tunnels). */
+  proxycon: boolean;
+  socks: boolean;
+}
+
+/** What opening a connection needs from above: name resolution and TLS. */
+export interface DialDeps {
+  resolve(host: string, ipv6: boolean, cb: (err: BaError | null, ip: string) => void): string | null;
+  /** TLS over the connected (and tunnelled) socket. */
+  tls(so: NetSocket, host: string, cb: (err: string | null, ts?: TLSSocket) => void): void;
+  /** Fail with "sslnottrusted" when the peer's certificate is not trusted. */
+  trusted: boolean;
+}
+
 /**
- * Opens the connection for `url` (directly, through an HTTP proxy or a SOCKS5 proxy, then TLS
- * when the URL is secure) and runs `then` on the caller's coroutine. `sharkRef` (released
- * here) is the TLS context for the tlsConnect hook.
+ * Opens a client connection for `url`: directly, through an HTTP proxy (CONNECT tunnel for
+ * TLS or with `proxycon`) or a SOCKS5 proxy, then TLS when the URL is secure. Calls `cb`
+ * once (never after the returned cancel function ran). Errors are BAS's: "cannotresolve",
+ * "gethostbyname" (an `intf` that is no address), "bind" (an address not on this host),
+ * "cannotconnect", the proxy errors, the TLS errors. Used by httpc and by the net IO.
+ */
+export function dialClient(o: DialOptions, url: ClientUrl, deps: DialDeps, cb: (err: BaError | null, so?: NetSocket, ts?: TLSSocket | null) => void): () => void {
+  let over = false;
+  let sock: NetSocket | null = null;
+  const finish = (err: BaError | null, so?: NetSocket, ts?: TLSSocket | null): void => {
+    if (over) {
+      (ts ?? so)?.destroy();
+      return;
+    }
+    over = true;
+    if (err) sock?.destroy();
+    cb(err, so, ts);
+  };
+  const fail = (err: BaError): void => finish(err);
+  const viaHttpProxy = o.proxy !== undefined && !o.socks;
+  const tunnel = viaHttpProxy && (url.secure || o.proxycon);
+  const dialHost = o.proxy ?? url.host;
+  const dialPort = o.proxy !== undefined ? o.proxyport : url.port;
+
+  const established = (so: NetSocket): void => {
+    if (over) return;
+    if (!url.secure) return finish(null, so, null);
+    deps.tls(so, url.host, (err, ts) => {
+      if (over) {
+        ts?.destroy();
+        return;
+      }
+      if (err || !ts) return fail(err ? layerError(err) : 'sslhandshake');
+      if (deps.trusted && !ts.authorized) return fail('sslnottrusted');
+      finish(null, ts, ts);
+    });
+  };
+  const start = (ip: string): void => {
+    if (over) return;
+    const so = dialTcp(ip, dialPort, o.intf);
+    sock = so;
+    so.setNoDelay(true);
+    // As BAS: an interface address that is not on this host fails to bind.
+    so.once('error', (e: NodeJS.ErrnoException) => fail(e.code === 'EADDRNOTAVAIL' ? 'bind' : 'cannotconnect'));
+    so.once('connect', () => {
+      if (over) return;
+      if (o.socks && o.proxy !== undefined) {
+        socks5Connect(so, url.host, url.port, o.proxyuser, o.proxypass, (err) => (err ? fail(layerError(err)) : established(so)));
+      } else if (tunnel) {
+        httpConnect(so, url.host, url.port, o.proxyuser !== undefined ? basicAuth(o.proxyuser, o.proxypass ?? '') : undefined, connectHeadParser(), (err) => (err ? fail(layerError(err)) : established(so)));
+      } else established(so);
+    });
+  };
+  if (o.intf !== undefined && ipVersion(o.intf) === 0) {
+    // BAS resolves the interface as an address; a name (an interface's) is not one.
+    queueMicrotask(() => fail('gethostbyname'));
+  } else if (dialHost === '' || (o.ipv6 && ipVersion(dialHost) === 4)) {
+    // BAS: an empty name does not resolve; an IPv4 address has no IPv6 address.
+    queueMicrotask(() => fail('cannotresolve'));
+  } else {
+    const ip = deps.resolve(dialHost, o.ipv6, (err, ip) => (err ? fail(err) : start(ip)));
+    if (ip !== null) start(ip);
+  }
+  return () => {
+    if (over) return;
+    over = true;
+    sock?.destroy();
+  };
+}
+
+/**
+ * Opens the connection for `url` (dialClient) and runs `then` on the caller's coroutine.
+ * `sharkRef` (released here) is the TLS context for the tlsConnect hook.
  */
 export function connectHttpc(
   ctx: BaContext,
@@ -89,7 +174,7 @@ export function connectHttpc(
   if (!task) throw new LuaRaise('httpc: no coroutine to suspend');
   const w = new Wait('connect', task);
   h.busy = true;
-  let sock: NetSocket | null = null;
+  let cancel = (): void => {};
   const release = (): void => {
     if (sharkRef) vm.unref(sharkRef);
     sharkRef = 0;
@@ -97,7 +182,7 @@ export function connectHttpc(
   h.connectError = null;
   // BAS returns the error alone (no resolver text) and repeats it for status() and read().
   const fail = (err: BaError): void => {
-    sock?.destroy();
+    cancel();
     release();
     h.busy = false;
     h.connectError = err;
@@ -105,31 +190,9 @@ export function connectHttpc(
   };
   w.timer = setTimeout(() => fail('timeout'), h.timeoutMs > 0 ? clampTimeout(h.timeoutMs) : DEFAULT_CONNECT_TIMEOUT);
   w.onAbort = () => {
-    sock?.destroy();
+    cancel();
     release();
     h.busy = false;
-  };
-  const o = h.opts;
-  const viaHttpProxy = o.proxy !== undefined && !o.socks;
-  const tunnel = viaHttpProxy && (url.secure || o.proxycon);
-  const dialHost = o.proxy ?? url.host;
-  const dialPort = o.proxy !== undefined ? o.proxyport : url.port;
-
-  const established = (so: NetSocket): void => {
-    if (w.done) {
-      so.destroy();
-      return;
-    }
-    if (!url.secure) return done(so, null);
-    startTls(ctx, sockets, so, url.host, sharkRef, (err, ts) => {
-      if (w.done) {
-        ts?.destroy();
-        return;
-      }
-      if (err || !ts) return fail(err ? layerError(err) : 'sslhandshake');
-      if (trusted && !ts.authorized) return fail('sslnottrusted');
-      done(ts, ts);
-    });
   };
   const done = (so: NetSocket, ts: TLSSocket | null): void => {
     release();
@@ -141,29 +204,19 @@ export function connectHttpc(
     h.busy = false;
     w.complete(then);
   };
-  const start = (ip: string): void => {
-    if (w.done) return;
-    const so = dialTcp(ip, dialPort, o.intf);
-    sock = so;
-    so.setNoDelay(true);
-    so.once('error', () => fail('cannotconnect'));
-    so.once('connect', () => {
-      if (w.done) {
-        so.destroy();
-        return;
-      }
-      if (o.socks && o.proxy !== undefined) {
-        socks5Connect(so, url.host, url.port, o.proxyuser, o.proxypass, (err) => (err ? fail(layerError(err)) : established(so)));
-      } else if (tunnel) {
-        httpConnect(so, url.host, url.port, o.proxyuser !== undefined ? basicAuth(o.proxyuser, o.proxypass ?? '') : undefined, connectHeadParser(), (err) => (err ? fail(layerError(err)) : established(so)));
-      } else established(so);
-    });
+  const deps: DialDeps = {
+    resolve: (host, ipv6, cb) => sockets.resolve(host, ipv6, cb),
+    tls: (so, host, cb) => startTls(ctx, sockets, so, host, sharkRef, cb),
+    trusted,
   };
-  const ip = sockets.resolve(dialHost, o.ipv6, (err, ip, text) => {
+  cancel = dialClient(h.opts, url, deps, (err, so, ts) => {
+    if (w.done) {
+      (ts ?? so)?.destroy();
+      return;
+    }
     if (err) fail(err);
-    else start(ip);
+    else done(so!, ts ?? null);
   });
-  if (ip !== null) start(ip);
   return sched.suspend(L, w, 'request');
 }
 

@@ -6,10 +6,11 @@
 import { readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, sep } from 'node:path';
-import { IoError, fetchUrl, ioErrorOf, readdir, runAsync, stat, unlink, write, type FsOp } from '../fs/fs-op.js';
+import { IoError, fetchUrl, ioErrorOf, readdir, runAsync, stat, unlink, write, type FetchResult, type FsOp } from '../fs/fs-op.js';
 import { LFile, closeFile, openFile, readBytes, seek, writeData } from '../fs/buffered-file.js';
 import type { ZipArchive, ZipEntry } from '../fs/zip-archive.js';
 import { BufferReader, newIoUid, type IoEntry, type IoReader, type IoSource, type IoStat, type IoWriter, type NetConf } from '../fs/io-source.js';
+import { netRequest, type NetSettings } from './net-client.js';
 
 /** Runs a file operation on the thread pool. */
 export function promise<T>(op: FsOp<T>): Promise<T> {
@@ -85,8 +86,8 @@ export class IoDef implements IoSource {
   private realRoot: string | null = null;
   /** One of ba.openio's IOs ("disk", "home", "net", "vm"): io:close refuses it. */
   named = false;
-  /** The net IO's io:netconf settings (user and password are sent; see docs/api/ba.io.md). */
-  netSettings: NetConf | null = null;
+  /** The net IO's io:netconf settings, used by its HTTP client (src/ba/net-client.ts). */
+  netSettings: NetSettings = {};
 
   /** Throws IoError noaccess when `path` (inside root by name) leads out of root on disk. */
   private checkLinks(path: string): void {
@@ -149,7 +150,7 @@ export class IoDef implements IoSource {
   }
 
   stat(name: string): Promise<IoStat | null> {
-    const op = this.archive ? (function* (io: IoDef): FsOp<Stats> { return zipStat(io, name); })(this) : this.kind === 'net' ? statUrl(this.resolve(name), this.netHeaders()) : stat(this.resolve(name));
+    const op = this.archive ? (function* (io: IoDef): FsOp<Stats> { return zipStat(io, name); })(this) : this.kind === 'net' ? statUrl(this, this.resolve(name)) : stat(this.resolve(name));
     return promise(op).then(
       (st) => ({ size: st.size, mtimeMs: st.mtimeMs, isdir: st.isDirectory() }),
       (e) => {
@@ -166,7 +167,7 @@ export class IoDef implements IoSource {
       if (e.isdir) throw new IoError('notfound', '');
       return new BufferReader(this.archive.read(e));
     }
-    if (this.kind === 'net') return new BufferReader(await promise(getUrl(this.resolve(name), this.netHeaders())));
+    if (this.kind === 'net') return new BufferReader(await promise(getUrl(this, this.resolve(name))));
     return new FileReader(await promise(openFile(this.resolve(name), 'r', false)));
   }
 
@@ -217,7 +218,7 @@ export class IoDef implements IoSource {
   netconf(cfg: NetConf): 'set' | 'failed' | 'notnet' {
     if (this.kind === 'zip') return 'failed';
     if (this.kind !== 'net') return 'notnet';
-    this.netSettings = { ...this.netSettings, ...cfg };
+    this.netSettings = { ...this.netSettings, ...(cfg as NetSettings) };
     return 'set';
   }
 
@@ -228,11 +229,11 @@ export class IoDef implements IoSource {
     return 'closed';
   }
 
-  /** Request headers of the net IO's settings (HTTP basic authentication). */
-  netHeaders(): Record<string, string> {
+  /** Request header fields of the net IO's settings (HTTP basic authentication). */
+  netHeaders(): Array<[string, string]> {
     const s = this.netSettings;
-    if (!s || s.user === undefined) return {};
-    return { authorization: `Basic ${Buffer.from(`${s.user}:${s.pass ?? ''}`, 'utf8').toString('base64')}` };
+    if (s.user === undefined) return [];
+    return [['Authorization', `Basic ${Buffer.from(`${s.user}:${s.pass ?? ''}`, 'utf8').toString('base64')}`]];
   }
 
   list(dir: string): Promise<IoEntry[]> {
@@ -275,16 +276,23 @@ export function* listDir(path: string, attrs: boolean): FsOp<DirEntry[]> {
 
 // ---- the "net" IO: names are http:// and https:// URLs, read-only ---------------------------
 
-/** GET `url`; a status other than 200 is "enoent". */
-export function* getUrl(url: string, headers: Record<string, string> = {}): FsOp<Buffer> {
-  const r = yield* fetchUrl(url, 'GET', headers);
+/** A request of the net IO `io` (its settings, its HTTP client). */
+function* netFetch(io: IoDef, url: string, method: 'GET' | 'HEAD'): FsOp<FetchResult> {
+  const settings = io.netSettings;
+  const headers = io.netHeaders();
+  return yield* fetchUrl((cb) => netRequest(url, method, settings, headers, cb));
+}
+
+/** GET `url` on the net IO `io`; a status other than 200 is "enoent". */
+export function* getUrl(io: IoDef, url: string): FsOp<Buffer> {
+  const r = yield* netFetch(io, url, 'GET');
   if (r.status !== 200) throw new IoError('enoent', `HTTP status ${r.status}`);
   return r.body;
 }
 
 /** io:open on the net IO: the body of a GET, read from an unlinked temporary file. */
-export function* openUrl(url: string, headers: Record<string, string> = {}): FsOp<LFile> {
-  return yield* openBytes(yield* getUrl(url, headers));
+export function* openUrl(io: IoDef, url: string): FsOp<LFile> {
+  return yield* openBytes(yield* getUrl(io, url));
 }
 
 /** A read-only file object over bytes (an unlinked temporary file). */
@@ -301,12 +309,12 @@ export function* openBytes(body: Buffer): FsOp<LFile> {
 let netFiles = 0;
 
 /** io:stat on the net IO: a HEAD request; size from Content-Length, mtime from Last-Modified. */
-export function* statUrl(url: string, headers: Record<string, string> = {}): FsOp<Stats> {
-  const r = yield* fetchUrl(url, 'HEAD', headers);
+export function* statUrl(io: IoDef, url: string): FsOp<Stats> {
+  const r = yield* netFetch(io, url, 'HEAD');
   if (r.status !== 200) throw new IoError('enoent', `HTTP status ${r.status}`);
-  const lm = Date.parse(r.headers.get('last-modified') ?? '');
+  const lm = Date.parse(r.header('last-modified') ?? '');
   const st = {
-    size: Number(r.headers.get('content-length') ?? 0) || 0,
+    size: Number(r.header('content-length') ?? 0) || 0,
     mtimeMs: Number.isNaN(lm) ? Date.now() : lm,
     isDirectory: () => false,
     isFile: () => true,

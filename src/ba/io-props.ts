@@ -20,6 +20,8 @@ export interface IoPropsHost {
   toSource(L: LState, i: number): IoSource | null;
   /** "file" / "closed file" for a `ba.create.luaio` file object at index i, else null. */
   luaFileType: ((L: LState, i: number) => string | null) | null;
+  /** The TLS context (ba.create.sharkssl) at index i and whether it is a server's, or null. */
+  sharkAt: ((L: LState, i: number) => { server: boolean } | null) | null;
 }
 
 /** The methods, by name; `close` is also the IO objects' `__close`. */
@@ -93,8 +95,8 @@ export function ioPropertyMethods(host: IoPropsHost): Record<string, (L: LState)
 
 /**
  * io:netconf(t) in Mako's order: the string fields are read first (a wrong type raises), then
- * socks and ipv6 (booleans), proxyport (default 1080 with socks, else 8080), user, proxy,
- * proxyuser and intf. An IO that is not the net IO refuses the first of them that is set:
+ * shark (a client TLS context; the net IO keeps it, other IOs ignore it), socks and ipv6
+ * (booleans), proxyport (default 1080 with socks, else 8080), user, proxy, proxyuser and intf. An IO that is not the net IO refuses the first of them that is set:
  * a zip IO answers nil, "failed", the others raise "Not a NetIo object". A table with none of
  * them (pass, proxypass, shark alone) is accepted by every IO.
  */
@@ -115,6 +117,16 @@ function netconf(host: IoPropsHost, L: LState, src: IoSource): number {
   const proxyuser = str('proxyuser');
   const proxypass = str('proxypass');
   const intf = str('intf');
+  // `shark`: a userdata must be a client TLS context (Mako raises otherwise); another value is
+  // ignored. An IO that is not the net IO ignores it.
+  const shark = args.field(L, 2, 'shark', (L) => {
+    if (vm.type(L, -1) !== T_USERDATA) return undefined;
+    const c = host.sharkAt?.(L, -1) ?? null;
+    if (!c) return args.typeError(L, -1, '?', 'BASHARKSSL');
+    if (c.server) throw new LuaRaise('SharkSSL not a client type');
+    return c;
+  });
+  if (shark) src.netconf?.({ shark });
   const socks = bool('socks');
   const ipv6 = bool('ipv6');
   const apply = (cfg: NetConf): number => {

@@ -92,6 +92,8 @@ export class IoLib implements IoPropsHost {
   luaIos: HandleTable<LuaIoHandle> | null = null;
   /** io:type of a Lua-implemented IO's file object (src/ba/luaio.ts sets it). */
   luaFileType: ((L: LState, i: number) => string | null) | null = null;
+  /** The TLS contexts of io:netconf's `shark` (src/ba/tls.ts's, wired by the runtime). */
+  sharkAt: ((L: LState, i: number) => { server: boolean } | null) | null = null;
   /** The methods every IO kind shares (io-props.ts), for the Lua-implemented IOs too. */
   readonly propMethods: Record<string, (L: LState) => number>;
 
@@ -362,7 +364,7 @@ export class IoLib implements IoPropsHost {
                 return yield* openZipEntry(io, name);
               }
               if (fl.write) io.writable();
-              if (io.kind === 'net') return yield* openUrl(io.resolve(name), io.netHeaders());
+              if (io.kind === 'net') return yield* openUrl(io, io.resolve(name));
               return yield* openFile(io.resolve(name), fl.flags, fl.append);
             })(),
           (L, f) => {
@@ -380,7 +382,7 @@ export class IoLib implements IoPropsHost {
         return this.core.run(
           L,
           'stat',
-          () => (io.archive ? (function* (): FsOp<Stats> { return zipStat(io, name); })() : io.kind === 'net' ? statUrl(io.resolve(name), io.netHeaders()) : stat(io.resolve(name))),
+          () => (io.archive ? (function* (): FsOp<Stats> { return zipStat(io, name); })() : io.kind === 'net' ? statUrl(io, io.resolve(name)) : stat(io.resolve(name))),
           (L, st) => {
             pushRecord(vm, L, {
               name: name.replace(/\/+$/, '') === '' ? '' : basename(name.replace(/\/+$/, '')),
@@ -566,7 +568,7 @@ export class IoLib implements IoPropsHost {
               return io.archive!.read(e);
             })()
           : io.kind === 'net'
-            ? getUrl(io.resolve(name), io.netHeaders())
+            ? getUrl(io, io.resolve(name))
             : readFile(io.resolve(name)),
       load.ok,
       load.fail,

@@ -26,12 +26,13 @@ export type FsReq =
   | { op: 'unlink'; path: string }
   | { op: 'rename'; from: string; to: string }
   | { op: 'readFile'; path: string }
-  | { op: 'fetch'; url: string; method: 'GET' | 'HEAD'; headers: Record<string, string> };
+  | { op: 'fetch'; run: (cb: (err: unknown, r?: FetchResult) => void) => void };
 
-/** What a `fetch` request returns (the `net` IO). */
+/** What a `fetch` request returns (the `net` IO's HTTP client). */
 export interface FetchResult {
   status: number;
-  headers: Headers;
+  /** The first value of a response header field (any case), or undefined. */
+  header(name: string): string | undefined;
   body: Buffer;
 }
 
@@ -76,9 +77,12 @@ export function* rename(from: string, to: string): FsOp<void> {
 export function* readFile(path: string): FsOp<Buffer> {
   return (yield { op: 'readFile', path }) as Buffer;
 }
-/** An HTTP(S) request; only where the caller can wait (there is no synchronous form). */
-export function* fetchUrl(url: string, method: 'GET' | 'HEAD', headers: Record<string, string> = {}): FsOp<FetchResult> {
-  return (yield { op: 'fetch', url, method, headers }) as FetchResult;
+/**
+ * A network request `run` performs (the net IO's HTTP client, which errs with an IoError);
+ * only where the caller can wait (there is no synchronous form).
+ */
+export function* fetchUrl(run: (cb: (err: unknown, r?: FetchResult) => void) => void): FsOp<FetchResult> {
+  return (yield { op: 'fetch', run }) as FetchResult;
 }
 
 // ---- executors -------------------------------------------------------------------------------
@@ -143,10 +147,7 @@ function execAsync(r: FsReq, cb: Cb): void {
     case 'readFile':
       return fs.readFile(r.path, cb);
     case 'fetch':
-      fetch(r.url, { method: r.method, redirect: 'follow', headers: r.headers }).then(
-        async (res) => cb(null, { status: res.status, headers: res.headers, body: Buffer.from(await res.arrayBuffer()) }),
-        (e: unknown) => cb(Object.assign(new Error(String((e as Error)?.cause ?? e)), { code: 'ENETIO' })),
-      );
+      r.run((err, v) => cb(err as NodeJS.ErrnoException | null, v));
       return;
   }
 }
@@ -241,7 +242,6 @@ const CODES: Record<string, [string, string]> = {
   EINVAL: ['invalidname', 'Invalid argument'],
   EBADF: ['ioerror', 'Bad file descriptor'],
   ENXIO: ['ioerror', 'No such device or address'],
-  ENETIO: ['ioerror', 'Cannot connect'],
 };
 
 /** BAS error code and message for an error from an operation. */

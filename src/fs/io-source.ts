@@ -85,6 +85,8 @@ export interface NetConf {
   socks?: boolean;
   ipv6?: boolean;
   intf?: string;
+  /** The TLS client context (`shark`); its type is the net IO client's business. */
+  shark?: object;
 }
 
 let uids = 0;

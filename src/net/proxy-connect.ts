@@ -69,7 +69,9 @@ const SOCKS_ERRORS = ['', 'prxgeneral', 'prxnotallowed', 'prxnetwork', 'prxhost'
 
 /** A SOCKS5 CONNECT (RFC 1928; username/password RFC 1929) to host:port on `so`. */
 export function socks5Connect(so: net.Socket, host: string, port: number, user: string | undefined, pass: string | undefined, cb: (err: string | null) => void): void {
-  const methods = user !== undefined ? [0x00, 0x02] : [0x00];
+  // As BAS: always offer "no authentication" and username/password (a proxy that wants
+  // credentials we do not have then answers "proxyauth", not "prxnotcompat").
+  const methods = [0x00, 0x02];
   so.write(Buffer.from([0x05, methods.length, ...methods]));
   readUntil(so, (b) => (b.length >= 2 ? 2 : -1), (ended, greet, rest) => {
     if (ended || greet[0] !== 0x05) return cb('prxnotcompat');
