@@ -581,7 +581,9 @@ function mime.dot(state, c) end
 
 -- ---------------------------------------------------------------------------- environments
 
--- In an LSP page (app and io also in .preload):
+-- In an LSP page (app and io also in .preload). request, response, print and _emit are in the
+-- page's environment; page, pathname, app and io are locals of the page's chunk
+-- (local _ENV,pathname,io,page,app=...), not fields of _ENV.
 ---@type BaRequest
 request = nil
 ---@type BaRequest the same object as request

@@ -114,6 +114,8 @@ export class Runtime {
       const io = app.zipIo ?? new IoDef(app.path, 'disk', false, !this.ctx.config.ioSymlinks);
       app.dir.io = io;
       ioLib.pushIo(L, io);
+      vm.pushValue(L, -1);
+      app.dir.ioRef = vm.ref(L);
       vm.setField(L, -2, 'io');
     });
     this.dirs = new DirLib(this.ctx, ioLib, { root: this.rootDir });

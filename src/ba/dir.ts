@@ -71,6 +71,11 @@ export class Dir {
   /** The IO whose files are served (any kind: disk, zip, net, Lua-implemented). */
   io: IoSource | null = null;
   /**
+   * Registry ref of the Lua object of `io` (the one given to ba.create.resrdr, an app's `io`):
+   * dir:io() and the reader's pages get that very object, as in Mako; 0 = none yet.
+   */
+  ioRef = 0;
+  /**
    * Directory on disk whose files are served (an app's directory, a disk IO's root): such
    * files take the server's disk path; null for the other kinds of IO, served through `io`.
    */
@@ -288,7 +293,8 @@ export class DirLib {
       io: (L) => {
         const d = this.checkRes(L, 1);
         if (!d.io) return 0;
-        this.ioLib.pushIo(L, d.io);
+        if (d.ioRef) vm.pushRef(L, d.ioRef);
+        else this.ioLib.pushIo(L, d.io);
         return 1;
       },
       getapp: (L) => {
@@ -460,6 +466,8 @@ export class DirLib {
     }
     const d = new Dir(kind, name, prio);
     d.io = io;
+    vm.pushValue(L, ioAt);
+    d.ioRef = vm.ref(L);
     d.root = io.diskRoot;
     this.push(L, d);
     return 1;

@@ -210,7 +210,9 @@ export class HttpServer {
     installRequestExtras(this.requests, rt.vm.L);
     // include/forward outside a page file resolve against the root application.
     this.pages.include.fallback = () => {
-      const d = this.mounts.root.siblings.find((c) => c.root !== null);
+      const sib = this.mounts.root.siblings;
+      // The root application's directory (before a resource reader inserted at the root).
+      const d = sib.find((c) => c.owner && c.root !== null) ?? sib.find((c) => c.root !== null);
       if (!d || d.root === null) return null;
       const owner = d.owner as { envRef?: number } | null;
       return { root: d.root, dir: d.root, envRef: owner?.envRef ?? d.lspEnvRef };

@@ -38,25 +38,29 @@ interface CompiledPage {
 }
 
 /**
- * Makes a page's environment in one call instead of a field at a time from the host: the
- * request object (also `response`), `_emit`, `print`, the `page` and `app` tables, `io` and
- * `pathname`, with unknown globals looked up in _G. For an app's page `io` is the app's
- * (app.io); a resource reader's page gets its own IO (or none).
+ * Makes a page's environment and the chunk's other arguments in one call instead of a value
+ * at a time from the host. The environment holds only the request object (also `response`),
+ * `_emit` and `print`, with unknown globals looked up in _G; `pathname`, `io`, `page` and `app`
+ * are the chunk's locals, as Mako's (see ENV_PREFIX). For an app's page `io` is the app's
+ * (app.io); a resource reader's page gets its reader's IO.
  */
 const MKENV_LUA = `
 local setmetatable, rawget, type, mt = setmetatable, rawget, type, ...
 return function(r, emit, print, page, pathname, app, io, appio)
   if appio and type(app) == "table" then io = rawget(app, "io") end
-  return setmetatable({ request = r, response = r, _emit = emit, print = print, page = page,
-    app = app, io = io, pathname = pathname }, mt)
+  return setmetatable({ request = r, response = r, _emit = emit, print = print }, mt), pathname, io, page, app
 end`;
 
 /**
- * Prepended to the compiled page on its first line (line numbers stay the page's): the chunk
- * is loaded once and gets a fresh environment per request as its argument, so concurrent
- * requests of one page never share globals.
+ * Prepended to the compiled page on its first line (line numbers stay the page's): Mako's page
+ * prologue (ba.parselsp's header). The chunk is loaded once and gets a fresh environment per
+ * request as its first argument, so concurrent requests of one page never share globals; the
+ * page's `pathname`, `io`, `page` and `app` are locals, not fields of the environment.
  */
-const ENV_PREFIX = Buffer.from('local _ENV = ...; ');
+const ENV_PREFIX = Buffer.from('local _ENV,pathname,io,page,app=...; ');
+
+/** Arguments of a page chunk: _ENV, pathname, io, page, app. */
+const PAGE_ARGS = 5;
 
 /** A page's `pathname` as Mako gives it: relative to its app or directory ("sub/q.lsp"). */
 function pagePathname(p: string): string {
@@ -102,19 +106,22 @@ export class LspPages {
     const perr = vm.pcall(L, 1, 1);
     if (perr) throw perr;
     this.mkEnvRef = vm.ref(L);
-    this.include = new PageInclude(rt, requests, (path, io) => this.compileFile(path, io), (path) => this.pageTable(path));
+    this.include = new PageInclude(rt, requests, (path, io, root) => this.compileFile(path, io, root), (path) => this.pageTable(path));
     this.include.install(L);
   }
 
-  /** response:include/forward: the compiled chunk of an LSP file (registry ref), or null. */
-  private async compileFile(path: string, io?: IoSource): Promise<number | null> {
+  /**
+   * response:include/forward: the compiled chunk of an LSP file (registry ref), or null. A
+   * file's chunk is named relative to `root` (its app's directory: "@sub/inc.lsp", as Mako).
+   */
+  private async compileFile(path: string, io?: IoSource, root?: string): Promise<number | null> {
     if (io) {
       const ist = await io.stat(path).catch(() => null);
       if (!ist) return null;
       const c = await this.load({ app: { path: '', envRef: 0 }, path, stat: asStats(ist), isLsp: true, pathname: path, io });
       return c && !(c instanceof LuaError) ? c.fnRef : null;
     }
-    const place: PageOwner = { path: dirname(path), envRef: 0 };
+    const place: PageOwner = { path: root ?? dirname(path), envRef: 0 };
     const st = await stat(path);
     const c = await this.load({ app: place, path, stat: st, isLsp: true, pathname: path });
     return c && !(c instanceof LuaError) ? c.fnRef : null;
@@ -250,6 +257,9 @@ export class LspPages {
         vm.pop(co, 1);
         vm.pushRef(co, this.envMtRef);
         vm.setMetatable(co, 2);
+        // The env is the request's command environment (request:env(), included pages'), as in Mako.
+        vm.pushValue(co, 2);
+        req.cmdEnvRef = vm.ref(co);
         vm.pushString(co, rel);
         return 2;
       },
@@ -346,10 +356,10 @@ export class LspPages {
     } else run.resolve();
   }
 
-  /** @internal (PageRun) Pushes a page's function and environment; returns the argument count. */
+  /** @internal (PageRun) Pushes a page's function and its arguments; returns the argument count. */
   setupPage(co: number, req: LRequest, file: RoutedFile, compiled: CompiledPage, rc: RequestContext): number {
     this.pushPageEnv(co, req, file, compiled, rc);
-    return 1;
+    return PAGE_ARGS;
   }
 
   /**
@@ -388,10 +398,20 @@ export class LspPages {
     drop();
   }
 
-  /** The page function and its fresh environment (request, response, page, app, io, ...). */
+  /**
+   * The page function and its arguments, as Mako's page prologue takes them: a fresh
+   * environment (request, response, _emit, print), pathname, io, page, app.
+   */
   private pushPageEnv(co: number, req: LRequest, file: RoutedFile, compiled: CompiledPage, rc?: RequestContext): void {
     const { vm } = this.rt;
-    req.place = { root: file.io ? file.ioBase ?? '/' : file.app.path, dir: compiled.dir, envRef: file.dir ? file.dir.lspEnvRef : file.app.envRef, io: file.io };
+    const rdr = file.dir;
+    req.place = {
+      root: file.io ? file.ioBase ?? '/' : file.app.path,
+      dir: compiled.dir,
+      envRef: rdr ? rdr.lspEnvRef : file.app.envRef,
+      ioRef: rdr ? rdr.ioRef : 0,
+      io: file.io,
+    };
     vm.pushRef(co, compiled.fnRef); // the page function
     if (rc?.cmdEnvRef) {
       // A forwarded request: the page gets the command environment of the one that forwarded.
@@ -408,21 +428,27 @@ export class LspPages {
     this.requests.pushPrint(co, reqIdx);
     vm.pushRef(co, compiled.pageRef);
     this.pushPathname(co, file, compiled);
-    if (file.dir) {
+    if (rdr) {
       // A resource reader's page: `app` is its lspfilter table (nil without one), `io` its IO.
-      if (file.dir.lspEnvRef) vm.pushRef(co, file.dir.lspEnvRef);
+      if (rdr.lspEnvRef) vm.pushRef(co, rdr.lspEnvRef);
       else vm.pushNil(co);
-      if (file.dir.io) this.rt.io.pushIo(co, file.dir.io);
-      else vm.pushNil(co);
-      vm.call(co, 7, 1);
+      this.pushRdrIo(co, rdr);
+      vm.call(co, 7, PAGE_ARGS);
     } else {
       pushAppEnv(this.rt, co, file.app);
       vm.pushNil(co);
       vm.pushBoolean(co, true);
-      vm.call(co, 8, 1);
+      vm.call(co, 8, PAGE_ARGS);
     }
-    vm.pushValue(co, -1);
+    vm.pushValue(co, -PAGE_ARGS);
     req.cmdEnvRef = vm.ref(co);
+  }
+
+  /** A resource reader's IO object: the one it was made with. */
+  private pushRdrIo(co: number, rdr: NonNullable<RoutedFile['dir']>): void {
+    if (rdr.ioRef) this.rt.vm.pushRef(co, rdr.ioRef);
+    else if (rdr.io) this.rt.io.pushIo(co, rdr.io);
+    else this.rt.vm.pushNil(co);
   }
 
   /** Pushes the page's `pathname`: the Lua string kept from the page's last request when it is the same. */
@@ -439,7 +465,10 @@ export class LspPages {
     compiled.pathname = file.pathname;
   }
 
-  /** Sets a forwarded request's command environment (on top) up for the next page. */
+  /**
+   * Sets a forwarded request's command environment (on top) up for the next page and pushes
+   * the page's other arguments (pathname, io, page, app).
+   */
   private fillEnv(co: number, req: LRequest, file: RoutedFile, compiled: CompiledPage): void {
     const { vm } = this.rt;
     const env = vm.top(co);
@@ -454,29 +483,23 @@ export class LspPages {
     this.requests.pushPrint(co, reqIdx);
     vm.setField(co, env, 'print');
     vm.pop(co, 1);
-    vm.pushRef(co, compiled.pageRef);
-    vm.setField(co, env, 'page');
-    if (file.dir) {
-      if (file.dir.lspEnvRef) vm.pushRef(co, file.dir.lspEnvRef);
+    vm.pushRef(co, this.envMtRef);
+    vm.setMetatable(co, env);
+    vm.pushString(co, pagePathname(file.pathname));
+    const rdr = file.dir;
+    if (rdr) {
+      this.pushRdrIo(co, rdr);
+      vm.pushRef(co, compiled.pageRef);
+      if (rdr.lspEnvRef) vm.pushRef(co, rdr.lspEnvRef);
       else vm.pushNil(co);
-      vm.setField(co, env, 'app');
-      if (file.dir.io) {
-        this.rt.io.pushIo(co, file.dir.io);
-        vm.setField(co, env, 'io');
-      }
     } else {
       pushAppEnv(this.rt, co, file.app);
       vm.pushString(co, 'io');
       vm.rawGet(co, -2);
-      vm.setField(co, env, 'io');
-      vm.setField(co, env, 'app');
+      vm.pushRef(co, compiled.pageRef);
+      vm.rotate(co, -3, -1); // app, io, page -> io, page, app
     }
-    vm.pushString(co, pagePathname(file.pathname));
-    vm.setField(co, env, 'pathname');
-    vm.pushRef(co, this.envMtRef);
-    vm.setMetatable(co, env);
   }
-
 }
 
 function pushAppEnv(rt: Runtime, L: number, app: PageOwner): void {

@@ -16,7 +16,7 @@ import { LuaRaise } from '../vm/lua-error.js';
 import type { LState } from '../vm/lua-vm.js';
 import { Wait } from '../sched/waiter.js';
 import type { Runtime } from '../app/runtime.js';
-import type { RequestLib } from '../ba/request.js';
+import type { LRequest, RequestLib } from '../ba/request.js';
 import { guardPlaces, type PagePlace } from './page-place.js';
 
 export type { PagePlace } from './page-place.js';
@@ -25,8 +25,8 @@ export type { PagePlace } from './page-place.js';
 export type IncludeSource = { fnRef: number; pathname: string; file: string } | { bytes: Buffer } | null;
 
 const INCLUDE_LUA = `
-local methods, find, printfn, emitfn, appenv, forwarding, cmdenv = ...
-local setmetatable, type, rawget, G = setmetatable, type, rawget, _G
+local methods, find, printfn, emitfn, appio, forwarding, cmdenv = ...
+local setmetatable, type, G = setmetatable, type, _G
 -- Pages are called through id(fn)(...): a call with no name, as Mako's (trace prints " 3: x",
 -- not "fn 3: x").
 local function id(f) return f end
@@ -35,17 +35,13 @@ local function run(req, path)
   if fn == nil then error(pathname, 0) end
   if type(fn) == "function" then
     -- The command environment: the calling page's _ENV, shared by every page of the request
-    -- (globals one page sets are seen by the next); pathname and page are the included page's.
-    local env = cmdenv(req)
-    if env then
-      local oldpath, oldpage = rawget(env, "pathname"), rawget(env, "page")
-      env.pathname, env.page = pathname, pagetab or {}
-      id(fn)(env)
-      env.pathname, env.page = oldpath, oldpage
-    else
-      id(fn)(setmetatable({ request = req, response = req, print = printfn(req), _emit = emitfn(req),
-        app = appenv(req), page = {}, pathname = pathname }, { __index = G }))
-    end
+    -- (globals one page sets are seen by the next). pathname, io, page and app are the
+    -- included page's own locals, as in Mako: its name, its persistent page table, and the
+    -- app's io and app (not whatever the calling page did with its locals).
+    local env = cmdenv(req) or setmetatable({ request = req, response = req, print = printfn(req),
+      _emit = emitfn(req) }, { __index = G })
+    local app, io = appio(req)
+    id(fn)(env, pathname, io, pagetab or {}, app)
   elseif fn then
     req:write(fn)
   end
@@ -69,8 +65,11 @@ export class PageInclude {
   constructor(
     private readonly rt: Runtime,
     private readonly requests: RequestLib,
-    /** Compiles (or finds compiled) an LSP file (with `io`: a name in it): the chunk's registry ref, or null. */
-    private readonly compile: (path: string, io?: IoSource) => Promise<number | null>,
+    /**
+     * Compiles (or finds compiled) an LSP file (with `io`: a name in it; else a file under
+     * `root`, the app's directory, which names the chunk): the chunk's registry ref, or null.
+     */
+    private readonly compile: (path: string, io?: IoSource, root?: string) => Promise<number | null>,
     /** Registry ref of a page file's persistent `page` table (the page runner's). */
     private readonly pageTable?: (path: string) => number,
   ) {}
@@ -92,11 +91,18 @@ export class PageInclude {
       return 1;
     });
     vm.pushHost(L, 'include', (L) => {
+      // The app and io of the request's page: an app's table and its io, or a resource
+      // reader's lspfilter table (nil without one) and its IO.
       const r = this.requests.checkRequest(L, 1, 'include');
-      const ref = r.place?.envRef ?? 0;
-      if (ref) vm.pushRef(L, ref);
-      else vm.newTable(L);
-      return 1;
+      const place = this.placeOf(r);
+      if (place?.envRef) vm.pushRef(L, place.envRef);
+      else vm.pushNil(L);
+      if (place?.ioRef) vm.pushRef(L, place.ioRef);
+      else if (place?.envRef) {
+        vm.pushString(L, 'io');
+        vm.rawGet(L, -2);
+      } else vm.pushNil(L);
+      return 2;
     });
     vm.pushHost(L, 'forward', (L) => {
       const r = this.requests.checkRequest(L, 1, 'forward');
@@ -113,12 +119,17 @@ export class PageInclude {
     if (perr) throw perr;
   }
 
+  /** Where a request's include and forward paths resolve, and whose `app` and `io` included pages get. */
+  private placeOf(r: LRequest): PagePlace | undefined {
+    return r.place ?? guardPlaces.get(r.exchange) ?? this.fallback?.() ?? undefined;
+  }
+
   /** find(request, path): the page function and its pathname, or the file's bytes; waits for the disk. */
   private find(L: LState): number {
     const { vm, sched } = this.rt;
     const r = this.requests.checkRequest(L, 1, 'include');
     const path = this.rt.ctx.args.checkString(L, 2, 'include');
-    const place = r.place ?? guardPlaces.get(r.exchange) ?? this.fallback?.() ?? undefined;
+    const place = this.placeOf(r);
     if (!place) throw new LuaRaise(`Error pagenotfound: ${path}`);
     const task = sched.current;
     if (!task) throw new LuaRaise(`Error pagenotfound: ${path}`);
@@ -184,7 +195,7 @@ export class PageInclude {
     }
     const pathname = file.slice(root.length + 1).split(sep).join('/');
     if (file.endsWith('.lsp')) {
-      const ref = await this.compile(file);
+      const ref = await this.compile(file, undefined, root);
       return ref ? { fnRef: ref, pathname, file } : null;
     }
     return { bytes: await readFile(file) };

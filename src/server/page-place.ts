@@ -13,6 +13,8 @@ export interface PagePlace {
   dir: string;
   /** Registry ref of the app's `app` table (0: none). */
   envRef: number;
+  /** Registry ref of the page's `io` when it is not its app's `app.io` (a resource reader's IO); 0/absent: app.io. */
+  ioRef?: number;
   /** A page of a zip, net or Lua-implemented IO: names resolve in that IO. */
   io?: IoSource;
 }

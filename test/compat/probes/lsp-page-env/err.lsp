@@ -1,0 +1,1 @@
+<?lsp ge = 1 error("boom") ?>

@@ -1,0 +1,1 @@
+<?lsp desc("rr " .. request:uri()) response:include("s/q.lsp") ?>

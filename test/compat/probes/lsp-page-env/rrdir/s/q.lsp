@@ -1,0 +1,1 @@
+<?lsp desc("rr inc " .. request:uri()) ?>

@@ -1,0 +1,1 @@
+<?lsp desc("f") print("f", gf) ?>
