@@ -24,12 +24,15 @@ export interface AcceptOpts {
 
 /** A wait of a coroutine on a socket: completing it frees the socket's reader slot. */
 export class SockWait extends Wait {
-  /** UDP: the read asked for the sender's address. */
-  recvfrom = false;
+  /** UDP: the read asked for the sender's address (default on the prototype, as Wait's fields). */
+  declare recvfrom: boolean;
+  static {
+    SockWait.prototype.recvfrom = false;
+  }
   /** Makes a wait that completed and resumed its task (see `LSock.spareWait`) new again. */
   renew(): void {
     this.done = false;
-    this.recvfrom = false;
+    if (this.recvfrom) this.recvfrom = false;
   }
   constructor(
     state: string,
@@ -49,6 +52,12 @@ export const NO_PENDING: NetSocket[] = [];
 /** ba.socket.stat(): sockets created, and sockets not yet closed. */
 export const sockCount = { total: 0, active: 0 };
 
+/**
+ * A Lua socket object. Fields most sockets never change (a listener's, a client's, a
+ * transport's, the settings of `setoption`) have their defaults on the prototype, declared
+ * with `declare`: an own copy exists only on the sockets that set one, and an idle accepted
+ * connection does not carry a dozen fields it never uses (8 bytes each).
+ */
 export class LSock {
   /** Userdata address (for tostring) once pushed. */
   ptr = 0;
@@ -59,24 +68,24 @@ export class LSock {
    */
   anchorRef = 0;
   conn: TcpConn | null = null;
-  server: NetServer | null = null;
+  declare server: NetServer | null;
   /** Accepted connections not yet taken (listen sockets); NO_PENDING until the first. */
-  pending: NetSocket[] = NO_PENDING;
+  declare pending: NetSocket[];
   owner: Task | null = null;
   sMode = false;
   closed = false;
   /** Dead-socket protocol: reads after close. 1 = next read fails once more, 2 = raise. */
-  dead = 0;
+  declare dead: number;
   /** The object has (or had) a network socket: connect/bind inside its coroutine refused. */
   hadNet = false;
   /**
    * A cosocket's TCP connection closed by `close()`: a later `ba.socket.connect` in its
    * coroutine connects this object again (BAS allows it; a failed connect does not).
    */
-  reconnectable = false;
-  queueLimit = 16384;
-  maxSize = 8192;
-  disabled: null | 'self' | 'outside' = null;
+  declare reconnectable: boolean;
+  declare queueLimit: number;
+  declare maxSize: number;
+  declare disabled: null | 'self' | 'outside';
   /** The coroutine waiting in read/accept/connect/disable on this socket. */
   reader: SockWait | null = null;
   /**
@@ -86,19 +95,19 @@ export class LSock {
    */
   spareWait: SockWait | null = null;
   /** Host given to connect (expected certificate name). */
-  host = '';
+  declare host: string;
   /** What tostring calls the object ("Pipe" for ba.pipe) and its state without a coroutine. */
-  label = 'Sock';
-  idleState = 'notcon';
+  declare label: string;
+  declare idleState: string;
   /**
    * What this socket's transport keeps for it (the UDP socket, the WebSocket frame state);
    * null for TCP. A socket without it uses the TCP transport (transport.ts).
    */
-  transportState: unknown = null;
+  declare transportState: unknown;
   /** A listener's settings for the connections it accepts. */
-  acceptOpts: AcceptOpts | null = null;
+  declare acceptOpts: AcceptOpts | null;
   /** Run by close before the connection closes (a TLS upgrade still shaking hands owns the socket). */
-  closeHook: ((s: LSock) => void) | null = null;
+  declare closeHook: ((s: LSock) => void) | null;
 
   constructor(
     readonly id: number,
@@ -110,5 +119,22 @@ export class LSock {
 
   get hasNet(): boolean {
     return !this.closed && (this.conn !== null || this.server !== null || this.kind === 'udp');
+  }
+
+  static {
+    const p = LSock.prototype;
+    p.server = null;
+    p.pending = NO_PENDING;
+    p.dead = 0;
+    p.reconnectable = false;
+    p.queueLimit = 16384;
+    p.maxSize = 8192;
+    p.host = '';
+    p.label = 'Sock';
+    p.idleState = 'notcon';
+    p.transportState = null;
+    p.acceptOpts = null;
+    p.closeHook = null;
+    p.disabled = null;
   }
 }

@@ -121,7 +121,7 @@ export function read(lib: SocketCore, L: LState): number {
     s.spareWait = null;
     w.renew();
   } else w = lib.newWait('read', s, 'read') as SockWait;
-  w.recvfrom = recvfrom;
+  if (recvfrom) w.recvfrom = true;
   if (ms !== null) {
     w.timer = setTimeout(() => w.complete((L) => lib.nilErr(L, 'timeout')), clampTimeout(ms));
   }

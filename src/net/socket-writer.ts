@@ -61,10 +61,12 @@ function giveBatch(b: Buffer): void {
 export class SocketWriter implements DirectWriteOwner {
   /** True once the connection was closed (by its owner or the peer). */
   closed = false;
+  // Fields most connections never change have their defaults on the prototype (the static
+  // block below): an idle connection does not carry them (8 bytes each).
   /** Set once a write failed (EPIPE, reset). */
-  writeFailed = false;
+  declare writeFailed: boolean;
   /** Created on first use: most connections never wait for a drain. */
-  private drainWaiters: Array<(ok: boolean) => void> | null = null;
+  private declare drainWaiters: Array<(ok: boolean) => void> | null;
 
   constructor(readonly sock: Socket) {}
 
@@ -225,7 +227,7 @@ export class SocketWriter implements DirectWriteOwner {
   }
 
   /** A zero-length write is queued behind the data when someone waits for the queue to empty. */
-  private probing = false;
+  private declare probing: boolean;
   /** A large batch buffer Node still holds is given back once Node has written it. */
   private reclaimLater(buf: Buffer): void {
     this.sock.write(EMPTY, () => {
@@ -234,7 +236,15 @@ export class SocketWriter implements DirectWriteOwner {
   }
 
   /** The probe's write callback, made on first use (most connections never need it). */
-  private onProbe: ((err?: Error | null) => void) | null = null;
+  private declare onProbe: ((err?: Error | null) => void) | null;
+
+  static {
+    const p = SocketWriter.prototype as unknown as Record<string, unknown>;
+    p.writeFailed = false;
+    p.drainWaiters = null;
+    p.probing = false;
+    p.onProbe = null;
+  }
   private probeDone(err?: Error | null): void {
     this.probing = false;
     if (err) {

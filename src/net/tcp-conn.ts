@@ -26,6 +26,39 @@ function dataListener(this: OwnedSocket, b: Buffer): void {
 function endListener(this: OwnedSocket): void {
   this[kConn]?.onEnd('eof', null);
 }
+/**
+ * Node's own 'end' listener of every net.Socket (`onReadableStreamEnd`), learnt from the first
+ * socket; null when the socket's listeners are not the shape known here. Adding a second 'end'
+ * listener makes Node keep an array of both on every socket (~64 bytes per idle connection):
+ * instead one function that calls Node's and then ours takes its place.
+ */
+let nodeEnd: ((this: Socket) => void) | null | undefined;
+function endWithNode(this: OwnedSocket): void {
+  nodeEnd!.call(this);
+  this[kConn]?.onEnd('eof', null);
+}
+type Events = Record<string, unknown>;
+function eventsOf(sock: Socket): Events | undefined {
+  return (sock as unknown as { _events?: Events })._events;
+}
+function listenEnd(sock: Socket): void {
+  const ev = eventsOf(sock);
+  const cur = ev?.end;
+  if (nodeEnd === undefined) nodeEnd = typeof cur === 'function' && cur.name === 'onReadableStreamEnd' ? (cur as (this: Socket) => void) : null;
+  if (nodeEnd !== null && cur === nodeEnd) ev!.end = endWithNode;
+  else sock.on('end', endListener);
+}
+function unlistenEnd(sock: Socket): void {
+  sock.off('end', endListener);
+  const ev = eventsOf(sock);
+  const cur = ev?.end;
+  if (cur === endWithNode) ev!.end = nodeEnd;
+  else if (Array.isArray(cur)) {
+    // Someone added an 'end' listener after ours: put Node's back in our place.
+    const i = cur.indexOf(endWithNode);
+    if (i >= 0) cur[i] = nodeEnd;
+  }
+}
 function errorListener(this: OwnedSocket, e: Error): void {
   this[kConn]?.onError(e);
 }
@@ -34,14 +67,24 @@ function closeListener(this: OwnedSocket): void {
 }
 
 export class TcpConn extends SocketWriter implements DirectReader {
-  private chunks = new ChunkQueue();
+  /**
+   * The oldest buffered chunk (usually the only one), and the chunks after it in a queue made
+   * when first needed: an idle connection has no queue object.
+   */
+  private c0: Buffer | undefined = undefined;
+  private declare more: ChunkQueue | null;
   private headOff = 0;
   /** Bytes buffered and not yet read. */
   buffered = 0;
+  // Fields most connections leave at their default until they end have it on the prototype
+  // (the static block below): an idle connection does not carry them (8 bytes each).
   /** Set when the peer finished (FIN/RST/error); reported after buffered data. */
-  ended: ReadEnd | null = null;
-  endError: Error | null = null;
-  private paused = false;
+  declare ended: ReadEnd | null;
+  declare endError: Error | null;
+  /** Reading from the kernel stopped: more than `highWater` bytes are buffered. */
+  private declare paused: boolean;
+  /** Reading stops above this many bytes buffered. */
+  declare readonly highWater: number;
   /** Called when data, EOF or an error arrives. */
   onReadable: ((arg: unknown) => void) | null = null;
   /** Passed to `onReadable` (lets one shared function serve every connection). */
@@ -51,16 +94,24 @@ export class TcpConn extends SocketWriter implements DirectReader {
    * frame for a waiting read): called with `readableArg` and the shared read buffer holding
    * `n` bytes; true when it took them all (they are not queued), false to queue them as usual.
    */
-  takeDirect: ((arg: unknown, buf: Buffer, n: number) => boolean) | null = null;
+  declare takeDirect: ((arg: unknown, buf: Buffer, n: number) => boolean) | null;
 
-  constructor(
-    sock: Socket,
-    readonly highWater = 64 * 1024,
-  ) {
+  static {
+    const p = TcpConn.prototype as unknown as Record<string, unknown>;
+    p.ended = null;
+    p.endError = null;
+    p.paused = false;
+    p.highWater = 64 * 1024;
+    p.takeDirect = null;
+    p.more = null;
+  }
+
+  constructor(sock: Socket, highWater?: number) {
     super(sock);
+    if (highWater !== undefined) this.highWater = highWater;
     (sock as OwnedSocket)[kConn] = this;
     sock.on('data', dataListener);
-    sock.on('end', endListener);
+    listenEnd(sock);
     sock.on('error', errorListener);
     sock.on('close', closeListener);
   }
@@ -92,11 +143,11 @@ export class TcpConn extends SocketWriter implements DirectReader {
     this.onData(b);
     if (this.borrowed !== null) {
       this.borrowed = null;
-      if (this.buffered > 0 && this.chunks.isLast(b)) {
-        if (this.chunks.length === 1 && this.headOff > 0) {
-          this.chunks.setLast(Buffer.from(b.subarray(this.headOff)));
+      if (this.buffered > 0 && this.isLastChunk(b)) {
+        if (this.chunkCount() === 1 && this.headOff > 0) {
+          this.setLastChunk(Buffer.from(b.subarray(this.headOff)));
           this.headOff = 0;
-        } else this.chunks.setLast(Buffer.from(b));
+        } else this.setLastChunk(Buffer.from(b));
       }
     }
     return !this.paused;
@@ -105,9 +156,9 @@ export class TcpConn extends SocketWriter implements DirectReader {
   /** The first chunk, copied out of the shared read buffer if it is there (before handing out a view). */
   private ownFirst(): void {
     const b = this.borrowed;
-    if (b !== null && this.chunks.first() === b) {
+    if (b !== null && this.c0 === b) {
       this.borrowed = null;
-      this.chunks.setFirst(Buffer.from(b));
+      this.c0 = Buffer.from(b);
     }
   }
 
@@ -121,21 +172,21 @@ export class TcpConn extends SocketWriter implements DirectReader {
     const rest = this.takeAll();
     const s = this.sock;
     s.off('data', dataListener);
-    s.off('end', endListener);
+    unlistenEnd(s);
     s.off('error', errorListener);
     s.off('close', closeListener);
     if ((s as OwnedSocket)[kConn] === this) (s as OwnedSocket)[kConn] = undefined;
     releaseReads(s, this);
     this.closed = true;
     this.onReadable = null;
-    this.takeDirect = null;
+    if (this.takeDirect !== null) this.takeDirect = null;
     this.flushDrainWaiters(false);
     return rest;
   }
 
   /** @internal (the shared socket listeners) */
   onData(b: Buffer): void {
-    this.chunks.push(b);
+    this.pushChunk(b);
     this.buffered += b.length;
     this.onReadable?.(this.readableArg);
     // Checked after the consumer ran: a waiting reader usually takes the bytes at once, and a
@@ -173,26 +224,26 @@ export class TcpConn extends SocketWriter implements DirectReader {
     if (this.buffered === 0) return null;
     if (this.borrowed !== null) this.ownFirst();
     let out: Buffer;
-    const first = this.chunks.first();
+    const first = this.c0!;
     const avail = first.length - this.headOff;
     if (avail > max) {
       out = first.subarray(this.headOff, this.headOff + max);
       this.headOff += max;
-    } else if (avail === max || this.chunks.length === 1) {
+    } else if (avail === max || this.more === null || this.more.length === 0) {
       out = this.headOff === 0 ? first : first.subarray(this.headOff);
-      this.chunks.shift();
+      this.shiftChunk();
       this.headOff = 0;
     } else {
       // Coalesce small chunks up to max.
       const parts: Buffer[] = [];
       let n = 0;
-      while (n < max && this.chunks.length) {
-        const c = this.chunks.first();
+      while (n < max && this.c0 !== undefined) {
+        const c = this.c0;
         const take = Math.min(c.length - this.headOff, max - n);
         parts.push(c.subarray(this.headOff, this.headOff + take));
         n += take;
         if (this.headOff + take === c.length) {
-          this.chunks.shift();
+          this.shiftChunk();
           this.headOff = 0;
         } else this.headOff += take;
       }
@@ -209,7 +260,7 @@ export class TcpConn extends SocketWriter implements DirectReader {
    */
   readInto(max: number, sink: (src: Buffer, start: number, end: number) => void): number {
     if (this.buffered === 0) return 0;
-    const first = this.chunks.first();
+    const first = this.c0!;
     const start = this.headOff;
     const avail = first.length - start;
     let n: number;
@@ -218,9 +269,9 @@ export class TcpConn extends SocketWriter implements DirectReader {
       this.headOff += max;
       this.taken(n);
       sink(first, start, start + n);
-    } else if (avail === max || this.chunks.length === 1) {
+    } else if (avail === max || this.more === null || this.more.length === 0) {
       n = avail;
-      this.chunks.shift();
+      this.shiftChunk();
       this.headOff = 0;
       this.taken(n);
       sink(first, start, start + n);
@@ -240,10 +291,45 @@ export class TcpConn extends SocketWriter implements DirectReader {
     }
   }
 
+  private chunkCount(): number {
+    return this.c0 === undefined ? 0 : 1 + (this.more === null ? 0 : this.more.length);
+  }
+  private pushChunk(b: Buffer): void {
+    if (this.c0 === undefined) this.c0 = b;
+    else (this.more ??= new ChunkQueue()).push(b);
+  }
+  private shiftChunk(): void {
+    const m = this.more;
+    if (m === null || m.length === 0) this.c0 = undefined;
+    else {
+      this.c0 = m.first();
+      m.shift();
+    }
+  }
+  private isLastChunk(b: Buffer): boolean {
+    const m = this.more;
+    return m === null || m.length === 0 ? this.c0 === b : m.isLast(b);
+  }
+  private setLastChunk(b: Buffer): void {
+    const m = this.more;
+    if (m === null || m.length === 0) this.c0 = b;
+    else m.setLast(b);
+  }
+  private unshiftChunk(b: Buffer): void {
+    if (this.c0 !== undefined) (this.more ??= new ChunkQueue()).unshift(this.c0);
+    this.c0 = b;
+  }
+  private drainChunks(): Buffer[] {
+    const out = this.more === null ? [] : this.more.drain();
+    if (this.c0 !== undefined) out.unshift(this.c0);
+    this.c0 = undefined;
+    return out;
+  }
+
   /** Takes every buffered byte (for handing a connection to another owner). */
   takeAll(): Buffer {
     if (this.buffered === 0) return Buffer.alloc(0);
-    const parts = this.chunks.drain();
+    const parts = this.drainChunks();
     parts[0] = parts[0]!.subarray(this.headOff);
     this.headOff = 0;
     const out = Buffer.concat(parts, this.buffered);
@@ -260,10 +346,10 @@ export class TcpConn extends SocketWriter implements DirectReader {
     if (b.length === 0) return;
     if (this.borrowed !== null && this.buffered > 0) this.ownFirst();
     if (this.headOff) {
-      this.chunks.setFirst(this.chunks.first().subarray(this.headOff));
+      this.c0 = this.c0!.subarray(this.headOff);
       this.headOff = 0;
     }
-    this.chunks.unshift(b);
+    this.unshiftChunk(b);
     this.buffered += b.length;
   }
 
@@ -280,7 +366,7 @@ export class TcpConn extends SocketWriter implements DirectReader {
     this.flush();
     this.closed = true;
     this.onReadable = null;
-    this.takeDirect = null;
+    if (this.takeDirect !== null) this.takeDirect = null;
     if (hadQueue && !s.destroyed && (s as { encrypted?: boolean }).encrypted) {
       // node:tls completes every write one event-loop turn later, even when the kernel took
       // the bytes at once: give it that turn before deciding they were not sent (issue 4).
@@ -297,7 +383,7 @@ export class TcpConn extends SocketWriter implements DirectReader {
   destroy(): void {
     this.closed = true;
     this.onReadable = null;
-    this.takeDirect = null;
+    if (this.takeDirect !== null) this.takeDirect = null;
     this.sock.destroy();
     this.flushDrainWaiters(false);
   }

@@ -46,10 +46,12 @@ export class Task {
   readonly id = nextTaskId++;
   waiting: Waiter | null = null;
   done = false;
+  // The fields below that most tasks never change have their defaults on the prototype (the
+  // static block): an idle cosocket's task does not carry them (8 bytes each).
   /** Set when the CPU budget stopped the task: the next yield ends it. */
-  killed = false;
+  declare killed: boolean;
   /** Whether the root coroutine may call coroutine.yield (timers). */
-  userYield = false;
+  declare userYield: boolean;
   /** Free slot for the owner of the task (socket, timer, job). */
   owner: unknown = null;
   /**
@@ -57,7 +59,7 @@ export class Task {
    * A task inherits it from the task that created it, so an app's budget covers its pages,
    * cosockets, timers and jobs alike.
    */
-  budgetMs: number | undefined = undefined;
+  declare budgetMs: number | undefined;
 
   constructor(
     readonly kind: TaskKind,
@@ -66,6 +68,13 @@ export class Task {
     readonly hooks: TaskHooks,
     readonly sched: Scheduler,
   ) {}
+
+  static {
+    const p = Task.prototype;
+    p.killed = false;
+    p.userYield = false;
+    p.budgetMs = undefined;
+  }
 }
 
 export interface SchedulerOptions {
@@ -141,7 +150,8 @@ export class Scheduler {
     const spare = kind === 'page' ? this.spareThreads.pop() : undefined;
     const { co, ref } = spare ?? this.vm.newThread();
     const task = new Task(kind, co, ref, hooks, this);
-    task.budgetMs = this.current?.budgetMs;
+    const budgetMs = this.current?.budgetMs;
+    if (budgetMs !== undefined) task.budgetMs = budgetMs;
     this.tasks.set(co, task);
     return task;
   }

@@ -18,11 +18,18 @@ export type { Waiter } from './scheduler.js';
 export type PushResults = (L: LState) => number;
 
 export class Wait implements Waiter {
+  // `timer` and `onAbort` have their default (null) on the prototype (the static block): most
+  // waits set neither, and a cosocket waiting for its next message does not carry them.
   /** Timeout of the wait, cleared when it completes or is aborted. */
-  timer: NodeJS.Timeout | null = null;
+  declare timer: NodeJS.Timeout | null;
   done = false;
   /** Called when the wait is aborted (not when it completes). */
-  onAbort: (() => void) | null = null;
+  declare onAbort: (() => void) | null;
+
+  static {
+    Wait.prototype.timer = null;
+    Wait.prototype.onAbort = null;
+  }
 
   constructor(
     readonly state: string,
@@ -52,8 +59,10 @@ export class Wait implements Waiter {
     }
     this.detach();
     const f = this.onAbort;
-    this.onAbort = null;
-    f?.();
+    if (f !== null) {
+      this.onAbort = null;
+      f();
+    }
   }
 
   private finish(): void {
@@ -63,7 +72,7 @@ export class Wait implements Waiter {
       this.timer = null;
     }
     this.detach();
-    this.onAbort = null;
+    if (this.onAbort !== null) this.onAbort = null;
   }
 
   /**

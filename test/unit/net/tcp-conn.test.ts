@@ -256,3 +256,50 @@ test('tcp-conn: after detach a socket that read directly delivers data events to
     close();
   }
 });
+
+test("tcp-conn: one 'end' listener per socket that runs Node's own first, and detach puts Node's back", async () => {
+  const server = net.createServer({ allowHalfOpen: false });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as net.AddressInfo).port;
+  const accepted = new Promise<net.Socket>((r) => server.once('connection', r));
+  const peer = net.connect(port, '127.0.0.1');
+  const so = await accepted;
+  const nodeOwn = so.listeners('end');
+  try {
+    const conn = new TcpConn(so);
+    assert.equal(so.listenerCount('end'), 1, 'no array of two listeners on an idle connection');
+    // Node's listener still runs first: without allowHalfOpen it refuses writes after the peer's FIN.
+    peer.end('x');
+    while (!conn.ended) await readable(conn);
+    assert.equal(conn.read(10)?.toString(), 'x');
+    assert.notEqual(so.write, net.Socket.prototype.write, "Node's 'end' listener ran");
+    const other = (): void => {};
+    so.on('end', other);
+    conn.detach();
+    assert.deepEqual(so.listeners('end'), [...nodeOwn, other]);
+  } finally {
+    peer.destroy();
+    so.destroy();
+    server.close();
+  }
+});
+
+test('tcp-conn: chunks queued while nobody reads keep their order across unshift and takeAll', async () => {
+  const { conn, peer, close } = await pair();
+  try {
+    for (const s of ['ab', 'cd', 'ef']) {
+      const wait = readable(conn);
+      peer.write(s);
+      await wait;
+    }
+    while (conn.buffered < 6) await readable(conn);
+    assert.equal(conn.read(1)?.toString(), 'a');
+    conn.unshift(Buffer.from('01'));
+    assert.equal(conn.read(4)?.toString(), '01bc');
+    assert.equal(conn.takeAll().toString(), 'def');
+    assert.equal(conn.buffered, 0);
+    assert.equal(conn.read(1), null);
+  } finally {
+    close();
+  }
+});
