@@ -62,7 +62,7 @@ export class LRequest {
    */
   onAbort: PageStopper | null = null;
   /** Where the running page lives, for include (set by the page runner). */
-  place: { root: string; dir: string; envRef: number; ioRef?: number; io?: IoSource } | null = null;
+  place: { root: string; dir: string; envRef: number; ioRef?: number; io?: IoSource; owner?: object } | null = null;
   /** Registry ref of the first page's _ENV (the command environment include and forward share). */
   cmdEnvRef = 0;
   /** Runs a directory function (dir:setfunc), not a page. */

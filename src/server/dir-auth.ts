@@ -21,7 +21,7 @@ export function dirAuthCheck(rt: Runtime, run: DirFunctionRun): DirAuthCheck {
     if (dir.kind === 'resrdr' && relpath.startsWith('public/')) return true;
     if (dir.root) {
       const app = dir.owner as { envRef?: number } | null;
-      guardPlaces.set(rc.exchange, { root: dir.root, dir: dir.root, envRef: app?.envRef ?? dir.lspEnvRef });
+      guardPlaces.set(rc.exchange, { root: dir.root, dir: dir.root, envRef: app?.envRef ?? dir.lspEnvRef, owner: app ?? dir });
     }
     return runAuthCheck(rt, run, rc, dir.authRef, dir.authorizerRef, relpath, dir.p403);
   };

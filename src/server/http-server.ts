@@ -215,7 +215,7 @@ export class HttpServer {
       const d = sib.find((c) => c.owner && c.root !== null) ?? sib.find((c) => c.root !== null);
       if (!d || d.root === null) return null;
       const owner = d.owner as { envRef?: number } | null;
-      return { root: d.root, dir: d.root, envRef: owner?.envRef ?? d.lspEnvRef };
+      return { root: d.root, dir: d.root, envRef: owner?.envRef ?? d.lspEnvRef, owner: owner ?? d };
     };
     this.handler = compose(stages);
     this.connOpts = {

@@ -30,8 +30,17 @@ interface CompiledPage {
   fnRef: number;
   /** Directory of the page file. */
   dir: string;
-  /** Registry ref of the page's persistent `page` table. */
+  /** Registry ref of the page's persistent `page` table (kept across recompiles). */
   pageRef: number;
+  /**
+   * Who serves the page: its app, or the resource reader (a page included from a page has
+   * the including page's). As in Mako each has its own compiled page and `page` table for a
+   * file: a file served both by its app and by a resource reader rooted below the app is
+   * named for each ("@rrdir/p.lsp", "@p.lsp").
+   */
+  owner: object;
+  /** The same file compiled for another owner. */
+  alt?: CompiledPage;
   /** The last `pathname` a request ran the page under, as a Lua string (registry ref; 0 = none). */
   pathname?: string;
   pathnameRef?: number;
@@ -72,8 +81,6 @@ export class LspPages {
   /** Walks the directory tree again for a forwarded request (set by the server). */
   forwarder: ((rc: RequestContext, path: string) => void | Promise<void>) | null = null;
   private readonly compiled = new Map<string, CompiledPage>();
-  /** Registry refs of each page's persistent `page` table, by file path (kept across recompiles). */
-  private readonly pageTables = new Map<string, number>();
   /** Metatable of page environments: unknown globals come from _G, not the app. */
   private readonly envMtRef: number;
   /** Registry ref of MKENV_LUA's function. */
@@ -106,25 +113,26 @@ export class LspPages {
     const perr = vm.pcall(L, 1, 1);
     if (perr) throw perr;
     this.mkEnvRef = vm.ref(L);
-    this.include = new PageInclude(rt, requests, (path, io, root) => this.compileFile(path, io, root), (path) => this.pageTable(path));
+    this.include = new PageInclude(rt, requests, (path, owner, io, root) => this.compileFile(path, owner, io, root));
     this.include.install(L);
   }
 
   /**
-   * response:include/forward: the compiled chunk of an LSP file (registry ref), or null. A
-   * file's chunk is named relative to `root` (its app's directory: "@sub/inc.lsp", as Mako).
+   * response:include/forward: the compiled page of an LSP file (registry refs of its chunk and
+   * its persistent `page` table), or null. A file's chunk is named relative to `root` (its
+   * app's directory: "@sub/inc.lsp", as Mako).
    */
-  private async compileFile(path: string, io?: IoSource, root?: string): Promise<number | null> {
+  private async compileFile(path: string, owner: object, io?: IoSource, root?: string): Promise<CompiledPage | null> {
     if (io) {
       const ist = await io.stat(path).catch(() => null);
       if (!ist) return null;
-      const c = await this.load({ app: { path: '', envRef: 0 }, path, stat: asStats(ist), isLsp: true, pathname: path, io });
-      return c && !(c instanceof LuaError) ? c.fnRef : null;
+      const c = await this.load({ app: { path: '', envRef: 0 }, path, stat: asStats(ist), isLsp: true, pathname: path, io }, owner);
+      return c && !(c instanceof LuaError) ? c : null;
     }
     const place: PageOwner = { path: root ?? dirname(path), envRef: 0 };
     const st = await stat(path);
-    const c = await this.load({ app: place, path, stat: st, isLsp: true, pathname: path });
-    return c && !(c instanceof LuaError) ? c.fnRef : null;
+    const c = await this.load({ app: place, path, stat: st, isLsp: true, pathname: path }, owner);
+    return c && !(c instanceof LuaError) ? c : null;
   }
 
   /** The stage that runs pages. */
@@ -144,8 +152,9 @@ export class LspPages {
   }
 
   /** The compiled page for `file` when it is compiled and unchanged, else undefined. */
-  private current(file: RoutedFile): CompiledPage | undefined {
-    const have = this.compiled.get(file.io ? file.io.uid + file.path : file.path);
+  private current(file: RoutedFile, owner: object): CompiledPage | undefined {
+    let have = this.compiled.get(file.io ? file.io.uid + file.path : file.path);
+    while (have && have.owner !== owner) have = have.alt;
     return have && have.mtimeMs === file.stat.mtimeMs && have.size === file.stat.size ? have : undefined;
   }
 
@@ -157,9 +166,9 @@ export class LspPages {
   }
 
   /** The compiled page for `file`, compiling when new or changed; a traced error when it does not compile. */
-  private async load(file: RoutedFile): Promise<CompiledPage | LuaError | null> {
+  private async load(file: RoutedFile, owner: object): Promise<CompiledPage | LuaError | null> {
     const { mtimeMs, size } = file.stat;
-    const have = this.current(file);
+    const have = this.current(file, owner);
     if (have) return have;
     // A page of a zip, net or Lua-implemented IO is kept under the IO's uid and its name.
     const key = file.io ? file.io.uid + file.path : file.path;
@@ -169,7 +178,9 @@ export class LspPages {
     } catch {
       return null;
     }
-    const again = this.compiled.get(key);
+    const first = this.compiled.get(key);
+    let again = first;
+    while (again && again.owner !== owner) again = again.alt;
     if (again && again.mtimeMs === mtimeMs && again.size === size) return again;
     const { vm } = this.rt;
     let chunk: Buffer;
@@ -188,24 +199,24 @@ export class LspPages {
       this.rt.sched.traceError('page', err);
       return err;
     }
-    const page: CompiledPage = { mtimeMs, size, fnRef: vm.ref(vm.L), dir: file.io ? posix.dirname('/' + file.path).slice(1) : dirname(file.path), pageRef: this.pageTable(key) };
+    const fnRef = vm.ref(vm.L);
     if (again) {
+      // The file changed: this owner's compiled page takes the new chunk (and keeps its page table).
       vm.unref(again.fnRef);
       if (again.pathnameRef) vm.unref(again.pathnameRef);
+      again.pathnameRef = 0;
+      again.pathname = undefined;
+      again.mtimeMs = mtimeMs;
+      again.size = size;
+      again.fnRef = fnRef;
+      return again;
     }
+    const dir = file.io ? posix.dirname('/' + file.path).slice(1) : dirname(file.path);
+    vm.newTable(vm.L);
+    const pageRef = vm.ref(vm.L);
+    const page: CompiledPage = { mtimeMs, size, fnRef, dir, pageRef, owner, alt: first };
     this.compiled.set(key, page);
     return page;
-  }
-
-  private pageTable(path: string): number {
-    let ref = this.pageTables.get(path);
-    if (ref === undefined) {
-      const { vm } = this.rt;
-      vm.newTable(vm.L);
-      ref = vm.ref(vm.L);
-      this.pageTables.set(path, ref);
-    }
-    return ref;
   }
 
   /**
@@ -214,8 +225,9 @@ export class LspPages {
    * never waits costs one resume and no promise.
    */
   run(rc: RequestContext, file: RoutedFile): void | Promise<void> {
-    const compiled = this.current(file);
-    if (!compiled) return this.load(file).then((c) => this.runCompiled(rc, file, c));
+    const owner = file.dir ?? file.app;
+    const compiled = this.current(file, owner);
+    if (!compiled) return this.load(file, owner).then((c) => this.runCompiled(rc, file, c));
     return this.runCompiled(rc, file, compiled);
   }
 
@@ -411,6 +423,7 @@ export class LspPages {
       envRef: rdr ? rdr.lspEnvRef : file.app.envRef,
       ioRef: rdr ? rdr.ioRef : 0,
       io: file.io,
+      owner: rdr ?? file.app,
     };
     vm.pushRef(co, compiled.fnRef); // the page function
     if (rc?.cmdEnvRef) {

@@ -10,7 +10,7 @@
  * resource, and ends the calling page, which never gets control back.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { join, posix, resolve, sep } from 'node:path';
+import { dirname, join, posix, resolve, sep } from 'node:path';
 import { readWhole, type IoSource } from '../fs/io-source.js';
 import { LuaRaise } from '../vm/lua-error.js';
 import type { LState } from '../vm/lua-vm.js';
@@ -22,16 +22,19 @@ import { guardPlaces, type PagePlace } from './page-place.js';
 export type { PagePlace } from './page-place.js';
 
 /** What a page file turns into for include: its compiled chunk (a registry ref) or its bytes. */
-export type IncludeSource = { fnRef: number; pathname: string; file: string } | { bytes: Buffer } | null;
+export type IncludeSource = { fnRef: number; pathname: string; pageRef: number; dir: string } | { bytes: Buffer } | null;
 
 const INCLUDE_LUA = `
-local methods, find, printfn, emitfn, appio, forwarding, cmdenv = ...
+local methods, find, printfn, emitfn, appio, forwarding, cmdenv, setdir = ...
 local setmetatable, type, G = setmetatable, type, _G
+-- Closed when the included page returns or raises: relative paths resolve against the
+-- including page's directory again.
+local restore = { __close = function(t) setdir(t[1], t[2]) end }
 -- Pages are called through id(fn)(...): a call with no name, as Mako's (trace prints " 3: x",
 -- not "fn 3: x").
 local function id(f) return f end
 local function run(req, path)
-  local fn, pathname, pagetab = find(req, path)
+  local fn, pathname, pagetab, dir = find(req, path)
   if fn == nil then error(pathname, 0) end
   if type(fn) == "function" then
     -- The command environment: the calling page's _ENV, shared by every page of the request
@@ -41,7 +44,9 @@ local function run(req, path)
     local env = cmdenv(req) or setmetatable({ request = req, response = req, print = printfn(req),
       _emit = emitfn(req) }, { __index = G })
     local app, io = appio(req)
-    id(fn)(env, pathname, io, pagetab or {}, app)
+    -- While it runs, the included page's own relative includes resolve against its directory.
+    local _ <close> = setmetatable({ req, setdir(req, dir) }, restore)
+    id(fn)(env, pathname, io, pagetab, app)
   elseif fn then
     req:write(fn)
   end
@@ -66,12 +71,12 @@ export class PageInclude {
     private readonly rt: Runtime,
     private readonly requests: RequestLib,
     /**
-     * Compiles (or finds compiled) an LSP file (with `io`: a name in it; else a file under
-     * `root`, the app's directory, which names the chunk): the chunk's registry ref, or null.
+     * Compiles (or finds compiled) an LSP file for `owner` (the app or resource reader of the
+     * including page; with `io`: a name in it; else a file under `root`, the owner's directory,
+     * which names the chunk): registry refs of the chunk and of the page's persistent `page`
+     * table, or null.
      */
-    private readonly compile: (path: string, io?: IoSource, root?: string) => Promise<number | null>,
-    /** Registry ref of a page file's persistent `page` table (the page runner's). */
-    private readonly pageTable?: (path: string) => number,
+    private readonly compile: (path: string, owner: object, io?: IoSource, root?: string) => Promise<{ fnRef: number; pageRef: number } | null>,
   ) {}
 
   install(L: LState): void {
@@ -115,8 +120,27 @@ export class PageInclude {
       vm.pushRef(L, r.cmdEnvRef);
       return 1;
     });
-    const perr = vm.pcall(L, 7, 0);
+    vm.pushHost(L, 'include', (L) => {
+      // setdir(request, dir): relative include paths resolve against `dir` now; returns the previous one.
+      const r = this.requests.checkRequest(L, 1, 'include');
+      const place = this.placeOf(r);
+      if (!place) return 0;
+      const dir = vm.toStr(L, 2);
+      if (dir !== null) r.place = { ...place, dir };
+      vm.pushString(L, place.dir);
+      return 1;
+    });
+    const perr = vm.pcall(L, 8, 0);
     if (perr) throw perr;
+  }
+
+  /** Places without an owner (none known) own their pages by their root directory. */
+  private readonly rootOwners = new Map<string, object>();
+
+  private ownerOf(root: string): object {
+    let o = this.rootOwners.get(root);
+    if (!o) this.rootOwners.set(root, (o = { root }));
+    return o;
   }
 
   /** Where a request's include and forward paths resolve, and whose `app` and `io` included pages get. */
@@ -143,13 +167,13 @@ export class PageInclude {
         const url = posix.normalize(rel);
         name = url.startsWith(place.root) ? url.slice(place.root.length) : null;
       } else name = posix.normalize(posix.join('/', place.dir, rel)).slice(1);
-      found = name === null ? Promise.resolve(null) : this.loadIo(place.io, name);
+      found = name === null ? Promise.resolve(null) : this.loadIo(place.io, name, place.owner ?? place.io);
     } else {
       const base = path.startsWith('/') ? place.root : place.dir;
       const file = resolve(join(base, rel));
       const root = resolve(place.root);
       if (file !== root && !file.startsWith(root + sep)) throw new LuaRaise(`Error pagenotfound: ${path}`);
-      found = this.load(file, root);
+      found = this.load(file, root, place.owner ?? root);
     }
     const w = new Wait('include', task);
     found.then(
@@ -167,26 +191,26 @@ export class PageInclude {
           }
           vm.pushRef(L, src.fnRef);
           vm.pushString(L, src.pathname);
-          if (!this.pageTable) return 2;
-          vm.pushRef(L, this.pageTable(src.file));
-          return 3;
+          vm.pushRef(L, src.pageRef);
+          vm.pushString(L, src.dir);
+          return 4;
         }),
       () => w.complete((L) => (vm.pushNil(L), 1)),
     );
     return sched.suspend(L, w, 'include');
   }
 
-  private async loadIo(io: IoSource, name: string): Promise<IncludeSource> {
+  private async loadIo(io: IoSource, name: string, owner: object): Promise<IncludeSource> {
     const st = await io.stat(name).catch(() => null);
     if (!st || st.isdir) return null;
     if (name.endsWith('.lsp')) {
-      const ref = await this.compile(name, io);
-      return ref ? { fnRef: ref, pathname: name, file: io.uid + name } : null;
+      const c = await this.compile(name, owner, io);
+      return c ? { fnRef: c.fnRef, pathname: name, pageRef: c.pageRef, dir: posix.dirname('/' + name).slice(1) } : null;
     }
     return { bytes: await readWhole(io, name) };
   }
 
-  private async load(file: string, root: string): Promise<IncludeSource> {
+  private async load(file: string, root: string, owner: object | string): Promise<IncludeSource> {
     try {
       const st = await stat(file);
       if (!st.isFile()) return null;
@@ -195,8 +219,8 @@ export class PageInclude {
     }
     const pathname = file.slice(root.length + 1).split(sep).join('/');
     if (file.endsWith('.lsp')) {
-      const ref = await this.compile(file, undefined, root);
-      return ref ? { fnRef: ref, pathname, file } : null;
+      const c = await this.compile(file, typeof owner === 'string' ? this.ownerOf(owner) : owner, undefined, root);
+      return c ? { fnRef: c.fnRef, pathname, pageRef: c.pageRef, dir: dirname(file) } : null;
     }
     return { bytes: await readFile(file) };
   }

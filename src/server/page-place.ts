@@ -15,6 +15,11 @@ export interface PagePlace {
   envRef: number;
   /** Registry ref of the page's `io` when it is not its app's `app.io` (a resource reader's IO); 0/absent: app.io. */
   ioRef?: number;
+  /**
+   * The app or resource reader serving the page: included pages are compiled for it (each
+   * has its own `page` table for a file, as in Mako).
+   */
+  owner?: object;
   /** A page of a zip, net or Lua-implemented IO: names resolve in that IO. */
   io?: IoSource;
 }

@@ -1,1 +1,1 @@
-<?lsp desc("rr " .. request:uri()) response:include("s/q.lsp") ?>
+<?lsp desc("rr " .. request:uri()) response:include("s/q.lsp") page.n = (page.n or 0) + 1 ?>n=<?lsp= page.n ?>

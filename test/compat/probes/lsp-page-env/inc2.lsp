@@ -1,0 +1,1 @@
+<?lsp response:include("rrdir/p.lsp") ?>
