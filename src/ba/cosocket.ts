@@ -35,13 +35,15 @@ export function startCosocket(lib: SocketCore, L: LState, s: LSock, fnIdx: numbe
   s.owner = task;
   s.sMode = sMode || s.sMode;
   const co = task.co;
+  // The socket's userdata stays at the bottom of the coroutine's stack, below the function,
+  // until the coroutine ends: that keeps the object alive while its cosocket runs even when
+  // the function drops its argument (`ba.socket.event(function() ... end)`); collecting it
+  // would close the socket under a pending connect or read. (A registry reference did this
+  // before: one more table slot per connection.)
+  lib.pushSock(co, s);
   vm.pushValue(L, fnIdx);
   vm.xmove(L, co, 1);
-  lib.pushSock(co, s);
-  if (!s.anchorRef) {
-    vm.pushValue(co, -1);
-    s.anchorRef = vm.ref(co);
-  }
+  vm.pushValue(co, -2);
   for (let i = 0; i < nextra; i++) {
     vm.pushValue(L, extraIdx + i);
     vm.xmove(L, co, 1);
@@ -69,11 +71,7 @@ function cosocketHooks(lib: SocketCore): TaskHooks {
 
 export function cosocketEnded(lib: SocketCore, task: Task): void {
   const s = task.owner as LSock | null;
-  if (s && s.owner === task) {
-    lib.closeSock(s);
-    if (s.anchorRef) lib.ctx.vm.unref(s.anchorRef);
-    s.anchorRef = 0;
-  }
+  if (s && s.owner === task) lib.closeSock(s);
 }
 
 export function eventMethod(lib: SocketCore, L: LState): number {

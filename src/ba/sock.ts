@@ -61,12 +61,6 @@ export const sockCount = { total: 0, active: 0 };
 export class LSock {
   /** Userdata address (for tostring) once pushed. */
   ptr = 0;
-  /**
-   * Registry ref that keeps the object alive while its cosocket runs: the coroutine need not
-   * hold it (`ba.socket.event(function() ... end)` drops its argument), and collecting it
-   * would close the socket under a pending connect or read.
-   */
-  anchorRef = 0;
   conn: TcpConn | null = null;
   declare server: NetServer | null;
   /** Accepted connections not yet taken (listen sockets); NO_PENDING until the first. */

@@ -54,6 +54,9 @@ export class Task {
   declare userYield: boolean;
   /** Free slot for the owner of the task (socket, timer, job). */
   owner: unknown = null;
+  /** Neighbours in the scheduler's list of live tasks (a Map entry cost ~46 bytes per task). */
+  prev: Task | null = null;
+  next: Task | null = null;
   /**
    * This task's CPU budget in ms (0 = unlimited), or undefined for the scheduler's global one.
    * A task inherits it from the task that created it, so an app's budget covers its pages,
@@ -97,7 +100,10 @@ const ERROR_LABEL: Record<TaskKind, string> = {
 export class Scheduler {
   /** The task whose coroutine is running (innermost when resumes nest), or null. */
   current: Task | null = null;
-  private readonly tasks = new Map<LState, Task>();
+  /** Live tasks, oldest first: a list through `Task.prev`/`next`. */
+  private head: Task | null = null;
+  private tail: Task | null = null;
+  private count = 0;
   private depth = 0;
   /**
    * Process CPU time and wall time at the first budget check of the current slice (null
@@ -135,7 +141,32 @@ export class Scheduler {
   }
 
   get activeTasks(): number {
-    return this.tasks.size;
+    return this.count;
+  }
+
+  private link(task: Task): void {
+    task.prev = this.tail;
+    if (this.tail !== null) this.tail.next = task;
+    else this.head = task;
+    this.tail = task;
+    this.count++;
+  }
+
+  private unlink(task: Task): void {
+    if (task.prev === null && this.head !== task) return; // not in the list
+    if (task.prev !== null) task.prev.next = task.next;
+    else this.head = task.next;
+    if (task.next !== null) task.next.prev = task.prev;
+    else this.tail = task.prev;
+    task.prev = task.next = null;
+    this.count--;
+  }
+
+  /** The live tasks, oldest first (a copy). */
+  private liveTasks(): Task[] {
+    const out: Task[] = [];
+    for (let t = this.head; t !== null; t = t.next) out.push(t);
+    return out;
   }
 
   setCpuBudget(ms: number): void {
@@ -152,12 +183,8 @@ export class Scheduler {
     const task = new Task(kind, co, ref, hooks, this);
     const budgetMs = this.current?.budgetMs;
     if (budgetMs !== undefined) task.budgetMs = budgetMs;
-    this.tasks.set(co, task);
+    this.link(task);
     return task;
-  }
-
-  taskOf(L: LState): Task | undefined {
-    return this.tasks.get(L);
   }
 
   /** Resumes `task` with the `nargs` values on top of its stack (the function first, on start). */
@@ -282,7 +309,7 @@ export class Scheduler {
     task.done = true;
     task.waiting?.abort();
     task.waiting = null;
-    this.tasks.delete(task.co);
+    this.unlink(task);
     this.vm.settop(task.co, 0);
     if (reusable && this.spareThreads.length < MAX_SPARE_THREADS) {
       this.hook.reset(task.co);
@@ -353,7 +380,7 @@ export class Scheduler {
   shutdownWaiters(closeSockets?: () => void): void {
     this.shuttingDown = true;
     const resume: Array<[Task, string]> = [];
-    for (const task of [...this.tasks.values()]) {
+    for (const task of this.liveTasks()) {
       if (task.done || !task.waiting) continue;
       const w = task.waiting;
       const state = (w as { state?: string }).state ?? '';
@@ -374,12 +401,12 @@ export class Scheduler {
   /** Stops everything without resuming anything (embedding and tests). */
   abortAll(): void {
     this.shuttingDown = true;
-    for (const task of [...this.tasks.values()]) {
+    for (const task of this.liveTasks()) {
       task.waiting?.abort();
       task.waiting = null;
       task.done = true;
     }
-    this.tasks.clear();
+    for (const task of this.liveTasks()) this.unlink(task);
     this.posted = [];
   }
 

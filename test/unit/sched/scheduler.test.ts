@@ -80,3 +80,31 @@ test('scheduler: post runs after the current Lua call chain, in order', async ()
   await new Promise((r) => setImmediate(r));
   assert.deepEqual(seen, [1, 2]);
 });
+
+test('scheduler: live tasks are counted as they start and end, in any order; abortAll stops the rest', async () => {
+  const { vm, sched } = await setup();
+  const waits: Wait[] = [];
+  vm.pushHost(vm.L, 'wait', (L) => {
+    const w = Wait.of(sched, 'sleep', 'wait');
+    waits.push(w);
+    return sched.suspend(L, w, 'wait');
+  });
+  vm.setGlobal(vm.L, 'wait');
+  const before = sched.activeTasks;
+  const tasks = [0, 1, 2, 3].map(() => start(vm, sched, 'wait() return 1'));
+  assert.equal(sched.activeTasks, before + 4);
+  // The middle, the first and the last end: the list stays whole.
+  for (const i of [1, 0, 3]) {
+    tasks[i]!.waiting = null;
+    waits[i]!.settle();
+    sched.resume(tasks[i]!, 0);
+    assert.equal(tasks[i]!.done, true);
+  }
+  assert.equal(sched.activeTasks, before + 1);
+  const fifth = start(vm, sched, 'wait()');
+  assert.equal(sched.activeTasks, before + 2);
+  sched.abortAll();
+  assert.equal(sched.activeTasks, 0);
+  assert.equal(tasks[2]!.done, true);
+  assert.equal(fifth.done, true);
+});
