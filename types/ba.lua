@@ -68,10 +68,11 @@ function ba.socket.req2sock(request, raw) end
 ---@param pushback? string
 function ba.socket.sock2req(sock, pushback) end
 
----Turns an httpc object after a 101 answer into a client WebSocket.
+---Turns an httpc object after a 101 answer into a client WebSocket; after another response, or
+---after h:request returned nil, "prxready" (`proxycon`), into a plain socket over the connection.
 ---@param h BaHttpc
 ---@return _BASOCK|nil sock
----@return string|nil err
+---@return string|nil errOrData err, or the bytes already received past a response head
 function ba.socket.http2sock(h) end
 
 ---Resolves a host name.

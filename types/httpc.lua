@@ -2,8 +2,10 @@
 -- require"httpc"
 local M = {}
 
----A new HTTP client object.
----@param opt? table {shark = ctx, trusted = true, proxy = ..., timeout = ms, ...}
+---A new HTTP client object. With `proxy` (an HTTP proxy unless `socks = true`) every request
+---goes through a CONNECT tunnel; `proxycon = true` makes h:request stop once the tunnel is
+---open (nil, "prxready") for ba.socket.http2sock(h).
+---@param opt? table {shark = ctx, persistent = true, proxy = host, proxyport = 8080, proxyuser = ..., proxypass = ..., proxycon = true, socks = true, ...}
 ---@return BaHttpc
 function M.create(opt) end
 

@@ -662,7 +662,7 @@ function SharkCertStore:addcert(...) end
 local BaHttpc = {}
 ---@param op table {url = ..., method = ..., header = {...}, query = {...}, deflate = true (ws://: offer permessage-deflate), ...}
 ---@return boolean|nil ok
----@return string|nil err
+---@return string|nil err "prxready" when `proxycon` opened the tunnel (then ba.socket.http2sock(h))
 function BaHttpc:request(op) end
 ---@return integer|nil status
 ---@return string|nil err

@@ -19,6 +19,11 @@ export const BA_ERRORS = [
   'invalidsocketcon',
   'failed',
   'none',
+  // httpc: a tunnel opened with proxycon, a proxy's answer that is no 200, no error at all
+  'prxready',
+  'unknown',
+  'invalidresponse',
+  'no error',
   'running',
   // files behind certificates and keys
   'notfound',

@@ -1,7 +1,8 @@
 /**
  * An httpc object (one HTTP/1.1 client connection of `require"httpc"`) and how a client
  * connection is opened (`dialClient`, also the net IO's): directly, through an HTTP proxy
- * (CONNECT tunnel) or a SOCKS5 proxy, then TLS for https/wss. For httpc, opening suspends only
+ * (CONNECT tunnel, for plain http too) or a SOCKS5 proxy, then TLS for https/wss (or, with
+ * `proxycon`, the bare tunnel). For httpc, opening suspends only
  * the calling coroutine; the connect, proxy and TLS events resume it.
  */
 import { layerError, type BaError } from './errors.js';
@@ -9,8 +10,7 @@ import { clampTimeout } from './args.js';
 import { LuaRaise } from '../vm/lua-error.js';
 import { T_FUNCTION, type LState } from '../vm/lua-vm.js';
 import { TcpConn } from '../net/tcp-conn.js';
-import { httpConnect, socks5Connect, type HeadStatusParser } from '../net/proxy-connect.js';
-import { ResponseHeadParser } from '../http/response-head-parser.js';
+import { httpConnect, socks5Connect } from '../net/proxy-connect.js';
 import { basicAuth, type ClientUrl } from '../http/client-request.js';
 import type { Exchange } from '../http/client-exchange.js';
 import type { SocketLib } from './socket.js';
@@ -33,6 +33,8 @@ export class HttpcObj {
   conn: TcpConn | null = null;
   /** scheme://host:port the connection goes to (for keep-alive reuse). */
   origin = '';
+  /** The host of the URL the connection was opened for. */
+  host = '';
   ex: Exchange | null = null;
   /** h:timeout(ms); 0 = none (connects then use DEFAULT_CONNECT_TIMEOUT). */
   timeoutMs = 0;
@@ -44,6 +46,15 @@ export class HttpcObj {
   tlsSock: TLSSocket | null = null;
   /** Why the last connect failed: status()/read() report it, as BAS does ("cannotconnect"). */
   connectError: BaError | null = null;
+  /** With connectError: the proxy answered CONNECT (its connection is kept for http2sock). */
+  proxyAnswered = false;
+  /** With proxyAnswered: the status of that answer, which status() returns (null: none). */
+  proxyStatus: number | null = null;
+  /**
+   * `proxycon`: "ready" once h:request opened the tunnel (nil, "prxready"; status() 204);
+   * "incorrectuse" after a request made in that state, as BAS (the next one starts over).
+   */
+  prx: 'ready' | 'incorrectuse' | null = null;
   constructor(
     readonly id: number,
     readonly opts: CreateOptions,
@@ -69,7 +80,7 @@ export interface DialOptions {
   proxyport: number;
   proxyuser?: string;
   proxypass?: string;
-  /** Tunnel plain http through an HTTP proxy too (TLS always tunnels). */
+  /** With a proxy: stop once the tunnel is open (no TLS): httpc's `proxycon`, BAS's "prxready". */
   proxycon: boolean;
   socks: boolean;
 }
@@ -84,13 +95,22 @@ export interface DialDeps {
 }
 
 /**
- * Opens a client connection for `url`: directly, through an HTTP proxy (CONNECT tunnel for
- * TLS or with `proxycon`) or a SOCKS5 proxy, then TLS when the URL is secure. Calls `cb`
+ * How dialClient ends. With an error, `so` is set only when an HTTP proxy answered CONNECT
+ * with something else than 200: as in BAS, that connection goes to the caller (who destroys
+ * it or keeps it for http2sock), and `proxyStatus` is the answer's status (null when it had
+ * no valid one).
+ */
+export type DialDone = (err: BaError | null, so?: NetSocket, ts?: TLSSocket | null, proxyStatus?: number | null) => void;
+
+/**
+ * Opens a client connection for `url`: directly, or as BAS does through a proxy: a CONNECT
+ * tunnel through an HTTP proxy (for every URL, plain http too) or a SOCKS5 CONNECT (`socks`);
+ * then TLS when the URL is secure, unless `proxycon` asked for the bare tunnel. Calls `cb`
  * once (never after the returned cancel function ran). Errors are BAS's: "cannotresolve",
  * "gethostbyname" (an `intf` that is no address), "bind" (an address not on this host),
  * "cannotconnect", the proxy errors, the TLS errors. Used by httpc and by the net IO.
  */
-export function dialClient(o: DialOptions, url: ClientUrl, deps: DialDeps, cb: (err: BaError | null, so?: NetSocket, ts?: TLSSocket | null) => void): () => void {
+export function dialClient(o: DialOptions, url: ClientUrl, deps: DialDeps, cb: DialDone): () => void {
   let over = false;
   let sock: NetSocket | null = null;
   const finish = (err: BaError | null, so?: NetSocket, ts?: TLSSocket | null): void => {
@@ -103,14 +123,12 @@ export function dialClient(o: DialOptions, url: ClientUrl, deps: DialDeps, cb: (
     cb(err, so, ts);
   };
   const fail = (err: BaError): void => finish(err);
-  const viaHttpProxy = o.proxy !== undefined && !o.socks;
-  const tunnel = viaHttpProxy && (url.secure || o.proxycon);
   const dialHost = o.proxy ?? url.host;
   const dialPort = o.proxy !== undefined ? o.proxyport : url.port;
 
   const established = (so: NetSocket): void => {
     if (over) return;
-    if (!url.secure) return finish(null, so, null);
+    if (!url.secure || (o.proxycon && o.proxy !== undefined)) return finish(null, so, null);
     deps.tls(so, url.host, (err, ts) => {
       if (over) {
         ts?.destroy();
@@ -126,15 +144,23 @@ export function dialClient(o: DialOptions, url: ClientUrl, deps: DialDeps, cb: (
     const so = dialTcp(ip, dialPort, o.intf);
     sock = so;
     so.setNoDelay(true);
-    // As BAS: an interface address that is not on this host fails to bind.
-    so.once('error', (e: NodeJS.ErrnoException) => fail(e.code === 'EADDRNOTAVAIL' ? 'bind' : 'cannotconnect'));
+    // As BAS: an interface address that is not on this host fails to bind; a proxy that drops
+    // the connection during its handshake is a failed read.
+    let connected = false;
+    so.once('error', (e: NodeJS.ErrnoException) => fail(connected ? 'socketreadfailed' : e.code === 'EADDRNOTAVAIL' ? 'bind' : 'cannotconnect'));
     so.once('connect', () => {
       if (over) return;
-      if (o.socks && o.proxy !== undefined) {
-        socks5Connect(so, url.host, url.port, o.proxyuser, o.proxypass, (err) => (err ? fail(layerError(err)) : established(so)));
-      } else if (tunnel) {
-        httpConnect(so, url.host, url.port, o.proxyuser !== undefined ? basicAuth(o.proxyuser, o.proxypass ?? '') : undefined, connectHeadParser(), (err) => (err ? fail(layerError(err)) : established(so)));
-      } else established(so);
+      if (o.proxy === undefined) return established(so);
+      connected = true;
+      if (o.socks) return socks5Connect(so, url.host, url.port, o.proxyuser, o.proxypass, (err) => (err ? fail(layerError(err)) : established(so)));
+      httpConnect(so, url.host, url.port, o.proxyuser !== undefined ? basicAuth(o.proxyuser, o.proxypass ?? '') : undefined, (err, answered, status) => {
+        if (!err) return established(so);
+        if (over) return;
+        if (!answered) return fail(layerError(err));
+        // The proxy answered: its connection goes to the caller.
+        over = true;
+        cb(layerError(err), so, null, status);
+      });
     });
   };
   if (o.intf !== undefined && ipVersion(o.intf) === 0) {
@@ -180,6 +206,8 @@ export function connectHttpc(
     sharkRef = 0;
   };
   h.connectError = null;
+  h.proxyStatus = null;
+  h.proxyAnswered = false;
   // BAS returns the error alone (no resolver text) and repeats it for status() and read().
   const fail = (err: BaError): void => {
     cancel();
@@ -209,12 +237,22 @@ export function connectHttpc(
     tls: (so, host, cb) => startTls(ctx, sockets, so, host, sharkRef, cb),
     trusted,
   };
-  cancel = dialClient(h.opts, url, deps, (err, so, ts) => {
+  cancel = dialClient(h.opts, url, deps, (err, so, ts, proxyStatus) => {
     if (w.done) {
       (ts ?? so)?.destroy();
       return;
     }
-    if (err) fail(err);
+    if (err && so) {
+      // A proxy's answer other than 200: as in BAS, status() gives it and the connection stays
+      // for ba.socket.http2sock.
+      so.removeAllListeners('error');
+      const conn = new TcpConn(so);
+      so.resume();
+      attach(conn, null);
+      h.proxyAnswered = true;
+      h.proxyStatus = proxyStatus ?? null;
+      fail(err);
+    } else if (err) fail(err);
     else done(so!, ts ?? null);
   });
   return sched.suspend(L, w, 'request');
@@ -250,15 +288,4 @@ export function startTls(ctx: BaContext, sockets: SocketLib, so: NetSocket, host
     return;
   }
   connectDefaultTls(so, host, cb);
-}
-
-/** Parses a CONNECT response head for net/proxy-connect. */
-function connectHeadParser(): HeadStatusParser {
-  const parser = new ResponseHeadParser();
-  return (buf) => {
-    parser.reset();
-    const r = parser.feed(buf);
-    if (r.state === 'complete') return { status: r.head.status, consumed: r.consumed };
-    return r.state === 'error' ? 'error' : null;
-  };
 }

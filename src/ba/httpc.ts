@@ -10,8 +10,10 @@
  *
  * TLS (https, wss): through SocketLib's `tlsConnect` hook when the TLS module (src/ba/tls.ts)
  * has installed one, so `shark` contexts work as for `ba.socket.connect`; without it, node:tls
- * with its defaults. Proxies: HTTP (absolute-form requests, CONNECT tunnels for TLS or with
- * `proxycon`) and SOCKS5 (`socks = true`), with BAS's `prx…`/`proxyauth` errors.
+ * with its defaults. Proxies, as BAS: HTTP (a CONNECT tunnel for every request) and SOCKS5
+ * (`socks = true`), with BAS's `prx…`/`proxyauth` errors; with `proxycon = true`, h:request
+ * stops once the tunnel is open (nil, "prxready") and ba.socket.http2sock(h) gives a socket
+ * over it.
  */
 import { layerError } from './errors.js';
 import { clampTimeout } from './args.js';
@@ -125,6 +127,9 @@ export class HttpcLib {
     if (h.closed) return false;
     h.closed = true;
     h.ex = null;
+    h.prx = null;
+    h.proxyAnswered = false;
+    h.proxyStatus = null;
     h.dropConn();
     return true;
   }
@@ -318,6 +323,16 @@ export class HttpcLib {
     const trusted = args.optField(L, 2, 'trusted').bool === true;
     const headers = this.readPairs(L, 2, 'header');
     const query = this.readPairs(L, 2, 'query');
+    // As BAS: a request after "prxready" is "incorrectuse"; the one after that starts over.
+    if (h.prx === 'ready') {
+      h.prx = 'incorrectuse';
+      return this.sockets.nilErr(L, 'incorrectuse');
+    }
+    if (h.prx === 'incorrectuse') {
+      h.prx = null;
+      h.ex = null;
+      h.dropConn();
+    }
 
     // Fields of the request head.
     const fields: Array<[string, string]> = [];
@@ -354,10 +369,7 @@ export class HttpcLib {
       reqBody = 'chunked';
     }
     if (!h.opts.persistent && !isWs && !has('connection')) fields.push(['Connection', 'close']);
-    const proxyPlain = h.opts.proxy !== undefined && !h.opts.socks && !url.secure && !h.opts.proxycon;
-    if (proxyPlain && h.opts.proxyuser !== undefined) fields.push(['Proxy-Authorization', basicAuth(h.opts.proxyuser, h.opts.proxypass ?? '')]);
-    const path = withQuery(url.path, encodeQuery(query));
-    const target = proxyPlain ? `${url.scheme === 'ws' ? 'http' : url.scheme}://${url.hostHeader}${path}` : path;
+    const target = withQuery(url.path, encodeQuery(query));
     let head: string;
     try {
       head = requestHead({ method, target, fields });
@@ -421,11 +433,18 @@ export class HttpcLib {
       vm.pushRef(L, h.opts.sharkRef);
       sharkRef = vm.ref(L);
     }
+    // proxycon: the tunnel alone, for ba.socket.http2sock (the request is not sent).
+    const tunnelOnly = h.opts.proxycon && h.opts.proxy !== undefined;
+    const ready = (L: LState): number => {
+      h.prx = 'ready';
+      return this.sockets.nilErr(L, 'prxready');
+    };
     return connectHttpc(this.ctx, this.sockets, L, h, url, trusted, sharkRef, (conn, tlsSock) => {
       h.conn = conn;
       h.tlsSock = tlsSock;
       h.origin = origin;
-    }, send);
+      h.host = url.host;
+    }, tunnelOnly ? ready : send);
   }
 
   /** Reads a table field of name/value pairs ({name = value} or {name = {v1, v2}}). */
@@ -497,6 +516,12 @@ export class HttpcLib {
 
   private status(L: LState): number {
     const h = this.checkObj(L, 1, 'status');
+    // As BAS: 204 for an open tunnel (proxycon); the proxy's status when it refused one.
+    const st = h.prx ? 204 : !h.closed && h.connectError ? h.proxyStatus : null;
+    if (st !== null) {
+      this.ctx.vm.pushInteger(L, st);
+      return 1;
+    }
     return this.withHead(L, h, 'status', (ex) => (L) => {
       this.ctx.vm.pushInteger(L, ex.head!.status);
       return 1;
@@ -507,6 +532,14 @@ export class HttpcLib {
     const { vm } = this.ctx;
     const h = this.checkObj(L, 1, 'header');
     const name = vm.type(L, 2) === T_NONE || vm.type(L, 2) === T_NIL ? null : this.ctx.args.checkBytes(L, 2, 'header').toString('latin1');
+    // An open tunnel has no response: no headers (BAS: a name gives nil, "no error").
+    if (h.prx === 'ready') {
+      if (name !== null) return this.sockets.nilErr(L, 'no error');
+      vm.newTable(L);
+      vm.pushInteger(L, 204);
+      return 2;
+    }
+    if (h.prx === 'incorrectuse') return this.sockets.nilErr(L, 'incorrectuse');
     return this.withHead(L, h, 'header', (ex) => (L) => {
       const head = ex.head!;
       if (name !== null) {
@@ -531,7 +564,7 @@ export class HttpcLib {
   private headerpairs(L: LState): number {
     const h = this.checkObj(L, 1, 'headerpairs');
     // As in BAS: before a request and after close(), an iterator over nothing.
-    if (h.closed || !h.ex || !h.conn) return this.iters.headerPairs(L, []);
+    if (h.closed || !h.ex || !h.conn || h.prx) return this.iters.headerPairs(L, []);
     return this.withHead(L, h, 'headerpairs', (ex) => (L) => this.iters.headerPairs(L, ex.head!.fields));
   }
 
@@ -543,7 +576,7 @@ export class HttpcLib {
    */
   private cookie(L: LState): number {
     const h = this.checkObj(L, 1, 'cookie');
-    if (h.closed || !h.ex || !h.conn) return this.iters.cookies(L, []);
+    if (h.closed || !h.ex || !h.conn || h.prx) return this.iters.cookies(L, []);
     return this.withHead(L, h, 'cookie', (ex) => (L) => this.iters.cookies(L, fieldValues(ex.head!, 'set-cookie')));
   }
 
@@ -559,6 +592,12 @@ export class HttpcLib {
       if (fmt.replace(/^\*/, '').startsWith('a')) all = true;
       else args.argError(2, 'read', 'invalid format');
     } else if (t !== T_NONE && t !== T_NIL) max = Math.max(1, args.checkInteger(L, 2, 'read'));
+    // An open tunnel has no response body.
+    if (h.prx === 'ready') {
+      vm.pushNil(L);
+      return 1;
+    }
+    if (h.prx === 'incorrectuse') return this.sockets.nilErr(L, 'incorrectuse');
     return this.withHead(L, h, 'read', (ex) => {
       // As in BAS, the body of an error response reads as nil.
       if (ex.head!.status >= 400 || ex.head!.status === 101) return (L) => (vm.pushNil(L), 1);
@@ -606,13 +645,35 @@ export class HttpcLib {
     });
   }
 
-  /** For ba.socket.http2sock: the object at `idx` if it has a live connection and a response. */
+  /**
+   * For ba.socket.http2sock: the object at `idx` if it has a live connection and a response,
+   * an open tunnel (proxycon), or, as in BAS, the connection of a proxy that refused a tunnel.
+   */
   handoff(L: LState, idx: number): HttpcHandoff | null {
     const h = this.toObj(L, idx);
     if (!h || h.closed || h.busy) return null;
-    const ex = h.ex;
     const conn = h.conn;
-    if (!ex || !ex.head || !conn || conn.closed) return null;
+    if (!conn) return null;
+    // (A proxy that closed after its answer still gives a socket, as in Mako.)
+    if (h.prx === 'ready' || (h.connectError !== null && h.proxyAnswered)) {
+      return {
+        wsKey: null,
+        accept: [],
+        extensions: [],
+        deflateOffered: false,
+        host: h.host,
+        tunnel: true,
+        take: () => {
+          // The object keeps its state (status() still answers), as in BAS.
+          h.conn = null;
+          h.tlsSock = null;
+          conn.onReadable = null;
+          return conn;
+        },
+      };
+    }
+    const ex = h.ex;
+    if (!ex || !ex.head || conn.closed) return null;
     const head = ex.head;
     return {
       wsKey: ex.wsKey,
@@ -620,6 +681,7 @@ export class HttpcLib {
       extensions: fieldValues(head, 'sec-websocket-extensions'),
       deflateOffered: ex.wsDeflate,
       host: ex.url.host,
+      tunnel: false,
       take: () => {
         h.conn = null;
         h.tlsSock = null;

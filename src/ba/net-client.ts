@@ -4,10 +4,11 @@
  * own (`dialClient`: proxy, SOCKS5, interface, IPv6), TLS with the `shark` context given to
  * io:netconf, and the response is read by the client engine (src/http/client-exchange.ts).
  *
- * As BAS's net IO: an HTTP proxy is always reached with a CONNECT tunnel, an https URL without
- * a `shark` context fails with "sslnotenabled" and the server's certificate is not checked
- * (the context's CA list only matters to scripts that ask, as for ba.socket). Errors are
- * IoErrors whose code and message are BAS's error name ("cannotconnect", "proxyauth", ...).
+ * As BAS's net IO: an HTTP proxy is reached with a CONNECT tunnel (as for every client
+ * request), an https URL without a `shark` context fails with "sslnotenabled" and the server's
+ * certificate is not checked (the context's CA list only matters to scripts that ask, as for
+ * ba.socket). Errors are IoErrors whose code and message are BAS's error name
+ * ("cannotconnect", "proxyauth", "unknown" for a proxy's refusal, ...).
  */
 import { IoError, type FetchResult } from '../fs/fs-op.js';
 import type { NetConf } from '../fs/io-source.js';
@@ -77,7 +78,7 @@ export function netRequest(
   const opts = {
     ipv6: s.ipv6 === true,
     socks: s.socks === true,
-    proxycon: true,
+    proxycon: false,
     proxyport: s.proxyport ?? (s.socks ? 1080 : 8080),
     ...(s.intf !== undefined ? { intf: s.intf } : {}),
     ...(s.proxy !== undefined ? { proxy: s.proxy } : {}),
@@ -86,7 +87,11 @@ export function netRequest(
   let cancel = (): void => {};
   const connected = (err: BaError | null, so?: NetSocket): void => {
     if (settled) return;
-    if (err || !so) return end(netError(err ?? 'cannotconnect'));
+    if (err || !so) {
+      // A proxy's refusal comes with its connection, of no use here.
+      so?.destroy();
+      return end(netError(err ?? 'cannotconnect'));
+    }
     so.removeAllListeners('error');
     const c = new TcpConn(so);
     conn = c;

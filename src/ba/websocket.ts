@@ -252,6 +252,11 @@ export interface HttpcHandoff {
   /** The host the request went to (expected certificate name for TLS sockets). */
   readonly host: string;
   /**
+   * A proxy tunnel (proxycon) or a proxy's connection, no response: bytes that came after the
+   * proxy's answer stay in the socket instead of being the second value.
+   */
+  readonly tunnel: boolean;
+  /**
    * Takes the connection away from the httpc object, which is unusable afterwards. Bytes read
    * past the response head are still buffered in the returned TcpConn.
    */
@@ -517,6 +522,8 @@ export class WebSocketLib implements Transport {
    * wrapper (its `.raw`). A live connection with a received response is required; a
    * `Sec-WebSocket-Accept` must be the full value for the key sent (D1). Without that header
    * the connection becomes a plain socket, with the bytes already buffered as second value.
+   * After `h:request` returned nil, "prxready" (`proxycon`), it is a plain socket over the
+   * proxy tunnel.
    */
   private http2sock(L: LState): number {
     const { vm } = this.ctx;
@@ -560,7 +567,7 @@ export class WebSocketLib implements Transport {
     s.hadNet = true;
     conn.onReadable = () => sockets.onReadable(s);
     sockets.pushSock(L, s);
-    if (conn.buffered === 0) return 1;
+    if (conn.buffered === 0 || h.tunnel) return 1;
     vm.pushBytes(L, conn.takeAll());
     return 2;
   }

@@ -1,7 +1,8 @@
 /**
  * Proxy handshakes on a connected socket, before any TLS: SOCKS5 (RFC 1928, username/password
- * RFC 1929) and HTTP CONNECT tunnels. Errors are BAS's proxy error strings ("prxgeneral",
- * "proxyauth", "prxnotcompat", ...). Nothing here knows about Lua.
+ * RFC 1929) and HTTP CONNECT tunnels. Errors are BAS's error strings ("prxgeneral",
+ * "proxyauth", "prxnotcompat", ...; for a CONNECT answer also "unknown", "invalidresponse").
+ * Nothing here knows about Lua.
  */
 import net from 'node:net';
 
@@ -31,35 +32,74 @@ export function readUntil(so: net.Socket, parse: (buf: Buffer) => number, cb: (e
   so.resume();
 }
 
-/** A response head's status and length in bytes; 'error'; null while more bytes are needed. */
-export type HeadStatusParser = (buf: Buffer) => { status: number; consumed: number } | 'error' | null;
+/** Largest CONNECT answer head accepted (BAS's limit). */
+const MAX_CONNECT_HEAD = 8192;
+
+/** Length of the head in `buf` (up to and including the empty line), or -1. */
+function headLength(buf: Buffer): number {
+  for (let i = 0; i + 1 < buf.length; i++) {
+    if (buf[i] === 0x0a && buf[i + 1] === 0x0a) return i + 2;
+    if (buf[i] === 0x0d && buf[i + 1] === 0x0a && buf[i + 2] === 0x0d && buf[i + 3] === 0x0a) return i + 4;
+  }
+  return -1;
+}
 
 /**
- * An HTTP CONNECT tunnel to host:port through the proxy on `so` (RFC 9110 §9.3.6). The caller
- * passes the Proxy-Authorization value (if any) and the response head parser. Errors: BAS's
- * proxy error strings (407 "proxyauth", 403 "prxnotallowed", otherwise "prxgeneral").
+ * The status of a CONNECT answer head as BAS reads it: the second word of the first line as a
+ * number, within 100..505, and every further line a `name: value` field. Returns the status
+ * (null when there is no number) and whether the head is well formed.
  */
-export function httpConnect(so: net.Socket, host: string, port: number, proxyAuthorization: string | undefined, parseHead: HeadStatusParser, cb: (err: string | null) => void): void {
+function connectStatus(head: string): { status: number | null; ok: boolean } {
+  const lines = head.split(/\r?\n/);
+  while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  const m = /^\s*\S+\s+(\d+)/.exec(lines[0] ?? '');
+  if (!m) return { status: null, ok: false };
+  const status = Number(m[1]);
+  if (status < 100 || status > 505) return { status, ok: false };
+  // A field line needs its colon; a line starting with a space or tab continues the previous one.
+  for (const line of lines.slice(1)) if (!/^[ \t]/.test(line) && !line.includes(':')) return { status, ok: false };
+  return { status, ok: true };
+}
+
+/**
+ * An HTTP CONNECT tunnel to host:port through the proxy on `so` (RFC 9110 §9.3.6), sent as BAS
+ * sends it: `CONNECT host:port HTTP/1.0`, `User-Agent: Barracuda Server` and, with
+ * credentials, `Proxy-Authorization` (the caller passes its value). Only a 200 answer opens
+ * the tunnel; bytes after the answer's head stay in `so`. Errors, as BAS's: "proxyauth" (407),
+ * "unknown" (any other status), "invalidresponse" (a head that is no HTTP answer, a status
+ * outside 100..505, a head over 8 KiB), "socketreadfailed" (the proxy closed first).
+ * `answered`: the proxy sent a whole head; `status`: its status, when it had one.
+ */
+export function httpConnect(
+  so: net.Socket,
+  host: string,
+  port: number,
+  proxyAuthorization: string | undefined,
+  cb: (err: string | null, answered: boolean, status: number | null) => void,
+): void {
   const authority = `${host.includes(':') ? `[${host}]` : host}:${port}`;
-  let req = `CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n`;
+  let req = `CONNECT ${authority} HTTP/1.0\r\nUser-Agent: Barracuda Server\r\n`;
   if (proxyAuthorization !== undefined) req += `Proxy-Authorization: ${proxyAuthorization}\r\n`;
   so.write(req + '\r\n');
-  let status = -1;
+  let tooLarge = false;
   readUntil(
     so,
     (buf) => {
-      const r = parseHead(buf);
-      if (r === null) return -1;
-      if (r === 'error') return buf.length;
-      status = r.status;
-      return r.consumed;
+      const n = headLength(buf);
+      if (n > MAX_CONNECT_HEAD || (n < 0 && buf.length > MAX_CONNECT_HEAD)) {
+        tooLarge = true;
+        return buf.length;
+      }
+      return n;
     },
-    (ended, _head, rest) => {
-      if (ended || status < 0) return cb('prxgeneral');
+    (ended, head, rest) => {
+      if (tooLarge) return cb('invalidresponse', false, null);
+      if (ended) return cb('socketreadfailed', false, null);
       if (rest.length) so.unshift(rest);
-      const s = status;
-      if (s >= 200 && s < 300) return cb(null);
-      cb(s === 407 ? 'proxyauth' : s === 403 ? 'prxnotallowed' : 'prxgeneral');
+      const { status, ok } = connectStatus(head.toString('latin1'));
+      if (!ok) return cb('invalidresponse', true, status);
+      if (status === 200) return cb(null, true, 200);
+      cb(status === 407 ? 'proxyauth' : 'unknown', true, status);
     },
   );
 }

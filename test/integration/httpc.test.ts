@@ -185,35 +185,44 @@ dump("closed")
   }
 });
 
-/** A forward proxy: absolute-form requests and CONNECT tunnels; optional Basic credentials. */
-async function startHttpProxy(auth?: string): Promise<{ port: number; log: string[]; close(): void }> {
+/**
+ * An HTTP CONNECT proxy on node:net that counts its tunnels. Anything but CONNECT (a request in
+ * absolute form, "GET http://...") is logged as such and answered 400. With `auth`, a CONNECT
+ * needs it as Basic credentials (else 407); a target host "forbidden.example" gets 403.
+ */
+async function startHttpProxy(auth?: string): Promise<{ port: number; log: string[]; tunnels: () => number; close(): void }> {
   const log: string[] = [];
-  const ok = (h: string | undefined) => !auth || h === `Basic ${Buffer.from(auth).toString('base64')}`;
-  const proxy = http.createServer((req, res) => {
-    log.push(`${req.method} ${req.url}`);
-    if (!ok(req.headers['proxy-authorization'])) return void res.writeHead(407).end();
-    const u = new URL(req.url!);
-    const up = http.request({ host: u.hostname, port: u.port, path: u.pathname + u.search, method: req.method, headers: req.headers }, (r) => {
-      res.writeHead(r.statusCode!, r.headers);
-      r.pipe(res);
-    });
-    req.pipe(up);
-  });
-  proxy.on('connect', (req, so: net.Socket, head) => {
-    log.push(`CONNECT ${req.url}`);
-    if (!ok(req.headers['proxy-authorization'])) return void so.end('HTTP/1.1 407 Proxy Authentication Required\r\n\r\n');
-    const [host, p] = req.url!.split(':');
-    const up = net.connect(Number(p), host, () => {
-      so.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      up.write(head);
-      up.pipe(so);
-      so.pipe(up);
-    });
-    up.on('error', () => so.destroy());
-    so.on('error', () => up.destroy());
+  let tunnels = 0;
+  const proxy = net.createServer((so) => {
+    so.on('error', () => {});
+    let buf = Buffer.alloc(0);
+    const onData = (d: Buffer): void => {
+      buf = Buffer.concat([buf, d]);
+      const end = buf.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      so.off('data', onData);
+      const lines = buf.subarray(0, end).toString('latin1').split('\r\n');
+      const rest = buf.subarray(end + 4);
+      log.push(lines.join(' | '));
+      const m = /^CONNECT ([^ ]+):(\d+) HTTP\/1\.[01]$/.exec(lines[0]!);
+      if (!m) return void so.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n');
+      const given = lines.find((l) => /^proxy-authorization:/i.test(l))?.replace(/^[^:]*: */, '');
+      if (auth && given !== `Basic ${Buffer.from(auth).toString('base64')}`) return void so.end('HTTP/1.1 407 Proxy Authentication Required\r\n\r\n');
+      if (m[1] === 'forbidden.example') return void so.end('HTTP/1.1 403 Forbidden\r\n\r\n');
+      const up = net.connect(Number(m[2]), m[1]!, () => {
+        tunnels++;
+        so.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        up.write(rest);
+        up.pipe(so);
+        so.pipe(up);
+      });
+      up.on('error', () => so.destroy());
+      so.on('close', () => up.destroy());
+    };
+    so.on('data', onData);
   });
   const port = await listen(proxy);
-  return { port, log, close: () => proxy.close() };
+  return { port, log, tunnels: () => tunnels, close: () => proxy.close() };
 }
 
 /** A SOCKS5 proxy (RFC 1928/1929) that refuses "blocked.example" with reply 2. */
@@ -272,8 +281,10 @@ async function startSocks(user?: string, pass?: string): Promise<{ port: number;
   return { port, targets, close: () => server.close() };
 }
 
-test('through an HTTP proxy (absolute form, CONNECT with proxycon for ws://) and SOCKS5', async () => {
-  const origin = http.createServer((req, res) => res.end(`origin ${req.url}`));
+test('through an HTTP proxy (a CONNECT tunnel for every request; proxycon: prxready, http2sock) and SOCKS5', async () => {
+  let originConnections = 0;
+  const origin = http.createServer((req, res) => res.end(`origin ${req.method} ${req.url}`));
+  origin.on('connection', () => originConnections++);
   const wss = new WebSocketServer({ server: origin });
   wss.on('connection', (ws) => ws.on('message', (d, bin) => ws.send(d, { binary: bin })));
   const oport = await listen(origin);
@@ -282,40 +293,90 @@ test('through an HTTP proxy (absolute form, CONNECT with proxycon for ws://) and
   try {
     const out = await run(`
 local url = "http://127.0.0.1:${oport}/x"
-local h = require"httpc".create{proxy = "127.0.0.1", proxyport = ${proxy.port}, proxyuser = "pu", proxypass = "pp"}
+local P = {proxy = "127.0.0.1", proxyport = ${proxy.port}, proxyuser = "pu", proxypass = "pp"}
+local function mk(t) local o = {} for k, v in pairs(P) do o[k] = v end for k, v in pairs(t or {}) do o[k] = v end return require"httpc".create(o) end
+local h = mk()
 assert(h:request{url = url})
 print("http proxy", h:status(), h:read"*a")
-local bad = require"httpc".create{proxy = "127.0.0.1", proxyport = ${proxy.port}, proxycon = true, proxyuser = "pu", proxypass = "wrong"}
+assert(h:request{url = url .. "?again", method = "POST", size = 2})
+h:write("hi")
+print("same tunnel", h:status(), h:read"*a")
+local bad = mk{proxypass = "wrong"}
 print("bad credentials", bad:request{url = url})
-local t = require"httpc".create{proxy = "127.0.0.1", proxyport = ${proxy.port}, proxycon = true, proxyuser = "pu", proxypass = "pp"}
-assert(t:request{url = "ws://127.0.0.1:${oport}/"})
-print("tunnel", t:status())
-local s = ba.socket.http2sock(t)
+print("bad credentials status", bad:status(), bad:read())
+local f = mk()
+print("forbidden", f:request{url = "http://forbidden.example/"})
+print("forbidden status", f:status())
+print("after a refusal", f:request{url = url})
+print("after a refusal status", f:status(), f:read"*a")
+local w = mk()
+assert(w:request{url = "ws://127.0.0.1:${oport}/"})
+print("ws", w:status())
+local s = ba.socket.http2sock(w)
 s:write("through the tunnel", true)
 print("echo", s:read())
 s:close()
+local t = mk{proxycon = true}
+print("proxycon", t:request{url = "https://127.0.0.1:${oport}/ignored"})
+print("proxycon status", t:status(), t:read())
+local r = ba.socket.http2sock(t)
+print("tunnel socket", r ~= nil, t:status())
+r:write("GET /raw HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n")
+local got = {}
+while true do local d = r:read(5000) if not d then break end got[#got + 1] = d end
+print("raw", table.concat(got):match("origin GET /raw$"))
+r:close()
+print("request after prxready", t:request{url = url})
+print("next request", t:request{url = url})
+print("next request status", t:status())
 local k = require"httpc".create{proxy = "127.0.0.1", proxyport = ${socks.port}, socks = true, proxyuser = "su", proxypass = "sp"}
 assert(k:request{url = "http://localhost:${oport}/socks"})
 print("socks", k:status(), k:read"*a")
 print("socks refused", k:request{url = "http://blocked.example/"})
 local nok = require"httpc".create{proxy = "127.0.0.1", proxyport = ${socks.port}, socks = true, proxyuser = "su", proxypass = "no"}
 print("socks auth", nok:request{url = "http://localhost:${oport}/"})
+local kc = require"httpc".create{proxy = "127.0.0.1", proxyport = ${socks.port}, socks = true, proxyuser = "su", proxypass = "sp", proxycon = true}
+print("socks proxycon", kc:request{url = "http://localhost:${oport}/"})
 `);
     assert.equal(
       out,
       [
-        'http proxy\t200\torigin /x',
+        `http proxy\t200\torigin GET /x`,
+        'same tunnel\t200\torigin POST /x?again',
         'bad credentials\tnil\tproxyauth',
-        'tunnel\t101',
+        'bad credentials status\t407\tnil\tproxyauth',
+        'forbidden\tnil\tunknown',
+        'forbidden status\t403',
+        'after a refusal\ttrue',
+        'after a refusal status\t200\torigin GET /x',
+        'ws\t101',
         'echo\tthrough the tunnel\ttrue',
-        'socks\t200\torigin /socks',
+        'proxycon\tnil\tprxready',
+        'proxycon status\t204\tnil',
+        'tunnel socket\ttrue\t204',
+        'raw\torigin GET /raw',
+        'request after prxready\tnil\tincorrectuse',
+        'next request\tnil\tprxready',
+        'next request status\t204',
+        'socks\t200\torigin GET /socks',
         'socks refused\tnil\tprxnotallowed',
         'socks auth\tnil\tproxyauth',
+        'socks proxycon\tnil\tprxready',
         '',
       ].join('\n'),
     );
-    assert.deepEqual(proxy.log, [`GET http://127.0.0.1:${oport}/x`, `CONNECT 127.0.0.1:${oport}`, `CONNECT 127.0.0.1:${oport}`]);
-    assert.deepEqual(socks.targets, [`localhost:${oport}`, 'blocked.example:80']);
+    // Every request went through a CONNECT tunnel: none in absolute form, none direct.
+    const auth = `Proxy-Authorization: Basic ${Buffer.from('pu:pp').toString('base64')}`;
+    const wrong = `Proxy-Authorization: Basic ${Buffer.from('pu:wrong').toString('base64')}`;
+    const connect = (target: string, a = auth) => `CONNECT ${target} HTTP/1.0 | User-Agent: Barracuda Server | ${a}`;
+    const o = `127.0.0.1:${oport}`;
+    assert.deepEqual(proxy.log, [connect(o), connect(o, wrong), connect('forbidden.example:80'), connect(o), connect(o), connect(o), connect(o)]);
+    // One tunnel each: the plain requests (two on one connection), the one after the refusal,
+    // ws, and the two proxycon tunnels; the origin saw no other connection than those and
+    // the two SOCKS5 ones.
+    assert.equal(proxy.tunnels(), 5);
+    assert.equal(originConnections, 5 + 2);
+    assert.deepEqual(socks.targets, [`localhost:${oport}`, 'blocked.example:80', `localhost:${oport}`]);
   } finally {
     origin.close();
     wss.close();
@@ -330,12 +391,16 @@ test('https and wss through the TLS module: shark contexts, trust, cipher', asyn
   const wss = new WebSocketServer({ server });
   wss.on('connection', (ws) => ws.on('message', (d, bin) => ws.send(d, { binary: bin })));
   const port = await listen(server);
+  const proxy = await startHttpProxy();
   try {
     const out = await run(`
 local CA = ${JSON.stringify(pki.pem('ca'))}
 local h = require"httpc".create{shark = ba.create.sharkssl(CA)}
 assert(h:request{url = "https://localhost:${port}/a"})
 print(h:status(), h:read"*a", h:trusted())
+local hp = require"httpc".create{shark = ba.create.sharkssl(CA), proxy = "127.0.0.1", proxyport = ${proxy.port}}
+assert(hp:request{url = "https://localhost:${port}/proxied", trusted = true})
+print(hp:status(), hp:read"*a", hp:trusted())
 local c, p = h:cipher()
 print(type(c), p:match("^TLS_1_[23]$") ~= nil)
 local d = require"httpc".create()
@@ -357,6 +422,7 @@ print(require"httpc".create():cipher())
       out,
       [
         '200\tsecure /a\ttrue',
+        '200\tsecure /proxied\ttrue',
         'string\ttrue',
         '200\tsecure /default\tnil\tnone',
         'nil\tsslnottrusted',
@@ -366,9 +432,12 @@ print(require"httpc".create():cipher())
         '',
       ].join('\n'),
     );
+    assert.deepEqual(proxy.log, [`CONNECT localhost:${port} HTTP/1.0 | User-Agent: Barracuda Server`]);
+    assert.equal(proxy.tunnels(), 1);
   } finally {
     wss.close();
     server.close();
+    proxy.close();
   }
 });
 
