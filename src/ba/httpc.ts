@@ -33,6 +33,7 @@ import { HttpcObj, connectHttpc, type CreateOptions } from './httpc-conn.js';
 import { HttpcIterators } from './httpc-iter.js';
 import type { HttpcHandoff, WebSocketLib } from './websocket.js';
 import { HTTP_WRAPPER_LUA } from './http-wrapper.js';
+import { HTTP2SOCK_LUA, httpcHandoff } from './httpc-handoff.js';
 import { pushRecord, type RecordValue } from '../vm/lua-values.js';
 
 /** `h:read()` without a size returns at most this much. */
@@ -645,52 +646,10 @@ export class HttpcLib {
     });
   }
 
-  /**
-   * For ba.socket.http2sock: the object at `idx` if it has a live connection and a response,
-   * an open tunnel (proxycon), or, as in BAS, the connection of a proxy that refused a tunnel.
-   */
+  /** For ba.socket.http2sock: what the object at `idx` hands over (src/ba/httpc-handoff.ts). */
   handoff(L: LState, idx: number): HttpcHandoff | null {
     const h = this.toObj(L, idx);
-    if (!h || h.closed || h.busy) return null;
-    const conn = h.conn;
-    if (!conn) return null;
-    // (A proxy that closed after its answer still gives a socket, as in Mako.)
-    if (h.prx === 'ready' || (h.connectError !== null && h.proxyAnswered)) {
-      return {
-        wsKey: null,
-        accept: [],
-        extensions: [],
-        deflateOffered: false,
-        host: h.host,
-        tunnel: true,
-        take: () => {
-          // The object keeps its state (status() still answers), as in BAS.
-          h.conn = null;
-          h.tlsSock = null;
-          conn.onReadable = null;
-          return conn;
-        },
-      };
-    }
-    const ex = h.ex;
-    if (!ex || !ex.head || conn.closed) return null;
-    const head = ex.head;
-    return {
-      wsKey: ex.wsKey,
-      accept: fieldValues(head, 'sec-websocket-accept'),
-      extensions: fieldValues(head, 'sec-websocket-extensions'),
-      deflateOffered: ex.wsDeflate,
-      host: ex.url.host,
-      tunnel: false,
-      take: () => {
-        h.conn = null;
-        h.tlsSock = null;
-        h.ex = null;
-        h.closed = true;
-        conn.onReadable = null;
-        return conn;
-      },
-    };
+    return h ? httpcHandoff(h) : null;
   }
 }
 
@@ -700,25 +659,6 @@ function splitUserinfo(u: string): [string, string] {
 }
 
 /** Installs require"httpc" and require"http"; wires http2sock to these objects. */
-/**
- * As in Mako, ba.socket.http2sock(h) right after h:request waits for the response head itself
- * (LSP-Examples' TraceLogger client calls it without h:status()).
- */
-const HTTP2SOCK_LUA = `local s = ...
-local orig, type, rawget, pcall, select, error = s.http2sock, type, rawget, pcall, select, error
-local function head(raw) return raw:status() end
-s.http2sock = function(...)
-  local h = ...
-  local t = type(h)
-  if t ~= "table" and t ~= "userdata" then
-    error(("bad argument #1 to '?' (HTTPCLIENT expected, got %s)"):format(select("#", ...) == 0 and "no value" or t), 0)
-  end
-  local raw = h
-  if t == "table" then raw = rawget(h, "raw") end
-  if type(raw) == "userdata" then pcall(head, raw) end
-  return orig(...)
-end`;
-
 export function installHttpc(ctx: BaContext, sockets: SocketLib, ws: WebSocketLib | null): HttpcLib {
   const lib = new HttpcLib(ctx, sockets);
   lib.install(ctx.vm.L, ws);
