@@ -59,8 +59,6 @@ export const sockCount = { total: 0, active: 0 };
  * connection does not carry a dozen fields it never uses (8 bytes each).
  */
 export class LSock {
-  /** Userdata address (for tostring) once pushed. */
-  ptr = 0;
   conn: TcpConn | null = null;
   declare server: NetServer | null;
   /** Accepted connections not yet taken (listen sockets); NO_PENDING until the first. */

@@ -59,7 +59,7 @@ export class SocketCore {
       return;
     }
     vm.pop(L, 1);
-    s.ptr = this.socks.push(L, s.id);
+    this.socks.push(L, s.id);
     vm.pushValue(L, -1);
     vm.rawSetI(L, -3, s.id);
     vm.rotate(L, -2, 1);

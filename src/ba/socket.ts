@@ -105,7 +105,7 @@ export class SocketLib extends SocketCore {
     // BAS: "[Sock <hex> S:<state> {local -> peer}]", the address block only while the socket
     // has a local address (not for a bare cosocket, a closed or a disabled socket).
     const local = this.addr(s, false);
-    const p = (s.ptr || s.id).toString(16);
+    const p = (this.ctx.vm.toUserdata(L, 1) || s.id).toString(16);
     let block = '';
     if (local) {
       const [pip, pport] = this.addr(s, true) ?? ['(null)', 0];

@@ -37,13 +37,10 @@ export interface TaskHooks {
   onUserYield?(task: Task, nres: number): void;
 }
 
-let nextTaskId = 1;
-
 /** Spare page coroutines kept for reuse (see Scheduler.spareThreads). */
 const MAX_SPARE_THREADS = 16;
 
 export class Task {
-  readonly id = nextTaskId++;
   waiting: Waiter | null = null;
   done = false;
   // The fields below that most tasks never change have their defaults on the prototype (the
@@ -63,6 +60,11 @@ export class Task {
    * cosockets, timers and jobs alike.
    */
   declare budgetMs: number | undefined;
+
+  /** A number no other live task has (its coroutine's registry reference), for listings. */
+  get id(): number {
+    return this.ref;
+  }
 
   constructor(
     readonly kind: TaskKind,
