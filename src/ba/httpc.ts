@@ -20,8 +20,7 @@ import { clampTimeout } from './args.js';
 import { isIPv6 } from '../net/resolve.js';
 import { LuaRaise } from '../vm/lua-error.js';
 import { T_BOOLEAN, T_NIL, T_NONE, T_NUMBER, T_STRING, T_TABLE, T_USERDATA, type LState } from '../vm/lua-vm.js';
-import { ResponseHeadParser } from '../http/response-head-parser.js';
-import { fieldValues, finishRequest, parseHead, pumpBody, takeBody, type Exchange } from '../http/client-exchange.js';
+import { fieldValues, finishRequest, newExchange, parseHead, pumpBody, takeBody, type Exchange } from '../http/client-exchange.js';
 import { basicAuth, encodeQuery, parseClientUrl, requestHead, withQuery } from '../http/client-request.js';
 import { clientUpgradeHeaders, newClientKey } from '../ws/handshake.js';
 import { CLIENT_OFFER } from '../ws/permessage-deflate.js';
@@ -378,21 +377,7 @@ export class HttpcLib {
       throw new LuaRaise((e as Error).message);
     }
 
-    const ex: Exchange = {
-      url,
-      method,
-      wsKey,
-      wsDeflate,
-      reqBody,
-      reqDone: reqBody === 'none',
-      parser: new ResponseHeadParser(),
-      head: null,
-      body: null,
-      pending: [],
-      pendingLen: 0,
-      bodyDone: false,
-      closeAfter: false,
-    };
+    const ex = newExchange(url, method, reqBody, { key: wsKey, deflate: wsDeflate });
     const origin = `${url.secure ? 'tls' : 'tcp'}://${url.host}:${url.port}`;
     // Keep-alive: reuse the connection when the previous exchange is complete (RFC 9112 §9.3).
     // A body not read by the script is skipped if it is already here (a redirect's, say).

@@ -15,8 +15,7 @@ import type { NetConf } from '../fs/io-source.js';
 import { TcpConn } from '../net/tcp-conn.js';
 import { connectTls } from '../net/tls-socket.js';
 import type { TlsContextDef } from '../net/tls-context.js';
-import { ResponseHeadParser } from '../http/response-head-parser.js';
-import { fieldValues, parseHead, pumpBody, takeBody, type Exchange } from '../http/client-exchange.js';
+import { fieldValues, newExchange, parseHead, pumpBody, takeBody } from '../http/client-exchange.js';
 import { parseClientUrl, requestHead } from '../http/client-request.js';
 import { dialClient, type DialDeps } from './httpc-conn.js';
 import { layerError, type BaError } from './errors.js';
@@ -96,21 +95,7 @@ export function netRequest(
     const c = new TcpConn(so);
     conn = c;
     so.resume();
-    const ex: Exchange = {
-      url: u,
-      method,
-      wsKey: null,
-      wsDeflate: false,
-      reqBody: 'none',
-      reqDone: true,
-      parser: new ResponseHeadParser(),
-      head: null,
-      body: null,
-      pending: [],
-      pendingLen: 0,
-      bodyDone: false,
-      closeAfter: false,
-    };
+    const ex = newExchange(u, method);
     const fields: Array<[string, string]> = [['Host', u.hostHeader], ['User-Agent', USER_AGENT], ...headers, ['Connection', 'close']];
     c.write(Buffer.from(requestHead({ method, target: u.path, fields }), 'latin1'));
     const arm = (): void => {

@@ -5,7 +5,7 @@
  */
 import type { TcpConn } from '../net/tcp-conn.js';
 import { ChunkedDecoder } from './chunked-decoder.js';
-import type { ResponseHead, ResponseHeadParser } from './response-head-parser.js';
+import { ResponseHeadParser, type ResponseHead } from './response-head-parser.js';
 import type { ClientUrl } from './client-request.js';
 
 /** How the response body is framed (RFC 9112 §6.3). */
@@ -35,6 +35,30 @@ export interface Exchange {
   bodyDone: boolean;
   /** The response asked to close the connection (or has no other end of body). */
   closeAfter: boolean;
+}
+
+/** A new exchange, before its response: `reqBody` is the request body's framing. */
+export function newExchange(
+  url: ClientUrl,
+  method: string,
+  reqBody: Exchange['reqBody'] = 'none',
+  ws: { key: string | null; deflate: boolean } = { key: null, deflate: false },
+): Exchange {
+  return {
+    url,
+    method,
+    wsKey: ws.key,
+    wsDeflate: ws.deflate,
+    reqBody,
+    reqDone: reqBody === 'none',
+    parser: new ResponseHeadParser(),
+    head: null,
+    body: null,
+    pending: [],
+    pendingLen: 0,
+    bodyDone: false,
+    closeAfter: false,
+  };
 }
 
 /** The current exchange with its request body finished (chunked: the last chunk is sent). */

@@ -7,21 +7,12 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import { WebSocketServer } from 'ws';
-import { Runtime } from '../../src/app/runtime.js';
-import { MemoryLog } from '../../src/sched/trace-log.js';
 import { testPki } from '../harness/tls-certs.js';
 import { request, startTestServer } from '../harness/app-server.js';
+import { runLua } from '../harness/lua-run.js';
 
-async function run(lua: string): Promise<string> {
-  const log = new MemoryLog();
-  const rt = await Runtime.create({ log, onExit: () => {} });
-  try {
-    const err = await rt.run(lua, '=httpc');
-    if (err) throw new Error(`${err.message}\n${log.text()}`);
-    return log.text();
-  } finally {
-    rt.dispose();
-  }
+function run(lua: string): Promise<string> {
+  return runLua(lua, '=httpc');
 }
 
 async function listen(server: net.Server): Promise<number> {

@@ -8,25 +8,14 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { Runtime } from '../../src/app/runtime.js';
-import { MemoryLog } from '../../src/sched/trace-log.js';
 import { freePort } from '../harness/net-util.js';
 import { rechunkProxy, type RechunkMode } from '../harness/rechunk-proxy.js';
+import { runLua } from '../harness/lua-run.js';
 
 const mosquittoBin = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'].find((p) => spawnSync(p, ['-h']).error === undefined);
 
-async function runLua(script: string, timeoutMs = 60_000): Promise<string> {
-  const log = new MemoryLog();
-  const rt = await Runtime.create({ log, onExit: () => {} });
-  try {
-    const timer = setTimeout(() => rt.dispose(), timeoutMs);
-    const err = await rt.run(script, '=protocol-test');
-    clearTimeout(timer);
-    assert.equal(err, null, log.text());
-    return log.text();
-  } finally {
-    rt.dispose();
-  }
+function runScript(script: string): Promise<string> {
+  return runLua(script, '=protocol-test', 60_000);
 }
 
 const MQTT_SCRIPT = (port: number): string => `
@@ -100,7 +89,7 @@ for (const mode of ['direct', 'split', 'coalesce'] as const) {
     const proxy = mode === 'direct' ? null : await rechunkProxy(port, mode as RechunkMode);
     try {
       await waitListening(port);
-      const out = await runLua(MQTT_SCRIPT(proxy ? proxy.port : port));
+      const out = await runScript(MQTT_SCRIPT(proxy ? proxy.port : port));
       assert.equal(out, ['connected', 'suback\t2', 'qos1\tremora/p/q1\thello qos1', 'big\t80000\ttrue', 'qos2\tremora/p/q2\texactly once', 'burst\t100\tpackets\ttrue', ''].join('\n'));
     } finally {
       proxy?.close();
@@ -198,7 +187,7 @@ for (const mode of ['direct', 'split', 'coalesce'] as const) {
     const server = await modbusServer(port);
     const proxy = mode === 'direct' ? null : await rechunkProxy(port, mode as RechunkMode);
     try {
-      const out = await runLua(MODBUS_SCRIPT(proxy ? proxy.port : port));
+      const out = await runScript(MODBUS_SCRIPT(proxy ? proxy.port : port));
       assert.equal(
         out,
         ['write\ttrue\ttrue', 'read\t4660,1,2,3\t65535', 'input\t6,8,10', 'coils\ttrue\ttrue,false,true,true', 'discrete\tfalse,true,false,true', 'big write\ttrue', 'big read\ttrue', 'async\t20\ttrue', ''].join('\n'),

@@ -9,22 +9,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { Runtime } from '../../../src/app/runtime.js';
-import { MemoryLog } from '../../../src/sched/trace-log.js';
 import { binaryPassword } from '../../../src/fs/zip-archive.js';
 import { writeZip } from '../../harness/zip-writer.js';
+import { runLua } from '../../harness/lua-run.js';
 
-async function runLua(code: string): Promise<string> {
-  const log = new MemoryLog();
-  const rt = await Runtime.create({ log, onExit: () => {} });
-  try {
-    const err = await rt.run(code, '=t');
-    assert.equal(err, null, log.text());
-    return log.text();
-  } finally {
-    rt.dispose();
-  }
-}
 
 test('AES entries of every strength and method read back once the password is set', async () => {
   const root = mkdtempSync(join(tmpdir(), 'remora-io-methods-'));

@@ -9,21 +9,9 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import { once } from 'node:events';
-import { Runtime } from '../../../src/app/runtime.js';
-import { MemoryLog } from '../../../src/sched/trace-log.js';
 import { testPki } from '../../harness/tls-certs.js';
+import { runLua } from '../../harness/lua-run.js';
 
-async function runLua(code: string): Promise<string> {
-  const log = new MemoryLog();
-  const rt = await Runtime.create({ log, onExit: () => {} });
-  try {
-    const err = await rt.run(code, '=t');
-    assert.equal(err, null, log.text());
-    return log.text();
-  } finally {
-    rt.dispose();
-  }
-}
 
 interface Seen {
   method: string;
