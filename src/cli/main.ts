@@ -30,6 +30,21 @@ function fail(msg: string, code = 2): never {
   process.exit(code);
 }
 
+/**
+ * Exits once everything written to stdout and stderr has been handed to them. Node writes to a
+ * pipe that is full (a reader that is slower than the script's prints) later, from its event
+ * loop, and process.exit drops what is still queued: the last lines a script printed before
+ * mako.exit() were lost. A write's callback runs after the writes queued before it.
+ */
+function exitFlushed(code: number): void {
+  let pending = 2;
+  const done = (): void => {
+    if (--pending === 0) process.exit(code);
+  };
+  process.stdout.write('', done);
+  process.stderr.write('', done);
+}
+
 /** A numeric key of the configuration file, or undefined. */
 function rawNum(config: ServerConfig, key: string): number | undefined {
   const v = config.raw[key];
@@ -117,6 +132,7 @@ async function main(): Promise<void> {
   }
 
   const rt = await Runtime.create({
+    onExit: exitFlushed,
     config: { threadcnt: config.threadcnt, wsmaxsize: config.wsmaxsize, wsdeflate: config.wsdeflate, cpuBudgetMs: config.cpubudget, homeio: config.homeio, handshakeTimeoutMs: rawNum(config, 'handshaketimeout'), shutdownGraceMs: rawNum(config, 'shutdowngrace'), binaryChunks: config.raw.binarychunks === true, ioSymlinks: config.raw.iosymlinks === true, modules: config.modules },
   });
   installMako(rt, { argv: process.argv.slice(2), execpath: execDir, cfgfname, port: config.port, sslport: config.https ? config.sslport : 0 });
@@ -145,8 +161,10 @@ async function main(): Promise<void> {
       fail((e as Error).message);
     }
     // mako.exit(code) / os.exit(code) in the script: the process exits with that code.
+    // (the shutdown ends with onExit, which exits with the script's code)
     if (rt.exiting) await rt.shutdown();
-    process.exit(err ? 1 : 0);
+    else exitFlushed(err ? 1 : 0);
+    return;
   }
 
   // Listeners first (mako.port is known to .preload), then the apps from the configuration
