@@ -9,8 +9,9 @@
 // The patch also calls the host's CPU-budget check (registry field "remora.cpucheck") every
 // 65536 steps of lstrlib's pattern matcher and copies of string.rep, and every 65536 pieces of
 // table.concat, and every 65536 tokens of the lexer (load of a huge source): Lua's count hook
-// does not run inside C functions. And the generational collector's young generation is at
-// least LUAI_GENMINORMIN bytes (lgc.c).
+// does not run inside C functions. The generational collector's young generation is at least
+// LUAI_GENMINORMIN bytes (lgc.c), and a count hook that is not due is counted in the
+// instruction loop rather than by a call per instruction (lvm.c).
 // Nothing of Lua's sources or of the build output is in the repository.
 //
 // Needs: emcc (Debian: apt-get install emscripten) and the Lua sources, fetched with
