@@ -4,7 +4,7 @@
  * (pointers, ports, the probe's own path) masked. Used by compat.test.ts (remora) and by
  * scripts/compat-record.mjs (Mako, to record the expected files).
  */
-import net from 'node:net';
+import { freePort } from '../harness/net-util.js';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,48 +34,7 @@ export function listProbes(root = PROBES_DIR): string[] {
     .map((n) => join(root, n));
 }
 
-/**
- * A port that was free a moment ago on 127.0.0.1. It is chosen below the kernel's ephemeral
- * range: a port from listen(0) is handed to the next listen(0) or outgoing connection of any
- * process once it is closed, and under load the server took long enough to start that another
- * test had it by then (the opcua-sockets probe's bind of COMPAT_FREEPORT1 failed).
- */
-export async function freePort(): Promise<number> {
-  const low = ephemeralLow();
-  for (let i = 0; i < 50; i++) {
-    const p = 10000 + Math.floor(Math.random() * (low - 10000));
-    if (await canListen(p)) return p;
-  }
-  return listenPort(0);
-}
-
-function ephemeralLow(): number {
-  try {
-    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
-    if (low > 11000) return low;
-  } catch {
-    // not Linux: the usual range starts at 49152
-  }
-  return 32768;
-}
-
-function canListen(port: number): Promise<boolean> {
-  return listenPort(port).then(
-    () => true,
-    () => false,
-  );
-}
-
-function listenPort(port: number): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = net.createServer();
-    s.on('error', rej);
-    s.listen(port, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => res(p));
-    });
-  });
-}
+export { freePort };
 
 /** Lines the servers print themselves (banners, listener reports, shutdown notes). */
 const NOISE: RegExp[] = [

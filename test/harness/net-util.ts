@@ -1,14 +1,50 @@
 // Small helpers shared by the integration tests.
 import net from 'node:net';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
-/** A TCP port that was free a moment ago on 127.0.0.1 (for code that must name its port). */
+/**
+ * A TCP port that was free a moment ago on 127.0.0.1 (for code that must name its port). It is
+ * chosen below the kernel's ephemeral range: a port from listen(0) goes to the next listen(0)
+ * or outgoing connection of any process once it is closed, and on a loaded machine another
+ * test had it before the server bound it (a compat probe's bind failed; a redirector meant to
+ * find nothing there reached another test's server).
+ */
 export async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const p = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return p;
+  const low = ephemeralLow();
+  for (let i = 0; i < 50; i++) {
+    const p = 10000 + Math.floor(Math.random() * (low - 10000));
+    if (await canListen(p)) return p;
+  }
+  return listenPort(0);
+}
+
+function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    if (low > 11000) return low;
+  } catch {
+    // not Linux: the usual range starts at 49152
+  }
+  return 32768;
+}
+
+function canListen(port: number): Promise<boolean> {
+  return listenPort(port).then(
+    () => true,
+    () => false,
+  );
+}
+
+function listenPort(port: number): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = net.createServer();
+    s.on('error', rej);
+    s.listen(port, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => res(p));
+    });
+  });
 }
 
 export interface CliProc {
