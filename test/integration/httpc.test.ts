@@ -433,26 +433,36 @@ print(require"httpc".create():cipher())
 });
 
 test('the HTTP client in LSP pages: several pages fetch at once, each waiting alone', async () => {
-  // The upstream answers slowly: the pages overlap while they wait.
+  // The upstream holds its answers until three requests are in (at most 20 s, then it answers
+  // what it has): the pages must overlap while they wait. (A fixed 100 ms delay let the first
+  // answer go out before a loaded machine had started the third page.)
   let inFlight = 0;
   let maxInFlight = 0;
+  const held: (() => void)[] = [];
+  const releaseAll = (): void => {
+    for (const f of held.splice(0)) f();
+  };
+  const fallback = setTimeout(releaseAll, 20_000);
   const upstream = http.createServer((req, res) => {
     maxInFlight = Math.max(maxInFlight, ++inFlight);
-    setTimeout(() => {
+    held.push(() => {
       inFlight--;
       res.end(`upstream ${req.url}`);
-    }, 100);
+    });
+    if (held.length === 3) releaseAll();
   });
   const uport = await listen(upstream);
   const s = await startTestServer([{ name: '', prio: 0, path: 'test/fixtures/apps/httpc' }]);
   try {
     const replies = await Promise.all(
-      [1, 2, 3].map((i) => request(s.port, `/fetch.lsp?url=${encodeURIComponent(`http://127.0.0.1:${uport}/p${i}`)}`)),
+      [1, 2, 3].map((i) => request(s.port, `/fetch.lsp?url=${encodeURIComponent(`http://127.0.0.1:${uport}/p${i}`)}`, { timeoutMs: 30_000 })),
     );
     replies.forEach((r, i) => assert.equal(r.body, `200\tupstream /p${i + 1}\n`));
     // commandcnt (3) pages in progress at once, each suspended in its request.
     assert.equal(maxInFlight, 3);
   } finally {
+    clearTimeout(fallback);
+    releaseAll();
     s.close();
     upstream.close();
   }
