@@ -60,7 +60,7 @@ for i = 1, 1600 do response:write(chunk) app.progress = i end
     s.on('data', (b: Buffer) => (received += b.length));
     s.resume();
     await ended;
-    assert.ok(received > 1600 * 65536, `received ${received}`);
+    assert.ok(received > 1600 * 65536, `received ${received}; server output:\n${srv.out()}`);
     assert.equal((await get(srv.port, '/status.lsp')).body, '1600');
   } finally {
     s.destroy();
