@@ -18,8 +18,8 @@
  *
  * Peer steps: send "<bytes>" | expect "<bytes>" | expect-eof | expect-len N | delay MS |
  * close (FIN) | reset (RST) | half-close | pause | resume (stop/start reading) |
- * expect-discard N (read and drop N bytes). A "blackhole" peer is a listener that never
- * completes a handshake (its accept queue is full), for connect timeouts. Strings take JSON escapes plus \xNN.
+ * expect-discard N (read and drop N bytes) | discard-to-eof (read and drop until the end).
+ * A "blackhole" peer is a listener that never completes a handshake (its accept queue is full), for connect timeouts. Strings take JSON escapes plus \xNN.
  * WebSocket steps (ws-upgrade, ws-handshake, send-ws, expect-ws, ...) are described in ws-peer.ts;
  * Lua also gets WS_ACCEPT(sock) and WSSERVER() from ws-bridge.ts.
  * TLS peers ("--- peer tls-listen [cert]", "--- peer tls-connect [cert]") and the TLS_* globals
@@ -330,6 +330,15 @@ class PeerConn {
           }, `${n} bytes`, deadline);
           break;
         }
+        case 'discard-to-eof':
+          // Reads and drops everything until the connection ends (the script decides the size).
+          await this.until(() => {
+            this.buf = Buffer.alloc(0);
+            return this.eof;
+          }, 'EOF', deadline).catch((e: Error) => {
+            if (!this.eof) throw e;
+          });
+          break;
         default:
           if (WS_STEPS.has(op)) {
             await this.wsStep(op, arg, slow, deadline);
