@@ -70,7 +70,7 @@ function ba.socket.sock2req(sock, pushback) end
 
 ---Turns an httpc object after a 101 answer into a client WebSocket; after another response, or
 ---after h:request returned nil, "prxready" (`proxycon`), into a plain socket over the connection.
----@param h BaHttpc
+---@param h HTTPCLIENT
 ---@return _BASOCK|nil sock
 ---@return string|nil errOrData err, or the bytes already received past a response head
 function ba.socket.http2sock(h) end

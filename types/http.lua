@@ -5,8 +5,8 @@ local M = {}
 ---A require"http" object: the httpc methods (following redirects), plus
 ---`h:url()`: the URL (and query table) the final response came from, after redirects;
 ---`h:mkop(a [, b])`: a new table with a's fields then b's (`mkop(a)`: a merged into the defaults).
----@class BaHttpWrapper: BaHttpc
----@field raw BaHttpc the underlying httpc object
+---@class BaHttpWrapper: HTTPCLIENT
+---@field raw HTTPCLIENT the underlying httpc object
 ---@field url fun(self: BaHttpWrapper): string|nil, table|string|nil
 ---@field mkop fun(self: BaHttpWrapper, a: table, b?: table): table
 

@@ -658,45 +658,52 @@ local SharkCertStore = {}
 function SharkCertStore:addcert(...) end
 
 ---An HTTP client (require"httpc".create()).
----@class BaHttpc
-local BaHttpc = {}
+---@class HTTPCLIENT
+local HTTPCLIENT = {}
 ---@param op table {url = ..., method = ..., header = {...}, query = {...}, deflate = true (ws://: offer permessage-deflate), ...}
 ---@return boolean|nil ok
 ---@return string|nil err "prxready" when `proxycon` opened the tunnel (then ba.socket.http2sock(h))
-function BaHttpc:request(op) end
+function HTTPCLIENT:request(op) end
 ---@return integer|nil status
 ---@return string|nil err
-function BaHttpc:status() end
+function HTTPCLIENT:status() end
+---header(name): the first field's value and the status, or nil, "no error";
+---header(): a table of every field and the status.
 ---@param name? string
----@return string|table|nil
-function BaHttpc:header(name) end
+---@return string|table|nil value
+---@return integer|string status_or_err
+function HTTPCLIENT:header(name) end
 ---@return fun(): string?, string?
-function BaHttpc:headerpairs() end
----@param n? integer|string a size or "*a"
----@return string|nil data
+function HTTPCLIENT:headerpairs() end
+---@param n? integer|string a size, "*a", or 0 (drop the rest of the body, returns true)
+---@return string|boolean|nil data
 ---@return string|nil err
-function BaHttpc:read(n) end
+function HTTPCLIENT:read(n) end
 ---@param data string
 ---@return boolean|nil ok
----@return string|nil err
-function BaHttpc:write(data) end
-function BaHttpc:close() end
+---@return integer|nil err -991 (no request body open) or -996 (write failed)
+function HTTPCLIENT:write(data) end
+---@return true
+function HTTPCLIENT:close() end
 ---Iterator over the Set-Cookie fields of the response: `for name, value, attrs in h:cookie() do`
 ---(`attrs`: attribute name -> value as written, `""` for a flag; nil without attributes).
 ---Nothing before a request or after close(). Cookies are not stored or sent back.
 ---@return fun(): string, string, table|nil
-function BaHttpc:cookie() end
----@param ms? integer
-function BaHttpc:timeout(ms) end
+function HTTPCLIENT:cookie() end
+---@param ms integer 0 leaves the limit as it was
+---@return true
+function HTTPCLIENT:timeout(ms) end
 ---@return string|boolean
-function BaHttpc:trusted(...) end
+function HTTPCLIENT:trusted(...) end
 ---@return table|nil
-function BaHttpc:certificate() end
+function HTTPCLIENT:certificate() end
 ---@return string|nil
-function BaHttpc:cipher() end
----@return string ip
----@return integer port
-function BaHttpc:peername() end
----@return string ip
----@return integer port
-function BaHttpc:sockname() end
+function HTTPCLIENT:cipher() end
+---@return string|nil ip
+---@return integer port_or_err -1 without a connection
+---@return boolean isIPv6
+function HTTPCLIENT:peername() end
+---@return string|nil ip
+---@return integer port_or_err -1 without a connection
+---@return boolean isIPv6
+function HTTPCLIENT:sockname() end

@@ -17,6 +17,8 @@ export const BA_ERRORS = [
   'timeout',
   'incorrectuse',
   'invalidsocketcon',
+  // httpc: a URL that is not http(s)/ws(s)
+  'invalidurl',
   'failed',
   'none',
   // httpc: a tunnel opened with proxycon, a proxy's answer that is no 200, no error at all

@@ -58,7 +58,7 @@ function M.create(opt)
   if type(opt) == "table" then
     for k, v in pairs(opt) do if not CONN[k] then dop[k] = v end end
   end
-  return setmetatable({raw = httpc.create(opt), dop = dop}, W)
+  return setmetatable({raw = httpc.create(type(opt) == "table" and opt or {}), dop = dop}, W)
 end
 
 function M.getmetatable() return W end

@@ -55,6 +55,8 @@ export class HttpcObj {
    * "incorrectuse" after a request made in that state, as BAS (the next one starts over).
    */
   prx: 'ready' | 'incorrectuse' | null = null;
+  /** The last h:request had a URL that is not http(s)/ws(s). */
+  invalidUrl = false;
   constructor(
     readonly id: number,
     readonly opts: CreateOptions,

@@ -15,13 +15,13 @@
  * stops once the tunnel is open (nil, "prxready") and ba.socket.http2sock(h) gives a socket
  * over it.
  */
-import { layerError } from './errors.js';
+import { layerError, type BaError } from './errors.js';
 import { clampTimeout } from './args.js';
 import { isIPv6 } from '../net/resolve.js';
 import { LuaRaise } from '../vm/lua-error.js';
 import { T_BOOLEAN, T_NIL, T_NONE, T_NUMBER, T_STRING, T_TABLE, T_USERDATA, type LState } from '../vm/lua-vm.js';
 import { fieldValues, finishRequest, newExchange, parseHead, pumpBody, takeBody, type Exchange } from '../http/client-exchange.js';
-import { basicAuth, encodeQuery, parseClientUrl, requestHead, withQuery } from '../http/client-request.js';
+import { basParseQuery, basTarget, parseClientUrl, requestHead } from '../http/client-request.js';
 import { clientUpgradeHeaders, newClientKey } from '../ws/handshake.js';
 import { CLIENT_OFFER } from '../ws/permessage-deflate.js';
 import type { SocketLib } from './socket.js';
@@ -30,6 +30,7 @@ import { Wait } from '../sched/waiter.js';
 import type { BaContext } from './context.js';
 import { HttpcObj, connectHttpc, type CreateOptions } from './httpc-conn.js';
 import { HttpcIterators } from './httpc-iter.js';
+import { readPairs, requestFields } from './httpc-request.js';
 import type { HttpcHandoff, WebSocketLib } from './websocket.js';
 import { HTTP_WRAPPER_LUA } from './http-wrapper.js';
 import { HTTP2SOCK_LUA, httpcHandoff } from './httpc-handoff.js';
@@ -58,10 +59,11 @@ export class HttpcLib {
 
   install(L: LState, ws: WebSocketLib | null): void {
     const { vm } = this.ctx;
-    vm.newMetatable(L, 'BaHttpc');
-    vm.newTable(L);
-    for (const [name, fn] of Object.entries(this.methods())) vm.setHost(L, -1, name, fn);
+    // As BAS: the metatable "HTTPCLIENT" holds the methods and is its own __index.
+    vm.newMetatable(L, 'HTTPCLIENT');
+    vm.pushValue(L, -1);
     vm.setField(L, -2, '__index');
+    for (const [name, fn] of Object.entries(this.methods())) vm.setHost(L, -1, name, fn);
     vm.setHost(L, -1, '__gc', (L) => {
       const h = this.toObj(L, 1);
       if (h) {
@@ -75,11 +77,7 @@ export class HttpcLib {
       if (h) this.closeObj(h);
       return 0;
     });
-    vm.setHost(L, -1, '__tostring', (L) => {
-      const h = this.checkObj(L, 1, 'tostring');
-      vm.pushString(L, `httpc: ${h.closed ? 'closed' : h.conn ? h.origin : 'not connected'}`);
-      return 1;
-    });
+    // No __tostring: Lua's default gives "HTTPCLIENT: 0x…" from __name, as in BAS.
     this.objs.mtRef = vm.ref(L);
 
     this.iters.install(L);
@@ -87,6 +85,22 @@ export class HttpcLib {
     // The module table, returned by require"httpc".
     vm.newTable(L);
     vm.setHost(L, -1, 'create', (L) => this.create(L));
+    vm.setHost(L, -1, 'parsequery', (L) => {
+      const ty = vm.type(L, 1);
+      if (ty !== T_STRING && ty !== T_NUMBER) {
+        throw new LuaRaise(`bad argument #1 to 'httpc.parsequery' (string expected, got ${ty === T_NONE ? 'no value' : vm.typeName(L, 1)})`, 0);
+      }
+      vm.pushValue(L, 1);
+      const q = vm.toBytes(L, -1)!.toString('latin1');
+      vm.pop(L, 1);
+      vm.newTable(L);
+      for (const [k, v] of basParseQuery(q)) {
+        vm.pushBytes(L, Buffer.from(k, 'latin1'));
+        vm.pushBytes(L, Buffer.from(v, 'latin1'));
+        vm.rawSet(L, -3);
+      }
+      return 1;
+    });
     this.moduleRef = vm.ref(L);
 
     vm.getGlobal(L, 'package');
@@ -138,6 +152,10 @@ export class HttpcLib {
   private create(L: LState): number {
     const { vm, args } = this.ctx;
     const o: CreateOptions = { persistent: true, sendHost: true, ipv6: false, sharkRef: 0, proxyport: 8080, proxycon: false, socks: false };
+    // As BAS: the argument, when given, must be a table.
+    if (vm.top(L) > 0 && vm.type(L, 1) !== T_TABLE) {
+      throw new LuaRaise(`bad argument #1 to 'httpc.create' (table expected, got ${vm.typeName(L, 1)})`, 0);
+    }
     if (vm.type(L, 1) === T_TABLE) {
       const f = (name: string) => args.optField(L, 1, name);
       const persistent = f('persistent');
@@ -210,7 +228,7 @@ export class HttpcLib {
     h.busy = true;
     const cb = (ok: boolean): void => {
       h.busy = false;
-      w.complete(ok ? done : (L) => this.sockets.nilErr(L, 'socketwritefailed'));
+      w.complete(ok ? done : (L) => this.nilCode(L, -996));
     };
     w.onAbort = () => {
       h.busy = false;
@@ -218,6 +236,13 @@ export class HttpcLib {
     };
     conn.whenDrained(cb);
     return this.ctx.sched.suspend(L, w, 'write');
+  }
+
+  /** nil and one of BAS's numeric error codes (-996 write failed, -991 too much data, -1). */
+  private nilCode(L: LState, code: number): number {
+    this.ctx.vm.pushNil(L);
+    this.ctx.vm.pushInteger(L, code);
+    return 2;
   }
 
   private checkIdle(h: HttpcObj, fname: string): void {
@@ -237,12 +262,16 @@ export class HttpcLib {
       write: (L) => this.write(L),
       close: (L) => {
         const h = this.checkObj(L, 1, 'close');
-        vm.pushBoolean(L, this.closeObj(h));
+        this.closeObj(h);
+        // As BAS: true, also when already closed.
+        vm.pushBoolean(L, true);
         return 1;
       },
       timeout: (L) => {
         const h = this.checkObj(L, 1, 'timeout');
-        if (!this.ctx.args.isNoneOrNil(L, 2)) h.timeoutMs = Math.max(0, this.ctx.args.checkInteger(L, 2, 'timeout'));
+        // As BAS: a number is required; 0 leaves the limit as it was.
+        const ms = this.ctx.args.checkNumber(L, 2, 'timeout');
+        if (ms !== 0) h.timeoutMs = Math.max(0, Math.trunc(ms));
         // As in BAS: true, not the previous value.
         vm.pushBoolean(L, true);
         return 1;
@@ -295,7 +324,8 @@ export class HttpcLib {
     const so = h.conn?.sock;
     const ip = so ? (peer ? so.remoteAddress : so.localAddress) : undefined;
     const port = so ? (peer ? so.remotePort : so.localPort) : undefined;
-    if (!ip || port === undefined) return this.sockets.nilErr(L, 'failed');
+    // As BAS: nil, -1 without a connection.
+    if (!ip || port === undefined) return this.nilCode(L, -1);
     vm.pushString(L, ip);
     vm.pushInteger(L, port);
     vm.pushBoolean(L, isIPv6(ip));
@@ -310,19 +340,28 @@ export class HttpcLib {
     this.checkIdle(h, 'request');
     // As in Mako, a closed object makes a new request (on a new connection).
     if (h.closed) h.closed = false;
-    const urlText = args.field(L, 2, 'url', (L) => (vm.type(L, -1) === T_STRING ? vm.toBytes(L, -1)!.toString('latin1') : null));
-    if (urlText === null) this.ctx.args.argError(2, 'request', 'field url: string expected');
+    const urlText = args.field(L, 2, 'url', (L) => (vm.type(L, -1) === T_STRING || vm.type(L, -1) === T_NUMBER ? vm.toBytes(L, -1)!.toString('latin1') : null));
+    // BAS's messages, raised without a position.
+    if (urlText === null) throw new LuaRaise('Tab arg #2: url required!', 0);
     const url = parseClientUrl(urlText);
-    if (!url) this.ctx.args.argError(2, 'request', `unsupported URL '${urlText}'`);
+    h.invalidUrl = false;
+    h.connectError = null;
+    if (!url) {
+      // As BAS: nil, "invalidurl"; the object has no response then.
+      h.ex = null;
+      h.dropConn();
+      h.invalidUrl = true;
+      return this.sockets.nilErr(L, 'invalidurl');
+    }
     const isWs = url.scheme === 'ws' || url.scheme === 'wss';
     let method = args.field(L, 2, 'method', (L) => (vm.type(L, -1) === T_STRING ? vm.toStr(L, -1)! : 'GET')).toUpperCase();
     if (isWs) method = 'GET';
     const size = args.field(L, 2, 'size', (L) => (vm.type(L, -1) === T_NUMBER ? vm.toNumber(L, -1) : null));
     const user = args.optField(L, 2, 'user').str;
-    const password = args.optField(L, 2, 'password').str ?? '';
+    const password = args.optField(L, 2, 'password').str;
     const trusted = args.optField(L, 2, 'trusted').bool === true;
-    const headers = this.readPairs(L, 2, 'header');
-    const query = this.readPairs(L, 2, 'query');
+    const headers = readPairs(vm, L, 2, 'header', 'header');
+    const query = readPairs(vm, L, 2, 'query', 'params');
     // As BAS: a request after "prxready" is "incorrectuse"; the one after that starts over.
     if (h.prx === 'ready') {
       h.prx = 'incorrectuse';
@@ -333,17 +372,7 @@ export class HttpcLib {
       h.ex = null;
       h.dropConn();
     }
-
-    // Fields of the request head.
-    const fields: Array<[string, string]> = [];
-    const has = (name: string) => fields.some(([n]) => n.toLowerCase() === name);
-    if (h.opts.sendHost) fields.push(['Host', url.hostHeader]);
-    for (const [n, v] of headers) {
-      if (h.opts.sendHost && n.toLowerCase() === 'host') continue;
-      fields.push([n, v]);
-    }
-    const auth = user !== undefined ? [user, password] : url.userinfo !== null ? splitUserinfo(url.userinfo) : null;
-    if (auth && !has('authorization')) fields.push(['Authorization', basicAuth(auth[0]!, auth[1]!)]);
+    const { fields, reqBody } = requestFields(h, url, method, size, headers, user, password);
     let wsKey: string | null = null;
     const wsDeflate = isWs && args.optField(L, 2, 'deflate').bool === true;
     if (isWs) {
@@ -358,21 +387,11 @@ export class HttpcLib {
         fields.push([n, v]);
       }
     }
-    let reqBody: Exchange['reqBody'] = 'none';
-    if (size !== null && size !== undefined) {
-      if (!has('content-length')) fields.push(['Content-Length', String(Math.max(0, Math.trunc(size)))]);
-      reqBody = 'length';
-    } else if (has('content-length')) {
-      reqBody = 'length';
-    } else if (method === 'POST' || method === 'PUT' || method === 'PATCH') {
-      if (!has('transfer-encoding')) fields.push(['Transfer-Encoding', 'chunked']);
-      reqBody = 'chunked';
-    }
-    if (!h.opts.persistent && !isWs && !has('connection')) fields.push(['Connection', 'close']);
-    const target = withQuery(url.path, encodeQuery(query));
+    const target = basTarget(url.path, query);
     let head: string;
     try {
-      head = requestHead({ method, target, fields });
+      // As BAS: a non-persistent object speaks HTTP/1.0 (a WebSocket upgrade needs 1.1).
+      head = requestHead({ method, target, fields, version: h.opts.persistent || isWs ? '1.1' : '1.0' });
     } catch (e) {
       throw new LuaRaise((e as Error).message);
     }
@@ -433,49 +452,6 @@ export class HttpcLib {
     }, tunnelOnly ? ready : send);
   }
 
-  /** Reads a table field of name/value pairs ({name = value} or {name = {v1, v2}}). */
-  private readPairs(L: LState, idx: number, field: string): Array<[string, string]> {
-    const { vm } = this.ctx;
-    const out: Array<[string, string]> = [];
-    vm.getField(L, idx, field);
-    if (vm.type(L, -1) !== T_TABLE) {
-      vm.pop(L, 1);
-      return out;
-    }
-    const t = vm.top(L);
-    const str = (i: number): string | null => {
-      const ty = vm.type(L, i);
-      if (ty !== T_STRING && ty !== T_NUMBER && ty !== T_BOOLEAN) return null;
-      if (ty === T_BOOLEAN) return vm.toBoolean(L, i) ? 'true' : 'false';
-      // lua_tolstring would turn a number key into a string in place and confuse lua_next.
-      vm.pushValue(L, i);
-      const b = vm.toBytes(L, -1)!.toString('latin1');
-      vm.pop(L, 1);
-      return b;
-    };
-    vm.pushNil(L);
-    while (vm.next(L, t)) {
-      const k = str(-2);
-      if (k !== null) {
-        if (vm.type(L, -1) === T_TABLE) {
-          const n = vm.rawLen(L, -1);
-          for (let i = 1; i <= n; i++) {
-            vm.rawGetI(L, -1, i);
-            const v = str(-1);
-            vm.pop(L, 1);
-            if (v !== null) out.push([k, v]);
-          }
-        } else {
-          const v = str(-1);
-          if (v !== null) out.push([k, v]);
-        }
-      }
-      vm.pop(L, 1);
-    }
-    vm.pop(L, 1);
-    return out;
-  }
-
   // ---- response -------------------------------------------------------------------------------
 
   /**
@@ -485,19 +461,30 @@ export class HttpcLib {
   private withHead(L: LState, h: HttpcObj, fname: string, then: (ex: Exchange) => ((L: LState) => number) | null): number {
     this.checkIdle(h, fname);
     const ex = h.ex && h.conn ? finishRequest(h.ex, h.conn) : null;
-    if (!ex) return this.sockets.nilErr(L, h.closed ? 'socketclosed' : (h.connectError ?? 'invalidsocketcon'));
+    if (!ex) return this.sockets.nilErr(L, this.noResponse(h, fname));
     return this.waitRead(L, h, fname, () => {
       if (!ex.head) {
         const r = parseHead(h.conn!, ex);
         if (r === false) return null;
         if (r !== true) {
+          // As BAS: the error stays the answer of status(), header() and read() until the next
+          // request; a response that is not HTTP reads as a failed read.
+          const err = layerError(r === 'unknown' ? 'socketreadfailed' : r);
           h.ex = null;
           h.dropConn();
-          return (L) => this.sockets.nilErr(L, layerError(r));
+          h.connectError = err;
+          return (L) => this.sockets.nilErr(L, err);
         }
       }
       return then(ex);
     });
+  }
+
+  /** Why there is no response to wait for. */
+  private noResponse(h: HttpcObj, fname: string): BaError {
+    // As BAS after an invalid URL: status() says the connection is closed, read() misuse.
+    if (h.invalidUrl) return fname === 'read' ? 'incorrectuse' : 'socketclosed';
+    return h.closed ? 'socketclosed' : (h.connectError ?? 'invalidsocketcon');
   }
 
   private status(L: LState): number {
@@ -514,6 +501,12 @@ export class HttpcLib {
     });
   }
 
+  /**
+   * h:header(name): the first field of that name (case-insensitive) and the status, or nil,
+   * "no error"; h:header(): a table of every field keyed by its name as sent (a later field of
+   * the same name replaces an earlier one) and the status. Without a response (before a request,
+   * after close()): nil, "no error" or an empty table and 0, as in BAS.
+   */
   private header(L: LState): number {
     const { vm } = this.ctx;
     const h = this.checkObj(L, 1, 'header');
@@ -526,24 +519,31 @@ export class HttpcLib {
       return 2;
     }
     if (h.prx === 'incorrectuse') return this.sockets.nilErr(L, 'incorrectuse');
+    const none = (L: LState): number => {
+      if (name !== null) {
+        vm.pushNil(L);
+        vm.pushString(L, 'no error');
+      } else {
+        vm.newTable(L);
+        vm.pushInteger(L, 0);
+      }
+      return 2;
+    };
+    if (!h.ex || !h.conn) return h.connectError && !h.closed ? this.sockets.nilErr(L, h.connectError) : none(L);
     return this.withHead(L, h, 'header', (ex) => (L) => {
       const head = ex.head!;
       if (name !== null) {
-        const v = fieldValues(head, name);
-        if (v.length === 0) vm.pushNil(L);
-        else vm.pushBytes(L, Buffer.from(v.join(', '), 'latin1'));
-        return 1;
+        const key = name.toLowerCase();
+        const f = head.fields.find(([n]) => n.toLowerCase() === key);
+        if (!f) return none(L);
+        vm.pushBytes(L, Buffer.from(f[1], 'latin1'));
+      } else {
+        const rec: { [key: string]: RecordValue } = Object.create(null);
+        for (const [n, v] of head.fields) rec[n] = Buffer.from(v, 'latin1');
+        pushRecord(vm, L, rec);
       }
-      const rec: { [key: string]: RecordValue } = Object.create(null);
-      const seen = new Set<string>();
-      for (const [n] of head.fields) {
-        const key = n.toLowerCase();
-        if (seen.has(key)) continue;
-        seen.add(key);
-        rec[n] = Buffer.from(fieldValues(head, n).join(', '), 'latin1');
-      }
-      pushRecord(vm, L, rec);
-      return 1;
+      vm.pushInteger(L, head.status);
+      return 2;
     });
   }
 
@@ -566,33 +566,49 @@ export class HttpcLib {
     return this.withHead(L, h, 'cookie', (ex) => (L) => this.iters.cookies(L, fieldValues(ex.head!, 'set-cookie')));
   }
 
-  /** h:read(n | "*a"): body data; nil at the end (and for error responses, ≥ 400). */
+  /**
+   * h:read(n | "*a" | 0): body data; nil at the end. `0` reads the rest of the body and returns
+   * true (BAS's way to skip a body). Before a request and after close(): nil.
+   */
   private read(L: LState): number {
     const { vm, args } = this.ctx;
     const h = this.checkObj(L, 1, 'read');
     const t = vm.type(L, 2);
     let all = false;
+    let skip = false;
     let max = DEFAULT_READ;
     if (t === T_STRING) {
       const fmt = vm.toStr(L, 2)!;
       if (fmt.replace(/^\*/, '').startsWith('a')) all = true;
-      else args.argError(2, 'read', 'invalid format');
-    } else if (t !== T_NONE && t !== T_NIL) max = Math.max(1, args.checkInteger(L, 2, 'read'));
+      else args.argError(2, 'read', 'invalid option');
+    } else if (t === T_NUMBER) {
+      max = args.checkInteger(L, 2, 'read');
+      if (max === 0) all = skip = true;
+      else max = Math.max(1, max);
+    } else if (t !== T_NONE && t !== T_NIL) args.argError(2, 'read', 'invalid option');
     // An open tunnel has no response body.
     if (h.prx === 'ready') {
       vm.pushNil(L);
       return 1;
     }
     if (h.prx === 'incorrectuse') return this.sockets.nilErr(L, 'incorrectuse');
+    if (!h.invalidUrl && !h.connectError && (!h.ex || !h.conn)) {
+      vm.pushNil(L);
+      return 1;
+    }
     return this.withHead(L, h, 'read', (ex) => {
-      // As in BAS, the body of an error response reads as nil.
-      if (ex.head!.status >= 400 || ex.head!.status === 101) return (L) => (vm.pushNil(L), 1);
+      // A 101's connection belongs to ba.socket.http2sock.
+      if (ex.head!.status === 101 || ex.method === 'HEAD') return (L) => (skip ? vm.pushBoolean(L, true) : vm.pushNil(L), 1);
       const err = pumpBody(h.conn!, ex);
       if (err) {
         h.dropConn();
         return (L) => this.sockets.nilErr(L, layerError(err));
       }
       if (all ? !ex.bodyDone : ex.pendingLen === 0 && !ex.bodyDone) return null;
+      if (skip) {
+        takeBody(ex, Infinity);
+        return (L) => (vm.pushBoolean(L, true), 1);
+      }
       if (ex.pendingLen === 0) return (L) => (vm.pushNil(L), 1);
       const data = takeBody(ex, all ? Infinity : max);
       return (L) => {
@@ -609,7 +625,9 @@ export class HttpcLib {
     this.checkIdle(h, 'write');
     const ex = h.ex;
     const conn = h.conn;
-    if (!ex || !conn || !conn.writable || ex.head) return this.sockets.nilErr(L, 'socketwritefailed');
+    // As BAS: nil and an error code, -991 (too much data) when no request body is open.
+    if (!ex || !conn || ex.head || ex.reqBody === 'none' || ex.reqDone) return this.nilCode(L, -991);
+    if (!conn.writable) return this.nilCode(L, -996);
     let data = this.ctx.dataBytes(L, 2);
     if (!data) {
       if (vm.type(L, 2) === T_NONE) args.typeError(L, 2, 'write', 'string');
@@ -638,11 +656,6 @@ export class HttpcLib {
   }
 }
 
-function splitUserinfo(u: string): [string, string] {
-  const i = u.indexOf(':');
-  return i < 0 ? [u, ''] : [u.slice(0, i), u.slice(i + 1)];
-}
-
 /** Installs require"httpc" and require"http"; wires http2sock to these objects. */
 export function installHttpc(ctx: BaContext, sockets: SocketLib, ws: WebSocketLib | null): HttpcLib {
   const lib = new HttpcLib(ctx, sockets);
@@ -660,3 +673,4 @@ export function installHttpc(ctx: BaContext, sockets: SocketLib, ws: WebSocketLi
   }
   return lib;
 }
+

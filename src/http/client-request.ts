@@ -4,6 +4,8 @@
  * Strings are byte strings (latin1, one char per byte), as in src/http.
  */
 
+import { unescapeCookie } from './cookies.js';
+
 export type Scheme = 'http' | 'https' | 'ws' | 'wss';
 
 export interface ClientUrl {
@@ -102,6 +104,8 @@ export interface RequestHeadOptions {
   /** Request target (origin form, or absolute form through a proxy). */
   readonly target: string;
   readonly fields: ReadonlyArray<readonly [string, string]>;
+  /** `1.0` for BAS's non-persistent client; default `1.1`. */
+  readonly version?: '1.0' | '1.1';
 }
 
 /**
@@ -111,7 +115,7 @@ export interface RequestHeadOptions {
 export function requestHead(o: RequestHeadOptions): string {
   if (!TOKEN.test(o.method)) throw new TypeError(`invalid HTTP method ${JSON.stringify(o.method)}`);
   if (/[\s\x00-\x1f\x7f]/.test(o.target)) throw new TypeError(`invalid request target ${JSON.stringify(o.target)}`);
-  let head = `${o.method} ${o.target} HTTP/1.1\r\n`;
+  let head = `${o.method} ${o.target} HTTP/${o.version ?? '1.1'}\r\n`;
   for (const [name, value] of o.fields) {
     if (!TOKEN.test(name)) throw new TypeError(`invalid header name ${JSON.stringify(name)}`);
     if (/[\r\n\x00]/.test(value)) throw new TypeError(`invalid value for header ${name}`);
@@ -123,4 +127,97 @@ export function requestHead(o: RequestHeadOptions): string {
 /** The `Authorization` value for Basic authentication (RFC 7617). */
 export function basicAuth(user: string, password: string): string {
   return 'Basic ' + Buffer.from(`${user}:${password}`, 'latin1').toString('base64');
+}
+
+/**
+ * The bytes BAS's HTTP client percent-encodes in a request's path and query values (lower-case
+ * `%xx`): white space, `# $ % & + , ; < = > ? @ [ \ ] ^ \` { | } ~ '`. Control characters,
+ * DEL, `"` and bytes of 0x80 and above, which BAS sends as they are, are encoded here too: no
+ * request target may carry them.
+ */
+const BAS_ESCAPED = new Set(Array.from(' \t\r\n#$%&+,;<=>?@[\\]^`{|}~\'"', (c) => c.charCodeAt(0)));
+
+function basEscapeByte(c: number): boolean {
+  return c < 0x21 || c >= 0x7f || BAS_ESCAPED.has(c);
+}
+
+function hex2(c: number): string {
+  return '%' + (c < 16 ? '0' : '') + c.toString(16);
+}
+
+/** A query name or value encoded as BAS's client does (see BAS_ESCAPED). */
+export function basEscape(bytes: string): string {
+  let out = '';
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes.charCodeAt(i) & 0xff;
+    out += basEscapeByte(c) ? hex2(c) : bytes[i];
+  }
+  return out;
+}
+
+/**
+ * The request target for a URL's path (and query) plus a `query` table's pairs, as BAS builds
+ * it: the path is encoded as BAS_ESCAPED says, then `?name=value&...` with every name and value
+ * encoded the same way. Two differences, where BAS's bytes reach a different resource than the
+ * URL names: a `%xx` already in the path stays as it is (BAS sends `%25xx`), and a `?` in the
+ * URL starts the query (BAS sends it as `%3f`, inside the path); the URL's query keeps its `=`
+ * and `&` and is followed by the table's pairs after `&`.
+ */
+export function basTarget(path: string, query: ReadonlyArray<readonly [string, string]>): string {
+  const q = path.indexOf('?');
+  const p = q < 0 ? path : path.slice(0, q);
+  let out = '';
+  for (let i = 0; i < p.length; i++) {
+    const c = p.charCodeAt(i) & 0xff;
+    if (c === 0x25 && /^[0-9a-fA-F]{2}$/.test(p.slice(i + 1, i + 3))) out += '%';
+    else out += basEscapeByte(c) ? hex2(c) : p[i];
+  }
+  let sep = '?';
+  if (q >= 0) {
+    const urlQuery = path.slice(q + 1);
+    let enc = '';
+    for (let i = 0; i < urlQuery.length; i++) {
+      const c = urlQuery.charCodeAt(i) & 0xff;
+      // Only what no request target may carry (the query's own syntax stays).
+      enc += c < 0x21 || c >= 0x7f || c === 0x22 || c === 0x23 ? hex2(c) : urlQuery[i];
+    }
+    out += '?' + enc;
+    if (enc !== '') sep = '&';
+  }
+  for (const [k, v] of query) {
+    out += `${sep}${basEscape(k)}=${basEscape(v)}`;
+    sep = '&';
+  }
+  return out;
+}
+
+/**
+ * `query` as `httpc.parsequery` (BAS) splits it: pairs at `&`, the name before the first `=`
+ * as it is, the value after the last `=` decoded (`%xx`, `%uxxxx`, `+`); a name without `=`
+ * has the value `""`; the query's first byte always belongs to the first name. Later names
+ * replace earlier ones (the caller sets them in order).
+ */
+export function basParseQuery(query: string): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  let start = 0;
+  let nameEnd = -1;
+  let valueStart = -1;
+  const emit = (end: number): void => {
+    const name = query.slice(start, nameEnd < 0 ? end : nameEnd);
+    out.push([name, valueStart < 0 ? '' : unescapeCookie(query.slice(valueStart, end))]);
+  };
+  for (let i = 1; i < query.length; i++) {
+    const c = query[i];
+    if (c === '=') {
+      if (nameEnd < 0) nameEnd = i;
+      valueStart = i + 1;
+    } else if (c === '&') {
+      emit(i);
+      start = i + 1;
+      nameEnd = -1;
+      valueStart = -1;
+    }
+  }
+  if (start < query.length) emit(query.length);
+  return out;
 }

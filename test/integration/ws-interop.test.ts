@@ -106,7 +106,7 @@ end)`;
     assert.equal(
       log.text(),
       [
-        'status\t101\twebsocket',
+        'status\t101\twebsocket\t101',
         'websocket\ttrue',
         'text\thello\ttrue',
         'binary\t3\tfalse\t255',
