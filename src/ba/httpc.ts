@@ -18,6 +18,7 @@
 import { layerError, type BaError } from './errors.js';
 import { clampTimeout } from './args.js';
 import { isIPv6 } from '../net/resolve.js';
+import { tlsInfo, trusted as trustVerdict } from '../net/tls-socket.js';
 import { LuaRaise } from '../vm/lua-error.js';
 import { T_BOOLEAN, T_NIL, T_NONE, T_NUMBER, T_STRING, T_TABLE, T_USERDATA, type LState } from '../vm/lua-vm.js';
 import { fieldValues, finishRequest, newExchange, parseHead, pumpBody, takeBody, type Exchange } from '../http/client-exchange.js';
@@ -291,12 +292,14 @@ export class HttpcLib {
       trusted: (L) => {
         const h = this.checkObj(L, 1, 'trusted');
         const t = h.tlsSock;
-        if (!t || !h.conn) return this.sockets.nilErr(L, 'sslnotenabled');
-        if (t.authorized) {
+        // As BAS: "none" without a TLS connection; else sock:trusted()'s verdict for the URL's host.
+        const info = t && h.conn ? tlsInfo(t) : null;
+        const r = info ? trustVerdict(info, h.host) : t && h.conn && t.authorized ? true : 'none';
+        if (r === true) {
           vm.pushBoolean(L, true);
           return 1;
         }
-        return this.sockets.nilErr(L, 'none');
+        return this.sockets.nilErr(L, r);
       },
       certificate: (L) => {
         const h = this.checkObj(L, 1, 'certificate');
@@ -354,6 +357,13 @@ export class HttpcLib {
       return this.sockets.nilErr(L, 'invalidurl');
     }
     const isWs = url.scheme === 'ws' || url.scheme === 'wss';
+    // As BAS: `trusted = true` asks for a trusted TLS connection; a plain one never is.
+    if (!url.secure && args.optField(L, 2, 'trusted').bool === true) {
+      h.ex = null;
+      h.dropConn();
+      h.connectError = 'sslnottrusted';
+      return this.sockets.nilErr(L, 'sslnottrusted');
+    }
     let method = args.field(L, 2, 'method', (L) => (vm.type(L, -1) === T_STRING ? vm.toStr(L, -1)! : 'GET')).toUpperCase();
     if (isWs) method = 'GET';
     const size = args.field(L, 2, 'size', (L) => (vm.type(L, -1) === T_NUMBER ? vm.toNumber(L, -1) : null));
