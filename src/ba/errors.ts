@@ -17,8 +17,9 @@ export const BA_ERRORS = [
   'timeout',
   'incorrectuse',
   'invalidsocketcon',
-  // httpc: a URL that is not http(s)/ws(s)
+  // httpc: a URL that is not http(s)/ws(s); more body than `size` said
   'invalidurl',
+  'toomuchdata',
   'failed',
   'none',
   // httpc: a tunnel opened with proxycon, a proxy's answer that is no 200, no error at all

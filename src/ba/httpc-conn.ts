@@ -57,6 +57,8 @@ export class HttpcObj {
   prx: 'ready' | 'incorrectuse' | null = null;
   /** The last h:request had a URL that is not http(s)/ws(s). */
   invalidUrl = false;
+  /** Request body bytes still to write with h:write (Content-Length bodies). */
+  bodyLeft = 0;
   constructor(
     readonly id: number,
     readonly opts: CreateOptions,

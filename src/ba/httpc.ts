@@ -407,6 +407,8 @@ export class HttpcLib {
     }
 
     const ex = newExchange(url, method, reqBody, { key: wsKey, deflate: wsDeflate });
+    const cl = fields.find(([n]) => n.toLowerCase() === 'content-length');
+    h.bodyLeft = reqBody === 'length' && cl ? Number(cl[1]) || 0 : 0;
     const origin = `${url.secure ? 'tls' : 'tcp'}://${url.host}:${url.port}`;
     // Keep-alive: reuse the connection when the previous exchange is complete (RFC 9112 §9.3).
     // A body not read by the script is skipped if it is already here (a redirect's, say).
@@ -644,6 +646,14 @@ export class HttpcLib {
       vm.pushToString(L, 2);
       data = vm.viewBytes(L, -1)!;
     }
+    if (ex.reqBody === 'length' && data.length > h.bodyLeft) {
+      // As BAS: more than `size` fails, and the request with it (status() and read() say so).
+      h.ex = null;
+      h.dropConn();
+      h.connectError = 'toomuchdata';
+      return this.nilCode(L, -991);
+    }
+    if (ex.reqBody === 'length') h.bodyLeft -= data.length;
     if (data.length > 0) {
       if (ex.reqBody === 'chunked') {
         conn.sock.cork();
