@@ -16,7 +16,7 @@ import type { Exchange } from '../http/client-exchange.js';
 import type { SocketLib } from './socket.js';
 import { dialTcp, type NetSocket, type TLSSocket } from '../net/tcp-dial.js';
 import { ipVersion } from '../net/resolve.js';
-import { connectDefaultTls } from '../net/tls-socket.js';
+import { connectDefaultTls, fullyTrusted } from '../net/tls-socket.js';
 import { Wait } from '../sched/waiter.js';
 import type { BaContext } from './context.js';
 
@@ -139,7 +139,7 @@ export function dialClient(o: DialOptions, url: ClientUrl, deps: DialDeps, cb: D
         return;
       }
       if (err || !ts) return fail(err ? layerError(err) : 'sslhandshake');
-      if (deps.trusted && !ts.authorized) return fail('sslnottrusted');
+      if (deps.trusted && !fullyTrusted(ts, url.host)) return fail('sslnottrusted');
       finish(null, ts, ts);
     });
   };

@@ -18,7 +18,7 @@
 import { layerError, type BaError } from './errors.js';
 import { clampTimeout } from './args.js';
 import { isIPv6 } from '../net/resolve.js';
-import { tlsInfo, trusted as trustVerdict } from '../net/tls-socket.js';
+import { fullyTrusted, tlsInfo, trusted as trustVerdict } from '../net/tls-socket.js';
 import { LuaRaise } from '../vm/lua-error.js';
 import { T_BOOLEAN, T_NIL, T_NONE, T_NUMBER, T_STRING, T_TABLE, T_USERDATA, type LState } from '../vm/lua-vm.js';
 import { fieldValues, finishRequest, newExchange, parseHead, pumpBody, takeBody, type Exchange } from '../http/client-exchange.js';
@@ -437,7 +437,7 @@ export class HttpcLib {
     };
     if (reusable) {
       // trusted = true holds for a reused TLS connection too.
-      if (trusted && h.tlsSock && !h.tlsSock.authorized) return this.sockets.nilErr(L, 'sslnottrusted');
+      if (trusted && h.tlsSock && !fullyTrusted(h.tlsSock, url.host)) return this.sockets.nilErr(L, 'sslnottrusted');
       return send(L);
     }
     h.dropConn();

@@ -213,6 +213,15 @@ export function trusted(info: TlsInfo, name: string): TrustOutcome {
   return trustOutcome({ chain: info.chain, verifyError: info.verifyError, anchors: info.ctx?.trustAnchors() ?? [], name });
 }
 
+/**
+ * A TLS client connection passes every check for `host`: chain to a trusted CA, the name, the
+ * dates (sock:trusted() would answer true). What httpc's `trusted = true` requires, as BAS.
+ */
+export function fullyTrusted(s: tls.TLSSocket, host: string): boolean {
+  const info = tlsInfo(s);
+  return info !== null && trusted(info, host) === true;
+}
+
 /** sock:relsession(): forgets the cached client session of this connection's host:port. */
 export function releaseSession(info: TlsInfo): boolean {
   if (!info.ctx || !info.sessionKey) return false;

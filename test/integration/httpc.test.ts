@@ -377,6 +377,26 @@ print("socks proxycon", kc:request{url = "http://localhost:${oport}/"})
   }
 });
 
+test('trusted = true needs the name and the chain: a CA-signed certificate for another name is refused', async () => {
+  const pki = testPki();
+  const server = https.createServer({ cert: pki.pem('wrongname'), key: pki.key('wrongname') }, (req, res) => res.end(`secure ${req.url}`));
+  const port = await listen(server);
+  try {
+    const out = await run(`
+local CA = ${JSON.stringify(pki.pem('ca'))}
+local h = require"httpc".create{shark = ba.create.sharkssl(CA)}
+print("trusted", h:request{url = "https://localhost:${port}/a", trusted = true})
+local k = require"httpc".create{shark = ba.create.sharkssl(CA)}
+assert(k:request{url = "https://localhost:${port}/b"})
+print(k:status(), k:read"*a", k:trusted())
+print("reused", k:request{url = "https://localhost:${port}/c", trusted = true})
+`);
+    assert.equal(out, 'trusted\tnil\tsslnottrusted\n200\tsecure /b\tnil\tcert\nreused\tnil\tsslnottrusted\n');
+  } finally {
+    server.close();
+  }
+});
+
 test('https and wss through the TLS module: shark contexts, trust, cipher', async () => {
   const pki = testPki();
   const server = https.createServer({ cert: pki.pem('server'), key: pki.key('server') }, (req, res) => res.end(`secure ${req.url}`));
