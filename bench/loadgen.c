@@ -170,10 +170,14 @@ static void done(conn_t *c, long n) {
   c->queued += n;
 }
 
+/* Every echoed byte must be 'a': compared with libc's memcmp against a block of 'a's (a byte
+ * loop here made the client, not the server, the limit at 16 KiB messages). */
+static unsigned char all_a[1 << 18];
+
 static void on_tcp(conn_t *c, const unsigned char *b, size_t n) {
   long k = 0;
-  for (size_t i = 0; i < n; i++)
-    if (b[i] != 'a') { bad++; break; }
+  if (!all_a[0]) memset(all_a, 'a', sizeof all_a);
+  if (memcmp(b, all_a, n)) bad++;
   c->got += n;
   while (c->got >= (uint64_t)size) { c->got -= (uint64_t)size; k++; }
   if (k) done(c, k);
