@@ -6,17 +6,8 @@ import assert from 'node:assert/strict';
 import { LUA_OK, LUA_YIELD, LuaVM } from '../../../src/vm/lua-vm.js';
 import { chosenVm } from '../../../src/vm/vm-module.js';
 import { CountHook } from '../../../src/vm/count-hook.js';
+import { vmOf } from '../../harness/vm-of.js';
 
-async function vmOf(name: 'remora' | 'wasmoon'): Promise<LuaVM> {
-  const prev = process.env.REMORA_VM;
-  process.env.REMORA_VM = name;
-  try {
-    return await LuaVM.create();
-  } finally {
-    if (prev === undefined) delete process.env.REMORA_VM;
-    else process.env.REMORA_VM = prev;
-  }
-}
 
 /** Runs `body` in a coroutine, resuming it whenever it yields; its results as strings, and the yields. */
 function run(vm: LuaVM, body: string): { results: string[]; yields: number } {

@@ -7,17 +7,8 @@ import assert from 'node:assert/strict';
 import { LUA_OK, LUA_YIELD, LuaVM } from '../../../src/vm/lua-vm.js';
 import { chosenVm } from '../../../src/vm/vm-module.js';
 import { CountHook } from '../../../src/vm/count-hook.js';
+import { vmOf } from '../../harness/vm-of.js';
 
-async function vmOf(name: 'remora' | 'wasmoon'): Promise<LuaVM> {
-  const prev = process.env.REMORA_VM;
-  process.env.REMORA_VM = name;
-  try {
-    return await LuaVM.create();
-  } finally {
-    if (prev === undefined) delete process.env.REMORA_VM;
-    else process.env.REMORA_VM = prev;
-  }
-}
 
 const names: Array<'remora' | 'wasmoon'> = ['wasmoon'];
 if (process.env.REMORA_VM !== 'wasmoon' && chosenVm() === 'remora') names.unshift('remora');
