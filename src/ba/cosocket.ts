@@ -170,11 +170,10 @@ export function enable(lib: SocketCore, L: LState): number {
       onReadable(lib, s);
       return lib.nilErr(L, 'socketclosed');
     }
-    // A WebSocket's buffered bytes may be part of a frame: its transport says whether a read
-    // can complete now. (Resuming a read that then had to wait again resumed the coroutine
-    // with no results: the call it was in lost its arguments.)
-    const t = lib.transportOf(s);
-    if (s.kind === 'ws' ? t.hasData(s) : (s.conn && (s.conn.buffered > 0 || s.conn.ended)) || t.hasData(s)) onReadable(lib, s);
+    // The transport says whether a read can complete now (a WebSocket's buffered bytes may be
+    // part of a frame; resuming a read that then had to wait again resumed the coroutine with
+    // no results: the call it was in lost its arguments).
+    if (lib.transportOf(s).hasData(s)) onReadable(lib, s);
     vm.pushBoolean(L, true);
     return 1;
   }

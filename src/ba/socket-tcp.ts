@@ -19,8 +19,9 @@ export class TcpTransport implements Transport {
     return tcpReadNow(this.lib, s, L);
   }
 
-  hasData(): boolean {
-    return false;
+  hasData(s: LSock): boolean {
+    const c = s.conn;
+    return c !== null && (c.buffered > 0 || Boolean(c.ended));
   }
 
   /**
